@@ -1,0 +1,97 @@
+"""Parsing many files in worker processes for a full index.
+
+Parsing is CPU-bound Python (tree-sitter queries plus fact building), so threads would
+serialise on the GIL: a full index uses a process pool, one worker per core. Each
+worker reads, hashes and parses a slice of files itself, so file contents never cross
+the process boundary, and sends facts back msgpack-encoded (much cheaper than pickling
+structs one by one).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from kenning.core.facts import FileFacts
+from kenning.parse.python import extract_facts
+from kenning.pipeline.discover import FoundFile, Skipped, content_hash, read_source
+
+# Files per task: enough to amortise a round trip, few enough to balance the workers.
+FILES_PER_TASK = 24
+
+
+class ParsedFile(msgspec.Struct, array_like=True):
+    found_path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    facts: FileFacts
+
+
+class ParsedSlice(msgspec.Struct, array_like=True):
+    parsed: list[ParsedFile]
+    skipped: list[tuple[str, str]]
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(ParsedSlice)
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    path: str
+    module: str
+    size: int
+    mtime_ns: int
+
+
+def parse_one(root: Path, job: ParseJob, max_size: int) -> ParsedFile | Skipped:
+    """Read, hash and parse one file (in whichever process calls it)."""
+    data = read_source(root, job.path, max_size)
+    if isinstance(data, Skipped):
+        return data
+    facts = extract_facts(job.path, data, job.module)
+    return ParsedFile(job.path, len(data), job.mtime_ns, content_hash(data), facts)
+
+
+def _parse_slice(root: str, jobs: list[ParseJob], max_size: int) -> bytes:
+    parsed: list[ParsedFile] = []
+    skipped: list[tuple[str, str]] = []
+    for job in jobs:
+        result = parse_one(Path(root), job, max_size)
+        if isinstance(result, Skipped):
+            skipped.append((result.path, result.reason))
+        else:
+            parsed.append(result)
+    return _encoder.encode(ParsedSlice(parsed, skipped))
+
+
+def parse_files(
+    root: Path, jobs: Sequence[ParseJob], max_size: int, workers: int
+) -> Iterator[ParsedSlice]:
+    """Parse `jobs`, yielding results slice by slice as workers finish them."""
+    slices = [list(jobs[i : i + FILES_PER_TASK]) for i in range(0, len(jobs), FILES_PER_TASK)]
+    if workers <= 1 or len(slices) <= 1:
+        for piece in slices:
+            yield _decoder.decode(_parse_slice(str(root), piece, max_size))
+        return
+    # "spawn" rather than fork: the parent may hold database threads and locks that a
+    # forked child would inherit in an undefined state.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_parse_slice, str(root), piece, max_size) for piece in slices]
+        for future in futures:
+            yield _decoder.decode(future.result())
+
+
+def default_workers(setting: int) -> int:
+    return setting if setting > 0 else max(1, os.cpu_count() or 1)
+
+
+__all__ = ["ParseJob", "ParsedFile", "ParsedSlice", "default_workers", "parse_files", "parse_one"]

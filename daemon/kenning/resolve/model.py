@@ -1,0 +1,169 @@
+"""The in-memory model of a workspace that resolution reads.
+
+It holds just what resolving needs — every definition by qualified and simple name,
+and each file's import bindings per scope — so one file's change can be re-resolved
+without re-reading the others. It is derived data: built from parsed facts on a full
+index, or from the graph store's rows when the daemon starts on an existing index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kenning.core.facts import FileFacts, Import, SymbolKind
+
+
+@dataclass(slots=True, frozen=True)
+class SymInfo:
+    id: str
+    name: str
+    qualname: str
+    kind: str
+    parent: str | None
+    path: str
+
+
+@dataclass(slots=True)
+class FileScope:
+    """One file's module name and import bindings, grouped by the scope they bind in."""
+
+    path: str
+    module: str
+    module_id: str
+    is_package: bool
+    # scope symbol id -> bound name -> the import that binds it (the last one wins).
+    bindings: dict[str, dict[str, Import]] = field(default_factory=dict)
+    # scope symbol id -> `from m import *` statements in that scope.
+    stars: dict[str, list[Import]] = field(default_factory=dict)
+    # class symbol id -> base class expressions, in order.
+    bases: dict[str, list[str]] = field(default_factory=dict)
+    symbol_ids: list[str] = field(default_factory=list)
+
+    def add_import(self, imp: Import) -> None:
+        if imp.name == "*":
+            self.stars.setdefault(imp.scope, []).append(imp)
+        else:
+            self.bindings.setdefault(imp.scope, {})[imp.alias] = imp
+
+
+def is_package_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name in ("__init__.py", "__init__.pyi")
+
+
+class WorkspaceModel:
+    """Every definition of the workspace, indexed the ways resolution looks them up."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileScope] = {}
+        self.symbols: dict[str, SymInfo] = {}
+        self.by_qualname: dict[str, list[str]] = {}
+        self.by_name: dict[str, list[str]] = {}
+        self.modules: dict[str, str] = {}  # module name -> path
+        # Bumped on every change so caches above the model know when to drop entries.
+        self.generation = 0
+
+    # -- building -----------------------------------------------------------------
+
+    def add_facts(self, facts: FileFacts) -> None:
+        module_id = facts.symbols[0].id if facts.symbols else f"{facts.path}#"
+        scope = FileScope(
+            path=facts.path,
+            module=facts.module,
+            module_id=module_id,
+            is_package=is_package_path(facts.path),
+        )
+        self._add_scope(scope)
+        for sym in facts.symbols:
+            self._add_symbol(
+                SymInfo(sym.id, sym.name, sym.qualname, sym.kind, sym.parent, facts.path), scope
+            )
+        for imp in facts.imports:
+            scope.add_import(imp)
+        for base in facts.bases:
+            scope.bases.setdefault(base.class_id, []).append(base.expr)
+
+    def add_file_row(self, path: str, module: str) -> FileScope:
+        """Start a file when rebuilding from stored rows (symbols and imports follow)."""
+        scope = FileScope(
+            path=path, module=module, module_id=f"{path}#", is_package=is_package_path(path)
+        )
+        self._add_scope(scope)
+        return scope
+
+    def add_symbol_row(self, info: SymInfo) -> None:
+        scope = self.files.get(info.path)
+        if scope is not None:
+            self._add_symbol(info, scope)
+
+    def _add_scope(self, scope: FileScope) -> None:
+        if scope.path in self.files:
+            self.remove_file(scope.path)
+        self.files[scope.path] = scope
+        # Two files can claim one module name (a .py and its .pyi stub, or stray
+        # scripts); the first keeps it so resolution stays deterministic.
+        self.modules.setdefault(scope.module, scope.path)
+        self.generation += 1
+
+    def _add_symbol(self, info: SymInfo, scope: FileScope) -> None:
+        self.symbols[info.id] = info
+        self.by_qualname.setdefault(info.qualname, []).append(info.id)
+        if info.kind != SymbolKind.MODULE:
+            self.by_name.setdefault(info.name, []).append(info.id)
+        scope.symbol_ids.append(info.id)
+
+    def remove_file(self, path: str) -> FileScope | None:
+        scope = self.files.pop(path, None)
+        if scope is None:
+            return None
+        for sid in scope.symbol_ids:
+            info = self.symbols.pop(sid, None)
+            if info is None:
+                continue
+            _discard(self.by_qualname, info.qualname, sid)
+            _discard(self.by_name, info.name, sid)
+        if self.modules.get(scope.module) == path:
+            del self.modules[scope.module]
+            # Hand the module name to another file that claims it, if any.
+            for other in self.files.values():
+                if other.module == scope.module:
+                    self.modules[scope.module] = other.path
+                    break
+        self.generation += 1
+        return scope
+
+    def replace(self, facts: FileFacts) -> None:
+        self.remove_file(facts.path)
+        self.add_facts(facts)
+
+    # -- reading ------------------------------------------------------------------
+
+    def symbol_ids_of(self, path: str) -> list[str]:
+        scope = self.files.get(path)
+        return list(scope.symbol_ids) if scope else []
+
+    def names_of(self, paths: Iterable[str]) -> set[str]:
+        """Qualified and simple names defined in these files (for re-resolution)."""
+        names: set[str] = set()
+        for path in paths:
+            scope = self.files.get(path)
+            if scope is None:
+                continue
+            for sid in scope.symbol_ids:
+                info = self.symbols[sid]
+                names.add(info.qualname)
+                names.add(info.name)
+        return names
+
+
+def _discard(index: dict[str, list[str]], key: str, sid: str) -> None:
+    ids = index.get(key)
+    if ids is None:
+        return
+    try:
+        ids.remove(sid)
+    except ValueError:
+        return
+    if not ids:
+        del index[key]

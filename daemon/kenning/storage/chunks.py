@@ -1,0 +1,158 @@
+"""The chunk table: code chunks with a full-text (BM25) index, in LanceDB.
+
+One row per chunk. `embed_status` starts `pending`; the embedding pipeline moves it
+on. A file's chunks are replaced in one `merge_insert`, so readers never see a file
+half-written. Filters are built with `lancedb.expr`, never by pasting strings.
+
+`lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
+first opened, not when this module is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from kenning.core.facts import Chunk
+
+if TYPE_CHECKING:
+    from lancedb.expr import Expr
+
+log = logging.getLogger(__name__)
+
+TABLE = "chunks"
+TEXT_INDEX = "text_idx"
+
+CHUNK_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("path", pa.string()),
+        pa.field("symbol_id", pa.string()),
+        pa.field("qualname", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("start_line", pa.int32()),
+        pa.field("end_line", pa.int32()),
+        pa.field("code", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("text_hash", pa.string()),
+        pa.field("embed_status", pa.string()),
+    ]
+)
+
+PENDING = "pending"
+
+
+def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
+    """Arrow rows for (chunk, qualified name of its symbol) pairs."""
+    cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
+    for chunk, qualname in chunks:
+        cols["id"].append(chunk.id)
+        cols["path"].append(chunk.path)
+        cols["symbol_id"].append(chunk.symbol_id)
+        cols["qualname"].append(qualname)
+        cols["kind"].append(chunk.kind)
+        cols["language"].append(chunk.language)
+        cols["start_line"].append(chunk.start_line)
+        cols["end_line"].append(chunk.end_line)
+        cols["code"].append(chunk.code)
+        cols["text"].append(chunk.text)
+        cols["text_hash"].append(chunk.text_hash)
+        cols["embed_status"].append(PENDING)
+    return pa.table(cols, schema=CHUNK_SCHEMA)
+
+
+class ChunkStore:
+    """The LanceDB database holding the chunk table."""
+
+    def __init__(self, path: Path) -> None:
+        import lancedb  # noqa: PLC0415 - deliberately lazy, see the module docstring
+
+        self.path = path
+        self._db = lancedb.connect(str(path))
+        self._table: Any = None
+        if TABLE in self._db.table_names():
+            self._table = self._db.open_table(TABLE)
+
+    @property
+    def exists(self) -> bool:
+        return self._table is not None
+
+    def replace_all(self, rows: pa.Table) -> None:
+        """Write the whole table (full index), then build the full-text index."""
+        self._table = self._db.create_table(TABLE, rows, schema=CHUNK_SCHEMA, mode="overwrite")
+        self._build_text_index()
+
+    def _build_text_index(self) -> None:
+        from lancedb.index import FTS  # noqa: PLC0415
+
+        # The simple tokenizer splits on non-alphanumerics, so `parse_config` is found
+        # by `parse` and by `config`; stemming lets "parsing" find `parse`.
+        self._table.create_index("text", config=FTS(), replace=True, name=TEXT_INDEX)
+
+    def replace_files(self, paths: Sequence[str], rows: pa.Table) -> None:
+        """Replace every chunk of `paths` with `rows`, in one write."""
+        from lancedb.expr import col, lit  # noqa: PLC0415
+
+        if self._table is None:
+            self.replace_all(rows)
+            return
+        scope = col("path").isin([lit(p) for p in paths])
+        (
+            self._table.merge_insert("id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(scope.to_sql())
+            .execute(rows)
+        )
+
+    def optimize(self) -> None:
+        """Fold small writes into the table and its text index (call when idle)."""
+        if self._table is not None:
+            self._table.optimize()
+
+    def count(self) -> int:
+        return 0 if self._table is None else int(self._table.count_rows())
+
+    def status_counts(self) -> dict[str, int]:
+        if self._table is None:
+            return {}
+        table = self._table.to_lance().to_table(columns=["embed_status"])
+        counts = table.group_by("embed_status").aggregate([("embed_status", "count")])
+        return dict(
+            zip(
+                counts.column("embed_status").to_pylist(),
+                counts.column("embed_status_count").to_pylist(),
+                strict=True,
+            )
+        )
+
+    def search_text(
+        self, query: str, limit: int, where: Expr | None = None
+    ) -> list[dict[str, Any]]:
+        """BM25 full-text search over chunk text, best first."""
+        if self._table is None or not query.strip():
+            return []
+        builder = self._table.search(query, query_type="fts").limit(limit)
+        if where is not None:
+            builder = builder.where(where, prefilter=True)
+        return list(builder.to_list())
+
+    def by_symbols(self, symbol_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The chunks of these symbols (the first chunk of each, in line order)."""
+        from lancedb.expr import col, lit  # noqa: PLC0415
+
+        if self._table is None or not symbol_ids:
+            return []
+        rows = (
+            self._table.search()
+            .where(col("symbol_id").isin([lit(s) for s in symbol_ids]))
+            .limit(len(symbol_ids) * 8)
+            .to_list()
+        )
+        rows.sort(key=lambda r: (r["path"], r["start_line"]))
+        return list(rows)

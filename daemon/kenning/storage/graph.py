@@ -1,0 +1,540 @@
+"""The graph store: files, symbols and their edges in Kuzu's embedded engine (ladybug).
+
+`GraphStore` is used by one writer (the pipeline's graph writer) and any number of
+readers. Writes come in two shapes, both batched, never a statement per row:
+
+* `bulk_load` for a full index into an empty store: one `COPY FROM` an Arrow table per
+  table. If `COPY` fails, the store is emptied and the same rows go in through the
+  `UNWIND` path instead.
+* `write_batch` for incremental changes: one transaction per batch of files, rows
+  sent as `UNWIND $rows` statements (edges by `COPY FROM` above a threshold, falling
+  back to `UNWIND` if that fails).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import msgspec
+import pyarrow as pa
+
+from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, Span, Symbol
+from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
+from kenning.storage.schema import (
+    CALLS_COLUMNS,
+    DDL,
+    EDGE_TABLES,
+    FILE_COLUMNS,
+    IMPORTS_COLUMNS,
+    INHERITS_COLUMNS,
+    SYMBOL_COLUMNS,
+)
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = f"ladybug {ladybug.__version__}"
+# Rows per UNWIND statement: large enough to amortise the statement, small enough to
+# keep parameter conversion memory modest.
+UNWIND_CHUNK = 5000
+
+_ARROW_TYPES = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "STRING[]": pa.list_(pa.string()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A catalog entry: what the file was when it was indexed."""
+
+    path: str
+    language: str
+    module: str
+    size: int
+    mtime_ns: int
+    hash: str
+    diagnostics: str = "[]"
+
+
+@dataclass(slots=True)
+class FileUpdate:
+    """One file of a write batch: new content, or `facts is None` for a deleted file."""
+
+    path: str
+    record: FileRecord | None
+    facts: FileFacts | None
+    resolved: ResolvedFile | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEdge:
+    """An edge read back from the store with what is needed to resolve it again."""
+
+    table: str  # CALLS | IMPORTS | INHERITS
+    path: str  # the file of the source symbol
+    src: str
+    dst: str
+    fact: CallSite | Import | BaseClass
+
+
+@dataclass(slots=True)
+class Rewire:
+    """An edge of another file whose target changes because of this batch."""
+
+    edge: StoredEdge
+    target: Target
+
+
+class GraphError(Exception):
+    pass
+
+
+@dataclass
+class _Rows:
+    """Column-oriented rows for every table, ready for Arrow or UNWIND."""
+
+    files: dict[str, list[Any]] = field(default_factory=lambda: _empty(FILE_COLUMNS))
+    symbols: dict[str, list[Any]] = field(default_factory=lambda: _empty(SYMBOL_COLUMNS))
+    defines: dict[str, list[Any]] = field(default_factory=lambda: {"from": [], "to": []})
+    contains: dict[str, list[Any]] = field(default_factory=lambda: {"from": [], "to": []})
+    edges: dict[str, dict[str, list[Any]]] = field(
+        default_factory=lambda: {
+            name: {"from": [], "to": [], **_empty(cols)} for name, cols in EDGE_TABLES.items()
+        }
+    )
+    externals: set[str] = field(default_factory=set)
+
+    def add_file(self, record: FileRecord, facts: FileFacts, resolved: ResolvedFile) -> None:
+        _append(self.files, FILE_COLUMNS, _file_values(record))
+        for sym in facts.symbols:
+            _append(self.symbols, SYMBOL_COLUMNS, _symbol_values(sym, facts.path))
+            self.defines["from"].append(facts.path)
+            self.defines["to"].append(sym.id)
+            if sym.parent is not None:
+                self.contains["from"].append(sym.parent)
+                self.contains["to"].append(sym.id)
+        for call, target in zip(facts.calls, resolved.calls, strict=True):
+            self.add_edge("CALLS", call.caller, call, target)
+        for imp, target in zip(facts.imports, resolved.imports, strict=True):
+            self.add_edge("IMPORTS", imp.scope, imp, target)
+        for base, target in zip(facts.bases, resolved.bases, strict=True):
+            self.add_edge("INHERITS", base.class_id, base, target)
+
+    def add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
+        cols = self.edges[table]
+        cols["from"].append(src)
+        cols["to"].append(target.id)
+        if target.id.startswith(EXTERNAL_PREFIX):
+            self.externals.add(target.id)
+        for (name, _), value in zip(
+            EDGE_TABLES[table], _edge_values(table, fact, target), strict=True
+        ):
+            cols[name].append(value)
+
+    def external_symbols(self) -> dict[str, list[Any]]:
+        cols = _empty(SYMBOL_COLUMNS)
+        for ext in sorted(self.externals):
+            _append(cols, SYMBOL_COLUMNS, _external_values(ext))
+        return cols
+
+
+def _empty(cols: Sequence[tuple[str, str]]) -> dict[str, list[Any]]:
+    return {name: [] for name, _ in cols}
+
+
+def _append(target: dict[str, list[Any]], cols: Sequence[tuple[str, str]], values: tuple) -> None:
+    for (name, _), value in zip(cols, values, strict=True):
+        target[name].append(value)
+
+
+def _file_values(r: FileRecord) -> tuple:
+    return (r.path, r.language, r.module, r.size, r.mtime_ns, r.hash, r.diagnostics)
+
+
+def _symbol_values(s: Symbol, path: str) -> tuple:
+    return (
+        s.id, s.name, s.qualname, str(s.kind), path, s.parent,
+        s.span.start_line, s.span.start_col, s.span.end_line, s.span.end_col,
+        s.selection.start_line, s.selection.start_col, s.selection.end_line, s.selection.end_col,
+        s.signature, s.docstring, list(s.decorators),
+    )  # fmt: skip
+
+
+def _external_values(ext_id: str) -> tuple:
+    name = ext_id[len(EXTERNAL_PREFIX) :]
+    short = name.rsplit(".", 1)[-1]
+    return (ext_id, short, name, "external", "", None, 0, 0, 0, 0, 0, 0, 0, 0, "", "", [])
+
+
+def _span_values(span: Span) -> tuple:
+    return (span.start_line, span.start_col, span.end_line, span.end_col)
+
+
+def _edge_values(table: str, fact: Any, target: Target) -> tuple:
+    how = (str(target.resolution), float(target.confidence))
+    if table == "CALLS":
+        return (fact.callee, fact.name, fact.receiver, *_span_values(fact.span), *how)
+    if table == "IMPORTS":
+        return (
+            fact.module, fact.name, fact.alias, fact.level, *_span_values(fact.span), *how,
+            fact.conditional, fact.type_checking,
+        )  # fmt: skip
+    return (fact.expr, *_span_values(fact.span), *how)
+
+
+def _arrow(cols: dict[str, list[Any]], spec: Sequence[tuple[str, str]] | None) -> pa.Table:
+    if spec is None:
+        return pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
+    arrays = {}
+    for name, values in cols.items():
+        kind = dict(spec).get(name, "STRING")
+        arrays[name] = pa.array(values, _ARROW_TYPES[kind])
+    return pa.table(arrays)
+
+
+def _rows(cols: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(cols)
+    return [dict(zip(names, values, strict=True)) for values in zip(*cols.values(), strict=True)]
+
+
+def _chunks(rows: list[dict[str, Any]], size: int = UNWIND_CHUNK) -> Iterator[list[dict]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
+    return ", ".join(f"{var}.{name} = r.{name}" for name, _ in cols if name != skip)
+
+
+class GraphStore:
+    """One ladybug database. Open read-only for queries, read-write for the writer."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        try:
+            self._db = ladybug.Database(str(path), read_only=read_only)
+            self._conn = ladybug.Connection(self._db)
+        except RuntimeError as exc:
+            raise GraphError(f"cannot open the graph store at {path}: {exc}") from exc
+        if not read_only:
+            for statement in DDL:
+                self._conn.execute(statement)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._db.close()
+
+    # -- low level ----------------------------------------------------------------
+
+    def query(self, cypher: str, params: dict[str, Any] | None = None) -> pa.Table:
+        result = self._conn.execute(cypher, params or {})
+        assert not isinstance(result, list)
+        return result.get_as_arrow()
+
+    def _run(self, cypher: str, params: dict[str, Any] | None = None) -> None:
+        self._conn.execute(cypher, params or {})
+
+    def _copy(self, table: str, data: pa.Table) -> None:
+        """COPY rows into a table; the bulk path. Tests replace this to force a failure."""
+        if data.num_rows:
+            self._conn.execute(f"COPY {table} FROM $data", {"data": data})
+
+    # -- full index ---------------------------------------------------------------
+
+    def bulk_load(
+        self,
+        records: Iterable[FileRecord],
+        facts: Iterable[FileFacts],
+        resolved: Iterable[ResolvedFile],
+    ) -> str:
+        """Load a whole workspace into an empty store. Returns "copy" or "unwind"."""
+        rows = _Rows()
+        for record, f, r in zip(records, facts, resolved, strict=True):
+            rows.add_file(record, f, r)
+        try:
+            self._run("BEGIN TRANSACTION")
+            self._copy_rows(rows)
+            self._run("COMMIT")
+            return "copy"
+        except Exception as exc:
+            log.warning("bulk COPY failed (%s); loading with UNWIND instead", exc)
+            self._rollback()
+            self.clear()
+            self._run("BEGIN TRANSACTION")
+            try:
+                self._unwind_rows(rows, upsert=False)
+                self._run("COMMIT")
+            except Exception:
+                self._rollback()
+                raise
+            return "unwind"
+
+    def _rollback(self) -> None:
+        try:
+            self._run("ROLLBACK")
+        except RuntimeError:
+            pass  # no transaction was open
+
+    def clear(self) -> None:
+        for table in ("DEFINES", "CONTAINS", *EDGE_TABLES):
+            self._run(f"MATCH ()-[e:{table}]->() DELETE e")
+        self._run("MATCH (s:Symbol) DELETE s")
+        self._run("MATCH (f:File) DELETE f")
+
+    def _copy_rows(self, rows: _Rows) -> None:
+        self._copy("File", _arrow(rows.files, FILE_COLUMNS))
+        self._copy("Symbol", _arrow(rows.symbols, SYMBOL_COLUMNS))
+        self._copy("Symbol", _arrow(rows.external_symbols(), SYMBOL_COLUMNS))
+        self._copy("DEFINES", _arrow(rows.defines, None))
+        self._copy("CONTAINS", _arrow(rows.contains, None))
+        for table, cols in rows.edges.items():
+            self._copy(
+                table, _arrow(cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table]))
+            )
+
+    def _unwind_rows(self, rows: _Rows, upsert: bool, edges_by_copy: bool = False) -> None:
+        verb = "MERGE" if upsert else "CREATE"
+        self._unwind(
+            f"UNWIND $rows AS r {verb} (f:File {{path: r.path}}) "
+            f"SET {_set_clause('f', FILE_COLUMNS, 'path')}",
+            _rows(rows.files),
+        )
+        self._unwind(
+            f"UNWIND $rows AS r {verb} (s:Symbol {{id: r.id}}) "
+            f"SET {_set_clause('s', SYMBOL_COLUMNS, 'id')}",
+            _rows(rows.symbols),
+        )
+        # Externals are shared by many files: create the missing ones only.
+        self._unwind(
+            "UNWIND $rows AS r MERGE (s:Symbol {id: r.id}) ON CREATE SET "
+            f"{_set_clause('s', SYMBOL_COLUMNS, 'id')}",
+            _rows(rows.external_symbols()),
+        )
+        if edges_by_copy:
+            self._copy("DEFINES", _arrow(rows.defines, None))
+            self._copy("CONTAINS", _arrow(rows.contains, None))
+            for table, cols in rows.edges.items():
+                spec = (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])
+                self._copy(table, _arrow(cols, spec))
+            return
+        self._unwind(
+            "UNWIND $rows AS r MATCH (f:File {path: r.from}), (s:Symbol {id: r.to}) "
+            "CREATE (f)-[:DEFINES]->(s)",
+            _rows(rows.defines),
+        )
+        self._unwind(
+            "UNWIND $rows AS r MATCH (a:Symbol {id: r.from}), (b:Symbol {id: r.to}) "
+            "CREATE (a)-[:CONTAINS]->(b)",
+            _rows(rows.contains),
+        )
+        for table, cols in rows.edges.items():
+            props = ", ".join(f"{name}: r.{name}" for name, _ in EDGE_TABLES[table])
+            self._unwind(
+                "UNWIND $rows AS r MATCH (a:Symbol {id: r.from}), (b:Symbol {id: r.to}) "
+                f"CREATE (a)-[:{table} {{{props}}}]->(b)",
+                _rows(cols),
+            )
+
+    def _unwind(self, cypher: str, rows: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self._run(cypher, {"rows": chunk})
+
+    # -- incremental --------------------------------------------------------------
+
+    def write_batch(
+        self, updates: Sequence[FileUpdate], rewires: Sequence[Rewire], bulk: bool
+    ) -> str:
+        """Replace the rows of a batch of files, and rewire other files' edges, atomically.
+
+        With `bulk`, new edges go in with COPY FROM; if that fails the transaction is
+        rolled back and the whole batch is written again with UNWIND. Returns which
+        path wrote it ("copy" or "unwind").
+        """
+        if bulk:
+            try:
+                self._write_batch(updates, rewires, edges_by_copy=True)
+                return "copy"
+            except Exception as exc:
+                log.warning("bulk write failed (%s); writing the batch with UNWIND", exc)
+        self._write_batch(updates, rewires, edges_by_copy=False)
+        return "unwind"
+
+    def _write_batch(
+        self, updates: Sequence[FileUpdate], rewires: Sequence[Rewire], edges_by_copy: bool
+    ) -> None:
+        paths = [u.path for u in updates]
+        deleted = [u.path for u in updates if u.facts is None]
+        keep = [s.id for u in updates if u.facts is not None for s in u.facts.symbols]
+        rows = _Rows()
+        for u in updates:
+            if u.facts is not None and u.record is not None and u.resolved is not None:
+                rows.add_file(u.record, u.facts, u.resolved)
+        for rw in rewires:
+            rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
+        self._run("BEGIN TRANSACTION")
+        try:
+            for table in (*EDGE_TABLES, "CONTAINS"):
+                self._run(
+                    f"MATCH (s:Symbol)-[e:{table}]->() WHERE s.path IN $paths DELETE e",
+                    {"paths": paths},
+                )
+            self._run(
+                "MATCH (f:File)-[e:DEFINES]->() WHERE f.path IN $paths DELETE e", {"paths": paths}
+            )
+            self._run(
+                "MATCH (s:Symbol) WHERE s.path IN $paths AND NOT s.id IN $keep DETACH DELETE s",
+                {"paths": paths, "keep": keep},
+            )
+            for table in EDGE_TABLES:
+                old = [
+                    {"src": rw.edge.src, "dst": rw.edge.dst, "line": rw.edge.fact.span.start_line,
+                     "col": rw.edge.fact.span.start_col}
+                    for rw in rewires if rw.edge.table == table
+                ]  # fmt: skip
+                self._unwind(
+                    "UNWIND $rows AS r MATCH (a:Symbol {id: r.src})-[e:"
+                    f"{table}]->(b:Symbol {{id: r.dst}}) "
+                    "WHERE e.line = r.line AND e.col = r.col DELETE e",
+                    old,
+                )
+            if deleted:
+                self._run("MATCH (f:File) WHERE f.path IN $paths DELETE f", {"paths": deleted})
+            self._unwind_rows(rows, upsert=True, edges_by_copy=edges_by_copy)
+            self._run("COMMIT")
+        except Exception:
+            self._rollback()
+            raise
+
+    def gc_externals(self) -> int:
+        """Delete external placeholders that nothing points at any more."""
+        table = self.query(
+            "MATCH (s:Symbol) WHERE s.kind = 'external' AND NOT EXISTS { MATCH ()-[]->(s) } "
+            "DELETE s RETURN count(*)"
+        )
+        return int(table.column(0)[0].as_py()) if table.num_rows else 0
+
+    # -- reads for the pipeline ---------------------------------------------------
+
+    def catalog(self) -> dict[str, FileRecord]:
+        table = self.query(
+            "MATCH (f:File) RETURN f.path, f.language, f.module, f.size, f.mtime_ns, f.hash, "
+            "f.diagnostics"
+        )
+        cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        return {row[0]: FileRecord(*row) for row in zip(*cols, strict=True)}
+
+    def model_rows(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+        """(files, symbols, imports, bases) rows to rebuild the resolution model."""
+        files = self.query("MATCH (f:File) RETURN f.path, f.module")
+        symbols = self.query(
+            "MATCH (s:Symbol) WHERE s.kind <> 'external' "
+            "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path"
+        )
+        imports = self.query(
+            "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, e.alias, "
+            "e.level, e.line, e.col, e.end_line, e.end_col, e.conditional, e.type_checking"
+        )
+        bases = self.query("MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr")
+        return files, symbols, imports, bases
+
+    def edges_into(
+        self, target_ids: Sequence[str], exclude_paths: Sequence[str]
+    ) -> list[StoredEdge]:
+        """Edges from files outside `exclude_paths` into any of `target_ids`."""
+        if not target_ids:
+            return []
+        return self._stored_edges(
+            "b.id IN $ids AND NOT a.path IN $paths",
+            {"ids": list(target_ids), "paths": list(exclude_paths)},
+        )
+
+    def edges_into_externals(
+        self, names: Sequence[str], exclude_paths: Sequence[str]
+    ) -> list[StoredEdge]:
+        """Edges into external placeholders named like any of `names` (`a.bar` or `bar`)."""
+        if not names:
+            return []
+        return self._stored_edges(
+            "b.kind = 'external' AND b.qualname IN $names AND NOT a.path IN $paths",
+            {"names": list(names), "paths": list(exclude_paths)},
+        )
+
+    def _stored_edges(self, where: str, params: dict[str, Any]) -> list[StoredEdge]:
+        out: list[StoredEdge] = []
+        for table, cols in (
+            ("CALLS", CALLS_COLUMNS),
+            ("IMPORTS", IMPORTS_COLUMNS),
+            ("INHERITS", INHERITS_COLUMNS),
+        ):
+            props = ", ".join(f"e.{name}" for name, _ in cols)
+            result = self.query(
+                f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol) WHERE {where} "
+                f"RETURN a.path, a.id, b.id, {props}",
+                params,
+            )
+            for row in _pyrows(result):
+                path, src, dst, *props_values = row
+                values = dict(zip((name for name, _ in cols), props_values, strict=True))
+                span = Span(values["line"], values["col"], values["end_line"], values["end_col"])
+                fact: CallSite | Import | BaseClass
+                if table == "CALLS":
+                    fact = CallSite(src, values["callee"], values["name"], values["receiver"], span)
+                elif table == "IMPORTS":
+                    fact = Import(
+                        values["module"], values["name"], values["alias"], values["level"], span,
+                        src, bool(values["conditional"]), bool(values["type_checking"]),
+                    )  # fmt: skip
+                else:
+                    fact = BaseClass(src, values["expr"], span)
+                out.append(StoredEdge(table, path, src, dst, fact))
+        return out
+
+    # -- reads for queries --------------------------------------------------------
+
+    def counts(self) -> dict[str, Any]:
+        files = self.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py()
+        symbols = (
+            self.query("MATCH (s:Symbol) WHERE s.kind <> 'external' RETURN count(*)")
+            .column(0)[0]
+            .as_py()
+        )
+        mix = self.query("MATCH ()-[e:CALLS]->() RETURN e.resolution, count(*)")
+        resolution = dict(_pyrows(mix))
+        edges = {
+            table.lower(): self.query(f"MATCH ()-[e:{table}]->() RETURN count(*)")
+            .column(0)[0]
+            .as_py()
+            for table in ("IMPORTS", "INHERITS")
+        }
+        return {
+            "files": files,
+            "symbols": symbols,
+            "calls": sum(resolution.values()),
+            "call_resolution": resolution,
+            **edges,
+        }
+
+    def file_diagnostics(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        table = self.query(
+            "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
+        )
+        return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
+
+
+def _pyrows(table: pa.Table) -> list[list[Any]]:
+    cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return [list(row) for row in zip(*cols, strict=True)]
+
+
+def diagnostics_json(facts: FileFacts) -> str:
+    return msgspec.json.encode(facts.diagnostics).decode()

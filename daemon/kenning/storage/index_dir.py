@@ -1,0 +1,179 @@
+"""The index directory: layout, schema version, and the one-writer lock.
+
+An index lives in `<workspace>/.kenning/` by default. `meta.json` records the schema
+version; a missing, newer, older or unreadable one is refused with an error that names
+the fix. `lock` is held (fcntl) by the single process allowed to write; its content
+names that process so a second writer can say who owns the index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from kenning import __version__
+
+# Bump when the graph or chunk schema changes incompatibly; an index with another
+# version is refused and must be rebuilt.
+SCHEMA_VERSION = 1
+
+META_FILE = "meta.json"
+LOCK_FILE = "lock"
+GRAPH_DIR = "graph"
+CHUNKS_DIR = "chunks"
+
+
+class IndexError_(Exception):
+    """Base for index-directory problems; the message is shown to users as is."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexIncompatible(IndexError_):
+    pass
+
+
+class IndexLocked(IndexError_):
+    pass
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    pid: int
+    command: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.command})"
+
+
+class IndexDir:
+    """Paths inside one index directory and its lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_file: IO[str] | None = None
+
+    @property
+    def graph_path(self) -> Path:
+        return self.path / GRAPH_DIR
+
+    @property
+    def chunks_path(self) -> Path:
+        return self.path / CHUNKS_DIR
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / META_FILE
+
+    def exists(self) -> bool:
+        return self.meta_path.exists()
+
+    def check(self) -> None:
+        """Raise a clear error unless this is a readable index of our schema version."""
+        if not self.path.exists() or not self.meta_path.exists():
+            if self.path.exists() and any(self.path.iterdir()):
+                raise IndexIncompatible(
+                    f"{self.path} is not a kenning index (no {META_FILE}); "
+                    "run `kenning index --rebuild` to recreate it"
+                )
+            raise IndexMissing(
+                f"no index at {self.path}; run `kenning index` in the workspace to build one"
+            )
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+            version = int(meta["schema"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexIncompatible(
+                f"the index at {self.path} is corrupt ({META_FILE}: {exc}); "
+                "run `kenning index --rebuild` to recreate it"
+            ) from exc
+        if version != SCHEMA_VERSION:
+            age = "newer" if version > SCHEMA_VERSION else "older"
+            raise IndexIncompatible(
+                f"the index at {self.path} has schema version {version}, {age} than this "
+                f"kenning's {SCHEMA_VERSION}; run `kenning index --rebuild` to recreate it"
+            )
+
+    def create(self) -> None:
+        """Make an empty index directory (the caller holds the lock)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        # The index is derived data: keep it out of the user's commits.
+        (self.path / ".gitignore").write_text("*\n", encoding="utf-8")
+        meta = {"schema": SCHEMA_VERSION, "kenning": __version__}
+        tmp = self.meta_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        os.replace(tmp, self.meta_path)
+
+    def wipe(self) -> None:
+        """Remove every store but keep the lock file (we hold it)."""
+        if not self.path.exists():
+            return
+        for child in self.path.iterdir():
+            if child.name == LOCK_FILE:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def acquire(self) -> None:
+        """Take the writer lock or raise `IndexLocked` naming the owner. Never blocks."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path / LOCK_FILE
+        fh = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for our lifetime
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            owner = _parse_owner(fh.read())
+            fh.close()
+            who = owner.describe() if owner else "another process"
+            raise IndexLocked(
+                f"the index at {self.path} is being written by {who}; "
+                "stop that process or wait for it to finish"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"pid": os.getpid(), "command": " ".join(sys.argv)[:200]}))
+        fh.flush()
+        self._lock_file = fh
+
+    def owner(self) -> LockOwner | None:
+        """Who holds the writer lock now, or None if nobody does."""
+        lock_path = self.path / LOCK_FILE
+        if not lock_path.exists():
+            return None
+        with open(lock_path, "a+", encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                return _parse_owner(fh.read()) or LockOwner(pid=0, command="unknown")
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return None
+
+    @property
+    def locked_by_us(self) -> bool:
+        return self._lock_file is not None
+
+    def release(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+
+def _parse_owner(text: str) -> LockOwner | None:
+    try:
+        data = json.loads(text)
+        return LockOwner(pid=int(data["pid"]), command=str(data.get("command", "")))
+    except (ValueError, KeyError, TypeError):
+        return None

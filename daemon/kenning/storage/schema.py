@@ -1,0 +1,75 @@
+"""The graph schema, declared once.
+
+Node tables: `File` (also the catalog: size, mtime and content hash per file) and
+`Symbol` (definitions, plus `external` placeholders for targets outside the
+workspace). Relationship tables: `DEFINES` (file -> its symbols), `CONTAINS`
+(symbol -> child symbol), `CALLS`, `IMPORTS` and `INHERITS` (symbol -> symbol, each
+with how it was resolved and a confidence).
+"""
+
+from __future__ import annotations
+
+# Column order matters: COPY FROM an Arrow table maps columns by position.
+FILE_COLUMNS = (
+    ("path", "STRING"),
+    ("language", "STRING"),
+    ("module", "STRING"),
+    ("size", "INT64"),
+    ("mtime_ns", "INT64"),
+    ("hash", "STRING"),
+    ("diagnostics", "STRING"),  # JSON list of diagnostics from parsing
+)
+
+SYMBOL_COLUMNS = (
+    ("id", "STRING"),
+    ("name", "STRING"),
+    ("qualname", "STRING"),
+    ("kind", "STRING"),
+    ("path", "STRING"),
+    ("parent", "STRING"),
+    ("start_line", "INT64"),
+    ("start_col", "INT64"),
+    ("end_line", "INT64"),
+    ("end_col", "INT64"),
+    ("sel_start_line", "INT64"),
+    ("sel_start_col", "INT64"),
+    ("sel_end_line", "INT64"),
+    ("sel_end_col", "INT64"),
+    ("signature", "STRING"),
+    ("docstring", "STRING"),
+    ("decorators", "STRING[]"),
+)
+
+_SPAN = (("line", "INT64"), ("col", "INT64"), ("end_line", "INT64"), ("end_col", "INT64"))
+_HOW = (("resolution", "STRING"), ("confidence", "DOUBLE"))
+
+CALLS_COLUMNS = (("callee", "STRING"), ("name", "STRING"), ("receiver", "STRING"), *_SPAN, *_HOW)
+IMPORTS_COLUMNS = (
+    ("module", "STRING"),
+    ("name", "STRING"),
+    ("alias", "STRING"),
+    ("level", "INT64"),
+    *_SPAN,
+    *_HOW,
+    ("conditional", "BOOLEAN"),
+    ("type_checking", "BOOLEAN"),
+)
+INHERITS_COLUMNS = (("expr", "STRING"), *_SPAN, *_HOW)
+
+EDGE_TABLES = {"CALLS": CALLS_COLUMNS, "IMPORTS": IMPORTS_COLUMNS, "INHERITS": INHERITS_COLUMNS}
+
+
+def _columns(cols: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in cols)
+
+
+DDL = (
+    f"CREATE NODE TABLE IF NOT EXISTS File({_columns(FILE_COLUMNS)}, PRIMARY KEY(path))",
+    f"CREATE NODE TABLE IF NOT EXISTS Symbol({_columns(SYMBOL_COLUMNS)}, PRIMARY KEY(id))",
+    "CREATE REL TABLE IF NOT EXISTS DEFINES(FROM File TO Symbol)",
+    "CREATE REL TABLE IF NOT EXISTS CONTAINS(FROM Symbol TO Symbol)",
+    *(
+        f"CREATE REL TABLE IF NOT EXISTS {name}(FROM Symbol TO Symbol, {_columns(cols)})"
+        for name, cols in EDGE_TABLES.items()
+    ),
+)
