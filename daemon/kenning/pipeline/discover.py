@@ -207,11 +207,19 @@ class _Walker:
             rel = prefix + name
             try:
                 is_link = entry.is_symlink()
-                # Follows symlinks, so a link is classified by its target; False for a
-                # broken link.
-                is_dir = entry.is_dir()
             except OSError:
                 self.skipped.append(Skipped(rel, SKIP_UNREADABLE))
+                continue
+            try:
+                # Follows symlinks, so a link is classified by its target; False for a
+                # broken link, an OSError (ELOOP) for a cycle of links.
+                is_dir = entry.is_dir()
+            except OSError:
+                if not is_link:
+                    self.skipped.append(Skipped(rel, SKIP_UNREADABLE))
+                elif self._symlink_target(entry.path, rel) is not None:
+                    # Resolvable after all: it changed under us; report, don't guess.
+                    self.skipped.append(Skipped(rel, SKIP_UNREADABLE))
                 continue
             if is_dir:
                 if self._is_always_skipped(entry.path, name, rel) or self._ignored(
