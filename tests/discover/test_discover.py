@@ -186,6 +186,11 @@ def test_settings_exclude_has_the_last_word(tmp_path: Path) -> None:
     assert found(tmp_path, settings) == ["app.py"]
 
 
+def test_settings_exclude_negation_re_includes(tmp_path: Path) -> None:
+    write(tmp_path, {".gitignore": "gen_*.py\n", "gen_a.py": "", "gen_keep.py": ""})
+    assert found(tmp_path, Settings(exclude=("!gen_keep.py",))) == ["gen_keep.py"]
+
+
 @pytest.mark.parametrize(
     "directory",
     [*sorted(ALWAYS_SKIPPED_DIRS), "kenning.egg-info", ".kenning", "nested/node_modules"],

@@ -76,6 +76,21 @@ def test_grown_past_the_limit_after_discovery_is_too_large(tmp_path: Path) -> No
     assert read_source(tmp_path, file, LIMIT) == Skipped("a.py", "too-large")
 
 
+def test_grown_between_fstat_and_read_is_too_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.py").write_text("x" * (LIMIT + 1))
+    real_fstat = os.fstat
+
+    def fstat_before_growth(fd: int) -> os.stat_result:
+        # The size the file had a moment before another process appended to it.
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *([0] * 5), LIMIT, *st[7:10]))
+
+    monkeypatch.setattr(discover_module.os, "fstat", fstat_before_growth)
+    assert read_source(tmp_path, "a.py", LIMIT) == Skipped("a.py", "too-large")
+
+
 def test_permission_denied_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests run as root here, and root reads through chmod 000: make `open` refuse
     # this one file the way the kernel would for an ordinary user.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kenning.core.settings import Settings
+from kenning.pipeline import discover as discover_module
 from kenning.pipeline.discover import Skipped, discover
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
@@ -72,7 +73,10 @@ def test_symlinked_dir_inside_workspace_is_walked_once_under_its_real_path(
     assert result.skipped == [Skipped("aa_alias", "symlink-duplicate")]
 
 
-def test_symlinked_dir_into_an_unwalked_folder_is_followed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listing", ["sorted", "reversed"])
+def test_symlinked_dir_into_an_unwalked_folder_is_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listing: str
+) -> None:
     # The real folder is ignored, so the links are the only way in; of two links to
     # one folder, the first by path is walked and the other reported.
     touch(tmp_path / ".gitignore", "shared/\n")
@@ -81,6 +85,21 @@ def test_symlinked_dir_into_an_unwalked_folder_is_followed(tmp_path: Path) -> No
     touch(tmp_path / "shared/skip.py")
     os.symlink("shared", tmp_path / "b_link")
     os.symlink("shared", tmp_path / "a_link")
+    # Which link wins must not depend on the order the file system lists entries in.
+    real_scandir = os.scandir
+
+    class Listing:
+        def __init__(self, path: str) -> None:
+            with real_scandir(path) as it:
+                self.entries = sorted(it, key=lambda e: e.name, reverse=listing == "reversed")
+
+        def __enter__(self) -> list[os.DirEntry[str]]:
+            return self.entries
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(discover_module.os, "scandir", Listing)
     result = discover(tmp_path, Settings())
     # Ignore files inside a followed directory still apply, relative to the link.
     assert [f.path for f in result.files] == ["a_link/util.py"]
