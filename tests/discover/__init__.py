@@ -1,0 +1,1 @@
+"""Tests for workspace file discovery (`kenning.pipeline.discover`)."""
