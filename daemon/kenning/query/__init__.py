@@ -1,0 +1,1 @@
+"""Queries over the stores: symbol lookup, call graphs and search. Read-only."""

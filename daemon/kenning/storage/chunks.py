@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pyarrow as pa
 
 from kenning.core.facts import Chunk
@@ -45,6 +46,32 @@ CHUNK_SCHEMA = pa.schema(
 )
 
 PENDING = "pending"
+
+
+class ChunkFilter(msgspec.Struct, frozen=True):
+    """Restrictions on which chunks a search may return; empty means no restriction."""
+
+    languages: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    # Explicit paths (already expanded from the user's globs); None means any path.
+    paths: tuple[str, ...] | None = None
+
+    def expr(self) -> Expr | None:
+        from lancedb.expr import col, lit  # noqa: PLC0415
+
+        parts = []
+        if self.languages:
+            parts.append(col("language").isin([lit(v) for v in self.languages]))
+        if self.kinds:
+            parts.append(col("kind").isin([lit(v) for v in self.kinds]))
+        if self.paths is not None:
+            parts.append(col("path").isin([lit(v) for v in self.paths] or [lit("")]))
+        if not parts:
+            return None
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined & part
+        return combined
 
 
 def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
@@ -132,27 +159,29 @@ class ChunkStore:
         )
 
     def search_text(
-        self, query: str, limit: int, where: Expr | None = None
+        self, query: str, limit: int, filters: ChunkFilter | None = None
     ) -> list[dict[str, Any]]:
         """BM25 full-text search over chunk text, best first."""
         if self._table is None or not query.strip():
             return []
         builder = self._table.search(query, query_type="fts").limit(limit)
+        where = filters.expr() if filters is not None else None
         if where is not None:
             builder = builder.where(where, prefilter=True)
         return list(builder.to_list())
 
-    def by_symbols(self, symbol_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """The chunks of these symbols (the first chunk of each, in line order)."""
+    def by_symbols(
+        self, symbol_ids: Sequence[str], filters: ChunkFilter | None = None
+    ) -> list[dict[str, Any]]:
+        """The chunks of these symbols, in path and line order."""
         from lancedb.expr import col, lit  # noqa: PLC0415
 
         if self._table is None or not symbol_ids:
             return []
-        rows = (
-            self._table.search()
-            .where(col("symbol_id").isin([lit(s) for s in symbol_ids]))
-            .limit(len(symbol_ids) * 8)
-            .to_list()
-        )
+        where = col("symbol_id").isin([lit(s) for s in symbol_ids])
+        extra = filters.expr() if filters is not None else None
+        if extra is not None:
+            where = where & extra
+        rows = self._table.search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, Span, Symbol
 from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
+from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.schema import (
     CALLS_COLUMNS,
     DDL,
@@ -415,6 +416,14 @@ class GraphStore:
             self._rollback()
             raise
 
+    def touch_files(self, records: Sequence[FileRecord]) -> None:
+        """Update the size and mtime of catalog entries whose content did not change."""
+        self._unwind(
+            "UNWIND $rows AS r MATCH (f:File {path: r.path}) SET f.size = r.size, "
+            "f.mtime_ns = r.mtime_ns",
+            [{"path": r.path, "size": r.size, "mtime_ns": r.mtime_ns} for r in records],
+        )
+
     def gc_externals(self) -> int:
         """Delete external placeholders that nothing points at any more."""
         table = self.query(
@@ -432,6 +441,14 @@ class GraphStore:
         )
         cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
         return {row[0]: FileRecord(*row) for row in zip(*cols, strict=True)}
+
+    def catalog_of(self, paths: Sequence[str]) -> dict[str, FileRecord]:
+        table = self.query(
+            "MATCH (f:File) WHERE f.path IN $paths RETURN f.path, f.language, f.module, f.size, "
+            "f.mtime_ns, f.hash, f.diagnostics",
+            {"paths": list(paths)},
+        )
+        return {row[0]: FileRecord(*row) for row in _pyrows(table)}
 
     def model_rows(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
         """(files, symbols, imports, bases) rows to rebuild the resolution model."""
@@ -523,6 +540,57 @@ class GraphStore:
             "call_resolution": resolution,
             **edges,
         }
+
+    def symbols_by_ids(self, ids: Sequence[str]) -> list[SymbolRef]:
+        if not ids:
+            return []
+        return self._symbol_refs("s.id IN $ids", {"ids": list(ids)}, limit=len(ids))
+
+    def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
+        """Definitions whose name contains `text` or whose qualified name is `text`
+        (case-insensitive); ranking is the caller's job."""
+        needle = text.lower()
+        return self._symbol_refs(
+            "s.kind <> 'external' AND (lower(s.name) CONTAINS $q OR lower(s.qualname) = $q "
+            "OR s.id = $raw)",
+            {"q": needle, "raw": text},
+            limit=limit,
+        )
+
+    def _symbol_refs(self, where: str, params: dict[str, Any], limit: int) -> list[SymbolRef]:
+        table = self.query(
+            f"MATCH (s:Symbol) WHERE {where} RETURN s.id, s.name, s.qualname, s.kind, s.path, "
+            "s.start_line, s.start_col, s.end_line, s.end_col, s.sel_start_line, "
+            "s.sel_start_col, s.sel_end_line, s.sel_end_col, s.signature LIMIT $limit",
+            {**params, "limit": limit},
+        )
+        return [
+            SymbolRef(
+                id=r[0], name=r[1], qualname=r[2], kind=r[3], path=r[4],
+                span=Span(r[5], r[6], r[7], r[8]), selection=Span(r[9], r[10], r[11], r[12]),
+                signature=r[13] or "",
+            )  # fmt: skip
+            for r in _pyrows(table)
+        ]
+
+    def call_edges(self, ids: Sequence[str], incoming: bool) -> list[CallEdge]:
+        """CALLS edges into (`incoming`) or out of the symbols `ids`."""
+        if not ids:
+            return []
+        side = "b" if incoming else "a"
+        table = self.query(
+            f"MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE {side}.id IN $ids "
+            "RETURN a.id, b.id, a.path, e.line, e.col, e.end_line, e.end_col, e.resolution, "
+            "e.confidence ORDER BY a.path, e.line, e.col",
+            {"ids": list(ids)},
+        )
+        return [
+            CallEdge(
+                caller=r[0], callee=r[1], path=r[2], span=Span(r[3], r[4], r[5], r[6]),
+                resolution=r[7], confidence=r[8],
+            )  # fmt: skip
+            for r in _pyrows(table)
+        ]
 
     def file_diagnostics(self) -> list[tuple[str, list[dict[str, Any]]]]:
         table = self.query(

@@ -1,0 +1,58 @@
+"""What queries answer with: plain structs the engine returns and every front end renders."""
+
+from __future__ import annotations
+
+import msgspec
+
+from kenning.core.facts import Span
+
+
+class SymbolRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A definition, or an external placeholder (kind "external", path "")."""
+
+    id: str
+    name: str
+    qualname: str
+    kind: str
+    path: str
+    span: Span
+    selection: Span
+    signature: str = ""
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
+    path: str
+    start_line: int  # 0-based
+    end_line: int  # 0-based, inclusive
+    symbol: str  # qualified name
+    symbol_id: str
+    kind: str
+    language: str
+    snippet: str
+    score: float
+    # Which rankers found it: "text" (BM25), "symbol" (name match), later "vector".
+    sources: tuple[str, ...] = ()
+
+
+class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    hits: list[SearchHit]
+    # False until embeddings exist: the ranking is text and symbol names only.
+    vectors_complete: bool = False
+
+
+class CallEdge(msgspec.Struct, frozen=True, kw_only=True):
+    caller: str  # symbol id
+    callee: str  # symbol id (ext:... for external placeholders)
+    path: str  # file of the call site
+    span: Span  # the callee expression at the call site
+    resolution: str
+    confidence: float
+
+
+class CallGraph(msgspec.Struct, frozen=True, kw_only=True):
+    root: SymbolRef
+    direction: str  # incoming | outgoing | both
+    depth: int
+    nodes: list[SymbolRef]
+    edges: list[CallEdge]

@@ -1,0 +1,437 @@
+"""Phase 1 indexing: bring the graph store and the chunk table up to date with the files.
+
+`Indexer.index()` compares the files on disk with the catalog (size and mtime first,
+the content hash to confirm) and then either loads everything in bulk (an empty
+index) or applies the changed files as incremental batches. `Indexer.apply()` is the
+incremental path the editor integration calls: it re-parses the given files,
+re-resolves their edges and the edges of other files that pointed at them, and
+writes graph and chunks for the whole batch.
+
+The indexer is the single writer of both stores; callers serialise calls to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import msgspec
+
+from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span
+from kenning.core.graph import Target
+from kenning.core.settings import Settings
+from kenning.parse.python import extract_facts
+from kenning.pipeline.discover import (
+    LANGUAGE_BY_SUFFIX,
+    Discovery,
+    FoundFile,
+    Skipped,
+    content_hash,
+    discover,
+    module_name,
+    package_dirs,
+    read_source,
+)
+from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
+from kenning.resolve.model import SymInfo, WorkspaceModel
+from kenning.resolve.python import Resolver
+from kenning.storage.chunks import ChunkStore, chunk_table
+from kenning.storage.graph import (
+    FileRecord,
+    FileUpdate,
+    GraphStore,
+    Rewire,
+    StoredEdge,
+    diagnostics_json,
+)
+
+log = logging.getLogger(__name__)
+
+# When more than this share of the files changed since the last run, reloading the
+# whole index in bulk is faster than applying the changes incrementally.
+FULL_RELOAD_SHARE = 0.5
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class IndexReport(msgspec.Struct, kw_only=True):
+    """What one `index()` run did, with per-phase timings in seconds."""
+
+    mode: str  # "full" | "incremental" | "unchanged"
+    files: int
+    parsed: int
+    deleted: int
+    skipped: list[tuple[str, str]]
+    diagnostics: int
+    symbols: int = 0
+    calls: int = 0
+    call_resolution: dict[str, int] = msgspec.field(default_factory=dict)
+    chunks: int = 0
+    graph_write: str = ""  # "copy" | "unwind" | ""
+    timings: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+class ChangeReport(msgspec.Struct, kw_only=True):
+    """What `apply()` did for a batch of edited files."""
+
+    changed: list[str]
+    deleted: list[str]
+    unchanged: list[str]
+    rewired: int
+    graph_write: str
+    seconds: float
+
+
+class OutsideWorkspace(ValueError):
+    pass
+
+
+@dataclass
+class _Timer:
+    timings: dict[str, float] = field(default_factory=dict)
+    _start: float = field(default_factory=time.perf_counter)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(self.timings.get(name, 0.0) + now - self._start, 4)
+        self._start = now
+
+
+class Indexer:
+    """Owns the write side of one workspace's stores."""
+
+    def __init__(self, root: Path, settings: Settings, graph: GraphStore, chunks_path: Path):
+        self.root = root
+        self.settings = settings
+        self.graph = graph
+        self._chunks_path = chunks_path
+        self._chunks: ChunkStore | None = None
+        self._model: WorkspaceModel | None = None
+        self._packages: set[str] | None = None
+
+    # -- lazily opened pieces -----------------------------------------------------
+
+    @property
+    def chunks(self) -> ChunkStore:
+        if self._chunks is None:
+            self._chunks = ChunkStore(self._chunks_path)
+        return self._chunks
+
+    @property
+    def model(self) -> WorkspaceModel:
+        """The resolution model, rebuilt from the graph store on first use."""
+        if self._model is None:
+            self._model = load_model(self.graph)
+        return self._model
+
+    # -- full / catch-up indexing -------------------------------------------------
+
+    def index(self, rebuild: bool = False, progress: ProgressCallback | None = None) -> IndexReport:
+        timer = _Timer()
+        found = discover(self.root, self.settings)
+        self._packages = package_dirs(f.path for f in found.files)
+        catalog = {} if rebuild else self.graph.catalog()
+        timer.lap("walk")
+        changed, deleted = _changed_files(found, catalog)
+        if not catalog or len(changed) > FULL_RELOAD_SHARE * max(len(found.files), 1):
+            return self._full(found, timer, progress)
+        if not changed and not deleted:
+            return IndexReport(
+                mode="unchanged",
+                files=len(found.files),
+                parsed=0,
+                deleted=0,
+                skipped=[(s.path, s.reason) for s in found.skipped],
+                diagnostics=0,
+                timings={**timer.timings, "total": sum(timer.timings.values())},
+            )
+        changes: list[tuple[str, bytes | None]] = [(path, None) for path in deleted]
+        skipped = [(s.path, s.reason) for s in found.skipped]
+        for f in changed:
+            data = read_source(self.root, f, self.settings.max_file_size)
+            if isinstance(data, Skipped):
+                skipped.append((data.path, data.reason))
+                if f.path in catalog:
+                    changes.append((f.path, None))
+                continue
+            changes.append((f.path, data))
+        timer.lap("read")
+        report = self.apply_bytes(changes, found=found.files)
+        timer.lap("apply")
+        return IndexReport(
+            mode="incremental",
+            files=len(found.files),
+            parsed=len(report.changed),
+            deleted=len(report.deleted),
+            skipped=skipped,
+            diagnostics=0,
+            graph_write=report.graph_write,
+            timings={**timer.timings, "total": round(sum(timer.timings.values()), 4)},
+        )
+
+    def _full(
+        self, found: Discovery, timer: _Timer, progress: ProgressCallback | None
+    ) -> IndexReport:
+        assert self._packages is not None
+        jobs = [
+            ParseJob(f.path, module_name(f.path, self._packages), f.size, f.mtime_ns)
+            for f in found.files
+        ]
+        skipped = [(s.path, s.reason) for s in found.skipped]
+        model = WorkspaceModel()
+        records: list[FileRecord] = []
+        facts_list: list[FileFacts] = []
+        workers = default_workers(self.settings.parse_workers)
+        done = 0
+        for piece in parse_files(self.root, jobs, self.settings.max_file_size, workers):
+            skipped.extend(piece.skipped)
+            for parsed in piece.parsed:
+                facts = parsed.facts
+                model.add_facts(facts)
+                facts_list.append(facts)
+                records.append(
+                    FileRecord(
+                        facts.path, facts.language, facts.module, parsed.size, parsed.mtime_ns,
+                        parsed.hash, diagnostics_json(facts),
+                    )  # fmt: skip
+                )
+            done += len(piece.parsed) + len(piece.skipped)
+            if progress is not None:
+                progress("parse", done, len(jobs))
+        timer.lap("parse")
+        resolver = Resolver(model)
+        resolved = [resolver.resolve_file(f) for f in facts_list]
+        timer.lap("resolve")
+        self.graph.clear()
+        graph_write = self.graph.bulk_load(records, facts_list, resolved)
+        timer.lap("graph_write")
+        rows = chunk_table(_chunk_rows(facts_list, model))
+        self.chunks.replace_all(rows)
+        timer.lap("chunk_write")
+        self._model = model
+        mix: dict[str, int] = {}
+        for r in resolved:
+            for t in r.calls:
+                mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
+        return IndexReport(
+            mode="full",
+            files=len(facts_list),
+            parsed=len(facts_list),
+            deleted=0,
+            skipped=sorted(skipped),
+            diagnostics=sum(len(f.diagnostics) for f in facts_list),
+            symbols=sum(len(f.symbols) for f in facts_list),
+            calls=sum(mix.values()),
+            call_resolution=dict(sorted(mix.items())),
+            chunks=rows.num_rows,
+            graph_write=graph_write,
+            timings={**timer.timings, "total": round(sum(timer.timings.values()), 4)},
+        )
+
+    # -- incremental --------------------------------------------------------------
+
+    def relpath(self, path: str | Path) -> str:
+        """Workspace-relative posix path; raises `OutsideWorkspace` for paths outside it."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            rel = p.resolve(strict=False).relative_to(self.root.resolve())
+        except ValueError:
+            raise OutsideWorkspace(f"{path} is outside the workspace {self.root}") from None
+        if not rel.parts:
+            raise OutsideWorkspace(f"{path} is the workspace itself, not a file in it")
+        return rel.as_posix()
+
+    def apply(self, changes: Sequence[tuple[str, str | None]]) -> ChangeReport:
+        """Apply edits: (path, new text) or (path, None) to re-read the file from disk."""
+        encoded: list[tuple[str, bytes | None]] = []
+        for path, text in changes:
+            rel = self.relpath(path)
+            if text is not None:
+                encoded.append((rel, text.encode("utf-8", "surrogatepass")))
+                continue
+            data = read_source(self.root, rel, self.settings.max_file_size)
+            encoded.append((rel, None if isinstance(data, Skipped) else data))
+        return self.apply_bytes(encoded)
+
+    def apply_bytes(
+        self,
+        changes: Sequence[tuple[str, bytes | None]],
+        found: Sequence[FoundFile] | None = None,
+    ) -> ChangeReport:
+        """Write one batch: each file's new bytes, or None when it is gone."""
+        started = time.perf_counter()
+        model = self.model
+        catalog = {r.path: r for r in self.graph_catalog_for([p for p, _ in changes])}
+        stats = {f.path: f for f in found} if found is not None else {}
+        updates: list[FileUpdate] = []
+        changed: list[str] = []
+        deleted: list[str] = []
+        unchanged: list[str] = []
+        touched: list[FileRecord] = []
+        old_ids: set[str] = set()
+        new_facts: list[FileFacts] = []
+        for path, data in changes:
+            language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
+            if data is None or language is None:
+                if path in catalog or path in model.files:
+                    old_ids.update(model.symbol_ids_of(path))
+                    model.remove_file(path)
+                    updates.append(FileUpdate(path, None, None, None))
+                    deleted.append(path)
+                continue
+            digest = content_hash(data)
+            previous = catalog.get(path)
+            if previous is not None and previous.hash == digest and path in model.files:
+                # Same content (a re-save, a touch): only the catalog's stat moves on,
+                # so the next start takes the size+mtime fast path again.
+                unchanged.append(path)
+                stat = stats.get(path)
+                size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
+                if (size, mtime_ns) != (previous.size, previous.mtime_ns):
+                    touched.append(replace(previous, size=size, mtime_ns=mtime_ns))
+                continue
+            old_ids.update(model.symbol_ids_of(path))
+            facts = extract_facts(path, data, self._module_of(path))
+            model.replace(facts)
+            new_facts.append(facts)
+            stat = stats.get(path)
+            size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
+            record = FileRecord(
+                path, language, facts.module, size, mtime_ns, digest, diagnostics_json(facts)
+            )
+            updates.append(FileUpdate(path, record, facts, None))
+            changed.append(path)
+        if touched:
+            self.graph.touch_files(touched)
+        if not updates:
+            return ChangeReport(
+                changed=[], deleted=[], unchanged=unchanged, rewired=0, graph_write="",
+                seconds=round(time.perf_counter() - started, 4),
+            )  # fmt: skip
+        resolver = Resolver(model)
+        for u in updates:
+            if u.facts is not None:
+                u.resolved = resolver.resolve_file(u.facts)
+        rewires = self._rewires(resolver, old_ids, [u.path for u in updates], new_facts)
+        bulk = len(updates) >= self.settings.bulk_threshold
+        graph_write = self.graph.write_batch(updates, rewires, bulk=bulk)
+        rows = chunk_table(_chunk_rows(new_facts, model))
+        self.chunks.replace_files([u.path for u in updates], rows)
+        return ChangeReport(
+            changed=changed,
+            deleted=deleted,
+            unchanged=unchanged,
+            rewired=len(rewires),
+            graph_write=graph_write,
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+    def graph_catalog_for(self, paths: Sequence[str]) -> list[FileRecord]:
+        catalog = self.graph.catalog_of(paths)
+        return list(catalog.values())
+
+    def _module_of(self, path: str) -> str:
+        if self._packages is None:
+            self._packages = package_dirs(self.model.files)
+        if path.endswith(("/__init__.py", "/__init__.pyi")):
+            self._packages.add(path.rsplit("/", 1)[0])
+        return module_name(path, self._packages)
+
+    def _rewires(
+        self,
+        resolver: Resolver,
+        old_ids: set[str],
+        batch_paths: list[str],
+        new_facts: list[FileFacts],
+    ) -> list[Rewire]:
+        """Edges of other files that pointed at this batch's symbols, or could now."""
+        new_ids = {s.id for f in new_facts for s in f.symbols}
+        removed = sorted(old_ids - new_ids)
+        names = sorted({n for f in new_facts for s in f.symbols for n in (s.qualname, s.name)})
+        edges = self.graph.edges_into(removed, batch_paths)
+        edges += self.graph.edges_into_externals(names, batch_paths)
+        rewires: list[Rewire] = []
+        seen: set[tuple[str, str, str, int, int]] = set()
+        for edge in edges:
+            key = (edge.table, edge.src, edge.dst, edge.fact.span.start_line,
+                   edge.fact.span.start_col)  # fmt: skip
+            if key in seen or edge.path not in resolver.model.files:
+                continue
+            seen.add(key)
+            target = _resolve_stored(resolver, edge)
+            if target.id != edge.dst or edge.dst in old_ids:
+                rewires.append(Rewire(edge, target))
+        return rewires
+
+
+def _resolve_stored(resolver: Resolver, edge: StoredEdge) -> Target:
+    fact = edge.fact
+    if isinstance(fact, CallSite):
+        return resolver.resolve_call(edge.path, fact)
+    if isinstance(fact, Import):
+        return resolver.resolve_import(edge.path, fact)
+    assert isinstance(fact, BaseClass)
+    return resolver.resolve_base(edge.path, fact)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return 0, 0
+    return st.st_size, st.st_mtime_ns
+
+
+def _changed_files(
+    found: Discovery, catalog: dict[str, FileRecord]
+) -> tuple[list[FoundFile], list[str]]:
+    """Files whose size or mtime differ from the catalog, and catalog files now gone."""
+    changed = [
+        f
+        for f in found.files
+        if (r := catalog.get(f.path)) is None or r.size != f.size or r.mtime_ns != f.mtime_ns
+    ]
+    present = {f.path for f in found.files}
+    deleted = sorted(p for p in catalog if p not in present)
+    return changed, deleted
+
+
+def _chunk_rows(facts_list: Sequence[FileFacts], model: WorkspaceModel) -> list[tuple[Chunk, str]]:
+    out: list[tuple[Chunk, str]] = []
+    for facts in facts_list:
+        qualnames = {s.id: s.qualname for s in facts.symbols}
+        for chunk in facts.chunks:
+            out.append((chunk, qualnames.get(chunk.symbol_id, facts.module)))
+    return out
+
+
+def load_model(graph: GraphStore) -> WorkspaceModel:
+    """Rebuild the resolution model from what the graph store holds."""
+    files, symbols, imports, bases = graph.model_rows()
+    model = WorkspaceModel()
+    for path, module in zip(*(files.column(i).to_pylist() for i in range(2)), strict=True):
+        model.add_file_row(path, module)
+    cols = [symbols.column(i).to_pylist() for i in range(symbols.num_columns)]
+    for sid, name, qualname, kind, parent, path in zip(*cols, strict=True):
+        model.add_symbol_row(SymInfo(sid, name, qualname, kind, parent, path))
+    cols = [imports.column(i).to_pylist() for i in range(imports.num_columns)]
+    for row in zip(*cols, strict=True):
+        path, scope, module, name, alias, level, l0, c0, l1, c1, cond, tc = row
+        file_scope = model.files.get(path)
+        if file_scope is not None:
+            file_scope.add_import(
+                Import(module, name, alias, level, Span(l0, c0, l1, c1), scope, cond, tc)
+            )
+    cols = [bases.column(i).to_pylist() for i in range(bases.num_columns)]
+    for path, class_id, expr in zip(*cols, strict=True):
+        file_scope = model.files.get(path)
+        if file_scope is not None:
+            file_scope.bases.setdefault(class_id, []).append(expr)
+    return model
+
+

@@ -1,0 +1,104 @@
+"""Search: full-text (BM25) over chunks fused with symbol-name matches.
+
+Two rankers each produce a ranked list of chunks; reciprocal rank fusion (RRF) merges
+them, so a chunk that both rankers like beats one that only one ranker likes, and no
+ranker's raw scores need calibrating against another's. Vector similarity joins as a
+third ranker once embeddings exist (phase 2); until then results say
+`vectors_complete=False`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pathspec
+
+from kenning.core.results import SearchHit, SearchResult
+from kenning.query.symbols import find_symbols
+from kenning.storage.chunks import ChunkFilter, ChunkStore
+from kenning.storage.graph import GraphStore
+
+# The usual RRF constant: damps the advantage of the very top ranks.
+RRF_K = 60
+# Each ranker contributes this many candidates per requested result.
+OVERFETCH = 3
+SNIPPET_LINES = 4
+SNIPPET_CHARS = 300
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] | None:
+    """The workspace paths matching any of `globs` (gitignore syntax); None if no globs."""
+    if not globs:
+        return None
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", globs)
+    return tuple(p for p in paths if spec.match_file(p))
+
+
+def search(
+    graph: GraphStore,
+    chunks: ChunkStore,
+    query: str,
+    limit: int = 10,
+    filters: ChunkFilter | None = None,
+) -> SearchResult:
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    want = limit * OVERFETCH
+    text_rows = chunks.search_text(query, want, filters)
+    symbol_rows = _symbol_matches(graph, chunks, query, want, filters)
+    fused: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
+    for source, rows in (("text", text_rows), ("symbol", symbol_rows)):
+        for rank, row in enumerate(rows):
+            score, _, sources = fused.get(row["id"], (0.0, row, []))
+            fused[row["id"]] = (score + 1.0 / (RRF_K + rank + 1), row, [*sources, source])
+    ranked = sorted(fused.values(), key=lambda item: (-item[0], item[1]["path"],
+                                                     item[1]["start_line"]))  # fmt: skip
+    hits = [_hit(row, score, sources) for score, row, sources in ranked[:limit]]
+    return SearchResult(query=query, hits=hits, vectors_complete=False)
+
+
+def _symbol_matches(
+    graph: GraphStore, chunks: ChunkStore, query: str, want: int, filters: ChunkFilter | None
+) -> list[dict[str, Any]]:
+    """Chunks of symbols whose names match the query's identifiers, best match first."""
+    ids: list[str] = []
+    words = _IDENT.findall(query)
+    # A dotted query (`Session.request`) is tried whole as well as word by word.
+    probes = [query.strip()] if "." in query.strip() else []
+    probes += [w for w in words if len(w) >= 3]
+    for probe in probes:
+        for sym in find_symbols(graph, probe, limit=want):
+            if sym.id not in ids:
+                ids.append(sym.id)
+    if not ids:
+        return []
+    rows = chunks.by_symbols(ids[: want * 2], filters)
+    order = {sid: i for i, sid in enumerate(ids)}
+    first: dict[str, dict[str, Any]] = {}
+    for row in rows:  # the first chunk of each symbol stands for it
+        first.setdefault(row["symbol_id"], row)
+    return sorted(first.values(), key=lambda r: order.get(r["symbol_id"], len(order)))[:want]
+
+
+def _hit(row: dict[str, Any], score: float, sources: list[str]) -> SearchHit:
+    return SearchHit(
+        path=row["path"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        symbol=row["qualname"],
+        symbol_id=row["symbol_id"],
+        kind=row["kind"],
+        language=row["language"],
+        snippet=snippet(row["code"]),
+        score=round(score, 6),
+        sources=tuple(sources),
+    )
+
+
+def snippet(code: str) -> str:
+    lines = [line for line in code.splitlines() if line.strip()][:SNIPPET_LINES]
+    text = "\n".join(lines)
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
