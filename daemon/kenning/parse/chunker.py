@@ -1,0 +1,227 @@
+"""Cutting a file into chunks: the units that full-text search and embeddings see.
+
+The rules, chosen so that each chunk is one coherent thing a person would search for:
+
+- Every *chunk owner* gets its own chunk(s). Owners are definitions that are
+  statements directly in the module or directly in a class body: top-level
+  functions and classes, methods, nested classes. A function's chunk keeps
+  everything inside it, closures and local classes included: they are part of that
+  function's logic, and a separate chunk would embed the same text twice.
+  Definitions under a module-level `if`/`try` stay in the module-level chunk for the
+  same reason.
+- A class chunk is the class's outline: header, docstring, class-level statements,
+  and each member definition reduced to its decorators and signature followed by
+  `: ...`. The members' bodies are in their own chunks.
+- Module-level code (statements outside owners) forms one chunk per contiguous run.
+- A chunk over `MAX_LINES` lines or `MAX_CHARS` characters is split between
+  top-level statements of its body, greedily; only a single statement that is itself
+  too large is split between lines (never inside a line).
+- Chunks cover whole lines and keep their indentation; whitespace-only chunks are
+  dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from kenning.core.facts import Chunk, Symbol, text_hash
+from kenning.parse.text import SourceText
+
+MAX_LINES = 60
+MAX_CHARS = 2000
+
+
+@dataclass(slots=True)
+class ChunkOwner:
+    """A definition that gets its own chunk, with what the chunker needs to cut it."""
+
+    symbol: Symbol
+    outer: Node  # the statement: the decorated definition when decorated
+    body: Node
+    header_end: int  # byte just after the signature (parameters / return type / bases)
+    is_class: bool
+    members: dict[int, ChunkOwner] = field(default_factory=dict)  # by outer start byte
+
+
+@dataclass(slots=True)
+class _Unit:
+    """Whole lines `start..end` (inclusive); `stub` replaces them when set."""
+
+    start: int
+    end: int
+    stub: str | None = None
+
+
+@dataclass(slots=True)
+class _Piece:
+    symbol: Symbol
+    kind: str
+    start: int
+    end: int
+    code: str
+
+
+class Chunker:
+    """Builds the chunks of one file."""
+
+    def __init__(self, path: str, language: str, module: str, text: SourceText) -> None:
+        self.path = path
+        self.language = language
+        self.module = module
+        self.text = text
+        self.lines = text.lines
+        self.pieces: list[_Piece] = []
+        self._owners: list[ChunkOwner] = []
+
+    def add_owner_later(self, owner: ChunkOwner) -> None:
+        """Queue an owner; a class's members are only all known once extraction ends."""
+        self._owners.append(owner)
+
+    def finish(self, module_symbol: Symbol, root: Node, top_owners: dict[int, ChunkOwner]) -> None:
+        for owner in self._owners:
+            self.add_owner(owner)
+        self.add_module_code(module_symbol, root, top_owners)
+
+    # -- owners ------------------------------------------------------------------
+
+    def add_owner(self, owner: ChunkOwner) -> None:
+        start = owner.outer.start_point[0]
+        end = owner.outer.end_point[0]
+        kind = str(owner.symbol.kind)
+        if not owner.is_class:
+            code = "\n".join(self.lines[start : end + 1])
+            if end - start < MAX_LINES and len(code) <= MAX_CHARS:
+                self._add(owner.symbol, kind, start, end, code)
+                return
+        units = self._body_units(owner)
+        self._add_grouped(owner.symbol, kind, units)
+
+    def add_module_code(
+        self, module_symbol: Symbol, root: Node, owners: dict[int, ChunkOwner]
+    ) -> None:
+        """Module-level statements, one chunk group per run between owners."""
+        run: list[_Unit] = []
+        for child in root.named_children:
+            if child.start_byte in owners:
+                self._add_grouped(module_symbol, "module", run)
+                run = []
+                continue
+            self._append_unit(run, _Unit(child.start_point[0], child.end_point[0]))
+        self._add_grouped(module_symbol, "module", run)
+
+    def _body_units(self, owner: ChunkOwner) -> list[_Unit]:
+        start = owner.outer.start_point[0]
+        units: list[_Unit] = []
+        children = owner.body.named_children
+        first_row = children[0].start_point[0] if children else owner.body.start_point[0]
+        # The header: decorators and signature lines, down to the first body statement.
+        self._append_unit(units, _Unit(start, max(start, first_row - 1)))
+        for child in children:
+            member = owner.members.get(child.start_byte) if owner.is_class else None
+            unit = _Unit(child.start_point[0], child.end_point[0])
+            if member is not None:
+                unit.stub = self._stub(member)
+            self._append_unit(units, unit)
+        return units
+
+    def _stub(self, member: ChunkOwner) -> str:
+        line = self.lines[member.outer.start_point[0]]
+        indent = line[: len(line) - len(line.lstrip())]
+        head = self.text.byte_slice_text(member.outer.start_byte, member.header_end)
+        return f"{indent}{head}: ..."
+
+    @staticmethod
+    def _append_unit(units: list[_Unit], unit: _Unit) -> None:
+        # Units that share a line cannot be separated: merge them, and a merged unit
+        # shows its real text (a stub sharing a line with other code is not a stub).
+        if units and unit.start <= units[-1].end:
+            last = units[-1]
+            last.end = max(last.end, unit.end)
+            last.stub = None
+        else:
+            units.append(unit)
+
+    # -- grouping ----------------------------------------------------------------
+
+    def _unit_chars(self, unit: _Unit) -> int:
+        if unit.stub is not None:
+            return len(unit.stub) + 1
+        return sum(len(line) + 1 for line in self.lines[unit.start : unit.end + 1])
+
+    def _render(self, units: list[_Unit]) -> str:
+        out: list[str] = []
+        row = units[0].start
+        for unit in units:
+            out.extend(self.lines[row : unit.start])  # blank lines between units
+            if unit.stub is not None:
+                out.append(unit.stub)
+            else:
+                out.extend(self.lines[unit.start : unit.end + 1])
+            row = unit.end + 1
+        return "\n".join(out)
+
+    def _add_grouped(self, symbol: Symbol, kind: str, units: list[_Unit]) -> None:
+        group: list[_Unit] = []
+        chars = 0
+        for unit in units:
+            size = self._unit_chars(unit)
+            too_big = unit.end - unit.start >= MAX_LINES or size > MAX_CHARS
+            if group and (
+                too_big or unit.end - group[0].start >= MAX_LINES or chars + size > MAX_CHARS
+            ):
+                self._add(symbol, kind, group[0].start, group[-1].end, self._render(group))
+                group, chars = [], 0
+            if too_big and unit.stub is None:
+                self._add_lines(symbol, kind, unit.start, unit.end)
+                continue
+            group.append(unit)
+            chars += size
+        if group:
+            self._add(symbol, kind, group[0].start, group[-1].end, self._render(group))
+
+    def _add_lines(self, symbol: Symbol, kind: str, start: int, end: int) -> None:
+        """Split one oversized statement between lines."""
+        first = start
+        chars = 0
+        for row in range(start, end + 1):
+            size = len(self.lines[row]) + 1
+            if row > first and (row - first >= MAX_LINES or chars + size > MAX_CHARS):
+                self._add(symbol, kind, first, row - 1, "\n".join(self.lines[first:row]))
+                first, chars = row, 0
+            chars += size
+        self._add(symbol, kind, first, end, "\n".join(self.lines[first : end + 1]))
+
+    def _add(self, symbol: Symbol, kind: str, start: int, end: int, code: str) -> None:
+        if code and not code.isspace():
+            self.pieces.append(_Piece(symbol, kind, start, end, code))
+
+    # -- result ------------------------------------------------------------------
+
+    def chunks(self) -> list[Chunk]:
+        """The chunks in source order (stable: an outer chunk before inner ones on its line)."""
+        self.pieces.sort(key=lambda piece: piece.start)
+        result: list[Chunk] = []
+        for ordinal, piece in enumerate(self.pieces):
+            symbol = piece.symbol
+            if piece.kind == "module":
+                header = f"# {self.path}\n# {self.module}\n"
+            else:
+                header = f"# {self.path}\n# {symbol.qualname}{symbol.signature}\n"
+            text = header + piece.code
+            result.append(
+                Chunk(
+                    id=f"{self.path}#{ordinal}",
+                    path=self.path,
+                    symbol_id=symbol.id,
+                    kind=piece.kind,
+                    language=self.language,
+                    start_line=piece.start,
+                    end_line=piece.end,
+                    code=piece.code,
+                    text=text,
+                    text_hash=text_hash(text),
+                )
+            )
+        return result
