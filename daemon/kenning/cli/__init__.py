@@ -1,0 +1,1 @@
+"""The `kenning` command line: index a workspace and query it."""

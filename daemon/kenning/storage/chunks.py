@@ -11,6 +11,7 @@ first opened, not when this module is.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ CHUNK_SCHEMA = pa.schema(
 )
 
 PENDING = "pending"
+EMBED_STATUSES = (PENDING, "in_progress", "done", "error")
 
 
 class ChunkFilter(msgspec.Struct, frozen=True):
@@ -97,6 +99,8 @@ class ChunkStore:
     """The LanceDB database holding the chunk table."""
 
     def __init__(self, path: Path) -> None:
+        # Lance logs routine notices ("no existing dataset, creating") at WARN on stderr.
+        os.environ.setdefault("LANCE_LOG", "error")
         import lancedb  # noqa: PLC0415 - deliberately lazy, see the module docstring
 
         self.path = path
@@ -148,15 +152,14 @@ class ChunkStore:
     def status_counts(self) -> dict[str, int]:
         if self._table is None:
             return {}
-        table = self._table.to_lance().to_table(columns=["embed_status"])
-        counts = table.group_by("embed_status").aggregate([("embed_status", "count")])
-        return dict(
-            zip(
-                counts.column("embed_status").to_pylist(),
-                counts.column("embed_status_count").to_pylist(),
-                strict=True,
-            )
-        )
+        from lancedb.expr import col, lit  # noqa: PLC0415
+
+        counts = {}
+        for status in EMBED_STATUSES:
+            n = int(self._table.count_rows((col("embed_status") == lit(status)).to_sql()))
+            if n:
+                counts[status] = n
+        return counts
 
     def search_text(
         self, query: str, limit: int, filters: ChunkFilter | None = None
