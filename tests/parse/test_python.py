@@ -526,3 +526,13 @@ def test_parser_is_per_thread() -> None:
     thread.join()
     assert parsers[0] is not _parser()
     assert _parser() is _parser()
+
+
+def test_class_outline_is_not_split_by_its_methods_length() -> None:
+    body = "".join(f"        x = {i}\n" for i in range(80))
+    facts = facts_of("class A:\n    y = 1\n    def m(self):\n" + body + "    z = 2\n")
+    klass = [c for c in facts.chunks if c.kind == "class"]
+    assert [(c.start_line, c.end_line) for c in klass] == [(0, 83)]
+    assert klass[0].code == "class A:\n    y = 1\n    def m(self): ...\n    z = 2"
+    methods = [c for c in facts.chunks if c.kind == "method"]
+    assert len(methods) == 2  # 81 lines: split between statements

@@ -163,21 +163,29 @@ class Chunker:
         return "\n".join(out)
 
     def _add_grouped(self, symbol: Symbol, kind: str, units: list[_Unit]) -> None:
+        # Limits apply to the rendered code: a stub counts as one line however long
+        # the method it stands for, and blank lines between units count too.
         group: list[_Unit] = []
-        chars = 0
+        chars = lines = 0
         for unit in units:
             size = self._unit_chars(unit)
-            too_big = unit.end - unit.start >= MAX_LINES or size > MAX_CHARS
-            if group and (
-                too_big or unit.end - group[0].start >= MAX_LINES or chars + size > MAX_CHARS
-            ):
+            height = 1 if unit.stub is not None else unit.end - unit.start + 1
+            if group:
+                gap = self.lines[group[-1].end + 1 : unit.start]
+                size += sum(len(line) + 1 for line in gap)
+                height += len(gap)
+            too_big = unit.stub is None and (unit.end - unit.start >= MAX_LINES or size > MAX_CHARS)
+            if group and (too_big or lines + height > MAX_LINES or chars + size > MAX_CHARS):
                 self._add(symbol, kind, group[0].start, group[-1].end, self._render(group))
-                group, chars = [], 0
-            if too_big and unit.stub is None:
+                group, chars, lines = [], 0, 0
+                size = self._unit_chars(unit)
+                height = 1 if unit.stub is not None else unit.end - unit.start + 1
+            if too_big:
                 self._add_lines(symbol, kind, unit.start, unit.end)
                 continue
             group.append(unit)
             chars += size
+            lines += height
         if group:
             self._add(symbol, kind, group[0].start, group[-1].end, self._render(group))
 
