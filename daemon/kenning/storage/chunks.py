@@ -46,6 +46,7 @@ CHUNK_SCHEMA = pa.schema(
     ]
 )
 
+FTS_MEMORY_MB = 128
 PENDING = "pending"
 EMBED_STATUSES = (PENDING, "in_progress", "done", "error")
 
@@ -100,7 +101,7 @@ class ChunkStore:
 
     def __init__(self, path: Path) -> None:
         # Lance logs routine notices ("no existing dataset, creating") at WARN on stderr.
-        os.environ.setdefault("LANCE_LOG", "error")
+        os.environ.setdefault("LANCEDB_LOG", "error")
         import lancedb  # noqa: PLC0415 - deliberately lazy, see the module docstring
 
         self.path = path
@@ -123,7 +124,11 @@ class ChunkStore:
 
         # The simple tokenizer splits on non-alphanumerics, so `parse_config` is found
         # by `parse` and by `config`; stemming lets "parsing" find `parse`.
-        self._table.create_index("text", config=FTS(), replace=True, name=TEXT_INDEX)
+        # The default builder heap is 1 GiB; a bounded one keeps a full index's peak
+        # memory predictable at a small cost in build time.
+        self._table.create_index(
+            "text", config=FTS(memory_limit=FTS_MEMORY_MB), replace=True, name=TEXT_INDEX
+        )
 
     def replace_files(self, paths: Sequence[str], rows: pa.Table) -> None:
         """Replace every chunk of `paths` with `rows`, in one write."""

@@ -1,0 +1,39 @@
+# Run `make` (or `make help`) to list the targets.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help setup test lint typecheck format check bench demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+setup: ## create .venv and install kenning with its dev tools
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+test: ## run the test suite
+	$(PY) -m pytest
+
+lint: ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: ## mypy
+	$(VENV)/bin/mypy
+
+format: ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint typecheck test ## everything CI runs
+
+bench: ## phase-1 benchmark on pinned requests, Flask and Django sdists (downloads them)
+	$(PY) bench/phase1.py
+
+demo: ## index this repository and search it
+	$(VENV)/bin/kenning index .
+	$(VENV)/bin/kenning search "resolve call target"
+
+clean: ## remove the virtualenv, caches and this repository's own index
+	rm -rf $(VENV) .kenning .mypy_cache .ruff_cache .pytest_cache
