@@ -69,8 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=int, default=10, help="results (default 10)")
     p.add_argument("--lang", action="append", default=[], help="only this language")
     p.add_argument("--path", action="append", default=[], help="only paths matching GLOB")
-    p.add_argument("--kind", action="append", default=[],
-                   help="only chunks of this kind (function, method, class, module)")
+    p.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        help="only chunks of this kind (function, method, class, module)",
+    )
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("symbols", parents=[common], help="find definitions by name")
@@ -163,7 +167,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     if report.mode == "full":
         mix = ", ".join(f"{k} {v:,}" for k, v in report.call_resolution.items())
-        print(f"{report.symbols:,} symbols, {report.chunks:,} chunks, {report.calls:,} calls ({mix})")
+        print(
+            f"{report.symbols:,} symbols, {report.chunks:,} chunks, {report.calls:,} calls ({mix})"
+        )
     if report.diagnostics:
         print(f"{report.diagnostics:,} parse diagnostics (syntax errors, undecodable bytes)")
     for path, reason in report.skipped[:20]:
@@ -306,8 +312,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"index      {status['index']}")
     print(f"files      {status['files']:,}")
     print(f"symbols    {status['symbols']:,}")
-    print(f"chunks     {status['chunks']:,}  (embedding: "
-          + ", ".join(f"{k} {v:,}" for k, v in status["embedding"].items()) + ")")
+    print(
+        f"chunks     {status['chunks']:,}  (embedding: "
+        + ", ".join(f"{k} {v:,}" for k, v in status["embedding"].items())
+        + ")"
+    )
     mix = ", ".join(f"{k} {v:,}" for k, v in sorted(status["call_resolution"].items()))
     print(f"calls      {status['calls']:,}  ({mix})")
     print(f"imports    {status['imports']:,}   inherits {status['inherits']:,}")

@@ -50,7 +50,7 @@ class Engine:
         self.index_dir = index_dir
         self.graph = graph
         self.writer = writer
-        self._indexer = Indexer(root, settings, graph, index_dir.chunks_path) if writer else None
+        self._indexer = Indexer(root, settings, graph, index_dir) if writer else None
         self._chunks: ChunkStore | None = None
 
     @classmethod

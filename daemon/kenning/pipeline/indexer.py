@@ -48,6 +48,7 @@ from kenning.storage.graph import (
     StoredEdge,
     diagnostics_json,
 )
+from kenning.storage.index_dir import IndexDir
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,12 @@ class _Timer:
 class Indexer:
     """Owns the write side of one workspace's stores."""
 
-    def __init__(self, root: Path, settings: Settings, graph: GraphStore, chunks_path: Path):
+    def __init__(self, root: Path, settings: Settings, graph: GraphStore, index_dir: IndexDir):
         self.root = root
         self.settings = settings
         self.graph = graph
-        self._chunks_path = chunks_path
+        self.index_dir = index_dir
+        self._chunks_path = index_dir.chunks_path
         self._chunks: ChunkStore | None = None
         self._model: WorkspaceModel | None = None
         self._packages: set[str] | None = None
@@ -135,7 +137,9 @@ class Indexer:
         timer = _Timer()
         found = discover(self.root, self.settings)
         self._packages = package_dirs(f.path for f in found.files)
-        catalog = {} if rebuild else self.graph.catalog()
+        # An unfinished bulk load (killed mid-way) leaves stores that cannot be trusted.
+        fresh = rebuild or self.index_dir.load_unfinished
+        catalog = {} if fresh else self.graph.catalog()
         timer.lap("walk")
         changed, deleted = _changed_files(found, catalog)
         if not catalog or len(changed) > FULL_RELOAD_SHARE * max(len(found.files), 1):
@@ -201,9 +205,14 @@ class Indexer:
                 facts_list.append(facts)
                 records.append(
                     FileRecord(
-                        facts.path, facts.language, facts.module, parsed.size, parsed.mtime_ns,
-                        parsed.hash, diagnostics_json(facts),
-                    )  # fmt: skip
+                        facts.path,
+                        facts.language,
+                        facts.module,
+                        parsed.size,
+                        parsed.mtime_ns,
+                        parsed.hash,
+                        diagnostics_json(facts),
+                    )
                 )
             done += len(piece.parsed) + len(piece.skipped)
             if progress is not None:
@@ -215,10 +224,12 @@ class Indexer:
             resolver = Resolver(model)
             resolved = [resolver.resolve_file(f) for f in facts_list]
             timer.lap("resolve")
+            self.index_dir.set_loading(True)
             self.graph.clear()
             graph_write = self.graph.bulk_load(records, facts_list, resolved)
             timer.lap("graph_write")
             chunk_count = chunks_written.result()
+            self.index_dir.set_loading(False)
             timer.lap("chunk_wait")
         finally:
             chunk_writer.shutdown(wait=True)
@@ -331,16 +342,18 @@ class Indexer:
             self.graph.touch_files(touched)
         if not updates:
             return ChangeReport(
-                changed=[], deleted=[], unchanged=unchanged, rewired=0, graph_write="",
+                changed=[],
+                deleted=[],
+                unchanged=unchanged,
+                rewired=0,
+                graph_write="",
                 seconds=round(time.perf_counter() - started, 4),
-            )  # fmt: skip
+            )
         resolver = Resolver(model)
         for u in updates:
             if u.facts is not None:
                 u.resolved = resolver.resolve_file(u.facts)
-        rewires = self._rewires(
-            resolver, old_ids, old_names, [u.path for u in updates], new_facts
-        )
+        rewires = self._rewires(resolver, old_ids, old_names, [u.path for u in updates], new_facts)
         bulk = len(updates) >= self.settings.bulk_threshold
         graph_write = self.graph.write_batch(updates, rewires, bulk=bulk)
         rows = chunk_table(_chunk_rows(new_facts))
@@ -389,8 +402,13 @@ class Indexer:
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
-            key = (edge.table, edge.src, edge.dst, edge.fact.span.start_line,
-                   edge.fact.span.start_col)  # fmt: skip
+            key = (
+                edge.table,
+                edge.src,
+                edge.dst,
+                edge.fact.span.start_line,
+                edge.fact.span.start_col,
+            )
             if key in seen or edge.path not in resolver.model.files:
                 continue
             seen.add(key)
@@ -464,5 +482,3 @@ def load_model(graph: GraphStore) -> WorkspaceModel:
         if file_scope is not None:
             file_scope.bases.setdefault(class_id, []).append(expr)
     return model
-
-

@@ -20,7 +20,7 @@ import msgspec
 
 from kenning.core.facts import FileFacts
 from kenning.parse.python import extract_facts
-from kenning.pipeline.discover import FoundFile, Skipped, content_hash, read_source
+from kenning.pipeline.discover import Skipped, content_hash, read_source
 
 # Files per task: enough to amortise a round trip, few enough to balance the workers.
 FILES_PER_TASK = 24

@@ -296,9 +296,12 @@ class Resolver:
             for expr in exprs:
                 parent = info.parent or (scope.module_id if scope else "")
                 target = self._resolve_dotted(info.path, parent, expr.split("."))
-                if target is not None and not target.is_external:
-                    if self.model.symbols[target.id].kind == SymbolKind.CLASS:
-                        bases.append(target.id)
+                if (
+                    target is not None
+                    and not target.is_external
+                    and self.model.symbols[target.id].kind == SymbolKind.CLASS
+                ):
+                    bases.append(target.id)
         self._bases_cache[cls] = bases
         return bases
 

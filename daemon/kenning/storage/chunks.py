@@ -60,7 +60,7 @@ class ChunkFilter(msgspec.Struct, frozen=True):
     paths: tuple[str, ...] | None = None
 
     def expr(self) -> Expr | None:
-        from lancedb.expr import col, lit  # noqa: PLC0415
+        from lancedb.expr import col, lit
 
         parts = []
         if self.languages:
@@ -102,7 +102,7 @@ class ChunkStore:
     def __init__(self, path: Path) -> None:
         # Lance logs routine notices ("no existing dataset, creating") at WARN on stderr.
         os.environ.setdefault("LANCEDB_LOG", "error")
-        import lancedb  # noqa: PLC0415 - deliberately lazy, see the module docstring
+        import lancedb
 
         self.path = path
         self._db = lancedb.connect(str(path))
@@ -120,7 +120,7 @@ class ChunkStore:
         self._build_text_index()
 
     def _build_text_index(self) -> None:
-        from lancedb.index import FTS  # noqa: PLC0415
+        from lancedb.index import FTS
 
         # The simple tokenizer splits on non-alphanumerics, so `parse_config` is found
         # by `parse` and by `config`; stemming lets "parsing" find `parse`.
@@ -132,7 +132,7 @@ class ChunkStore:
 
     def replace_files(self, paths: Sequence[str], rows: pa.Table) -> None:
         """Replace every chunk of `paths` with `rows`, in one write."""
-        from lancedb.expr import col, lit  # noqa: PLC0415
+        from lancedb.expr import col, lit
 
         if self._table is None:
             self.replace_all(rows)
@@ -157,7 +157,7 @@ class ChunkStore:
     def status_counts(self) -> dict[str, int]:
         if self._table is None:
             return {}
-        from lancedb.expr import col, lit  # noqa: PLC0415
+        from lancedb.expr import col, lit
 
         counts = {}
         for status in EMBED_STATUSES:
@@ -182,7 +182,7 @@ class ChunkStore:
         self, symbol_ids: Sequence[str], filters: ChunkFilter | None = None
     ) -> list[dict[str, Any]]:
         """The chunks of these symbols, in path and line order."""
-        from lancedb.expr import col, lit  # noqa: PLC0415
+        from lancedb.expr import col, lit
 
         if self._table is None or not symbol_ids:
             return []

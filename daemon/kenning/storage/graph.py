@@ -13,6 +13,7 @@ readers. Writes come in two shapes, both batched, never a statement per row:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,7 +47,7 @@ ENGINE_NAME = f"ladybug {ladybug.__version__}"
 # Rows per UNWIND statement: large enough to amortise the statement, small enough to
 # keep parameter conversion memory modest.
 UNWIND_CHUNK = 5000
-BUFFER_POOL_BYTES = 256 * 1024 * 1024
+BUFFER_POOL_BYTES = 512 * 1024 * 1024
 
 _ARROW_TYPES = {
     "STRING": pa.string(),
@@ -167,11 +168,24 @@ def _file_values(r: FileRecord) -> tuple:
 
 def _symbol_values(s: Symbol, path: str) -> tuple:
     return (
-        s.id, s.name, s.qualname, str(s.kind), path, s.parent,
-        s.span.start_line, s.span.start_col, s.span.end_line, s.span.end_col,
-        s.selection.start_line, s.selection.start_col, s.selection.end_line, s.selection.end_col,
-        s.signature, s.docstring, list(s.decorators),
-    )  # fmt: skip
+        s.id,
+        s.name,
+        s.qualname,
+        str(s.kind),
+        path,
+        s.parent,
+        s.span.start_line,
+        s.span.start_col,
+        s.span.end_line,
+        s.span.end_col,
+        s.selection.start_line,
+        s.selection.start_col,
+        s.selection.end_line,
+        s.selection.end_col,
+        s.signature,
+        s.docstring,
+        list(s.decorators),
+    )
 
 
 def _external_values(ext_id: str) -> tuple:
@@ -190,9 +204,15 @@ def _edge_values(table: str, fact: Any, target: Target) -> tuple:
         return (fact.callee, fact.name, fact.receiver, *_span_values(fact.span), *how)
     if table == "IMPORTS":
         return (
-            fact.module, fact.name, fact.alias, fact.level, *_span_values(fact.span), *how,
-            fact.conditional, fact.type_checking,
-        )  # fmt: skip
+            fact.module,
+            fact.name,
+            fact.alias,
+            fact.level,
+            *_span_values(fact.span),
+            *how,
+            fact.conditional,
+            fact.type_checking,
+        )
     return (fact.expr, *_span_values(fact.span), *how)
 
 
@@ -270,14 +290,15 @@ class GraphStore:
         rows = _Rows()
         for record, f, r in zip(records, facts, resolved, strict=True):
             rows.add_file(record, f, r)
+        # Each COPY commits on its own: one transaction around all of them would pin
+        # every new page in the buffer pool until the end (and fail once a workspace
+        # outgrows the pool). The caller marks the load unfinished until this returns
+        # (see `IndexDir.set_loading`), so a load cut short is redone on the next start.
         try:
-            self._run("BEGIN TRANSACTION")
             self._copy_rows(rows)
-            self._run("COMMIT")
             return "copy"
         except Exception as exc:
             log.warning("bulk COPY failed (%s); loading with UNWIND instead", exc)
-            self._rollback()
             self.clear()
             self._run("BEGIN TRANSACTION")
             try:
@@ -289,10 +310,9 @@ class GraphStore:
             return "unwind"
 
     def _rollback(self) -> None:
-        try:
+        # Raises when no transaction is open, which is fine here.
+        with contextlib.suppress(RuntimeError):
             self._run("ROLLBACK")
-        except RuntimeError:
-            pass  # no transaction was open
 
     def clear(self) -> None:
         for table in ("DEFINES", "CONTAINS", *EDGE_TABLES):
@@ -516,9 +536,15 @@ class GraphStore:
                     fact = CallSite(src, values["callee"], values["name"], values["receiver"], span)
                 elif table == "IMPORTS":
                     fact = Import(
-                        values["module"], values["name"], values["alias"], values["level"], span,
-                        src, bool(values["conditional"]), bool(values["type_checking"]),
-                    )  # fmt: skip
+                        values["module"],
+                        values["name"],
+                        values["alias"],
+                        values["level"],
+                        span,
+                        src,
+                        bool(values["conditional"]),
+                        bool(values["type_checking"]),
+                    )
                 else:
                     fact = BaseClass(src, values["expr"], span)
                 out.append(StoredEdge(table, path, src, dst, fact))
@@ -574,10 +600,15 @@ class GraphStore:
         )
         return [
             SymbolRef(
-                id=r[0], name=r[1], qualname=r[2], kind=r[3], path=r[4],
-                span=Span(r[5], r[6], r[7], r[8]), selection=Span(r[9], r[10], r[11], r[12]),
+                id=r[0],
+                name=r[1],
+                qualname=r[2],
+                kind=r[3],
+                path=r[4],
+                span=Span(r[5], r[6], r[7], r[8]),
+                selection=Span(r[9], r[10], r[11], r[12]),
                 signature=r[13] or "",
-            )  # fmt: skip
+            )
             for r in _pyrows(table)
         ]
 
@@ -594,9 +625,13 @@ class GraphStore:
         )
         return [
             CallEdge(
-                caller=r[0], callee=r[1], path=r[2], span=Span(r[3], r[4], r[5], r[6]),
-                resolution=r[7], confidence=r[8],
-            )  # fmt: skip
+                caller=r[0],
+                callee=r[1],
+                path=r[2],
+                span=Span(r[3], r[4], r[5], r[6]),
+                resolution=r[7],
+                confidence=r[8],
+            )
             for r in _pyrows(table)
         ]
 

@@ -25,6 +25,7 @@ SCHEMA_VERSION = 1
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
+LOADING_FILE = "loading"
 GRAPH_DIR = "graph"
 CHUNKS_DIR = "chunks"
 
@@ -72,6 +73,22 @@ class IndexDir:
     @property
     def meta_path(self) -> Path:
         return self.path / META_FILE
+
+    @property
+    def loading_marker(self) -> Path:
+        return self.path / LOADING_FILE
+
+    def set_loading(self, loading: bool) -> None:
+        """Mark a bulk load as under way (or finished). While the marker exists the
+        stores may be half-written, and the next writer must reload them."""
+        if loading:
+            self.loading_marker.write_text("bulk load in progress\n", encoding="utf-8")
+        else:
+            self.loading_marker.unlink(missing_ok=True)
+
+    @property
+    def load_unfinished(self) -> bool:
+        return self.loading_marker.exists()
 
     def exists(self) -> bool:
         return self.meta_path.exists()
