@@ -9,7 +9,7 @@ import pytest
 
 from kenning.core.facts import FileFacts, Span, SymbolKind, text_hash
 from kenning.parse.chunker import MAX_CHARS, MAX_LINES
-from kenning.parse.python import _parser, extract, extract_facts, string_literal_value
+from kenning.parse.python import extract, extract_facts, string_literal_value
 from kenning.parse.text import collapse_whitespace
 
 PATH = "pkg/mod.py"
@@ -517,15 +517,14 @@ def test_extract_facts_pickles() -> None:
     assert [c.kind for c in facts.chunks] == ["module", "class", "method"]
 
 
-def test_parser_is_per_thread() -> None:
-    import threading
+def test_parsing_from_several_threads_gives_the_same_facts() -> None:
+    from concurrent.futures import ThreadPoolExecutor
 
-    parsers = []
-    thread = threading.Thread(target=lambda: parsers.append(_parser()))
-    thread.start()
-    thread.join()
-    assert parsers[0] is not _parser()
-    assert _parser() is _parser()
+    source = "".join(f"def f{i}(x):\n    return g{i}(x)\n\n" for i in range(200)).encode()
+    expected = facts_of(source.decode())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: facts_of(source.decode()), range(8)))
+    assert all(r == expected for r in results)
 
 
 def test_class_outline_is_not_split_by_its_methods_length() -> None:
