@@ -139,3 +139,46 @@ def test_paths_outside_the_workspace_are_refused(workspace: Workspace, path: str
     with pytest.raises(OutsideWorkspace):
         engine.apply_change(path, "x = 1\n")
     assert engine.status()["files"] == 1
+
+
+BASE_WITH_V = "class Model:\n    def validate(self):\n        pass\n"
+BASE_WITHOUT_V = "class Model:\n    def other(self):\n        pass\n"
+SUBCLASS = """
+from base import Model
+
+class User(Model):
+    def save(self):
+        self.validate()
+"""
+
+
+def test_removing_an_inherited_method_unresolves_self_calls(reopen) -> None:
+    engine = reopen({"base.py": BASE_WITH_V, "user.py": SUBCLASS})
+    assert edges(engine)[("user.py#User.save", "self.validate")] == (
+        "base.py#Model.validate",
+        "self",
+    )
+
+    engine.apply_change("base.py", BASE_WITHOUT_V)
+
+    assert edges(engine)[("user.py#User.save", "self.validate")] == (
+        "ext:user.User.validate",
+        "unresolved",
+    )
+
+
+@pytest.mark.xfail(
+    reason="BUG: adding a method to a base class does not re-resolve `self.method()` "
+    "calls in subclasses of other files; they stay on ext:<subclass>.<method>",
+    strict=True,
+)
+def test_adding_an_inherited_method_resolves_self_calls(reopen) -> None:
+    engine = reopen({"base.py": BASE_WITHOUT_V, "user.py": SUBCLASS})
+    assert edges(engine)[("user.py#User.save", "self.validate")][1] == "unresolved"
+
+    engine.apply_change("base.py", BASE_WITH_V)
+
+    assert edges(engine)[("user.py#User.save", "self.validate")] == (
+        "base.py#Model.validate",
+        "self",
+    )
