@@ -1,0 +1,109 @@
+"""Test helpers: a throwaway workspace written from a `{path: source}` dict, and
+readable views of what its index holds.
+
+Everything is real: the graph store and the chunk table live in the test's
+`tmp_path`, so a test sees exactly what a user's index would hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+from textwrap import dedent
+from typing import Any
+
+from kenning.core.settings import Settings
+from kenning.engine import Engine
+
+# One parser process: faster for tiny workspaces, and lets tests monkeypatch parsing.
+IN_PROCESS = Settings(parse_workers=1)
+
+EDGE_QUERIES = {
+    "CALLS": "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) "
+    "RETURN a.id, e.callee, b.id, e.resolution, e.confidence",
+    "IMPORTS": "MATCH (a:Symbol)-[e:IMPORTS]->(b:Symbol) "
+    "RETURN a.id, coalesce(e.name, e.module), b.id, e.resolution, e.confidence",
+    "INHERITS": "MATCH (a:Symbol)-[e:INHERITS]->(b:Symbol) "
+    "RETURN a.id, e.expr, b.id, e.resolution, e.confidence",
+}
+
+
+def rows(engine: Engine, cypher: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    """A query's rows as tuples (pyarrow is column-oriented)."""
+    table = engine.graph.query(cypher, params)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return sorted(zip(*columns, strict=True), key=repr)
+
+
+def edges(engine: Engine, table: str = "CALLS") -> dict[tuple[str, str], tuple[str, str]]:
+    """`(source id, callee text / import name / base expr) -> (target id, resolution)`."""
+    return {(src, text): (dst, how) for src, text, dst, how, _ in rows(engine, EDGE_QUERIES[table])}
+
+
+def confidences(engine: Engine, table: str = "CALLS") -> dict[tuple[str, str], float]:
+    return {(src, text): conf for src, text, _, _, conf in rows(engine, EDGE_QUERIES[table])}
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """Everything the graph and chunk stores hold, in a comparable form."""
+    chunks = engine.chunks._table.to_arrow()
+    return {
+        "status": {k: v for k, v in engine.status().items() if k != "owner"},
+        "files": rows(engine, "MATCH (f:File) RETURN f.path, f.module, f.hash, f.diagnostics"),
+        "symbols": rows(
+            engine,
+            "MATCH (s:Symbol) RETURN s.id, s.name, s.qualname, s.kind, s.path, s.parent, "
+            "s.start_line, s.end_line, s.signature",
+        ),
+        "defines": rows(engine, "MATCH (f:File)-[:DEFINES]->(s:Symbol) RETURN f.path, s.id"),
+        "contains": rows(engine, "MATCH (a:Symbol)-[:CONTAINS]->(b:Symbol) RETURN a.id, b.id"),
+        **{table.lower(): rows(engine, query) for table, query in EDGE_QUERIES.items()},
+        "chunks": sorted(
+            zip(
+                chunks.column("path").to_pylist(),
+                chunks.column("start_line").to_pylist(),
+                chunks.column("embed_status").to_pylist(),
+                strict=True,
+            )
+        ),
+    }
+
+
+class Workspace:
+    """A folder of source files plus the engine that indexes it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._engines: list[Engine] = []
+
+    def write(self, files: Mapping[str, str | bytes]) -> Workspace:
+        for path, source in files.items():
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(source, bytes):
+                target.write_bytes(source)
+            else:
+                target.write_text(dedent(source), encoding="utf-8")
+        return self
+
+    def open(self, settings: Settings = IN_PROCESS, **kwargs: Any) -> Engine:
+        engine = Engine.open(self.root, settings, **kwargs)
+        self._engines.append(engine)
+        return engine
+
+    def indexed(
+        self, files: Mapping[str, str | bytes] | None = None, settings: Settings = IN_PROCESS
+    ) -> Engine:
+        """Write `files`, open a writer engine and run a full index; returns the engine."""
+        self.write(files or {})
+        engine = self.open(settings)
+        engine.index()
+        return engine
+
+    def close_all(self) -> None:
+        for engine in self._engines:
+            # Closing twice is harmless; a test may have closed its engine already.
+            with contextlib.suppress(Exception):
+                engine.close()
+        self._engines.clear()

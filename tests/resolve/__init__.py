@@ -1,0 +1,1 @@
+"""Name resolution through a real index: calls, imports and bases to their targets."""

@@ -1,0 +1,1 @@
+"""The stores on disk: round trips, incremental writes, fallbacks, the index folder."""

@@ -1,0 +1,163 @@
+"""Import-direction invariants, checked by reading every module's imports with `ast`.
+
+Layers, highest first: front ends (`server`, `cli`) -> `engine` -> `pipeline`/`query`
+-> `parse`/`resolve`/`storage`/`embed` -> `core`. A module imports only from its own
+layer or lower. Each check lists every violation as `path:line imports name (why)`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import kenning
+
+PACKAGE = Path(kenning.__file__).resolve().parent
+
+LAYERS = {
+    "server": 5,
+    "cli": 5,
+    "__main__": 5,
+    "engine": 4,
+    "pipeline": 3,
+    "query": 3,
+    "parse": 2,
+    "resolve": 2,
+    "storage": 2,
+    "embed": 2,
+    "core": 1,
+    # The package root holds only `__version__`.
+    "__init__": 0,
+}
+
+
+@dataclass(frozen=True)
+class ImportOf:
+    path: str  # e.g. "kenning/storage/graph.py"
+    area: str  # first part under kenning/: "storage", "cli", "__main__", ...
+    line: int
+    name: str  # absolute dotted name imported, e.g. "kenning.core.facts" or "ladybug"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} imports {self.name}"
+
+
+def module_imports() -> Iterator[ImportOf]:
+    """Every import statement of every module, function-level (lazy) imports included."""
+    for file in sorted(PACKAGE.rglob("*.py")):
+        rel = file.relative_to(PACKAGE)
+        area = rel.parts[0].removesuffix(".py")
+        package = ["kenning", *rel.parts[:-1]]
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                if module == "__future__":
+                    continue
+                # `from kenning import x` may import the submodule x.
+                names = [
+                    f"{module}.{alias.name}" if module == "kenning" else module
+                    for alias in node.names
+                ]
+            for name in names:
+                yield ImportOf(f"kenning/{rel.as_posix()}", area, node.lineno, name)
+
+
+def kenning_area(name: str) -> str | None:
+    parts = name.split(".")
+    if parts[0] != "kenning":
+        return None
+    if len(parts) == 1 or parts[1] == "__version__":
+        return "__init__"
+    return parts[1]
+
+
+Rule = Callable[[ImportOf], str | None]
+
+
+def violations(rule: Rule) -> list[str]:
+    found = []
+    for imp in module_imports():
+        why = rule(imp)
+        if why:
+            found.append(f"{imp} ({why})")
+    return found
+
+
+def upward(imp: ImportOf) -> str | None:
+    target = kenning_area(imp.name)
+    if target is None or target == imp.area:
+        return None
+    if LAYERS[target] > LAYERS[imp.area]:
+        return f"{imp.area} is below {target}"
+    return None
+
+
+def outside(allowed: tuple[str, ...], libraries: tuple[str, ...]) -> Rule:
+    def rule(imp: ImportOf) -> str | None:
+        top = imp.name.split(".")[0]
+        if top in libraries and imp.area not in allowed:
+            return f"only {'/'.join(allowed)} may import {top}"
+        return None
+
+    return rule
+
+
+def test_every_area_has_a_layer() -> None:
+    areas = {
+        p.name.removesuffix(".py")
+        for p in PACKAGE.iterdir()
+        if p.suffix == ".py" or (p / "__init__.py").exists()
+    }
+    assert sorted(areas - set(LAYERS)) == []
+
+
+def test_modules_import_only_their_layer_or_lower() -> None:
+    assert violations(upward) == []
+
+
+def test_core_imports_nothing_above_it() -> None:
+    def rule(imp: ImportOf) -> str | None:
+        target = kenning_area(imp.name)
+        if imp.area == "core" and target not in (None, "core", "__init__"):
+            return "core depends on nothing else in kenning"
+        return None
+
+    assert violations(rule) == []
+
+
+def test_only_storage_touches_the_databases() -> None:
+    assert violations(outside(("storage",), ("ladybug", "lancedb"))) == []
+
+
+def test_only_front_ends_speak_lsp() -> None:
+    assert violations(outside(("server", "cli"), ("pygls", "lsprotocol"))) == []
+
+
+@pytest.mark.xfail(
+    reason="BUG: kenning/parse/python.py imports threading (a threading.local parser "
+    "cache), breaking the invariant that only pipeline/ uses threads",
+    strict=True,
+)
+def test_only_the_pipeline_runs_concurrently() -> None:
+    libraries = ("threading", "concurrent", "multiprocessing", "queue")
+    assert violations(outside(("pipeline",), libraries)) == []
+
+
+def test_the_checks_see_violations() -> None:
+    """The rules catch what they are for, so an empty list above means something."""
+    fake = ImportOf("kenning/core/x.py", "core", 1, "kenning.engine.engine")
+    assert upward(fake) == "core is below engine"
+    database_in_query = ImportOf("kenning/query/x.py", "query", 3, "ladybug")
+    only_storage = outside(("storage",), ("ladybug",))
+    assert only_storage(database_in_query) == "only storage may import ladybug"
+    assert any(imp.name == "ladybug" and imp.area == "storage" for imp in module_imports())
+    # Lazy imports inside functions count too (cli imports the engine in a function).
+    assert any(imp.area == "cli" and imp.name == "kenning.engine" for imp in module_imports())

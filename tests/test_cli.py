@@ -1,0 +1,202 @@
+"""The `kenning` command line: JSON output, option placement, workspace discovery, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kenning
+from helpers import Workspace
+from kenning.cli.main import ExitCode, main
+from kenning.engine import Engine
+
+DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
+
+FILES = {
+    "pyproject.toml": "[project]\nname = 'orders'\n",
+    "orders/__init__.py": "",
+    "orders/service.py": """
+        from orders.store import save_order
+
+
+        def process_order(order):
+            validate(order)
+            save_order(order)
+
+
+        def validate(order):
+            return bool(order)
+        """,
+    "orders/store.py": """
+        def save_order(order):
+            write_row(order)
+
+
+        def write_row(row):
+            pass
+
+
+        def helper():
+            pass
+        """,
+    "orders/api/__init__.py": "",
+    "orders/api/views.py": """
+        from orders.service import process_order
+
+
+        def checkout(request):
+            process_order(request)
+
+
+        def helper():
+            pass
+        """,
+}
+
+
+class Cli:
+    """Runs `main()` in-process from the current folder and captures its output."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.err = ""
+
+    def __call__(self, *argv: str, code: int = ExitCode.OK) -> str:
+        self.capsys.readouterr()
+        got = main(list(argv))
+        out, self.err = self.capsys.readouterr()
+        assert got == code, self.err
+        return out
+
+    def json(self, *argv: str) -> Any:
+        return json.loads(self(*argv, "--json"))
+
+
+@pytest.fixture
+def cli(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Cli:
+    workspace.write(FILES)
+    monkeypatch.chdir(workspace.root)
+    return Cli(capsys)
+
+
+@pytest.fixture
+def indexed(cli: Cli) -> Cli:
+    report = cli.json("index")
+    assert (report["mode"], report["files"]) == ("full", 5)
+    return cli
+
+
+def test_index_then_query_as_json(indexed: Cli, workspace: Workspace) -> None:
+    hits = indexed.json("search", "write_row")["hits"]
+    assert hits[0]["path"] == "orders/store.py"
+
+    symbols = indexed.json("symbols", "process_order")
+    assert [s["id"] for s in symbols] == ["orders/service.py#process_order"]
+
+    callers = indexed.json("callers", "process_order")
+    assert callers["root"]["id"] == "orders/service.py#process_order"
+    assert [(e["caller"], e["resolution"]) for e in callers["edges"]] == [
+        ("orders/api/views.py#checkout", "import")
+    ]
+
+    callees = indexed.json("callees", "checkout", "--depth", "2")
+    assert {(e["caller"], e["callee"]) for e in callees["edges"]} == {
+        ("orders/api/views.py#checkout", "orders/service.py#process_order"),
+        ("orders/service.py#process_order", "orders/service.py#validate"),
+        ("orders/service.py#process_order", "orders/store.py#save_order"),
+    }
+
+    status = indexed.json("status")
+    assert status["workspace"] == str(workspace.root.resolve())
+    assert (status["files"], status["owner"]) == (5, None)
+    assert status["calls"] == 5
+
+
+def test_human_output_uses_one_based_lines(indexed: Cli) -> None:
+    out = indexed("symbols", "validate")
+    # `def validate` is on line 10 of the dedented file (line 1 is blank).
+    assert out.startswith("orders/service.py:10  orders.service.validate")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["search", "helper", "--limit", "1"], ["search", "--limit", "1", "helper"]],
+    ids=["options-after", "options-before"],
+)
+def test_options_go_before_or_after_positionals(indexed: Cli, argv: list[str]) -> None:
+    result = indexed.json(*argv)
+    assert result["query"] == "helper"
+    assert len(result["hits"]) == 1
+
+
+def test_the_workspace_is_found_from_a_subfolder(
+    indexed: Cli, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace.root / "orders/api")
+    assert indexed.json("status")["workspace"] == str(workspace.root.resolve())
+    assert indexed.json("symbols", "write_row")[0]["path"] == "orders/store.py"
+
+
+def test_no_index_exits_3(cli: Cli) -> None:
+    cli("search", "anything", code=ExitCode.NO_INDEX)
+    assert "kenning index" in cli.err
+    assert ExitCode.NO_INDEX == 3
+
+
+def test_unknown_symbol_exits_5_with_suggestions(indexed: Cli) -> None:
+    indexed("callers", "proces_order", code=ExitCode.UNKNOWN_SYMBOL)
+    assert "did you mean" in indexed.err
+    assert "orders.service.process_order" in indexed.err
+    assert ExitCode.UNKNOWN_SYMBOL == 5
+
+
+def test_an_ambiguous_bare_name_exits_5(indexed: Cli) -> None:
+    indexed("callees", "helper", code=ExitCode.UNKNOWN_SYMBOL)
+    assert "ambiguous" in indexed.err
+    assert "orders.store.helper" in indexed.err and "orders.api.views.helper" in indexed.err
+    # A qualified name picks one.
+    assert indexed.json("callees", "orders.store.helper")["root"]["id"] == "orders/store.py#helper"
+
+
+def test_a_locked_index_exits_4(indexed: Cli, workspace: Workspace) -> None:
+    holder = Engine.open(workspace.root)
+    try:
+        indexed("index", code=ExitCode.INDEX_UNUSABLE)
+        assert f"pid {os.getpid()}" in indexed.err
+    finally:
+        holder.close()
+    assert ExitCode.INDEX_UNUSABLE == 4
+
+
+def run_kenning(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kenning", *argv],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": DAEMON_DIR},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_python_dash_m_kenning(workspace: Workspace) -> None:
+    workspace.write(FILES)
+    index = run_kenning(workspace.root, "index", "--json")
+    assert index.returncode == 0, index.stderr
+    assert json.loads(index.stdout)["files"] == 5
+
+    search = run_kenning(workspace.root / "orders", "search", "--json", "save_order", "-n", "3")
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout)["hits"][0]["symbol"].startswith("orders.")
+
+    missing = run_kenning(workspace.root, "callers", "nothing_like_this")
+    assert missing.returncode == ExitCode.UNKNOWN_SYMBOL
+    assert missing.stdout == ""
