@@ -292,8 +292,8 @@ BUDGETS = (
 
 def check_budgets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
-    for budget in BUDGETS:
-        for key, result in results.items():
+    for key, result in results.items():
+        for budget in BUDGETS:
             if budget.only_corpus not in (None, key):
                 continue
             phase = result.get(budget.phase)
