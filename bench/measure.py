@@ -8,11 +8,14 @@ back with its exit status. Two memory figures are kept on purpose:
   among the child and the descendants it waited for; it does not add up workers that
   ran at the same time.
 * ``tree_rss_bytes`` (psutil, sampled): the largest *sum* of RSS over the child and all
-  its descendants seen at a sample. It can miss a short spike between samples and it
-  counts pages shared after ``fork`` once per process, so it is an upper bound for a
-  multi-process indexer and a slight under-estimate for a single process.
+  its descendants seen at a sample. Pages shared after ``fork`` are counted once per
+  process, so for a process pool it over-states.
+* ``tree_pss_bytes`` (psutil, sampled): the same sum using PSS, which splits each
+  shared page between the processes sharing it: the fair total for a process pool.
 
-The budget check uses the larger of the two.
+Sampled figures can miss a spike shorter than the sampling interval. The budget check
+uses ``peak_rss_bytes``: the larger of the wait4 figure and the tree PSS sum (or the
+tree RSS sum where PSS cannot be read).
 """
 
 from __future__ import annotations
@@ -42,23 +45,26 @@ class ChildRun:
     wall_s: float
     maxrss_bytes: int
     tree_rss_bytes: int
+    tree_pss_bytes: int | None
     stdout: str
     stderr: str
     timed_out: bool = False
 
     @property
     def peak_rss_bytes(self) -> int:
-        return max(self.maxrss_bytes, self.tree_rss_bytes)
+        tree = self.tree_rss_bytes if self.tree_pss_bytes is None else self.tree_pss_bytes
+        return max(self.maxrss_bytes, tree)
 
 
 class _TreeRssSampler(threading.Thread):
-    """Polls the summed RSS of a process and its descendants until told to stop."""
+    """Polls the summed RSS and PSS of a process and its descendants until told to stop."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(name="bench-rss-sampler", daemon=True)
         self._pid = pid
         self._stop_event = threading.Event()
         self.peak = 0
+        self.peak_pss: int | None = 0
 
     def run(self) -> None:
         try:
@@ -66,17 +72,27 @@ class _TreeRssSampler(threading.Thread):
         except psutil.Error:
             return
         while not self._stop_event.is_set():
-            total = 0
+            rss = pss = 0
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 return  # the child is gone (or a zombie); wait4 has the final word
             for proc in procs:
                 try:
-                    total += proc.memory_info().rss
+                    if self.peak_pss is None:
+                        rss += proc.memory_info().rss
+                    else:
+                        # One read of smaps_rollup gives both figures.
+                        full = proc.memory_full_info()
+                        rss += full.rss
+                        pss += full.pss
+                except psutil.AccessDenied:
+                    self.peak_pss = None  # no PSS here; fall back to RSS sums only
                 except psutil.Error:
                     continue  # a worker exited between listing and reading
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, rss)
+            if self.peak_pss is not None:
+                self.peak_pss = max(self.peak_pss, pss)
             self._stop_event.wait(SAMPLE_INTERVAL_S)
 
     def stop(self) -> None:
@@ -128,6 +144,7 @@ def run_measured(
             wall_s=wall,
             maxrss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
             tree_rss_bytes=sampler.peak,
+            tree_pss_bytes=sampler.peak_pss,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
             timed_out=killed.is_set(),

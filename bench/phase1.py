@@ -128,6 +128,9 @@ def bench_cold(kenning: list[str], root: Path, runs: int, timeout_s: float) -> d
         "peak_rss_bytes": median([s["peak_rss_bytes"] for s in samples]),
         "maxrss_bytes": median([s["maxrss_bytes"] for s in samples]),
         "tree_rss_bytes": median([s["tree_rss_bytes"] for s in samples]),
+        "tree_pss_bytes": median([s["tree_pss_bytes"] for s in samples])
+        if all(s["tree_pss_bytes"] is not None for s in samples)
+        else None,
         "files": files,
         "files_per_s": files / wall if wall > 0 else math.nan,
         "symbols": last.get("symbols"),
@@ -328,8 +331,9 @@ def print_corpus(key: str, version: str, result: dict[str, Any]) -> None:
             ("cold wall (median)", f"{s['wall_s']:.2f} s"),
             (
                 "cold peak RSS (median)",
-                f"{s['peak_rss_bytes'] / MB:.0f} MB  (wait4 max-process "
-                f"{s['maxrss_bytes'] / MB:.0f}, sampled tree {s['tree_rss_bytes'] / MB:.0f})",
+                f"{s['peak_rss_bytes'] / MB:.0f} MB  (wait4 largest process "
+                f"{s['maxrss_bytes'] / MB:.0f}, tree PSS {mb(s['tree_pss_bytes'])}, "
+                f"tree RSS {mb(s['tree_rss_bytes'])})",
             ),
             ("files / s", f"{s['files_per_s']:.0f}  ({s['files']} files)"),
             ("symbols", str(s["symbols"])),
@@ -397,8 +401,13 @@ def run_record(run: ChildRun, report: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_bytes": run.peak_rss_bytes,
         "maxrss_bytes": run.maxrss_bytes,
         "tree_rss_bytes": run.tree_rss_bytes,
+        "tree_pss_bytes": run.tree_pss_bytes,
         "report": report,
     }
+
+
+def mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / MB:.0f}"
 
 
 def resolution_mix(counts: dict[str, Any]) -> dict[str, float]:
