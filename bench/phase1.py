@@ -233,6 +233,9 @@ def bench_edits(corpus_key: str, root: Path, count: int) -> dict[str, Any]:
         "p99_s": percentile(latencies, 99),
         "max_s": max(latencies) if latencies else math.nan,
         "first_s": latencies[0] if latencies else math.nan,
+        # Without the first save, which may pay for lazy set-up; informational only,
+        # the budget is checked on all saves because a user's first save is real.
+        "p99_after_first_s": percentile(latencies[1:], 99),
         "engine_open_s": open_s,
         "engine_index_s": index_s,
         **checks,
@@ -240,11 +243,16 @@ def bench_edits(corpus_key: str, root: Path, count: int) -> dict[str, Any]:
     return {"latencies_s": latencies, "summary": summary, "warnings": warnings}
 
 
+def search_hits(search: Callable[..., Any], query: str) -> list[Any]:
+    """The hits for ``query``, whether search returns a list or a result with ``.hits``."""
+    result = search(query, limit=10)
+    return list(getattr(result, "hits", result))
+
+
 def search_checks(search: Callable[..., Any], edits: list[Edit]) -> dict[str, Any]:
     """Is the newest token findable, and is a token a later save removed gone?"""
     last = edits[-1]
-    hits = list(search(last.token, limit=10))
-    found = [h for h in hits if same_path(getattr(h, "path", ""), last.path)]
+    found = [h for h in search_hits(search, last.token) if same_path(h.path, last.path)]
     checks: dict[str, Any] = {
         "last_token": last.token,
         "last_token_found": bool(found),
@@ -256,7 +264,7 @@ def search_checks(search: Callable[..., Any], edits: list[Edit]) -> dict[str, An
     # The first edit of a file that was saved again later must no longer be searchable.
     for i, edit in enumerate(edits):
         if any(later.path == edit.path for later in edits[i + 1 :]):
-            stale = [h for h in search(edit.token, limit=10) if same_path(h.path, edit.path)]
+            stale = [h for h in search_hits(search, edit.token) if same_path(h.path, edit.path)]
             checks["superseded_token"] = edit.token
             checks["superseded_token_found"] = bool(stale)
             break
@@ -265,7 +273,7 @@ def search_checks(search: Callable[..., Any], edits: list[Edit]) -> dict[str, An
 
 def restored_token_found(search: Callable[..., Any], edits: list[Edit]) -> bool:
     last = edits[-1]
-    return any(same_path(h.path, last.path) for h in search(last.token, limit=10))
+    return any(same_path(h.path, last.path) for h in search_hits(search, last.token))
 
 
 # ------------------------------------------------------------------------------ budgets
@@ -360,7 +368,8 @@ def print_corpus(key: str, version: str, result: dict[str, Any]) -> None:
             (
                 f"save latency ({s['edits']} edits)",
                 f"p50 {s['p50_s'] * 1e3:.1f} ms, p99 {s['p99_s'] * 1e3:.1f} ms, "
-                f"max {s['max_s'] * 1e3:.1f} ms, first {s['first_s'] * 1e3:.1f} ms",
+                f"max {s['max_s'] * 1e3:.1f} ms, first {s['first_s'] * 1e3:.1f} ms, "
+                f"p99 after first {s['p99_after_first_s'] * 1e3:.1f} ms",
             ),
             ("edited files", ", ".join(s["files"])),
             (
