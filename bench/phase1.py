@@ -199,10 +199,12 @@ def bench_edits(corpus_key: str, root: Path, count: int) -> dict[str, Any]:
 
         latencies = []
         try:
-            for edit in edits:
+            for n, edit in enumerate(edits, start=1):
                 start = time.perf_counter()
                 engine.apply_change(edit.path, edit.text)
                 latencies.append(time.perf_counter() - start)
+                if n % 10 == 0 and n < len(edits):
+                    progress(f"{n}/{len(edits)} edits, last {latencies[-1] * 1e3:.0f} ms")
             progress(f"{len(edits)} edits over {len(targets)} files applied")
             checks = search_checks(engine.search, edits)
         finally:
