@@ -1,0 +1,91 @@
+"""Deterministic, realistic edits for the one-changed-file phase.
+
+Each edit is the file's original text with one statement appended to the body of one
+function: a new local whose name is a unique token, assigned from a call. That changes
+the function's body, its chunk and its outgoing calls, which is what a person saving a
+file after a small change does. Edits rotate through the file's functions so that
+successive saves touch different places, and every edit starts again from the original
+text so the file does not grow over the run.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FunctionSite:
+    """Where a statement can be appended inside one function body."""
+
+    qualname: str
+    insert_after_line: int  # 1-based line after which the new statement goes
+    indent: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One save: the file, its full new text and the token only this edit introduces."""
+
+    path: str
+    text: str
+    token: str
+    function: str
+
+
+def function_sites(source: str) -> list[FunctionSite]:
+    """Functions and methods whose body sits on its own lines, in source order."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    sites: list[FunctionSite] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                first, last = child.body[0], child.body[-1]
+                # `def f(): pass` has no indented block to append to; skip it.
+                if first.lineno > child.lineno and last.end_lineno is not None:
+                    line = lines[first.lineno - 1]
+                    indent = line[: len(line) - len(line.lstrip())]
+                    sites.append(FunctionSite(f"{prefix}{child.name}", last.end_lineno, indent))
+                visit(child, f"{prefix}{child.name}.")
+
+    visit(tree, "")
+    return sites
+
+
+def make_edit(path: str, original: str, site: FunctionSite, token: str) -> Edit:
+    """Append ``<token> = len(__name__)`` as the last statement of ``site``'s body."""
+    lines = original.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += newline  # the insertion may land after a final line without one
+    statement = f"{site.indent}{token} = len(__name__){newline}"
+    lines.insert(site.insert_after_line, statement)
+    return Edit(path, "".join(lines), token, site.qualname)
+
+
+def plan_edits(originals: dict[str, str], count: int, nonce: str) -> list[Edit]:
+    """``count`` edits spread round-robin over the files in ``originals`` (sorted order).
+
+    Tokens are ``kbench<nonce>e<index>``: letters and digits only, so any text-search
+    tokenizer keeps them whole, and the per-run nonce keeps them unique across runs.
+    """
+    paths = sorted(originals)
+    sites = {path: function_sites(originals[path]) for path in paths}
+    for path, found in sites.items():
+        if not found:
+            raise ValueError(f"{path}: no function with an indented body to edit")
+    edits: list[Edit] = []
+    for index in range(count):
+        path = paths[index % len(paths)]
+        # Stride through the functions so consecutive saves of one file touch
+        # different functions, and do not simply walk the file top to bottom.
+        turn = index // len(paths)
+        site = sites[path][(turn * 7) % len(sites[path])]
+        edits.append(make_edit(path, originals[path], site, f"kbench{nonce}e{index:04d}"))
+    for edit in edits:
+        ast.parse(edit.text)  # an invalid edit would measure error recovery, not a save
+    return edits
