@@ -79,7 +79,7 @@ def test_unreadable_file_is_skipped(workspace: Workspace, monkeypatch: pytest.Mo
     workspace.write({**GOOD, "secret.py": "password = 1\n"})
     real_open = open
 
-    def guarded_open(file: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def guarded_open(file: object, *args: object, **kwargs: object):
         if str(file).endswith("secret.py"):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)  # type: ignore[call-overload]

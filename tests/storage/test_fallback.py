@@ -89,21 +89,14 @@ def reference(tmp_path: Path, settings: Settings, edit: bool) -> dict:
         ws.close_all()
 
 
-LATE_COPY_BUG = pytest.mark.xfail(
-    reason="BUG: bulk_load's fallback crashes when COPY fails after the node tables were "
-    "copied: the UNWIND retry raises 'Primary-key index contains an invalid local node "
-    "offset' instead of loading the rows",
-    raises=RuntimeError,
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     "failing_table",
     [
         "File",
         "Symbol",
-        *(pytest.param(t, marks=LATE_COPY_BUG) for t in ("DEFINES", "CALLS", "INHERITS")),
+        "DEFINES",
+        "CALLS",
+        "INHERITS",
     ],
 )
 def test_full_index_falls_back_to_unwind(

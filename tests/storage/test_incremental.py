@@ -99,11 +99,6 @@ def test_an_incremental_edit_matches_a_fresh_full_index(
     assert without_orphan_externals(edited) == fresh
 
 
-@pytest.mark.xfail(
-    reason="BUG: apply_change leaves external placeholders nothing points at any more "
-    "(ext:a.bar after a.bar is defined); GraphStore.gc_externals is never called",
-    strict=True,
-)
 def test_an_incremental_edit_leaves_no_orphan_placeholders(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -167,11 +162,6 @@ def test_removing_an_inherited_method_unresolves_self_calls(reopen) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: adding a method to a base class does not re-resolve `self.method()` "
-    "calls in subclasses of other files; they stay on ext:<subclass>.<method>",
-    strict=True,
-)
 def test_adding_an_inherited_method_resolves_self_calls(reopen) -> None:
     engine = reopen({"base.py": BASE_WITHOUT_V, "user.py": SUBCLASS})
     assert edges(engine)[("user.py#User.save", "self.validate")][1] == "unresolved"

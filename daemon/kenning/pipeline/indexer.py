@@ -21,7 +21,7 @@ from pathlib import Path
 
 import msgspec
 
-from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span
+from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span, SymbolKind
 from kenning.core.graph import Target
 from kenning.core.settings import Settings
 from kenning.parse.python import extract_facts
@@ -396,7 +396,18 @@ class Indexer:
         new_ids = {s.id for f in new_facts for s in f.symbols}
         removed = sorted(old_ids - new_ids)
         added = {n for f in new_facts for s in f.symbols for n in (s.qualname, s.name)}
-        names = sorted(added - old_names)
+        new_names = added - old_names
+        # A method new on a class can satisfy `self.m()` in its subclasses, whose
+        # unresolved placeholders are named after the subclass (`ext:pkg.Sub.m`).
+        gained: dict[str, list[str]] = {}
+        for f in new_facts:
+            for s in f.symbols:
+                if s.kind == SymbolKind.METHOD and s.qualname in new_names and s.parent:
+                    gained.setdefault(s.parent, []).append(s.name)
+        for parent, methods in gained.items():
+            for sub in self.graph.subclass_names([parent]):
+                new_names.update(f"{sub}.{m}" for m in methods)
+        names = sorted(new_names)
         edges = self.graph.edges_into(removed, batch_paths)
         edges += self.graph.edges_into_externals(names, batch_paths)
         rewires: list[Rewire] = []

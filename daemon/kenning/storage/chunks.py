@@ -107,7 +107,7 @@ class ChunkStore:
         self.path = path
         self._db = lancedb.connect(str(path))
         self._table: Any = None
-        if TABLE in self._db.table_names():
+        if TABLE in self._db.list_tables().tables:
             self._table = self._db.open_table(TABLE)
 
     @property

@@ -412,6 +412,15 @@ class GraphStore:
             rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
         self._run("BEGIN TRANSACTION")
         try:
+            old_externals = set(
+                self.query(
+                    "MATCH (s:Symbol)-[]->(x:Symbol) WHERE s.path IN $paths AND "
+                    "x.kind = 'external' RETURN DISTINCT x.id",
+                    {"paths": paths},
+                )
+                .column(0)
+                .to_pylist()
+            )
             for table in (*EDGE_TABLES, "CONTAINS"):
                 self._run(
                     f"MATCH (s:Symbol)-[e:{table}]->() WHERE s.path IN $paths DELETE e",
@@ -439,6 +448,19 @@ class GraphStore:
             if deleted:
                 self._run("MATCH (f:File) WHERE f.path IN $paths DELETE f", {"paths": deleted})
             self._unwind_rows(rows, upsert=True, edges_by_copy=edges_by_copy)
+            # Placeholders this batch stopped pointing at go when nothing else does.
+            orphans = sorted(
+                (
+                    old_externals
+                    | {rw.edge.dst for rw in rewires if rw.edge.dst.startswith(EXTERNAL_PREFIX)}
+                )
+                - rows.externals
+            )
+            self._run(
+                "UNWIND $ids AS i MATCH (x:Symbol {id: i}) "
+                "WHERE NOT EXISTS { MATCH ()-[]->(x) } DELETE x",
+                {"ids": orphans},
+            )
             self._run("COMMIT")
         except Exception:
             self._rollback()
@@ -451,14 +473,6 @@ class GraphStore:
             "f.mtime_ns = r.mtime_ns",
             [{"path": r.path, "size": r.size, "mtime_ns": r.mtime_ns} for r in records],
         )
-
-    def gc_externals(self) -> int:
-        """Delete external placeholders that nothing points at any more."""
-        table = self.query(
-            "MATCH (s:Symbol) WHERE s.kind = 'external' AND NOT EXISTS { MATCH ()-[]->(s) } "
-            "DELETE s RETURN count(*)"
-        )
-        return int(table.column(0)[0].as_py()) if table.num_rows else 0
 
     # -- reads for the pipeline ---------------------------------------------------
 
@@ -513,6 +527,17 @@ class GraphStore:
             "b.kind = 'external' AND b.qualname IN $names AND NOT a.path IN $paths",
             {"names": list(names), "paths": list(exclude_paths)},
         )
+
+    def subclass_names(self, class_ids: Sequence[str], depth: int = 5) -> list[str]:
+        """Qualified names of the classes inheriting, directly or not, from `class_ids`."""
+        if not class_ids:
+            return []
+        table = self.query(
+            f"MATCH (a:Symbol)-[:INHERITS*1..{int(depth)}]->(b:Symbol) WHERE b.id IN $ids "
+            "RETURN DISTINCT a.qualname",
+            {"ids": list(class_ids)},
+        )
+        return [str(name) for name in table.column(0).to_pylist()]
 
     def _stored_edges(self, where: str, params: dict[str, Any]) -> list[StoredEdge]:
         out: list[StoredEdge] = []
