@@ -343,11 +343,20 @@ class GraphStore:
             f"SET {_set_clause('s', SYMBOL_COLUMNS, 'id')}",
             _rows(rows.symbols),
         )
-        # Externals are shared by many files: create the missing ones only.
+        # Externals are shared by many files and most already exist: look them up by
+        # primary key and create only the missing ones (a MERGE per row costs ~5x more).
+        wanted = sorted(rows.externals)
+        existing: set[str] = set()
+        if upsert and wanted:
+            found = self.query(
+                "UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id", {"ids": wanted}
+            )
+            existing = set(found.column(0).to_pylist())
+        missing = [_external_values(ext) for ext in wanted if ext not in existing]
+        names = [name for name, _ in SYMBOL_COLUMNS]
         self._unwind(
-            "UNWIND $rows AS r MERGE (s:Symbol {id: r.id}) ON CREATE SET "
-            f"{_set_clause('s', SYMBOL_COLUMNS, 'id')}",
-            _rows(rows.external_symbols()),
+            f"UNWIND $rows AS r CREATE (s:Symbol {{{', '.join(f'{n}: r.{n}' for n in names)}}})",
+            [dict(zip(names, values, strict=True)) for values in missing],
         )
         if edges_by_copy:
             self._copy("DEFINES", _arrow(rows.defines, None))
