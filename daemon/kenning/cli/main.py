@@ -155,7 +155,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.max_file_size is not None:
         settings = msgspec.structs.replace(settings, max_file_size=args.max_file_size)
     engine = _open(args, settings, write=True, rebuild=args.rebuild)
-    with engine, _progress(enabled=not args.json) as progress:
+    with engine, ParseProgress(enabled=not args.json) as progress:
         report = engine.index(rebuild=args.rebuild, progress=progress)
     if args.json:
         _emit_json(report)
@@ -182,7 +182,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-class _progress:
+class ParseProgress:
     """A rich progress bar on stderr while parsing, when stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
