@@ -200,3 +200,17 @@ def test_python_dash_m_kenning(workspace: Workspace) -> None:
     missing = run_kenning(workspace.root, "callers", "nothing_like_this")
     assert missing.returncode == ExitCode.UNKNOWN_SYMBOL
     assert missing.stdout == ""
+
+    # A reader that stops early (`| head -1`) ends the command quietly, with exit 0.
+    with subprocess.Popen(
+        [sys.executable, "-m", "kenning", "search", "order", "-n", "50"],
+        cwd=workspace.root,
+        env={**os.environ, "PYTHONPATH": DAEMON_DIR},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # gone before the command writes anything
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr

@@ -101,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        code = run(args)
+        # Flush here, not at interpreter exit, so a closed pipe is handled below.
+        sys.stdout.flush()
+        return code
     except CliError as exc:
         print(f"kenning: {exc}", file=sys.stderr)
         return int(exc.code)
