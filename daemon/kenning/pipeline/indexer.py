@@ -102,6 +102,10 @@ class _Timer:
         self.timings[name] = round(self.timings.get(name, 0.0) + now - self._start, 4)
         self._start = now
 
+    def report(self) -> dict[str, float]:
+        """The laps so far plus the wall time since the timer started."""
+        return {**self.timings, "total": round(time.perf_counter() - self.started, 4)}
+
 
 class Indexer:
     """Owns the write side of one workspace's stores."""
@@ -111,7 +115,6 @@ class Indexer:
         self.settings = settings
         self.graph = graph
         self.index_dir = index_dir
-        self._chunks_path = index_dir.chunks_path
         self._chunks: ChunkStore | None = None
         self._model: WorkspaceModel | None = None
         self._packages: set[str] | None = None
@@ -121,7 +124,7 @@ class Indexer:
     @property
     def chunks(self) -> ChunkStore:
         if self._chunks is None:
-            self._chunks = ChunkStore(self._chunks_path)
+            self._chunks = ChunkStore(self.index_dir.chunks_path)
         return self._chunks
 
     @property
@@ -140,22 +143,22 @@ class Indexer:
         # An unfinished bulk load (killed mid-way) leaves stores that cannot be trusted.
         fresh = rebuild or self.index_dir.load_unfinished
         catalog = {} if fresh else self.graph.catalog()
+        skipped = [(s.path, s.reason) for s in found.skipped]
         timer.lap("walk")
         changed, deleted = _changed_files(found, catalog)
         if not catalog or len(changed) > FULL_RELOAD_SHARE * max(len(found.files), 1):
-            return self._full(found, timer, progress)
+            return self._full(found, skipped, timer, progress)
         if not changed and not deleted:
             return IndexReport(
                 mode="unchanged",
                 files=len(found.files),
                 parsed=0,
                 deleted=0,
-                skipped=[(s.path, s.reason) for s in found.skipped],
+                skipped=skipped,
                 diagnostics=0,
-                timings={**timer.timings, "total": sum(timer.timings.values())},
+                timings=timer.report(),
             )
         changes: list[tuple[str, bytes | None]] = [(path, None) for path in deleted]
-        skipped = [(s.path, s.reason) for s in found.skipped]
         for f in changed:
             data = read_source(self.root, f, self.settings.max_file_size)
             if isinstance(data, Skipped):
@@ -175,18 +178,21 @@ class Indexer:
             skipped=skipped,
             diagnostics=0,
             graph_write=report.graph_write,
-            timings={**timer.timings, "total": round(sum(timer.timings.values()), 4)},
+            timings=timer.report(),
         )
 
     def _full(
-        self, found: Discovery, timer: _Timer, progress: ProgressCallback | None
+        self,
+        found: Discovery,
+        skipped: list[tuple[str, str]],
+        timer: _Timer,
+        progress: ProgressCallback | None,
     ) -> IndexReport:
         assert self._packages is not None
         jobs = [
             ParseJob(f.path, module_name(f.path, self._packages), f.size, f.mtime_ns)
             for f in found.files
         ]
-        skipped = [(s.path, s.reason) for s in found.skipped]
         model = WorkspaceModel()
         records: list[FileRecord] = []
         facts_list: list[FileFacts] = []
@@ -250,7 +256,7 @@ class Indexer:
             call_resolution=dict(sorted(mix.items())),
             chunks=chunk_count,
             graph_write=graph_write,
-            timings={**timer.timings, "total": round(time.perf_counter() - timer.started, 4)},
+            timings=timer.report(),
         )
 
     def _write_all_chunks(self, facts_list: list[FileFacts], timer: _Timer) -> int:
@@ -296,7 +302,7 @@ class Indexer:
         """Write one batch: each file's new bytes, or None when it is gone."""
         started = time.perf_counter()
         model = self.model
-        catalog = {r.path: r for r in self.graph_catalog_for([p for p, _ in changes])}
+        catalog = self.graph.catalog([p for p, _ in changes])
         stats = {f.path: f for f in found} if found is not None else {}
         updates: list[FileUpdate] = []
         changed: list[str] = []
@@ -366,10 +372,6 @@ class Indexer:
             graph_write=graph_write,
             seconds=round(time.perf_counter() - started, 4),
         )
-
-    def graph_catalog_for(self, paths: Sequence[str]) -> list[FileRecord]:
-        catalog = self.graph.catalog_of(paths)
-        return list(catalog.values())
 
     def _module_of(self, path: str) -> str:
         if self._packages is None:
@@ -474,21 +476,17 @@ def load_model(graph: GraphStore) -> WorkspaceModel:
     """Rebuild the resolution model from what the graph store holds."""
     files, symbols, imports, bases = graph.model_rows()
     model = WorkspaceModel()
-    for path, module in zip(*(files.column(i).to_pylist() for i in range(2)), strict=True):
+    for path, module in files:
         model.add_file_row(path, module)
-    cols = [symbols.column(i).to_pylist() for i in range(symbols.num_columns)]
-    for sid, name, qualname, kind, parent, path in zip(*cols, strict=True):
+    for sid, name, qualname, kind, parent, path in symbols:
         model.add_symbol_row(SymInfo(sid, name, qualname, kind, parent, path))
-    cols = [imports.column(i).to_pylist() for i in range(imports.num_columns)]
-    for row in zip(*cols, strict=True):
-        path, scope, module, name, alias, level, l0, c0, l1, c1, cond, tc = row
+    for path, scope, module, name, alias, level, l0, c0, l1, c1, cond, tc in imports:
         file_scope = model.files.get(path)
         if file_scope is not None:
             file_scope.add_import(
                 Import(module, name, alias, level, Span(l0, c0, l1, c1), scope, cond, tc)
             )
-    cols = [bases.column(i).to_pylist() for i in range(bases.num_columns)]
-    for path, class_id, expr in zip(*cols, strict=True):
+    for path, class_id, expr in bases:
         file_scope = model.files.get(path)
         if file_scope is not None:
             file_scope.bases.setdefault(class_id, []).append(expr)

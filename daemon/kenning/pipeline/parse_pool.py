@@ -81,8 +81,9 @@ def parse_files(
         for piece in slices:
             yield _decoder.decode(_parse_slice(str(root), piece, max_size))
         return
-    # "spawn" rather than fork: the parent may hold database threads and locks that a
-    # forked child would inherit in an undefined state.
+    # "forkserver" rather than fork: the parent may hold database threads and locks
+    # that a forked child would inherit in an undefined state; the fork server is a
+    # clean single-threaded process that workers are forked from.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_parse_slice, str(root), piece, max_size) for piece in slices]

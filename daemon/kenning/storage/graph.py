@@ -485,35 +485,30 @@ class GraphStore:
 
     # -- reads for the pipeline ---------------------------------------------------
 
-    def catalog(self) -> dict[str, FileRecord]:
+    def catalog(self, paths: Sequence[str] | None = None) -> dict[str, FileRecord]:
+        """Catalog entries of every file, or of `paths` only."""
+        where = "" if paths is None else "WHERE f.path IN $paths "
         table = self.query(
-            "MATCH (f:File) RETURN f.path, f.language, f.module, f.size, f.mtime_ns, f.hash, "
-            "f.diagnostics"
-        )
-        cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        return {row[0]: FileRecord(*row) for row in zip(*cols, strict=True)}
-
-    def catalog_of(self, paths: Sequence[str]) -> dict[str, FileRecord]:
-        table = self.query(
-            "MATCH (f:File) WHERE f.path IN $paths RETURN f.path, f.language, f.module, f.size, "
-            "f.mtime_ns, f.hash, f.diagnostics",
-            {"paths": list(paths)},
+            f"MATCH (f:File) {where}RETURN f.path, f.language, f.module, f.size, f.mtime_ns, "
+            "f.hash, f.diagnostics",
+            {} if paths is None else {"paths": list(paths)},
         )
         return {row[0]: FileRecord(*row) for row in _pyrows(table)}
 
-    def model_rows(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    def model_rows(self) -> tuple[list[list[Any]], ...]:
         """(files, symbols, imports, bases) rows to rebuild the resolution model."""
-        files = self.query("MATCH (f:File) RETURN f.path, f.module")
-        symbols = self.query(
-            "MATCH (s:Symbol) WHERE s.kind <> 'external' "
-            "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path"
+        return tuple(
+            _pyrows(self.query(cypher))
+            for cypher in (
+                "MATCH (f:File) RETURN f.path, f.module",
+                "MATCH (s:Symbol) WHERE s.kind <> 'external' "
+                "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path",
+                "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
+                "e.alias, e.level, e.line, e.col, e.end_line, e.end_col, e.conditional, "
+                "e.type_checking",
+                "MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr",
+            )
         )
-        imports = self.query(
-            "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, e.alias, "
-            "e.level, e.line, e.col, e.end_line, e.end_col, e.conditional, e.type_checking"
-        )
-        bases = self.query("MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr")
-        return files, symbols, imports, bases
 
     def edges_into(
         self, target_ids: Sequence[str], exclude_paths: Sequence[str]
