@@ -135,10 +135,11 @@ class Engine:
         languages: Sequence[str] = (),
         path_globs: Sequence[str] = (),
         kinds: Sequence[str] = (),
+        mode: str = "hybrid",
     ) -> SearchResult:
         paths = expand_globs(path_globs, self.graph.catalog()) if path_globs else None
         filters = ChunkFilter(languages=tuple(languages), kinds=tuple(kinds), paths=paths)
-        return search(self.graph, self.chunks, query, limit, filters)
+        return search(self.graph, self.chunks, query, limit, filters, mode)
 
     def symbols(self, query: str, limit: int = 20) -> list[SymbolRef]:
         return find_symbols(self.graph, query, limit)

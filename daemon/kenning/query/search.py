@@ -25,6 +25,7 @@ RRF_K = 60
 # Each ranker contributes this many candidates per requested result.
 OVERFETCH = 3
 SNIPPET_LINES = 4
+SEARCH_MODES = ("hybrid", "text", "vector")
 SNIPPET_CHARS = 300
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -43,14 +44,20 @@ def search(
     query: str,
     limit: int = 10,
     filters: ChunkFilter | None = None,
+    mode: str = "hybrid",
 ) -> SearchResult:
+    """`mode`: "hybrid" (every ranker), "text" (BM25 and symbol names) or "vector"."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"unknown search mode {mode!r}: expected one of {', '.join(SEARCH_MODES)}")
     want = limit * OVERFETCH
-    text_rows = chunks.search_text(query, want, filters)
-    symbol_rows = _symbol_matches(graph, chunks, query, want, filters)
+    rankers: list[tuple[str, list[dict[str, Any]]]] = []
+    if mode in ("hybrid", "text"):
+        rankers.append(("text", chunks.search_text(query, want, filters)))
+        rankers.append(("symbol", _symbol_matches(graph, chunks, query, want, filters)))
     fused: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
-    for source, rows in (("text", text_rows), ("symbol", symbol_rows)):
+    for source, rows in rankers:
         for rank, row in enumerate(rows):
             score, _, sources = fused.get(row["id"], (0.0, row, []))
             fused[row["id"]] = (score + 1.0 / (RRF_K + rank + 1), row, [*sources, source])
