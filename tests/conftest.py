@@ -16,3 +16,14 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws.root.mkdir()
     yield ws
     ws.close_all()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Models resolve offline into a cache of this session's own (the optimised model
+    file is built at most once per session, never into the user's ~/.cache)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KENNING_CACHE_DIR", str(tmp_path_factory.mktemp("kenning-cache")))
+    patch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+    patch.undo()

@@ -63,7 +63,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             zip(
                 chunks.column("path").to_pylist(),
                 chunks.column("start_line").to_pylist(),
-                chunks.column("embed_status").to_pylist(),
+                chunks.column("text_hash").to_pylist(),
                 strict=True,
             )
         ),

@@ -61,9 +61,9 @@ def test_status_counts_what_was_indexed(workspace: Workspace) -> None:
     assert status["call_resolution"] == {"import": 2, "builtin": 1, "name-only": 1}
     assert status["calls"] == 4
     assert status["chunks"] > 0
-    # Nothing is embedded yet: every chunk waits its turn.
-    assert status["embedding"] == {"pending": status["chunks"]}
-    assert set(engine.chunks._table.to_arrow().column("embed_status").to_pylist()) == {"pending"}
+    # Nothing is embedded yet, nor has phase 2 started.
+    assert status["embedding"]["model_id"] is None
+    assert status["embedding"]["enabled"] is True
 
 
 def test_reopening_gives_back_the_same_index(workspace: Workspace) -> None:

@@ -1,4 +1,4 @@
-"""`kenning` subcommands: index, search, symbols, callers, callees, status.
+"""`kenning` subcommands: index, embed, search, symbols, callers, callees, status.
 
 Human output goes to stdout with 1-based `path:line` locations (as compilers print
 them); `--json` prints the engine's structs instead, with 0-based LSP ranges. Progress
@@ -57,14 +57,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kenning {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("index", parents=[common], help="index a workspace (phase 1)")
+    embedding = argparse.ArgumentParser(add_help=False)
+    embedding.add_argument(
+        "--model", help="embedding model: all-MiniLM-L6-v2 (bundled, the default), a "
+        "fastembed model name, or a local model folder"
+    )  # fmt: skip
+    embedding.add_argument(
+        "--threads", type=int, help="ONNX Runtime threads for embedding (default: all cores)"
+    )
+    embedding.add_argument(
+        "--no-optimize", action="store_true", help="use the model file as shipped, not the "
+        "optimised build"
+    )  # fmt: skip
+
+    p = sub.add_parser(
+        "index", parents=[common, embedding], help="index a workspace, then embed its chunks"
+    )
     p.add_argument("path", nargs="?", type=Path, help="workspace folder (default: found)")
     p.add_argument("--rebuild", action="store_true", help="discard the index and start over")
     p.add_argument("--timings", action="store_true", help="print per-phase timings")
     p.add_argument("--max-file-size", type=int, help="skip files larger than this (bytes)")
+    p.add_argument(
+        "--no-embeddings", action="store_true", help="phase 1 only: graph and text search"
+    )
     p.set_defaults(run=cmd_index)
 
-    p = sub.add_parser("search", parents=[common], help="full-text and symbol-name search")
+    p = sub.add_parser(
+        "embed", parents=[common, embedding], help="embed pending chunks (resumes phase 2)"
+    )
+    p.add_argument("path", nargs="?", type=Path, help="workspace folder (default: found)")
+    p.add_argument(
+        "--retry-failed", action="store_true", help="give chunks that failed another try"
+    )
+    p.set_defaults(run=cmd_embed)
+
+    p = sub.add_parser("search", parents=[common], help="hybrid semantic, text and name search")
     p.add_argument("query", help="words to look for")
     p.add_argument("--limit", "-n", type=int, default=10, help="results (default 10)")
     p.add_argument("--lang", action="append", default=[], help="only this language")
@@ -158,16 +185,101 @@ def _emit_json(value: Any) -> None:
 # -- commands ------------------------------------------------------------------------
 
 
-def cmd_index(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
-    if args.max_file_size is not None:
+    if getattr(args, "max_file_size", None) is not None:
         settings = msgspec.structs.replace(settings, max_file_size=args.max_file_size)
+    changes: dict[str, Any] = {}
+    if getattr(args, "model", None):
+        changes["model"] = args.model
+    if getattr(args, "threads", None) is not None:
+        changes["threads"] = args.threads
+    if getattr(args, "no_optimize", False):
+        changes["optimize"] = False
+    if getattr(args, "no_embeddings", False):
+        changes["enabled"] = False
+    if changes:
+        try:
+            embedding = msgspec.structs.replace(settings.embedding, **changes)
+        except ValueError as exc:
+            raise CliError(str(exc), ExitCode.USAGE) from exc
+        settings = msgspec.structs.replace(settings, embedding=embedding)
+    return settings
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     engine = _open(args, settings, write=True, rebuild=args.rebuild)
-    with engine, ParseProgress(enabled=not args.json) as progress:
-        report = engine.index(rebuild=args.rebuild, progress=progress)
+    with engine:
+        with ParseProgress(enabled=not args.json) as progress:
+            report = engine.index(rebuild=args.rebuild, progress=progress)
+        if not args.json:
+            _print_index_report(engine, report, args.timings)
+        embedded = _embed(engine, args.json) if settings.embedding.enabled else None
     if args.json:
-        _emit_json(report)
-        return ExitCode.OK
+        _emit_json({**msgspec.to_builtins(report), "embedding": embedded})
+    return ExitCode.OK
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = _open(args, settings, write=True)
+    with engine:
+        if not engine.graph.catalog():
+            raise CliError(
+                f"{engine.root} has no index yet; run `kenning index` first", ExitCode.NO_INDEX
+            )
+        if args.retry_failed:
+            engine.retry_failed_embeddings()
+        embedded = _embed(engine, args.json)
+    if args.json:
+        _emit_json(embedded)
+    return ExitCode.OK
+
+
+def _embed(engine: Any, quiet: bool) -> Any:
+    """Run phase 2 to the end with a progress bar; Ctrl-C keeps finished batches."""
+    from kenning.embed import ModelError
+
+    bar = EmbedProgressBar(enabled=not quiet)
+    try:
+        with bar:
+            progress = engine.embed(progress=bar.update)
+    except KeyboardInterrupt:
+        status = engine.embedding_status()
+        print(
+            f"kenning: embedding stopped; {status.get('done', 0):,} of "
+            f"{status.get('total', 0):,} chunk texts embedded (every finished batch is "
+            "kept); `kenning embed` resumes",
+            file=sys.stderr,
+        )
+        raise
+    except ModelError as exc:
+        raise CliError(str(exc), ExitCode.ERROR) from exc
+    if progress.state == "error":
+        raise CliError(progress.note, ExitCode.ERROR)
+    status = engine.embedding_status()
+    if not quiet:
+        run = status.get("last_run") or {}
+        line = (
+            f"embedded {status.get('done', 0):,} of {status.get('total', 0):,} chunk texts "
+            f"with {status.get('model_id')}"
+        )
+        if run.get("embedded"):
+            line += f" ({run['embedded']:,} this run, {run['throughput']:.1f} texts/s)"
+        print(line)
+        if status.get("failed"):
+            print(
+                f"{status['failed']:,} chunk texts failed to embed; see `kenning status`, "
+                "`kenning embed --retry-failed` tries them again",
+                file=sys.stderr,
+            )
+        if status.get("note"):
+            print(status["note"], file=sys.stderr)
+    return status
+
+
+def _print_index_report(engine: Any, report: Any, timings: bool) -> None:
     print(
         f"indexed {engine.root}: {report.files:,} files ({report.parsed:,} parsed, "
         f"{report.deleted:,} removed, {len(report.skipped):,} skipped) in "
@@ -184,10 +296,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"  skipped {path}: {reason}", file=sys.stderr)
     if len(report.skipped) > 20:
         print(f"  ... and {len(report.skipped) - 20} more skipped", file=sys.stderr)
-    if args.timings:
+    if timings:
         for phase, seconds in report.timings.items():
             print(f"  {phase:<12} {seconds:8.3f} s")
-    return ExitCode.OK
 
 
 class ParseProgress:
@@ -217,6 +328,54 @@ class ParseProgress:
             self._bar.stop()
 
 
+class EmbedProgressBar:
+    """Phase 2's progress bar on stderr (texts, rate, time left), on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty() and "CI" not in os.environ
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> EmbedProgressBar:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("embedding", total=None, rate="")
+        return self
+
+    def update(self, progress: Any) -> None:
+        if self._bar is None:
+            return
+        rate = f"{progress.rate:.1f} texts/s" if progress.rate else ""
+        description = "preparing the model" if progress.state == "preparing" else "embedding"
+        self._bar.update(
+            self._task,
+            description=description,
+            completed=progress.done,
+            total=progress.total or None,
+            rate=rate,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CliError("--limit must be at least 1", ExitCode.USAGE)
@@ -235,7 +394,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         for line in hit.snippet.splitlines():
             print(f"    {line}")
     if not result.vectors_complete and result.hits:
-        print("(text and symbol-name ranking; no embeddings yet)", file=sys.stderr)
+        if result.vector_coverage == 0:
+            note = "text and symbol-name ranking only: no embeddings yet (`kenning embed`)"
+        else:
+            note = (
+                f"embeddings cover {result.vector_coverage:.0%} of chunks; the rest were "
+                "ranked by text and symbol names only"
+            )
+        print(f"({note})", file=sys.stderr)
     return ExitCode.OK
 
 
@@ -320,11 +486,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"index      {status['index']}")
     print(f"files      {status['files']:,}")
     print(f"symbols    {status['symbols']:,}")
-    print(
-        f"chunks     {status['chunks']:,}  (embedding: "
-        + ", ".join(f"{k} {v:,}" for k, v in status["embedding"].items())
-        + ")"
-    )
+    print(f"chunks     {status['chunks']:,}")
+    _print_embedding_status(status["embedding"])
     mix = ", ".join(f"{k} {v:,}" for k, v in sorted(status["call_resolution"].items()))
     print(f"calls      {status['calls']:,}  ({mix})")
     print(f"imports    {status['imports']:,}   inherits {status['inherits']:,}")
@@ -333,3 +496,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     if status["owner"]:
         print(f"writer     {status['owner']}")
     return ExitCode.OK
+
+
+def _print_embedding_status(emb: dict[str, Any]) -> None:
+    if not emb.get("model_id"):
+        state = "off" if not emb.get("enabled") else "not started (`kenning embed`)"
+        print(f"embedding  {state}")
+        return
+    print(
+        f"embedding  {emb['done']:,} of {emb['total']:,} texts ({emb['coverage']:.0%}), "
+        f"{emb['pending']:,} pending, {emb['failed']:,} failed"
+    )
+    print(f"model      {emb['model_id']}")
+    if emb.get("active_model_id") and emb["active_model_id"] != emb["model_id"]:
+        print(f"           search uses {emb['active_model_id']} until the new model catches up")
+    run = emb.get("last_run")
+    if run:
+        print(
+            f"last run   {run['state']}: {run['embedded']:,} embedded, "
+            f"{run['throughput']:.1f} texts/s"
+        )
+    for failure in emb.get("failures", []):
+        print(f"  failed   {failure['text_hash'][:12]} after {failure['attempts']} tries: "
+              f"{failure['error']}")  # fmt: skip
+    if emb.get("note"):
+        print(f"note       {emb['note']}")

@@ -30,15 +30,18 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
     language: str
     snippet: str
     score: float
-    # Which rankers found it: "text" (BM25), "symbol" (name match), later "vector".
+    # Which rankers found it: "text" (BM25), "symbol" (name match), "vector".
     sources: tuple[str, ...] = ()
 
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     query: str
     hits: list[SearchHit]
-    # False until embeddings exist: the ranking is text and symbol names only.
+    # True when every chunk text had a vector under the model search used; until then
+    # chunks without one are found by text and symbol names only.
     vectors_complete: bool = False
+    # The share of chunk texts with a vector (0.0 before any embedding).
+    vector_coverage: float = 0.0
 
 
 class CallEdge(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,6 +9,51 @@ from __future__ import annotations
 import msgspec
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class EmbeddingSettings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=False):
+    """Phase 2: how chunk texts are embedded (`embedding.*` on the wire)."""
+
+    # Off: the index is searched by text and symbol names only.
+    enabled: bool = True
+    # The bundled default, any fastembed model name, or a local model folder.
+    model: str = DEFAULT_MODEL
+    # ONNX Runtime threads for batch embedding; 0 means one per CPU core. Query
+    # embedding always uses one thread of its own, so a search never queues behind a batch.
+    threads: int = 0
+    # Build (once) and use the optimised model file when it agrees with the shipped one.
+    optimize: bool = True
+    # A batch holds at most this many tokens, counted as batch size x longest text
+    # (the model pads every text of a batch to the longest).
+    batch_tokens: int = 8192
+    # ... and at most this many texts.
+    batch_size: int = 32
+    # A batch that raises is retried this many times in all before its texts are
+    # marked `error`.
+    max_attempts: int = 3
+    # Vectors no chunk refers to are kept this long (seconds), so a branch switch or a
+    # revert finds them again, then dropped.
+    gc_grace_seconds: float = 3 * 24 * 3600.0
+    # After a model change, search switches to the new model once this share of the
+    # texts has vectors under it.
+    switch_threshold: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ValueError("embedding.threads must be 0 (one per core) or more")
+        if self.batch_tokens < 256:
+            raise ValueError("embedding.batchTokens must be at least 256")
+        if self.batch_size < 1:
+            raise ValueError("embedding.batchSize must be at least 1")
+        if self.max_attempts < 1:
+            raise ValueError("embedding.maxAttempts must be at least 1")
+        if self.gc_grace_seconds < 0:
+            raise ValueError("embedding.gcGraceSeconds must not be negative")
+        if not 0.0 < self.switch_threshold <= 1.0:
+            raise ValueError("embedding.switchThreshold must be in (0, 1]")
+        if not self.model.strip():
+            raise ValueError("embedding.model must name a model")
 
 
 class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=False):
@@ -24,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
     parse_workers: int = 0
     # Above this many changed files an incremental batch is written with COPY FROM.
     bulk_threshold: int = 200
+    embedding: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
 
     def __post_init__(self) -> None:
         if self.max_file_size <= 0:

@@ -6,19 +6,35 @@ edits, and the query methods. Everything returns plain kenning types.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenning.core.results import CallGraph, SearchResult, SymbolRef
 from kenning.core.settings import Settings
+from kenning.pipeline.embedder import (
+    ACTIVE_MODEL,
+    ACTIVE_NAME,
+    CURRENT_MODEL,
+    EmbedPool,
+    EmbedProgress,
+    ProgressSink,
+    queue_texts,
+)
 from kenning.pipeline.indexer import ChangeReport, Indexer, IndexReport, ProgressCallback
 from kenning.query.callgraph import call_graph
 from kenning.query.search import expand_globs, search
+from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
 from kenning.storage.chunks import ChunkFilter, ChunkStore
+from kenning.storage.embed_status import OPEN, EmbedStatus
 from kenning.storage.graph import GraphStore
 from kenning.storage.index_dir import IndexDir, IndexMissing
+from kenning.storage.vectors import VectorStore
+
+if TYPE_CHECKING:
+    from kenning.embed import EmbeddingModel
 
 WORKSPACE_MARKERS = (".git", ".hg", "pyproject.toml", "setup.py", "setup.cfg")
 
@@ -52,6 +68,10 @@ class Engine:
         self.writer = writer
         self._indexer = Indexer(root, settings, graph, index_dir) if writer else None
         self._chunks: ChunkStore | None = None
+        self._vectors: VectorStore | None = None
+        self._status: EmbedStatus | None = None
+        self._pool: EmbedPool | None = None
+        self._semantic: SemanticIndex | None = None
 
     @classmethod
     def open(
@@ -87,6 +107,11 @@ class Engine:
         return cls(root, settings, index_dir, graph, True)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+        if self._status is not None:
+            self._status.close()
         self.graph.close()
         self.index_dir.release()
 
@@ -105,17 +130,108 @@ class Engine:
         return self._indexer
 
     def index(self, rebuild: bool = False, progress: ProgressCallback | None = None) -> IndexReport:
-        """Bring the index up to date with the files on disk (phase 1)."""
-        return self.indexer.index(rebuild=rebuild, progress=progress)
+        """Bring the index up to date with the files on disk (phase 1). A running
+        embedding pool waits meanwhile, then compares its queue with the new chunks."""
+        pool = self._pool
+        was_paused = pool is not None and pool.paused
+        if pool is not None:
+            pool.pause(wait=True)
+        try:
+            return self.indexer.index(rebuild=rebuild, progress=progress)
+        finally:
+            if pool is not None:
+                if not was_paused:
+                    pool.resume()
+                pool.start(resync=True)
 
     def apply_change(self, path: str, text: str | None) -> ChangeReport:
         """One file changed: `text` is its new content, None to re-read it from disk
         (a file that no longer exists is removed from the index)."""
-        return self.indexer.apply([(path, text)])
+        return self.apply_changes([(path, text)])
 
     def apply_changes(self, changes: Sequence[tuple[str, str | None]]) -> ChangeReport:
-        """Several files changed; written as one batch."""
-        return self.indexer.apply(changes)
+        """Several files changed; written as one batch. Their new texts are queued for
+        embedding ahead of background work."""
+        report = self.indexer.apply(changes)
+        pool = self._pool
+        if pool is not None and report.text_hashes:
+            if pool.model_id is not None:
+                queue_texts(self.index_dir.embed_status_path, pool.model_id, report.text_hashes)
+            pool.kick()
+        return report
+
+    # -- embedding (phase 2) --------------------------------------------------------
+
+    @property
+    def pool(self) -> EmbedPool:
+        """The embedding pool (created on first use; writers only)."""
+        if self._pool is None:
+            if not self.writer:
+                raise PermissionError("this engine was opened read-only")
+            name = self.settings.embedding.model
+            self._pool = EmbedPool(
+                self.index_dir.embed_status_path,
+                self.chunks,
+                self.vectors,
+                lambda: self._load_model(name, self.settings.embedding.threads),
+                self.settings.embedding,
+                name,
+            )
+        return self._pool
+
+    def _load_model(self, name: str, threads: int) -> EmbeddingModel:
+        from kenning.embed import EmbeddingModel, resolve_model
+
+        resolved = resolve_model(name, optimize=self.settings.embedding.optimize)
+        return EmbeddingModel(resolved, threads or os.cpu_count() or 1)
+
+    def start_embedding(self) -> None:
+        """Embed pending texts in the background (no-op when embedding is off)."""
+        if self.settings.embedding.enabled:
+            self.pool.start(resync=True)
+
+    def embed(self, progress: ProgressSink | None = None) -> EmbedProgress:
+        """Embed every pending text, blocking until done (or paused); Ctrl-C stops
+        after the batch in flight, keeping every finished batch."""
+        pool = self.pool
+        if progress is not None:
+            pool.add_sink(progress)
+        try:
+            pool.start(resync=True)
+            pool.wait_until_idle()
+        except BaseException:
+            pool.stop()
+            self._pool = None
+            raise
+        finally:
+            if progress is not None:
+                pool.remove_sink(progress)
+        self._semantic = None  # new vectors: recompute coverage on the next search
+        return pool.progress()
+
+    def retry_failed_embeddings(self) -> int:
+        """Give texts marked `error` a fresh set of attempts; returns how many."""
+        status = self.status_store
+        return sum(status.retry_errors(model_id) for model_id in status.models())
+
+    def pause_embedding(self) -> None:
+        self.pool.pause()
+
+    def resume_embedding(self) -> None:
+        self.pool.resume()
+
+    def prioritize_files(self, paths: Sequence[str]) -> None:
+        """Embed these files' texts before background work (open editors)."""
+        pool = self._pool
+        if pool is None or pool.model_id is None:
+            return
+        rels = [self.indexer.relpath(p) for p in paths]
+        self.status_store.prioritize(pool.model_id, self.chunks.hashes_for_paths(rels), OPEN)
+        pool.kick()
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """For tests and scripts: block until the embedding queue is drained."""
+        return self._pool is None or self._pool.wait_until_idle(timeout)
 
     # -- reading ------------------------------------------------------------------
 
@@ -126,6 +242,34 @@ class Engine:
         if self._chunks is None:
             self._chunks = ChunkStore(self.index_dir.chunks_path)
         return self._chunks
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._vectors = VectorStore(self.index_dir.chunks_path)
+        return self._vectors
+
+    @property
+    def status_store(self) -> EmbedStatus:
+        """This thread's connection to the embedding status table."""
+        if self._status is None:
+            self._status = EmbedStatus(self.index_dir.embed_status_path, read_only=not self.writer)
+        return self._status
+
+    def semantic(self) -> SemanticIndex | None:
+        """The vector ranker for the model search uses; None before any vectors."""
+        status = self.status_store
+        active = status.get_meta(ACTIVE_MODEL)
+        if active is None or not self.vectors.exists(active):
+            return None
+        coverage = status.counts(active).coverage
+        if self._semantic is None or self._semantic.model_id != active:
+            name = status.get_meta(ACTIVE_NAME) or self.settings.embedding.model
+            self._semantic = SemanticIndex(
+                self.vectors, active, lambda: self._load_model(name, 1), coverage
+            )
+        self._semantic.coverage = coverage
+        return self._semantic
 
     def search(
         self,
@@ -139,7 +283,8 @@ class Engine:
     ) -> SearchResult:
         paths = expand_globs(path_globs, self.graph.catalog()) if path_globs else None
         filters = ChunkFilter(languages=tuple(languages), kinds=tuple(kinds), paths=paths)
-        return search(self.graph, self.chunks, query, limit, filters, mode)
+        semantic = self.semantic() if mode != "text" else None
+        return search(self.graph, self.chunks, query, limit, filters, mode, semantic)
 
     def symbols(self, query: str, limit: int = 20) -> list[SymbolRef]:
         return find_symbols(self.graph, query, limit)
@@ -160,10 +305,55 @@ class Engine:
             "index": str(self.index_dir.path),
             **counts,
             "chunks": chunks.count(),
-            "embedding": chunks.status_counts(),
+            "embedding": self.embedding_status(),
             "diagnostics": sum(len(d) for _, d in self.graph.file_diagnostics()),
             "owner": owner.describe() if owner else None,
         }
+
+    def embedding_status(self) -> dict[str, Any]:
+        """Phase 2 as `kenning status` shows it: model, counts, last run, failures."""
+        status = self.status_store
+        active = status.get_meta(ACTIVE_MODEL)
+        pool = self._pool
+        model_id = (
+            (pool.model_id if pool is not None else None)
+            or status.get_meta(CURRENT_MODEL)
+            or active
+        )
+        out: dict[str, Any] = {
+            "enabled": self.settings.embedding.enabled,
+            "model": self.settings.embedding.model,
+            "model_id": model_id,
+            "active_model_id": active,
+            "state": pool.progress().state if pool is not None else None,
+        }
+        if model_id is None:
+            return out
+        counts = status.counts(model_id)
+        out.update(
+            total=counts.total,
+            done=counts.done,
+            pending=counts.pending + counts.in_progress,
+            failed=counts.error,
+            coverage=round(counts.coverage, 4),
+        )
+        run = status.last_run(model_id)
+        if run is not None:
+            out["last_run"] = {
+                "state": run.state,
+                "embedded": run.embedded,
+                "failed": run.failed,
+                "throughput": round(run.throughput, 2),
+                "started_at": run.started_at,
+                "updated_at": run.updated_at,
+            }
+        failures = status.failures(model_id, limit=5)
+        if failures:
+            out["failures"] = [{"text_hash": f.text_hash, "attempts": f.attempts,
+                                "error": f.error} for f in failures]  # fmt: skip
+        if pool is not None and pool.progress().note:
+            out["note"] = pool.progress().note
+        return out
 
 
 __all__ = ["Engine", "IndexMissing", "find_workspace"]

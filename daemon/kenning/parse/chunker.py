@@ -213,10 +213,14 @@ class Chunker:
         result: list[Chunk] = []
         for ordinal, piece in enumerate(self.pieces):
             symbol = piece.symbol
+            # The header gives a piece its context (the class of a method, the function
+            # a piece of a long body belongs to) but not its file or module: a function
+            # moved to another file keeps its text, hence its hash, hence its vector.
             if piece.kind == "module":
-                header = f"# {self.path}\n# {self.module}\n"
+                header = f"# {self.module}\n"
             else:
-                header = f"# {self.path}\n# {symbol.qualname}{symbol.signature}\n"
+                local = symbol.id.split("#", 1)[1].split("@", 1)[0]
+                header = f"# {local}{symbol.signature}\n"
             text = header + piece.code
             result.append(
                 Chunk(

@@ -85,6 +85,8 @@ class ChangeReport(msgspec.Struct, kw_only=True):
     rewired: int
     graph_write: str
     seconds: float
+    # The embedded-text hashes of the changed files' chunks (for phase 2's queue).
+    text_hashes: list[str] = msgspec.field(default_factory=list)
 
 
 class OutsideWorkspace(ValueError):
@@ -371,6 +373,7 @@ class Indexer:
             rewired=len(rewires),
             graph_write=graph_write,
             seconds=round(time.perf_counter() - started, 4),
+            text_hashes=list(dict.fromkeys(rows.column("text_hash").to_pylist())),
         )
 
     def _module_of(self, path: str) -> str:

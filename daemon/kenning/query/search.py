@@ -1,10 +1,9 @@
-"""Search: full-text (BM25) over chunks fused with symbol-name matches.
+"""Search: vector similarity, full-text (BM25) and symbol-name matches, fused.
 
-Two rankers each produce a ranked list of chunks; reciprocal rank fusion (RRF) merges
-them, so a chunk that both rankers like beats one that only one ranker likes, and no
-ranker's raw scores need calibrating against another's. Vector similarity joins as a
-third ranker once embeddings exist (phase 2); until then results say
-`vectors_complete=False`.
+Each ranker produces a ranked list of chunks; reciprocal rank fusion (RRF) merges
+them, so a chunk that several rankers like beats one that only one ranker likes, and no
+ranker's raw scores need calibrating against another's. The vector ranker joins once
+the active model has vectors; every result says whether they covered every chunk.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 import pathspec
 
 from kenning.core.results import SearchHit, SearchResult
+from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.graph import GraphStore
@@ -24,6 +24,9 @@ from kenning.storage.graph import GraphStore
 RRF_K = 60
 # Each ranker contributes this many candidates per requested result.
 OVERFETCH = 3
+# With filters, the vector ranker reads this many times more neighbours, since most
+# may be filtered out (vectors belong to texts; filters apply to their chunks).
+FILTERED_OVERFETCH = 20
 SNIPPET_LINES = 4
 SEARCH_MODES = ("hybrid", "text", "vector")
 SNIPPET_CHARS = 300
@@ -45,8 +48,10 @@ def search(
     limit: int = 10,
     filters: ChunkFilter | None = None,
     mode: str = "hybrid",
+    semantic: SemanticIndex | None = None,
 ) -> SearchResult:
-    """`mode`: "hybrid" (every ranker), "text" (BM25 and symbol names) or "vector"."""
+    """`mode`: "hybrid" (every ranker), "text" (BM25 and symbol names) or "vector".
+    Without `semantic` (no vectors yet) the vector ranker contributes nothing."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     if mode not in SEARCH_MODES:
@@ -56,6 +61,8 @@ def search(
     if mode in ("hybrid", "text"):
         rankers.append(("text", chunks.search_text(query, want, filters)))
         rankers.append(("symbol", _symbol_matches(graph, chunks, query, want, filters)))
+    if mode in ("hybrid", "vector") and semantic is not None:
+        rankers.append(("vector", _vector_matches(semantic, chunks, query, want, filters)))
     fused: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
     for source, rows in rankers:
         for rank, row in enumerate(rows):
@@ -64,7 +71,29 @@ def search(
     ranked = sorted(fused.values(), key=lambda item: (-item[0], item[1]["path"],
                                                      item[1]["start_line"]))  # fmt: skip
     hits = [_hit(row, score, sources) for score, row, sources in ranked[:limit]]
-    return SearchResult(query=query, hits=hits, vectors_complete=False)
+    coverage = semantic.coverage if semantic is not None else 0.0
+    return SearchResult(
+        query=query,
+        hits=hits,
+        vectors_complete=coverage >= 1.0,
+        vector_coverage=round(coverage, 4),
+    )
+
+
+def _vector_matches(
+    semantic: SemanticIndex,
+    chunks: ChunkStore,
+    query: str,
+    want: int,
+    filters: ChunkFilter | None,
+) -> list[dict[str, Any]]:
+    """Chunks whose text is nearest the query, nearest first."""
+    filtered = filters is not None and filters.expr() is not None
+    near = semantic.nearest(query, want * FILTERED_OVERFETCH if filtered else want)
+    rank = {text_hash: i for i, (text_hash, _) in enumerate(near)}
+    rows = chunks.by_hashes(list(rank), filters)
+    rows.sort(key=lambda r: (rank[r["text_hash"]], r["path"], r["start_line"]))
+    return rows[:want]
 
 
 def _symbol_matches(

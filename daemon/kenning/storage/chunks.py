@@ -1,8 +1,9 @@
 """The chunk table: code chunks with a full-text (BM25) index, in LanceDB.
 
-One row per chunk. `embed_status` starts `pending`; the embedding pipeline moves it
-on. A file's chunks are replaced in one `merge_insert`, so readers never see a file
-half-written. Filters are built with `lancedb.expr`, never by pasting strings.
+One row per chunk. `text_hash` names the embedded text; its vector and embedding
+status live apart, keyed by that hash (`vectors.py`, `embed_status.py`). A file's
+chunks are replaced in one `merge_insert`, so readers never see a file half-written.
+Filters are built with `lancedb.expr`, never by pasting strings.
 
 `lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
 first opened, not when this module is.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +44,12 @@ CHUNK_SCHEMA = pa.schema(
         pa.field("code", pa.string()),
         pa.field("text", pa.string()),
         pa.field("text_hash", pa.string()),
-        pa.field("embed_status", pa.string()),
     ]
 )
 
 FTS_MEMORY_MB = 128
-PENDING = "pending"
-EMBED_STATUSES = (PENDING, "in_progress", "done", "error")
+# Values per `IN (...)` filter, to keep filter expressions a sensible size.
+_IN_CHUNK = 2000
 
 
 class ChunkFilter(msgspec.Struct, frozen=True):
@@ -92,7 +93,6 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
         cols["code"].append(chunk.code)
         cols["text"].append(chunk.text)
         cols["text_hash"].append(chunk.text_hash)
-        cols["embed_status"].append(PENDING)
     return pa.table(cols, schema=CHUNK_SCHEMA)
 
 
@@ -105,7 +105,9 @@ class ChunkStore:
         import lancedb
 
         self.path = path
-        self._db = lancedb.connect(str(path))
+        # The embedding pool and read-only engines read while the owner writes: check
+        # for a newer table version on every read rather than serve a stale one.
+        self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
         self._table: Any = None
         if TABLE in self._db.list_tables().tables:
             self._table = self._db.open_table(TABLE)
@@ -154,17 +156,54 @@ class ChunkStore:
     def count(self) -> int:
         return 0 if self._table is None else int(self._table.count_rows())
 
-    def status_counts(self) -> dict[str, int]:
+    def all_hashes(self) -> set[str]:
+        """The text hash of every chunk."""
         if self._table is None:
-            return {}
+            return set()
+        rows = self._table.search().select(["text_hash"]).limit(None).to_arrow()
+        return set(rows.column("text_hash").to_pylist())
+
+    def hashes_for_paths(self, paths: Sequence[str]) -> list[str]:
         from lancedb.expr import col, lit
 
-        counts = {}
-        for status in EMBED_STATUSES:
-            n = int(self._table.count_rows((col("embed_status") == lit(status)).to_sql()))
-            if n:
-                counts[status] = n
-        return counts
+        if self._table is None or not paths:
+            return []
+        where = col("path").isin([lit(p) for p in paths])
+        rows = self._table.search().where(where).select(["text_hash"]).limit(None).to_arrow()
+        return list(dict.fromkeys(rows.column("text_hash").to_pylist()))
+
+    def texts_for(self, hashes: Sequence[str]) -> dict[str, str]:
+        """The embedded text of each hash that some chunk still holds."""
+        out: dict[str, str] = {}
+        for part in _parts(hashes):
+            for row in self._select_hashes(part, ["text_hash", "text"], None):
+                out.setdefault(row["text_hash"], row["text"])
+        return out
+
+    def by_hashes(
+        self, hashes: Sequence[str], filters: ChunkFilter | None = None
+    ) -> list[dict[str, Any]]:
+        """Every chunk whose text has one of these hashes (and passes `filters`)."""
+        rows: list[dict[str, Any]] = []
+        for part in _parts(hashes):
+            rows.extend(self._select_hashes(part, None, filters))
+        return rows
+
+    def _select_hashes(
+        self, hashes: Sequence[str], columns: list[str] | None, filters: ChunkFilter | None
+    ) -> list[dict[str, Any]]:
+        from lancedb.expr import col, lit
+
+        if self._table is None or not hashes:
+            return []
+        where = col("text_hash").isin([lit(h) for h in hashes])
+        extra = filters.expr() if filters is not None else None
+        if extra is not None:
+            where = where & extra
+        query = self._table.search().where(where).limit(None)
+        if columns is not None:
+            query = query.select(columns)
+        return list(query.to_list())
 
     def search_text(
         self, query: str, limit: int, filters: ChunkFilter | None = None
@@ -193,3 +232,7 @@ class ChunkStore:
         rows = self._table.search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)
+
+
+def _parts(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]

@@ -21,13 +21,14 @@ from kenning import __version__
 
 # Bump when the graph or chunk schema changes incompatibly; an index with another
 # version is refused and must be rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
 LOADING_FILE = "loading"
 GRAPH_DIR = "graph"
 CHUNKS_DIR = "chunks"
+EMBED_STATUS_FILE = "embed-status.sqlite"
 
 
 class IndexError_(Exception):
@@ -69,6 +70,10 @@ class IndexDir:
     @property
     def chunks_path(self) -> Path:
         return self.path / CHUNKS_DIR
+
+    @property
+    def embed_status_path(self) -> Path:
+        return self.path / EMBED_STATUS_FILE
 
     @property
     def meta_path(self) -> Path:

@@ -1,0 +1,413 @@
+"""Phase 2: the background embedding pool.
+
+One worker drains the status table's pending texts: it takes a window of them
+(highest priority first: open files, then recently changed ones, then the rest), reads
+their texts from the chunk table, packs them into batches by tokens, and for each batch
+marks it `in_progress`, runs the model, stores the vectors and only then marks the
+texts `done`. A kill loses at most the batch in flight; on the next start `recover()`
+settles whatever was left `in_progress` at once (done if its vector made it to disk,
+pending otherwise). Nothing pending is held in memory beyond one window, however many
+texts wait, so memory stays bounded.
+
+A batch that raises goes back to pending with its attempt counted; after
+`max_attempts` its texts are marked `error` with the reason, and the other batches go
+on. When the queue runs dry the pool garbage-collects vectors no chunk has referred to
+for the grace period and, after a model change, switches search over to the new model
+once enough texts have vectors under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+import numpy as np
+
+from kenning.core.settings import EmbeddingSettings
+from kenning.storage.chunks import ChunkStore
+from kenning.storage.embed_status import RECENT, Counts, EmbedStatus
+from kenning.storage.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+# Texts read per trip to the status and chunk tables. Small enough that a text queued
+# with a higher priority waits at most one window, large enough that sorting a window
+# by length packs batches with little padding.
+WINDOW = 256
+# Fold the vector table's small writes together every this many batches.
+OPTIMIZE_EVERY = 64
+ACTIVE_MODEL = "active_model"
+ACTIVE_NAME = "active_model_name"
+# The model the pool embeds with (differs from the active one during a model change).
+CURRENT_MODEL = "current_model"
+# Set to a file path to log every batch handed to the model (one line per batch:
+# the text hashes), for checking that nothing is embedded twice.
+TRACE_ENV = "KENNING_EMBED_TRACE"
+
+
+class Model(Protocol):
+    """What the pool needs of an embedding model (`kenning.embed.EmbeddingModel`)."""
+
+    model_id: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+class EmbedProgress(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of phase 2, sent after every batch and on every state change."""
+
+    # idle | preparing | running | paused | stopped | error
+    state: str
+    model_id: str = ""
+    # The model search uses (differs from model_id while a model change is under way).
+    active_model_id: str = ""
+    total: int = 0
+    done: int = 0
+    pending: int = 0
+    in_progress: int = 0
+    failed: int = 0
+    # Texts embedded by this run, and their rate (texts per second of wall time).
+    embedded: int = 0
+    rate: float = 0.0
+    note: str = ""
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else int(100 * self.done / self.total)
+
+
+ProgressSink = Callable[[EmbedProgress], None]
+
+
+def plan_batches(
+    items: Sequence[tuple[str, int]], batch_tokens: int, batch_size: int, max_tokens: int = 256
+) -> list[list[str]]:
+    """Pack (hash, tokens) into batches of at most `batch_size` texts whose padded size
+    (count x longest) stays within `batch_tokens`. Items are sorted by length first, so
+    the texts of a batch are alike in length and little compute goes to padding."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    longest = 0
+    for text_hash, tokens in sorted(items, key=lambda item: (item[1], item[0])):
+        tokens = max(1, min(tokens, max_tokens))
+        full = len(current) >= batch_size
+        if current and (full or max(longest, tokens) * (len(current) + 1) > batch_tokens):
+            batches.append(current)
+            current, longest = [], 0
+        current.append(text_hash)
+        longest = max(longest, tokens)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class EmbedPool:
+    """Embeds pending chunk texts on its own thread; see the module docstring."""
+
+    def __init__(
+        self,
+        status_path: Path,
+        chunks: ChunkStore,
+        vectors: VectorStore,
+        load_model: Callable[[], Model],
+        settings: EmbeddingSettings,
+        model_name: str,
+        on_progress: ProgressSink | None = None,
+    ) -> None:
+        self.status_path = status_path
+        self.chunks = chunks
+        self.vectors = vectors
+        self.settings = settings
+        self.model_name = model_name
+        self._load_model = load_model
+        self._sinks: list[ProgressSink] = [on_progress] if on_progress else []
+        self._model: Model | None = None
+        # One worker: ONNX Runtime already spreads each batch over the cores it is
+        # given, so a second batch at once would only fight the first for them (and
+        # double the memory in flight). Its own named executor keeps this slow,
+        # CPU-bound work off the threads that answer queries.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-embed")
+        self._cv = threading.Condition()
+        self._work = False  # set by kick(): something may be pending
+        self._resync = True  # set by kick(resync=True): chunks may have changed wholesale
+        self._paused = False
+        self._stopping = False
+        self._busy = False
+        self._future: Future[None] | None = None
+        self._last = EmbedProgress(state="idle")
+        self._trace = os.environ.get(TRACE_ENV)
+
+    # -- control (any thread) -----------------------------------------------------
+
+    @property
+    def model_id(self) -> str | None:
+        return None if self._model is None else self._model.model_id
+
+    def add_sink(self, sink: ProgressSink) -> None:
+        self._sinks.append(sink)
+
+    def remove_sink(self, sink: ProgressSink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    def start(self, resync: bool = False) -> None:
+        """Start the worker (if not running) and have it look for work; `resync` after
+        chunks changed wholesale (a full index) to compare the queue with them."""
+        with self._cv:
+            if self._future is None or self._future.done():
+                self._stopping = False
+                self._future = self._executor.submit(self._run)
+            self._work = True
+            self._resync = self._resync or resync
+            self._cv.notify_all()
+
+    kick = start
+
+    def pause(self, wait: bool = False) -> None:
+        """Stop taking new batches; with `wait`, until the batch in flight is stored."""
+        with self._cv:
+            self._paused = True
+            self._cv.notify_all()
+            while wait and self._busy:
+                self._cv.wait()
+        self._publish(msgspec.structs.replace(self._last, state="paused"))
+
+    def resume(self) -> None:
+        with self._cv:
+            self._paused = False
+            self._work = True
+            self._cv.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """Block until the queue is drained (or paused); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            while self._busy or (self._work and not self._paused):
+                if self._future is None or self._future.done():
+                    return not self._work
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cv.wait(remaining)
+        return True
+
+    def stop(self) -> None:
+        """Finish the batch in flight, then stop the worker and its executor."""
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        if self._future is not None:
+            try:
+                self._future.result()
+            finally:
+                self._future = None
+        self._executor.shutdown(wait=True)
+
+    def progress(self) -> EmbedProgress:
+        return self._last
+
+    # -- the worker ---------------------------------------------------------------
+
+    def _publish(self, progress: EmbedProgress) -> None:
+        self._last = progress
+        for sink in list(self._sinks):
+            try:
+                sink(progress)
+            except Exception:  # a broken listener must not stop embedding
+                log.exception("embedding progress listener failed")
+
+    def _run(self) -> None:
+        status = EmbedStatus(self.status_path)
+        try:
+            self._recover(status)
+            self._loop(status)
+        except Exception as exc:
+            log.exception("the embedding pool stopped on an error")
+            self._publish(EmbedProgress(state="error", note=f"embedding stopped: {exc}"))
+        finally:
+            status.close()
+            with self._cv:
+                self._busy = False
+                self._work = False
+                self._cv.notify_all()
+
+    def _loop(self, status: EmbedStatus) -> None:
+        if self._model is None:
+            self._publish(EmbedProgress(state="preparing", note="loading the embedding model"))
+            self._model = self._load_model()
+        model_id = self._model.model_id
+        status.set_meta(CURRENT_MODEL, model_id)
+        if status.get_meta(ACTIVE_MODEL) is None:
+            status.set_meta(ACTIVE_MODEL, model_id)
+            status.set_meta(ACTIVE_NAME, self.model_name)
+        while True:
+            with self._cv:
+                while not self._stopping and (self._paused or not self._work):
+                    self._busy = False
+                    self._cv.notify_all()
+                    self._cv.wait()
+                if self._stopping:
+                    self._publish(self._snapshot(status, "stopped"))
+                    return
+                self._work = False
+                self._busy = True
+                resync, self._resync = self._resync, False
+            if resync:
+                # Queue texts new to the chunk table; mark those no chunk holds.
+                status.sync(model_id, self.chunks.all_hashes())
+            self._drain(status, self._model)
+            self._collect_garbage(status, model_id)
+            self._maybe_switch(status, model_id)
+            self._publish(self._snapshot(status, "paused" if self._paused else "idle"))
+
+    def _recover(self, status: EmbedStatus) -> None:
+        """Settle texts a killed run left `in_progress`: done if the vector was stored
+        before the kill, pending otherwise."""
+        by_model: dict[str, list[str]] = {}
+        for model_id, text_hash in status.recover():
+            by_model.setdefault(model_id, []).append(text_hash)
+        for model_id, hashes in by_model.items():
+            stored = self.vectors.existing(model_id, hashes)
+            status.mark_done(model_id, [h for h in hashes if h in stored])
+            status.requeue(model_id, [h for h in hashes if h not in stored])
+            log.info("recovered %d texts left in progress by an earlier run", len(hashes))
+
+    def _should_pause(self) -> bool:
+        return self._stopping or self._paused
+
+    def _drain(self, status: EmbedStatus, model: Model) -> None:
+        model_id = model.model_id
+        counts = status.counts(model_id)
+        if counts.pending == 0:
+            return
+        run_id = status.start_run(model_id, counts.total)
+        embedded = failed = 0
+        model_seconds = 0.0
+        started = time.monotonic()
+        batches_written = 0
+        while not self._should_pause():
+            window = status.next_pending(model_id, WINDOW)
+            if not window:
+                break
+            texts = self.chunks.texts_for([h for h, _ in window])
+            gone = [h for h, _ in window if h not in texts]
+            if gone:  # no chunk holds these texts any more
+                status.forget(model_id, gone)
+            unknown = [h for h, n in window if n is None and h in texts]
+            counted = dict(zip(unknown, model.count_tokens([texts[h] for h in unknown]),
+                               strict=True))  # fmt: skip
+            if counted:
+                status.set_tokens(model_id, counted)
+            items = [(h, n if n is not None else counted[h]) for h, n in window if h in texts]
+            for batch in plan_batches(items, self.settings.batch_tokens, self.settings.batch_size):
+                if self._should_pause():
+                    break
+                status.claim(model_id, batch)
+                self._trace_batch(model_id, batch)
+                t0 = time.monotonic()
+                try:
+                    vectors = model.embed([texts[h] for h in batch])
+                    if vectors.shape[0] != len(batch):
+                        raise RuntimeError(f"{vectors.shape[0]} vectors for {len(batch)} texts")
+                    model_seconds += time.monotonic() - t0
+                    self.vectors.add(model_id, batch, vectors)
+                except Exception as exc:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    if status.mark_failed(model_id, batch, reason, self.settings.max_attempts):
+                        failed += len(batch)
+                        log.warning("gave up embedding %d texts: %s", len(batch), reason)
+                    continue
+                status.mark_done(model_id, batch)
+                embedded += len(batch)
+                batches_written += 1
+                if batches_written % OPTIMIZE_EVERY == 0:
+                    self.vectors.optimize(model_id)
+                wall = time.monotonic() - started
+                status.update_run(run_id, embedded=embedded, failed=failed, seconds=model_seconds)
+                self._publish(
+                    self._snapshot(
+                        status, "running", embedded=embedded, rate=embedded / max(wall, 1e-9)
+                    )
+                )
+        state = "stopped" if self._stopping else "paused" if self._paused else "finished"
+        status.update_run(
+            run_id, embedded=embedded, failed=failed, seconds=model_seconds, state=state
+        )
+        if batches_written:
+            self.vectors.optimize(model_id)
+
+    def _trace_batch(self, model_id: str, batch: Sequence[str]) -> None:
+        if self._trace:
+            with open(self._trace, "a", encoding="utf-8") as out:
+                out.write(f"{model_id} {' '.join(batch)}\n")
+
+    def _collect_garbage(self, status: EmbedStatus, model_id: str) -> None:
+        expired = status.expired_orphans(model_id, time.time() - self.settings.gc_grace_seconds)
+        if expired:
+            self.vectors.delete(model_id, expired)
+            status.forget(model_id, expired)
+            log.info("dropped %d vectors no chunk refers to", len(expired))
+
+    def _maybe_switch(self, status: EmbedStatus, model_id: str) -> None:
+        """After a model change: once the new model covers enough texts, search uses
+        it and the old model's vectors go."""
+        active = status.get_meta(ACTIVE_MODEL)
+        if active == model_id:
+            return
+        if status.counts(model_id).coverage < self.settings.switch_threshold:
+            return
+        status.set_meta(ACTIVE_MODEL, model_id)
+        status.set_meta(ACTIVE_NAME, self.model_name)
+        for old in status.models():
+            if old != model_id:
+                self.vectors.drop(old)
+                status.drop_model(old)
+        log.info("search switched to embedding model %s", model_id)
+
+    def _snapshot(
+        self, status: EmbedStatus, state: str, embedded: int = 0, rate: float = 0.0
+    ) -> EmbedProgress:
+        model_id = self.model_id or ""
+        counts = status.counts(model_id) if model_id else Counts()
+        active = status.get_meta(ACTIVE_MODEL) or model_id
+        note = ""
+        if active != model_id:
+            note = (
+                f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
+                f"search uses {active} until {self.settings.switch_threshold:.0%}"
+            )
+        return EmbedProgress(
+            state=state,
+            model_id=model_id,
+            active_model_id=active,
+            total=counts.total,
+            done=counts.done,
+            pending=counts.pending,
+            in_progress=counts.in_progress,
+            failed=counts.error,
+            embedded=embedded,
+            rate=round(rate, 2),
+            note=note,
+        )
+
+
+def queue_texts(status_path: Path, model_id: str, hashes: Sequence[str]) -> int:
+    """Queue a change's texts with priority (from the thread that applied it)."""
+    status = EmbedStatus(status_path)
+    try:
+        return status.add(model_id, hashes, RECENT)
+    finally:
+        status.close()

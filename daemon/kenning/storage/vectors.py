@@ -1,0 +1,148 @@
+"""Vectors in LanceDB, one table per model, keyed by the hash of the embedded text.
+
+A vector belongs to a text, not to a chunk: a chunk that moves to another file, a
+file saved again unchanged, a branch switched back all find their vectors by hash and
+need no embedding. One table per model id, because each model has its own dimension
+and a model change builds the new table beside the old one, then drops the old one
+whole.
+
+Search is exact (a flat scan, cosine distance) below `ANN_THRESHOLD` rows: approximate
+indexes were measured losing recall badly at around 100k rows, and a flat scan of a
+workspace's vectors is a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+TABLE_PREFIX = "vectors_"
+# Below this many rows search scans every vector; see the module docstring.
+ANN_THRESHOLD = 100_000
+# Hashes per `IN (...)` filter, to keep filter expressions a sensible size.
+_CHUNK = 2000
+
+
+def table_name(model_id: str) -> str:
+    return TABLE_PREFIX + hashlib.blake2b(model_id.encode(), digest_size=8).hexdigest()
+
+
+class VectorStore:
+    """The vector tables of one index (they live in the chunk database's folder)."""
+
+    def __init__(self, path: Path) -> None:
+        os.environ.setdefault("LANCEDB_LOG", "error")
+        import lancedb
+
+        # Other threads and processes write these tables: check for a newer version
+        # on every read rather than serving a stale one.
+        self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+        self._tables: dict[str, Any] = {}
+
+    def _table(self, model_id: str) -> Any:
+        name = table_name(model_id)
+        table = self._tables.get(name)
+        if table is None and name in self._db.list_tables().tables:
+            table = self._tables[name] = self._db.open_table(name)
+        return table
+
+    def exists(self, model_id: str) -> bool:
+        return self._table(model_id) is not None
+
+    def add(self, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one batch's vectors (rows in the order of `hashes`)."""
+        if not hashes:
+            return
+        matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = int(matrix.shape[1])
+        column = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), dim)
+        rows = pa.table({"text_hash": pa.array(list(hashes), pa.string()), "vector": column})
+        table = self._table(model_id)
+        if table is None:
+            name = table_name(model_id)
+            self._tables[name] = self._db.create_table(name, rows)
+        else:
+            table.add(rows)
+
+    def existing(self, model_id: str, hashes: Sequence[str]) -> set[str]:
+        """Which of these texts already have a vector."""
+        table = self._table(model_id)
+        if table is None or not hashes:
+            return set()
+        found: set[str] = set()
+        for part in _parts(hashes):
+            rows = table.search().where(_in(part)).select(["text_hash"]).limit(len(part))
+            found.update(rows.to_arrow().column("text_hash").to_pylist())
+        return found
+
+    def search(self, model_id: str, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """The `limit` nearest texts: (hash, cosine distance), nearest first."""
+        table = self._table(model_id)
+        if table is None:
+            return []
+        rows = (
+            table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+            .distance_type("cosine")
+            .select(["text_hash"])
+            .limit(limit)
+            .to_arrow()
+        )
+        return list(
+            zip(
+                rows.column("text_hash").to_pylist(),
+                rows.column("_distance").to_pylist(),
+                strict=True,
+            )
+        )
+
+    def vectors_for(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        table = self._table(model_id)
+        if table is None or not hashes:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for part in _parts(hashes):
+            rows = table.search().where(_in(part)).limit(len(part) * 2).to_arrow()
+            vectors = rows.column("vector").to_numpy(zero_copy_only=False)
+            for h, v in zip(rows.column("text_hash").to_pylist(), vectors, strict=True):
+                out[h] = np.asarray(v, dtype=np.float32)
+        return out
+
+    def delete(self, model_id: str, hashes: Sequence[str]) -> None:
+        table = self._table(model_id)
+        if table is None:
+            return
+        for part in _parts(hashes):
+            table.delete(_in(part))
+
+    def count(self, model_id: str) -> int:
+        table = self._table(model_id)
+        return 0 if table is None else int(table.count_rows())
+
+    def drop(self, model_id: str) -> None:
+        name = table_name(model_id)
+        self._tables.pop(name, None)
+        if name in self._db.list_tables().tables:
+            self._db.drop_table(name)
+
+    def optimize(self, model_id: str) -> None:
+        """Fold the many small batch writes into few files and drop old versions."""
+        table = self._table(model_id)
+        if table is not None:
+            table.optimize(cleanup_older_than=timedelta(minutes=1))
+
+
+def _parts(hashes: Sequence[str]) -> list[Sequence[str]]:
+    return [hashes[i : i + _CHUNK] for i in range(0, len(hashes), _CHUNK)]
+
+
+def _in(hashes: Sequence[str]) -> str:
+    from lancedb.expr import col, lit
+
+    return str(col("text_hash").isin([lit(h) for h in hashes]).to_sql())

@@ -1,0 +1,141 @@
+"""Phase 2 from the command line: `kenning index` embeds, `kenning embed` resumes (also
+after a kill -9), `kenning status` reports it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import kenning
+from helpers import Workspace
+from kenning.pipeline.embedder import TRACE_ENV
+
+from .conftest import traced_hashes
+
+DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
+
+FILES = {
+    "billing/__init__.py": "",
+    "billing/invoices.py": '''
+        def render_invoice(order):
+            """Turn an order into a printable invoice."""
+            lines = [f"{item.name}: {item.price}" for item in order.items]
+            return "\\n".join(lines)
+
+
+        def send_reminder(customer):
+            customer.email("Your invoice is overdue")
+        ''',
+}
+
+
+def run(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kenning", *argv],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": DAEMON_DIR, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
+    workspace.write(FILES)
+    phase1 = run(workspace.root, "index", "--no-embeddings", "--no-optimize")
+    assert phase1.returncode == 0, phase1.stderr
+    assert "embedded" not in phase1.stdout
+    status = run(workspace.root, "status")
+    assert "embedding  not started" in status.stdout
+    search = run(workspace.root, "search", "overdue payment email")
+    assert "no embeddings yet" in search.stderr
+
+    embed = run(workspace.root, "embed", "--no-optimize")
+    assert embed.returncode == 0, embed.stderr
+    assert "embedded 2 of 2 chunk texts with all-MiniLM-L6-v2@" in embed.stdout
+    status = run(workspace.root, "status", "--json")
+    emb = json.loads(status.stdout)["embedding"]
+    assert (emb["done"], emb["total"], emb["pending"], emb["failed"]) == (2, 2, 0, 0)
+    assert emb["last_run"]["state"] == "finished" and emb["last_run"]["throughput"] > 0
+    human = run(workspace.root, "status").stdout
+    assert "embedding  2 of 2 texts (100%), 0 pending, 0 failed" in human
+    search = run(workspace.root, "search", "--json", "overdue payment email", "-n", "1")
+    result = json.loads(search.stdout)
+    assert result["vectors_complete"] is True
+    assert result["hits"][0]["symbol"] == "billing.invoices.send_reminder"
+
+    # `index` embeds by default, and has nothing left to do here.
+    again = run(workspace.root, "index", "--json", "--no-optimize")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["mode"] == "unchanged"
+    assert report["embedding"]["done"] == 2
+
+
+def many_functions(count: int) -> str:
+    return "\n\n".join(
+        f"def handler_{i}(event):\n"
+        f'    """Handle event number {i} of the {i % 7} kind."""\n'
+        f"    total = event.value * {i}\n"
+        f"    return total + {i * 3} if total > {i} else total - {i}\n"
+        for i in range(count)
+    )
+
+
+def done_hashes(status_db: Path) -> set[str]:
+    db = sqlite3.connect(f"file:{status_db}?mode=ro", uri=True)
+    try:
+        return {h for (h,) in db.execute("SELECT text_hash FROM texts WHERE status = 'done'")}
+    except sqlite3.OperationalError:  # the table is being created
+        return set()
+    finally:
+        db.close()
+
+
+def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.write({"events.py": many_functions(240)})
+    trace = tmp_path / "trace.txt"
+    env = {**os.environ, "PYTHONPATH": DAEMON_DIR, TRACE_ENV: str(trace)}
+    assert run(workspace.root, "index", "--no-embeddings").returncode == 0
+    status_db = workspace.root / ".kenning" / "embed-status.sqlite"
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "embed", "--no-optimize", "--threads", "1"],
+        cwd=workspace.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if status_db.exists() and len(done_hashes(status_db)) >= 64:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "embedding finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    done_at_kill = done_hashes(status_db)
+    embedded_before = traced_hashes(trace)
+    assert 64 <= len(done_at_kill) < 240
+
+    resumed = run(workspace.root, "embed", "--no-optimize", **{TRACE_ENV: str(trace)})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "embedded 240 of 240 chunk texts" in resumed.stdout
+    status = json.loads(run(workspace.root, "status", "--json").stdout)["embedding"]
+    assert (status["done"], status["pending"], status["failed"]) == (240, 0, 0)
+
+    counts = Counter(traced_hashes(trace))
+    assert set(counts) == done_hashes(status_db)
+    twice = {h for h, n in counts.items() if n > 1}
+    # Nothing finished before the kill was embedded again; only the batch in flight.
+    assert not twice & done_at_kill
+    assert all(n <= 2 for n in counts.values())
+    assert len(twice) <= 32
+    assert twice <= set(embedded_before)

@@ -1,0 +1,92 @@
+"""The status table and batch planning: the bookkeeping under the embedding pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kenning.pipeline.embedder import plan_batches
+from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
+
+
+@pytest.fixture
+def status(tmp_path: Path) -> EmbedStatus:
+    return EmbedStatus(tmp_path / "status.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("items", "batch_tokens", "batch_size", "expected"),
+    [
+        # Sorted by length, so short texts share batches and long ones do too.
+        ([("a", 200), ("b", 10), ("c", 12), ("d", 190)], 400, 8, [["b", "c"], ["d", "a"]]),
+        # Padded size: 3 texts x 100 tokens fits 300, a fourth does not.
+        ([(x, 100) for x in "abcd"], 300, 8, [["a", "b", "c"], ["d"]]),
+        # The count cap holds even for tiny texts.
+        ([(x, 1) for x in "abcde"], 10_000, 2, [["a", "b"], ["c", "d"], ["e"]]),
+        # A text longer than the model reads counts as the model's maximum.
+        ([("a", 5000)], 256, 8, [["a"]]),
+        ([], 256, 8, []),
+    ],
+)
+def test_plan_batches(
+    items: list[tuple[str, int]], batch_tokens: int, batch_size: int, expected: list[list[str]]
+) -> None:
+    assert plan_batches(items, batch_tokens, batch_size) == expected
+
+
+def test_sync_queues_new_texts_and_orphans_vanished_ones(status: EmbedStatus) -> None:
+    assert status.sync("m", ["a", "b", "c"], now=1.0) == (3, 0)
+    status.mark_done("m", ["a"])
+    assert status.sync("m", ["a", "b", "d"], now=2.0) == (1, 1)  # d new, c orphaned
+    counts = status.counts("m")
+    assert (counts.done, counts.pending, counts.total) == (1, 2, 3)
+    assert status.expired_orphans("m", older_than=1.5) == []
+    assert status.expired_orphans("m", older_than=2.0) == ["c"]
+    # c comes back (a revert): no longer an orphan, nothing to embed again.
+    assert status.sync("m", ["a", "b", "c", "d"], now=3.0) == (0, 0)
+    assert status.expired_orphans("m", older_than=10.0) == []
+
+
+def test_priority_orders_the_queue(status: EmbedStatus) -> None:
+    status.sync("m", ["a", "b", "c", "d"])
+    status.add("m", ["c"], RECENT)
+    status.prioritize("m", ["d"], OPEN)
+    assert [h for h, _ in status.next_pending("m", 10)] == ["d", "c", "a", "b"]
+
+
+def test_failures_are_retried_then_given_up(status: EmbedStatus) -> None:
+    status.sync("m", ["a", "b"])
+    status.claim("m", ["a", "b"])
+    assert not status.mark_failed("m", ["a", "b"], "boom", max_attempts=2)
+    assert status.counts("m").pending == 2
+    assert status.mark_failed("m", ["a", "b"], "boom again", max_attempts=2)
+    counts = status.counts("m")
+    assert (counts.error, counts.pending) == (2, 0)
+    assert {(f.attempts, f.error) for f in status.failures("m")} == {(2, "boom again")}
+    assert status.retry_errors("m") == 2
+    assert status.counts("m").pending == 2
+
+
+def test_in_progress_rows_survive_a_crash_for_recovery(tmp_path: Path) -> None:
+    path = tmp_path / "status.sqlite"
+    first = EmbedStatus(path)
+    first.sync("m", ["a", "b", "c"])
+    first.claim("m", ["a", "b"])
+    run = first.start_run("m", 3)
+    # No close(): the process dies here.
+    second = EmbedStatus(path)
+    assert sorted(second.recover()) == [("m", "a"), ("m", "b")]
+    second.start_run("m", 3)
+    last = second.last_run("m")
+    assert last is not None and last.id == run + 1
+    reader = EmbedStatus(path, read_only=True)
+    assert reader.counts("m").in_progress == 2
+    with pytest.raises(Exception, match="readonly"):
+        reader.set_meta("x", "y")
+
+
+def test_a_reader_of_an_index_never_embedded_sees_nothing(tmp_path: Path) -> None:
+    reader = EmbedStatus(tmp_path / "missing.sqlite", read_only=True)
+    assert reader.counts("m").total == 0 and reader.get_meta("active_model") is None
+    assert not (tmp_path / "missing.sqlite").exists()
