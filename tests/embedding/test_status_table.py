@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kenning.pipeline.embedder import plan_batches
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
+from kenning.storage.vectors import VectorStore
 
 
 @pytest.fixture
@@ -90,3 +92,32 @@ def test_a_reader_of_an_index_never_embedded_sees_nothing(tmp_path: Path) -> Non
     reader = EmbedStatus(tmp_path / "missing.sqlite", read_only=True)
     assert reader.counts("m").total == 0 and reader.get_meta("active_model") is None
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+def clustered_vectors(n: int, dim: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    centers = rng.standard_normal((20, dim)).astype(np.float32)
+    points = centers[rng.integers(0, 20, n)] + 0.4 * rng.standard_normal((n, dim))
+    points = points.astype(np.float32)
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_vector_search_goes_approximate_past_the_threshold_only_if_recall_holds(
+    tmp_path: Path,
+) -> None:
+    vectors = VectorStore(tmp_path)
+    points = clustered_vectors(3000)
+    hashes = [f"h{i}" for i in range(len(points))]
+    vectors.add("m", hashes, points)
+    assert vectors.ensure_index("m", threshold=5000) == "exact"
+
+    outcome = vectors.ensure_index("m", threshold=2000)
+    assert outcome.startswith("approximate (recall ")
+    assert float(outcome.split()[-1].rstrip(")")) >= 0.95
+    assert vectors.search("m", points[5], 1)[0][0] == "h5"
+
+    # An index that cannot reach the recall asked for is dropped: search stays exact.
+    vectors.ensure_index("m", threshold=10_000)  # below the threshold again: dropped
+    refused = vectors.ensure_index("m", threshold=2000, min_recall=1.01)
+    assert refused.startswith("exact (an approximate index reached recall")
+    assert vectors.index_recall("m") == 1.0  # no index: every query is exact

@@ -17,6 +17,7 @@ from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
     ACTIVE_NAME,
     CURRENT_MODEL,
+    VECTOR_SEARCH,
     EmbedPool,
     EmbedProgress,
     ProgressSink,
@@ -336,6 +337,7 @@ class Engine:
             pending=counts.pending + counts.in_progress,
             failed=counts.error,
             coverage=round(counts.coverage, 4),
+            vector_search=status.get_meta(VECTOR_SEARCH) or "exact",
         )
         run = status.last_run(model_id)
         if run is not None:

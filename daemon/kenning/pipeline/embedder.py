@@ -33,7 +33,7 @@ import numpy as np
 from kenning.core.settings import EmbeddingSettings
 from kenning.storage.chunks import ChunkStore
 from kenning.storage.embed_status import RECENT, Counts, EmbedStatus
-from kenning.storage.vectors import VectorStore
+from kenning.storage.vectors import ANN_THRESHOLD, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ ACTIVE_MODEL = "active_model"
 ACTIVE_NAME = "active_model_name"
 # The model the pool embeds with (differs from the active one during a model change).
 CURRENT_MODEL = "current_model"
+# How vector search runs ("exact", "approximate (recall 0.97)", ...) and at what size
+# that was decided.
+VECTOR_SEARCH = "vector_search"
+VECTOR_SEARCH_ROWS = "vector_search_rows"
 # Set to a file path to log every batch handed to the model (one line per batch:
 # the text hashes), for checking that nothing is embedded twice.
 TRACE_ENV = "KENNING_EMBED_TRACE"
@@ -348,6 +352,20 @@ class EmbedPool:
         )
         if batches_written:
             self.vectors.optimize(model_id)
+            self._choose_vector_search(status, model_id)
+
+    def _choose_vector_search(self, status: EmbedStatus, model_id: str) -> None:
+        """Exact scan while the table is small; past the threshold an approximate index,
+        kept only if its recall holds. A rejected index is tried again only once the
+        table has grown by half."""
+        rows = self.vectors.count(model_id)
+        last_rows = int(status.get_meta(VECTOR_SEARCH_ROWS) or 0)
+        rejected = (status.get_meta(VECTOR_SEARCH) or "").startswith("exact (")
+        if rows >= ANN_THRESHOLD and rejected and rows < 1.5 * last_rows:
+            return
+        outcome = self.vectors.ensure_index(model_id)
+        status.set_meta(VECTOR_SEARCH, outcome)
+        status.set_meta(VECTOR_SEARCH_ROWS, str(rows))
 
     def _trace_batch(self, model_id: str, batch: Sequence[str]) -> None:
         if self._trace:

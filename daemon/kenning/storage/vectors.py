@@ -8,7 +8,10 @@ whole.
 
 Search is exact (a flat scan, cosine distance) below `ANN_THRESHOLD` rows: approximate
 indexes were measured losing recall badly at around 100k rows, and a flat scan of a
-workspace's vectors is a few milliseconds.
+workspace's vectors is a few milliseconds. Past the threshold `ensure_index` builds an
+approximate index (IVF partitions, HNSW inside each, scalar-quantised) and keeps it
+only if its recall@10 against the exact scan, on a sample of stored vectors used as
+queries, is at least `MIN_RECALL`; otherwise search stays exact and says why.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ import pyarrow as pa
 TABLE_PREFIX = "vectors_"
 # Below this many rows search scans every vector; see the module docstring.
 ANN_THRESHOLD = 100_000
+MIN_RECALL = 0.95
+RECALL_SAMPLE = 50
+ANN_INDEX = "vector_idx"
 # Hashes per `IN (...)` filter, to keep filter expressions a sensible size.
 _CHUNK = 2000
 
@@ -130,6 +136,57 @@ class VectorStore:
         self._tables.pop(name, None)
         if name in self._db.list_tables().tables:
             self._db.drop_table(name)
+
+    def ensure_index(
+        self, model_id: str, threshold: int = ANN_THRESHOLD, min_recall: float = MIN_RECALL
+    ) -> str:
+        """Build or drop the approximate index as the table's size calls for; returns
+        how search runs: "exact", "approximate (recall 0.97)" or why it stays exact."""
+        table = self._table(model_id)
+        if table is None:
+            return "exact"
+        rows = int(table.count_rows())
+        indexed = any(ix.name == ANN_INDEX for ix in table.list_indices())
+        if rows < threshold:
+            if indexed:
+                table.drop_index(ANN_INDEX)
+            return "exact"
+        if indexed:  # checked when it was built; `optimize()` keeps it up to date
+            return "approximate"
+        table.create_index(
+            metric="cosine",
+            vector_column_name="vector",
+            index_type="IVF_HNSW_SQ",
+            name=ANN_INDEX,
+        )
+        recall = self.index_recall(model_id)
+        if recall < min_recall:
+            table.drop_index(ANN_INDEX)
+            return f"exact (an approximate index reached recall {recall:.2f} < {min_recall})"
+        return f"approximate (recall {recall:.2f})"
+
+    def index_recall(self, model_id: str, k: int = 10) -> float:
+        """Recall@k of the approximate index against the exact scan, with a fixed
+        sample of stored vectors as queries."""
+        table = self._table(model_id)
+        sample = table.search().select(["vector"]).limit(RECALL_SAMPLE).to_arrow()
+        queries = sample.column("vector").to_numpy(zero_copy_only=False)
+        found = total = 0
+        for query in queries:
+            vector = np.asarray(query, dtype=np.float32)
+            exact = self._nearest(table, vector, k, exact=True)
+            approx = self._nearest(table, vector, k, exact=False)
+            found += len(set(exact) & set(approx))
+            total += len(exact)
+        return found / total if total else 1.0
+
+    @staticmethod
+    def _nearest(table: Any, vector: np.ndarray, k: int, exact: bool) -> list[str]:
+        query = table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if exact:
+            query = query.bypass_vector_index()
+        rows = query.select(["text_hash"]).limit(k).to_arrow()
+        return list(rows.column("text_hash").to_pylist())
 
     def optimize(self, model_id: str) -> None:
         """Fold the many small batch writes into few files and drop old versions."""
