@@ -31,6 +31,13 @@ SNIPPET_LINES = 4
 SEARCH_MODES = ("hybrid", "text", "vector")
 SNIPPET_CHARS = 300
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Words too common in prose queries to say which symbol is meant.
+STOP = frozenset(
+    "the and for with from into that this then than are was were has have had not but "
+    "its all any can may will should would could each which when where what who how "
+    "used using given returns return one two also more most only "
+    "other some such".split()
+)
 
 
 def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] | None:
@@ -99,18 +106,22 @@ def _vector_matches(
 def _symbol_matches(
     graph: GraphStore, chunks: ChunkStore, query: str, want: int, filters: ChunkFilter | None
 ) -> list[dict[str, Any]]:
-    """Chunks of symbols whose names match the query's identifiers, best match first."""
-    ids: list[str] = []
+    """Chunks of symbols whose names match the query's identifiers, best match first.
+
+    Each identifier of the query (stop words aside) is looked up on its own; a symbol
+    scores by its rank in each lookup, so one that several words name comes first and
+    no single word (the first, say) fills the list on its own."""
     words = _IDENT.findall(query)
     # A dotted query (`Session.request`) is tried whole as well as word by word.
     probes = [query.strip()] if "." in query.strip() else []
-    probes += [w for w in words if len(w) >= 3]
+    probes += list(dict.fromkeys(w for w in words if len(w) >= 3 and w.lower() not in STOP))
+    scores: dict[str, float] = {}
     for probe in probes:
-        for sym in find_symbols(graph, probe, limit=want):
-            if sym.id not in ids:
-                ids.append(sym.id)
-    if not ids:
+        for rank, sym in enumerate(find_symbols(graph, probe, limit=want)):
+            scores[sym.id] = scores.get(sym.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if not scores:
         return []
+    ids = sorted(scores, key=lambda sid: -scores[sid])
     rows = chunks.by_symbols(ids[: want * 2], filters)
     order = {sid: i for i, sid in enumerate(ids)}
     first: dict[str, dict[str, Any]] = {}
