@@ -269,3 +269,32 @@ def test_changing_the_model_reembeds_then_switches_search_over(
     status = EmbedStatus(engine.index_dir.embed_status_path, read_only=True)
     assert status.models() == [new.model_id]
     status.close()
+
+
+def test_open_and_changed_files_are_embedded_before_background_work(
+    workspace: Workspace, trace: Path
+) -> None:
+    engine = workspace.indexed(FILES, EMBED)
+    engine.embed()
+    engine.pause_embedding()
+    # Background work: a file that appeared while nobody watched (found by a catch-up).
+    workspace.write({"shop/reports.py": "def monthly_report(sales):\n    return sum(sales)\n"})
+    engine.index()
+    # A saved file, and a file open in an editor.
+    engine.apply_change("shop/network.py", "def ping(host):\n    return host\n")
+    engine.apply_change("shop/cart.py", "def empty_cart(cart):\n    cart.items.clear()\n")
+    engine.prioritize_files(["shop/cart.py"])
+    before = len(traced_hashes(trace))
+
+    engine.resume_embedding()
+    assert engine.wait_until_idle(60)
+    order = traced_hashes(trace)[before:]
+    by_path = {
+        path: set(engine.chunks.hashes_for_paths([path]))
+        for path in ("shop/cart.py", "shop/network.py", "shop/reports.py")
+    }
+    assert [next(p for p, hs in by_path.items() if h in hs) for h in order] == [
+        "shop/cart.py",
+        "shop/network.py",
+        "shop/reports.py",
+    ]

@@ -32,12 +32,12 @@ SEARCH_MODES = ("hybrid", "text", "vector")
 SNIPPET_CHARS = 300
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words too common in prose queries to say which symbol is meant.
-STOP = frozenset(
+_STOP_WORDS = (
     "the and for with from into that this then than are was were has have had not but "
     "its all any can may will should would could each which when where what who how "
-    "used using given returns return one two also more most only "
-    "other some such".split()
+    "used using given returns return one two also more most only other some such"
 )
+STOP = frozenset(_STOP_WORDS.split())
 
 
 def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] | None:

@@ -199,11 +199,14 @@ class EmbedStatus:
             )
 
     def next_pending(self, model_id: str, limit: int) -> list[tuple[str, int | None]]:
-        """Up to `limit` pending texts, highest priority first: (hash, tokens or None)."""
+        """Up to `limit` pending texts of the highest priority waiting, oldest first:
+        (hash, tokens or None)."""
         rows = self._db.execute(
             "SELECT text_hash, tokens FROM texts WHERE model_id = ? AND status = 'pending' "
-            "AND orphaned_at IS NULL ORDER BY priority DESC, rowid LIMIT ?",
-            (model_id, limit),
+            "AND orphaned_at IS NULL AND priority = (SELECT max(priority) FROM texts "
+            "WHERE model_id = ? AND status = 'pending' AND orphaned_at IS NULL) "
+            "ORDER BY rowid LIMIT ?",
+            (model_id, model_id, limit),
         ).fetchall()
         return [(h, t) for h, t in rows]
 
