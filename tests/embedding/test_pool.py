@@ -211,8 +211,8 @@ def test_a_failing_batch_is_retried_then_marked_error_while_others_finish(
     wrappers: list[Exploding] = []
     real_load = Engine._load_model
 
-    def load(self: Engine, name: str, threads: int) -> Any:
-        wrappers.append(Exploding(real_load(self, name, threads)))
+    def load(self: Engine, spec: Any, threads: int) -> Any:
+        wrappers.append(Exploding(real_load(self, spec, threads)))
         return wrappers[-1]
 
     monkeypatch.setattr(Engine, "_load_model", load)
@@ -298,3 +298,21 @@ def test_open_and_changed_files_are_embedded_before_background_work(
         "shop/network.py",
         "shop/reports.py",
     ]
+
+
+def test_search_falls_back_to_text_when_the_query_model_fails(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = workspace.indexed(FILES, EMBED)
+    engine.embed()
+    engine.close()
+    reader = workspace.open(EMBED, read_only=True)
+
+    def broken(self: Engine, spec: Any, threads: int) -> Any:
+        raise RuntimeError("model files are gone")
+
+    monkeypatch.setattr(Engine, "_load_model", broken)
+    result = reader.search("load_settings", 3)
+    assert result.hits[0].symbol == "shop.config.load_settings"
+    assert result.note == "vector search unavailable: model files are gone"
+    assert not result.vectors_complete

@@ -393,6 +393,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"{hit.path}:{hit.start_line + 1}  {hit.symbol}  ({hit.kind})")
         for line in hit.snippet.splitlines():
             print(f"    {line}")
+    if result.note:
+        print(f"kenning: {result.note}", file=sys.stderr)
     if not result.vectors_complete and result.hits:
         if result.vector_coverage == 0:
             note = "text and symbol-name ranking only: no embeddings yet (`kenning embed`)"

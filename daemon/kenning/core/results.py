@@ -42,6 +42,8 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     vectors_complete: bool = False
     # The share of chunk texts with a vector (0.0 before any embedding).
     vector_coverage: float = 0.0
+    # Why a ranker was left out (the model failed to load, say); empty when all ran.
+    note: str = ""
 
 
 class CallEdge(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,16 +6,19 @@ edits, and the query methods. Everything returns plain kenning types.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from kenning.core.results import CallGraph, SearchResult, SymbolRef
 from kenning.core.settings import Settings
 from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
-    ACTIVE_NAME,
+    ACTIVE_SPEC,
     CURRENT_MODEL,
     VECTOR_SEARCH,
     EmbedPool,
@@ -36,6 +39,17 @@ from kenning.storage.vectors import VectorStore
 
 if TYPE_CHECKING:
     from kenning.embed import EmbeddingModel
+
+log = logging.getLogger(__name__)
+
+
+class ModelSpec(msgspec.Struct, frozen=True):
+    """Enough to load a model again: its configured name and whether the optimised
+    file is used (the two decide its id)."""
+
+    name: str
+    optimize: bool
+
 
 WORKSPACE_MARKERS = (".git", ".hg", "pyproject.toml", "setup.py", "setup.cfg")
 
@@ -169,21 +183,21 @@ class Engine:
         if self._pool is None:
             if not self.writer:
                 raise PermissionError("this engine was opened read-only")
-            name = self.settings.embedding.model
+            spec = ModelSpec(self.settings.embedding.model, self.settings.embedding.optimize)
             self._pool = EmbedPool(
                 self.index_dir.embed_status_path,
                 self.chunks,
                 self.vectors,
-                lambda: self._load_model(name, self.settings.embedding.threads),
+                lambda: self._load_model(spec, self.settings.embedding.threads),
                 self.settings.embedding,
-                name,
+                msgspec.json.encode(spec).decode(),
             )
         return self._pool
 
-    def _load_model(self, name: str, threads: int) -> EmbeddingModel:
+    def _load_model(self, spec: ModelSpec, threads: int) -> EmbeddingModel:
         from kenning.embed import EmbeddingModel, resolve_model
 
-        resolved = resolve_model(name, optimize=self.settings.embedding.optimize)
+        resolved = resolve_model(spec.name, optimize=spec.optimize)
         return EmbeddingModel(resolved, threads or os.cpu_count() or 1)
 
     def start_embedding(self) -> None:
@@ -265,9 +279,15 @@ class Engine:
             return None
         coverage = status.counts(active).coverage
         if self._semantic is None or self._semantic.model_id != active:
-            name = status.get_meta(ACTIVE_NAME) or self.settings.embedding.model
+            stored = status.get_meta(ACTIVE_SPEC)
+            spec = (
+                msgspec.json.decode(stored, type=ModelSpec)
+                if stored
+                else ModelSpec(self.settings.embedding.model, self.settings.embedding.optimize)
+            )
+            # One ONNX Runtime thread: a search never waits behind a batch.
             self._semantic = SemanticIndex(
-                self.vectors, active, lambda: self._load_model(name, 1), coverage
+                self.vectors, active, lambda: self._load_model(spec, 1), coverage
             )
         self._semantic.coverage = coverage
         return self._semantic

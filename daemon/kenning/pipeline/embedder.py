@@ -44,7 +44,9 @@ WINDOW = 256
 # Fold the vector table's small writes together every this many batches.
 OPTIMIZE_EVERY = 64
 ACTIVE_MODEL = "active_model"
-ACTIVE_NAME = "active_model_name"
+# How to load the active model again (for query embedding): opaque to the pool, written
+# by whoever built it (the engine: model name and whether the optimised file is used).
+ACTIVE_SPEC = "active_model_spec"
 # The model the pool embeds with (differs from the active one during a model change).
 CURRENT_MODEL = "current_model"
 # How vector search runs ("exact", "approximate (recall 0.97)", ...) and at what size
@@ -124,14 +126,14 @@ class EmbedPool:
         vectors: VectorStore,
         load_model: Callable[[], Model],
         settings: EmbeddingSettings,
-        model_name: str,
+        model_spec: str,
         on_progress: ProgressSink | None = None,
     ) -> None:
         self.status_path = status_path
         self.chunks = chunks
         self.vectors = vectors
         self.settings = settings
-        self.model_name = model_name
+        self.model_spec = model_spec
         self._load_model = load_model
         self._sinks: list[ProgressSink] = [on_progress] if on_progress else []
         self._model: Model | None = None
@@ -256,7 +258,7 @@ class EmbedPool:
         status.set_meta(CURRENT_MODEL, model_id)
         if status.get_meta(ACTIVE_MODEL) is None:
             status.set_meta(ACTIVE_MODEL, model_id)
-            status.set_meta(ACTIVE_NAME, self.model_name)
+            status.set_meta(ACTIVE_SPEC, self.model_spec)
         while True:
             with self._cv:
                 while not self._stopping and (self._paused or not self._work):
@@ -388,7 +390,7 @@ class EmbedPool:
         if status.counts(model_id).coverage < self.settings.switch_threshold:
             return
         status.set_meta(ACTIVE_MODEL, model_id)
-        status.set_meta(ACTIVE_NAME, self.model_name)
+        status.set_meta(ACTIVE_SPEC, self.model_spec)
         for old in status.models():
             if old != model_id:
                 self.vectors.drop(old)

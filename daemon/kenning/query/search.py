@@ -8,6 +8,7 @@ the active model has vectors; every result says whether they covered every chunk
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,8 @@ from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.graph import GraphStore
+
+log = logging.getLogger(__name__)
 
 # The usual RRF constant: damps the advantage of the very top ranks.
 RRF_K = 60
@@ -68,8 +71,14 @@ def search(
     if mode in ("hybrid", "text"):
         rankers.append(("text", chunks.search_text(query, want, filters)))
         rankers.append(("symbol", _symbol_matches(graph, chunks, query, want, filters)))
+    note = ""
     if mode in ("hybrid", "vector") and semantic is not None:
-        rankers.append(("vector", _vector_matches(semantic, chunks, query, want, filters)))
+        try:
+            rankers.append(("vector", _vector_matches(semantic, chunks, query, want, filters)))
+        except Exception as exc:  # a broken model must not take text search down with it
+            log.warning("vector search failed: %s", exc)
+            note = f"vector search unavailable: {exc}"
+            semantic = None
     fused: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
     for source, rows in rankers:
         for rank, row in enumerate(rows):
@@ -84,6 +93,7 @@ def search(
         hits=hits,
         vectors_complete=coverage >= 1.0,
         vector_coverage=round(coverage, 4),
+        note=note,
     )
 
 
