@@ -24,7 +24,6 @@ from kenning.pipeline.embedder import (
     EmbedPool,
     EmbedProgress,
     ProgressSink,
-    queue_texts,
 )
 from kenning.pipeline.indexer import ChangeReport, Indexer, IndexReport, ProgressCallback
 from kenning.query.callgraph import call_graph
@@ -32,7 +31,7 @@ from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
 from kenning.storage.chunks import ChunkFilter, ChunkStore
-from kenning.storage.embed_status import OPEN, EmbedStatus
+from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.graph import GraphStore
 from kenning.storage.index_dir import IndexDir, IndexMissing
 from kenning.storage.vectors import VectorStore
@@ -171,7 +170,7 @@ class Engine:
         pool = self._pool
         if pool is not None and report.text_hashes:
             if pool.model_id is not None:
-                queue_texts(self.index_dir.embed_status_path, pool.model_id, report.text_hashes)
+                self.status_store.add(pool.model_id, report.text_hashes, RECENT)
             pool.kick()
         return report
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from kenning.core.settings import EmbeddingSettings
 from kenning.storage.chunks import ChunkStore
-from kenning.storage.embed_status import RECENT, Counts, EmbedStatus
+from kenning.storage.embed_status import Counts, EmbedStatus
 from kenning.storage.vectors import ANN_THRESHOLD, VectorStore
 
 log = logging.getLogger(__name__)
@@ -422,12 +422,3 @@ class EmbedPool:
             rate=round(rate, 2),
             note=note,
         )
-
-
-def queue_texts(status_path: Path, model_id: str, hashes: Sequence[str]) -> int:
-    """Queue a change's texts with priority (from the thread that applied it)."""
-    status = EmbedStatus(status_path)
-    try:
-        return status.add(model_id, hashes, RECENT)
-    finally:
-        status.close()

@@ -11,8 +11,9 @@ throughput and times, for `kenning status`.
 SQLite rather than LanceDB: the pool updates a few hundred rows per batch, thousands of
 times per run. SQLite does that in place and durably (WAL: a kill -9 loses nothing
 committed), where every LanceDB write makes a new table version. Each thread opens its
-own `EmbedStatus` (SQLite connections are not shared between threads); SQLite's own
-locking orders their writes.
+own `EmbedStatus`; SQLite's own locking orders their writes. A connection may move
+between threads (an engine is driven from whichever thread its owner uses) but is
+never used by two at once.
 """
 
 from __future__ import annotations
@@ -118,12 +119,14 @@ class EmbedStatus:
         if read_only:
             if not path.exists():
                 # An index made before phase 2, or never embedded: nothing to report.
-                self._db = sqlite3.connect(":memory:")
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
                 self._db.executescript(_SCHEMA)
                 return
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+            self._db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=10, check_same_thread=False
+            )
         else:
-            self._db = sqlite3.connect(path, timeout=30)
+            self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
