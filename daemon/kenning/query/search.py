@@ -47,7 +47,7 @@ def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] 
     """The workspace paths matching any of `globs` (gitignore syntax); None if no globs."""
     if not globs:
         return None
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", globs)
+    spec = pathspec.PathSpec.from_lines("gitignore", globs)
     return tuple(p for p in paths if spec.match_file(p))
 
 
