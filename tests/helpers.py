@@ -8,13 +8,20 @@ Everything is real: the graph store and the chunk table live in the test's
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
+import kenning
 from kenning.core.settings import Settings
 from kenning.engine import Engine
+
+# The folder holding the `kenning` package under test, for subprocesses' PYTHONPATH.
+DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
 
 # One parser process: faster for tiny workspaces, and lets tests monkeypatch parsing.
 IN_PROCESS = Settings(parse_workers=1)
@@ -107,3 +114,20 @@ class Workspace:
             with contextlib.suppress(Exception):
                 engine.close()
         self._engines.clear()
+
+
+def kenning_env(**env: str) -> dict[str, str]:
+    """The environment for a `python -m kenning` subprocess running the code under test."""
+    return {**os.environ, "PYTHONPATH": DAEMON_DIR, **env}
+
+
+def run_kenning(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m kenning ARGV` in `cwd` (with `env` added) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "kenning", *argv],
+        cwd=cwd,
+        env=kenning_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

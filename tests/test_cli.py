@@ -6,17 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import kenning
-from helpers import Workspace
+from helpers import Workspace, kenning_env, run_kenning
 from kenning.cli.main import ExitCode, main
 from kenning.engine import Engine
-
-DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
 
 FILES = {
     "pyproject.toml": "[project]\nname = 'orders'\n",
@@ -178,17 +174,6 @@ def test_a_locked_index_exits_4(indexed: Cli, workspace: Workspace) -> None:
     assert ExitCode.INDEX_UNUSABLE == 4
 
 
-def run_kenning(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kenning", *argv],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": DAEMON_DIR},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_python_dash_m_kenning(workspace: Workspace) -> None:
     workspace.write(FILES)
     index = run_kenning(workspace.root, "index", "--json", "--no-embeddings")
@@ -207,7 +192,7 @@ def test_python_dash_m_kenning(workspace: Workspace) -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "kenning", "search", "order", "-n", "50"],
         cwd=workspace.root,
-        env={**os.environ, "PYTHONPATH": DAEMON_DIR},
+        env=kenning_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as proc:

@@ -13,13 +13,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import kenning
-from helpers import Workspace
+from helpers import Workspace, kenning_env
+from helpers import run_kenning as run
 from kenning.pipeline.embedder import TRACE_ENV
 
 from .conftest import traced_hashes
-
-DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
 
 FILES = {
     "billing/__init__.py": "",
@@ -34,17 +32,6 @@ FILES = {
             customer.email("Your invoice is overdue")
         ''',
 }
-
-
-def run(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kenning", *argv],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": DAEMON_DIR, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
@@ -102,7 +89,7 @@ def done_hashes(status_db: Path) -> set[str]:
 def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Path) -> None:
     workspace.write({"events.py": many_functions(240)})
     trace = tmp_path / "trace.txt"
-    env = {**os.environ, "PYTHONPATH": DAEMON_DIR, TRACE_ENV: str(trace)}
+    env = kenning_env(**{TRACE_ENV: str(trace)})
     assert run(workspace.root, "index", "--no-embeddings").returncode == 0
     status_db = workspace.root / ".kenning" / "embed-status.sqlite"
 
