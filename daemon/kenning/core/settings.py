@@ -28,7 +28,7 @@ class EmbeddingSettings(msgspec.Struct, frozen=True, rename="camel", forbid_unkn
     # (the model pads every text of a batch to the longest).
     batch_tokens: int = 8192
     # ... and at most this many texts.
-    batch_size: int = 32
+    batch_size: int = 16
     # A batch that raises is retried this many times in all before its texts are
     # marked `error`.
     max_attempts: int = 3

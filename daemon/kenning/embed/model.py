@@ -232,9 +232,8 @@ def _read_check(target: Path, hashes: HashCache) -> CheckRecord | None:
         return None
     try:
         record = msgspec.json.decode((target / CHECK_FILE).read_bytes(), type=CheckRecord)
-        if hashes.sha256(
-            target / OPTIMIZED_FILE
-        ) == record.sha256 and bundled.tokenizer_files_match(target):
+        unchanged = hashes.sha256(target / OPTIMIZED_FILE) == record.sha256
+        if unchanged and bundled.tokenizer_files_match(target):
             return record
     except (OSError, msgspec.ValidationError, msgspec.DecodeError):
         pass
