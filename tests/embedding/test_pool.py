@@ -316,3 +316,21 @@ def test_search_falls_back_to_text_when_the_query_model_fails(
     assert result.hits[0].symbol == "shop.config.load_settings"
     assert result.note == "vector search unavailable: model files are gone"
     assert not result.vectors_complete
+
+
+def test_what_loading_the_model_said_reaches_the_status(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = "optimised file rejected (min cosine 0.9809 < 0.99); using the shipped file"
+    real_load = Engine._load_model
+
+    def load(self: Engine, spec: Any, threads: int) -> Any:
+        model = real_load(self, spec, threads)
+        model.resolved = msgspec.structs.replace(model.resolved, note=note)
+        return model
+
+    monkeypatch.setattr(Engine, "_load_model", load)
+    engine = workspace.indexed(FILES, EMBED)
+    assert engine.embed().note == note
+    engine.close()
+    assert workspace.open(EMBED, read_only=True).embedding_status()["note"] == note

@@ -20,6 +20,7 @@ from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
     ACTIVE_SPEC,
     CURRENT_MODEL,
+    MODEL_NOTE,
     VECTOR_SEARCH,
     EmbedPool,
     EmbedProgress,
@@ -372,8 +373,14 @@ class Engine:
         if failures:
             out["failures"] = [{"text_hash": f.text_hash, "attempts": f.attempts,
                                 "error": f.error} for f in failures]  # fmt: skip
-        if pool is not None and pool.progress().note:
-            out["note"] = pool.progress().note
+        notes = [status.get_meta(MODEL_NOTE) or ""]
+        if active and model_id != active:
+            notes.append(
+                f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
+                f"search uses {active} until {self.settings.embedding.switch_threshold:.0%}"
+            )
+        if any(notes):
+            out["note"] = "; ".join(n for n in notes if n)
         return out
 
 

@@ -53,6 +53,8 @@ CURRENT_MODEL = "current_model"
 # that was decided.
 VECTOR_SEARCH = "vector_search"
 VECTOR_SEARCH_ROWS = "vector_search_rows"
+# What loading the model had to say (an optimised file rejected, say).
+MODEL_NOTE = "model_note"
 # Set to a file path to log every batch handed to the model (one line per batch:
 # the text hashes), for checking that nothing is embedded twice.
 TRACE_ENV = "KENNING_EMBED_TRACE"
@@ -256,6 +258,8 @@ class EmbedPool:
             self._model = self._load_model()
         model_id = self._model.model_id
         status.set_meta(CURRENT_MODEL, model_id)
+        resolved = getattr(self._model, "resolved", None)
+        status.set_meta(MODEL_NOTE, getattr(resolved, "note", "") or "")
         if status.get_meta(ACTIVE_MODEL) is None:
             status.set_meta(ACTIVE_MODEL, model_id)
             status.set_meta(ACTIVE_SPEC, self.model_spec)
@@ -403,12 +407,13 @@ class EmbedPool:
         model_id = self.model_id or ""
         counts = status.counts(model_id) if model_id else Counts()
         active = status.get_meta(ACTIVE_MODEL) or model_id
-        note = ""
+        notes = [status.get_meta(MODEL_NOTE) or ""]
         if active != model_id:
-            note = (
+            notes.append(
                 f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
                 f"search uses {active} until {self.settings.switch_threshold:.0%}"
             )
+        note = "; ".join(n for n in notes if n)
         return EmbedProgress(
             state=state,
             model_id=model_id,
