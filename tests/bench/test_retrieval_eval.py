@@ -13,6 +13,7 @@ import ast
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -36,6 +37,7 @@ from bench.retrieval import (
 
 from helpers import IN_PROCESS, Workspace
 from kenning.core.results import SearchHit
+from kenning.core.settings import EmbeddingSettings
 
 FIXTURE = {
     "pkg/__init__.py": "",
@@ -357,3 +359,15 @@ def test_text_mode_end_to_end(tmp_path: Path) -> None:
     assert text["recall@10"] == 1.0
     assert text["mrr@10"] >= 0.5
     assert not (root / ".kenning").exists()  # the corpus itself is never indexed
+
+
+def test_every_mode_end_to_end_with_the_real_model(tmp_path: Path) -> None:
+    root = write(tmp_path / "corpus", FIXTURE)
+    settings = msgspec.structs.replace(IN_PROCESS, embedding=EmbeddingSettings(optimize=False))
+    result, _ = evaluate(root, tmp_path / "work", ["text", "vector", "hybrid"], settings=settings)
+    for mode in ("text", "vector", "hybrid"):
+        figures = result["modes"][mode]
+        assert figures["queries"] == len(EXPECTED_QUERIES)
+        assert 0.0 < figures["mrr@10"] <= figures["recall@10"] <= 1.0
+    # The vectors were all there: the vector ranker saw every chunk.
+    assert result["modes"]["vector"]["recall@10"] >= 0.5

@@ -126,3 +126,39 @@ def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Pat
     assert all(n <= 2 for n in counts.values())
     assert len(twice) <= 16  # embedding.batchSize
     assert twice <= set(embedded_before)
+
+
+def test_ctrl_c_stops_after_the_batch_in_flight_and_keeps_finished_work(
+    workspace: Workspace,
+) -> None:
+    workspace.write({"events.py": many_functions(240)})
+    assert run(workspace.root, "index", "--no-embeddings").returncode == 0
+    status_db = workspace.root / ".kenning" / "embed-status.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "embed", "--no-optimize", "--threads", "1"],
+        cwd=workspace.root,
+        env=kenning_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if status_db.exists() and len(done_hashes(status_db)) >= 32:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "embedding finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, stderr
+    assert "embedding stopped;" in stderr and "`kenning embed` resumes" in stderr
+    assert "Traceback" not in stderr
+    status = json.loads(run(workspace.root, "status", "--json").stdout)["embedding"]
+    # Nothing was left half-done: every text is done or still pending.
+    assert status["done"] == len(done_hashes(status_db)) >= 32
+    assert status["done"] + status["pending"] == 240
+    db = sqlite3.connect(f"file:{status_db}?mode=ro", uri=True)
+    assert db.execute("SELECT count(*) FROM texts WHERE status = 'in_progress'").fetchone() == (0,)
+    db.close()
+    assert status["last_run"]["state"] == "stopped"
