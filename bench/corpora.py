@@ -163,6 +163,17 @@ def extract(corpus: Corpus) -> Path:
     return corpus.root
 
 
+def select(names: list[str], default: list[str] | None = None) -> list[Corpus]:
+    """The pinned corpora named (case-insensitively), or `default` (every pinned one
+    when None) if no names are given; `CorpusError` names any unknown one."""
+    available = {c.key: c for c in load_corpora()}
+    wanted = [n.lower() for n in names] or (default if default is not None else list(available))
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise CorpusError(f"unknown corpus: {', '.join(unknown)} (have {', '.join(available)})")
+    return [available[n] for n in wanted]
+
+
 def prepare(corpora: list[Corpus]) -> dict[str, Path]:
     """Make every corpus available on disk; returns corpus key -> workspace root."""
     download(corpora)

@@ -110,7 +110,7 @@ def bench_corpus(root: Path, runs: int, settings: Settings, cold: bool) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpora", nargs="*", default=["flask"])
+    parser.add_argument("corpora", nargs="*", help="pinned corpora to measure (default: flask)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="ORT threads (0: all cores)")
     parser.add_argument("--no-optimize", action="store_true", help="use the shipped file")
@@ -118,12 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cold", action="store_true", help="also time `kenning index --rebuild` end to end"
     )
     args = parser.parse_args(argv)
-    available = {c.key: c for c in corpora_mod.load_corpora()}
-    unknown = [name for name in args.corpora if name not in available]
-    if unknown:
-        print(f"unknown corpora {unknown}; pinned: {sorted(available)}", file=sys.stderr)
+    try:
+        roots = corpora_mod.prepare(corpora_mod.select(args.corpora, ["flask"]))
+    except corpora_mod.CorpusError as exc:
+        print(f"error preparing corpora: {exc}", file=sys.stderr)
         return 2
-    roots = corpora_mod.prepare([available[name] for name in args.corpora])
     settings = Settings(
         embedding=EmbeddingSettings(threads=args.threads, optimize=not args.no_optimize)
     )
@@ -134,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "optimize": not args.no_optimize,
         "corpora": {},
     }
-    for name in args.corpora:
+    for name in roots:
         print(f"{name}:", flush=True)
         figures = bench_corpus(roots[name], args.runs, settings, args.cold)
         results["corpora"][name] = figures

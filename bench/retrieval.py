@@ -421,8 +421,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--modes",
-        help="comma-separated subset of text,vector,hybrid (default: all three when the "
-        "engine can embed, else text)",
+        help="comma-separated subset of text,vector,hybrid (default: all three)",
     )
     parser.add_argument("--max-queries", type=int, default=300, help="queries per corpus (300)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
@@ -430,14 +429,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
-    can_embed = hasattr(Engine, "embed")
-    default = "text,vector,hybrid" if can_embed else "text"
-    args.modes = [m.strip() for m in (args.modes or default).split(",") if m.strip()]
+    args.modes = [m.strip() for m in (args.modes or ",".join(MODES)).split(",") if m.strip()]
     unknown = set(args.modes) - set(MODES)
     if unknown or not args.modes:
         parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}; expected {', '.join(MODES)}")
-    if VECTOR_MODES & set(args.modes) and not can_embed:
-        parser.error("this kenning has no Engine.embed() yet: vector and hybrid need it")
     if args.max_queries < 1:
         parser.error("--max-queries must be at least 1")
     return args
@@ -446,13 +441,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        available = {c.key: c for c in corpora_mod.load_corpora()}
-        wanted = [c.lower() for c in args.corpora] or list(DEFAULT_CORPORA)
-        unknown = [c for c in wanted if c not in available]
-        if unknown:
-            print(f"unknown corpus: {', '.join(unknown)} (have {', '.join(available)})")
-            return 2
-        selected = [available[c] for c in wanted]
+        selected = corpora_mod.select(args.corpora, list(DEFAULT_CORPORA))
         roots = corpora_mod.prepare(selected)
     except corpora_mod.CorpusError as exc:
         print(f"error preparing corpora: {exc}", file=sys.stderr)
