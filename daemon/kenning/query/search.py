@@ -30,6 +30,8 @@ OVERFETCH = 3
 # With filters, the vector ranker reads this many times more neighbours, since most
 # may be filtered out (vectors belong to texts; filters apply to their chunks).
 FILTERED_OVERFETCH = 20
+# Symbols read for the name ranker, over all of a query's words.
+NAME_CANDIDATES = 20_000
 SNIPPET_LINES = 4
 SEARCH_MODES = ("hybrid", "text", "vector")
 SNIPPET_CHARS = 300
@@ -122,13 +124,20 @@ def _symbol_matches(
     scores by its rank in each lookup, so one that several words name comes first and
     no single word (the first, say) fills the list on its own."""
     words = _IDENT.findall(query)
-    # A dotted query (`Session.request`) is tried whole as well as word by word.
-    probes = [query.strip()] if "." in query.strip() else []
-    probes += list(dict.fromkeys(w for w in words if len(w) >= 3 and w.lower() not in STOP))
+    probes = list(dict.fromkeys(w.lower() for w in words if len(w) >= 3 and w.lower() not in STOP))
     scores: dict[str, float] = {}
-    for probe in probes:
-        for rank, sym in enumerate(find_symbols(graph, probe, limit=want)):
+    # A dotted query (`Session.request`) is tried whole as well as word by word.
+    if "." in query.strip():
+        for rank, sym in enumerate(find_symbols(graph, query.strip(), limit=want)):
             scores[sym.id] = scores.get(sym.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    # One scan of the symbol table for every word, then each word ranks its own
+    # matches as `find_symbols` would: exact name, prefix, substring; shorter first.
+    candidates = graph.names_containing(probes, NAME_CANDIDATES)
+    for probe in probes:
+        matching = [c for c in candidates if probe in c[1].lower()]
+        matching.sort(key=lambda c: (_name_tier(probe, c[1].lower()), len(c[2]), c[2]))
+        for rank, (sym_id, _, _) in enumerate(matching[:want]):
+            scores[sym_id] = scores.get(sym_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     if not scores:
         return []
     ids = sorted(scores, key=lambda sid: -scores[sid])
@@ -138,6 +147,10 @@ def _symbol_matches(
     for row in rows:  # the first chunk of each symbol stands for it
         first.setdefault(row["symbol_id"], row)
     return sorted(first.values(), key=lambda r: order.get(r["symbol_id"], len(order)))[:want]
+
+
+def _name_tier(word: str, name: str) -> int:
+    return 0 if name == word else 1 if name.startswith(word) else 2
 
 
 def _hit(row: dict[str, Any], score: float, sources: list[str]) -> SearchHit:

@@ -620,6 +620,19 @@ class GraphStore:
             limit=limit,
         )
 
+    def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]:
+        """(id, name, qualname) of definitions whose name contains any of `words`
+        (lower-case), in one scan of the symbol table."""
+        if not words:
+            return []
+        where = " OR ".join(f"lower(s.name) CONTAINS $w{i}" for i in range(len(words)))
+        table = self.query(
+            f"MATCH (s:Symbol) WHERE s.kind <> 'external' AND ({where}) "
+            "RETURN s.id, s.name, s.qualname LIMIT $limit",
+            {**{f"w{i}": w for i, w in enumerate(words)}, "limit": limit},
+        )
+        return [(r[0], r[1], r[2]) for r in _pyrows(table)]
+
     def _symbol_refs(self, where: str, params: dict[str, Any], limit: int) -> list[SymbolRef]:
         table = self.query(
             f"MATCH (s:Symbol) WHERE {where} RETURN s.id, s.name, s.qualname, s.kind, s.path, "
