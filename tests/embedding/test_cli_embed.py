@@ -162,3 +162,29 @@ def test_ctrl_c_stops_after_the_batch_in_flight_and_keeps_finished_work(
     assert db.execute("SELECT count(*) FROM texts WHERE status = 'in_progress'").fetchone() == (0,)
     db.close()
     assert status["last_run"]["state"] == "stopped"
+
+
+def test_a_script_that_never_closes_its_engine_still_exits(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.write(FILES)
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kenning.core.settings import EmbeddingSettings, Settings\n"
+        "from kenning.engine import Engine\n"
+        "settings = Settings(parse_workers=1, embedding=EmbeddingSettings(optimize=False))\n"
+        "engine = Engine.open(Path(sys.argv[1]), settings)\n"
+        "engine.index()\n"
+        "print(engine.embed().state)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(workspace.root)],
+        env=kenning_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "idle"

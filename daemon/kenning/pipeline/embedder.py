@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -153,6 +154,19 @@ class EmbedPool:
         self._future: Future[None] | None = None
         self._last = EmbedProgress(state="idle")
         self._trace = os.environ.get(TRACE_ENV)
+        # The worker runs until stopped, and the interpreter joins executor threads at
+        # exit: a script that never closed its engine would hang there. Ask the worker
+        # to stop (after the batch in flight) first. `threading._register_atexit` is
+        # how concurrent.futures itself does this; its hooks run before the joins, the
+        # last registered first.
+        pool = weakref.ref(self)
+
+        def stop_at_exit() -> None:
+            alive = pool()
+            if alive is not None:
+                alive._request_stop()
+
+        getattr(threading, "_register_atexit", lambda hook: None)(stop_at_exit)
 
     # -- control (any thread) -----------------------------------------------------
 
@@ -212,11 +226,14 @@ class EmbedPool:
                 self._cv.wait(remaining)
         return True
 
-    def stop(self) -> None:
-        """Finish the batch in flight, then stop the worker and its executor."""
+    def _request_stop(self) -> None:
         with self._cv:
             self._stopping = True
             self._cv.notify_all()
+
+    def stop(self) -> None:
+        """Finish the batch in flight, then stop the worker and its executor."""
+        self._request_stop()
         if self._future is not None:
             try:
                 self._future.result()
