@@ -509,7 +509,7 @@ def _print_embedding_status(emb: dict[str, Any]) -> None:
         f"embedding  {emb['done']:,} of {emb['total']:,} texts ({emb['coverage']:.0%}), "
         f"{emb['pending']:,} pending, {emb['failed']:,} failed"
     )
-    print(f"model      {emb['model_id']}")
+    print(f"model      {emb['model_id']}  ({emb.get('vector_search', 'exact')} vector search)")
     if emb.get("active_model_id") and emb["active_model_id"] != emb["model_id"]:
         print(f"           search uses {emb['active_model_id']} until the new model catches up")
     run = emb.get("last_run")
