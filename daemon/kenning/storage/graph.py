@@ -338,26 +338,30 @@ class GraphStore:
             f"SET {_set_clause('f', FILE_COLUMNS, 'path')}",
             _rows(rows.files),
         )
-        self._unwind(
-            f"UNWIND $rows AS r {verb} (s:Symbol {{id: r.id}}) "
-            f"SET {_set_clause('s', SYMBOL_COLUMNS, 'id')}",
-            _rows(rows.symbols),
+        symbols = _rows(rows.symbols)
+        names = [name for name, _ in SYMBOL_COLUMNS]
+        create = (
+            f"UNWIND $rows AS r CREATE (s:Symbol {{{', '.join(f'{n}: r.{n}' for n in names)}}})"
         )
+        if upsert:
+            # MERGE costs about 0.4 ms a row here; looking the ids up by primary key,
+            # then SET on those that exist and CREATE for the rest, is several times
+            # cheaper (a saved file rewrites all its symbols: their lines move).
+            present = self._existing_ids([row["id"] for row in symbols])
+            self._unwind(
+                "UNWIND $rows AS r MATCH (s:Symbol {id: r.id}) "
+                f"SET {_set_clause('s', SYMBOL_COLUMNS, 'id')}",
+                [row for row in symbols if row["id"] in present],
+            )
+            self._unwind(create, [row for row in symbols if row["id"] not in present])
+        else:
+            self._unwind(create, symbols)
         # Externals are shared by many files and most already exist: look them up by
         # primary key and create only the missing ones (a MERGE per row costs ~5x more).
         wanted = sorted(rows.externals)
-        existing: set[str] = set()
-        if upsert and wanted:
-            found = self.query(
-                "UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id", {"ids": wanted}
-            )
-            existing = set(found.column(0).to_pylist())
+        existing = self._existing_ids(wanted) if upsert else set()
         missing = [_external_values(ext) for ext in wanted if ext not in existing]
-        names = [name for name, _ in SYMBOL_COLUMNS]
-        self._unwind(
-            f"UNWIND $rows AS r CREATE (s:Symbol {{{', '.join(f'{n}: r.{n}' for n in names)}}})",
-            [dict(zip(names, values, strict=True)) for values in missing],
-        )
+        self._unwind(create, [dict(zip(names, values, strict=True)) for values in missing])
         if edges_by_copy:
             self._copy("DEFINES", _arrow(rows.defines, None))
             self._copy("CONTAINS", _arrow(rows.contains, None))
@@ -382,6 +386,13 @@ class GraphStore:
                 f"CREATE (a)-[:{table} {{{props}}}]->(b)",
                 _rows(cols),
             )
+
+    def _existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these symbol ids are stored (primary-key lookups)."""
+        if not ids:
+            return set()
+        found = self.query("UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id", {"ids": ids})
+        return set(found.column(0).to_pylist())
 
     def _unwind(self, cypher: str, rows: list[dict[str, Any]]) -> None:
         for chunk in _chunks(rows):
