@@ -89,10 +89,6 @@ class EmbedProgress(msgspec.Struct, frozen=True, kw_only=True):
     rate: float = 0.0
     note: str = ""
 
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 else int(100 * self.done / self.total)
-
 
 ProgressSink = Callable[[EmbedProgress], None]
 

@@ -22,6 +22,7 @@ import msgspec
 import pyarrow as pa
 
 from kenning.core.facts import Chunk
+from kenning.storage.batches import batched
 
 if TYPE_CHECKING:
     from lancedb.expr import Expr
@@ -49,7 +50,7 @@ CHUNK_SCHEMA = pa.schema(
 
 FTS_MEMORY_MB = 128
 # Values per `IN (...)` filter, to keep filter expressions a sensible size.
-_IN_CHUNK = 2000
+IN_BATCH = 2000
 
 
 class ChunkFilter(msgspec.Struct, frozen=True):
@@ -175,7 +176,7 @@ class ChunkStore:
     def texts_for(self, hashes: Sequence[str]) -> dict[str, str]:
         """The embedded text of each hash that some chunk still holds."""
         out: dict[str, str] = {}
-        for part in _parts(hashes):
+        for part in batched(hashes, IN_BATCH):
             for row in self._select_hashes(part, ["text_hash", "text"], None):
                 out.setdefault(row["text_hash"], row["text"])
         return out
@@ -185,22 +186,16 @@ class ChunkStore:
     ) -> list[dict[str, Any]]:
         """Every chunk whose text has one of these hashes (and passes `filters`)."""
         rows: list[dict[str, Any]] = []
-        for part in _parts(hashes):
+        for part in batched(hashes, IN_BATCH):
             rows.extend(self._select_hashes(part, None, filters))
         return rows
 
     def _select_hashes(
         self, hashes: Sequence[str], columns: list[str] | None, filters: ChunkFilter | None
     ) -> list[dict[str, Any]]:
-        from lancedb.expr import col, lit
-
         if self._table is None or not hashes:
             return []
-        where = col("text_hash").isin([lit(h) for h in hashes])
-        extra = filters.expr() if filters is not None else None
-        if extra is not None:
-            where = where & extra
-        query = self._table.search().where(where).limit(None)
+        query = self._table.search().where(_matching("text_hash", hashes, filters)).limit(None)
         if columns is not None:
             query = query.select(columns)
         return list(query.to_list())
@@ -221,18 +216,18 @@ class ChunkStore:
         self, symbol_ids: Sequence[str], filters: ChunkFilter | None = None
     ) -> list[dict[str, Any]]:
         """The chunks of these symbols, in path and line order."""
-        from lancedb.expr import col, lit
-
         if self._table is None or not symbol_ids:
             return []
-        where = col("symbol_id").isin([lit(s) for s in symbol_ids])
-        extra = filters.expr() if filters is not None else None
-        if extra is not None:
-            where = where & extra
+        where = _matching("symbol_id", symbol_ids, filters)
         rows = self._table.search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)
 
 
-def _parts(values: Sequence[str]) -> list[Sequence[str]]:
-    return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
+def _matching(column: str, values: Sequence[str], filters: ChunkFilter | None) -> Expr:
+    """`column IN values`, and whatever `filters` asks for."""
+    from lancedb.expr import col, lit
+
+    where = col(column).isin([lit(v) for v in values])
+    extra = filters.expr() if filters is not None else None
+    return where if extra is None else where & extra

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import msgspec
 
+from kenning.storage.batches import batched
+
 PENDING = "pending"
 IN_PROGRESS = "in_progress"
 DONE = "done"
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 # SQLite's limit on bound parameters is 32766 on current builds; stay well below.
-_CHUNK = 900
+_SQL_BATCH = 900
 
 
 class Counts(msgspec.Struct, frozen=True, kw_only=True):
@@ -303,19 +305,9 @@ class EmbedStatus:
     # -- reading ------------------------------------------------------------------
 
     def _select(self, sql: str, model_id: str, hashes: Sequence[str]) -> Iterator[tuple]:
-        for i in range(0, len(hashes), _CHUNK):
-            part = hashes[i : i + _CHUNK]
+        for part in batched(hashes, _SQL_BATCH):
             query = sql.format(",".join("?" * len(part)))
             yield from self._db.execute(query, (model_id, *part))
-
-    def statuses(self, model_id: str, hashes: Sequence[str]) -> dict[str, str]:
-        return dict(
-            self._select(
-                "SELECT text_hash, status FROM texts WHERE model_id = ? AND text_hash IN ({})",
-                model_id,
-                list(hashes),
-            )
-        )
 
     def counts(self, model_id: str) -> Counts:
         rows = self._db.execute(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import pyarrow as pa
 from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, Span, Symbol
 from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
+from kenning.storage.batches import batched
 from kenning.storage.schema import (
     CALLS_COLUMNS,
     DDL,
@@ -231,11 +232,6 @@ def _rows(cols: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
-def _chunks(rows: list[dict[str, Any]], size: int = UNWIND_CHUNK) -> Iterator[list[dict]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
     return ", ".join(f"{var}.{name} = r.{name}" for name, _ in cols if name != skip)
 
@@ -395,7 +391,7 @@ class GraphStore:
         return set(found.column(0).to_pylist())
 
     def _unwind(self, cypher: str, rows: list[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
+        for chunk in batched(rows, UNWIND_CHUNK):
             self._run(cypher, {"rows": chunk})
 
     # -- incremental --------------------------------------------------------------

@@ -27,14 +27,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from kenning.storage.batches import batched
+from kenning.storage.chunks import IN_BATCH
+
 TABLE_PREFIX = "vectors_"
 # Below this many rows search scans every vector; see the module docstring.
 ANN_THRESHOLD = 50_000
 MIN_RECALL = 0.95
 RECALL_SAMPLE = 50
 ANN_INDEX = "vector_idx"
-# Hashes per `IN (...)` filter, to keep filter expressions a sensible size.
-_CHUNK = 2000
 
 
 def table_name(model_id: str) -> str:
@@ -84,7 +85,7 @@ class VectorStore:
         if table is None or not hashes:
             return set()
         found: set[str] = set()
-        for part in _parts(hashes):
+        for part in batched(hashes, IN_BATCH):
             rows = table.search().where(_in(part)).select(["text_hash"]).limit(len(part))
             found.update(rows.to_arrow().column("text_hash").to_pylist())
         return found
@@ -109,23 +110,11 @@ class VectorStore:
             )
         )
 
-    def vectors_for(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        table = self._table(model_id)
-        if table is None or not hashes:
-            return {}
-        out: dict[str, np.ndarray] = {}
-        for part in _parts(hashes):
-            rows = table.search().where(_in(part)).limit(len(part) * 2).to_arrow()
-            vectors = rows.column("vector").to_numpy(zero_copy_only=False)
-            for h, v in zip(rows.column("text_hash").to_pylist(), vectors, strict=True):
-                out[h] = np.asarray(v, dtype=np.float32)
-        return out
-
     def delete(self, model_id: str, hashes: Sequence[str]) -> None:
         table = self._table(model_id)
         if table is None:
             return
-        for part in _parts(hashes):
+        for part in batched(hashes, IN_BATCH):
             table.delete(_in(part))
 
     def count(self, model_id: str) -> int:
@@ -194,10 +183,6 @@ class VectorStore:
         table = self._table(model_id)
         if table is not None:
             table.optimize(cleanup_older_than=timedelta(minutes=1))
-
-
-def _parts(hashes: Sequence[str]) -> list[Sequence[str]]:
-    return [hashes[i : i + _CHUNK] for i in range(0, len(hashes), _CHUNK)]
 
 
 def _in(hashes: Sequence[str]) -> str:
