@@ -188,3 +188,18 @@ def test_a_script_that_never_closes_its_engine_still_exits(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "idle"
+
+
+def test_a_model_that_cannot_load_is_a_clear_error_and_keeps_phase_1(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.write(FILES)
+    missing = tmp_path / "no-such-model"
+    done = run(workspace.root, "index", "--model", str(missing))
+    assert done.returncode == 1
+    assert done.stderr.startswith("kenning: embedding stopped: ")
+    assert "no-such-model" in done.stderr and "Traceback" not in done.stderr
+    # Phase 1 was kept: text and symbol search work.
+    search = run(workspace.root, "search", "--json", "send_reminder")
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout)["hits"][0]["symbol"] == "billing.invoices.send_reminder"

@@ -239,8 +239,6 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 def _embed(engine: Any, quiet: bool) -> Any:
     """Run phase 2 to the end with a progress bar; Ctrl-C keeps finished batches."""
-    from kenning.embed import ModelError
-
     bar = EmbedProgressBar(enabled=not quiet)
     try:
         with bar:
@@ -254,8 +252,6 @@ def _embed(engine: Any, quiet: bool) -> Any:
             file=sys.stderr,
         )
         raise
-    except ModelError as exc:
-        raise CliError(str(exc), ExitCode.ERROR) from exc
     if progress.state == "error":
         raise CliError(progress.note, ExitCode.ERROR)
     status = engine.embedding_status()

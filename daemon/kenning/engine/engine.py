@@ -20,11 +20,11 @@ from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
     ACTIVE_SPEC,
     CURRENT_MODEL,
-    MODEL_NOTE,
     VECTOR_SEARCH,
     EmbedPool,
     EmbedProgress,
     ProgressSink,
+    status_note,
 )
 from kenning.pipeline.indexer import ChangeReport, Indexer, IndexReport, ProgressCallback
 from kenning.query.callgraph import call_graph
@@ -183,7 +183,7 @@ class Engine:
         if self._pool is None:
             if not self.writer:
                 raise PermissionError("this engine was opened read-only")
-            spec = ModelSpec(self.settings.embedding.model, self.settings.embedding.optimize)
+            spec = self._model_spec
             self._pool = EmbedPool(
                 self.index_dir.embed_status_path,
                 self.chunks,
@@ -193,6 +193,11 @@ class Engine:
                 msgspec.json.encode(spec).decode(),
             )
         return self._pool
+
+    @property
+    def _model_spec(self) -> ModelSpec:
+        """The configured model."""
+        return ModelSpec(self.settings.embedding.model, self.settings.embedding.optimize)
 
     def _load_model(self, spec: ModelSpec, threads: int) -> EmbeddingModel:
         from kenning.embed import EmbeddingModel, resolve_model
@@ -280,11 +285,7 @@ class Engine:
         coverage = status.counts(active).coverage
         if self._semantic is None or self._semantic.model_id != active:
             stored = status.get_meta(ACTIVE_SPEC)
-            spec = (
-                msgspec.json.decode(stored, type=ModelSpec)
-                if stored
-                else ModelSpec(self.settings.embedding.model, self.settings.embedding.optimize)
-            )
+            spec = msgspec.json.decode(stored, type=ModelSpec) if stored else self._model_spec
             # One ONNX Runtime thread: a search never waits behind a batch.
             self._semantic = SemanticIndex(
                 self.vectors, active, lambda: self._load_model(spec, 1), coverage
@@ -373,14 +374,11 @@ class Engine:
         if failures:
             out["failures"] = [{"text_hash": f.text_hash, "attempts": f.attempts,
                                 "error": f.error} for f in failures]  # fmt: skip
-        notes = [status.get_meta(MODEL_NOTE) or ""]
-        if active and model_id != active:
-            notes.append(
-                f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
-                f"search uses {active} until {self.settings.embedding.switch_threshold:.0%}"
-            )
-        if any(notes):
-            out["note"] = "; ".join(n for n in notes if n)
+        note = status_note(
+            status, model_id, active, counts, self.settings.embedding.switch_threshold
+        )
+        if note:
+            out["note"] = note
         return out
 
 

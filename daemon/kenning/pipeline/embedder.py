@@ -32,6 +32,7 @@ import msgspec
 import numpy as np
 
 from kenning.core.settings import EmbeddingSettings
+from kenning.embed.errors import ModelError
 from kenning.storage.chunks import ChunkStore
 from kenning.storage.embed_status import Counts, EmbedStatus
 from kenning.storage.vectors import ANN_THRESHOLD, VectorStore
@@ -91,6 +92,20 @@ class EmbedProgress(msgspec.Struct, frozen=True, kw_only=True):
 
 
 ProgressSink = Callable[[EmbedProgress], None]
+
+
+def status_note(
+    status: EmbedStatus, model_id: str, active: str | None, counts: Counts, threshold: float
+) -> str:
+    """What phase 2's status says beyond its counts: what loading the model said (an
+    optimised file rejected), and a model switch under way."""
+    notes = [status.get_meta(MODEL_NOTE) or ""]
+    if active and active != model_id:
+        notes.append(
+            f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
+            f"search uses {active} until {threshold:.0%}"
+        )
+    return "; ".join(n for n in notes if n)
 
 
 def plan_batches(
@@ -256,7 +271,12 @@ class EmbedPool:
             self._recover(status)
             self._loop(status)
         except Exception as exc:
-            log.exception("the embedding pool stopped on an error")
+            # A model that cannot load is the user's to fix, and the error state below
+            # carries the message to whichever front end shows it; no traceback.
+            if isinstance(exc, ModelError):
+                log.info("embedding stopped: %s", exc)
+            else:
+                log.exception("the embedding pool stopped on an error")
             self._publish(EmbedProgress(state="error", note=f"embedding stopped: {exc}"))
         finally:
             status.close()
@@ -420,13 +440,7 @@ class EmbedPool:
         model_id = self.model_id or ""
         counts = status.counts(model_id) if model_id else Counts()
         active = status.get_meta(ACTIVE_MODEL) or model_id
-        notes = [status.get_meta(MODEL_NOTE) or ""]
-        if active != model_id:
-            notes.append(
-                f"switching models: {counts.coverage:.0%} of texts embedded with {model_id}; "
-                f"search uses {active} until {self.settings.switch_threshold:.0%}"
-            )
-        note = "; ".join(n for n in notes if n)
+        note = status_note(status, model_id, active, counts, self.settings.switch_threshold)
         return EmbedProgress(
             state=state,
             model_id=model_id,
