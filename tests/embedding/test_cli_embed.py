@@ -86,6 +86,28 @@ def done_hashes(status_db: Path) -> set[str]:
         db.close()
 
 
+def embed_until(
+    root: Path, status_db: Path, done: int, env: dict[str, str]
+) -> subprocess.Popen[str]:
+    """Start `kenning embed` (one thread, so it takes a while) and return it, still
+    running, once at least `done` texts are embedded."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "embed", "--no-optimize", "--threads", "1"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if status_db.exists() and len(done_hashes(status_db)) >= done:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"embedding finished before {done} texts were done"
+    return proc
+
+
 def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Path) -> None:
     workspace.write({"events.py": many_functions(240)})
     trace = tmp_path / "trace.txt"
@@ -93,19 +115,7 @@ def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Pat
     assert run(workspace.root, "index", "--no-embeddings").returncode == 0
     status_db = workspace.root / ".kenning" / "embed-status.sqlite"
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "embed", "--no-optimize", "--threads", "1"],
-        cwd=workspace.root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if status_db.exists() and len(done_hashes(status_db)) >= 64:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "embedding finished before it could be killed"
+    proc = embed_until(workspace.root, status_db, 64, env)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     done_at_kill = done_hashes(status_db)
@@ -134,20 +144,7 @@ def test_ctrl_c_stops_after_the_batch_in_flight_and_keeps_finished_work(
     workspace.write({"events.py": many_functions(240)})
     assert run(workspace.root, "index", "--no-embeddings").returncode == 0
     status_db = workspace.root / ".kenning" / "embed-status.sqlite"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "embed", "--no-optimize", "--threads", "1"],
-        cwd=workspace.root,
-        env=kenning_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if status_db.exists() and len(done_hashes(status_db)) >= 32:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "embedding finished before it could be interrupted"
+    proc = embed_until(workspace.root, status_db, 32, kenning_env())
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
 
