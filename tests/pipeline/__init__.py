@@ -1,0 +1,1 @@
+"""Tests for the pipeline: open documents, the change scheduler and the file watcher."""
