@@ -1,0 +1,241 @@
+"""The change queue in front of the index writer: one entry per file, newest wins, debounced.
+
+Editors send a change per keystroke; indexing each would keep the writer busy with
+versions nobody will query. `ChangeScheduler` keeps at most one pending entry per path
+(a newer change replaces the queued one), waits until typing pauses (the debounce, but
+never longer than `max_delay` after the first queued change, so continuous typing still
+shows up), and hands every due entry to `apply` as one batch, open editor buffers first.
+Saves, opens and closes ask for no delay. Exclusive jobs (a full index, a reindex) run
+on the same thread between batches, so one thread owns every write.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kenning.pipeline.documents import OpenDocument
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A file to bring up to date: from its open buffer, or from disk when `document` is None."""
+
+    path: str
+    document: OpenDocument | None
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStats:
+    batches: int
+    applied: int
+    superseded: int
+    jobs: int
+
+
+@dataclass(slots=True)
+class _Entry:
+    change: PendingChange
+    first_queued: float
+    # When typing (debounced submits) makes the entry due, capped by `max_delay`.
+    debounced_due: float
+    # The earliest due time any explicit delay asked for; a smaller delay always wins.
+    requested_due: float
+
+    @property
+    def due(self) -> float:
+        return min(self.debounced_due, self.requested_due)
+
+
+class ChangeScheduler:
+    """Debounces and batches file changes for one writer thread, which it owns."""
+
+    def __init__(
+        self,
+        apply: Callable[[list[PendingChange]], None],
+        *,
+        debounce: float = 0.2,
+        max_delay: float | None = None,
+        batch_limit: int = 500,
+        on_error: Callable[[BaseException], None] | None = None,
+        name: str = "kenning-writer",
+    ) -> None:
+        if batch_limit < 1:
+            raise ValueError("batch_limit must be at least 1")
+        self._apply = apply
+        self._on_error = on_error
+        self._batch_limit = batch_limit
+        self._explicit_max_delay = max_delay
+        self._debounce = 0.0
+        self._max_delay = 0.0
+        self._cond = threading.Condition()
+        self._entries: dict[str, _Entry] = {}
+        self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._busy = False
+        self._closed = False
+        self._job_turn = False
+        self._batches = self._applied = self._superseded = self._job_count = 0
+        self.set_debounce(debounce)
+        # The single writer: every store write happens on this thread, so the stores
+        # need no locking of their own and a batch never interleaves with a reindex.
+        # A daemon thread, so a daemon that forgets `close` still exits.
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # -- the event loop's side -------------------------------------------------------
+
+    def submit(
+        self, path: str, document: OpenDocument | None, *, delay: float | None = None
+    ) -> None:
+        """Queue `path`; `delay` None debounces (typing), 0 means as soon as possible."""
+        now = time.monotonic()
+        change = PendingChange(path, document)
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the change scheduler is closed")
+            entry = self._entries.get(path)
+            if entry is None:
+                entry = _Entry(change, now, math.inf, math.inf)
+                self._entries[path] = entry
+            else:
+                entry.change = change
+                self._superseded += 1
+            if delay is None:
+                entry.debounced_due = min(
+                    now + self._debounce, entry.first_queued + self._max_delay
+                )
+            else:
+                entry.requested_due = min(entry.requested_due, now + max(delay, 0.0))
+            self._cond.notify_all()
+
+    def run(self, job: Callable[[], T]) -> Future[T]:
+        """Run `job` on the writer thread, alone, after the jobs submitted before it."""
+        future: Future[T] = Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the change scheduler is closed")
+            self._jobs.append((job, future))
+            self._cond.notify_all()
+        return future
+
+    def set_debounce(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("debounce must not be negative")
+        with self._cond:
+            self._debounce = seconds
+            explicit = self._explicit_max_delay
+            self._max_delay = 5 * seconds if explicit is None else max(explicit, seconds)
+            self._cond.notify_all()
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting (one per path at most)."""
+        with self._cond:
+            return len(self._entries)
+
+    @property
+    def stats(self) -> SchedulerStats:
+        with self._cond:
+            return SchedulerStats(self._batches, self._applied, self._superseded, self._job_count)
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running (debounced entries included)."""
+        with self._cond:
+            return self._cond.wait_for(self._idle, timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Apply everything queued now, run the queued jobs, then stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        return not self._entries and not self._jobs and not self._busy
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                batch, job = self._next_work()
+                if batch is None and job is None:
+                    self._cond.notify_all()
+                    return
+                self._busy = True
+            try:
+                if batch is not None:
+                    self._run_batch(batch)
+                elif job is not None:
+                    self._run_job(*job)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _next_work(
+        self,
+    ) -> tuple[list[PendingChange] | None, tuple[Callable[[], Any], Future[Any]] | None]:
+        """Wait (holding the condition) for a due batch or a job; (None, None) to stop."""
+        while True:
+            now = time.monotonic()
+            due = [e for e in self._entries.values() if self._closed or e.due <= now]
+            if self._jobs and (self._job_turn or not due):
+                # Jobs and batches take turns, so neither starves the other.
+                self._job_turn = False
+                return None, self._jobs.popleft()
+            if due:
+                self._job_turn = True
+                # Open buffers first: the user is looking at them. Then oldest due first.
+                due.sort(key=lambda e: (e.change.document is None, e.due))
+                taken = due[: self._batch_limit]
+                for entry in taken:
+                    del self._entries[entry.change.path]
+                return [e.change for e in taken], None
+            if self._closed:
+                return None, None
+            next_due = min((e.due for e in self._entries.values()), default=None)
+            self._cond.wait(None if next_due is None else max(next_due - now, 0.0))
+
+    def _run_batch(self, batch: list[PendingChange]) -> None:
+        try:
+            self._apply(batch)
+        except BaseException as error:  # the writer must outlive any one bad batch
+            self._report(error)
+        with self._cond:
+            self._batches += 1
+            self._applied += len(batch)
+
+    def _run_job(self, job: Callable[[], Any], future: Future[Any]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = job()
+        except BaseException as error:
+            future.set_exception(error)
+            self._report(error)
+        else:
+            future.set_result(result)
+        with self._cond:
+            self._job_count += 1
+
+    def _report(self, error: BaseException) -> None:
+        if self._on_error is None:
+            log.error("index writer: %s", error, exc_info=error)
+            return
+        try:
+            self._on_error(error)
+        except Exception:
+            log.exception("index writer: the error handler failed")
