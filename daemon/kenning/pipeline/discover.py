@@ -6,7 +6,8 @@ pruning vendored and generated folders before descending into them. It only stat
 files; contents are read later, one file at a time, by `read_source`, which is also
 where binary files are recognised. Nothing here raises for a bad file: vanished,
 unreadable, oversized, binary and escaping files come back as `Skipped` with a short,
-stable reason so the status view can explain why a file is missing.
+stable reason so the status view can explain why a file is missing. `PathFilter`
+applies the walk's rules to single paths, for a file watcher's events.
 
 `package_dirs` and `module_name` turn workspace-relative paths into dotted Python
 module names, and `content_hash` is the digest the catalog uses to confirm a change.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,11 +197,7 @@ class _Walker:
         if rel_dir and VENV_MARKER in names:
             # A virtualenv under any name: nothing in it is the workspace's code.
             return
-        for ignore_name in IGNORE_FILES:
-            if ignore_name in names:
-                spec = _read_ignore_file(os.path.join(abs_dir, ignore_name))
-                if spec is not None:
-                    layers = (*layers, (rel_dir, spec))
+        layers = _with_ignore_files(abs_dir, rel_dir, layers, names)
         prefix = f"{rel_dir}/" if rel_dir else ""
         for entry in entries:
             name = entry.name
@@ -333,6 +330,75 @@ class _Walker:
             if verdict is not None:
                 return verdict
         return False
+
+
+class PathFilter:
+    """Whether one workspace-relative path is a file `discover` would index, without a walk.
+
+    For paths reported one at a time (a file watcher's events, an editor's files): the
+    same rules as the walk, checked along the path's folders, with each folder's verdict
+    and ignore layers cached. Files need not exist (a deleted file is still judged by
+    its name). Symlinks are not resolved, and the size limit is left to `read_source`.
+    Call `forget` when an ignore file, a `pyvenv.cfg` or an `__init__.py` changes.
+    """
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self._walker = _Walker(root, settings)
+        self.root = self._walker.root
+        # Folder (workspace-relative, "" for the root) -> its ignore layers, or None
+        # when the walk would not enter it.
+        self._folders: dict[str, tuple[_Layer, ...] | None] = {}
+
+    def accepts(self, rel: str) -> bool:
+        if LANGUAGE_BY_SUFFIX.get(os.path.splitext(rel)[1]) is None:
+            return False
+        parts = rel.split("/")
+        if "" in parts or ".." in parts or "." in parts or "\\" in rel:
+            return False
+        layers = self._layers("", "", None)
+        for depth in range(1, len(parts)):
+            if layers is None:
+                return False
+            layers = self._layers("/".join(parts[:depth]), parts[depth - 1], layers)
+        return layers is not None and not self._walker._ignored(rel, layers)
+
+    def forget(self) -> None:
+        """Drop the cached folder verdicts (ignore rules or package markers changed)."""
+        self._folders.clear()
+
+    def _layers(
+        self, rel_dir: str, name: str, parent: tuple[_Layer, ...] | None
+    ) -> tuple[_Layer, ...] | None:
+        if rel_dir in self._folders:
+            return self._folders[rel_dir]
+        walker = self._walker
+        abs_dir = os.path.join(walker.root, *rel_dir.split("/")) if rel_dir else walker.root
+        layers: tuple[_Layer, ...] | None
+        if not rel_dir:
+            layers = _with_ignore_files(abs_dir, "", walker.base_layers, IGNORE_FILES)
+        elif (
+            parent is None
+            or walker._is_always_skipped(abs_dir, name, rel_dir)
+            or walker._ignored(rel_dir + "/", parent)
+            or os.path.isfile(os.path.join(abs_dir, VENV_MARKER))
+        ):
+            layers = None
+        else:
+            layers = _with_ignore_files(abs_dir, rel_dir, parent, IGNORE_FILES)
+        self._folders[rel_dir] = layers
+        return layers
+
+
+def _with_ignore_files(
+    abs_dir: str, rel_dir: str, layers: tuple[_Layer, ...], names: Container[str]
+) -> tuple[_Layer, ...]:
+    """`layers` plus the ignore files of one folder that are among `names`."""
+    for ignore_name in IGNORE_FILES:
+        if ignore_name in names:
+            spec = _read_ignore_file(os.path.join(abs_dir, ignore_name))
+            if spec is not None:
+                layers = (*layers, (rel_dir, spec))
+    return layers
 
 
 def _is_within(path: str, root: str) -> bool:
