@@ -120,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="what the index holds")
     p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser(
+        "serve", help="run the language server (editors start this), over stdio by default"
+    )
+    p.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (default)")
+    p.add_argument("--tcp", metavar="HOST:PORT", help="listen for one editor on HOST:PORT")
+    p.add_argument("--log-file", type=Path, help="write logs here instead of stderr")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.set_defaults(run=cmd_serve)
     return parser
 
 
@@ -129,8 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         code = run(args)
-        # Flush here, not at interpreter exit, so a closed pipe is handled below.
-        sys.stdout.flush()
+        # Flush here, not at interpreter exit, so a closed pipe is handled below. (The
+        # language server closes stdout itself when its session ends.)
+        if not sys.stdout.closed:
+            sys.stdout.flush()
         return code
     except CliError as exc:
         print(f"kenning: {exc}", file=sys.stderr)
@@ -471,6 +482,18 @@ def _print_graph(graph: CallGraph) -> None:
     walk(root.id, 1)
     if not graph.edges:
         print(f"  (no {'callers' if incoming else 'callees'} found)")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kenning.server import serve
+
+    tcp = None
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise CliError(f"--tcp wants HOST:PORT, not {args.tcp!r}", ExitCode.USAGE)
+        tcp = (host.strip("[]"), int(port))
+    return serve(tcp, args.log_file, args.log_level)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -61,3 +61,19 @@ class CallGraph(msgspec.Struct, frozen=True, kw_only=True):
     depth: int
     nodes: list[SymbolRef]
     edges: list[CallEdge]
+
+
+class ImpactCaller(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: SymbolRef
+    # Calls between this caller and the root (1: calls it directly).
+    distance: int
+    # Where it calls the next symbol towards the root.
+    sites: list[Span]
+
+
+class Impact(msgspec.Struct, frozen=True, kw_only=True):
+    """The transitive callers of `root` (the blast radius of changing it)."""
+
+    root: SymbolRef
+    depth: int
+    callers: list[ImpactCaller]

@@ -69,12 +69,65 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
     parse_workers: int = 0
     # Above this many changed files an incremental batch is written with COPY FROM.
     bulk_threshold: int = 200
+    # The daemon re-indexes an edited buffer once typing pauses this long (saves,
+    # opens and closes go at once).
+    debounce_ms: int = 200
+    # A query running longer than this is abandoned with an error.
+    request_timeout_ms: int = 30_000
     embedding: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.debounce_ms <= 10_000:
+            raise ValueError("debounceMs must be between 0 and 10000")
+        if self.request_timeout_ms < 100:
+            raise ValueError("requestTimeoutMs must be at least 100")
         if self.max_file_size <= 0:
             raise ValueError("maxFileSize must be a positive number of bytes")
         if self.parse_workers < 0:
             raise ValueError("parseWorkers must be 0 (one per core) or more")
         if self.bulk_threshold < 1:
             raise ValueError("bulkThreshold must be at least 1")
+
+
+def load_settings(raw: object) -> tuple[Settings, list[str]]:
+    """Settings from what a client sent (`initializationOptions`, a configuration
+    section): the valid parts are kept, and each unknown or invalid one is dropped, with
+    a warning naming it, in favour of its default. Never raises."""
+    warnings: list[str] = []
+    if raw is None:
+        return Settings(), warnings
+    if not isinstance(raw, dict):
+        return Settings(), [f"settings must be an object, not {type(raw).__name__}"]
+    kept = _valid_fields(Settings, raw, "", warnings)
+    try:
+        return msgspec.convert(kept, Settings), warnings
+    except (msgspec.ValidationError, ValueError) as error:
+        # Fields valid one by one but not together: nothing of the kind exists today.
+        return Settings(), [*warnings, f"settings ignored: {error}"]
+
+
+def _valid_fields(
+    struct: type[msgspec.Struct], raw: dict[object, object], prefix: str, warnings: list[str]
+) -> dict[str, object]:
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    kept: dict[str, object] = {}
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        field = fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            warnings.append(f"unknown setting {name!r} ignored")
+            continue
+        if field.type is EmbeddingSettings and isinstance(value, dict):
+            value = _valid_fields(EmbeddingSettings, value, f"{name}.", warnings)
+        try:
+            msgspec.convert({key: value}, struct)
+        except (msgspec.ValidationError, ValueError) as error:
+            warnings.append(f"setting {name!r} ignored ({_reason(error)}); using the default")
+            continue
+        kept[str(key)] = value
+    return kept
+
+
+def _reason(error: Exception) -> str:
+    # msgspec appends "- at `$.key`"; the caller already names the key.
+    return str(error).split(" - at `", 1)[0]

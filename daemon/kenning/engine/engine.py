@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from kenning.core.results import CallGraph, SearchResult, SymbolRef
+from kenning.core.results import CallGraph, Impact, SearchResult, SymbolRef
 from kenning.core.settings import Settings
 from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
@@ -26,8 +26,15 @@ from kenning.pipeline.embedder import (
     ProgressSink,
     status_note,
 )
-from kenning.pipeline.indexer import ChangeReport, Indexer, IndexReport, ProgressCallback
-from kenning.query.callgraph import call_graph
+from kenning.pipeline.indexer import (
+    ChangeReport,
+    Indexer,
+    IndexReport,
+    OutsideWorkspace,
+    ProgressCallback,
+    workspace_path,
+)
+from kenning.query.callgraph import call_graph, impact, symbol_at
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
@@ -38,6 +45,8 @@ from kenning.storage.index_dir import IndexDir, IndexMissing
 from kenning.storage.vectors import VectorStore
 
 if TYPE_CHECKING:
+    from tree_sitter import Tree
+
     from kenning.embed import EmbeddingModel
 
 log = logging.getLogger(__name__)
@@ -164,10 +173,15 @@ class Engine:
         (a file that no longer exists is removed from the index)."""
         return self.apply_changes([(path, text)])
 
-    def apply_changes(self, changes: Sequence[tuple[str, str | None]]) -> ChangeReport:
+    def apply_changes(
+        self,
+        changes: Sequence[tuple[str, str | bytes | None]],
+        trees: MutableMapping[str, Tree] | None = None,
+    ) -> ChangeReport:
         """Several files changed; written as one batch. Their new texts are queued for
-        embedding ahead of background work."""
-        report = self.indexer.apply(changes)
+        embedding ahead of background work. `trees` (editor buffers) maps a path to its
+        last tree with the edits applied, for an incremental parse; it gets the new trees."""
+        report = self.indexer.apply(changes, trees=trees)
         pool = self._pool
         if pool is not None and report.text_hashes:
             if pool.model_id is not None:
@@ -245,7 +259,7 @@ class Engine:
         pool = self._pool
         if pool is None or pool.model_id is None:
             return
-        rels = [self.indexer.relpath(p) for p in paths]
+        rels = [self.relpath(p) for p in paths]
         self.status_store.prioritize(pool.model_id, self.chunks.hashes_for_paths(rels), OPEN)
         pool.kick()
 
@@ -318,6 +332,17 @@ class Engine:
     def call_graph(self, symbol: SymbolRef, direction: str, depth: int = 1) -> CallGraph:
         return call_graph(self.graph, symbol, direction, depth)
 
+    def impact(self, symbol: SymbolRef, depth: int = 3) -> Impact:
+        return impact(self.graph, symbol, depth)
+
+    def symbol_at(self, path: str, line: int, col: int) -> list[SymbolRef]:
+        """The symbols a cursor at (line, col) of `path` names (UTF-16 columns)."""
+        return symbol_at(self.graph, self.relpath(path), line, col)
+
+    def relpath(self, path: str | Path) -> str:
+        """Workspace-relative posix path; `OutsideWorkspace` for paths outside it."""
+        return workspace_path(self.root, path)
+
     def status(self) -> dict[str, Any]:
         counts = self.graph.counts()
         chunks = self.chunks
@@ -382,4 +407,4 @@ class Engine:
         return out
 
 
-__all__ = ["Engine", "IndexMissing", "find_workspace"]
+__all__ = ["Engine", "IndexMissing", "OutsideWorkspace", "find_workspace"]

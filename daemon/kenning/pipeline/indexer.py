@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span, SymbolKind
 from kenning.core.graph import Target
 from kenning.core.settings import Settings
-from kenning.parse.python import extract_facts
+from kenning.parse.python import extract, extract_facts
 from kenning.pipeline.discover import (
     LANGUAGE_BY_SUFFIX,
     Discovery,
@@ -49,6 +50,9 @@ from kenning.storage.graph import (
     diagnostics_json,
 )
 from kenning.storage.index_dir import IndexDir
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +95,20 @@ class ChangeReport(msgspec.Struct, kw_only=True):
 
 class OutsideWorkspace(ValueError):
     pass
+
+
+def workspace_path(root: Path, path: str | Path) -> str:
+    """Workspace-relative posix path; raises `OutsideWorkspace` for paths outside it."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = root / p
+    try:
+        rel = p.resolve(strict=False).relative_to(root.resolve())
+    except ValueError:
+        raise OutsideWorkspace(f"{path} is outside the workspace {root}") from None
+    if not rel.parts:
+        raise OutsideWorkspace(f"{path} is the workspace itself, not a file in it")
+    return rel.as_posix()
 
 
 @dataclass
@@ -272,36 +290,38 @@ class Indexer:
     # -- incremental --------------------------------------------------------------
 
     def relpath(self, path: str | Path) -> str:
-        """Workspace-relative posix path; raises `OutsideWorkspace` for paths outside it."""
-        p = Path(path)
-        if not p.is_absolute():
-            p = self.root / p
-        try:
-            rel = p.resolve(strict=False).relative_to(self.root.resolve())
-        except ValueError:
-            raise OutsideWorkspace(f"{path} is outside the workspace {self.root}") from None
-        if not rel.parts:
-            raise OutsideWorkspace(f"{path} is the workspace itself, not a file in it")
-        return rel.as_posix()
+        return workspace_path(self.root, path)
 
-    def apply(self, changes: Sequence[tuple[str, str | None]]) -> ChangeReport:
-        """Apply edits: (path, new text) or (path, None) to re-read the file from disk."""
+    def apply(
+        self,
+        changes: Sequence[tuple[str, str | bytes | None]],
+        trees: MutableMapping[str, Tree] | None = None,
+    ) -> ChangeReport:
+        """Apply edits: (path, new text) or (path, None) to re-read the file from disk.
+        `trees` as for `apply_bytes`, keyed by the workspace-relative path."""
         encoded: list[tuple[str, bytes | None]] = []
         for path, text in changes:
             rel = self.relpath(path)
-            if text is not None:
+            if isinstance(text, str):
                 encoded.append((rel, text.encode("utf-8", "surrogatepass")))
-                continue
-            data = read_source(self.root, rel, self.settings.max_file_size)
-            encoded.append((rel, None if isinstance(data, Skipped) else data))
-        return self.apply_bytes(encoded)
+            elif text is not None:
+                encoded.append((rel, text))
+            else:
+                data = read_source(self.root, rel, self.settings.max_file_size)
+                encoded.append((rel, None if isinstance(data, Skipped) else data))
+        return self.apply_bytes(encoded, trees=trees)
 
     def apply_bytes(
         self,
         changes: Sequence[tuple[str, bytes | None]],
         found: Sequence[FoundFile] | None = None,
+        trees: MutableMapping[str, Tree] | None = None,
     ) -> ChangeReport:
-        """Write one batch: each file's new bytes, or None when it is gone."""
+        """Write one batch: each file's new bytes, or None when it is gone.
+
+        `trees` (editor buffers): a path's entry is its last tree with the edits since
+        applied, which makes its parse incremental; each parsed file's new tree is
+        stored back into it."""
         started = time.perf_counter()
         model = self.model
         catalog = self.graph.catalog([p for p, _ in changes])
@@ -336,7 +356,10 @@ class Indexer:
                 continue
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
-            facts = extract_facts(path, data, self._module_of(path))
+            if trees is None:
+                facts = extract_facts(path, data, self._module_of(path))
+            else:
+                facts, trees[path] = extract(path, data, self._module_of(path), trees.get(path))
             model.replace(facts)
             new_facts.append(facts)
             stat = stats.get(path)

@@ -11,6 +11,7 @@ first opened, not when this module is.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -111,7 +112,9 @@ class ChunkStore:
         self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
         self._table: Any = None
         if TABLE in self._db.list_tables().tables:
-            self._table = self._db.open_table(TABLE)
+            # Another process may be creating it this very moment: then it is not there yet.
+            with contextlib.suppress(ValueError):
+                self._table = self._db.open_table(TABLE)
 
     @property
     def exists(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,15 +249,32 @@ class GraphStore:
             self._db = ladybug.Database(
                 str(path), read_only=read_only, buffer_pool_size=BUFFER_POOL_BYTES
             )
-            self._conn = ladybug.Connection(self._db)
         except RuntimeError as exc:
             raise GraphError(f"cannot open the graph store at {path}: {exc}") from exc
+        # One connection per thread: the daemon's writer thread and its query threads
+        # each run their own transactions, and a connection runs one query at a time.
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._connections_lock = threading.Lock()
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
 
+    @property
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = ladybug.Connection(self._db)
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
     def close(self) -> None:
-        self._conn.close()
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
         self._db.close()
 
     # -- low level ----------------------------------------------------------------
@@ -639,6 +657,22 @@ class GraphStore:
             {**{f"w{i}": w for i, w in enumerate(words)}, "limit": limit},
         )
         return [(r[0], r[1], r[2]) for r in _pyrows(table)]
+
+    def symbols_in_file(self, path: str) -> list[SymbolRef]:
+        """The definitions of one file (its module symbol included)."""
+        return self._symbol_refs(
+            "s.path = $path AND s.kind <> 'external'", {"path": path}, limit=1_000_000
+        )
+
+    def calls_on_line(self, path: str, line: int) -> list[tuple[str, Span]]:
+        """(callee id, callee expression span) of the calls in `path` whose callee
+        expression covers `line`."""
+        table = self.query(
+            "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE a.path = $path AND e.line <= $line "
+            "AND e.end_line >= $line RETURN b.id, e.line, e.col, e.end_line, e.end_col",
+            {"path": path, "line": line},
+        )
+        return [(r[0], Span(r[1], r[2], r[3], r[4])) for r in _pyrows(table)]
 
     def _symbol_refs(self, where: str, params: dict[str, Any], limit: int) -> list[SymbolRef]:
         table = self.query(

@@ -1,0 +1,294 @@
+"""`LiveWorkspace`: one workspace folder kept up to date while a daemon runs.
+
+It owns the folder's `Engine`, the writer thread that applies changes to it (a keyed,
+debounced `ChangeScheduler`), the editor's open documents, and a file watcher when the
+editor does not watch files. Every write goes through the scheduler, so the stores
+have one writer; queries read the engine from the daemon's query threads meanwhile.
+
+It knows nothing of LSP: the server feeds it edits and reads its state, and it reports
+back through the plain callbacks of `LiveEvents`, called from worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kenning.core.settings import Settings
+from kenning.engine.engine import Engine
+from kenning.pipeline.discover import PathFilter
+from kenning.pipeline.documents import OpenDocument, TextChange
+from kenning.pipeline.embedder import EmbedProgress
+from kenning.pipeline.scheduler import ChangeScheduler, PendingChange
+from kenning.pipeline.watcher import FileWatcher
+from kenning.storage.index_dir import IndexError_, IndexIncompatible, IndexLocked
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from tree_sitter import Tree
+
+log = logging.getLogger(__name__)
+
+
+def _ignore(*_: Any) -> None:
+    return None
+
+
+@dataclass
+class LiveEvents:
+    """How a live workspace reports back; each callback may be called from any thread."""
+
+    # Phase or counts changed (cheap; the receiver recomputes status when it likes).
+    changed: Callable[[], None] = _ignore
+    # Phase 1 progress: (message, percentage or None); `None` message: indexing ended.
+    indexing: Callable[[str | None, int | None], None] = _ignore
+    # Phase 2 progress snapshots from the embedding pool.
+    embedding: Callable[[EmbedProgress], None] = _ignore
+    # A worker failed (the daemon keeps going); the message is for the user.
+    failed: Callable[[str], None] = _ignore
+
+
+@dataclass
+class Outcome:
+    """What opening a folder came to: a message for the user when it is not plain."""
+
+    writer: bool
+    warning: str = ""
+    error: str = ""
+
+
+@dataclass
+class _State:
+    indexing: bool = False
+    error: str = ""
+    warning: str = ""
+    last_report: dict[str, Any] = field(default_factory=dict)
+
+
+class LiveWorkspace:
+    def __init__(self, root: Path, settings: Settings, events: LiveEvents) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self.events = events
+        self.engine: Engine | None = None
+        self.scheduler: ChangeScheduler | None = None
+        self.watcher: FileWatcher | None = None
+        self.filter = PathFilter(self.root, settings)
+        # Open buffers by workspace-relative path; mutated on the event loop only.
+        self.documents: dict[str, OpenDocument] = {}
+        self._state = _State()
+
+    # -- lifecycle (blocking: call from a worker thread) --------------------------
+
+    def open(self) -> Outcome:
+        """Open the index: as its writer, or read-only when another process owns it."""
+        try:
+            self.engine = Engine.open(self.root, self.settings)
+        except IndexLocked as locked:
+            return self._open_read_only(str(locked))
+        except IndexIncompatible as error:
+            self._state.error = f"{error} Run the kenning.reindex command to rebuild it."
+            return Outcome(writer=False, error=self._state.error)
+        except (IndexError_, OSError) as error:
+            self._state.error = f"cannot open the index of {self.root}: {error}"
+            return Outcome(writer=False, error=self._state.error)
+        self._open_stores(self.engine)
+        self.scheduler = ChangeScheduler(
+            self._apply,
+            debounce=self.settings.debounce_ms / 1000,
+            on_error=self._worker_failed,
+        )
+        if self.settings.embedding.enabled:
+            self.engine.pool.add_sink(self._on_embedding)
+        return Outcome(writer=True)
+
+    @staticmethod
+    def _open_stores(engine: Engine) -> None:
+        # Opened here, before the writer and the query threads share the engine, so no
+        # two threads race to open (or create) the same store.
+        _ = engine.chunks, engine.vectors, engine.status_store
+
+    def _open_read_only(self, why: str) -> Outcome:
+        try:
+            self.engine = Engine.open(self.root, self.settings, read_only=True)
+            self._open_stores(self.engine)
+        except Exception as error:
+            self._state.error = f"{why}; reading it failed too: {error}"
+            return Outcome(writer=False, error=self._state.error)
+        self._state.warning = (
+            f"{why}. This session is read-only: queries work, but edits are not indexed "
+            "until that process exits."
+        )
+        return Outcome(writer=False, warning=self._state.warning)
+
+    def catch_up(self, rebuild: bool = False) -> Future[dict[str, Any]]:
+        """Phase 1 on the writer thread (files changed while no daemon ran, or all of them
+        with `rebuild`), then embeddings in the background."""
+        writer = self._writer
+        # Indexing from now on, not from when the job starts: a status taken in between
+        # must not say the folder is ready.
+        self._state.indexing = True
+        return writer.run(lambda: self._index(rebuild))
+
+    def close(self) -> None:
+        """Stop watching, apply what is queued, stop the pools, release the lock."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        if self.scheduler is not None:
+            self.scheduler.close()
+            self.scheduler = None
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def watch(self) -> None:
+        """Watch the folder's files ourselves (for editors that do not)."""
+        if self.scheduler is not None and self.watcher is None:
+            self.watcher = FileWatcher(self.root, self.settings, self.files_changed)
+            self.watcher.start()
+
+    # -- state ---------------------------------------------------------------------
+
+    @property
+    def writer(self) -> bool:
+        return self.scheduler is not None
+
+    @property
+    def error(self) -> str:
+        return self._state.error
+
+    @property
+    def warning(self) -> str:
+        return self._state.warning
+
+    @property
+    def indexing(self) -> bool:
+        return self._state.indexing
+
+    @property
+    def _writer(self) -> ChangeScheduler:
+        if self.scheduler is None:
+            raise PermissionError(self._state.warning or self._state.error or "read-only")
+        return self.scheduler
+
+    # -- edits (event loop) ----------------------------------------------------------
+
+    def relpath(self, path: Path) -> str | None:
+        """`path` relative to this folder if kenning indexes it, else None."""
+        try:
+            rel = path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        return rel if self.filter.accepts(rel) else None
+
+    def did_open(self, rel: str, text: str, version: int) -> None:
+        self.documents[rel] = OpenDocument(rel, text, version)
+        if self.scheduler is not None:
+            self.scheduler.submit(rel, self.documents[rel], delay=0)
+            self.scheduler.run(lambda: self._prioritize([rel]))
+
+    def did_change(self, rel: str, changes: Sequence[TextChange], version: int) -> None:
+        document = self.documents.get(rel)
+        if document is None:
+            return
+        document.apply(changes, version)
+        if self.scheduler is not None:
+            self.scheduler.submit(rel, document)
+
+    def did_save(self, rel: str) -> None:
+        if self.scheduler is not None:
+            self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+
+    def did_close(self, rel: str) -> None:
+        # Unsaved text goes with the buffer: the file on disk is indexed again.
+        self.documents.pop(rel, None)
+        if self.scheduler is not None:
+            self.scheduler.submit(rel, None, delay=0)
+
+    def files_changed(self, rels: Sequence[str]) -> None:
+        """Files changed on disk (watcher, `didChangeWatchedFiles`); open buffers win."""
+        if self.scheduler is None:
+            return
+        for rel in rels:
+            if rel not in self.documents:
+                self.scheduler.submit(rel, None, delay=0)
+
+    def reindex_file(self, rel: str) -> Future[None]:
+        """Index one file again now: its open buffer, or the file on disk."""
+        scheduler = self._writer
+        scheduler.submit(rel, self.documents.get(rel), delay=0)
+        return scheduler.run(lambda: None)  # done once the submitted change is applied
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """For tests: every queued change applied and embedding drained."""
+        if self.scheduler is not None and not self.scheduler.wait_until_idle(timeout):
+            return False
+        return self.engine is None or self.engine.wait_until_idle(timeout)
+
+    # -- the writer thread --------------------------------------------------------------
+
+    def _index(self, rebuild: bool) -> dict[str, Any]:
+        engine = self.engine
+        assert engine is not None
+        self.events.changed()
+        self.events.indexing("scanning files", None)
+        try:
+            report = engine.index(rebuild=rebuild, progress=self._on_index_progress)
+        finally:
+            self._state.indexing = False
+            self.events.indexing(None, None)
+            self.events.changed()
+        engine.start_embedding()
+        self._prioritize(list(self.documents))
+        summary = {
+            "mode": report.mode,
+            "files": report.files,
+            "parsed": report.parsed,
+            "deleted": report.deleted,
+            "skipped": len(report.skipped),
+        }
+        self._state.last_report = summary
+        return summary
+
+    def _on_index_progress(self, stage: str, done: int, total: int) -> None:
+        percentage = int(100 * done / total) if total else None
+        self.events.indexing(f"{stage} {done:,}/{total:,} files", percentage)
+
+    def _apply(self, changes: list[PendingChange]) -> None:
+        engine = self.engine
+        assert engine is not None
+        edits: list[tuple[str, str | bytes | None]] = []
+        trees: dict[str, Tree] = {}
+        snapshots = []
+        for change in changes:
+            if change.document is None:
+                edits.append((change.path, None))
+                continue
+            snapshot = change.document.snapshot()
+            snapshots.append((change.document, snapshot))
+            if snapshot.tree is not None:
+                trees[change.path] = snapshot.tree
+            edits.append((change.path, snapshot.source))
+        engine.apply_changes(edits, trees=trees)
+        for document, snapshot in snapshots:
+            tree = trees.get(document.path)
+            if tree is not None:
+                document.parsed(snapshot, tree)
+        self.events.changed()
+
+    def _prioritize(self, rels: list[str]) -> None:
+        if rels and self.engine is not None:
+            self.engine.prioritize_files(rels)
+
+    def _on_embedding(self, progress: EmbedProgress) -> None:
+        self.events.embedding(progress)
+        self.events.changed()
+
+    def _worker_failed(self, error: BaseException) -> None:
+        log.error("applying changes failed", exc_info=error)
+        self.events.failed(f"kenning: indexing a change failed: {error}")

@@ -1,0 +1,150 @@
+"""Engine results -> wire shapes: kenning's protocol structs and lsprotocol types.
+
+Paths in the engine are workspace-relative; on the wire they are `file://` URIs of the
+folder they belong to. Spans and ranges share LSP's conventions (0-based lines, UTF-16
+columns), so positions pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+
+from kenning.core import results
+from kenning.core.facts import Span
+from kenning.server import protocol as p
+
+SYMBOL_KINDS = {
+    "module": types.SymbolKind.Module,
+    "class": types.SymbolKind.Class,
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+}
+
+
+class NotAFileUri(ValueError):
+    pass
+
+
+def uri_to_path(uri: str) -> Path:
+    """The local path of a `file://` URI; `NotAFileUri` for anything else."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise NotAFileUri(f"{uri!r} is not a file:// URI")
+    return Path(unquote(parsed.path))
+
+
+def path_to_uri(root: Path, rel: str) -> str:
+    return (root / rel).as_uri()
+
+
+def span_to_range(span: Span) -> p.Range:
+    return p.Range(
+        p.Position(span.start_line, span.start_col), p.Position(span.end_line, span.end_col)
+    )
+
+
+def lsp_range(span: Span) -> types.Range:
+    return types.Range(
+        types.Position(span.start_line, span.start_col),
+        types.Position(span.end_line, span.end_col),
+    )
+
+
+def node(root: Path, symbol: results.SymbolRef) -> p.Node:
+    return p.Node(
+        id=symbol.id,
+        name=symbol.name,
+        qualname=symbol.qualname,
+        kind=symbol.kind,
+        uri=path_to_uri(root, symbol.path) if symbol.path else None,
+        range=span_to_range(symbol.span),
+        selection_range=span_to_range(symbol.selection),
+        signature=symbol.signature,
+    )
+
+
+def search_hits(root: Path, hits: Iterable[results.SearchHit]) -> list[p.SearchHit]:
+    return [
+        p.SearchHit(
+            uri=path_to_uri(root, h.path),
+            range=p.Range(p.Position(h.start_line, 0), p.Position(h.end_line + 1, 0)),
+            symbol=h.symbol,
+            symbol_id=h.symbol_id,
+            kind=h.kind,
+            language=h.language,
+            snippet=h.snippet,
+            score=h.score,
+            sources=list(h.sources),
+        )
+        for h in hits
+    ]
+
+
+def call_graph(root: Path, graph: results.CallGraph) -> p.CallGraphResult:
+    return p.CallGraphResult(
+        root=node(root, graph.root),
+        direction=graph.direction,  # type: ignore[arg-type]
+        depth=graph.depth,
+        nodes=[node(root, n) for n in graph.nodes],
+        edges=[
+            p.Edge(
+                caller=e.caller,
+                callee=e.callee,
+                uri=path_to_uri(root, e.path),
+                range=span_to_range(e.span),
+                resolution=e.resolution,
+                confidence=e.confidence,
+            )
+            for e in graph.edges
+        ],
+    )
+
+
+def impact(root: Path, result: results.Impact) -> p.ImpactResult:
+    files: dict[str, list[p.ImpactCaller]] = {}
+    for caller in result.callers:
+        files.setdefault(caller.symbol.path, []).append(
+            p.ImpactCaller(
+                symbol=node(root, caller.symbol),
+                distance=caller.distance,
+                call_sites=[span_to_range(s) for s in caller.sites],
+            )
+        )
+    return p.ImpactResult(
+        root=node(root, result.root),
+        depth=result.depth,
+        files=[p.ImpactFile(uri=path_to_uri(root, path), callers=c) for path, c in files.items()],
+        total_callers=len(result.callers),
+    )
+
+
+def hierarchy_item(
+    root: Path, folder_uri: str, symbol: results.SymbolRef
+) -> types.CallHierarchyItem:
+    return types.CallHierarchyItem(
+        name=symbol.name,
+        kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
+        uri=path_to_uri(root, symbol.path),
+        range=lsp_range(symbol.span),
+        selection_range=lsp_range(symbol.selection),
+        detail=_detail(symbol),
+        data={"id": symbol.id, "folder": folder_uri},
+    )
+
+
+def symbol_information(root: Path, symbol: results.SymbolRef) -> types.SymbolInformation:
+    container = symbol.qualname.rsplit(".", 1)[0] if "." in symbol.qualname else None
+    return types.SymbolInformation(
+        name=symbol.name,
+        kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
+        location=types.Location(path_to_uri(root, symbol.path), lsp_range(symbol.selection)),
+        container_name=container,
+    )
+
+
+def _detail(symbol: results.SymbolRef) -> str:
+    return f"{symbol.qualname}{symbol.signature}" if symbol.signature else symbol.qualname

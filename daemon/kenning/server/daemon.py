@@ -1,0 +1,477 @@
+"""`KenningServer`: the language server's state — settings, workspace folders, the query
+threads — and the operations its handlers call.
+
+Each workspace folder is a `LiveWorkspace` (engine + writer thread + open documents).
+Queries run on the query threads with a timeout, never on the event loop; edits go to
+the folder's writer. Worker threads report back through `loop.call_soon_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from kenning import __version__
+from kenning.core.results import SymbolRef
+from kenning.core.settings import Settings, load_settings
+from kenning.engine.engine import Engine, OutsideWorkspace
+from kenning.engine.live import LiveEvents, LiveWorkspace
+from kenning.pipeline.embedder import EmbedProgress
+from kenning.pipeline.executors import query_executor
+from kenning.query.symbols import UnknownSymbol
+from kenning.server import convert
+from kenning.server import protocol as p
+from kenning.server.progress import StatusPublisher, WorkProgress
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# LSP's "the request failed although its params were valid" (3.17).
+REQUEST_FAILED = -32803
+# Embedding states that mean work is under way.
+EMBEDDING_ACTIVE = ("preparing", "running")
+PHASE_ORDER: tuple[p.Phase, ...] = ("error", "indexing", "starting", "embedding", "read-only",
+                                    "idle")  # fmt: skip
+HEALTH_ORDER: tuple[p.Health, ...] = ("error", "warning", "ok")
+
+
+class KenningProtocol(LanguageServerProtocol):
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        # The index stores columns in UTF-16 code units, the encoding every client
+        # supports; offering others would mean converting every range both ways.
+        if params.capabilities.general is not None:
+            params.capabilities.general.position_encodings = None
+        return (yield from super().lsp_initialize(params))
+
+
+class RequestFailed(JsonRpcException):
+    CODE = REQUEST_FAILED
+
+
+def invalid_params(message: str) -> JsonRpcInvalidParams:
+    return JsonRpcInvalidParams(message=message)
+
+
+class Folder:
+    """A workspace folder as the server sees it: its live workspace and its progress."""
+
+    def __init__(self, ls: KenningServer, uri: str, root: Path) -> None:
+        self.uri = uri
+        self.root = root
+        loop = asyncio.get_running_loop()
+
+        def on_loop(fn: Callable[..., None]) -> Callable[..., None]:
+            def call(*args: Any) -> None:
+                loop.call_soon_threadsafe(fn, *args)
+
+            return call
+
+        self.live = LiveWorkspace(
+            root,
+            ls.settings,
+            LiveEvents(
+                changed=on_loop(ls.status.mark_dirty),
+                indexing=on_loop(self._on_indexing),
+                embedding=on_loop(self._on_embedding),
+                failed=on_loop(ls.warn),
+            ),
+        )
+        name = root.name
+        self.indexing_progress = WorkProgress(ls, f"kenning: indexing {name}")
+        self.embedding_progress = WorkProgress(ls, f"kenning: embedding {name}")
+        self.embedding = EmbedProgress(state="idle")
+        self.opened: asyncio.Future[None] = loop.create_future()
+
+    @property
+    def engine(self) -> Engine:
+        if self.live.engine is None:
+            raise RequestFailed(message=self.live.error or f"{self.root} has no index open")
+        return self.live.engine
+
+    def _on_indexing(self, message: str | None, percentage: int | None) -> None:
+        if message is None:
+            self.indexing_progress.finish("indexed")
+        else:
+            self.indexing_progress.update(message, percentage)
+
+    def _on_embedding(self, progress: EmbedProgress) -> None:
+        self.embedding = progress
+        if progress.state in EMBEDDING_ACTIVE and progress.pending + progress.in_progress:
+            total = max(progress.total, 1)
+            self.embedding_progress.update(
+                f"{progress.done:,}/{progress.total:,} chunks", int(100 * progress.done / total)
+            )
+        elif progress.state != "preparing":
+            self.embedding_progress.finish(
+                f"{progress.done:,}/{progress.total:,} chunks embedded"
+                + (f", {progress.failed:,} failed" if progress.failed else "")
+            )
+
+    def phase(self) -> p.Phase:
+        if self.live.error:
+            return "error"
+        if not self.opened.done():
+            return "starting"
+        if self.live.indexing:
+            return "indexing"
+        if not self.live.writer:
+            return "read-only"
+        pending = self.embedding.pending + self.embedding.in_progress
+        if self.embedding.state in EMBEDDING_ACTIVE and pending:
+            return "embedding"
+        return "idle"
+
+
+class KenningServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "kenning",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=KenningProtocol,
+        )
+        self.settings = Settings()
+        self.folders: dict[str, Folder] = {}
+        self.executor = query_executor()
+        self._status: StatusPublisher | None = None
+        self.watch_files_ourselves = True
+
+    @property
+    def status(self) -> StatusPublisher:
+        if self._status is None:
+            self._status = StatusPublisher(self, self.status_result)
+        return self._status
+
+    # -- messages to the user -----------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    def error(self, message: str) -> None:
+        log.error("%s", message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+    # -- settings and folders --------------------------------------------------------
+
+    def configure(self, raw: object) -> None:
+        """Take settings from the client; invalid parts are reported and defaulted."""
+        settings, warnings = load_settings(raw)
+        self.settings = settings
+        for warning in warnings:
+            self.warn(f"kenning: {warning}")
+
+    async def add_folder(self, uri: str) -> None:
+        if uri in self.folders:
+            return
+        try:
+            root = convert.uri_to_path(uri)
+        except convert.NotAFileUri as error:
+            self.warn(f"kenning: workspace folder skipped: {error}")
+            return
+        if not root.is_dir():
+            self.warn(f"kenning: workspace folder {root} does not exist")
+            return
+        folder = Folder(self, uri, root)
+        self.folders[uri] = folder
+        self.status.mark_dirty()
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(self.executor, folder.live.open)
+        if outcome.writer:
+            future = folder.live.catch_up()
+            future.add_done_callback(
+                lambda f: loop.call_soon_threadsafe(self._caught_up, folder, f)
+            )
+        folder.opened.set_result(None)
+        if outcome.error:
+            self.error(f"kenning: {outcome.error}")
+        elif outcome.warning:
+            self.warn(f"kenning: {outcome.warning}")
+        if outcome.writer and self.watch_files_ourselves:
+            await loop.run_in_executor(self.executor, folder.live.watch)
+        self.status.mark_dirty()
+
+    def _caught_up(self, folder: Folder, future: Any) -> None:
+        error = future.exception()
+        if error is not None:
+            log.error("indexing %s failed", folder.root, exc_info=error)
+            self.error(f"kenning: indexing {folder.root} failed: {error}")
+        self.status.mark_dirty()
+
+    async def remove_folder(self, uri: str) -> None:
+        folder = self.folders.pop(uri, None)
+        if folder is not None:
+            await asyncio.get_running_loop().run_in_executor(self.executor, folder.live.close)
+            self.status.mark_dirty()
+
+    def close(self) -> None:
+        """Stop every folder's pools, flush its writer and release its lock (blocking)."""
+        if self._status is not None:
+            self._status.stop()
+        for folder in list(self.folders.values()):
+            try:
+                folder.live.close()
+            except Exception:
+                log.exception("closing %s failed", folder.root)
+        self.folders.clear()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- routing -------------------------------------------------------------------------
+
+    def locate(self, uri: str) -> tuple[Folder, str]:
+        """The folder holding `uri` and the path inside it; InvalidParams outside them."""
+        try:
+            path = convert.uri_to_path(uri)
+        except convert.NotAFileUri as error:
+            raise invalid_params(str(error)) from None
+        best: Folder | None = None
+        for folder in self.folders.values():
+            if path.is_relative_to(folder.root) and (
+                best is None or len(folder.root.parts) > len(best.root.parts)
+            ):
+                best = folder
+        if best is None:
+            roots = ", ".join(str(f.root) for f in self.folders.values()) or "none"
+            raise invalid_params(f"{path} is outside the workspace folders ({roots})")
+        return best, path.relative_to(best.root).as_posix()
+
+    def document(self, uri: str) -> tuple[LiveWorkspace, str] | None:
+        """The folder and path of a document kenning indexes, else None (quietly: an
+        editor opens all sorts of files)."""
+        try:
+            folder, _ = self.locate(uri)
+        except JsonRpcInvalidParams:
+            return None
+        rel = folder.live.relpath(convert.uri_to_path(uri))
+        return (folder.live, rel) if rel is not None else None
+
+    # -- queries ------------------------------------------------------------------------------
+
+    async def query(self, folder: Folder, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on a query thread, bounded by the request timeout. Errors a
+        user can act on become JSON-RPC errors with their message."""
+        await folder.opened
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.request_timeout_ms / 1000
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self.executor, fn, *args), timeout)
+        except TimeoutError:
+            raise RequestFailed(message=f"the query took longer than {timeout:g} s") from None
+        except (OutsideWorkspace, p.InvalidParams) as error:
+            raise invalid_params(str(error)) from None
+        except (UnknownSymbol, PermissionError, LookupError) as error:
+            raise RequestFailed(message=str(error).strip("'\"")) from None
+
+    async def target(self, params: p.CallGraphParams | p.ImpactParams) -> tuple[Folder, SymbolRef]:
+        """The one symbol a callGraph/impact request names."""
+        if params.text_document is not None and params.position is not None:
+            folder, rel = self.locate(params.text_document.uri)
+            pos = params.position
+            found = await self.query(folder, folder.engine.symbol_at, rel, pos.line, pos.character)
+            if not found:
+                raise RequestFailed(
+                    message=f"no symbol at {rel}:{pos.line + 1}:{pos.character + 1}"
+                )
+            return folder, found[0]
+        assert params.symbol is not None
+        errors: list[str] = []
+        for folder in self.folders.values():
+            try:
+                matches = await self.query(folder, folder.engine.resolve_symbol, params.symbol)
+            except RequestFailed as error:
+                errors.append(error.message)
+                continue
+            if len(matches) > 1:
+                names = ", ".join(m.id for m in matches[:5])
+                raise RequestFailed(message=f"{params.symbol!r} is ambiguous: {names}")
+            return folder, matches[0]
+        raise RequestFailed(message="; ".join(errors) or "no workspace folder is open")
+
+    async def search(self, params: p.SearchParams) -> p.SearchResult:
+        hits: list[p.SearchHit] = []
+        complete = True
+        coverage: list[float] = []
+        notes: list[str] = []
+        f = params.filters
+        for folder in list(self.folders.values()):
+            result = await self.query(
+                folder,
+                partial(
+                    folder.engine.search,
+                    params.query,
+                    params.limit,
+                    languages=f.languages,
+                    path_globs=f.path_globs,
+                    kinds=f.kinds,
+                    mode=params.mode,
+                ),
+            )
+            hits += convert.search_hits(folder.root, result.hits)
+            complete = complete and result.vectors_complete
+            coverage.append(result.vector_coverage)
+            if result.note:
+                notes.append(result.note)
+        hits.sort(key=lambda h: -h.score)
+        return p.SearchResult(
+            query=params.query,
+            hits=hits[: params.limit],
+            vectors_complete=complete and bool(coverage),
+            vector_coverage=min(coverage, default=0.0),
+            note="; ".join(notes),
+        )
+
+    async def status_result(self) -> p.StatusResult:
+        folders = [await self._folder_status(f) for f in list(self.folders.values())]
+        phase: p.Phase = min((f.phase for f in folders), key=PHASE_ORDER.index, default="starting")
+        health: p.Health = min((f.health for f in folders), key=HEALTH_ORDER.index, default="ok")
+        messages = [f.message for f in folders if f.health != "ok"] or [f.message for f in folders]
+        return p.StatusResult(
+            phase=phase,
+            health=health,
+            message="; ".join(messages) if messages else "no workspace folder open",
+            files=sum(f.files for f in folders),
+            symbols=sum(f.symbols for f in folders),
+            chunks=sum(f.chunks for f in folders),
+            embedded=sum(f.embedded for f in folders),
+            pending=sum(f.pending for f in folders),
+            failed=sum(f.failed for f in folders),
+            throughput=round(sum(f.throughput for f in folders), 2),
+            folders=folders,
+        )
+
+    async def _folder_status(self, folder: Folder) -> p.FolderStatus:
+        counts: dict[str, Any] = {}
+        if folder.opened.done() and folder.live.engine is not None:
+            counts = await self.query(folder, folder.live.engine.status)
+        embedding = counts.get("embedding", {})
+        phase = folder.phase()
+        failed = embedding.get("failed", 0)
+        if folder.live.error:
+            health: p.Health = "error"
+        elif folder.live.warning or failed or embedding.get("note"):
+            health = "warning"
+        else:
+            health = "ok"
+        live = folder.embedding
+        throughput = live.rate if live.state in EMBEDDING_ACTIVE else 0.0
+        if not throughput:
+            throughput = embedding.get("last_run", {}).get("throughput", 0.0)
+        return p.FolderStatus(
+            uri=folder.uri,
+            phase=phase,
+            health=health,
+            message=_status_message(folder, phase, counts, embedding),
+            files=counts.get("files", 0),
+            symbols=counts.get("symbols", 0),
+            chunks=counts.get("chunks", 0),
+            embedded=embedding.get("done", 0),
+            pending=embedding.get("pending", 0),
+            failed=failed,
+            throughput=float(throughput),
+            embedding_paused=live.state == "paused",
+            read_only=not folder.live.writer,
+        )
+
+    # -- commands ---------------------------------------------------------------------
+
+    async def reindex(self, arguments: Sequence[Any]) -> p.CommandResult:
+        """`kenning.reindex`: every folder rebuilt, or the files/folders named by URI."""
+        loop = asyncio.get_running_loop()
+        if not arguments:
+            targets = list(self.folders.values())
+            for folder in targets:
+                await self._rebuild(folder)
+            return p.CommandResult(
+                message=f"reindexed {len(targets)} workspace folder(s)",
+                targets=[f.uri for f in targets],
+            )
+        done: list[str] = []
+        for argument in arguments:
+            if not isinstance(argument, str):
+                raise invalid_params(f"kenning.reindex takes file or folder URIs, not {argument!r}")
+            folder, rel = self.locate(argument)
+            if not rel or rel == ".":
+                await self._rebuild(folder)
+            else:
+                if folder.live.relpath(folder.root / rel) is None:
+                    raise invalid_params(f"{rel} is not a file kenning indexes")
+                await folder.opened
+                await asyncio.wrap_future(folder.live.reindex_file(rel), loop=loop)
+            done.append(argument)
+        return p.CommandResult(message=f"reindexed {len(done)} target(s)", targets=done)
+
+    async def _rebuild(self, folder: Folder) -> None:
+        await folder.opened
+        if folder.live.engine is None and folder.live.error:
+            # A foreign-version or broken index: start it afresh.
+            await self.remove_folder(folder.uri)
+            await self._recreate(folder.uri)
+            folder = self.folders[folder.uri]
+        if not folder.live.writer:
+            raise RequestFailed(message=folder.live.warning or folder.live.error)
+        await asyncio.wrap_future(folder.live.catch_up(rebuild=True))
+
+    async def _recreate(self, uri: str) -> None:
+        root = convert.uri_to_path(uri)
+        await asyncio.get_running_loop().run_in_executor(
+            self.executor, lambda: Engine.open(root, self.settings, rebuild=True).close()
+        )
+        await self.add_folder(uri)
+
+    async def set_embedding(self, paused: bool) -> p.CommandResult:
+        targets = []
+        for folder in self.folders.values():
+            if folder.live.writer and self.settings.embedding.enabled:
+                engine = folder.engine
+                action = engine.pause_embedding if paused else engine.resume_embedding
+                await self.query(folder, action)
+                targets.append(folder.uri)
+        self.status.mark_dirty()
+        verb = "paused" if paused else "resumed"
+        if not targets:
+            return p.CommandResult(message=f"embedding is off; nothing {verb}", targets=[])
+        return p.CommandResult(message=f"embedding {verb}", targets=targets)
+
+
+def _status_message(
+    folder: Folder, phase: p.Phase, counts: dict[str, Any], embedding: dict[str, Any]
+) -> str:
+    name = folder.root.name
+    if phase == "error":
+        return folder.live.error
+    if phase == "starting":
+        return f"{name}: opening the index"
+    if phase == "indexing":
+        return f"{name}: indexing"
+    done, total = embedding.get("done", 0), embedding.get("total", 0)
+    files, symbols = counts.get("files", 0), counts.get("symbols", 0)
+    base = f"{name}: {files:,} files, {symbols:,} symbols"
+    if phase == "embedding":
+        return f"{name}: {done:,}/{total:,} chunks embedded"
+    if phase == "read-only":
+        return f"{base}; {folder.live.warning}"
+    parts = [base]
+    if embedding.get("enabled") and total:
+        parts.append(f"{done:,}/{total:,} chunks embedded")
+    if folder.embedding.state == "paused":
+        parts.append("embedding paused")
+    if embedding.get("failed"):
+        parts.append(f"{embedding['failed']:,} failed")
+    if embedding.get("note"):
+        parts.append(embedding["note"])
+    return ", ".join(parts)

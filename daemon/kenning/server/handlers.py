@@ -1,0 +1,326 @@
+"""The LSP handlers: params in, one call into `KenningServer`, the result converted out.
+
+`create_server()` registers them all on a fresh server. Lifecycle first, then document
+sync, then the standard requests (call hierarchy, workspace symbols), then kenning's
+own methods (`protocol.py`) and commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, TypeVar
+
+from lsprotocol import types
+
+from kenning.core.facts import Span
+from kenning.pipeline.discover import LANGUAGE_BY_SUFFIX
+from kenning.pipeline.documents import TextChange
+from kenning.server import convert
+from kenning.server import protocol as p
+from kenning.server.daemon import KenningServer, RequestFailed, invalid_params
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound="p.msgspec.Struct")
+
+WATCH_REGISTRATION = "kenning-watched-files"
+# The number of workspace/symbol results.
+SYMBOL_LIMIT = 100
+
+
+# -- lifecycle -----------------------------------------------------------------------
+
+
+def initialize(ls: KenningServer, params: types.InitializeParams) -> None:
+    ls.configure(params.initialization_options)
+    watched = (
+        params.capabilities.workspace and params.capabilities.workspace.did_change_watched_files
+    )
+    ls.watch_files_ourselves = not (watched and watched.dynamic_registration)
+
+
+async def initialized(ls: KenningServer, params: types.InitializedParams) -> None:
+    ls.status.start()
+    if not ls.watch_files_ourselves:
+        await _register_file_watching(ls)
+    folders = ls.workspace.folders
+    uris = [f.uri for f in folders.values()] or (
+        [ls.workspace.root_uri] if ls.workspace.root_uri else []
+    )
+    if not uris:
+        ls.warn("kenning: no workspace folder was given; nothing to index")
+    await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
+
+
+async def _register_file_watching(ls: KenningServer) -> None:
+    suffixes = ",".join(sorted(s.lstrip(".") for s in LANGUAGE_BY_SUFFIX))
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=f"**/*.{{{suffixes}}}")]
+    )
+    registration = types.Registration(
+        id=WATCH_REGISTRATION, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )  # fmt: skip
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams([registration]))
+    except Exception as error:  # the client said no after all: watch ourselves
+        log.info("file watching registration refused (%s); watching files ourselves", error)
+        ls.watch_files_ourselves = True
+        for folder in ls.folders.values():
+            folder.live.watch()
+
+
+async def shutdown(ls: KenningServer, params: None) -> None:
+    await asyncio.get_running_loop().run_in_executor(None, ls.close)
+
+
+async def did_change_configuration(
+    ls: KenningServer, params: types.DidChangeConfigurationParams
+) -> None:
+    raw = params.settings
+    if isinstance(raw, dict) and isinstance(raw.get("kenning"), dict):
+        raw = raw["kenning"]
+    if raw is None:
+        return
+    old = ls.settings
+    ls.configure(raw)
+    if ls.settings == old:
+        return
+    # Settings reach the stores when they open: reopen every folder with the new ones.
+    uris = list(ls.folders)
+    for uri in uris:
+        await ls.remove_folder(uri)
+    await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
+
+
+async def did_change_workspace_folders(
+    ls: KenningServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    for removed in params.event.removed:
+        await ls.remove_folder(removed.uri)
+    await asyncio.gather(*(ls.add_folder(added.uri) for added in params.event.added))
+
+
+# -- document sync ---------------------------------------------------------------------
+
+
+def did_open(ls: KenningServer, params: types.DidOpenTextDocumentParams) -> None:
+    found = ls.document(params.text_document.uri)
+    if found is not None:
+        live, rel = found
+        live.did_open(rel, params.text_document.text, params.text_document.version)
+
+
+def did_change(ls: KenningServer, params: types.DidChangeTextDocumentParams) -> None:
+    found = ls.document(params.text_document.uri)
+    if found is None:
+        return
+    live, rel = found
+    changes = [_text_change(change) for change in params.content_changes]
+    live.did_change(rel, changes, params.text_document.version)
+
+
+def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
+    if isinstance(change, types.TextDocumentContentChangePartial):
+        r = change.range
+        span = Span(r.start.line, r.start.character, r.end.line, r.end.character)
+        return TextChange(text=change.text, range=span)
+    return TextChange(text=change.text)
+
+
+def did_save(ls: KenningServer, params: types.DidSaveTextDocumentParams) -> None:
+    found = ls.document(params.text_document.uri)
+    if found is not None:
+        found[0].did_save(found[1])
+
+
+def did_close(ls: KenningServer, params: types.DidCloseTextDocumentParams) -> None:
+    found = ls.document(params.text_document.uri)
+    if found is not None:
+        found[0].did_close(found[1])
+
+
+def did_change_watched_files(ls: KenningServer, params: types.DidChangeWatchedFilesParams) -> None:
+    by_folder: dict[Any, list[str]] = {}
+    for change in params.changes:
+        found = ls.document(change.uri)
+        if found is not None:
+            by_folder.setdefault(found[0], []).append(found[1])
+    for live, rels in by_folder.items():
+        live.files_changed(rels)
+
+
+# -- standard requests ----------------------------------------------------------------------
+
+
+async def prepare_call_hierarchy(
+    ls: KenningServer, params: types.CallHierarchyPrepareParams
+) -> list[types.CallHierarchyItem] | None:
+    folder, rel = ls.locate(params.text_document.uri)
+    pos = params.position
+    symbols = await ls.query(folder, folder.engine.symbol_at, rel, pos.line, pos.character)
+    items = [convert.hierarchy_item(folder.root, folder.uri, s) for s in symbols if s.path]
+    return items or None
+
+
+async def incoming_calls(
+    ls: KenningServer, params: types.CallHierarchyIncomingCallsParams
+) -> list[types.CallHierarchyIncomingCall]:
+    folder, symbol_id = _item(ls, params.item)
+    edges = await ls.query(folder, folder.engine.graph.call_edges, [symbol_id], True)
+    callers = await ls.query(
+        folder, folder.engine.graph.symbols_by_ids, sorted({e.caller for e in edges})
+    )
+    by_id = {s.id: s for s in callers}
+    sites: dict[str, list[types.Range]] = {}
+    for edge in edges:
+        sites.setdefault(edge.caller, []).append(convert.lsp_range(edge.span))
+    return [
+        types.CallHierarchyIncomingCall(
+            from_=convert.hierarchy_item(folder.root, folder.uri, by_id[caller]),
+            from_ranges=ranges,
+        )
+        for caller, ranges in sites.items()
+        if caller in by_id and by_id[caller].path
+    ]
+
+
+async def outgoing_calls(
+    ls: KenningServer, params: types.CallHierarchyOutgoingCallsParams
+) -> list[types.CallHierarchyOutgoingCall]:
+    folder, symbol_id = _item(ls, params.item)
+    edges = await ls.query(folder, folder.engine.graph.call_edges, [symbol_id], False)
+    callees = await ls.query(
+        folder, folder.engine.graph.symbols_by_ids, sorted({e.callee for e in edges})
+    )
+    # External callees (`os.path.join`) have no file to show; they stay out.
+    by_id = {s.id: s for s in callees if s.path}
+    sites: dict[str, list[types.Range]] = {}
+    for edge in edges:
+        if edge.callee in by_id:
+            sites.setdefault(edge.callee, []).append(convert.lsp_range(edge.span))
+    return [
+        types.CallHierarchyOutgoingCall(
+            to=convert.hierarchy_item(folder.root, folder.uri, by_id[callee]),
+            from_ranges=ranges,
+        )
+        for callee, ranges in sites.items()
+    ]
+
+
+def _item(ls: KenningServer, item: types.CallHierarchyItem) -> tuple[Any, str]:
+    data = item.data if isinstance(item.data, dict) else {}
+    symbol_id = data.get("id")
+    if not isinstance(symbol_id, str):
+        raise invalid_params("the call hierarchy item has no kenning symbol id in `data`")
+    folder = ls.folders.get(data.get("folder", ""))
+    if folder is None:
+        folder, _ = ls.locate(item.uri)
+    return folder, symbol_id
+
+
+async def workspace_symbol(
+    ls: KenningServer, params: types.WorkspaceSymbolParams
+) -> list[types.SymbolInformation]:
+    if not params.query.strip():
+        return []
+    out: list[types.SymbolInformation] = []
+    for folder in list(ls.folders.values()):
+        found = await ls.query(folder, folder.engine.symbols, params.query, SYMBOL_LIMIT)
+        out += [convert.symbol_information(folder.root, s) for s in found if s.path]
+    return out[:SYMBOL_LIMIT]
+
+
+# -- kenning's methods --------------------------------------------------------------------
+
+
+async def kenning_search(ls: KenningServer, params: Any) -> Any:
+    return p.encode(await ls.search(_params(params, p.SearchParams)))
+
+
+async def kenning_call_graph(ls: KenningServer, params: Any) -> Any:
+    request = _params(params, p.CallGraphParams)
+    folder, root = await ls.target(request)
+    graph = await ls.query(folder, folder.engine.call_graph, root, request.direction, request.depth)
+    return p.encode(convert.call_graph(folder.root, graph))
+
+
+async def kenning_impact(ls: KenningServer, params: Any) -> Any:
+    request = _params(params, p.ImpactParams)
+    folder, root = await ls.target(request)
+    result = await ls.query(folder, folder.engine.impact, root, request.depth)
+    return p.encode(convert.impact(folder.root, result))
+
+
+async def kenning_status(ls: KenningServer, params: Any) -> Any:
+    _params(params, p.StatusParams)
+    return p.encode(await ls.status_result())
+
+
+def _params(raw: Any, params_type: type[T]) -> T:
+    try:
+        return p.decode_params(_plain(raw), params_type)
+    except p.InvalidParams as error:
+        raise invalid_params(str(error)) from None
+
+
+def _plain(raw: Any) -> Any:
+    """pygls hands unknown methods' params over as parsed JSON (dicts), or as a
+    namedtuple-like object in some versions: normalise to dicts."""
+    if raw is None or isinstance(raw, dict | list | str | int | float | bool):
+        return raw
+    if hasattr(raw, "_asdict"):
+        return {k: _plain(v) for k, v in raw._asdict().items()}
+    return raw
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+async def reindex(ls: KenningServer, *arguments: Any) -> Any:
+    return p.encode(await ls.reindex(arguments))
+
+
+async def pause_embedding(ls: KenningServer, *arguments: Any) -> Any:
+    return p.encode(await ls.set_embedding(paused=True))
+
+
+async def resume_embedding(ls: KenningServer, *arguments: Any) -> Any:
+    return p.encode(await ls.set_embedding(paused=False))
+
+
+def create_server() -> KenningServer:
+    ls = KenningServer()
+    features: list[tuple[str, Any, Any]] = [
+        (types.INITIALIZE, initialize, None),
+        (types.INITIALIZED, initialized, None),
+        (types.SHUTDOWN, shutdown, None),
+        (types.WORKSPACE_DID_CHANGE_CONFIGURATION, did_change_configuration, None),
+        (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, did_change_workspace_folders, None),
+        (types.TEXT_DOCUMENT_DID_OPEN, did_open, None),
+        (types.TEXT_DOCUMENT_DID_CHANGE, did_change, None),
+        (types.TEXT_DOCUMENT_DID_SAVE, did_save, types.SaveOptions(include_text=False)),
+        (types.TEXT_DOCUMENT_DID_CLOSE, did_close, None),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, did_change_watched_files, None),
+        (types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY, prepare_call_hierarchy, None),
+        (types.CALL_HIERARCHY_INCOMING_CALLS, incoming_calls, None),
+        (types.CALL_HIERARCHY_OUTGOING_CALLS, outgoing_calls, None),
+        (types.WORKSPACE_SYMBOL, workspace_symbol, None),
+        (p.SEARCH.name, kenning_search, None),
+        (p.CALL_GRAPH.name, kenning_call_graph, None),
+        (p.IMPACT.name, kenning_impact, None),
+        (p.STATUS.name, kenning_status, None),
+    ]
+    for method, handler, options in features:
+        ls.feature(method, options)(handler)
+    for command, handler in (
+        (p.REINDEX, reindex),
+        (p.PAUSE_EMBEDDING, pause_embedding),
+        (p.RESUME_EMBEDDING, resume_embedding),
+    ):
+        ls.command(command)(handler)
+    return ls
+
+
+__all__ = ["RequestFailed", "create_server"]

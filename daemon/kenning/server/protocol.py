@@ -1,0 +1,280 @@
+"""kenning's own protocol: every `kenning/*` method and notification, declared once.
+
+Params and results are msgspec structs, camelCase on the wire. The LSP server and the
+HTTP endpoint decode params with `decode_params` and encode results with `encode`;
+`docs/protocol.md` documents each struct field by field, and the VS Code extension's
+`protocol.ts` mirrors this module (a test fails when either drifts).
+
+Positions follow LSP: 0-based lines, columns in UTF-16 code units.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+# -- shared shapes ----------------------------------------------------------------
+
+
+class Position(msgspec.Struct, frozen=True):
+    line: int
+    character: int
+
+
+class Range(msgspec.Struct, frozen=True):
+    start: Position
+    end: Position
+
+
+class TextDocumentIdentifier(msgspec.Struct, frozen=True):
+    uri: str
+
+
+class Node(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    """A symbol in results: a definition, or an external placeholder (no `uri`)."""
+
+    id: str
+    name: str
+    qualname: str
+    kind: str
+    uri: str | None
+    range: Range
+    selection_range: Range
+    signature: str = ""
+
+
+class _Target(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    """Names the symbol a request is about: a position in a document (the symbol under
+    the cursor, or the function around it) or a symbol's name or id."""
+
+    text_document: TextDocumentIdentifier | None = None
+    position: Position | None = None
+    symbol: str | None = None
+
+    def __post_init__(self) -> None:
+        by_position = self.text_document is not None or self.position is not None
+        if by_position and self.symbol is not None:
+            raise ValueError("give either textDocument+position or symbol, not both")
+        if by_position and (self.text_document is None or self.position is None):
+            raise ValueError("a position needs both textDocument and position")
+        if not by_position and not (self.symbol or "").strip():
+            raise ValueError("name the symbol: textDocument+position, or symbol")
+
+
+# -- kenning/search ---------------------------------------------------------------
+
+SearchMode = Literal["hybrid", "text", "vector"]
+MAX_LIMIT = 200
+
+
+class SearchFilters(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    languages: list[str] = msgspec.field(default_factory=list)
+    # gitignore-style patterns, relative to the workspace folder.
+    path_globs: list[str] = msgspec.field(default_factory=list)
+    kinds: list[str] = msgspec.field(default_factory=list)
+
+
+class SearchParams(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    query: str
+    limit: int = 10
+    filters: SearchFilters = msgspec.field(default_factory=SearchFilters)
+    mode: SearchMode = "hybrid"
+
+    def __post_init__(self) -> None:
+        if not self.query.strip():
+            raise ValueError("query must not be empty")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+
+
+class SearchHit(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    uri: str
+    range: Range
+    symbol: str
+    symbol_id: str
+    kind: str
+    language: str
+    snippet: str
+    score: float
+    # Which rankers found it: "text" (BM25), "symbol" (name match), "vector".
+    sources: list[str]
+
+
+class SearchResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    query: str
+    hits: list[SearchHit]
+    # Every chunk had a vector when the search ran; until then results are partly
+    # text-only.
+    vectors_complete: bool
+    vector_coverage: float
+    # Why a ranker was left out (the model failed to load, say); empty when all ran.
+    note: str = ""
+
+
+# -- kenning/callGraph and kenning/impact ------------------------------------------
+
+Direction = Literal["incoming", "outgoing", "both"]
+
+
+MAX_DEPTH = 10
+
+
+def _check_depth(depth: int) -> None:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+
+
+class CallGraphParams(_Target, frozen=True, kw_only=True):
+    direction: Direction = "both"
+    depth: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_depth(self.depth)
+
+
+class Edge(msgspec.Struct, frozen=True, kw_only=True):
+    caller: str
+    callee: str
+    # The call site: the callee expression in the caller's file.
+    uri: str
+    range: Range
+    # How the call was resolved (import, same-file, self, local, name-only, builtin,
+    # external, unresolved) and how sure that is, in [0, 1].
+    resolution: str
+    confidence: float
+
+
+class CallGraphResult(msgspec.Struct, frozen=True, kw_only=True):
+    root: Node
+    direction: Direction
+    depth: int
+    nodes: list[Node]
+    edges: list[Edge]
+
+
+class ImpactParams(_Target, frozen=True, kw_only=True):
+    depth: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_depth(self.depth)
+
+
+class ImpactCaller(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    symbol: Node
+    # Calls between this caller and the root (1: calls it directly).
+    distance: int
+    # Where this caller calls the next symbol towards the root.
+    call_sites: list[Range]
+
+
+class ImpactFile(msgspec.Struct, frozen=True, kw_only=True):
+    uri: str
+    callers: list[ImpactCaller]
+
+
+class ImpactResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    root: Node
+    depth: int
+    files: list[ImpactFile]
+    total_callers: int
+
+
+# -- kenning/status (request and notification) -------------------------------------
+
+Phase = Literal["starting", "indexing", "embedding", "idle", "read-only", "error"]
+Health = Literal["ok", "warning", "error"]
+
+
+class StatusParams(msgspec.Struct, frozen=True):
+    pass
+
+
+class FolderStatus(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    uri: str
+    phase: Phase
+    health: Health
+    message: str
+    files: int
+    symbols: int
+    chunks: int
+    embedded: int
+    pending: int
+    failed: int
+    # Texts embedded per second by the current (or last) embedding run.
+    throughput: float
+    embedding_paused: bool
+    read_only: bool
+
+
+class StatusResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    """Totals over the workspace folders; the worst phase and health win."""
+
+    phase: Phase
+    health: Health
+    message: str
+    files: int
+    symbols: int
+    chunks: int
+    embedded: int
+    pending: int
+    failed: int
+    throughput: float
+    folders: list[FolderStatus]
+
+
+# -- workspace/executeCommand ------------------------------------------------------
+
+
+class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What `kenning.reindex`, `kenning.pauseEmbedding` and `kenning.resumeEmbedding`
+    return: one line for the user, and the folders or files it covered."""
+
+    message: str
+    targets: list[str]
+
+
+# -- the method table -----------------------------------------------------------------
+
+
+class Method(msgspec.Struct, frozen=True):
+    name: str
+    params: type[msgspec.Struct]
+    result: type[msgspec.Struct]
+
+
+SEARCH = Method("kenning/search", SearchParams, SearchResult)
+CALL_GRAPH = Method("kenning/callGraph", CallGraphParams, CallGraphResult)
+IMPACT = Method("kenning/impact", ImpactParams, ImpactResult)
+STATUS = Method("kenning/status", StatusParams, StatusResult)
+
+REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS)
+# Server -> client: the `kenning/status` request's result, whenever phase or counts move.
+STATUS_NOTIFICATION = "kenning/status"
+
+REINDEX = "kenning.reindex"
+PAUSE_EMBEDDING = "kenning.pauseEmbedding"
+RESUME_EMBEDDING = "kenning.resumeEmbedding"
+COMMANDS = (REINDEX, PAUSE_EMBEDDING, RESUME_EMBEDDING)
+
+
+class InvalidParams(ValueError):
+    """Params that do not decode; the message says which field and why."""
+
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def decode_params(raw: Any, params_type: type[T]) -> T:
+    """Params as received (a dict, or None for none) -> the typed struct."""
+    try:
+        return msgspec.convert({} if raw is None else raw, params_type)
+    except (msgspec.ValidationError, ValueError, TypeError) as error:
+        raise InvalidParams(f"invalid params: {error}") from None
+
+
+def encode(value: msgspec.Struct) -> Any:
+    """A result struct -> plain JSON-ready builtins (camelCase keys)."""
+    return msgspec.to_builtins(value)
