@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
+from tree_sitter import Tree
 
 from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span, SymbolKind
 from kenning.core.graph import Target
 from kenning.core.settings import Settings
-from kenning.parse.python import extract_facts
+from kenning.parse.python import extract, extract_facts
 from kenning.pipeline.discover import (
     LANGUAGE_BY_SUFFIX,
     Discovery,
@@ -300,8 +301,15 @@ class Indexer:
         self,
         changes: Sequence[tuple[str, bytes | None]],
         found: Sequence[FoundFile] | None = None,
+        *,
+        trees: MutableMapping[str, Tree] | None = None,
     ) -> ChangeReport:
-        """Write one batch: each file's new bytes, or None when it is gone."""
+        """Write one batch: each file's new bytes, or None when it is gone.
+
+        `trees` (open editor buffers) maps a path to its last tree with the edits since
+        already applied: that file is reparsed incrementally from it. Every file this
+        batch parses gets its new tree stored there, for the next edit.
+        """
         started = time.perf_counter()
         model = self.model
         catalog = self.graph.catalog([p for p, _ in changes])
@@ -336,7 +344,10 @@ class Indexer:
                 continue
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
-            facts = extract_facts(path, data, self._module_of(path))
+            if trees is None:
+                facts = extract_facts(path, data, self._module_of(path))
+            else:
+                facts, trees[path] = extract(path, data, self._module_of(path), trees.get(path))
             model.replace(facts)
             new_facts.append(facts)
             stat = stats.get(path)
