@@ -61,6 +61,9 @@ def test_path_filter_agrees_with_discover(tmp_path: Path) -> None:
     assert path_filter.accepts("pkg/sub/gone.py")
     assert not path_filter.accepts("logs/gone.py")
     assert not path_filter.accepts("../outside.py")
+    # Folders: what the walk enters.
+    assert path_filter.enters("") and path_filter.enters("pkg/sub/deep")
+    assert not any(map(path_filter.enters, ["logs", ".git", ".kenning", "myenv", "build/lib"]))
 
 
 def test_forget_picks_up_a_changed_ignore_file(tmp_path: Path) -> None:

@@ -362,6 +362,18 @@ class PathFilter:
             layers = self._layers("/".join(parts[:depth]), parts[depth - 1], layers)
         return layers is not None and not self._walker._ignored(rel, layers)
 
+    def enters(self, rel_dir: str) -> bool:
+        """Whether the walk would enter the folder `rel_dir` ("" for the root)."""
+        parts = rel_dir.split("/") if rel_dir else []
+        if "" in parts or ".." in parts or "." in parts:
+            return False
+        layers = self._layers("", "", None)
+        for depth in range(1, len(parts) + 1):
+            if layers is None:
+                return False
+            layers = self._layers("/".join(parts[:depth]), parts[depth - 1], layers)
+        return layers is not None
+
     def forget(self) -> None:
         """Drop the cached folder verdicts (ignore rules or package markers changed)."""
         self._folders.clear()

@@ -18,9 +18,9 @@ from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
+from tree_sitter import Tree
 
 from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span, SymbolKind
 from kenning.core.graph import Target
@@ -50,9 +50,6 @@ from kenning.storage.graph import (
     diagnostics_json,
 )
 from kenning.storage.index_dir import IndexDir
-
-if TYPE_CHECKING:
-    from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
 
@@ -315,13 +312,15 @@ class Indexer:
         self,
         changes: Sequence[tuple[str, bytes | None]],
         found: Sequence[FoundFile] | None = None,
+        *,
         trees: MutableMapping[str, Tree] | None = None,
     ) -> ChangeReport:
         """Write one batch: each file's new bytes, or None when it is gone.
 
-        `trees` (editor buffers): a path's entry is its last tree with the edits since
-        applied, which makes its parse incremental; each parsed file's new tree is
-        stored back into it."""
+        `trees` (open editor buffers) maps a path to its last tree with the edits since
+        already applied: that file is reparsed incrementally from it. Every file this
+        batch parses gets its new tree stored there, for the next edit.
+        """
         started = time.perf_counter()
         model = self.model
         catalog = self.graph.catalog([p for p, _ in changes])
