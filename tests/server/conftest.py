@@ -83,10 +83,12 @@ async def start(
     progress: bool = True,
     env: dict[str, str] | None = None,
     folders: list[Path] | None = None,
+    log_file: Path | None = None,
 ) -> LanguageClient:
     """Start `kenning serve` over stdio and initialize a session for `root`."""
+    log = ["--log-file", str(log_file)] if log_file else []
     config = pytest_lsp.ClientServerConfig(
-        server_command=[sys.executable, "-m", "kenning", "serve"],
+        server_command=[sys.executable, "-m", "kenning", "serve", *log],
         server_env={**kenning_env(), **(env or {})},
     )
     lsp = await config.start()

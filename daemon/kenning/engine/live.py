@@ -265,16 +265,25 @@ class LiveWorkspace:
         edits: list[tuple[str, str | bytes | None]] = []
         trees: dict[str, Tree] = {}
         snapshots = []
+        versions = {}
         for change in changes:
             if change.document is None:
                 edits.append((change.path, None))
                 continue
             snapshot = change.document.snapshot()
             snapshots.append((change.document, snapshot))
+            versions[change.path] = snapshot
             if snapshot.tree is not None:
                 trees[change.path] = snapshot.tree
             edits.append((change.path, snapshot.source))
-        engine.apply_changes(edits, trees=trees)
+        report = engine.apply_changes(edits, trees=trees)
+        log.info(
+            "applied %d change(s) in %.0f ms: %s",
+            len(edits),
+            report.seconds * 1000,
+            ", ".join(f"{path}@{snap.version}" if (snap := versions.get(path)) else path
+                      for path, _ in edits),
+        )  # fmt: skip
         for document, snapshot in snapshots:
             tree = trees.get(document.path)
             if tree is not None:
