@@ -199,6 +199,10 @@ class EmbedPool:
             if self._future is None or self._future.done():
                 self._stopping = False
                 self._future = self._executor.submit(self._run)
+            # Say at once that work is coming, so nobody reads "idle" between now and
+            # the worker's first report. Under the lock: the worker reports only after it.
+            if not self._paused and self._last.state in ("idle", "stopped", "error"):
+                self._publish(msgspec.structs.replace(self._last, state="preparing"))
             self._work = True
             self._resync = self._resync or resync
             self._cv.notify_all()

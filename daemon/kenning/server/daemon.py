@@ -128,7 +128,7 @@ class Folder:
         if not self.live.writer:
             return "read-only"
         pending = self.embedding.pending + self.embedding.in_progress
-        if self.embedding.state in EMBEDDING_ACTIVE and pending:
+        if self.embedding.state == "preparing" or (self.embedding.state == "running" and pending):
             return "embedding"
         return "idle"
 
@@ -262,12 +262,14 @@ class KenningServer(LanguageServer):
 
     # -- queries ------------------------------------------------------------------------------
 
-    async def query(self, folder: Folder, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(*args)` on a query thread, bounded by the request timeout. Errors a
-        user can act on become JSON-RPC errors with their message."""
+    async def query(
+        self, folder: Folder, fn: Callable[..., T], *args: Any, bounded: bool = True
+    ) -> T:
+        """Run `fn(*args)` on a query thread, bounded by the request timeout unless told
+        otherwise. Errors a user can act on become JSON-RPC errors with their message."""
         await folder.opened
         loop = asyncio.get_running_loop()
-        timeout = self.settings.request_timeout_ms / 1000
+        timeout = self.settings.request_timeout_ms / 1000 if bounded else None
         try:
             return await asyncio.wait_for(loop.run_in_executor(self.executor, fn, *args), timeout)
         except TimeoutError:
@@ -357,7 +359,9 @@ class KenningServer(LanguageServer):
     async def _folder_status(self, folder: Folder) -> p.FolderStatus:
         counts: dict[str, Any] = {}
         if folder.opened.done() and folder.live.engine is not None:
-            counts = await self.query(folder, folder.live.engine.status)
+            # Not bounded: status is a few counts, slow only when the machine is busy,
+            # and it is what tells the user that it is.
+            counts = await self.query(folder, folder.live.engine.status, bounded=False)
         embedding = counts.get("embedding", {})
         phase = folder.phase()
         failed = embedding.get("failed", 0)

@@ -1,0 +1,186 @@
+"""Sessions as a whole: progress the editor can show (and none for editors that cannot
+show it), embedding commands, cancellation and timeouts, settings, several folders, and
+a second daemon on a workspace that already has an owner."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from server.conftest import FAST, idle, make_project, request, start, status, stop, until, uri
+
+# Embedding on, with the model file as shipped (the optimised build takes seconds more).
+EMBED = {"embedding": {"optimize": False, "batchTokens": 256}, "debounceMs": 50}
+
+
+def sequences(lsp: LanguageClient) -> dict[str, list[Any]]:
+    """Work-done progress received, by the title of its begin."""
+    out: dict[str, list[Any]] = {}
+    for reports in lsp.progress_reports.values():
+        if reports and isinstance(reports[0], types.WorkDoneProgressBegin):
+            out.setdefault(reports[0].title, []).extend(reports)
+    return out
+
+
+async def test_progress_for_indexing_and_embedding(editor: str, project: Path) -> None:
+    lsp = await start(project, editor, EMBED)
+    final = await idle(lsp)
+    assert final["embedded"] == final["chunks"] > 0
+    seen = sequences(lsp)
+    indexing = seen["kenning: indexing project"]
+    embedding = seen["kenning: embedding project"]
+    for reports in (indexing, embedding):
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    percentages = [
+        r.percentage for r in embedding[:-1] if getattr(r, "percentage", None) is not None
+    ]
+    assert percentages == sorted(percentages)
+    assert embedding[-1].message == f"{final['chunks']}/{final['chunks']} chunks embedded"
+    # Status notifications followed the phases, ending on idle.
+    notes = lsp.status_notifications  # type: ignore[attr-defined]
+
+    async def last_note() -> dict[str, Any]:
+        return dict(notes[-1]) if notes else {}
+
+    last = await until(last_note, lambda n: n.get("phase") == "idle", timeout=5)
+    assert last["embedded"] == final["chunks"]
+    assert "embedding" in {n["phase"] for n in notes}
+    result = await request(lsp, "kenning/search", {"query": "plugins", "limit": 3})
+    assert result["vectorsComplete"] is True
+    assert any("vector" in h["sources"] for h in result["hits"])
+    await stop(lsp)
+
+
+async def test_no_progress_for_a_client_without_the_capability(project: Path) -> None:
+    # pytest-lsp turns a create request to such a client into an error (filterwarnings).
+    lsp = await start(project, options=EMBED, progress=False)
+    final = await idle(lsp)
+    assert final["embedded"] > 0
+    assert lsp.progress_reports == {}
+    await stop(lsp)
+
+
+async def test_pause_and_resume_embedding(project: Path) -> None:
+    lsp = await start(project, options=EMBED)
+    await idle(lsp)
+    paused = await lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kenning.pauseEmbedding")
+    )
+    assert paused["message"] == "embedding paused"  # type: ignore[index]
+    assert (await status(lsp))["folders"][0]["embeddingPaused"] is True
+    resumed = await lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kenning.resumeEmbedding")
+    )
+    assert resumed["message"] == "embedding resumed"  # type: ignore[index]
+    assert (await status(lsp))["folders"][0]["embeddingPaused"] is False
+    await stop(lsp)
+
+
+async def test_a_cancelled_request_and_a_request_over_time(project: Path) -> None:
+    # The first hybrid search loads the query model: long enough to cancel, and longer
+    # than the shortest timeout.
+    lsp = await start(project, options={**EMBED, "requestTimeoutMs": 100})
+    await idle(lsp)
+    future = lsp.protocol.send_request("kenning/search", {"query": "plugins"})
+    lsp.protocol.notify("$/cancelRequest", types.CancelParams(id=_last_id(lsp)))
+    with pytest.raises(JsonRpcException) as caught:
+        await asyncio.wrap_future(future)
+    assert caught.value.code == -32800
+    with pytest.raises(JsonRpcException) as caught:
+        await request(lsp, "kenning/search", {"query": "registered plugins"})
+    assert caught.value.code == -32803
+    assert "longer than 0.1 s" in caught.value.message
+    await stop(lsp)
+
+
+def _last_id(lsp: LanguageClient) -> Any:
+    return list(lsp.protocol._request_futures)[-1]
+
+
+async def test_reindex_the_workspace_and_one_file(
+    client_fresh: tuple[LanguageClient, Path],
+) -> None:
+    lsp, project = client_fresh
+    result = await lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kenning.reindex")
+    )
+    assert result["message"] == "reindexed 1 workspace folder(s)"  # type: ignore[index]
+    (project / "pkg/core.py").write_text("def only_this():\n    pass\n")
+    result = await lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="kenning.reindex", arguments=[uri(project, "pkg/core.py")]
+        )
+    )
+    assert result["targets"] == [uri(project, "pkg/core.py")]  # type: ignore[index]
+    found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="only_this"))
+    assert [s.name for s in found or []] == ["only_this"]
+    with pytest.raises(JsonRpcException) as caught:
+        await lsp.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kenning.reindex", arguments=[42])
+        )
+    assert caught.value.code == -32602
+
+
+@pytest.fixture
+async def client_fresh(project: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
+    lsp = await start(project)
+    await idle(lsp)
+    yield lsp, project
+    await stop(lsp)
+
+
+async def test_bad_settings_warn_and_fall_back_to_defaults(project: Path) -> None:
+    lsp = await start(project, options={**FAST, "maxFileSize": "big", "colour": "blue"})
+    await idle(lsp)
+    messages = [m.message for m in lsp.messages]
+    assert any("'maxFileSize' ignored" in m for m in messages), messages
+    assert any("unknown setting 'colour'" in m for m in messages), messages
+    assert (await status(lsp))["files"] == 3
+    await stop(lsp)
+
+
+async def test_several_workspace_folders(tmp_path: Path) -> None:
+    first = make_project(tmp_path / "first")
+    second = tmp_path / "second"
+    (second / ".git").mkdir(parents=True)
+    (second / "tools.py").write_text("def resolve_target_twice(x):\n    return x\n")
+    lsp = await start(first, folders=[first, second])
+    result = await idle(lsp)
+    assert len(result["folders"]) == 2 and result["files"] == 4
+    found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="resolve_target"))
+    assert {s.location.uri for s in found or []} == {
+        uri(first, "pkg/core.py"),
+        uri(second, "tools.py"),
+    }
+    lsp.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            types.WorkspaceFoldersChangeEvent(
+                added=[], removed=[types.WorkspaceFolder(second.as_uri(), "second")]
+            )
+        )
+    )
+    await until(lambda: status(lsp), lambda s: len(s["folders"]) == 1)
+    await stop(lsp)
+
+
+async def test_a_second_daemon_is_read_only_and_says_why(project: Path) -> None:
+    owner = await start(project)
+    await idle(owner)
+    second = await start(project)
+    state = await idle(second)
+    assert state["folders"][0]["readOnly"] is True
+    assert state["health"] == "warning"
+    assert any("read-only" in m.message for m in second.messages), second.messages
+    # It still answers, from the owner's index.
+    found = await second.workspace_symbol_async(types.WorkspaceSymbolParams(query="helper"))
+    assert [s.name for s in found or []] == ["helper"]
+    await stop(second)
+    await stop(owner)
