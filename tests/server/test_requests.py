@@ -104,6 +104,9 @@ async def test_workspace_symbols_are_ranked(client: LanguageClient, ws: Path) ->
     first = found[0]
     assert isinstance(first, types.SymbolInformation)
     assert first.location.uri == uri(ws, "pkg/core.py")
+    # Letters in order, with gaps, find a name too (after any containing them).
+    fuzzy = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="rslvtgt"))
+    assert [s.name for s in fuzzy or []] == ["resolve_target"]
 
 
 async def test_search_returns_locations(client: LanguageClient, ws: Path) -> None:

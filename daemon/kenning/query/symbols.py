@@ -8,6 +8,7 @@ matches it raises `UnknownSymbol` with close matches to suggest.
 from __future__ import annotations
 
 import difflib
+import re
 
 from kenning.core.results import SymbolRef
 from kenning.storage.graph import GraphStore
@@ -35,13 +36,16 @@ def _rank(query: str, sym: SymbolRef) -> tuple[int, int, str]:
         tier = 2
     elif name.startswith(q):
         tier = 3
-    else:
+    elif q in name:
         tier = 4
+    else:
+        tier = 5  # the letters in order, with gaps (`rstg` for `resolve_target`)
     return (tier, len(sym.qualname), sym.qualname)
 
 
 def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolRef]:
-    """Definitions matching `query`, best first: exact, dotted suffix, name, prefix, substring."""
+    """Definitions matching `query`, best first: exact, dotted suffix, name, prefix,
+    substring, then (when those are few) the query's letters in order."""
     last = query.rsplit(".", 1)[-1] if query.strip() else ""
     if not last:
         return []
@@ -52,6 +56,12 @@ def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolR
         candidates = [
             s for s in candidates if s.qualname.lower() == q or s.qualname.lower().endswith("." + q)
         ]
+    if len(candidates) < limit and "." not in query:
+        # Too few names contain the query: add those with its letters in order.
+        pattern = "^.*" + ".*".join(re.escape(c) for c in last.lower())
+        known = {s.id for s in candidates}
+        fuzzy = graph.find_symbols_fuzzy(pattern, CANDIDATES)
+        candidates += [s for s in fuzzy if s.id not in known]
     candidates.sort(key=lambda s: _rank(query, s))
     return candidates[:limit]
 

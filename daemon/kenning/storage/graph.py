@@ -645,6 +645,14 @@ class GraphStore:
             limit=limit,
         )
 
+    def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]:
+        """Definitions whose lower-case name matches the regular expression `pattern`."""
+        return self._symbol_refs(
+            "s.kind <> 'external' AND regexp_matches(lower(s.name), $pattern)",
+            {"pattern": pattern},
+            limit=limit,
+        )
+
     def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]:
         """(id, name, qualname) of definitions whose name contains any of `words`
         (lower-case), in one scan of the symbol table."""
