@@ -22,13 +22,11 @@ from kenning.engine.engine import Engine
 from kenning.pipeline.discover import PathFilter
 from kenning.pipeline.documents import OpenDocument, TextChange
 from kenning.pipeline.embedder import EmbedProgress
-from kenning.pipeline.scheduler import ChangeScheduler, PendingChange
+from kenning.pipeline.scheduler import ChangeScheduler, Future, PendingChange
 from kenning.pipeline.watcher import FileWatcher
 from kenning.storage.index_dir import IndexError_, IndexIncompatible, IndexLocked
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from tree_sitter import Tree
 
 log = logging.getLogger(__name__)

@@ -239,3 +239,6 @@ class ChangeScheduler:
             self._on_error(error)
         except Exception:
             log.exception("index writer: the error handler failed")
+
+
+__all__ = ["ChangeScheduler", "Future", "PendingChange", "SchedulerStats"]
