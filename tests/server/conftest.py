@@ -116,8 +116,14 @@ async def start(
 
 
 async def stop(lsp: LanguageClient) -> None:
-    await lsp.shutdown_session()
+    """End the session; the server process is gone (and its index lock free) after."""
+    await asyncio.wait_for(lsp.shutdown_session(), 30)
     await lsp.stop()
+    server = lsp._server
+    if server is not None and server.returncode is None:
+        # shutdown_session skips a client that saw an error: do not leave it running.
+        server.kill()
+        await server.wait()
 
 
 async def request(lsp: LanguageClient, method: str, params: Any) -> Any:

@@ -55,6 +55,14 @@ class KenningProtocol(LanguageServerProtocol):
         return (yield from super().lsp_initialize(params))
 
 
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        # JSON-RPC lets a request leave `params` out (Neovim does for `nil` params);
+        # pygls's fallback message type for methods it does not know requires it.
+        if "method" in data and "params" not in data:
+            data = {**data, "params": None}
+        return super().structure_message(data)
+
+
 class RequestFailed(JsonRpcException):
     CODE = REQUEST_FAILED
 
@@ -107,12 +115,14 @@ class Folder:
 
     def _on_embedding(self, progress: EmbedProgress) -> None:
         self.embedding = progress
-        if progress.state in EMBEDDING_ACTIVE and progress.pending + progress.in_progress:
+        if progress.state == "preparing":
+            self.embedding_progress.update(progress.note or "looking for new chunks")
+        elif progress.state == "running" and progress.pending + progress.in_progress:
             total = max(progress.total, 1)
             self.embedding_progress.update(
                 f"{progress.done:,}/{progress.total:,} chunks", int(100 * progress.done / total)
             )
-        elif progress.state != "preparing":
+        elif progress.state != "running":
             self.embedding_progress.finish(
                 f"{progress.done:,}/{progress.total:,} chunks embedded"
                 + (f", {progress.failed:,} failed" if progress.failed else "")

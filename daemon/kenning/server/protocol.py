@@ -268,9 +268,12 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 
 def decode_params(raw: Any, params_type: type[T]) -> T:
-    """Params as received (a dict, or None for none) -> the typed struct."""
+    """Params as received (a dict, or None for none) -> the typed struct. An empty
+    array counts as none too: Lua clients cannot tell `{}` from `[]`."""
+    if raw is None or raw == []:
+        raw = {}
     try:
-        return msgspec.convert({} if raw is None else raw, params_type)
+        return msgspec.convert(raw, params_type)
     except (msgspec.ValidationError, ValueError, TypeError) as error:
         raise InvalidParams(f"invalid params: {error}") from None
 
