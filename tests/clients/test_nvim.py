@@ -4,13 +4,15 @@ Each session runs `nvim --headless --clean -l nvim/e2e.lua CONFIG` on a fresh co
 the server tests' project: the script starts the client with `vim.lsp.start`, waits
 for the first index, runs the named steps through Neovim's own features (quickfix from
 `vim.lsp.buf.incoming_calls()`, buffers edited and written) and requests, and prints
-one JSON line per finding. The tests here read those findings.
+one JSON line per finding. The tests here read those findings. Two sessions: one
+without embeddings for the requests and edits, one with them for work-done progress.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -108,7 +110,26 @@ def requests_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     return run_nvim(root, base / "home", embedding={"enabled": False}, steps=steps)
 
 
-@pytest.mark.parametrize("name", ["requests_session"])
+@pytest.fixture(scope="module")
+def embedding_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """Embeddings on, default settings: status notifications until everything is
+    embedded, the progress seen meanwhile, then a search that has vectors."""
+    base = tmp_path_factory.mktemp("nvim-embedding")
+    steps = ["status", "progress", "search"]
+    root = make_project(base / "project")
+    return run_nvim(root, base / "home", embedding={"enabled": True}, steps=steps)
+
+
+@pytest.fixture(scope="module")
+def batches_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """Embeddings on, two texts a batch: the project's 7 chunks take several batches."""
+    base = tmp_path_factory.mktemp("nvim-batches")
+    root = make_project(base / "project")
+    embedding = {"enabled": True, "batchSize": 2}
+    return run_nvim(root, base / "home", embedding=embedding, steps=["status", "progress"])
+
+
+@pytest.mark.parametrize("name", ["requests_session", "embedding_session", "batches_session"])
 def test_the_session_ends_cleanly(name: str, request: pytest.FixtureRequest) -> None:
     """Every step ran, the server said nothing to the user, and stopped when asked."""
     s: Session = request.getfixturevalue(name)
@@ -180,3 +201,77 @@ def test_a_written_buffer_changes_the_call_graph(requests_session: Session) -> N
     assert saved["in_time"] and saved["after"] == ["register"], s.output()
     assert saved["fresh_callers"] == ["main"], s.output()
     assert '    return fresh_target("y")' in saved["on_disk"], s.output()
+
+
+def embedding_progress(s: Session) -> list[dict[str, Any]]:
+    """The `$/progress` values of the embedding token(s), in the order they came."""
+    values = s["progress"]["progress"]
+    tokens = {v["token"] for v in values if (v.get("title") or "").startswith("kenning: embedding")}
+    return [v for v in values if v["token"] in tokens]
+
+
+def test_embedding_progress_begins_reports_and_ends(batches_session: Session) -> None:
+    s = batches_session
+    assert s.returncode == 0, s.output()
+    values = s["progress"]["progress"]
+    titles = {v.get("title") for v in values if v["kind"] == "begin"}
+    assert "kenning: indexing project" in titles, s.output()
+    embedding = embedding_progress(s)
+    kinds = [v["kind"] for v in embedding]
+    assert kinds and kinds[0] == "begin" and kinds[-1] == "end", s.output()
+    assert set(kinds[1:-1]) <= {"report"}, s.output()
+    percentages = [v["percentage"] for v in embedding if v.get("percentage") is not None]
+    assert percentages and percentages == sorted(percentages), s.output()
+    assert all(0 <= p <= 100 for p in percentages), s.output()
+    # "n/N chunks" while it runs, "N/N chunks embedded" at the end.
+    running = [v["message"] for v in embedding if v["kind"] != "end"]
+    assert all(re.fullmatch(r"\d+/7 chunks", m) for m in running), s.output()
+    assert embedding[-1]["message"] == "7/7 chunks embedded", s.output()
+    # Every token that began also ended.
+    begun = {v["token"] for v in values if v["kind"] == "begin"}
+    ended = {v["token"] for v in values if v["kind"] == "end"}
+    assert begun == ended, s.output()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: no embedding $/progress when the chunks fit one batch "
+    "(Folder._on_embedding begins only on a snapshot with pending work, and the embedder "
+    "publishes none before its first batch is stored)",
+)
+def test_embedding_progress_for_a_project_of_one_batch(embedding_session: Session) -> None:
+    s = embedding_session
+    assert s["status"]["idle"], s.output()
+    kinds = [v["kind"] for v in embedding_progress(s)]
+    assert kinds[:1] == ["begin"] and kinds[-1:] == ["end"], s.output()
+
+
+def test_status_notifications_reach_idle(embedding_session: Session) -> None:
+    s = embedding_session
+    found = s["status"]
+    assert found["idle"], s.output()
+    last = found["notifications"][-1]
+    assert last["phase"] == "idle" and last["embedded"] == last["chunks"] == 7, s.output()
+    now = found["now"]
+    assert now["pending"] == 0 and now["embedded"] == now["chunks"] == 7, s.output()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: kenning/status says phase 'idle', pending 0 while the model loads "
+    "and no chunk is embedded yet (Folder.phase counts only the embedder's pending work, "
+    "which is 0 until the model is loaded and the queue synced)",
+)
+def test_status_is_not_idle_while_chunks_wait_for_embedding(embedding_session: Session) -> None:
+    s = embedding_session
+    idle = [n for n in s["status"]["notifications"] if n["phase"] == "idle"]
+    assert idle, s.output()
+    assert all(n["embedded"] + n["failed"] == n["chunks"] for n in idle), s.output()
+
+
+def test_search_with_vectors(embedding_session: Session) -> None:
+    s = embedding_session
+    result = s["search"]["result"]
+    assert result["vectorsComplete"] and result["vectorCoverage"] == 1, s.output()
+    found = [h for h in result["hits"] if h["symbol"] == "pkg.core.resolve_target"]
+    assert found and "vector" in found[0]["sources"], s.output()
