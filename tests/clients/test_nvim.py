@@ -36,6 +36,9 @@ if not NVIM.exists():
 
 SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
 SERVER = [sys.executable, "-m", "kenning", "serve"]
+# What pygls shows the user (window/showMessage, Error) when it drops a request that
+# has no `params` member: see test_status_without_params.
+PARAMLESS_REQUEST_ERROR = {"message": "Error in server: Internal Error", "type": 1}
 # A whole session, the server's first index and (for one) the model's load included.
 SESSION_TIMEOUT = 120
 
@@ -105,7 +108,7 @@ def requests_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     """Embeddings off: search, call hierarchy, symbols, reindex, then edits (last: they
     change the project)."""
     base = tmp_path_factory.mktemp("nvim-requests")
-    steps = ["search", "incoming_calls", "workspace_symbol", "reindex", "edits"]
+    steps = ["empty_params", "search", "incoming_calls", "workspace_symbol", "reindex", "edits"]
     root = make_project(base / "project")
     return run_nvim(root, base / "home", embedding={"enabled": False}, steps=steps)
 
@@ -135,7 +138,9 @@ def test_the_session_ends_cleanly(name: str, request: pytest.FixtureRequest) -> 
     s: Session = request.getfixturevalue(name)
     assert s.returncode == 0, s.output()
     assert s["stopped"]["clean"], s.output()
-    assert s["messages"]["messages"] == [], s.output()
+    # Less the one that test_status_without_params provokes on purpose.
+    messages = [m for m in s["messages"]["messages"] if m != PARAMLESS_REQUEST_ERROR]
+    assert messages == [], s.output()
 
 
 def test_search_finds_the_function_by_its_docstring(requests_session: Session) -> None:
@@ -146,6 +151,29 @@ def test_search_finds_the_function_by_its_docstring(requests_session: Session) -
     assert found, s.output()
     assert found[0]["uri"] == core, s.output()
     assert set(found[0]["range"]) == {"start", "end"}, s.output()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: a request to a kenning/* method without a `params` member gets no "
+    "answer (pygls fails to structure the message as JsonRPCRequestMessage and drops it)",
+)
+def test_status_without_params(requests_session: Session) -> None:
+    # `client:request('kenning/status', nil)`, the natural Lua spelling. (Once this
+    # passes, PARAMLESS_REQUEST_ERROR can go.)
+    s = requests_session
+    assert s["empty_params"]["answers"].get("omitted") == {"phase": "idle"}, s.output()
+    assert PARAMLESS_REQUEST_ERROR not in s["messages"]["messages"], s.output()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: kenning/status refuses `params: []` (how Neovim encodes `{}`) with "
+    "InvalidParams; docs/protocol.md says its params are StatusParams or none",
+)
+def test_status_with_an_empty_table(requests_session: Session) -> None:
+    s = requests_session
+    assert s["empty_params"]["answers"].get("empty_table") == {"phase": "idle"}, s.output()
 
 
 def test_incoming_calls_fill_the_quickfix_list(requests_session: Session) -> None:

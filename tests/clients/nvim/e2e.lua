@@ -12,7 +12,16 @@ local root = config.root
 local TIMEOUT = 20000 -- ms for one request
 local client ---@type vim.lsp.Client
 
+local started = vim.uv.hrtime()
+
+--- Milliseconds since the script started.
+local function now_ms()
+  return math.floor((vim.uv.hrtime() - started) / 1e6)
+end
+
+--- Prints one finding, stamped with the time it was made.
 local function emit(finding)
+  finding.at_ms = now_ms()
   io.stdout:write(vim.json.encode(finding), '\n')
   io.stdout:flush()
 end
@@ -29,7 +38,6 @@ end
 local progress = {} ---@type table[]
 local statuses = {} ---@type table[]
 local status_times = {} ---@type number[] ms since the start, one per status
-local started = vim.uv.hrtime()
 local messages = {} ---@type table[]
 
 vim.api.nvim_create_autocmd('LspProgress', {
@@ -117,6 +125,8 @@ local function callers(rel, line, character)
 end
 
 local steps = {}
+-- Run after every step, before the client stops.
+local at_end = {} ---@type function[]
 
 function steps.search()
   local result = request('kenning/search', { query = 'look the name up in the registry', limit = 5 })
@@ -153,6 +163,24 @@ function steps.reindex()
   )
   local status = request('kenning/status', vim.empty_dict())
   emit({ step = 'reindex', all = all, file = file, status = status, app_uri = uri('pkg/app.py') })
+end
+
+function steps.empty_params()
+  -- How Neovim users write "no params": nil (the request has no `params` member) or
+  -- an empty table (which vim.json encodes as `[]`). Sent without waiting; the answers
+  -- are collected after the other steps, so one that never comes costs no time.
+  local answers = {}
+  for name, params in pairs({ omitted = false, empty_table = {} }) do
+    client:request('kenning/status', params or nil, function(err, result)
+      answers[name] = { err = err, phase = result and result.phase }
+    end, 0)
+  end
+  at_end[#at_end + 1] = function()
+    vim.wait(200, function()
+      return answers.omitted ~= nil and answers.empty_table ~= nil
+    end, 50)
+    emit({ step = 'empty_params', answers = answers })
+  end
 end
 
 function steps.edits()
@@ -201,7 +229,7 @@ function steps.status()
       and last.embedded == last.chunks
   end, 50)
   local now = request('kenning/status', vim.empty_dict())
-  emit({ step = 'status', notifications = statuses, at_ms = status_times, now = now, idle = idle })
+  emit({ step = 'status', notifications = statuses, times_ms = status_times, now = now, idle = idle })
 end
 
 function steps.progress()
@@ -228,7 +256,7 @@ local function main()
     handlers = {
       ['kenning/status'] = function(_, result)
         statuses[#statuses + 1] = result
-        status_times[#status_times + 1] = math.floor((vim.uv.hrtime() - started) / 1e6)
+        status_times[#status_times + 1] = now_ms()
       end,
       ['window/showMessage'] = function(_, result)
         messages[#messages + 1] = result
@@ -256,6 +284,9 @@ local function main()
       failed = true
       emit({ step = name, error = tostring(err) })
     end
+  end
+  for _, finish in ipairs(at_end) do
+    finish()
   end
   emit({ step = 'messages', messages = messages })
 
