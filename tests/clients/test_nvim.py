@@ -4,8 +4,10 @@ Each session runs `nvim --headless --clean -l nvim/e2e.lua CONFIG` on a fresh co
 the server tests' project: the script starts the client with `vim.lsp.start`, waits
 for the first index, runs the named steps through Neovim's own features (quickfix from
 `vim.lsp.buf.incoming_calls()`, buffers edited and written) and requests, and prints
-one JSON line per finding. The tests here read those findings. Two sessions: one
-without embeddings for the requests and edits, one with them for work-done progress.
+one JSON line per finding. The tests here read those findings. Three sessions: one
+without embeddings for the requests and edits, one with them (default settings) for
+status notifications and a search with vectors, and one with two texts a batch, so that
+embedding this small project takes several batches and shows work-done progress.
 """
 
 from __future__ import annotations
