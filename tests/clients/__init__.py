@@ -1,0 +1,1 @@
+"""End-to-end tests through real editors' LSP clients against `kenning serve`."""

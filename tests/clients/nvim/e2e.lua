@@ -1,0 +1,305 @@
+-- One Neovim session against `kenning serve`, driven through Neovim's built-in LSP client.
+--
+-- Run as `nvim --headless --clean -l e2e.lua CONFIG`, CONFIG being JSON:
+--   { "cmd": [...], "root": "/abs/project", "embedding": {"enabled": bool, ...},
+--     "steps": ["search", ...] }
+-- Every finding is one JSON line on stdout ({"step": NAME, ...}); tests/clients/test_nvim.py
+-- reads them and asserts. A step that raises prints {"step": NAME, "error": TRACEBACK}
+-- and the others still run; the exit status is non-zero when any step failed.
+
+local config = vim.json.decode((assert(arg[1], 'usage: e2e.lua CONFIG_JSON')))
+local root = config.root
+local TIMEOUT = 20000 -- ms for one request
+local client ---@type vim.lsp.Client
+
+local started = vim.uv.hrtime()
+
+--- Milliseconds since the script started.
+local function now_ms()
+  return math.floor((vim.uv.hrtime() - started) / 1e6)
+end
+
+--- Prints one finding, stamped with the time it was made.
+local function emit(finding)
+  finding.at_ms = now_ms()
+  io.stdout:write(vim.json.encode(finding), '\n')
+  io.stdout:flush()
+end
+
+local function path(rel)
+  return vim.fs.joinpath(root, rel)
+end
+
+local function uri(rel)
+  return vim.uri_from_fname(path(rel))
+end
+
+-- What the server sent on its own: progress, status notifications, messages.
+local progress = {} ---@type table[]
+local statuses = {} ---@type table[]
+local status_times = {} ---@type number[] ms since the start, one per status
+local messages = {} ---@type table[]
+
+vim.api.nvim_create_autocmd('LspProgress', {
+  callback = function(ev)
+    local params = ev.data.params
+    local value = params.value
+    progress[#progress + 1] = {
+      token = params.token,
+      kind = value.kind,
+      title = value.title,
+      message = value.message,
+      percentage = value.percentage,
+    }
+  end,
+})
+
+--- A request through Neovim's client; fails the step on a JSON-RPC error.
+local function request(method, params, bufnr)
+  local response, err = client:request_sync(method, params, TIMEOUT, bufnr or 0)
+  assert(response, ('%s: no response (%s)'):format(method, tostring(err)))
+  if response.err then
+    error(('%s failed: %s'):format(method, vim.inspect(response.err)))
+  end
+  return response.result
+end
+
+--- `vim.wait` that fails the step when `done` never holds.
+local function wait_for(what, timeout, done)
+  if not vim.wait(timeout, done, 50) then
+    error(('timed out after %d ms waiting for %s'):format(timeout, what))
+  end
+end
+
+--- The quickfix list as plain data (the buffer numbers turned into file names).
+local function quickfix()
+  local out = {}
+  for _, entry in ipairs(vim.fn.getqflist()) do
+    out[#out + 1] = {
+      filename = vim.api.nvim_buf_get_name(entry.bufnr),
+      lnum = entry.lnum,
+      col = entry.col,
+      text = entry.text,
+    }
+  end
+  return out
+end
+
+--- Runs a built-in feature that fills the quickfix list (and opens its window), waits
+--- for the list, closes the window again and returns the entries.
+local function via_quickfix(what, run)
+  local win = vim.api.nvim_get_current_win()
+  vim.fn.setqflist({}, 'r', { title = '', items = {} })
+  run()
+  wait_for(what .. ' in the quickfix list', TIMEOUT, function()
+    return #vim.fn.getqflist() > 0
+  end)
+  local items = quickfix()
+  vim.cmd.cclose()
+  vim.api.nvim_set_current_win(win)
+  return items
+end
+
+--- Opens `rel` in the current window, attached to the client (didOpen).
+local function open(rel)
+  vim.cmd.edit(vim.fn.fnameescape(path(rel)))
+  local buf = vim.api.nvim_get_current_buf()
+  vim.lsp.buf_attach_client(buf, client.id)
+  return buf
+end
+
+--- The callers' names of the symbol at (line, character) of `rel` (0-based), asked the
+--- way a call hierarchy view asks: prepare, then incomingCalls.
+local function callers(rel, line, character)
+  local items = request('textDocument/prepareCallHierarchy', {
+    textDocument = { uri = uri(rel) },
+    position = { line = line, character = character },
+  })
+  assert(items and #items == 1, 'prepareCallHierarchy: ' .. vim.inspect(items))
+  local names = {}
+  for _, call in ipairs(request('callHierarchy/incomingCalls', { item = items[1] }) or {}) do
+    names[#names + 1] = call.from.name
+  end
+  table.sort(names)
+  return names, items[1]
+end
+
+local steps = {}
+-- Run after every step, before the client stops.
+local at_end = {} ---@type function[]
+
+function steps.search()
+  local result = request('kenning/search', { query = 'look the name up in the registry', limit = 5 })
+  emit({ step = 'search', result = result })
+end
+
+function steps.incoming_calls()
+  local buf = open('pkg/core.py')
+  -- `def resolve_target(name):` is line 4; the cursor on the name.
+  vim.api.nvim_win_set_cursor(0, { 4, 6 })
+  local items = via_quickfix('incoming calls', vim.lsp.buf.incoming_calls)
+  emit({ step = 'incoming_calls', quickfix = items })
+  -- The same through the requests a call hierarchy view sends.
+  local prepared = request('textDocument/prepareCallHierarchy', {
+    textDocument = { uri = uri('pkg/core.py') },
+    position = { line = 3, character = 6 },
+  }, buf)
+  local incoming = request('callHierarchy/incomingCalls', { item = prepared[1] }, buf)
+  emit({ step = 'incoming_calls_requests', prepared = prepared, incoming = incoming })
+end
+
+function steps.workspace_symbol()
+  local items = via_quickfix('workspace symbols', function()
+    vim.lsp.buf.workspace_symbol('regist')
+  end)
+  emit({ step = 'workspace_symbol', quickfix = items })
+end
+
+function steps.reindex()
+  local all = request('workspace/executeCommand', { command = 'kenning.reindex', arguments = {} })
+  local file = request(
+    'workspace/executeCommand',
+    { command = 'kenning.reindex', arguments = { uri('pkg/app.py') } }
+  )
+  local status = request('kenning/status', vim.empty_dict())
+  emit({ step = 'reindex', all = all, file = file, status = status, app_uri = uri('pkg/app.py') })
+end
+
+function steps.empty_params()
+  -- How Neovim users write "no params": nil (the request has no `params` member) or
+  -- an empty table (which vim.json encodes as `[]`). Sent without waiting; the answers
+  -- are collected after the other steps, so one that never comes costs no time.
+  local answers = {}
+  for name, params in pairs({ omitted = false, empty_table = {} }) do
+    client:request('kenning/status', params or nil, function(err, result)
+      answers[name] = { err = err, phase = result and result.phase }
+    end, 0)
+  end
+  at_end[#at_end + 1] = function()
+    vim.wait(200, function()
+      return answers.omitted ~= nil and answers.empty_table ~= nil
+    end, 50)
+    emit({ step = 'empty_params', answers = answers })
+  end
+end
+
+function steps.edits()
+  local sync = client.server_capabilities.textDocumentSync
+  local buf = open('pkg/app.py')
+  local before = callers('pkg/core.py', 3, 6)
+  -- main() calls a new function instead of resolve_target: one line replaced (an
+  -- incremental didChange), a definition appended, nothing saved yet.
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, true)
+  local row = vim.fn.index(lines, '    return resolve_target("y")')
+  assert(row >= 0, 'the call line is not in app.py: ' .. vim.inspect(lines))
+  vim.api.nvim_buf_set_lines(buf, row, row + 1, true, { '    return fresh_target("y")' })
+  vim.api.nvim_buf_set_lines(buf, -1, -1, true, { '', '', 'def fresh_target(name):', '    return name' })
+  local unsaved
+  local ok = vim.wait(10000, function()
+    unsaved = callers('pkg/core.py', 3, 6)
+    return not vim.tbl_contains(unsaved, 'main')
+  end, 200)
+  emit({ step = 'edit_unsaved', sync = sync, before = before, after = unsaved, in_time = ok })
+  vim.cmd.write()
+  local saved
+  ok = vim.wait(10000, function()
+    saved = callers('pkg/core.py', 3, 6)
+    return not vim.tbl_contains(saved, 'main')
+  end, 200)
+  -- The new function's callers: main, at the line it now calls it from.
+  local fresh = callers('pkg/app.py', #lines + 2, 6)
+  emit({
+    step = 'edit_saved',
+    after = saved,
+    in_time = ok,
+    fresh_callers = fresh,
+    on_disk = vim.fn.readfile(path('pkg/app.py')),
+  })
+end
+
+function steps.status()
+  -- Wait for the notifications to say everything is embedded (the test then asserts
+  -- what they said on the way).
+  local idle = vim.wait(60000, function()
+    local last = statuses[#statuses]
+    return last ~= nil
+      and last.phase == 'idle'
+      and last.pending == 0
+      and last.chunks > 0
+      and last.embedded == last.chunks
+  end, 50)
+  local now = request('kenning/status', vim.empty_dict())
+  emit({ step = 'status', notifications = statuses, times_ms = status_times, now = now, idle = idle })
+end
+
+function steps.progress()
+  -- After `status`: everything is embedded, so the end of the embedding progress is
+  -- due (a short grace for the throttled messages still on their way).
+  local ended = vim.wait(3000, function()
+    for _, p in ipairs(progress) do
+      if p.kind == 'end' and p.message and p.message:find('chunks embedded') then
+        return true
+      end
+    end
+    return false
+  end, 50)
+  emit({ step = 'progress', progress = progress, ended = ended })
+end
+
+local function main()
+  vim.cmd.edit(vim.fn.fnameescape(path('pkg/core.py')))
+  local id = vim.lsp.start({
+    name = 'kenning',
+    cmd = config.cmd,
+    root_dir = root,
+    init_options = { embedding = config.embedding, debounceMs = 50 },
+    handlers = {
+      ['kenning/status'] = function(_, result)
+        statuses[#statuses + 1] = result
+        status_times[#status_times + 1] = now_ms()
+      end,
+      ['window/showMessage'] = function(_, result)
+        messages[#messages + 1] = result
+      end,
+    },
+  })
+  assert(id, 'vim.lsp.start failed')
+  client = assert(vim.lsp.get_client_by_id(id))
+  wait_for('initialize', TIMEOUT, function()
+    return client.initialized == true
+  end)
+  -- The first index: ask kenning/status until the folder is idle.
+  local status
+  wait_for('the first index', 60000, function()
+    status = request('kenning/status', vim.empty_dict())
+    return status.phase == 'idle' and status.files > 0
+  end)
+  emit({ step = 'ready', status = status })
+
+  local failed = false
+  for _, name in ipairs(config.steps) do
+    local step = assert(steps[name], 'no step ' .. name)
+    local ok, err = xpcall(step, debug.traceback)
+    if not ok then
+      failed = true
+      emit({ step = name, error = tostring(err) })
+    end
+  end
+  for _, finish in ipairs(at_end) do
+    finish()
+  end
+  emit({ step = 'messages', messages = messages })
+
+  client:stop()
+  local stopped = vim.wait(10000, function()
+    return client:is_stopped()
+  end, 50)
+  emit({ step = 'stopped', clean = stopped })
+  return not failed
+end
+
+local ok, result = xpcall(main, debug.traceback)
+if not ok then
+  emit({ step = 'session', error = tostring(result) })
+end
+vim.cmd(ok and result and 'qa!' or 'cq!')
