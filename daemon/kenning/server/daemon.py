@@ -54,7 +54,6 @@ class KenningProtocol(LanguageServerProtocol):
             params.capabilities.general.position_encodings = None
         return (yield from super().lsp_initialize(params))
 
-
     def structure_message(self, data: dict[str, Any]) -> Any:
         # JSON-RPC lets a request leave `params` out (Neovim does for `nil` params);
         # pygls's fallback message type for methods it does not know requires it.
@@ -476,6 +475,8 @@ def _status_message(
     files, symbols = counts.get("files", 0), counts.get("symbols", 0)
     base = f"{name}: {files:,} files, {symbols:,} symbols"
     if phase == "embedding":
+        if not total:
+            return f"{name}: preparing embeddings"
         return f"{name}: {done:,}/{total:,} chunks embedded"
     if phase == "read-only":
         return f"{base}; {folder.live.warning}"
