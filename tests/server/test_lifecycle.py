@@ -5,6 +5,8 @@ a second daemon on a workspace that already has an owner."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,19 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from server.conftest import FAST, idle, make_project, request, start, status, stop, until, uri
+from helpers import kenning_env
+from server.conftest import (
+    FAST,
+    capabilities,
+    idle,
+    make_project,
+    request,
+    start,
+    status,
+    stop,
+    until,
+    uri,
+)
 
 # Embedding on, with the model file as shipped (the optimised build takes seconds more).
 EMBED = {"embedding": {"optimize": False, "batchTokens": 256}, "debounceMs": 50}
@@ -184,3 +198,57 @@ async def test_a_second_daemon_is_read_only_and_says_why(project: Path) -> None:
     assert [s.name for s in found or []] == ["helper"]
     await stop(second)
     await stop(owner)
+
+
+async def test_settings_change_during_a_session(project: Path) -> None:
+    lsp = await start(project)
+    await idle(lsp)
+    lsp.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"kenning": {**FAST, "exclude": ["pkg/app.py"], "debounceMs": "soon"}}
+        )
+    )
+    # The folder is reopened with the new settings: app.py is left out now.
+    final = await until(lambda: status(lsp), lambda s: s["phase"] == "idle" and s["files"] == 2)
+    assert final["health"] == "ok"
+    assert any("'debounceMs' ignored" in m.message for m in lsp.messages), lsp.messages
+    await stop(lsp)
+
+
+async def test_serve_over_tcp(project: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kenning", "serve", "--tcp", f"127.0.0.1:{port}",
+        env=kenning_env(), stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    lsp = LanguageClient()
+    try:
+        await until(lambda: _connect(lsp, port), lambda ok: ok, timeout=30)
+        await lsp.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities("neovim@v0.11.0"),
+                workspace_folders=[types.WorkspaceFolder(project.as_uri(), "project")],
+                initialization_options=FAST,
+            )
+        )
+        assert (await idle(lsp))["files"] == 3
+        found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="helper"))
+        assert [s.name for s in found or []] == ["helper"]
+        await lsp.shutdown_async(None)
+        lsp.exit(None)
+        # After shutdown and exit the process ends by itself, cleanly.
+        assert await asyncio.wait_for(server.wait(), 30) == 0
+    finally:
+        if server.returncode is None:
+            server.kill()
+        await server.wait()
+
+
+async def _connect(lsp: LanguageClient, port: int) -> bool:
+    try:
+        await lsp.start_tcp("127.0.0.1", port)
+    except OSError:
+        return False
+    return True
