@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from kenning.core.facts import Span
 from kenning.core.results import CallGraph, Impact, SearchResult, SymbolRef
 from kenning.core.settings import Settings
 from kenning.pipeline.embedder import (
@@ -34,7 +35,7 @@ from kenning.pipeline.indexer import (
     ProgressCallback,
     workspace_path,
 )
-from kenning.query.callgraph import call_graph, impact, symbol_at
+from kenning.query.callgraph import call_graph, impact, neighbours, symbol_at
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
@@ -331,6 +332,10 @@ class Engine:
 
     def call_graph(self, symbol: SymbolRef, direction: str, depth: int = 1) -> CallGraph:
         return call_graph(self.graph, symbol, direction, depth)
+
+    def neighbours(self, symbol_id: str, incoming: bool) -> list[tuple[SymbolRef, list[Span]]]:
+        """Direct callers or callees of a symbol with their call sites (call hierarchy)."""
+        return neighbours(self.graph, symbol_id, incoming)
 
     def impact(self, symbol: SymbolRef, depth: int = 3) -> Impact:
         return impact(self.graph, symbol, depth)

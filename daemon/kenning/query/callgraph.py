@@ -95,3 +95,16 @@ def _covers(span: Span, line: int, col: int) -> bool:
     """`span` contains the position; its end is inclusive, so a cursor right after a
     name still names it."""
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
+
+
+def neighbours(
+    graph: GraphStore, symbol_id: str, incoming: bool
+) -> list[tuple[SymbolRef, list[Span]]]:
+    """Callers (`incoming`) or callees of one symbol, each with its call sites, in the
+    order of the first call; targets without a file (externals) are left out."""
+    edges = graph.call_edges([symbol_id], incoming=incoming)
+    sites: dict[str, list[Span]] = {}
+    for edge in edges:
+        sites.setdefault(edge.caller if incoming else edge.callee, []).append(edge.span)
+    found = {s.id: s for s in graph.symbols_by_ids(list(sites)) if s.path}
+    return [(found[i], spans) for i, spans in sites.items() if i in found]

@@ -136,8 +136,9 @@ class Folder:
             return "indexing"
         if not self.live.writer:
             return "read-only"
-        pending = self.embedding.pending + self.embedding.in_progress
-        if self.embedding.state == "preparing" or (self.embedding.state == "running" and pending):
+        # Until the pool itself says it is idle (its last report may still show "running"
+        # with nothing pending), the folder is not.
+        if self.embedding.state in EMBEDDING_ACTIVE:
             return "embedding"
         return "idle"
 

@@ -168,21 +168,13 @@ async def incoming_calls(
     ls: KenningServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
     folder, symbol_id = _item(ls, params.item)
-    edges = await ls.query(folder, folder.engine.graph.call_edges, [symbol_id], True)
-    callers = await ls.query(
-        folder, folder.engine.graph.symbols_by_ids, sorted({e.caller for e in edges})
-    )
-    by_id = {s.id: s for s in callers}
-    sites: dict[str, list[types.Range]] = {}
-    for edge in edges:
-        sites.setdefault(edge.caller, []).append(convert.lsp_range(edge.span))
+    callers = await ls.query(folder, folder.engine.neighbours, symbol_id, True)
     return [
         types.CallHierarchyIncomingCall(
-            from_=convert.hierarchy_item(folder.root, folder.uri, by_id[caller]),
-            from_ranges=ranges,
+            from_=convert.hierarchy_item(folder.root, folder.uri, caller),
+            from_ranges=[convert.lsp_range(site) for site in sites],
         )
-        for caller, ranges in sites.items()
-        if caller in by_id and by_id[caller].path
+        for caller, sites in callers
     ]
 
 
@@ -190,22 +182,13 @@ async def outgoing_calls(
     ls: KenningServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
     folder, symbol_id = _item(ls, params.item)
-    edges = await ls.query(folder, folder.engine.graph.call_edges, [symbol_id], False)
-    callees = await ls.query(
-        folder, folder.engine.graph.symbols_by_ids, sorted({e.callee for e in edges})
-    )
-    # External callees (`os.path.join`) have no file to show; they stay out.
-    by_id = {s.id: s for s in callees if s.path}
-    sites: dict[str, list[types.Range]] = {}
-    for edge in edges:
-        if edge.callee in by_id:
-            sites.setdefault(edge.callee, []).append(convert.lsp_range(edge.span))
+    callees = await ls.query(folder, folder.engine.neighbours, symbol_id, False)
     return [
         types.CallHierarchyOutgoingCall(
-            to=convert.hierarchy_item(folder.root, folder.uri, by_id[callee]),
-            from_ranges=ranges,
+            to=convert.hierarchy_item(folder.root, folder.uri, callee),
+            from_ranges=[convert.lsp_range(site) for site in sites],
         )
-        for callee, ranges in sites.items()
+        for callee, sites in callees
     ]
 
 

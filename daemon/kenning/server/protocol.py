@@ -192,8 +192,7 @@ class StatusParams(msgspec.Struct, frozen=True):
     pass
 
 
-class FolderStatus(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
-    uri: str
+class StatusCounts(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
     phase: Phase
     health: Health
     message: str
@@ -205,23 +204,17 @@ class FolderStatus(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
     failed: int
     # Texts embedded per second by the current (or last) embedding run.
     throughput: float
+
+
+class FolderStatus(StatusCounts, frozen=True, rename="camel", kw_only=True):
+    uri: str
     embedding_paused: bool
     read_only: bool
 
 
-class StatusResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+class StatusResult(StatusCounts, frozen=True, rename="camel", kw_only=True):
     """Totals over the workspace folders; the worst phase and health win."""
 
-    phase: Phase
-    health: Health
-    message: str
-    files: int
-    symbols: int
-    chunks: int
-    embedded: int
-    pending: int
-    failed: int
-    throughput: float
     folders: list[FolderStatus]
 
 
