@@ -140,17 +140,21 @@ async def _applied(log: Path) -> list[str]:
     return re.findall(r"applied \d+ change\(s\).*", text)
 
 
-async def test_a_restart_catches_up_with_files_changed_meanwhile(project: Path) -> None:
-    lsp = await start(project)
+async def test_a_restart_catches_up_with_files_changed_meanwhile(
+    project: Path, tmp_path: Path
+) -> None:
+    lsp = await start(project, log_file=tmp_path / "first.log")
     await idle(lsp)
     await stop(lsp)
     (project / "pkg/core.py").write_text(
         (project / "pkg/core.py").read_text() + "\n\ndef added_while_down():\n    pass\n"
     )
     (project / "pkg/app.py").unlink()
-    lsp = await start(project)
+    log = tmp_path / "second.log"
+    lsp = await start(project, log_file=log)
     status = await idle(lsp)
-    assert status["files"] == 2, status
+    logs = (tmp_path / "first.log").read_text() + "\n-- second --\n" + log.read_text()
+    assert status["files"] == 2, (status, logs)
     assert await symbol_names(lsp, "added_while_down") == {"added_while_down"}
     assert await symbol_names(lsp, "helper") == set()
     await stop(lsp)

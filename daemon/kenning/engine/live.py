@@ -79,6 +79,8 @@ class LiveWorkspace:
         # Open buffers by workspace-relative path; mutated on the event loop only.
         self.documents: dict[str, OpenDocument] = {}
         self._state = _State()
+        # The embedding pool's last report.
+        self.embedding = EmbedProgress(state="idle")
 
     # -- lifecycle (blocking: call from a worker thread) --------------------------
 
@@ -237,12 +239,16 @@ class LiveWorkspace:
         self.events.indexing("scanning files", None)
         try:
             report = engine.index(rebuild=rebuild, progress=self._on_index_progress)
+        except Exception as error:
+            self._state.warning = f"indexing {self.root} failed: {error}"
+            raise
         finally:
             self._state.indexing = False
             self.events.indexing(None, None)
             self.events.changed()
         engine.start_embedding()
         self._prioritize(list(self.documents))
+        self._state.warning = ""
         summary = {
             "mode": report.mode,
             "files": report.files,
@@ -293,6 +299,9 @@ class LiveWorkspace:
             self.engine.prioritize_files(rels)
 
     def _on_embedding(self, progress: EmbedProgress) -> None:
+        # Kept here, on the pool's thread, before anyone is told: a status read right
+        # after `catch_up` sees "preparing", never a stale "idle".
+        self.embedding = progress
         self.events.embedding(progress)
         self.events.changed()
 

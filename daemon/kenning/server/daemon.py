@@ -97,7 +97,6 @@ class Folder:
         name = root.name
         self.indexing_progress = WorkProgress(ls, f"kenning: indexing {name}")
         self.embedding_progress = WorkProgress(ls, f"kenning: embedding {name}")
-        self.embedding = EmbedProgress(state="idle")
         self.opened: asyncio.Future[None] = loop.create_future()
 
     @property
@@ -113,7 +112,6 @@ class Folder:
             self.indexing_progress.update(message, percentage)
 
     def _on_embedding(self, progress: EmbedProgress) -> None:
-        self.embedding = progress
         if progress.state == "preparing":
             self.embedding_progress.update(progress.note or "looking for new chunks")
         elif progress.state == "running" and progress.pending + progress.in_progress:
@@ -138,7 +136,7 @@ class Folder:
             return "read-only"
         # Until the pool itself says it is idle (its last report may still show "running"
         # with nothing pending), the folder is not.
-        if self.embedding.state in EMBEDDING_ACTIVE:
+        if self.live.embedding.state in EMBEDDING_ACTIVE:
             return "embedding"
         return "idle"
 
@@ -381,7 +379,7 @@ class KenningServer(LanguageServer):
             health = "warning"
         else:
             health = "ok"
-        live = folder.embedding
+        live = folder.live.embedding
         throughput = live.rate if live.state in EMBEDDING_ACTIVE else 0.0
         if not throughput:
             throughput = embedding.get("last_run", {}).get("throughput", 0.0)
@@ -484,10 +482,12 @@ def _status_message(
     parts = [base]
     if embedding.get("enabled") and total:
         parts.append(f"{done:,}/{total:,} chunks embedded")
-    if folder.embedding.state == "paused":
+    if folder.live.embedding.state == "paused":
         parts.append("embedding paused")
     if embedding.get("failed"):
         parts.append(f"{embedding['failed']:,} failed")
     if embedding.get("note"):
         parts.append(embedding["note"])
+    if folder.live.warning:
+        parts.append(folder.live.warning)
     return ", ".join(parts)

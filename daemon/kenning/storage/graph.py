@@ -632,7 +632,10 @@ class GraphStore:
     def symbols_by_ids(self, ids: Sequence[str]) -> list[SymbolRef]:
         if not ids:
             return []
-        return self._symbol_refs("s.id IN $ids", {"ids": list(ids)}, limit=len(ids))
+        # Primary-key lookups: `s.id IN $ids` scans the whole table (23 ms on Django).
+        return self._symbol_refs(
+            "true", {"ids": list(ids)}, len(ids), "UNWIND $ids AS i MATCH (s:Symbol {id: i})"
+        )
 
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
         """Definitions whose name contains `text` or whose qualified name is `text`
@@ -682,9 +685,11 @@ class GraphStore:
         )
         return [(r[0], Span(r[1], r[2], r[3], r[4])) for r in _pyrows(table)]
 
-    def _symbol_refs(self, where: str, params: dict[str, Any], limit: int) -> list[SymbolRef]:
+    def _symbol_refs(
+        self, where: str, params: dict[str, Any], limit: int, match: str = "MATCH (s:Symbol)"
+    ) -> list[SymbolRef]:
         table = self.query(
-            f"MATCH (s:Symbol) WHERE {where} RETURN s.id, s.name, s.qualname, s.kind, s.path, "
+            f"{match} WHERE {where} RETURN s.id, s.name, s.qualname, s.kind, s.path, "
             "s.start_line, s.start_col, s.end_line, s.end_col, s.sel_start_line, "
             "s.sel_start_col, s.sel_end_line, s.sel_end_col, s.signature LIMIT $limit",
             {**params, "limit": limit},
