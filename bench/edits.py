@@ -6,6 +6,9 @@ the function's body, its chunk and its outgoing calls, which is what a person sa
 file after a small change does. Edits rotate through the file's functions so that
 successive saves touch different places, and every edit starts again from the original
 text so the file does not grow over the run.
+
+``plan_renames`` makes the other kind of save: one function renamed to a name found
+nowhere else, for ``lsp_latency.py``, which watches the new name appear in the answers.
 """
 
 from __future__ import annotations
@@ -102,6 +105,10 @@ class NameSite:
     name: str
     line: int
     character: int
+    # Whether kenning gives the function a chunk of its own: defined directly in a
+    # module, or in a class that is itself so defined (the rule `evalset` states).
+    # A closure's text lives in its parent's chunk.
+    owns_chunk: bool
 
 
 # LSP's line breaks: ``str.splitlines`` would also split on form feeds and the like,
@@ -115,21 +122,26 @@ def function_names(path: str, source: str) -> list[NameSite]:
     lines = _LINE_BREAK.split(source)
     sites: list[NameSite] = []
 
-    def visit(node: ast.AST, prefix: str) -> None:
+    def visit(node: ast.AST, prefix: str, owner: bool) -> None:
+        body = getattr(node, "body", [])
         for child in ast.iter_child_nodes(node):
+            owns = owner and any(child is stmt for stmt in body)
             if isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
+                visit(child, f"{prefix}{child.name}.", owns)
             elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 line = lines[child.lineno - 1]
                 found = re.search(rf"\bdef\s+({re.escape(child.name)})\b", line)
                 if found and not child.name.startswith("__"):
                     column = len(line[: found.start(1)].encode("utf-16-le")) // 2
+                    qualname = prefix + child.name
                     sites.append(
-                        NameSite(path, prefix + child.name, child.name, child.lineno - 1, column)
+                        NameSite(path, qualname, child.name, child.lineno - 1, column, owns)
                     )
-                visit(child, f"{prefix}{child.name}.")
+                visit(child, f"{prefix}{child.name}.", False)
+            else:
+                visit(child, prefix, False)
 
-    visit(tree, "")
+    visit(tree, "", True)
     return sites
 
 
@@ -143,10 +155,13 @@ class Rename:
 
 def plan_renames(originals: dict[str, str], count: int, nonce: str) -> list[Rename]:
     """``count`` renames spread round-robin over the files in ``originals``, striding
-    through each file's functions as ``plan_edits`` does. New names are
+    through each file's functions that own a chunk as ``plan_edits`` does (so that the
+    renamed function is a search hit of its own). New names are
     ``<name>_kb<nonce>e<index>``: unique per run and per edit."""
     paths = sorted(originals)
-    sites = {path: function_names(path, originals[path]) for path in paths}
+    sites = {
+        path: [s for s in function_names(path, originals[path]) if s.owns_chunk] for path in paths
+    }
     for path, found in sites.items():
         if not found:
             raise ValueError(f"{path}: no function to rename")

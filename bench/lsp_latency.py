@@ -308,7 +308,8 @@ async def search_probe(session: Session, doc: OpenDocument, rename: Rename) -> b
     result = await session.request(
         "kenning/search", {"query": rename.new_name, "mode": "text", "limit": 10}
     )
-    return any(rename.new_name in hit["snippet"] for hit in result["hits"])
+    # A hit's snippet is only the chunk's first lines; its symbol is the chunk's owner.
+    return any(hit["symbol"].rsplit(".", 1)[-1] == rename.new_name for hit in result["hits"])
 
 
 async def hierarchy_probe(session: Session, doc: OpenDocument, rename: Rename) -> bool:
