@@ -6,11 +6,15 @@ the function's body, its chunk and its outgoing calls, which is what a person sa
 file after a small change does. Edits rotate through the file's functions so that
 successive saves touch different places, and every edit starts again from the original
 text so the file does not grow over the run.
+
+``plan_renames`` makes the other kind of save: one function renamed to a name found
+nowhere else, for ``lsp_latency.py``, which watches the new name appear in the answers.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 
@@ -89,3 +93,82 @@ def plan_edits(originals: dict[str, str], count: int, nonce: str) -> list[Edit]:
     for edit in edits:
         ast.parse(edit.text)  # an invalid edit would measure error recovery, not a save
     return edits
+
+
+@dataclass(frozen=True)
+class NameSite:
+    """Where a function's name is written on its ``def`` line, in LSP terms: 0-based
+    line and UTF-16 column, as an editor would send them."""
+
+    path: str
+    qualname: str
+    name: str
+    line: int
+    character: int
+    # Whether kenning gives the function a chunk of its own: defined directly in a
+    # module, or in a class that is itself so defined (the rule `evalset` states).
+    # A closure's text lives in its parent's chunk.
+    owns_chunk: bool
+
+
+# LSP's line breaks: ``str.splitlines`` would also split on form feeds and the like,
+# which real files (Django's) contain and which neither ``ast`` nor LSP count.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def function_names(path: str, source: str) -> list[NameSite]:
+    """Functions and methods, dunders left out, with their name's position, in source order."""
+    tree = ast.parse(source)
+    lines = _LINE_BREAK.split(source)
+    sites: list[NameSite] = []
+
+    def visit(node: ast.AST, prefix: str, owner: bool) -> None:
+        body = getattr(node, "body", [])
+        for child in ast.iter_child_nodes(node):
+            owns = owner and any(child is stmt for stmt in body)
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.", owns)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                line = lines[child.lineno - 1]
+                found = re.search(rf"\bdef\s+({re.escape(child.name)})\b", line)
+                if found and not child.name.startswith("__"):
+                    column = len(line[: found.start(1)].encode("utf-16-le")) // 2
+                    qualname = prefix + child.name
+                    sites.append(
+                        NameSite(path, qualname, child.name, child.lineno - 1, column, owns)
+                    )
+                visit(child, f"{prefix}{child.name}.", False)
+            else:
+                visit(child, prefix, False)
+
+    visit(tree, "", True)
+    return sites
+
+
+@dataclass(frozen=True)
+class Rename:
+    """One save that gives one function a new name found nowhere else in the corpus."""
+
+    site: NameSite
+    new_name: str
+
+
+def plan_renames(originals: dict[str, str], count: int, nonce: str) -> list[Rename]:
+    """``count`` renames spread round-robin over the files in ``originals``, striding
+    through each file's functions that own a chunk as ``plan_edits`` does (so that the
+    renamed function is a search hit of its own). New names are
+    ``<name>_kb<nonce>e<index>``: unique per run and per edit."""
+    paths = sorted(originals)
+    sites = {
+        path: [s for s in function_names(path, originals[path]) if s.owns_chunk] for path in paths
+    }
+    for path, found in sites.items():
+        if not found:
+            raise ValueError(f"{path}: no function to rename")
+    renames = []
+    for index in range(count):
+        path = paths[index % len(paths)]
+        turn = index // len(paths)
+        site = sites[path][(turn * 7) % len(sites[path])]
+        renames.append(Rename(site, f"{site.name}_kb{nonce}e{index:04d}"))
+    return renames
