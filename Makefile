@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup test lint typecheck format check bench demo clean
+.PHONY: help setup test lint typecheck format check bench bench-lsp serve demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ check: lint typecheck test ## everything CI runs
 
 bench: ## phase-1 benchmark on pinned requests, Flask and Django sdists (downloads them)
 	$(PY) bench/phase1.py
+
+bench-lsp: ## latency through LSP: saves, call hierarchy, search (Flask and Django)
+	$(PY) -m bench.lsp_latency
+
+serve: ## run the language server on stdio (for an editor to connect to)
+	$(VENV)/bin/kenning serve
 
 demo: ## index this repository and search it
 	$(VENV)/bin/kenning index .
