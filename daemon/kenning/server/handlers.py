@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any, TypeVar
 
+import msgspec
 from lsprotocol import types
 
 from kenning.core.facts import Span
@@ -22,7 +23,7 @@ from kenning.server.daemon import KenningServer, RequestFailed, invalid_params
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T", bound="p.msgspec.Struct")
+T = TypeVar("T", bound=msgspec.Struct)
 
 WATCH_REGISTRATION = "kenning-watched-files"
 # The number of workspace/symbol results.
@@ -72,6 +73,8 @@ async def _register_file_watching(ls: KenningServer) -> None:
 
 
 async def shutdown(ls: KenningServer, params: None) -> None:
+    # Closing waits for the writers and the embedding pool; the loop keeps answering
+    # meanwhile. (Not on the query threads: closing shuts their executor down.)
     await asyncio.get_running_loop().run_in_executor(None, ls.close)
 
 
@@ -242,6 +245,8 @@ async def kenning_status(ls: KenningServer, params: Any) -> Any:
 
 
 def _params(raw: Any, params_type: type[T]) -> T:
+    """Params as pygls hands them over for methods it does not know -> the typed
+    struct; InvalidParams saying what is wrong otherwise."""
     try:
         return p.decode_params(_plain(raw), params_type)
     except p.InvalidParams as error:
@@ -249,12 +254,12 @@ def _params(raw: Any, params_type: type[T]) -> T:
 
 
 def _plain(raw: Any) -> Any:
-    """pygls hands unknown methods' params over as parsed JSON (dicts), or as a
-    namedtuple-like object in some versions: normalise to dicts."""
-    if raw is None or isinstance(raw, dict | list | str | int | float | bool):
-        return raw
+    """pygls turns the JSON objects of unknown methods' params into namedtuples (an
+    empty one for `{}`): back to dicts and lists."""
     if hasattr(raw, "_asdict"):
         return {k: _plain(v) for k, v in raw._asdict().items()}
+    if isinstance(raw, list | tuple):
+        return [_plain(v) for v in raw]
     return raw
 
 
