@@ -231,13 +231,15 @@ class KenningServer(LanguageServer):
         """Stop every folder's pools, flush its writer and release its lock (blocking)."""
         if self._status is not None:
             self._status.stop()
+        # Queries not started yet are dropped; those running finish before the stores
+        # close under them (the graph store waits for its statements in flight).
+        self.executor.shutdown(wait=False, cancel_futures=True)
         for folder in list(self.folders.values()):
             try:
                 folder.live.close()
             except Exception:
                 log.exception("closing %s failed", folder.root)
         self.folders.clear()
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
     # -- routing -------------------------------------------------------------------------
 

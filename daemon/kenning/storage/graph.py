@@ -255,7 +255,10 @@ class GraphStore:
         # each run their own transactions, and a connection runs one query at a time.
         self._local = threading.local()
         self._connections: list[Any] = []
-        self._connections_lock = threading.Lock()
+        # Guards the connection list and counts the statements running on any thread.
+        self._connections_lock = threading.Condition()
+        self._running = 0
+        self._closed = False
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -271,7 +274,12 @@ class GraphStore:
         return conn
 
     def close(self) -> None:
+        """Wait for statements in flight on other threads, then close: a connection
+        closed under a running statement crashes the process."""
         with self._connections_lock:
+            self._closed = True
+            while self._running:
+                self._connections_lock.wait()
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
@@ -280,17 +288,29 @@ class GraphStore:
     # -- low level ----------------------------------------------------------------
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> pa.Table:
-        result = self._conn.execute(cypher, params or {})
+        result = self._execute(cypher, params)
         assert not isinstance(result, list)
         return result.get_as_arrow()
 
     def _run(self, cypher: str, params: dict[str, Any] | None = None) -> None:
-        self._conn.execute(cypher, params or {})
+        self._execute(cypher, params)
+
+    def _execute(self, cypher: str, params: dict[str, Any] | None) -> Any:
+        with self._connections_lock:
+            if self._closed:
+                raise GraphError("the graph store is closed")
+            self._running += 1
+        try:
+            return self._conn.execute(cypher, params or {})
+        finally:
+            with self._connections_lock:
+                self._running -= 1
+                self._connections_lock.notify_all()
 
     def _copy(self, table: str, data: pa.Table) -> None:
         """COPY rows into a table; the bulk path. Tests replace this to force a failure."""
         if data.num_rows:
-            self._conn.execute(f"COPY {table} FROM $data", {"data": data})
+            self._execute(f"COPY {table} FROM $data", {"data": data})
 
     # -- full index ---------------------------------------------------------------
 
