@@ -12,6 +12,7 @@ back through the plain callbacks of `LiveEvents`, called from worker threads.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
+
+# Opening another process's index read-only is tried this often, 0.25 s apart.
+READ_ONLY_ATTEMPTS = 8
 
 
 def _ignore(*_: Any) -> None:
@@ -113,12 +117,17 @@ class LiveWorkspace:
         _ = engine.chunks, engine.vectors, engine.status_store
 
     def _open_read_only(self, why: str) -> Outcome:
-        try:
-            self.engine = Engine.open(self.root, self.settings, read_only=True)
-            self._open_stores(self.engine)
-        except Exception as error:
-            self._state.error = f"{why}; reading it failed too: {error}"
-            return Outcome(writer=False, error=self._state.error)
+        for attempt in range(READ_ONLY_ATTEMPTS):
+            try:
+                self.engine = Engine.open(self.root, self.settings, read_only=True)
+                self._open_stores(self.engine)
+                break
+            except Exception as error:
+                # The owner may be between a write and its checkpoint: try again shortly.
+                if attempt + 1 == READ_ONLY_ATTEMPTS:
+                    self._state.error = f"{why}; reading it failed too: {error}"
+                    return Outcome(writer=False, error=self._state.error)
+                time.sleep(0.25)
         self._state.warning = (
             f"{why}. This session is read-only: queries work, but edits are not indexed "
             "until that process exits."
@@ -249,6 +258,7 @@ class LiveWorkspace:
         engine.start_embedding()
         self._prioritize(list(self.documents))
         self._state.warning = ""
+        engine.graph.checkpoint()
         summary = {
             "mode": report.mode,
             "files": report.files,
@@ -293,6 +303,10 @@ class LiveWorkspace:
             if tree is not None:
                 document.parsed(snapshot, tree)
         self.events.changed()
+        if self.scheduler is not None and not self.scheduler.queued:
+            # Idle for now: let other processes (a second editor, the CLI) open the
+            # index read-only, which they cannot while a checkpoint is pending.
+            engine.graph.checkpoint()
 
     def _prioritize(self, rels: list[str]) -> None:
         if rels and self.engine is not None:

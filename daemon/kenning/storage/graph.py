@@ -285,6 +285,11 @@ class GraphStore:
             self._connections.clear()
         self._db.close()
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database. Other processes can open it
+        read-only only when no checkpoint is pending (a few ms after a small write)."""
+        self._run("CHECKPOINT")
+
     # -- low level ----------------------------------------------------------------
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> pa.Table:
