@@ -52,6 +52,7 @@ from bench import evalset
 from bench.edits import NameSite, Rename, function_names, plan_renames
 from bench.measure import median, percentile
 from bench.phase1 import environment, json_safe
+from kenning.server.protocol import plain
 
 SCRATCH_DIR = corpora_mod.CACHE_DIR / "scratch"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -86,15 +87,6 @@ def summary(samples_s: list[float]) -> dict[str, Any]:
         "p99_ms": percentile(ms, 99),
         "max_ms": max(ms) if ms else math.nan,
     }
-
-
-def plain(value: Any) -> Any:
-    """pygls hands custom methods' results back as namedtuples: make them dicts."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------------------ sessions

@@ -17,6 +17,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 from helpers import kenning_env
+from kenning.server.protocol import plain
 
 T = TypeVar("T")
 
@@ -129,15 +130,6 @@ async def stop(lsp: LanguageClient) -> None:
 async def request(lsp: LanguageClient, method: str, params: Any) -> Any:
     """A request by name; the result as plain JSON values (dicts, lists)."""
     return plain(await lsp.protocol.send_request_async(method, params))
-
-
-def plain(value: Any) -> Any:
-    """pygls hands unknown methods' results back as namedtuples: make them dicts."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 async def status(lsp: LanguageClient) -> dict[str, Any]:

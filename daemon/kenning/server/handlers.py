@@ -248,19 +248,9 @@ def _params(raw: Any, params_type: type[T]) -> T:
     """Params as pygls hands them over for methods it does not know -> the typed
     struct; InvalidParams saying what is wrong otherwise."""
     try:
-        return p.decode_params(_plain(raw), params_type)
+        return p.decode_params(p.plain(raw), params_type)
     except p.InvalidParams as error:
         raise invalid_params(str(error)) from None
-
-
-def _plain(raw: Any) -> Any:
-    """pygls turns the JSON objects of unknown methods' params into namedtuples (an
-    empty one for `{}`): back to dicts and lists."""
-    if hasattr(raw, "_asdict"):
-        return {k: _plain(v) for k, v in raw._asdict().items()}
-    if isinstance(raw, list | tuple):
-        return [_plain(v) for v in raw]
-    return raw
 
 
 # -- commands -------------------------------------------------------------------------

@@ -271,6 +271,17 @@ def decode_params(raw: Any, params_type: type[T]) -> T:
         raise InvalidParams(f"invalid params: {error}") from None
 
 
+def plain(value: Any) -> Any:
+    """pygls turns the JSON objects of methods it does not know into namedtuples (an
+    empty one for `{}`), on the server and the client side alike: back to dicts and
+    lists, as sent."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def encode(value: msgspec.Struct) -> Any:
     """A result struct -> plain JSON-ready builtins (camelCase keys)."""
     return msgspec.to_builtins(value)
