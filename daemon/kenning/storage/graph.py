@@ -293,20 +293,27 @@ class GraphStore:
     # -- low level ----------------------------------------------------------------
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> pa.Table:
-        result = self._execute(cypher, params)
-        assert not isinstance(result, list)
-        return result.get_as_arrow()
+        table = self._execute(cypher, params, fetch=True)
+        assert table is not None
+        return table
 
     def _run(self, cypher: str, params: dict[str, Any] | None = None) -> None:
-        self._execute(cypher, params)
+        self._execute(cypher, params, fetch=False)
 
-    def _execute(self, cypher: str, params: dict[str, Any] | None) -> Any:
+    def _execute(self, cypher: str, params: dict[str, Any] | None, fetch: bool) -> pa.Table | None:
+        """Run one statement and read its rows, counted as in flight from start to end
+        (the result is read and closed before `close` may close the connection)."""
         with self._connections_lock:
             if self._closed:
                 raise GraphError("the graph store is closed")
             self._running += 1
         try:
-            return self._conn.execute(cypher, params or {})
+            result = self._conn.execute(cypher, params or {})
+            assert not isinstance(result, list)
+            try:
+                return result.get_as_arrow() if fetch else None
+            finally:
+                result.close()
         finally:
             with self._connections_lock:
                 self._running -= 1
@@ -315,7 +322,7 @@ class GraphStore:
     def _copy(self, table: str, data: pa.Table) -> None:
         """COPY rows into a table; the bulk path. Tests replace this to force a failure."""
         if data.num_rows:
-            self._execute(f"COPY {table} FROM $data", {"data": data})
+            self._execute(f"COPY {table} FROM $data", {"data": data}, fetch=False)
 
     # -- full index ---------------------------------------------------------------
 
