@@ -232,3 +232,16 @@ def test_set_debounce_applies_to_later_submits(make, recorder: Recorder) -> None
     scheduler.submit("a.py", None)
     assert scheduler.wait_until_idle(TIMEOUT)
     assert recorder.batches == [[("a.py", False)]]
+
+
+def test_apply_now_is_done_once_its_change_is_written(make, recorder: Recorder) -> None:
+    scheduler = make(debounce=5.0)
+    # A batch just ran, so a job would come before any due entry: apply_now must still
+    # have written its change when its future is done.
+    scheduler.submit("a.py", None, delay=0)
+    assert scheduler.wait_until_idle(TIMEOUT)
+    scheduler.submit("b.py", None)  # debounced, then taken over by apply_now
+    scheduler.apply_now("b.py", None).result(TIMEOUT)
+    assert recorder.batches[-1] == [("b.py", False)]
+    assert scheduler.queued == 0
+    assert scheduler.stats.superseded == 1

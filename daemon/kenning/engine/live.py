@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from kenning.core.settings import Settings
 from kenning.engine.engine import Engine
 from kenning.pipeline.discover import PathFilter
-from kenning.pipeline.documents import OpenDocument, TextChange
+from kenning.pipeline.documents import DocumentSnapshot, OpenDocument, TextChange
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.pipeline.scheduler import ChangeScheduler, Future, PendingChange
 from kenning.pipeline.watcher import FileWatcher
@@ -198,8 +198,9 @@ class LiveWorkspace:
     def did_open(self, rel: str, text: str, version: int) -> None:
         self.documents[rel] = OpenDocument(rel, text, version)
         if self.scheduler is not None:
-            self.scheduler.submit(rel, self.documents[rel], delay=0)
-            self.scheduler.run(lambda: self._prioritize([rel]))
+            # Its chunks go first in the embedding queue, once its text is indexed.
+            applied = self.scheduler.apply_now(rel, self.documents[rel])
+            applied.add_done_callback(lambda _: self._prioritize([rel]))
 
     def did_change(self, rel: str, changes: Sequence[TextChange], version: int) -> None:
         document = self.documents.get(rel)
@@ -229,9 +230,7 @@ class LiveWorkspace:
 
     def reindex_file(self, rel: str) -> Future[None]:
         """Index one file again now: its open buffer, or the file on disk."""
-        scheduler = self._writer
-        scheduler.submit(rel, self.documents.get(rel), delay=0)
-        return scheduler.run(lambda: None)  # done once the submitted change is applied
+        return self._writer.apply_now(rel, self.documents.get(rel))
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """For tests: every queued change applied and embedding drained."""
@@ -278,25 +277,23 @@ class LiveWorkspace:
         assert engine is not None
         edits: list[tuple[str, str | bytes | None]] = []
         trees: dict[str, Tree] = {}
-        snapshots = []
-        versions = {}
+        snapshots: list[tuple[OpenDocument, DocumentSnapshot]] = []
+        labels: list[str] = []
         for change in changes:
             if change.document is None:
                 edits.append((change.path, None))
+                labels.append(change.path)
                 continue
             snapshot = change.document.snapshot()
             snapshots.append((change.document, snapshot))
-            versions[change.path] = snapshot
             if snapshot.tree is not None:
                 trees[change.path] = snapshot.tree
             edits.append((change.path, snapshot.source))
+            labels.append(f"{change.path}@{snapshot.version}")
         report = engine.apply_changes(edits, trees=trees)
         log.info(
             "applied %d change(s) in %.0f ms: %s",
-            len(edits),
-            report.seconds * 1000,
-            ", ".join(f"{path}@{snap.version}" if (snap := versions.get(path)) else path
-                      for path, _ in edits),
+            len(edits), report.seconds * 1000, ", ".join(labels),
         )  # fmt: skip
         for document, snapshot in snapshots:
             tree = trees.get(document.path)

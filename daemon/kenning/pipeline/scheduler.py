@@ -129,6 +129,17 @@ class ChangeScheduler:
             self._cond.notify_all()
         return future
 
+    def apply_now(self, path: str, document: OpenDocument | None) -> Future[None]:
+        """Apply `path` on the writer thread as a job of its own, taking the place of
+        any queued entry for it; the future is done once the change is written (a
+        queued entry plus a later job would not promise that: jobs and batches take
+        turns)."""
+        with self._cond:
+            if self._entries.pop(path, None) is not None:
+                self._superseded += 1
+        change = PendingChange(path, document)
+        return self.run(lambda: self._apply([change]))
+
     def set_debounce(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("debounce must not be negative")
