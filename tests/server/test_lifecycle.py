@@ -252,3 +252,23 @@ async def _connect(lsp: LanguageClient, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+async def test_an_index_from_another_version_is_reported_and_rebuilt(project: Path) -> None:
+    lsp = await start(project)
+    await idle(lsp)
+    await stop(lsp)
+    meta = project / ".kenning" / "meta.json"
+    meta.write_text(meta.read_text().replace('"schema": ', '"schema": 1000'))
+    lsp = await start(project)
+    broken = await idle(lsp)
+    assert broken["health"] == "error" and broken["phase"] == "error"
+    assert "schema version" in broken["message"], broken
+    assert any(m.type == types.MessageType.Error for m in lsp.messages)
+    result = await lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kenning.reindex")
+    )
+    assert result["message"] == "reindexed 1 workspace folder(s)"  # type: ignore[index]
+    rebuilt = await status(lsp)
+    assert (rebuilt["health"], rebuilt["phase"], rebuilt["files"]) == ("ok", "idle", 3)
+    await stop(lsp)

@@ -98,6 +98,8 @@ class Folder:
         self.indexing_progress = WorkProgress(ls, f"kenning: indexing {name}")
         self.embedding_progress = WorkProgress(ls, f"kenning: embedding {name}")
         self.opened: asyncio.Future[None] = loop.create_future()
+        # The first catch-up of a folder opened for writing.
+        self.caught_up: asyncio.Future[dict[str, Any]] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -205,6 +207,7 @@ class KenningServer(LanguageServer):
             future.add_done_callback(
                 lambda f: loop.call_soon_threadsafe(self._caught_up, folder, f)
             )
+            folder.caught_up = asyncio.wrap_future(future)
         folder.opened.set_result(None)
         if outcome.error:
             self.error(f"kenning: {outcome.error}")
@@ -432,20 +435,22 @@ class KenningServer(LanguageServer):
     async def _rebuild(self, folder: Folder) -> None:
         await folder.opened
         if folder.live.engine is None and folder.live.error:
-            # A foreign-version or broken index: start it afresh.
+            # A foreign-version or broken index: wipe it, then open the folder afresh,
+            # which indexes everything.
             await self.remove_folder(folder.uri)
-            await self._recreate(folder.uri)
+            await asyncio.get_running_loop().run_in_executor(
+                self.executor,
+                lambda: Engine.open(folder.root, self.settings, rebuild=True).close(),
+            )
+            await self.add_folder(folder.uri)
             folder = self.folders[folder.uri]
+            if folder.caught_up is None:
+                raise RequestFailed(message=folder.live.warning or folder.live.error)
+            await folder.caught_up
+            return
         if not folder.live.writer:
             raise RequestFailed(message=folder.live.warning or folder.live.error)
         await asyncio.wrap_future(folder.live.catch_up(rebuild=True))
-
-    async def _recreate(self, uri: str) -> None:
-        root = convert.uri_to_path(uri)
-        await asyncio.get_running_loop().run_in_executor(
-            self.executor, lambda: Engine.open(root, self.settings, rebuild=True).close()
-        )
-        await self.add_folder(uri)
 
     async def set_embedding(self, paused: bool) -> p.CommandResult:
         targets = []
