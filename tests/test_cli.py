@@ -93,8 +93,9 @@ def indexed(cli: Cli) -> Cli:
 
 
 def test_index_then_query_as_json(indexed: Cli, workspace: Workspace) -> None:
+    # The same structs as the daemon's API (docs/protocol.md): URIs, 0-based ranges.
     hits = indexed.json("search", "write_row")["hits"]
-    assert hits[0]["path"] == "orders/store.py"
+    assert hits[0]["uri"] == (workspace.root / "orders/store.py").resolve().as_uri()
 
     symbols = indexed.json("symbols", "process_order")
     assert [s["id"] for s in symbols] == ["orders/service.py#process_order"]
@@ -140,7 +141,8 @@ def test_the_workspace_is_found_from_a_subfolder(
 ) -> None:
     monkeypatch.chdir(workspace.root / "orders/api")
     assert indexed.json("status")["workspace"] == str(workspace.root.resolve())
-    assert indexed.json("symbols", "write_row")[0]["path"] == "orders/store.py"
+    found = indexed.json("symbols", "write_row")[0]
+    assert found["uri"] == (workspace.root / "orders/store.py").resolve().as_uri()
 
 
 def test_no_index_exits_3(cli: Cli) -> None:

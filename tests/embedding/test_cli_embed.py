@@ -55,7 +55,7 @@ def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
     assert "embedding  2 of 2 texts (100%), 0 pending, 0 failed" in human
     search = run(workspace.root, "search", "--json", "overdue payment email", "-n", "1")
     result = json.loads(search.stdout)
-    assert result["vectors_complete"] is True
+    assert result["vectorsComplete"] is True
     assert result["hits"][0]["symbol"] == "billing.invoices.send_reminder"
 
     # `index` embeds by default, and has nothing left to do here.

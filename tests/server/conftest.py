@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,11 +85,12 @@ async def start(
     env: dict[str, str] | None = None,
     folders: list[Path] | None = None,
     log_file: Path | None = None,
+    args: Sequence[str] = (),
 ) -> LanguageClient:
-    """Start `kenning serve` over stdio and initialize a session for `root`."""
+    """Start `kenning serve [args]` over stdio and initialize a session for `root`."""
     log = ["--log-file", str(log_file)] if log_file else []
     config = pytest_lsp.ClientServerConfig(
-        server_command=[sys.executable, "-m", "kenning", "serve", *log],
+        server_command=[sys.executable, "-m", "kenning", "serve", *log, *args],
         server_env={**kenning_env(), **(env or {})},
     )
     lsp = await config.start()

@@ -186,7 +186,9 @@ async def test_several_workspace_folders(tmp_path: Path) -> None:
 
 
 async def test_a_second_daemon_is_read_only_and_says_why(project: Path) -> None:
-    owner = await start(project)
+    # An owner with no HTTP API cannot take a second daemon's queries and buffers
+    # (tests/api/test_ownership.py has the usual case), so the second one reads the index.
+    owner = await start(project, args=["--no-http"])
     await idle(owner)
     second = await start(project)
     state = await idle(second)

@@ -46,6 +46,10 @@ def _common() -> argparse.ArgumentParser:
         "current folder upward, as git does)"
     )  # fmt: skip
     common.add_argument("--json", action="store_true", help="print JSON instead of text")
+    common.add_argument(
+        "--no-daemon", action="store_true", help="open the index directly even when a "
+        "daemon owns it (read-only; commands that write then fail)"
+    )  # fmt: skip
     return common
 
 
@@ -122,13 +126,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_status)
 
     p = sub.add_parser(
-        "serve", help="run the language server (editors start this), over stdio by default"
+        "reindex", parents=[common], help="index files or folders again (all: the workspace)"
     )
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders in the workspace")
+    p.set_defaults(run=cmd_reindex)
+
+    daemon_options = argparse.ArgumentParser(add_help=False)
+    daemon_options.add_argument(
+        "--http", metavar="HOST:PORT", default="127.0.0.1:0", help="serve the HTTP "
+        "JSON-RPC API here for the folders this daemon owns (default 127.0.0.1:0, a free "
+        "loopback port; the index folder's daemon.json says which)"
+    )  # fmt: skip
+    daemon_options.add_argument(
+        "--allow-remote", action="store_true", help="let --http bind an address other "
+        "than loopback (anyone who can reach it and has the token can query the index)"
+    )  # fmt: skip
+    daemon_options.add_argument("--log-file", type=Path, help="write logs here, not stderr")
+    daemon_options.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+    p = sub.add_parser(
+        "serve", parents=[daemon_options],
+        help="run the language server (editors start this), over stdio by default",
+    )  # fmt: skip
     p.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (default)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen for one editor on HOST:PORT")
-    p.add_argument("--log-file", type=Path, help="write logs here instead of stderr")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument(
+        "--no-http", action="store_true", help="no HTTP API: a second daemon or the CLI "
+        "then opens this daemon's folders read-only"
+    )  # fmt: skip
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser(
+        "daemon", parents=[daemon_options],
+        help="own a workspace with no editor: index it, keep it current, serve HTTP",
+    )  # fmt: skip
+    p.add_argument("path", nargs="?", type=Path, help="workspace folder (default: found)")
+    p.add_argument("--workspace", "-w", type=Path, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--no-embeddings", action="store_true", help="graph and text search only"
+    )
+    p.set_defaults(run=cmd_daemon)
     return parser
 
 
@@ -220,6 +259,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    client = _daemon(args, settings)
+    if client is not None:
+        if args.rebuild:
+            return _reindex_through(client, args, [])
+        print(f"kenning pid {client.owner.pid} owns {client.owner.workspace} and keeps its "
+              "index current; `kenning status` shows how far it is", file=sys.stderr)  # fmt: skip
+        return cmd_status(args)
     engine = _open(args, settings, write=True, rebuild=args.rebuild)
     with engine:
         with ParseProgress(enabled=not args.json) as progress:
@@ -234,6 +280,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_embed(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    client = _daemon(args, settings)
+    if client is not None:
+        raise CliError(
+            f"kenning pid {client.owner.pid} owns this index and embeds its chunks in the "
+            "background; `kenning status` shows how far it is",
+            ExitCode.INDEX_UNUSABLE,
+        )
     engine = _open(args, settings, write=True)
     with engine:
         if not engine.graph.catalog():
@@ -383,21 +436,88 @@ class EmbedProgressBar:
             self._bar.stop()
 
 
+# -- the daemon, when one owns the workspace -------------------------------------------
+
+
+def _daemon(args: argparse.Namespace, settings: Settings) -> Any:
+    """A client of the live daemon that owns the workspace's index, else None."""
+    from kenning.api.client import ApiClient
+    from kenning.api.owner import find_owner
+
+    if getattr(args, "no_daemon", False):
+        return None
+    root = _workspace(args, settings)
+    record = find_owner(root / settings.index_dir)
+    if record is None:
+        return None
+    try:
+        return ApiClient(record)
+    except OSError as exc:
+        raise CliError(
+            f"kenning pid {record.pid} owns {root}, but its token is unreadable: {exc}",
+            ExitCode.INDEX_UNUSABLE,
+        ) from exc
+
+
+def _call(client: Any, method: Any, params: Any, unknown: ExitCode = ExitCode.ERROR) -> Any:
+    """`method` on the daemon, decoded to its result struct; API errors as CliError."""
+    from kenning.api.client import ApiError, OwnerGone
+
+    try:
+        raw = client.call(method.name, msgspec.to_builtins(params))
+    except OwnerGone as exc:
+        raise CliError(f"{exc}; run the command again to open the index directly",
+                       ExitCode.INDEX_UNUSABLE) from exc  # fmt: skip
+    except ApiError as exc:
+        code = ExitCode.USAGE if exc.code == -32602 else unknown
+        raise CliError(exc.message, code) from exc
+    return msgspec.convert(raw, method.result)
+
+
+def _local(uri: str | None, root: Path) -> str:
+    """A result's URI as the path people type: relative to the workspace when inside."""
+    from urllib.parse import unquote, urlparse
+
+    if not uri:
+        return "?"
+    path = Path(unquote(urlparse(uri).path))
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+# -- queries --------------------------------------------------------------------------------
+
+
 def cmd_search(args: argparse.Namespace) -> int:
+    from kenning.server import convert
+    from kenning.server import protocol as p
+
     if args.limit < 1:
         raise CliError("--limit must be at least 1", ExitCode.USAGE)
-    engine = _open(args, Settings(), write=False)
-    with engine:
-        result: SearchResult = engine.search(
-            args.query, args.limit, languages=args.lang, path_globs=args.path, kinds=args.kind
-        )
+    settings = Settings()
+    client = _daemon(args, settings)
+    root = _workspace(args, settings)
+    if client is not None:
+        filters = p.SearchFilters(languages=args.lang, path_globs=args.path, kinds=args.kind)
+        params = p.SearchParams(query=args.query, limit=min(args.limit, p.MAX_LIMIT),
+                                filters=filters)  # fmt: skip
+        result: p.SearchResult = _call(client, p.SEARCH, params)
+    else:
+        with _open(args, settings, write=False) as engine:
+            found: SearchResult = engine.search(
+                args.query, args.limit, languages=args.lang, path_globs=args.path, kinds=args.kind
+            )
+        result = p.SearchResult(
+            query=args.query, hits=convert.search_hits(engine.root, found.hits),
+            vectors_complete=found.vectors_complete, vector_coverage=found.vector_coverage,
+            note=found.note,
+        )  # fmt: skip
     if args.json:
         _emit_json(result)
         return ExitCode.OK
     if not result.hits:
         print("no results", file=sys.stderr)
     for hit in result.hits:
-        print(f"{hit.path}:{hit.start_line + 1}  {hit.symbol}  ({hit.kind})")
+        print(f"{_local(hit.uri, root)}:{hit.range.start.line + 1}  {hit.symbol}  ({hit.kind})")
         for line in hit.snippet.splitlines():
             print(f"    {line}")
     if result.note:
@@ -415,9 +535,19 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_symbols(args: argparse.Namespace) -> int:
-    engine = _open(args, Settings(), write=False)
-    with engine:
-        found: list[SymbolRef] = engine.symbols(args.query, args.limit)
+    from kenning.server import convert
+    from kenning.server import protocol as p
+
+    settings = Settings()
+    client = _daemon(args, settings)
+    root = _workspace(args, settings)
+    if client is not None:
+        params = p.SymbolsParams(query=args.query, limit=max(1, min(args.limit, p.MAX_LIMIT)))
+        found = _call(client, p.SYMBOLS, params).symbols
+    else:
+        with _open(args, settings, write=False) as engine:
+            refs: list[SymbolRef] = engine.symbols(args.query, args.limit)
+        found = [convert.node(engine.root, s) for s in refs]
     if args.json:
         _emit_json(found)
         return ExitCode.OK
@@ -425,44 +555,54 @@ def cmd_symbols(args: argparse.Namespace) -> int:
         print(f"no symbol matches {args.query!r}", file=sys.stderr)
         return ExitCode.UNKNOWN_SYMBOL
     for sym in found:
-        print(f"{sym.path}:{sym.selection.start_line + 1}  {sym.qualname}{sym.signature}  "
-              f"({sym.kind})")  # fmt: skip
+        print(f"{_local(sym.uri, root)}:{sym.selection_range.start.line + 1}  "
+              f"{sym.qualname}{sym.signature}  ({sym.kind})")  # fmt: skip
     return ExitCode.OK
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
     from kenning.query.symbols import UnknownSymbol
+    from kenning.server import convert
+    from kenning.server import protocol as p
 
     if not 1 <= args.depth <= 10:
         raise CliError("--depth must be between 1 and 10", ExitCode.USAGE)
-    engine = _open(args, Settings(), write=False)
-    with engine:
-        try:
-            roots = engine.resolve_symbol(args.symbol)
-        except UnknownSymbol as exc:
-            raise CliError(str(exc), ExitCode.UNKNOWN_SYMBOL) from exc
-        if len(roots) > 1:
-            names = ", ".join(r.qualname for r in roots[:10])
-            raise CliError(
-                f"{args.symbol!r} is ambiguous: {names}; give a qualified name",
-                ExitCode.UNKNOWN_SYMBOL,
-            )
-        graph = engine.call_graph(roots[0], args.direction, args.depth)
+    settings = Settings()
+    client = _daemon(args, settings)
+    root = _workspace(args, settings)
+    if client is not None:
+        params = p.CallGraphParams(symbol=args.symbol, direction=args.direction,
+                                   depth=args.depth)  # fmt: skip
+        graph: p.CallGraphResult = _call(client, p.CALL_GRAPH, params, ExitCode.UNKNOWN_SYMBOL)
+    else:
+        with _open(args, settings, write=False) as engine:
+            try:
+                roots = engine.resolve_symbol(args.symbol)
+            except UnknownSymbol as exc:
+                raise CliError(str(exc), ExitCode.UNKNOWN_SYMBOL) from exc
+            if len(roots) > 1:
+                names = ", ".join(r.qualname for r in roots[:10])
+                raise CliError(
+                    f"{args.symbol!r} is ambiguous: {names}; give a qualified name",
+                    ExitCode.UNKNOWN_SYMBOL,
+                )
+            found: CallGraph = engine.call_graph(roots[0], args.direction, args.depth)
+        graph = convert.call_graph(engine.root, found)
     if args.json:
         _emit_json(graph)
         return ExitCode.OK
-    _print_graph(graph)
+    _print_graph(graph, root)
     return ExitCode.OK
 
 
-def _print_graph(graph: CallGraph) -> None:
+def _print_graph(graph: Any, root_dir: Path) -> None:
     nodes = {n.id: n for n in graph.nodes}
     incoming = graph.direction == "incoming"
     by_node: dict[str, list[Any]] = {}
     for edge in graph.edges:
         by_node.setdefault(edge.callee if incoming else edge.caller, []).append(edge)
     root = graph.root
-    print(f"{root.qualname}  {root.path}:{root.selection.start_line + 1}")
+    print(f"{root.qualname}  {_local(root.uri, root_dir)}:{root.selection_range.start.line + 1}")
     seen = {root.id}
 
     def walk(node_id: str, level: int) -> None:
@@ -473,8 +613,8 @@ def _print_graph(graph: CallGraph) -> None:
             if other is not None and other.kind == "external":
                 label = f"{other.qualname} (external)"
             print(f"{'  ' * level}{'<-' if incoming else '->'} {label}  "
-                  f"{edge.path}:{edge.span.start_line + 1}  [{edge.resolution} "
-                  f"{edge.confidence:.2f}]")  # fmt: skip
+                  f"{_local(edge.uri, root_dir)}:{edge.range.start.line + 1}  "
+                  f"[{edge.resolution} {edge.confidence:.2f}]")  # fmt: skip
             if other_id not in seen and level < graph.depth:
                 seen.add(other_id)
                 walk(other_id, level + 1)
@@ -484,20 +624,98 @@ def _print_graph(graph: CallGraph) -> None:
         print(f"  (no {'callers' if incoming else 'callees'} found)")
 
 
+def _address(option: str, value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise CliError(f"{option} wants HOST:PORT, not {value!r}", ExitCode.USAGE)
+    return host.strip("[]"), int(port)
+
+
+def _api_address(args: argparse.Namespace) -> tuple[str, int]:
+    from kenning.server.http import is_loopback
+
+    host, port = _address("--http", args.http)
+    if not is_loopback(host):
+        if not args.allow_remote:
+            raise CliError(
+                f"--http {args.http} is not a loopback address; the API would be reachable "
+                "from other machines. Add --allow-remote if that is what you want",
+                ExitCode.USAGE,
+            )
+        print(
+            f"kenning: warning: serving the HTTP API on {host}, reachable from other "
+            "machines; anyone with the token can read the index",
+            file=sys.stderr,
+        )
+    return host, port
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from kenning.server import serve
 
-    tcp = None
-    if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        if not host or not port.isdigit():
-            raise CliError(f"--tcp wants HOST:PORT, not {args.tcp!r}", ExitCode.USAGE)
-        tcp = (host.strip("[]"), int(port))
-    return serve(tcp, args.log_file, args.log_level)
+    tcp = _address("--tcp", args.tcp) if args.tcp else None
+    api = None if args.no_http else _api_address(args)
+    return serve(tcp, args.log_file, args.log_level, api=api)
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from kenning.server import AlreadyServed, run_daemon
+
+    root = _workspace(args, Settings())
+    try:
+        settings = {"embedding": {"enabled": not args.no_embeddings}}
+        return run_daemon(root, _api_address(args), args.log_file, args.log_level, settings)
+    except AlreadyServed as exc:
+        raise CliError(str(exc), ExitCode.INDEX_UNUSABLE) from exc
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    settings = Settings()
+    for path in args.paths:
+        if not path.exists():
+            raise CliError(f"{path} does not exist", ExitCode.USAGE)
+    client = _daemon(args, settings)
+    if client is not None:
+        return _reindex_through(client, args, args.paths)
+    root = _workspace(args, settings)
+    rels = []
+    for path in args.paths:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise CliError(f"{path} is outside the workspace {root}", ExitCode.OUTSIDE_WORKSPACE)
+        rel = resolved.relative_to(root).as_posix()
+        if resolved.is_dir() and rel != ".":
+            raise CliError(f"{path} is a folder: reindex takes files, or the workspace "
+                           "itself", ExitCode.USAGE)  # fmt: skip
+        rels.append(rel)
+    with _open(args, settings, write=True, rebuild=not rels or "." in rels) as engine:
+        if not rels or "." in rels:
+            report = engine.index(rebuild=True)
+            print(f"reindexed {root}: {report.files:,} files", file=sys.stderr)
+        else:
+            engine.apply_changes([(rel, None) for rel in rels])
+            print(f"reindexed {len(rels)} path(s)", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _reindex_through(client: Any, args: argparse.Namespace, paths: list[Path]) -> int:
+    from kenning.server import protocol as p
+
+    params = p.ReindexParams(uris=[path.resolve().as_uri() for path in paths])
+    result: p.CommandResult = _call(client, p.REINDEX_REQUEST, params)
+    if args.json:
+        _emit_json(result)
+    else:
+        print(f"kenning pid {client.owner.pid}: {result.message}", file=sys.stderr)
+    return ExitCode.OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    engine = _open(args, Settings(), write=False)
+    settings = Settings()
+    client = _daemon(args, settings)
+    if client is not None:
+        return _print_daemon_status(client, args)
+    engine = _open(args, settings, write=False)
     with engine:
         status = engine.status()
     if args.json:
@@ -516,6 +734,29 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"diagnostics {status['diagnostics']:,}")
     if status["owner"]:
         print(f"writer     {status['owner']}")
+    return ExitCode.OK
+
+
+def _print_daemon_status(client: Any, args: argparse.Namespace) -> int:
+    from kenning.server import protocol as p
+
+    status: p.StatusResult = _call(client, p.STATUS, p.StatusParams())
+    if args.json:
+        _emit_json(
+            {
+                "daemon": {"pid": client.owner.pid, "url": client.owner.url},
+                **msgspec.to_builtins(status),
+            }
+        )
+        return ExitCode.OK
+    print(f"workspace  {client.owner.workspace}")
+    print(f"daemon     kenning pid {client.owner.pid} at {client.owner.url}")
+    print(f"phase      {status.phase} ({status.health}): {status.message}")
+    print(f"files      {status.files:,}")
+    print(f"symbols    {status.symbols:,}")
+    print(f"chunks     {status.chunks:,}")
+    print(f"embedding  {status.embedded:,} embedded, {status.pending:,} pending, "
+          f"{status.failed:,} failed")  # fmt: skip
     return ExitCode.OK
 
 

@@ -81,19 +81,25 @@ class LiveWorkspace:
         self.watcher: FileWatcher | None = None
         self.filter = PathFilter(self.root, settings)
         # Open buffers by workspace-relative path; mutated on the event loop only.
+        # The buffer indexed for each open file: the one edited last.
         self.documents: dict[str, OpenDocument] = {}
+        # Every session's buffer of each open file, the one edited last at the end.
+        self._sessions: dict[str, dict[str, OpenDocument]] = {}
         self._state = _State()
         # The embedding pool's last report.
         self.embedding = EmbedProgress(state="idle")
 
     # -- lifecycle (blocking: call from a worker thread) --------------------------
 
-    def open(self) -> Outcome:
-        """Open the index: as its writer, or read-only when another process owns it."""
+    def open(self, read_only_fallback: bool = True) -> Outcome:
+        """Open the index: as its writer, or read-only when another process owns it
+        (`IndexLocked` then, without `read_only_fallback`)."""
         try:
             self.engine = Engine.open(self.root, self.settings)
         except IndexLocked as locked:
-            return self._open_read_only(str(locked))
+            if not read_only_fallback:
+                raise
+            return self.open_read_only(str(locked))
         except IndexIncompatible as error:
             self._state.error = f"{error} Run the kenning.reindex command to rebuild it."
             return Outcome(writer=False, error=self._state.error)
@@ -101,6 +107,8 @@ class LiveWorkspace:
             self._state.error = f"cannot open the index of {self.root}: {error}"
             return Outcome(writer=False, error=self._state.error)
         self._open_stores(self.engine)
+        # Read-only until now (another process owned the index): not any more.
+        self._state.warning = ""
         self.scheduler = ChangeScheduler(
             self._apply,
             debounce=self.settings.debounce_ms / 1000,
@@ -116,7 +124,7 @@ class LiveWorkspace:
         # two threads race to open (or create) the same store.
         _ = engine.chunks, engine.vectors, engine.status_store
 
-    def _open_read_only(self, why: str) -> Outcome:
+    def open_read_only(self, why: str) -> Outcome:
         for attempt in range(READ_ONLY_ATTEMPTS):
             try:
                 self.engine = Engine.open(self.root, self.settings, read_only=True)
@@ -195,30 +203,64 @@ class LiveWorkspace:
             return None
         return rel if self.filter.accepts(rel) else None
 
-    def did_open(self, rel: str, text: str, version: int) -> None:
-        self.documents[rel] = OpenDocument(rel, text, version)
+    def did_open(self, rel: str, text: str, version: int, session: str = "") -> None:
+        """A buffer opened by `session` (the editor attached to this daemon: "", or a
+        second daemon that forwards its editor's buffers)."""
+        document = OpenDocument(rel, text, version)
+        self._sessions.setdefault(rel, {})[session] = document
+        self.documents[rel] = document
         if self.scheduler is not None:
             # Its chunks go first in the embedding queue, once its text is indexed.
-            applied = self.scheduler.apply_now(rel, self.documents[rel])
+            applied = self.scheduler.apply_now(rel, document)
             applied.add_done_callback(lambda _: self._prioritize([rel]))
 
-    def did_change(self, rel: str, changes: Sequence[TextChange], version: int) -> None:
-        document = self.documents.get(rel)
+    def has_buffer(self, rel: str, session: str = "") -> bool:
+        return session in self._sessions.get(rel, {})
+
+    def did_change(
+        self, rel: str, changes: Sequence[TextChange], version: int, session: str = ""
+    ) -> None:
+        holders = self._sessions.get(rel, {})
+        document = holders.pop(session, None)
         if document is None:
             return
+        holders[session] = document
         document.apply(changes, version)
+        # Two editors with the same file open: the one edited last is what is indexed.
+        self.documents[rel] = document
         if self.scheduler is not None:
             self.scheduler.submit(rel, document)
 
-    def did_save(self, rel: str) -> None:
+    def did_save(self, rel: str, session: str = "") -> None:
         if self.scheduler is not None:
             self.scheduler.submit(rel, self.documents.get(rel), delay=0)
 
-    def did_close(self, rel: str) -> None:
-        # Unsaved text goes with the buffer: the file on disk is indexed again.
-        self.documents.pop(rel, None)
+    def did_close(self, rel: str, session: str = "") -> None:
+        # Unsaved text goes with the buffer: the file on disk is indexed again, unless
+        # another session still has the file open.
+        holders = self._sessions.get(rel, {})
+        holders.pop(session, None)
+        if holders:
+            self.documents[rel] = next(reversed(holders.values()))
+        else:
+            self._sessions.pop(rel, None)
+            self.documents.pop(rel, None)
         if self.scheduler is not None:
-            self.scheduler.submit(rel, None, delay=0)
+            self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+
+    def resubmit(self, rel: str) -> None:
+        """Index `rel` again as it is now (its buffer, or the file on disk)."""
+        if self.scheduler is not None:
+            self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+
+    def sessions(self) -> set[str]:
+        """The sessions with buffers open."""
+        return {session for holders in self._sessions.values() for session in holders}
+
+    def detach(self, session: str) -> None:
+        """Every buffer of `session` closed (a second daemon went away)."""
+        for rel in [rel for rel, holders in self._sessions.items() if session in holders]:
+            self.did_close(rel, session)
 
     def files_changed(self, rels: Sequence[str]) -> None:
         """Files changed on disk (watcher, `didChangeWatchedFiles`); open buffers win."""

@@ -1,22 +1,27 @@
-"""The language server: the only code that knows LSP (pygls and lsprotocol).
+"""The daemon: the only code that knows LSP (pygls and lsprotocol), and its HTTP API.
 
-`serve()` runs it over stdio or TCP; `handlers.py` holds the LSP handlers,
+`serve()` runs the language server over stdio or TCP for one editor; `run_daemon()`
+runs it headless, for the CLI and scripts. Both serve the HTTP JSON-RPC API for the
+folders they own (`http.py`, `ownership.py`). `handlers.py` holds the LSP handlers,
 `daemon.py` the server's state, `protocol.py` kenning's own methods.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
+# The API's default address: loopback, a port the system picks (the owner file says which).
+DEFAULT_API = ("127.0.0.1", 0)
 
-def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
-          log_level: str = "INFO") -> int:  # fmt: skip
-    """Serve one editor session; returns when it ends. Logs go to stderr or `log_file`,
-    never stdout (stdout is the protocol's channel)."""
-    from kenning.server.handlers import create_server
+log = logging.getLogger(__name__)
 
+
+def _logging(log_file: Path | None, log_level: str) -> None:
     handler: logging.Handler = (
         logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     )
@@ -24,10 +29,22 @@ def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(log_level.upper())
-    # pygls logs every message at INFO; keep its chatter out unless debugging.
+    # pygls logs every message at INFO, aiohttp every request; keep their chatter out
+    # unless debugging.
     if root.level > logging.DEBUG:
         logging.getLogger("pygls").setLevel(logging.WARNING)
-    server = create_server()
+        logging.getLogger("aiohttp").setLevel(logging.WARNING)
+
+
+def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
+          log_level: str = "INFO", api: tuple[str, int] | None = DEFAULT_API) -> int:  # fmt: skip
+    """Serve one editor session; returns when it ends. Logs go to stderr or `log_file`,
+    never stdout (stdout is the protocol's channel). `api`: where to serve HTTP for the
+    folders this daemon owns (None: not at all)."""
+    from kenning.server.handlers import create_server
+
+    _logging(log_file, log_level)
+    server = create_server(api)
     try:
         if tcp is not None:
             server.start_tcp(*tcp)
@@ -35,4 +52,53 @@ def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
             server.start_io()
     finally:
         server.close()
+    return 0
+
+
+class AlreadyServed(Exception):
+    """Another daemon owns the workspace (the message says which and where)."""
+
+
+def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | None = None,
+               log_level: str = "INFO", settings: object = None) -> int:  # fmt: skip
+    """Own `root` with no editor attached: index it, keep it up to date, serve the HTTP
+    API until SIGTERM or SIGINT. `settings`: the tree an editor would send (see
+    docs/server.md). `AlreadyServed` when a live daemon owns it."""
+    from kenning.server.handlers import create_server
+
+    _logging(log_file, log_level)
+    server = create_server(api)
+    server.headless = True
+    server.configure(settings)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        uri = root.resolve().as_uri()
+        try:
+            await server.add_folder(uri)
+            folder = server.folders.get(uri)
+            if folder is None or not folder.live.writer:
+                peer = folder.peer if folder is not None else None
+                why = (
+                    f"kenning pid {peer.owner.pid} already serves {root} at {peer.owner.url}"
+                    if peer is not None
+                    else (folder.live.error or folder.live.warning)
+                    if folder
+                    else "no folder"
+                )
+                raise AlreadyServed(why)
+            api_server = server.ownership.api
+            address = api_server.url if api_server is not None else "no HTTP API"
+            log.info("serving %s at %s", root, address)
+            line = f"kenning daemon: serving {root} at {address} (pid {os.getpid()})"
+            print(line, file=sys.stderr, flush=True)
+            await stop.wait()
+        finally:
+            await server.ownership.close()
+            await loop.run_in_executor(None, server.close)
+
+    asyncio.run(main())
     return 0

@@ -15,21 +15,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from kenning import __version__
+from kenning.api.client import AsyncApiClient
 from kenning.core.results import SymbolRef
 from kenning.core.settings import Settings, load_settings
 from kenning.engine.engine import Engine, OutsideWorkspace
 from kenning.engine.live import LiveEvents, LiveWorkspace
+from kenning.pipeline.documents import TextChange
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.pipeline.executors import query_executor
 from kenning.query.symbols import UnknownSymbol
 from kenning.server import convert
 from kenning.server import protocol as p
+from kenning.server.ownership import LOCAL, Ownership
 from kenning.server.progress import StatusPublisher, WorkProgress
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,8 @@ class Folder:
         self.opened: asyncio.Future[None] = loop.create_future()
         # The first catch-up of a folder opened for writing.
         self.caught_up: asyncio.Future[dict[str, Any]] | None = None
+        # Set while another daemon owns the folder's index: queries and buffers go there.
+        self.peer: AsyncApiClient | None = None
 
     @property
     def engine(self) -> Engine:
@@ -127,6 +133,10 @@ class Folder:
                 + (f", {progress.failed:,} failed" if progress.failed else "")
             )
 
+    @property
+    def index_path(self) -> Path:
+        return self.root / self.live.settings.index_dir
+
     def phase(self) -> p.Phase:
         if self.live.error:
             return "error"
@@ -144,7 +154,7 @@ class Folder:
 
 
 class KenningServer(LanguageServer):
-    def __init__(self) -> None:
+    def __init__(self, api: tuple[str, int] | None = ("127.0.0.1", 0)) -> None:
         super().__init__(
             "kenning",
             __version__,
@@ -156,6 +166,11 @@ class KenningServer(LanguageServer):
         self.executor = query_executor()
         self._status: StatusPublisher | None = None
         self.watch_files_ourselves = True
+        # No editor attached (`kenning daemon`): messages for the user go to the log.
+        self.headless = False
+        # Who serves each folder: this daemon (over HTTP too, unless `api` is None) or
+        # the daemon that owns its index.
+        self.ownership = Ownership(self, api)
 
     @property
     def status(self) -> StatusPublisher:
@@ -167,15 +182,17 @@ class KenningServer(LanguageServer):
 
     def warn(self, message: str) -> None:
         log.warning("%s", message)
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
-        )
+        if not self.headless:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
 
     def error(self, message: str) -> None:
         log.error("%s", message)
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=message)
-        )
+        if not self.headless:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Error, message=message)
+            )
 
     # -- settings and folders --------------------------------------------------------
 
@@ -200,22 +217,30 @@ class KenningServer(LanguageServer):
         folder = Folder(self, uri, root)
         self.folders[uri] = folder
         self.status.mark_dirty()
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self.executor, folder.live.open)
+        outcome = await self.ownership.open(folder)
         if outcome.writer:
-            future = folder.live.catch_up()
-            future.add_done_callback(
-                lambda f: loop.call_soon_threadsafe(self._caught_up, folder, f)
-            )
-            folder.caught_up = asyncio.wrap_future(future)
+            self.catch_up(folder)
         folder.opened.set_result(None)
         if outcome.error:
             self.error(f"kenning: {outcome.error}")
         elif outcome.warning:
             self.warn(f"kenning: {outcome.warning}")
-        if outcome.writer and self.watch_files_ourselves:
-            await loop.run_in_executor(self.executor, folder.live.watch)
+        if outcome.writer:
+            await self.owned(folder)
         self.status.mark_dirty()
+
+    def catch_up(self, folder: Folder) -> None:
+        """Index what changed while no daemon ran (on the folder's writer)."""
+        loop = asyncio.get_running_loop()
+        future = folder.live.catch_up()
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._caught_up, folder, f))
+        folder.caught_up = asyncio.wrap_future(future)
+
+    async def owned(self, folder: Folder) -> None:
+        """This daemon writes the folder's index now: serve it over HTTP, watch it."""
+        await self.ownership.publish(folder)
+        if self.watch_files_ourselves:
+            await asyncio.get_running_loop().run_in_executor(self.executor, folder.live.watch)
 
     def _caught_up(self, folder: Folder, future: Any) -> None:
         error = future.exception()
@@ -227,6 +252,7 @@ class KenningServer(LanguageServer):
     async def remove_folder(self, uri: str) -> None:
         folder = self.folders.pop(uri, None)
         if folder is not None:
+            await self.ownership.release(folder)
             await asyncio.get_running_loop().run_in_executor(self.executor, folder.live.close)
             self.status.mark_dirty()
 
@@ -239,6 +265,7 @@ class KenningServer(LanguageServer):
         self.executor.shutdown(wait=False, cancel_futures=True)
         for folder in list(self.folders.values()):
             try:
+                self.ownership.withdraw(folder)
                 folder.live.close()
             except Exception:
                 log.exception("closing %s failed", folder.root)
@@ -246,24 +273,28 @@ class KenningServer(LanguageServer):
 
     # -- routing -------------------------------------------------------------------------
 
-    def locate(self, uri: str) -> tuple[Folder, str]:
+    def _scope(self, scope: Sequence[Folder] | None) -> list[Folder]:
+        return list(self.folders.values()) if scope is None else list(scope)
+
+    def locate(self, uri: str, scope: Sequence[Folder] | None = None) -> tuple[Folder, str]:
         """The folder holding `uri` and the path inside it; InvalidParams outside them."""
         try:
             path = convert.uri_to_path(uri)
         except convert.NotAFileUri as error:
             raise invalid_params(str(error)) from None
+        folders = self._scope(scope)
         best: Folder | None = None
-        for folder in self.folders.values():
+        for folder in folders:
             if path.is_relative_to(folder.root) and (
                 best is None or len(folder.root.parts) > len(best.root.parts)
             ):
                 best = folder
         if best is None:
-            roots = ", ".join(str(f.root) for f in self.folders.values()) or "none"
+            roots = ", ".join(str(f.root) for f in folders) or "none"
             raise invalid_params(f"{path} is outside the workspace folders ({roots})")
         return best, path.relative_to(best.root).as_posix()
 
-    def document(self, uri: str) -> tuple[LiveWorkspace, str] | None:
+    def document(self, uri: str) -> tuple[Folder, str] | None:
         """The folder and path of a document kenning indexes, else None (quietly: an
         editor opens all sorts of files)."""
         try:
@@ -271,7 +302,7 @@ class KenningServer(LanguageServer):
         except JsonRpcInvalidParams:
             return None
         rel = folder.live.relpath(convert.uri_to_path(uri))
-        return (folder.live, rel) if rel is not None else None
+        return (folder, rel) if rel is not None else None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -292,39 +323,109 @@ class KenningServer(LanguageServer):
         except (UnknownSymbol, PermissionError, LookupError) as error:
             raise RequestFailed(message=str(error).strip("'\"")) from None
 
-    async def target(self, params: p.CallGraphParams | p.ImpactParams) -> tuple[Folder, SymbolRef]:
-        """The one symbol a callGraph/impact request names."""
+    async def _resolve(
+        self, folder: Folder, params: p.CallGraphParams | p.ImpactParams
+    ) -> SymbolRef:
+        """The one symbol a callGraph/impact request names, in a folder served here."""
         if params.text_document is not None and params.position is not None:
-            folder, rel = self.locate(params.text_document.uri)
+            _, rel = self.locate(params.text_document.uri, [folder])
             pos = params.position
             found = await self.query(folder, folder.engine.symbol_at, rel, pos.line, pos.character)
             if not found:
                 raise RequestFailed(
                     message=f"no symbol at {rel}:{pos.line + 1}:{pos.character + 1}"
                 )
-            return folder, found[0]
+            return found[0]
         assert params.symbol is not None
+        matches = await self.query(folder, folder.engine.resolve_symbol, params.symbol)
+        if len(matches) > 1:
+            names = ", ".join(m.id for m in matches[:5])
+            raise AmbiguousSymbol(message=f"{params.symbol!r} is ambiguous: {names}")
+        return matches[0]
+
+    async def _about_symbol(
+        self,
+        method: p.Method,
+        params: p.CallGraphParams | p.ImpactParams,
+        scope: Sequence[Folder] | None,
+        answer: Callable[[Folder, SymbolRef], Any],
+    ) -> Any:
+        """Run a callGraph/impact request where its symbol is: the folder of its
+        document, or the first folder that knows its name."""
+        if params.text_document is not None:
+            candidates = [self.locate(params.text_document.uri, scope)[0]]
+        else:
+            candidates = self._scope(scope)
         errors: list[str] = []
-        for folder in self.folders.values():
+        for folder in candidates:
             try:
-                matches = await self.query(folder, folder.engine.resolve_symbol, params.symbol)
-            except RequestFailed as error:
+                remote = await self.ownership.forward(folder, method.name, p.encode(params))
+                if remote is not LOCAL:
+                    return msgspec.convert(remote, method.result)
+                return await answer(folder, await self._resolve(folder, params))
+            except AmbiguousSymbol:
+                raise
+            except JsonRpcException as error:
+                if error.code != REQUEST_FAILED or len(candidates) == 1:
+                    raise
                 errors.append(error.message)
-                continue
-            if len(matches) > 1:
-                names = ", ".join(m.id for m in matches[:5])
-                raise RequestFailed(message=f"{params.symbol!r} is ambiguous: {names}")
-            return folder, matches[0]
         raise RequestFailed(message="; ".join(errors) or "no workspace folder is open")
 
-    async def search(self, params: p.SearchParams) -> p.SearchResult:
+    async def call_graph(
+        self, params: p.CallGraphParams, scope: Sequence[Folder] | None = None
+    ) -> p.CallGraphResult:
+        async def answer(folder: Folder, root: SymbolRef) -> p.CallGraphResult:
+            graph = await self.query(
+                folder, folder.engine.call_graph, root, params.direction, params.depth
+            )
+            return convert.call_graph(folder.root, graph)
+
+        result: p.CallGraphResult = await self._about_symbol(p.CALL_GRAPH, params, scope, answer)
+        return result
+
+    async def impact(
+        self, params: p.ImpactParams, scope: Sequence[Folder] | None = None
+    ) -> p.ImpactResult:
+        async def answer(folder: Folder, root: SymbolRef) -> p.ImpactResult:
+            found = await self.query(folder, folder.engine.impact, root, params.depth)
+            return convert.impact(folder.root, found)
+
+        result: p.ImpactResult = await self._about_symbol(p.IMPACT, params, scope, answer)
+        return result
+
+    async def symbols(
+        self, params: p.SymbolsParams, scope: Sequence[Folder] | None = None
+    ) -> p.SymbolsResult:
+        found: list[p.Node] = []
+        for folder in self._scope(scope):
+            remote = await self.ownership.forward(folder, p.SYMBOLS.name, p.encode(params))
+            if remote is not LOCAL:
+                found += msgspec.convert(remote, p.SymbolsResult).symbols
+                continue
+            symbols = await self.query(folder, folder.engine.symbols, params.query, params.limit)
+            found += [convert.node(folder.root, s) for s in symbols]
+        return p.SymbolsResult(symbols=found[: params.limit])
+
+    async def search(
+        self, params: p.SearchParams, scope: Sequence[Folder] | None = None
+    ) -> p.SearchResult:
         hits: list[p.SearchHit] = []
         complete = True
         coverage: list[float] = []
         notes: list[str] = []
         f = params.filters
-        for folder in list(self.folders.values()):
-            result = await self.query(
+        for folder in self._scope(scope):
+            remote = await self.ownership.forward(folder, p.SEARCH.name, p.encode(params))
+            if remote is not LOCAL:
+                result = msgspec.convert(remote, p.SearchResult)
+                # The owner may serve other folders too: keep this one's hits.
+                hits += [h for h in result.hits if _inside(h.uri, folder.root)]
+                complete = complete and result.vectors_complete
+                coverage.append(result.vector_coverage)
+                if result.note:
+                    notes.append(result.note)
+                continue
+            found = await self.query(
                 folder,
                 partial(
                     folder.engine.search,
@@ -336,11 +437,11 @@ class KenningServer(LanguageServer):
                     mode=params.mode,
                 ),
             )
-            hits += convert.search_hits(folder.root, result.hits)
-            complete = complete and result.vectors_complete
-            coverage.append(result.vector_coverage)
-            if result.note:
-                notes.append(result.note)
+            hits += convert.search_hits(folder.root, found.hits)
+            complete = complete and found.vectors_complete
+            coverage.append(found.vector_coverage)
+            if found.note:
+                notes.append(found.note)
         hits.sort(key=lambda h: -h.score)
         return p.SearchResult(
             query=params.query,
@@ -350,8 +451,8 @@ class KenningServer(LanguageServer):
             note="; ".join(notes),
         )
 
-    async def status_result(self) -> p.StatusResult:
-        folders = [await self._folder_status(f) for f in list(self.folders.values())]
+    async def status_result(self, scope: Sequence[Folder] | None = None) -> p.StatusResult:
+        folders = [await self._folder_status(f) for f in self._scope(scope)]
         phase: p.Phase = min((f.phase for f in folders), key=PHASE_ORDER.index, default="starting")
         health: p.Health = min((f.health for f in folders), key=HEALTH_ORDER.index, default="ok")
         messages = [f.message for f in folders if f.health != "ok"] or [f.message for f in folders]
@@ -370,6 +471,14 @@ class KenningServer(LanguageServer):
         )
 
     async def _folder_status(self, folder: Folder) -> p.FolderStatus:
+        if folder.opened.done():
+            try:
+                remote = await self.ownership.forward(folder, p.STATUS.name, {})
+            except JsonRpcException as error:
+                remote = LOCAL
+                log.warning("the owner of %s did not answer status: %s", folder.root, error)
+            if remote is not LOCAL:
+                return self.ownership.peer_status(folder, msgspec.convert(remote, p.StatusResult))
         counts: dict[str, Any] = {}
         if folder.opened.done() and folder.live.engine is not None:
             # Not bounded: status is a few counts, slow only when the machine is busy,
@@ -406,23 +515,34 @@ class KenningServer(LanguageServer):
 
     # -- commands ---------------------------------------------------------------------
 
-    async def reindex(self, arguments: Sequence[Any]) -> p.CommandResult:
+    async def reindex(
+        self, arguments: Sequence[Any], scope: Sequence[Folder] | None = None
+    ) -> p.CommandResult:
         """`kenning.reindex`: every folder rebuilt, or the files/folders named by URI."""
         loop = asyncio.get_running_loop()
         if not arguments:
-            targets = list(self.folders.values())
+            targets = self._scope(scope)
             for folder in targets:
-                await self._rebuild(folder)
+                remote = await self.ownership.forward(folder, p.REINDEX_REQUEST.name, {})
+                if remote is LOCAL:
+                    await self._rebuild(folder)
             return p.CommandResult(
                 message=f"reindexed {len(targets)} workspace folder(s)",
                 targets=[f.uri for f in targets],
             )
-        done: list[str] = []
+        located = []
         for argument in arguments:
             if not isinstance(argument, str):
                 raise invalid_params(f"kenning.reindex takes file or folder URIs, not {argument!r}")
-            folder, rel = self.locate(argument)
-            if not rel or rel == ".":
+            located.append((argument, *self.locate(argument, scope)))
+        done: list[str] = []
+        for argument, folder, rel in located:
+            remote = await self.ownership.forward(
+                folder, p.REINDEX_REQUEST.name, p.encode(p.ReindexParams(uris=[argument]))
+            )
+            if remote is not LOCAL:
+                pass
+            elif not rel or rel == ".":
                 await self._rebuild(folder)
             else:
                 if folder.live.relpath(folder.root / rel) is None:
@@ -452,10 +572,17 @@ class KenningServer(LanguageServer):
             raise RequestFailed(message=folder.live.warning or folder.live.error)
         await asyncio.wrap_future(folder.live.catch_up(rebuild=True))
 
-    async def set_embedding(self, paused: bool) -> p.CommandResult:
+    async def set_embedding(
+        self, paused: bool, scope: Sequence[Folder] | None = None
+    ) -> p.CommandResult:
+        method = p.PAUSE_REQUEST if paused else p.RESUME_REQUEST
         targets = []
-        for folder in self.folders.values():
-            if folder.live.writer and self.settings.embedding.enabled:
+        for folder in self._scope(scope):
+            remote = await self.ownership.forward(folder, method.name, {})
+            if remote is not LOCAL:
+                if msgspec.convert(remote, p.CommandResult).targets:
+                    targets.append(folder.uri)
+            elif folder.live.writer and self.settings.embedding.enabled:
                 engine = folder.engine
                 action = engine.pause_embedding if paused else engine.resume_embedding
                 await self.query(folder, action)
@@ -465,6 +592,43 @@ class KenningServer(LanguageServer):
         if not targets:
             return p.CommandResult(message=f"embedding is off; nothing {verb}", targets=[])
         return p.CommandResult(message=f"embedding {verb}", targets=targets)
+
+    # -- buffers forwarded by a second daemon ------------------------------------------
+
+    def peer_document(self, params: p.PeerDocumentParams, scope: Sequence[Folder]) -> None:
+        """A buffer event from another daemon's editor, applied as if ours."""
+        session = f"peer:{params.session}"
+        if params.event == "detach":
+            for folder in scope:
+                folder.live.detach(session)
+            return
+        folder, _ = self.locate(params.uri, scope)
+        rel = folder.live.relpath(convert.uri_to_path(params.uri))
+        if rel is None:
+            return
+        live = folder.live
+        if params.event in ("open", "change"):
+            if params.text is None:
+                raise invalid_params(f"a {params.event!r} event needs the buffer's text")
+            if live.has_buffer(rel, session):
+                live.did_change(rel, [TextChange(params.text)], params.version, session)
+            else:
+                live.did_open(rel, params.text, params.version, session)
+        elif params.event == "save":
+            live.did_save(rel, session)
+        else:
+            live.did_close(rel, session)
+
+
+class AmbiguousSymbol(RequestFailed):
+    pass
+
+
+def _inside(uri: str, root: Path) -> bool:
+    try:
+        return convert.uri_to_path(uri).is_relative_to(root)
+    except convert.NotAFileUri:
+        return False
 
 
 def _status_message(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,7 +20,8 @@ from kenning.pipeline.discover import LANGUAGE_BY_SUFFIX
 from kenning.pipeline.documents import TextChange
 from kenning.server import convert
 from kenning.server import protocol as p
-from kenning.server.daemon import KenningServer, RequestFailed, invalid_params
+from kenning.server.daemon import Folder, KenningServer, RequestFailed, invalid_params
+from kenning.server.ownership import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,10 @@ async def _register_file_watching(ls: KenningServer) -> None:
 
 
 async def shutdown(ls: KenningServer, params: None) -> None:
-    # Closing waits for the writers and the embedding pool; the loop keeps answering
-    # meanwhile. (Not on the query threads: closing shuts their executor down.)
+    # Relays detach from their owners and the HTTP API stops, on the loop. Then closing
+    # waits for the writers and the embedding pool; the loop keeps answering meanwhile.
+    # (Not on the query threads: closing shuts their executor down.)
+    await ls.ownership.close()
     await asyncio.get_running_loop().run_in_executor(None, ls.close)
 
 
@@ -111,17 +115,19 @@ async def did_change_workspace_folders(
 def did_open(ls: KenningServer, params: types.DidOpenTextDocumentParams) -> None:
     found = ls.document(params.text_document.uri)
     if found is not None:
-        live, rel = found
-        live.did_open(rel, params.text_document.text, params.text_document.version)
+        folder, rel = found
+        folder.live.did_open(rel, params.text_document.text, params.text_document.version)
+        ls.ownership.buffer(folder, "open", rel)
 
 
 def did_change(ls: KenningServer, params: types.DidChangeTextDocumentParams) -> None:
     found = ls.document(params.text_document.uri)
     if found is None:
         return
-    live, rel = found
+    folder, rel = found
     changes = [_text_change(change) for change in params.content_changes]
-    live.did_change(rel, changes, params.text_document.version)
+    folder.live.did_change(rel, changes, params.text_document.version)
+    ls.ownership.buffer(folder, "change", rel)
 
 
 def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
@@ -135,13 +141,17 @@ def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
 def did_save(ls: KenningServer, params: types.DidSaveTextDocumentParams) -> None:
     found = ls.document(params.text_document.uri)
     if found is not None:
-        found[0].did_save(found[1])
+        folder, rel = found
+        folder.live.did_save(rel)
+        ls.ownership.buffer(folder, "save", rel)
 
 
 def did_close(ls: KenningServer, params: types.DidCloseTextDocumentParams) -> None:
     found = ls.document(params.text_document.uri)
     if found is not None:
-        found[0].did_close(found[1])
+        folder, rel = found
+        folder.live.did_close(rel)
+        ls.ownership.buffer(folder, "close", rel)
 
 
 def did_change_watched_files(ls: KenningServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -149,7 +159,7 @@ def did_change_watched_files(ls: KenningServer, params: types.DidChangeWatchedFi
     for change in params.changes:
         found = ls.document(change.uri)
         if found is not None:
-            by_folder.setdefault(found[0], []).append(found[1])
+            by_folder.setdefault(found[0].live, []).append(found[1])
     for live, rels in by_folder.items():
         live.files_changed(rels)
 
@@ -161,6 +171,9 @@ async def prepare_call_hierarchy(
     ls: KenningServer, params: types.CallHierarchyPrepareParams
 ) -> list[types.CallHierarchyItem] | None:
     folder, rel = ls.locate(params.text_document.uri)
+    remote = await _forward(ls, folder, types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY, params)
+    if remote is not LOCAL:
+        return remote
     pos = params.position
     symbols = await ls.query(folder, folder.engine.symbol_at, rel, pos.line, pos.character)
     items = [convert.hierarchy_item(folder.root, folder.uri, s) for s in symbols if s.path]
@@ -171,6 +184,9 @@ async def incoming_calls(
     ls: KenningServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
     folder, symbol_id = _item(ls, params.item)
+    remote = await _forward(ls, folder, types.CALL_HIERARCHY_INCOMING_CALLS, params)
+    if remote is not LOCAL:
+        return remote
     callers = await ls.query(folder, folder.engine.neighbours, symbol_id, True)
     return [
         types.CallHierarchyIncomingCall(
@@ -185,6 +201,9 @@ async def outgoing_calls(
     ls: KenningServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
     folder, symbol_id = _item(ls, params.item)
+    remote = await _forward(ls, folder, types.CALL_HIERARCHY_OUTGOING_CALLS, params)
+    if remote is not LOCAL:
+        return remote
     callees = await ls.query(folder, folder.engine.neighbours, symbol_id, False)
     return [
         types.CallHierarchyOutgoingCall(
@@ -213,9 +232,24 @@ async def workspace_symbol(
         return []
     out: list[types.SymbolInformation] = []
     for folder in list(ls.folders.values()):
+        remote = await _forward(ls, folder, types.WORKSPACE_SYMBOL, params)
+        if remote is not LOCAL:
+            out += [r for r in remote or [] if _inside(r.get("location", {}).get("uri"), folder)]
+            continue
         found = await ls.query(folder, folder.engine.symbols, params.query, SYMBOL_LIMIT)
         out += [convert.symbol_information(folder.root, s) for s in found if s.path]
     return out[:SYMBOL_LIMIT]
+
+
+async def _forward(ls: KenningServer, folder: Folder, method: str, params: Any) -> Any:
+    """The owner's answer for a folder another daemon owns (LSP's JSON), else LOCAL."""
+    if folder.peer is None:
+        return LOCAL
+    return await ls.ownership.forward(folder, method, ls.protocol._converter.unstructure(params))
+
+
+def _inside(uri: Any, folder: Folder) -> bool:
+    return isinstance(uri, str) and convert.uri_to_path(uri).is_relative_to(folder.root)
 
 
 # -- kenning's methods --------------------------------------------------------------------
@@ -226,17 +260,15 @@ async def kenning_search(ls: KenningServer, params: Any) -> Any:
 
 
 async def kenning_call_graph(ls: KenningServer, params: Any) -> Any:
-    request = _params(params, p.CallGraphParams)
-    folder, root = await ls.target(request)
-    graph = await ls.query(folder, folder.engine.call_graph, root, request.direction, request.depth)
-    return p.encode(convert.call_graph(folder.root, graph))
+    return p.encode(await ls.call_graph(_params(params, p.CallGraphParams)))
 
 
 async def kenning_impact(ls: KenningServer, params: Any) -> Any:
-    request = _params(params, p.ImpactParams)
-    folder, root = await ls.target(request)
-    result = await ls.query(folder, folder.engine.impact, root, request.depth)
-    return p.encode(convert.impact(folder.root, result))
+    return p.encode(await ls.impact(_params(params, p.ImpactParams)))
+
+
+async def kenning_symbols(ls: KenningServer, params: Any) -> Any:
+    return p.encode(await ls.symbols(_params(params, p.SymbolsParams)))
 
 
 async def kenning_status(ls: KenningServer, params: Any) -> Any:
@@ -260,6 +292,20 @@ async def reindex(ls: KenningServer, *arguments: Any) -> Any:
     return p.encode(await ls.reindex(arguments))
 
 
+async def kenning_reindex(ls: KenningServer, params: Any) -> Any:
+    return p.encode(await ls.reindex(_params(params, p.ReindexParams).uris))
+
+
+async def kenning_pause_embedding(ls: KenningServer, params: Any) -> Any:
+    _params(params, p.EmbeddingParams)
+    return p.encode(await ls.set_embedding(paused=True))
+
+
+async def kenning_resume_embedding(ls: KenningServer, params: Any) -> Any:
+    _params(params, p.EmbeddingParams)
+    return p.encode(await ls.set_embedding(paused=False))
+
+
 async def pause_embedding(ls: KenningServer, *arguments: Any) -> Any:
     return p.encode(await ls.set_embedding(paused=True))
 
@@ -268,8 +314,17 @@ async def resume_embedding(ls: KenningServer, *arguments: Any) -> Any:
     return p.encode(await ls.set_embedding(paused=False))
 
 
-def create_server() -> KenningServer:
-    ls = KenningServer()
+# The standard requests a second daemon forwards to the owner over HTTP.
+FORWARDED_LSP_REQUESTS: dict[str, Callable[..., Awaitable[Any]]] = {
+    types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY: prepare_call_hierarchy,
+    types.CALL_HIERARCHY_INCOMING_CALLS: incoming_calls,
+    types.CALL_HIERARCHY_OUTGOING_CALLS: outgoing_calls,
+    types.WORKSPACE_SYMBOL: workspace_symbol,
+}
+
+
+def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServer:
+    ls = KenningServer(api)
     features: list[tuple[str, Any, Any]] = [
         (types.INITIALIZE, initialize, None),
         (types.INITIALIZED, initialized, None),
@@ -289,6 +344,10 @@ def create_server() -> KenningServer:
         (p.CALL_GRAPH.name, kenning_call_graph, None),
         (p.IMPACT.name, kenning_impact, None),
         (p.STATUS.name, kenning_status, None),
+        (p.SYMBOLS.name, kenning_symbols, None),
+        (p.REINDEX_REQUEST.name, kenning_reindex, None),
+        (p.PAUSE_REQUEST.name, kenning_pause_embedding, None),
+        (p.RESUME_REQUEST.name, kenning_resume_embedding, None),
     ]
     for method, handler, options in features:
         ls.feature(method, options)(handler)

@@ -32,7 +32,9 @@ STATUS_INTERVAL = 0.25
 
 
 def supports_work_done_progress(ls: LanguageServer) -> bool:
-    window = ls.client_capabilities.window
+    # No capabilities before `initialize`, nor in a daemon with no editor attached.
+    capabilities = getattr(ls.protocol, "client_capabilities", None)
+    window = capabilities.window if capabilities is not None else None
     return bool(window and window.work_done_progress)
 
 

@@ -229,6 +229,56 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     targets: list[str]
 
 
+# -- kenning/symbols ----------------------------------------------------------------
+
+
+class SymbolsParams(msgspec.Struct, frozen=True, kw_only=True):
+    # A name, a dotted suffix or a qualified name; fuzzy when few names contain it.
+    query: str
+    limit: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.query.strip():
+            raise ValueError("query must not be empty")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+
+
+class SymbolsResult(msgspec.Struct, frozen=True, kw_only=True):
+    symbols: list[Node]
+
+
+# -- the commands as requests (for HTTP clients, which have no executeCommand) -------
+
+
+class ReindexParams(msgspec.Struct, frozen=True, kw_only=True):
+    # File or folder URIs inside the workspace; none: every workspace folder.
+    uris: list[str] = msgspec.field(default_factory=list)
+
+
+class EmbeddingParams(msgspec.Struct, frozen=True):
+    pass
+
+
+# -- kenning/peer/document: a second daemon forwards its editor's buffers ----------
+
+PeerEvent = Literal["open", "change", "save", "close", "detach"]
+
+
+class PeerDocumentParams(msgspec.Struct, frozen=True, kw_only=True):
+    # Names the forwarding daemon's editor session; "detach" closes all its buffers.
+    session: str
+    event: PeerEvent
+    uri: str = ""
+    # The buffer's whole text, for "open" and "change".
+    text: str | None = None
+    version: int = 0
+
+
+class Empty(msgspec.Struct, frozen=True):
+    pass
+
+
 # -- the method table -----------------------------------------------------------------
 
 
@@ -242,8 +292,17 @@ SEARCH = Method("kenning/search", SearchParams, SearchResult)
 CALL_GRAPH = Method("kenning/callGraph", CallGraphParams, CallGraphResult)
 IMPACT = Method("kenning/impact", ImpactParams, ImpactResult)
 STATUS = Method("kenning/status", StatusParams, StatusResult)
+SYMBOLS = Method("kenning/symbols", SymbolsParams, SymbolsResult)
+REINDEX_REQUEST = Method("kenning/reindex", ReindexParams, CommandResult)
+PAUSE_REQUEST = Method("kenning/pauseEmbedding", EmbeddingParams, CommandResult)
+RESUME_REQUEST = Method("kenning/resumeEmbedding", EmbeddingParams, CommandResult)
 
-REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS)
+# Served over LSP and HTTP alike.
+REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS, SYMBOLS, REINDEX_REQUEST, PAUSE_REQUEST,
+            RESUME_REQUEST)  # fmt: skip
+# HTTP only, for a second `kenning serve` on the owner's workspace; it also forwards the
+# standard requests named in `FORWARDED_LSP_REQUESTS`.
+PEER_DOCUMENT = Method("kenning/peer/document", PeerDocumentParams, Empty)
 # Server -> client: the `kenning/status` request's result, whenever phase or counts move.
 STATUS_NOTIFICATION = "kenning/status"
 

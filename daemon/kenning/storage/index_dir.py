@@ -25,6 +25,11 @@ SCHEMA_VERSION = 2
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
+# The owning daemon's address and its API token (see `kenning.api.owner`): they
+# belong to the process holding the lock and survive a rebuild of the stores.
+OWNER_FILE = "daemon.json"
+TOKEN_FILE = "api-token"
+KEEP_ON_WIPE = (LOCK_FILE, OWNER_FILE, TOKEN_FILE)
 LOADING_FILE = "loading"
 GRAPH_DIR = "graph"
 CHUNKS_DIR = "chunks"
@@ -135,11 +140,11 @@ class IndexDir:
         os.replace(tmp, self.meta_path)
 
     def wipe(self) -> None:
-        """Remove every store but keep the lock file (we hold it)."""
+        """Remove every store but keep the lock file (we hold it) and the API's files."""
         if not self.path.exists():
             return
         for child in self.path.iterdir():
-            if child.name == LOCK_FILE:
+            if child.name in KEEP_ON_WIPE:
                 continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)

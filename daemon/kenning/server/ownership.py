@@ -1,0 +1,327 @@
+"""One owner per workspace: which daemon writes each folder's index, and what the others do.
+
+The daemon that takes a folder's writer lock owns it: it indexes the folder, serves it
+over the HTTP API (`http.ApiServer`) and publishes its address and token in the index
+folder (`api.owner`). A daemon that finds the lock taken and a live owner there becomes
+a relay for that folder: it forwards its editor's queries to the owner, and its
+editor's buffers (`kenning/peer/document`, whole texts, newest first coalesced), so
+both editors get answers and both editors' edits are indexed. A relay checks on the
+owner every `PEER_CHECK_SECONDS`; when the owner is gone (it exited, or was killed) it
+takes the lock over and indexes the folder itself, its editor's open buffers included.
+
+When the lock is held by a process with no API (`kenning index`, or a daemon started
+with `--no-http`), the folder is opened read-only, as before, until the lock is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+from pygls.exceptions import JsonRpcException
+
+from kenning.api import owner
+from kenning.api.client import ApiError, AsyncApiClient, OwnerGone
+from kenning.engine.live import Outcome
+from kenning.server import convert
+from kenning.server import protocol as p
+from kenning.storage.index_dir import IndexDir, IndexLocked
+
+if TYPE_CHECKING:
+    from kenning.server.daemon import Folder, KenningServer
+    from kenning.server.http import ApiServer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How often a relay checks that its folder's owner is still there.
+PEER_CHECK_SECONDS = 2.0
+# How long a daemon that finds the index locked waits for the owner's record: the
+# owner takes the lock a moment before it can publish its address.
+OWNER_RECORD_WAIT = 3.0
+# How often an owner looks for relays that died without detaching.
+REAP_SECONDS = 5.0
+# Stands for "this folder is served here, not by another daemon".
+LOCAL: Any = object()
+REQUEST_FAILED = -32803
+
+
+@dataclass
+class _Relay:
+    """A folder another daemon owns: the buffer events waiting to be forwarded."""
+
+    outbox: list[p.PeerDocumentParams] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class Ownership:
+    def __init__(self, ls: KenningServer, api_address: tuple[str, int] | None) -> None:
+        self.ls = ls
+        # Where to serve the HTTP API; None: no API (a second daemon then opens the
+        # folders this one owns read-only).
+        self.api_address = api_address
+        self.api: ApiServer | None = None
+        # Names this daemon's editor session to the owners it forwards buffers to.
+        self.session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._relays: dict[str, _Relay] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.ls.executor, fn, *args)
+
+    # -- opening a folder ---------------------------------------------------------------
+
+    async def open(self, folder: Folder) -> Outcome:
+        """Open `folder` as its owner, as a relay to its owner, or read-only."""
+        try:
+            return await self._run(partial(folder.live.open, read_only_fallback=False))
+        except IndexLocked as locked:
+            record = await self._wait_for_owner(folder)
+            if record is not None:
+                self._attach(folder, record)
+                return Outcome(writer=False)
+            outcome = await self._run(folder.live.open_read_only, str(locked))
+            if self.api_address is not None:
+                self._watch(folder)  # to take over once the lock is free
+            return outcome
+
+    async def _wait_for_owner(self, folder: Folder) -> owner.OwnerRecord | None:
+        if self.api_address is None:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + OWNER_RECORD_WAIT
+        while True:
+            record = await self._run(owner.find_owner, folder.index_path)
+            if record is not None or loop.time() >= deadline:
+                return record
+            await asyncio.sleep(0.2)
+
+    def _attach(self, folder: Folder, record: owner.OwnerRecord) -> None:
+        timeout = self.ls.settings.request_timeout_ms / 1000 + 5
+        folder.peer = AsyncApiClient(record, timeout=timeout)
+        log.info("%s is indexed by kenning pid %d at %s; forwarding to it",
+                 folder.root, record.pid, record.url)  # fmt: skip
+        self._watch(folder)
+        for rel in list(folder.live.documents):
+            self.buffer(folder, "open", rel)
+
+    def _watch(self, folder: Folder) -> None:
+        relay = self._relays.setdefault(folder.uri, _Relay())
+        if not relay.tasks:
+            relay.tasks = [
+                asyncio.ensure_future(self._send_buffers(folder, relay)),
+                asyncio.ensure_future(self._check_owner(folder, relay)),
+            ]
+
+    # -- owning a folder -----------------------------------------------------------------
+
+    async def publish(self, folder: Folder) -> None:
+        """Serve `folder` over HTTP and record this daemon as its owner."""
+        if self.api_address is None:
+            return
+        if self.api is None:
+            from kenning.server.handlers import FORWARDED_LSP_REQUESTS
+            from kenning.server.http import ApiServer, lsp_forwarding
+
+            host, port = self.api_address
+            extra = lsp_forwarding(FORWARDED_LSP_REQUESTS, self.ls)
+            self.api = ApiServer(self.ls, host, port, extra)
+            await self.api.start()
+            self._reaper = asyncio.ensure_future(self._reap_relays())
+        token_file = await self._run(owner.new_token, folder.index_path)
+        self.api.grant(folder.uri, token_file.read_text(encoding="utf-8").strip())
+        await self._run(owner.publish, folder.index_path, folder.root, self.api.url, token_file)
+
+    def withdraw(self, folder: Folder) -> None:
+        """Stop answering for `folder`: its record goes (blocking; on close)."""
+        if self.api is not None:
+            self.api.revoke(folder.uri)
+        if folder.live.writer:
+            owner.withdraw(folder.index_path)
+
+    async def release(self, folder: Folder) -> None:
+        """`folder` leaves the workspace: withdraw, or detach from its owner."""
+        self.withdraw(folder)
+        relay = self._relays.pop(folder.uri, None)
+        if relay is not None:
+            for task in relay.tasks:
+                task.cancel()
+        await self._detach(folder)
+
+    async def close(self) -> None:
+        """Before shutdown: tell owners this editor's buffers are closed, stop the API."""
+        for uri in list(self._relays):
+            folder = self.ls.folders.get(uri)
+            if folder is not None:
+                await self.release(folder)
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for folder in self.ls.folders.values():
+            self.withdraw(folder)
+        if self.api is not None:
+            await self.api.stop()
+            self.api = None
+
+    async def _detach(self, folder: Folder) -> None:
+        peer, folder.peer = folder.peer, None
+        if peer is None:
+            return
+        try:
+            detach = p.PeerDocumentParams(session=self.session, event="detach")
+            await asyncio.wait_for(peer.call(p.PEER_DOCUMENT.name, p.encode(detach)), 2)
+        except (OwnerGone, ApiError, TimeoutError) as error:
+            log.info("could not detach from the owner of %s: %s", folder.root, error)
+        await peer.close()
+
+    async def _reap_relays(self) -> None:
+        """Close the buffers of relays that died without detaching (kill -9)."""
+        while True:
+            await asyncio.sleep(REAP_SECONDS)
+            for folder in list(self.ls.folders.values()):
+                for session in folder.live.sessions():
+                    pid = session.removeprefix("peer:").split("-", 1)[0]
+                    relay_gone = pid.isdigit() and not owner.pid_alive(int(pid))
+                    if session.startswith("peer:") and relay_gone:
+                        log.info("relay pid %s is gone; closing its buffers", pid)
+                        folder.live.detach(session)
+
+    # -- relaying -----------------------------------------------------------------------------
+
+    async def forward(self, folder: Folder, method: str, params: Any) -> Any:
+        """The owner's answer to `method` for `folder`, or `LOCAL` when this daemon
+        serves the folder itself (it may just have taken over)."""
+        peer = folder.peer
+        if peer is None:
+            return LOCAL
+        try:
+            return await peer.call(method, params)
+        except ApiError as error:
+            raise _passed_on(error) from None
+        except OwnerGone:
+            await self.take_over(folder, peer)
+        peer = folder.peer
+        if peer is None:
+            return LOCAL
+        try:
+            return await peer.call(method, params)
+        except ApiError as error:
+            raise _passed_on(error) from None
+        except OwnerGone as gone:
+            raise JsonRpcException(message=f"the daemon that indexes {folder.root} does not "
+                                   f"answer: {gone}", code=REQUEST_FAILED) from None  # fmt: skip
+
+    def buffer(self, folder: Folder, event: p.PeerEvent, rel: str) -> None:
+        """Queue one of our editor's buffer events for the owner (a relay only)."""
+        relay = self._relays.get(folder.uri)
+        if folder.peer is None or relay is None:
+            return
+        uri = convert.path_to_uri(folder.root, rel)
+        document = folder.live.documents.get(rel)
+        text = document.text() if document is not None and event in ("open", "change") else None
+        version = document.version if document is not None else 0
+        item = p.PeerDocumentParams(session=self.session, event=event, uri=uri, text=text,
+                                    version=version)  # fmt: skip
+        last = relay.outbox[-1] if relay.outbox else None
+        if event == "change" and last is not None and last.uri == uri and last.text is not None:
+            # Typing: only the newest text of a buffer needs to go.
+            relay.outbox[-1] = msgspec.structs.replace(last, text=text, version=version)
+        else:
+            relay.outbox.append(item)
+        relay.ready.set()
+
+    async def _send_buffers(self, folder: Folder, relay: _Relay) -> None:
+        while True:
+            await relay.ready.wait()
+            relay.ready.clear()
+            while relay.outbox and folder.peer is not None:
+                item = relay.outbox.pop(0)
+                try:
+                    await self.forward(folder, p.PEER_DOCUMENT.name, p.encode(item))
+                except JsonRpcException as error:
+                    log.warning("forwarding %s of %s failed: %s", item.event, item.uri, error)
+
+    async def _check_owner(self, folder: Folder, relay: _Relay) -> None:
+        while self.ls.folders.get(folder.uri) is folder:
+            await asyncio.sleep(PEER_CHECK_SECONDS)
+            peer = folder.peer
+            try:
+                if peer is not None:
+                    await peer.call(p.STATUS.name, {})
+                    self.ls.status.mark_dirty()
+                elif folder.live.writer:
+                    return
+                elif await self._run(IndexDir(folder.index_path).owner) is None:
+                    await self.take_over(folder, None)
+            except OwnerGone:
+                await self.take_over(folder, peer)
+            except (ApiError, TimeoutError) as error:
+                log.info("the owner of %s did not answer: %s", folder.root, error)
+            except Exception:
+                log.exception("checking on the owner of %s failed", folder.root)
+
+    async def take_over(self, folder: Folder, gone: AsyncApiClient | None) -> None:
+        """The owner `gone` went away: own the folder, or follow whoever did."""
+        relay = self._relays.setdefault(folder.uri, _Relay())
+        async with relay.lock:
+            if folder.peer is not gone or folder.live.writer:
+                return  # handled already
+            if folder.live.engine is not None:  # read-only until now
+                await self._run(folder.live.close)
+            try:
+                await self._run(partial(folder.live.open, read_only_fallback=False))
+            except IndexLocked as locked:
+                record = await self._wait_for_owner(folder)
+                if record is not None and (gone is None or record.pid != gone.owner.pid):
+                    folder.peer = None
+                    self._attach(folder, record)
+                else:
+                    folder.peer = None
+                    await self._run(folder.live.open_read_only, str(locked))
+                if gone is not None:
+                    await gone.close()
+                self.ls.status.mark_dirty()
+                return
+            folder.peer = None
+            if gone is not None:
+                await gone.close()
+                log.info("kenning pid %d, which indexed %s, is gone; this daemon indexes it",
+                         gone.owner.pid, folder.root)  # fmt: skip
+            relay.outbox.clear()
+            self.ls.catch_up(folder)
+            # What this editor has open is indexed as it is in the editor.
+            for rel in list(folder.live.documents):
+                folder.live.resubmit(rel)
+            await self.ls.owned(folder)
+            self.ls.status.mark_dirty()
+
+    def peer_status(self, folder: Folder, status: p.StatusResult) -> p.FolderStatus:
+        """Our folder's entry in the owner's status, saying who serves it."""
+        peer = folder.peer
+        mine = [f for f in status.folders if _same_folder(f.uri, folder)]
+        entry = mine[0] if mine else status.folders[0] if status.folders else None
+        if entry is None:
+            raise JsonRpcException(message="the owner sent no folder status", code=REQUEST_FAILED)
+        who = f" (indexed by kenning pid {peer.owner.pid})" if peer is not None else ""
+        return msgspec.structs.replace(entry, uri=folder.uri, message=entry.message + who)
+
+
+def _passed_on(error: ApiError) -> JsonRpcException:
+    """The owner's JSON-RPC error, for our client as it is."""
+    return JsonRpcException(message=error.message, code=error.code, data=error.data)
+
+
+def _same_folder(uri: str, folder: Folder) -> bool:
+    try:
+        return convert.uri_to_path(uri).resolve() == folder.root.resolve()
+    except convert.NotAFileUri:
+        return False
