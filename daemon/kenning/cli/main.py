@@ -164,9 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("path", nargs="?", type=Path, help="workspace folder (default: found)")
     p.add_argument("--workspace", "-w", type=Path, help=argparse.SUPPRESS)
-    p.add_argument(
-        "--no-embeddings", action="store_true", help="graph and text search only"
-    )
+    p.add_argument("--no-embeddings", action="store_true", help="graph and text search only")
     p.set_defaults(run=cmd_daemon)
     return parser
 

@@ -47,6 +47,9 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
+# The workspace folder a request's token opens.
+FOLDER_URI = web.RequestKey("folder_uri", str)
+
 Handler = Callable[["KenningServer", list["Folder"], Any], Awaitable[Any]]
 
 
@@ -137,7 +140,7 @@ class ApiServer:
         if folder_uri is None:
             return _rejected(401, INVALID_REQUEST, "missing or wrong bearer token; it is in "
                              "the workspace's index folder (api-token)")  # fmt: skip
-        request["folder_uri"] = folder_uri
+        request[FOLDER_URI] = folder_uri
         return await handler(request)
 
     def _folder_for(self, token: str) -> str | None:
@@ -150,7 +153,7 @@ class ApiServer:
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "pid": os.getpid(), "version": __version__,
-                                  "folder": request["folder_uri"]})  # fmt: skip
+                                  "folder": request[FOLDER_URI]})  # fmt: skip
 
     async def _rpc(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -163,7 +166,7 @@ class ApiServer:
             message = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             return web.json_response(_error(None, PARSE_ERROR, f"parse error: {error}"))
-        scope = [f for f in [self.ls.folders.get(request["folder_uri"])] if f is not None]
+        scope = [f for f in [self.ls.folders.get(request[FOLDER_URI])] if f is not None]
         if isinstance(message, list):
             if not message:
                 return web.json_response(_error(None, INVALID_REQUEST, "empty batch"))
