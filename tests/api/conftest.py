@@ -102,7 +102,7 @@ class Daemon:
             status = self.call("kenning/status")
             if status["phase"] == "idle" or time.monotonic() > deadline:
                 assert status["phase"] == "idle", status
-                return status  # type: ignore[no-any-return]
+                return status
             time.sleep(0.1)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

@@ -59,7 +59,7 @@ def test_every_method_answers_with_its_struct(shared: Daemon) -> None:
         p.RESUME_REQUEST: {},
     }
     assert set(calls) == set(p.REQUESTS)
-    results = {m.name: msgspec.convert(shared.call(m.name, params), m.result)
+    results: dict[str, Any] = {m.name: msgspec.convert(shared.call(m.name, params), m.result)
                for m, params in calls.items()}  # fmt: skip
     search = results["kenning/search"]
     assert search.hits and search.hits[0].uri.startswith(shared.root.as_uri())
