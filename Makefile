@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup test lint typecheck format check bench bench-lsp serve demo clean
+.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,14 @@ bench: ## phase-1 benchmark on pinned requests, Flask and Django sdists (downloa
 bench-lsp: ## latency through LSP: saves, call hierarchy, search (Flask and Django)
 	$(PY) -m bench.lsp_latency
 
+bench-http: ## load on the HTTP API: 20 clients x 200 searches on Flask, p50/p99
+	$(PY) -m bench.http_load
+
 serve: ## run the language server on stdio (for an editor to connect to)
 	$(VENV)/bin/kenning serve
+
+daemon: ## own this workspace with no editor: index it, serve the HTTP API
+	$(VENV)/bin/kenning daemon .
 
 demo: ## index this repository and search it
 	$(VENV)/bin/kenning index .
