@@ -142,14 +142,72 @@ def embedding_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     return run_nvim(tmp_path_factory.mktemp("nvim-embedding"), steps, init_options=options)
 
 
+def status(phase: str, **counts: Any) -> dict[str, Any]:
+    """A StatusResult of one folder, as the `kenning/status` notification carries it."""
+    folder = {
+        "phase": phase,
+        "health": "ok",
+        "message": "",
+        "files": 3,
+        "symbols": 8,
+        "chunks": 7,
+        "embedded": 0,
+        "pending": 0,
+        "failed": 0,
+        "throughput": 0.0,
+        "uri": "file:///project",
+        "embeddingPaused": False,
+        "readOnly": False,
+    }
+    folder.update(counts)
+    totals = {k: v for k, v in folder.items() if k not in ("uri", "embeddingPaused", "readOnly")}
+    return {**totals, "folders": [folder]}
+
+
+def work(title: str, message: str | None = None, percentage: int | None = None) -> dict:
+    """Work-done progress under way (begun, not ended), by token."""
+    return {"kenning-1": {"title": title, "message": message, "percentage": percentage}}
+
+
+# (what the client last heard, the statusline text), for test_statusline_texts.
+STATUSLINE_CASES: list[tuple[dict[str, Any], str]] = [
+    ({}, "kenning: starting"),
+    ({"status": status("starting")}, "kenning: starting"),
+    ({"work": work("kenning: indexing project", "parse 4/10 files", 40)}, "kenning: indexing 40%"),
+    ({"status": status("indexing")}, "kenning: indexing"),
+    # Indexing ended; the status that says what came next has not come yet.
+    ({"status": status("indexing"), "indexed": True}, "kenning: indexing"),
+    ({"status": status("idle"), "indexed": True}, "kenning: idle"),
+    (
+        {"status": status("embedding", chunks=5678, embedded=1234, pending=4444)},
+        "kenning: 1,234/5,678 embedded",
+    ),
+    ({"status": status("embedding", chunks=1234567, embedded=7)}, "kenning: 7/1,234,567 embedded"),
+    (
+        {"work": work("kenning: embedding project", "12/34 chunks", 35)},
+        "kenning: embedding 12/34 chunks",
+    ),
+    ({"status": status("idle", embedded=7)}, "kenning: idle"),
+    ({"status": status("idle", embedded=4, failed=3, health="warning")}, "kenning: idle, 3 failed"),
+    (
+        {"status": status("idle", embedded=2, pending=5, embeddingPaused=True)},
+        "kenning: idle, embedding paused",
+    ),
+    ({"status": status("read-only", readOnly=True, health="warning")}, "kenning: read-only"),
+    ({"status": status("error", health="error")}, "kenning: error"),
+]
+
+
 @pytest.fixture(scope="module")
 def missing_server_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
-    """A `cmd` that is not installed; no file open until the health report is read."""
+    """A `cmd` that is not installed; no file open until the health report is read.
+    First, the statusline component's text for each of STATUSLINE_CASES."""
     return run_nvim(
         tmp_path_factory.mktemp("nvim-missing"),
-        ["not_installed"],
+        ["statusline_texts", "not_installed"],
         cmd=["kenning-not-installed", "serve"],
         wait_ready=False,
+        statusline_cases=[case for case, _ in STATUSLINE_CASES],
     )
 
 
@@ -379,6 +437,11 @@ def test_health_counts_the_embedded_chunks(embedding_session: Session) -> None:
     assert "    idle, ok: 3 files, 8 symbols, 7 chunks, 7 embedded, 0 pending, 0 failed" in lines, (
         "\n".join(lines)
     )
+
+
+def test_statusline_texts(missing_server_session: Session) -> None:
+    s = missing_server_session
+    assert s["statusline_texts"]["texts"] == [text for _, text in STATUSLINE_CASES], s.output()
 
 
 def test_a_missing_server_starts_nothing_and_health_says_why(

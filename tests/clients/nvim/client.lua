@@ -10,7 +10,11 @@
 -- {"step": NAME, "error": TRACEBACK} and the others still run; the exit status is
 -- non-zero when any step failed.
 
-local config = vim.json.decode((assert(arg[1], 'usage: client.lua CONFIG_JSON')))
+-- JSON nulls become nils, as in the messages Neovim's LSP client decodes.
+local config = vim.json.decode(
+  assert(arg[1], 'usage: client.lua CONFIG_JSON'),
+  { luanil = { object = true } }
+)
 local root = config.root
 local TIMEOUT = 20000 -- ms for one command's answer
 
@@ -296,6 +300,18 @@ function steps.pause_resume()
     resumed = resumed,
     after = statusline(),
   })
+end
+
+function steps.statusline_texts()
+  -- The component's text for each case's state (a StatusResult, the work-done progress
+  -- under way), as the test gives them.
+  local format = require('kenning.status').format
+  local texts = {}
+  for _, case in ipairs(config.statusline_cases) do
+    texts[#texts + 1] =
+      format({ status = case.status, work = case.work or {}, indexed = case.indexed })
+  end
+  emit({ step = 'statusline_texts', texts = texts })
 end
 
 function steps.not_installed()

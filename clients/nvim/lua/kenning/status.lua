@@ -102,10 +102,11 @@ local function find_work(work, prefix)
   end
 end
 
---- The component's text for a client's state.
+--- The component's text for a client's state (what `render` shows; public so that it
+--- can be checked case by case).
 ---@param s kenning.ClientState
 ---@return string
-local function text(s)
+function M.format(s)
   local indexing = find_work(s.work, 'kenning: indexing')
   if indexing then
     -- Progress is the freshest word on indexing, and the only one with a percentage.
@@ -158,7 +159,7 @@ function M.render(bufnr)
   if not client then
     return ''
   end
-  return text(state(client.id))
+  return M.format(state(client.id))
 end
 
 --- A StatusResult in words, for :KenningStatus and :checkhealth: a summary line, and
