@@ -1,6 +1,6 @@
 """Import-direction invariants, checked by reading every module's imports with `ast`.
 
-Layers, highest first: front ends (`server`, `cli`) -> `engine` -> `pipeline`/`query`
+Layers, highest first: front ends (`server`, `cli`, `api`) -> `engine` -> `pipeline`/`query`
 -> `parse`/`resolve`/`storage`/`embed` -> `core`. A module imports only from its own
 layer or lower. Each check lists every violation as `path:line imports name (why)`.
 """
@@ -19,6 +19,8 @@ PACKAGE = Path(kenning.__file__).resolve().parent
 LAYERS = {
     "server": 5,
     "cli": 5,
+    # The HTTP API's client side (owner records, clients), used by the other two.
+    "api": 5,
     "__main__": 5,
     "engine": 4,
     "pipeline": 3,
@@ -139,6 +141,10 @@ def test_only_storage_touches_the_databases() -> None:
 
 def test_only_front_ends_speak_lsp() -> None:
     assert violations(outside(("server", "cli"), ("pygls", "lsprotocol"))) == []
+
+
+def test_only_the_daemon_and_its_clients_speak_http() -> None:
+    assert violations(outside(("server", "api"), ("aiohttp",))) == []
 
 
 def test_only_the_pipeline_runs_concurrently() -> None:

@@ -52,6 +52,8 @@ def structs() -> list[type[msgspec.Struct]]:
         walk(method.params)
         walk(method.result)
     walk(protocol.CommandResult)
+    walk(protocol.PEER_DOCUMENT.params)
+    walk(protocol.PEER_DOCUMENT.result)
     return seen
 
 

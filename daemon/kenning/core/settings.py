@@ -94,7 +94,8 @@ def load_settings(raw: object) -> tuple[Settings, list[str]]:
     section): the valid parts are kept, and each unknown or invalid one is dropped, with
     a warning naming it, in favour of its default. Never raises."""
     warnings: list[str] = []
-    if raw is None:
+    # An empty array is an empty object from Lua, which cannot tell `{}` from `[]`.
+    if raw is None or raw == []:
         return Settings(), warnings
     if not isinstance(raw, dict):
         return Settings(), [f"settings must be an object, not {type(raw).__name__}"]
@@ -117,6 +118,8 @@ def _valid_fields(
         if field is None:
             warnings.append(f"unknown setting {name!r} ignored")
             continue
+        if field.type is EmbeddingSettings and value == []:
+            value = {}
         if field.type is EmbeddingSettings and isinstance(value, dict):
             value = _valid_fields(EmbeddingSettings, value, f"{name}.", warnings)
         try:

@@ -15,6 +15,10 @@ M.methods = {
   call_graph = 'kenning/callGraph',
   impact = 'kenning/impact',
   status = 'kenning/status',
+  symbols = 'kenning/symbols',
+  reindex = 'kenning/reindex',
+  pause_embedding = 'kenning/pauseEmbedding',
+  resume_embedding = 'kenning/resumeEmbedding',
 }
 
 --- Notification (server -> client): a StatusResult whenever phase or counts change.
