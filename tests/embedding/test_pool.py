@@ -334,3 +334,24 @@ def test_what_loading_the_model_said_reaches_the_status(
     assert engine.embed().note == note
     engine.close()
     assert workspace.open(EMBED, read_only=True).embedding_status()["note"] == note
+
+
+def test_a_pause_asked_for_while_indexing_outlasts_the_index(workspace: Workspace) -> None:
+    """The engine pauses the pool during a full index and resumes it after, but not
+    over the user's pause (an editor's `kenning.pauseEmbedding` mid-index)."""
+    engine = workspace.indexed(FILES, EMBED)
+    engine.embed()
+    workspace.write({"shop/reports.py": "def monthly_report(sales):\n    return sum(sales)\n"})
+    pauses: list[bool] = []
+
+    def pause_midway(*_: Any) -> None:
+        if not pauses:
+            engine.pause_embedding()
+        pauses.append(True)
+
+    engine.index(rebuild=True, progress=pause_midway)
+    assert pauses, "the index reported no progress to pause from"
+    assert engine.embedding_paused and engine.pool.paused
+    engine.resume_embedding()
+    assert not engine.embedding_paused and not engine.pool.paused
+    assert engine.wait_until_idle(60)

@@ -96,6 +96,9 @@ class Engine:
         self._vectors: VectorStore | None = None
         self._status: EmbedStatus | None = None
         self._pool: EmbedPool | None = None
+        # Embedding paused by the user (`pause_embedding`), and a full index running.
+        self._user_paused = False
+        self._indexing = False
         self._semantic: SemanticIndex | None = None
 
     @classmethod
@@ -158,14 +161,16 @@ class Engine:
         """Bring the index up to date with the files on disk (phase 1). A running
         embedding pool waits meanwhile, then compares its queue with the new chunks."""
         pool = self._pool
-        was_paused = pool is not None and pool.paused
         if pool is not None:
             pool.pause(wait=True)
+        self._indexing = True
         try:
             return self.indexer.index(rebuild=rebuild, progress=progress)
         finally:
+            self._indexing = False
             if pool is not None:
-                if not was_paused:
+                # The user's pause, even one asked for while indexing, outlasts ours.
+                if not self._user_paused:
                     pool.resume()
                 pool.start(resync=True)
 
@@ -250,10 +255,18 @@ class Engine:
         return sum(status.retry_errors(model_id) for model_id in status.models())
 
     def pause_embedding(self) -> None:
+        self._user_paused = True
         self.pool.pause()
 
     def resume_embedding(self) -> None:
-        self.pool.resume()
+        self._user_paused = False
+        if not self._indexing:  # else `index` resumes the pool when it is done
+            self.pool.resume()
+
+    @property
+    def embedding_paused(self) -> bool:
+        """The user paused embedding (the engine's own pause while indexing aside)."""
+        return self._user_paused
 
     def prioritize_files(self, paths: Sequence[str]) -> None:
         """Embed these files' texts before background work (open editors)."""

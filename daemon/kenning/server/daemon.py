@@ -509,7 +509,7 @@ class KenningServer(LanguageServer):
             pending=embedding.get("pending", 0),
             failed=failed,
             throughput=float(throughput),
-            embedding_paused=live.state == "paused",
+            embedding_paused=folder.live.engine is not None and folder.live.engine.embedding_paused,
             read_only=not folder.live.writer,
         )
 
@@ -653,7 +653,7 @@ def _status_message(
     parts = [base]
     if embedding.get("enabled") and total:
         parts.append(f"{done:,}/{total:,} chunks embedded")
-    if folder.live.embedding.state == "paused":
+    if folder.live.engine is not None and folder.live.engine.embedding_paused:
         parts.append("embedding paused")
     if embedding.get("failed"):
         parts.append(f"{embedding['failed']:,} failed")
