@@ -424,11 +424,23 @@ def test_outgoing_calls_through_the_language_client(requests_session: Session) -
     assert callees == ["Registry", "register", "resolve_target"], s.output()
 
 
-@pytest.mark.parametrize("step", ["show_callers", "show_callees"])
-def test_call_hierarchy_commands_show_the_view(requests_session: Session, step: str) -> None:
+@pytest.mark.parametrize(
+    ("step", "title", "root", "children"),
+    [
+        ("show_callers", "Callers Of", "resolve_target", ["main", "register"]),
+        ("show_callees", "Calls From", "main", ["Registry", "register", "resolve_target"]),
+    ],
+)
+def test_call_hierarchy_commands_fill_the_view(
+    requests_session: Session, step: str, title: str, root: str, children: list[str]
+) -> None:
+    # VS Code's call hierarchy view (the built-in references-view extension), read back
+    # through that extension's API: the symbol at the cursor, its callers or callees.
     s = requests_session
-    # The call hierarchy view is the built-in references-view extension's.
-    assert s[step]["referencesViewActive"], s.output()
+    view = s[step]["view"]
+    assert view is not None and view["title"] == title, s.output()
+    assert [r["name"] for r in view["roots"]] == [root], s.output()
+    assert sorted(view["roots"][0]["children"]) == children, s.output()
 
 
 def test_impact_command(requests_session: Session) -> None:

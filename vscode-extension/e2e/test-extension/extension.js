@@ -227,21 +227,48 @@ class Probe {
 }
 
 // The call hierarchy view belongs to the built-in references-view extension: it
-// activates when the view is first asked for.
-function referencesViewActive() {
+// activates when the view is first asked for, and its API (`getInput()`) hands out
+// what the view shows.
+function referencesView() {
   const extension = vscode.extensions.getExtension('vscode.references-view');
-  return extension ? extension.isActive : null;
+  return extension && extension.isActive ? extension.exports : undefined;
 }
 
-async function showCallHierarchy(command) {
-  await showAt(RESOLVE_TARGET);
-  const before = referencesViewActive();
+/** What the references view shows: its title, and each root with its children. */
+async function referencesViewContent(input) {
+  const content = {
+    title: input.title,
+    location: { path: relative(input.location.uri), ...plain.position(input.location.range.start) },
+    roots: [],
+  };
+  const model = await input.resolve();
+  if (!model) return content;
+  try {
+    for (const root of (await model.provider.getChildren(undefined)) || []) {
+      const children = (await model.provider.getChildren(root)) || [];
+      content.roots.push({
+        name: root.item ? root.item.name : null,
+        children: children.map((child) => (child.item ? child.item.name : null)),
+      });
+    }
+  } finally {
+    if (model.dispose) model.dispose();
+  }
+  return content;
+}
+
+async function showCallHierarchy(command, place) {
+  await showAt(place);
+  const view = referencesView();
+  const before = view ? view.getInput() : undefined;
   const value = await vscode.commands.executeCommand(command);
-  await until(() => referencesViewActive(), 3000);
+  // Setting the view's input is asynchronous: wait for the new one.
+  const shown = await until(() => referencesView() && referencesView().getInput() !== before, 5000);
+  const input = shown ? referencesView().getInput() : undefined;
   return {
     value: value === undefined ? null : value,
-    referencesViewActiveBefore: before,
-    referencesViewActive: referencesViewActive(),
+    referencesViewActive: Boolean(referencesView()),
+    view: input ? await referencesViewContent(input) : null,
     editor: activeEditor(),
   };
 }
@@ -345,8 +372,8 @@ const STEPS = {
     },
   },
 
-  show_callers: { body: () => showCallHierarchy('kenning.showCallers') },
-  show_callees: { body: () => showCallHierarchy('kenning.showCallees') },
+  show_callers: { body: () => showCallHierarchy('kenning.showCallers', RESOLVE_TARGET) },
+  show_callees: { body: () => showCallHierarchy('kenning.showCallees', MAIN) },
 
   impact: {
     async body() {
