@@ -50,6 +50,7 @@ CODE_SERVER = CODE_SERVER_DIR / "bin" / "code-server"
 CODE_SERVER_STAMP = CODE_SERVER_DIR / ".kenning-installed"
 VSIX = Path(os.environ.get("KENNING_VSIX") or REPO / "vscode-extension" / "kenning.vsix")
 PROBE = REPO / "vscode-extension" / "e2e" / "test-extension"
+SCREENSHOT = REPO / "vscode-extension" / "e2e" / "screenshot.mjs"
 CHROMIUM = shutil.which("chromium")
 REQUIRED = os.environ.get("KENNING_REQUIRE_EDITORS") == "1"
 
@@ -104,6 +105,8 @@ CHROMIUM_FLAGS = [
     "--window-size=1280,900",
     # The workbench's console messages go to stderr, i.e. chromium.log.
     "--enable-logging=stderr",
+    # For screenshot.mjs; Chromium picks the port and writes it to DevToolsActivePort.
+    "--remote-debugging-port=0",
 ]
 LOG_TAIL = 6000
 
@@ -181,6 +184,7 @@ class Session:
 
     def output(self) -> str:
         parts = [f"--- session of {self.seconds:.1f} s in {self.base}"]
+        parts.append(f"--- the workbench at the end: {self.base / 'workbench.png'}")
         parts.append("--- findings\n" + json.dumps(self.findings, indent=1)[-3 * LOG_TAIL :])
         for name, text in self.logs.items():
             parts.append(f"--- {name}\n{text[-LOG_TAIL:]}")
@@ -220,11 +224,28 @@ def wait_for(predicate: Any, timeout: float, every: float = 0.2) -> bool:
     return True
 
 
+def screenshot(base: Path) -> str:
+    """A PNG of the workbench as the running Chromium shows it, in base/workbench.png;
+    returns what the script said."""
+    port_file = base / "chromium" / "DevToolsActivePort"
+    if not port_file.exists():
+        return "Chromium wrote no DevToolsActivePort"
+    node = ["node", "--experimental-websocket", "--no-warnings", str(SCREENSHOT)]
+    try:
+        done = subprocess.run(
+            [*node, str(port_file), str(base / "workbench.png")],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "screenshot.mjs took more than 20 s"
+    return done.stdout + done.stderr
+
+
 def collect_logs(base: Path) -> dict[str, str]:
     """code-server's and Chromium's output, VS Code's server and extension host logs,
     and every log of kenning's own (its output channels)."""
     logs = {}
-    for name in ("code-server.log", "chromium.log", "install.log"):
+    for name in ("code-server.log", "chromium.log", "install.log", "screenshot.log"):
         path = base / name
         if path.exists():
             text = path.read_text(errors="replace")
@@ -295,6 +316,7 @@ def run_session(base: Path, *, embedding: bool, steps: list[str]) -> Session:
                 SESSION_TIMEOUT,
                 every=0.5,
             )
+            (base / "screenshot.log").write_text(screenshot(base))
         if out.exists():
             findings = json.loads(out.read_text())
         elif (partial := Path(f"{out}.partial")).exists():
