@@ -2,17 +2,19 @@
 # Install code-server (a real VS Code, served to a browser) into a cache folder
 # for the end-to-end tests in tests/clients/test_vscode_e2e.py.
 #
-# Follows docs in /work/shared/CLIENTS.md, i.e. docs/vscode-e2e.md: npm's
+# The steps are those of shared/CLIENTS.md (docs/vscode-e2e.md says why): npm's
 # package runs a postinstall script that builds native modules and downloads
-# ripgrep, neither of which works offline as root with npm 11, so the install
-# skips every script and does each of its steps by hand. The result is cached:
-# a stamp file written only after the final check makes a second run instant,
-# and an interrupted run leaves no stamp, so the next one starts over.
+# ripgrep, which fails without the internet and which npm 11 skips anyway, so
+# the install skips every script and does each of its steps by hand. The
+# result is cached: a stamp file written only after the final check makes a
+# second run instant, and an interrupted run leaves no stamp, so the next one
+# starts over.
 #
 #   KENNING_CODE_SERVER_DIR  where to install (default
 #                            ${XDG_CACHE_HOME:-$HOME/.cache}/kenning/code-server-4.100.3)
 #
-# The binary ends up at "$KENNING_CODE_SERVER_DIR/bin/code-server".
+# The binary ends up at "$KENNING_CODE_SERVER_DIR/bin/code-server". Run as root
+# (or with sudo) when Debian packages are missing: it apt-get installs them.
 set -euo pipefail
 
 readonly VERSION=4.100.3
