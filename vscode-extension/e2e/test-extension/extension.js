@@ -310,35 +310,45 @@ const STEPS = {
 
   search: {
     async body(probe) {
+      // The same request as the pick's (its limit is 50), so the same first hit.
       const direct = await probe.client().sendRequest('kenning/search', {
         query: SEARCH_QUERY,
-        limit: 5,
+        limit: 50,
       });
-      const hits = direct.hits.map((hit) => ({
-        symbol: hit.symbol,
-        path: relative(vscode.Uri.parse(hit.uri)),
-        line: hit.range.start.line,
-        character: hit.range.start.character,
-        sources: hit.sources,
-      }));
+      const hitPlaces = (result) =>
+        result.hits.map((hit) => ({
+          symbol: hit.symbol,
+          path: relative(vscode.Uri.parse(hit.uri)),
+          line: hit.range.start.line,
+          character: hit.range.start.character,
+          sources: hit.sources,
+        }));
+      const hits = hitPlaces(direct);
       // Start from another file so that arriving at the hit is a visible change.
       await showAt(MAIN);
       const from = activeEditor();
       let command = 'pending';
-      vscode.commands.executeCommand('kenning.searchCode', SEARCH_QUERY).then(
-        (value) => (command = { resolved: value === undefined ? null : value }),
+      const running = vscode.commands.executeCommand('kenning.searchCode', SEARCH_QUERY).then(
+        (value) => {
+          const isResult = value && Array.isArray(value.hits);
+          command = { resolved: isResult ? { hits: hitPlaces(value) } : (value ?? null) };
+        },
         (error) => (command = { error: errorText(error) }),
       );
-      // The pick fills in once the server answers; accept its first (selected) item as
-      // Enter would, again while nothing opened.
-      await sleep(1500);
+      // kenning's command resolves once the pick holds the results; give any other a
+      // moment. Then accept the pick's first (selected) item as Enter would, again
+      // while nothing opened: the items reach the workbench a little after the command
+      // resolves (the extension host batches quick pick updates), and an empty pick
+      // ignores Enter.
+      await Promise.race([running, sleep(5000)]);
+      await sleep(300);
       let accepts = 0;
       let arrived = false;
       const deadline = Date.now() + 15000;
       while (!arrived && Date.now() < deadline) {
         accepts += 1;
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        arrived = await until(() => activeEditor() && activeEditor().path !== from.path, 2000);
+        arrived = await until(() => activeEditor() && activeEditor().path !== from.path, 1000);
       }
       await sleep(200);
       return {
