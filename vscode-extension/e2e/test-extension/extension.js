@@ -28,27 +28,7 @@ const SEARCH_QUERY = 'Find where a call goes by looking the name up in the regis
 const RESOLVE_TARGET = { file: 'pkg/core.py', line: 3, character: 4 };
 const MAIN = { file: 'pkg/app.py', line: 3, character: 4 };
 
-// What runs when KENNING_E2E_STEPS names nothing: every step for a session without
-// embeddings.
-const DEFAULT_STEPS = [
-  'activate',
-  'idle',
-  'client',
-  'search',
-  'incoming_calls',
-  'outgoing_calls',
-  'show_callers',
-  'show_callees',
-  'impact',
-  'reindex_workspace',
-  'reindex_file',
-  'idle_after_reindex',
-  'pause_resume',
-  'show_status',
-  'restart_server',
-];
-
-// The status item once all is done: idle, or every chunk embedded ("kenning: 7/7 embedded").
+// The status item once all is done: idle, or all chunks embedded ("kenning: 7/7 embedded").
 const IDLE_TEXT = /kenning: (idle|(\d+)\/\2 embedded)/;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -211,7 +191,11 @@ class Probe {
   }
 
   async run(steps) {
-    this.findings.env = { KENNING_E2E_OUT: OUT, KENNING_E2E_STEPS: steps.join(','), pid: process.pid };
+    this.findings.env = {
+      KENNING_E2E_OUT: OUT,
+      KENNING_E2E_STEPS: steps.join(','),
+      pid: process.pid,
+    };
     for (const name of steps) {
       const step = STEPS[name];
       if (!step) {
@@ -389,7 +373,7 @@ const STEPS = {
     async body() {
       await showAt(RESOLVE_TARGET);
       const value = await vscode.commands.executeCommand('kenning.showImpact');
-      if (!value || !Array.isArray(value.files)) return { value: value === undefined ? null : value };
+      if (!value || !Array.isArray(value.files)) return { value: value ?? null };
       return {
         value,
         // The same, by workspace-relative path, for readable assertions.
@@ -485,9 +469,10 @@ function activate() {
   // Installed but not under test (no output file named): stay inert.
   if (!OUT) return;
   const probe = new Probe(OUT);
-  const steps = (process.env.KENNING_E2E_STEPS || DEFAULT_STEPS.join(','))
-    .split(',')
-    .filter(Boolean);
+  // The driver names the steps (tests/clients/test_vscode_e2e.py: REQUEST_STEPS,
+  // EMBEDDING_STEPS); without any, the probe reports just that.
+  const steps = (process.env.KENNING_E2E_STEPS || '').split(',').filter(Boolean);
+  if (steps.length === 0) probe.findings.fatal = 'KENNING_E2E_STEPS names no step';
   // Not awaited: activation must return, and the kenning extension activate, first.
   probe
     .run(steps)
