@@ -2,10 +2,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo clean
+.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo code-server e2e-vscode clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 setup: ## create .venv and install kenning with its dev tools
 	python3 -m venv $(VENV)
@@ -46,6 +46,12 @@ daemon: ## own this workspace with no editor: index it, serve the HTTP API
 demo: ## index this repository and search it
 	$(VENV)/bin/kenning index .
 	$(VENV)/bin/kenning search "resolve call target"
+
+code-server: ## install code-server 4.100.3 (a real VS Code) for the e2e tests; cached
+	bash vscode-extension/scripts/install-code-server.sh
+
+e2e-vscode: code-server ## the VS Code extension end to end in code-server (needs its vsix)
+	$(PY) -m pytest -p no:cacheprovider tests/clients/test_vscode_e2e.py
 
 clean: ## remove the virtualenv, caches and this repository's own index
 	rm -rf $(VENV) .kenning .mypy_cache .ruff_cache .pytest_cache
