@@ -1,0 +1,319 @@
+/**
+ * The server's lifecycle: one `LanguageClient` at a time over the stdio of a
+ * `kenning serve` process this module spawns, restarted (debounced) when a server or
+ * launch setting changes, and the one door to the server for the commands
+ * (`request`, `executeCommand`). Status notifications and state changes come out as
+ * events for the status bar.
+ *
+ * Starts, stops and restarts run one after the other (a queue), and a stop waits for
+ * the process to exit: the next server must find the folder's index lock free, or it
+ * would open the index read-only.
+ */
+
+import * as cp from 'child_process';
+import * as vscode from 'vscode';
+import {
+  CancellationToken,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RequestType,
+  RevealOutputChannelOn,
+  State,
+} from 'vscode-languageclient/node';
+
+import { CommandResult, STATUS, StatusNotification, StatusResult } from './protocol';
+import { SECTION, ServerConfig, SettingsError, affectsServer, serverConfig } from './settings';
+
+/** The client's state as the status bar shows it. */
+export type ServerState = 'starting' | 'running' | 'stopped' | 'failed';
+
+// How long `shutdown` may take: the server applies queued edits, lets the embedding
+// batch in flight finish and closes its stores first.
+const STOP_TIMEOUT_MS = 10_000;
+// Then how long the process has to exit before it is killed.
+const EXIT_TIMEOUT_MS = 5_000;
+export const RESTART_DELAY_MS = 500;
+
+export class KenningServer implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private process: cp.ChildProcess | undefined;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private currentState: ServerState = 'stopped';
+  private lastError: string | undefined;
+  private readonly statusEmitter = new vscode.EventEmitter<StatusResult>();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly disposables: vscode.Disposable[] = [this.statusEmitter, this.stateEmitter];
+
+  /** Every `kenning/status` the server sends, and the answer to the first request. */
+  readonly onStatus = this.statusEmitter.event;
+  readonly onState = this.stateEmitter.event;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly trace: vscode.OutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (affectsServer((section) => event.affectsConfiguration(section))) {
+          this.output.info('settings changed: restarting the server');
+          this.scheduleRestart();
+        }
+      }),
+    );
+  }
+
+  get state(): ServerState {
+    return this.currentState;
+  }
+
+  /** Why the last start failed, for the status bar's tooltip. */
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** A warning for the Kenning output channel (a command's failure, say). */
+  log(text: string): void {
+    this.output.warn(text);
+  }
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  start(): Promise<void> {
+    // Said at once, so that nothing shows "stopped" while the start waits its turn.
+    this.setState('starting');
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    this.cancelScheduledRestart();
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  /** Restart once settings stop changing for a moment (an edit of settings.json may
+   * change several keys, each with its own event). */
+  scheduleRestart(delayMs = RESTART_DELAY_MS): void {
+    this.cancelScheduledRestart();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.restart().catch((error: unknown) => this.output.error(`restart failed: ${message(error)}`));
+    }, delayMs);
+  }
+
+  /** A running client, after any start or restart under way; throws if there is none. */
+  async running(): Promise<LanguageClient> {
+    await this.lifecycle;
+    const client = this.client;
+    if (client === undefined || !client.isRunning()) {
+      const why = this.lastError ? `: ${this.lastError}` : '';
+      throw new Error(`the kenning server is not running${why}`);
+    }
+    return client;
+  }
+
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
+    const client = await this.running();
+    return token ? client.sendRequest(type, params, token) : client.sendRequest(type, params);
+  }
+
+  /** A `workspace/executeCommand` of the server's (`kenning.reindex`, ...). */
+  async executeCommand(command: string, args: unknown[] = []): Promise<CommandResult> {
+    const client = await this.running();
+    return (await client.sendRequest(ExecuteCommandRequest.type, {
+      command,
+      arguments: args,
+    })) as CommandResult;
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelScheduledRestart();
+    await this.stop();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+
+  // -- the lifecycle, one step at a time ----------------------------------------------
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(step, step);
+    // The queue goes on after a failed step; the caller still sees the failure.
+    this.lifecycle = next.catch(() => undefined);
+    return next;
+  }
+
+  private cancelScheduledRestart(): void {
+    if (this.restartTimer !== undefined) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+    }
+  }
+
+  private setState(state: ServerState): void {
+    if (state !== this.currentState) {
+      this.currentState = state;
+      this.stateEmitter.fire(state);
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    this.lastError = undefined;
+    this.setState('starting');
+    let config: ServerConfig | undefined;
+    let first: cp.ChildProcess | undefined;
+    try {
+      config = readConfig();
+      // Spawned here rather than by the client, so that a missing command is told to
+      // the user once, with what to do about it.
+      first = await this.spawn(config);
+    } catch (error) {
+      this.fail(error, config);
+      return;
+    }
+    const launched = config;
+    const client = this.createClient(launched, async () => {
+      // The client calls this again to restart a server that crashed.
+      const child = first ?? (await this.spawn(launched));
+      first = undefined;
+      return child;
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      // The client has told the user already ("couldn't create connection").
+      this.lastError = message(error);
+      this.output.error(`the server did not initialize: ${this.lastError}`);
+      await this.doStop();
+      this.setState('failed');
+      return;
+    }
+    this.setState('running');
+    try {
+      this.statusEmitter.fire(await client.sendRequest(STATUS, {}));
+    } catch (error) {
+      this.output.warn(`kenning/status failed: ${message(error)}`);
+    }
+  }
+
+  private async spawn({ launch }: ServerConfig): Promise<cp.ChildProcess> {
+    this.output.info(`starting ${[launch.command, ...launch.args].join(' ')}`);
+    const child = cp.spawn(launch.command, launch.args, {
+      cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+      env: { ...process.env, ...launch.env },
+      stdio: 'pipe',
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.once('exit', (code, signal) => {
+      this.output.info(`server process ${child.pid} exited (${signal ?? `code ${code}`})`);
+    });
+    this.process = child;
+    return child;
+  }
+
+  private createClient(config: ServerConfig, spawn: () => Promise<cp.ChildProcess>): LanguageClient {
+    const options: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file', language: 'python' }],
+      outputChannel: this.output,
+      traceOutputChannel: this.trace,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      // Only what the user set; the server fills in the rest and warns about bad values.
+      initializationOptions: config.initializationOptions,
+      // No `synchronize`: the server asks for file events itself (dynamic
+      // registration), and settings reach it by a restart.
+    };
+    const client = new LanguageClient(SECTION, 'Kenning', spawn, options);
+    client.onNotification(StatusNotification, (status) => this.statusEmitter.fire(status));
+    client.onDidChangeState((event) => {
+      // The client restarts a crashed server by itself; follow it.
+      if (client !== this.client) {
+        return;
+      }
+      if (event.newState === State.Running) {
+        this.setState('running');
+      } else if (event.newState === State.Starting) {
+        this.setState('starting');
+      } else if (this.currentState === 'running') {
+        this.setState('stopped');
+      }
+    });
+    return client;
+  }
+
+  /** A start that failed before the client ran: bad settings, or no such command. */
+  private fail(error: unknown, config: ServerConfig | undefined): void {
+    const command = config?.launch.command;
+    const missing = (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    this.lastError = missing ? `${command} was not found: set kenning.server.command` : message(error);
+    this.output.error(`the server could not start: ${message(error)}`);
+    this.setState('failed');
+    const action = error instanceof SettingsError || missing ? 'Open Settings' : 'Show Output';
+    void vscode.window
+      .showErrorMessage(`Kenning: the server could not start: ${this.lastError}`, action)
+      .then((choice) => {
+        if (choice === 'Open Settings') {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'kenning.server');
+        } else if (choice === 'Show Output') {
+          this.output.show(true);
+        }
+      });
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    const child = this.process;
+    this.client = undefined;
+    this.process = undefined;
+    if (client !== undefined) {
+      try {
+        await client.dispose(STOP_TIMEOUT_MS);
+      } catch (error) {
+        this.output.warn(`the server did not stop cleanly: ${message(error)}`);
+      }
+    }
+    if (child !== undefined) {
+      await ended(child, EXIT_TIMEOUT_MS, this.output);
+    }
+    if (this.currentState !== 'failed') {
+      this.setState('stopped');
+    }
+  }
+}
+
+/** The settings of the window as the server needs them. */
+function readConfig(): ServerConfig {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return serverConfig((key) => config.inspect(key), { workspaceFolder: folder });
+}
+
+/** Waits for the process to exit, killing it if it takes longer than `ms`. */
+async function ended(child: cp.ChildProcess, ms: number, log: vscode.LogOutputChannel): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const timer = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms));
+  if ((await Promise.race([exit, timer(ms)])) === 'timeout') {
+    log.warn(`server process ${child.pid} did not exit; killing it`);
+    child.kill('SIGKILL');
+    await Promise.race([exit, timer(1000)]);
+  }
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
