@@ -14,6 +14,11 @@ import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import {
   CancellationToken,
+  CloseAction,
+  CloseHandlerResult,
+  ErrorAction,
+  ErrorHandler,
+  ErrorHandlerResult,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
@@ -34,6 +39,50 @@ const STOP_TIMEOUT_MS = 10_000;
 // Then how long the process has to exit before it is killed.
 const EXIT_TIMEOUT_MS = 5_000;
 export const RESTART_DELAY_MS = 500;
+// A server that crashes is restarted, up to this many times in this window.
+const MAX_CRASH_RESTARTS = 4;
+const CRASH_WINDOW_MS = 3 * 60_000;
+
+/**
+ * What to do when the connection to a server closes unexpectedly: a server that never
+ * got as far as running is not restarted (its start failed: the user is told once, and
+ * the client's own start promise settles — restarting from inside a failed start leaves
+ * a promise nobody awaits); one that crashes later is restarted a few times.
+ */
+export class CrashPolicy implements ErrorHandler {
+  private ran = false;
+  private readonly crashes: number[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  running(): void {
+    this.ran = true;
+  }
+
+  error(_error: Error, _message: unknown, count: number | undefined): ErrorHandlerResult {
+    return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown };
+  }
+
+  closed(): CloseHandlerResult {
+    if (!this.ran) {
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    const now = this.now();
+    this.crashes.push(now);
+    while (this.crashes.length && this.crashes[0] < now - CRASH_WINDOW_MS) {
+      this.crashes.shift();
+    }
+    if (this.crashes.length > MAX_CRASH_RESTARTS) {
+      return {
+        action: CloseAction.DoNotRestart,
+        message:
+          `The kenning server stopped ${this.crashes.length} times in 3 minutes and was not restarted. ` +
+          'See the Kenning output; "Kenning: Restart Server" starts it again.',
+      };
+    }
+    return { action: CloseAction.Restart, handled: true };
+  }
+}
 
 export class KenningServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -42,6 +91,8 @@ export class KenningServer implements vscode.Disposable {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private currentState: ServerState = 'stopped';
   private lastError: string | undefined;
+  // How the last server process exited ("code 3", "SIGKILL").
+  private exitStatus: string | undefined;
   private readonly statusEmitter = new vscode.EventEmitter<StatusResult>();
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly disposables: vscode.Disposable[] = [this.statusEmitter, this.stateEmitter];
@@ -190,11 +241,15 @@ export class KenningServer implements vscode.Disposable {
     this.client = client;
     try {
       await client.start();
+      if (!client.isRunning()) {
+        throw new Error('the server exited while starting');
+      }
     } catch (error) {
       // The client has told the user already ("couldn't create connection").
-      this.lastError = message(error);
-      this.output.error(`the server did not initialize: ${this.lastError}`);
       await this.doStop();
+      const exit = this.exitStatus ? ` (${this.exitStatus})` : '';
+      this.lastError = `${message(error)}${exit}; see the Kenning output`;
+      this.output.error(`the server did not initialize: ${this.lastError}`);
       this.setState('failed');
       return;
     }
@@ -217,15 +272,25 @@ export class KenningServer implements vscode.Disposable {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
+    this.exitStatus = undefined;
     child.once('exit', (code, signal) => {
-      this.output.info(`server process ${child.pid} exited (${signal ?? `code ${code}`})`);
+      this.exitStatus = signal ?? `code ${code}`;
+      this.output.info(`server process ${child.pid} exited (${this.exitStatus})`);
     });
     this.process = child;
     return child;
   }
 
   private createClient(config: ServerConfig, spawn: () => Promise<cp.ChildProcess>): LanguageClient {
+    const crashes = new CrashPolicy();
     const options: LanguageClientOptions = {
+      errorHandler: crashes,
+      // Without this the client shows the bare JSON-RPC error as well as its own
+      // "couldn't create connection to server".
+      initializationFailedHandler: (error) => {
+        this.output.error(`initialize failed: ${message(error)}`);
+        return false;
+      },
       documentSelector: [{ scheme: 'file', language: 'python' }],
       outputChannel: this.output,
       traceOutputChannel: this.trace,
@@ -235,7 +300,7 @@ export class KenningServer implements vscode.Disposable {
       // No `synchronize`: the server asks for file events itself (dynamic
       // registration), and settings reach it by a restart.
     };
-    const client = new LanguageClient(SECTION, 'Kenning', spawn, options);
+    const client = new KenningLanguageClient(SECTION, 'Kenning', spawn, options);
     client.onNotification(StatusNotification, (status) => this.statusEmitter.fire(status));
     client.onDidChangeState((event) => {
       // The client restarts a crashed server by itself; follow it.
@@ -243,6 +308,7 @@ export class KenningServer implements vscode.Disposable {
         return;
       }
       if (event.newState === State.Running) {
+        crashes.running();
         this.setState('running');
       } else if (event.newState === State.Starting) {
         this.setState('starting');
@@ -290,6 +356,26 @@ export class KenningServer implements vscode.Disposable {
     if (this.currentState !== 'failed') {
       this.setState('stopped');
     }
+  }
+}
+
+/**
+ * vscode-languageclient 9's client, less two rejections nobody can handle when the
+ * server exits during `initialize`: `start()` drops its own promise (and resolves to
+ * nothing, so callers must check `isRunning()`), and the client calls `stop()` on
+ * itself while still starting, which rejects ("Client is not running and can't be
+ * stopped"). Stopping a client that is not running is a no-op here.
+ */
+class KenningLanguageClient extends LanguageClient {
+  override async start(): Promise<void> {
+    const started = super.start();
+    (this as unknown as { _onStart?: Promise<void> })._onStart?.catch(() => undefined);
+    await started;
+  }
+
+  override stop(timeout?: number): Promise<void> {
+    const stopping = super.stop(timeout);
+    return this.isRunning() ? stopping : stopping.catch(() => undefined);
   }
 }
 

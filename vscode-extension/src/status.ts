@@ -133,10 +133,6 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  get lastStatus(): StatusResult | undefined {
-    return this.status;
-  }
-
   private update(): void {
     const view = render(this.server.state, this.status, this.server.error);
     this.item.text = view.text;

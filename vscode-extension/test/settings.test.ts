@@ -82,11 +82,36 @@ test('Restart Server starts a new server', async () => {
   assert.equal(runningServers().length, 1);
 });
 
-test('a command that does not exist: the user is told what to set; commands fail visibly', async () => {
-  fake.config.set('kenning.server.command', ['/nonexistent/kenning', 'serve']);
+test('a server that crashes is restarted by the client', async () => {
+  const [pid] = runningServers();
+  process.kill(pid, 'SIGKILL');
+  await until(() => {
+    const now = runningServers();
+    return now.length === 1 && now[0] !== pid;
+  }, 'a new server process');
+  await until(() => session.api.statusText() === IDLE, 'idle after the crash');
+});
+
+test('a server that exits while starting: failed, told once, not restarted', async () => {
+  const messages = fake.messages.length;
+  const script = 'import sys; sys.stderr.write("no kenning here\\n"); sys.exit(3)';
+  fake.config.set('kenning.server.command', [PYTHON, '-c', script]);
   await until(() => session.api.statusText() === '$(error) kenning: failed', 'the status bar to say failed');
-  const error = fake.messages.at(-1)!;
-  assert.equal(error.level, 'error');
+  const shown = fake.messages.slice(messages).map((m) => `${m.level}: ${m.message}`);
+  assert.deepEqual(shown, ["error: Kenning client: couldn't create connection to server."]);
+  assert.match(fake.outputChannels[0].text(), /no kenning here/);
+  assert.match(fake.statusBarItems[0].tooltip ?? '', /exited while starting \(code 3\); see the Kenning output/);
+  const started = starts();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(starts(), started);
+  assert.deepEqual(runningServers(), []);
+});
+
+test('a command that does not exist: the user is told what to set; commands fail visibly', async () => {
+  const messages = fake.messages.length;
+  fake.config.set('kenning.server.command', ['/nonexistent/kenning', 'serve']);
+  const error = await until(() => fake.messages.slice(messages).find((m) => m.level === 'error'), 'an error');
+  assert.equal(session.api.statusText(), '$(error) kenning: failed');
   assert.equal(
     error.message,
     'Kenning: the server could not start: /nonexistent/kenning was not found: set kenning.server.command',

@@ -26,6 +26,9 @@ import {
   initializationOptions,
   launch,
 } from '../src/settings';
+import { CloseAction } from 'vscode-languageclient/node';
+
+import { CrashPolicy } from '../src/server';
 import { folderName, render } from '../src/status';
 import { fake } from './harness';
 
@@ -232,6 +235,28 @@ describe('quick pick items', () => {
       ['item', 'b.g', 'distance 2', 'b.py:4'],
     ]);
     assert.equal(impactTitle(result), 'Impact of a.root: 2 caller(s) in 2 file(s), depth 3');
+  });
+});
+
+describe('crash policy', () => {
+  test('a server that never ran is not restarted, and the client says nothing more', () => {
+    assert.deepEqual(new CrashPolicy().closed(), { action: CloseAction.DoNotRestart, handled: true });
+  });
+
+  test('a server that ran is restarted four times in three minutes, then left stopped', () => {
+    let now = 0;
+    const policy = new CrashPolicy(() => now);
+    policy.running();
+    const actions = [];
+    for (let i = 0; i < 5; i++) {
+      now += 1000;
+      actions.push(policy.closed().action);
+    }
+    const { Restart, DoNotRestart } = CloseAction;
+    assert.deepEqual(actions, [Restart, Restart, Restart, Restart, DoNotRestart]);
+    assert.match(policy.closed().message ?? '', /Kenning: Restart Server/);
+    now += 4 * 60_000;
+    assert.equal(policy.closed().action, CloseAction.Restart);
   });
 });
 
