@@ -374,8 +374,9 @@ class KenningLanguageClient extends LanguageClient {
   }
 
   override stop(timeout?: number): Promise<void> {
+    const running = this.isRunning();
     const stopping = super.stop(timeout);
-    return this.isRunning() ? stopping : stopping.catch(() => undefined);
+    return running ? stopping : stopping.catch(() => undefined);
   }
 }
 
@@ -388,15 +389,23 @@ function readConfig(): ServerConfig {
 
 /** Waits for the process to exit, killing it if it takes longer than `ms`. */
 async function ended(child: cp.ChildProcess, ms: number, log: vscode.LogOutputChannel): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const timer = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms));
-  if ((await Promise.race([exit, timer(ms)])) === 'timeout') {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const exit = (within: number) =>
+    new Promise<boolean>((resolve) => {
+      if (exited()) {
+        resolve(true);
+        return;
+      }
+      const timer = setTimeout(() => resolve(exited()), within);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  if (!(await exit(ms))) {
     log.warn(`server process ${child.pid} did not exit; killing it`);
     child.kill('SIGKILL');
-    await Promise.race([exit, timer(1000)]);
+    await exit(1000);
   }
 }
 

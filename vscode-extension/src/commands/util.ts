@@ -5,7 +5,7 @@
  */
 
 import * as vscode from 'vscode';
-import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
+import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
 import { Position, Range, Target } from '../protocol';
 
@@ -35,11 +35,9 @@ export async function openLocation(uri: string, range: vscode.Range): Promise<vs
   return editor;
 }
 
+/** The server's answer to a request this side cancelled (not a failure to report). */
 export function isCancellation(error: unknown): boolean {
-  return (
-    error instanceof ResponseError &&
-    (error.code === LSPErrorCodes.RequestCancelled || error.code === ErrorCodes.PendingResponseRejected)
-  );
+  return error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled;
 }
 
 function isPosition(value: unknown): value is Position {
