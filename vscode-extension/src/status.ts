@@ -79,8 +79,12 @@ export function counts(s: FolderStatus | StatusResult): string {
     `${count.format(s.files)} files`,
     `${count.format(s.symbols)} symbols`,
     `${count.format(s.chunks)} chunks`,
-    `${count.format(s.embedded)}/${count.format(s.embedded + s.pending + s.failed)} embedded`,
   ];
+  const texts = s.embedded + s.pending + s.failed;
+  // No texts to embed: embedding is off (or nothing is indexed yet).
+  if (texts) {
+    parts.push(`${count.format(s.embedded)}/${count.format(texts)} embedded`);
+  }
   if (s.failed) {
     parts.push(`${count.format(s.failed)} failed`);
   }

@@ -162,6 +162,11 @@ describe('status bar', () => {
     assert.match(view.tooltip, /3 files, 5 symbols, 7 chunks, 6\/7 embedded, 1 failed, 12\.3 texts\/s/);
   });
 
+  test('without texts to embed (embedding off) the tooltip leaves embedding out', () => {
+    const view = render('running', status({}, [{ embedded: 0, pending: 0 }]));
+    assert.match(view.tooltip, /\n {2}3 files, 5 symbols, 7 chunks\n/);
+  });
+
   test('health colours the background', () => {
     assert.equal(render('running', status()).background, undefined);
     assert.equal(render('running', status({ health: 'warning' })).background, 'warning');
