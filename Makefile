@@ -2,10 +2,11 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo code-server e2e-vscode clean
+.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo clean \
+	vscode-setup vsix vscode-check vscode-test code-server e2e-vscode
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 setup: ## create .venv and install kenning with its dev tools
 	python3 -m venv $(VENV)
@@ -47,11 +48,29 @@ demo: ## index this repository and search it
 	$(VENV)/bin/kenning index .
 	$(VENV)/bin/kenning search "resolve call target"
 
+# -- the VS Code extension (vscode-extension/, docs/vscode.md) -------------------------
+VSCODE := vscode-extension
+
+$(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+
+vscode-setup: ## install the VS Code extension's npm packages (npm ci)
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+
+vsix: $(VSCODE)/node_modules/.package-lock.json ## package the VS Code extension: vscode-extension/kenning.vsix
+	cd $(VSCODE) && npm run package
+
+vscode-check: $(VSCODE)/node_modules/.package-lock.json ## type-check and lint the VS Code extension
+	cd $(VSCODE) && npx tsc -p . --noEmit && npm run lint
+
+vscode-test: $(VSCODE)/node_modules/.package-lock.json ## the extension's fast tests against the real server
+	cd $(VSCODE) && KENNING_PYTHON=$(abspath $(PY)) npm test
+
 code-server: ## install code-server 4.100.3 (a real VS Code) for the e2e tests; cached
 	bash vscode-extension/scripts/install-code-server.sh
 
-e2e-vscode: code-server ## the VS Code extension end to end in code-server (needs its vsix)
+e2e-vscode: code-server vsix ## the VS Code extension end to end in code-server (needs its vsix)
 	$(PY) -m pytest -p no:cacheprovider tests/clients/test_vscode_e2e.py
 
 clean: ## remove the virtualenv, caches and this repository's own index
-	rm -rf $(VENV) .kenning .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .kenning .mypy_cache .ruff_cache .pytest_cache $(VSCODE)/out $(VSCODE)/kenning.vsix
