@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', '*.vsix'] },
+  // e2e/ is the code-server tier's plain-JS probe, outside the TypeScript project.
+  { ignores: ['out/**', 'node_modules/**', '*.vsix', 'e2e/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -187,6 +187,44 @@ export interface CommandResult {
   targets: string[];
 }
 
+// -- kenning/symbols ----------------------------------------------------------------
+
+export interface SymbolsParams {
+  /** A name, a dotted suffix or a qualified name; fuzzy when few names contain it. */
+  query: string;
+  limit?: number;
+}
+
+export interface SymbolsResult {
+  symbols: Node[];
+}
+
+// -- the commands as requests (for HTTP clients, which have no executeCommand) -------
+
+export interface ReindexParams {
+  /** File or folder URIs inside the workspace; none: every workspace folder. */
+  uris?: string[];
+}
+
+// No fields, as StatusParams.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface EmbeddingParams {}
+
+// -- kenning/peer/document: a second daemon forwards its editor's buffers ----------
+
+export type PeerEvent = 'open' | 'change' | 'save' | 'close' | 'detach';
+
+export interface PeerDocumentParams {
+  session: string;
+  event: PeerEvent;
+  uri?: string;
+  text?: string | null;
+  version?: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Empty {}
+
 // -- the method table ---------------------------------------------------------------
 
 export const SEARCH = new RequestType<SearchParams, SearchResult, void>('kenning/search');
@@ -196,7 +234,32 @@ export const CALL_GRAPH = new RequestType<CallGraphParams, CallGraphResult, void
 export const IMPACT = new RequestType<ImpactParams, ImpactResult, void>('kenning/impact');
 export const STATUS = new RequestType<StatusParams, StatusResult, void>('kenning/status');
 
-export const REQUESTS = [SEARCH, CALL_GRAPH, IMPACT, STATUS] as const;
+export const SYMBOLS = new RequestType<SymbolsParams, SymbolsResult, void>('kenning/symbols');
+export const REINDEX_REQUEST = new RequestType<ReindexParams, CommandResult, void>(
+  'kenning/reindex',
+);
+export const PAUSE_REQUEST = new RequestType<EmbeddingParams, CommandResult, void>(
+  'kenning/pauseEmbedding',
+);
+export const RESUME_REQUEST = new RequestType<EmbeddingParams, CommandResult, void>(
+  'kenning/resumeEmbedding',
+);
+
+/** Served over LSP and HTTP alike. */
+export const REQUESTS = [
+  SEARCH,
+  CALL_GRAPH,
+  IMPACT,
+  STATUS,
+  SYMBOLS,
+  REINDEX_REQUEST,
+  PAUSE_REQUEST,
+  RESUME_REQUEST,
+] as const;
+/** HTTP only, between daemons. */
+export const PEER_DOCUMENT = new RequestType<PeerDocumentParams, Empty, void>(
+  'kenning/peer/document',
+);
 /** Server -> client: the `kenning/status` request's result, whenever phase or counts move. */
 export const STATUS_NOTIFICATION = 'kenning/status';
 export const StatusNotification = new NotificationType<StatusResult>(STATUS_NOTIFICATION);
