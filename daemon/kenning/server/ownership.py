@@ -200,25 +200,20 @@ class Ownership:
     async def forward(self, folder: Folder, method: str, params: Any) -> Any:
         """The owner's answer to `method` for `folder`, or `LOCAL` when this daemon
         serves the folder itself (it may just have taken over)."""
-        peer = folder.peer
-        if peer is None:
-            return LOCAL
-        try:
-            return await peer.call(method, params)
-        except ApiError as error:
-            raise _passed_on(error) from None
-        except OwnerGone:
-            await self.take_over(folder, peer)
-        peer = folder.peer
-        if peer is None:
-            return LOCAL
-        try:
-            return await peer.call(method, params)
-        except ApiError as error:
-            raise _passed_on(error) from None
-        except OwnerGone as gone:
-            raise JsonRpcException(message=f"the daemon that indexes {folder.root} does not "
-                                   f"answer: {gone}", code=REQUEST_FAILED) from None  # fmt: skip
+        for attempt in (1, 2):
+            peer = folder.peer
+            if peer is None:
+                return LOCAL
+            try:
+                return await peer.call(method, params)
+            except ApiError as error:
+                raise _passed_on(error) from None
+            except OwnerGone as gone:
+                if attempt == 2:
+                    silent = f"the daemon that indexes {folder.root} does not answer: {gone}"
+                    raise JsonRpcException(message=silent, code=REQUEST_FAILED) from None
+                await self.take_over(folder, peer)
+        raise AssertionError("unreachable")
 
     def buffer(self, folder: Folder, event: p.PeerEvent, rel: str) -> None:
         """Queue one of our editor's buffer events for the owner (a relay only)."""
