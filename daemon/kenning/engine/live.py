@@ -291,12 +291,14 @@ class LiveWorkspace:
             report = engine.index(rebuild=rebuild, progress=self._on_index_progress)
         except Exception as error:
             self._state.warning = f"indexing {self.root} failed: {error}"
+            self._indexed()
             raise
+        try:
+            # Embedding says "preparing" before indexing says it is done: a status read
+            # in between must not find the folder idle with nothing pending.
+            engine.start_embedding()
         finally:
-            self._state.indexing = False
-            self.events.indexing(None, None)
-            self.events.changed()
-        engine.start_embedding()
+            self._indexed()
         self._prioritize(list(self.documents))
         self._state.warning = ""
         engine.graph.checkpoint()
@@ -309,6 +311,11 @@ class LiveWorkspace:
         }
         self._state.last_report = summary
         return summary
+
+    def _indexed(self) -> None:
+        self._state.indexing = False
+        self.events.indexing(None, None)
+        self.events.changed()
 
     def _on_index_progress(self, stage: str, done: int, total: int) -> None:
         percentage = int(100 * done / total) if total else None
