@@ -143,12 +143,10 @@ class VectorStore:
             return "exact"
         if indexed:  # checked when it was built; `optimize()` keeps it up to date
             return "approximate"
-        table.create_index(
-            metric="cosine",
-            vector_column_name="vector",
-            index_type="IVF_HNSW_SQ",
-            name=ANN_INDEX,
-        )
+        from lancedb.index import IvfHnswSq
+
+        # LanceDB's unified form: the column first, the index type as a config.
+        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), name=ANN_INDEX)
         recall = self.index_recall(model_id)
         if recall < min_recall:
             table.drop_index(ANN_INDEX)
