@@ -16,6 +16,7 @@ with `--no-http`), the folder is opened read-only, as before, until the lock is 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import uuid
@@ -130,6 +131,8 @@ class Ownership:
         if self.api_address is None:
             return
         if self.api is None:
+            # aiohttp takes a moment to import: not on the event loop, which is serving.
+            await self._run(importlib.import_module, "kenning.server.http")
             from kenning.server.handlers import FORWARDED_LSP_REQUESTS
             from kenning.server.http import ApiServer, lsp_forwarding
 
