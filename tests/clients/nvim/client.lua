@@ -18,29 +18,11 @@ local config = vim.json.decode(
 local root = config.root
 local TIMEOUT = 20000 -- ms for one command's answer
 
-local started = vim.uv.hrtime()
+local h = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'harness.lua')).new(root)
+local now_ms, emit, path = h.now_ms, h.emit, h.path
 
---- Milliseconds since the script started.
-local function now_ms()
-  return math.floor((vim.uv.hrtime() - started) / 1e6)
-end
-
---- Prints one finding, stamped with the time it was made.
-local function emit(finding)
-  finding.at_ms = now_ms()
-  io.stdout:write(vim.json.encode(finding), '\n')
-  io.stdout:flush()
-end
-
-local function path(rel)
-  return vim.fs.joinpath(root, rel)
-end
-
---- `vim.wait` that fails the step when `done` never holds.
 local function wait_for(what, timeout, done)
-  if not vim.wait(timeout, done, 20) then
-    error(('timed out after %d ms waiting for %s'):format(timeout, what))
-  end
+  h.wait_for(what, timeout, done, 20)
 end
 
 -- Everything shown with vim.notify (by kenning, by Neovim's LSP client, by the
@@ -355,15 +337,7 @@ local function main()
     emit({ step = 'ready', statusline = statusline(), seen = vim.deepcopy(seen) })
   end
 
-  local failed = false
-  for _, name in ipairs(config.steps) do
-    local step = assert(steps[name], 'no step ' .. name)
-    local ok, err = xpcall(step, debug.traceback)
-    if not ok then
-      failed = true
-      emit({ step = name, error = tostring(err) })
-    end
-  end
+  local passed = h.run_steps(steps, config.steps)
   -- What went to the message history instead (Neovim shows the server's warnings,
   -- window/showMessage, with nvim_echo).
   local messages = vim.tbl_filter(function(line)
@@ -384,11 +358,7 @@ local function main()
     return true
   end, 50)
   emit({ step = 'stopped', clean = stopped })
-  return not failed
+  return passed
 end
 
-local ok, result = xpcall(main, debug.traceback)
-if not ok then
-  emit({ step = 'session', error = tostring(result) })
-end
-vim.cmd(ok and result and 'qa!' or 'cq!')
+h.finish(main)

@@ -12,23 +12,8 @@ local root = config.root
 local TIMEOUT = 20000 -- ms for one request
 local client ---@type vim.lsp.Client
 
-local started = vim.uv.hrtime()
-
---- Milliseconds since the script started.
-local function now_ms()
-  return math.floor((vim.uv.hrtime() - started) / 1e6)
-end
-
---- Prints one finding, stamped with the time it was made.
-local function emit(finding)
-  finding.at_ms = now_ms()
-  io.stdout:write(vim.json.encode(finding), '\n')
-  io.stdout:flush()
-end
-
-local function path(rel)
-  return vim.fs.joinpath(root, rel)
-end
+local h = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'harness.lua')).new(root)
+local now_ms, emit, path = h.now_ms, h.emit, h.path
 
 local function uri(rel)
   return vim.uri_from_fname(path(rel))
@@ -64,11 +49,8 @@ local function request(method, params, bufnr)
   return response.result
 end
 
---- `vim.wait` that fails the step when `done` never holds.
 local function wait_for(what, timeout, done)
-  if not vim.wait(timeout, done, 50) then
-    error(('timed out after %d ms waiting for %s'):format(timeout, what))
-  end
+  h.wait_for(what, timeout, done, 50)
 end
 
 --- The quickfix list as plain data (the buffer numbers turned into file names).
@@ -276,15 +258,7 @@ local function main()
   end)
   emit({ step = 'ready', status = status })
 
-  local failed = false
-  for _, name in ipairs(config.steps) do
-    local step = assert(steps[name], 'no step ' .. name)
-    local ok, err = xpcall(step, debug.traceback)
-    if not ok then
-      failed = true
-      emit({ step = name, error = tostring(err) })
-    end
-  end
+  local passed = h.run_steps(steps, config.steps)
   for _, finish in ipairs(at_end) do
     finish()
   end
@@ -295,11 +269,7 @@ local function main()
     return client:is_stopped()
   end, 50)
   emit({ step = 'stopped', clean = stopped })
-  return not failed
+  return passed
 end
 
-local ok, result = xpcall(main, debug.traceback)
-if not ok then
-  emit({ step = 'session', error = tostring(result) })
-end
-vim.cmd(ok and result and 'qa!' or 'cq!')
+h.finish(main)
