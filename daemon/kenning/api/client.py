@@ -93,6 +93,16 @@ class AsyncApiClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def call(self, method: str, params: Any = None) -> Any:
+        body = _request(method, params if params is not None else {}, next(self._ids))
+        return _result(await self._send("POST", "/rpc", body))
+
+    async def health(self) -> Any:
+        """`GET /health`: cheap, no query; OwnerGone when the daemon is not there, and
+        ApiError when it refuses us (its refusals carry a JSON-RPC error)."""
+        reply = await self._send("GET", "/health", None)
+        return _result(reply) if isinstance(reply, dict) and "error" in reply else reply
+
+    async def _send(self, verb: str, path: str, body: bytes | None) -> Any:
         import aiohttp
 
         if self._session is None:
@@ -100,18 +110,17 @@ class AsyncApiClient:
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 headers={"Authorization": f"Bearer {self._token}"},
             )
-        body = _request(method, params if params is not None else {}, next(self._ids))
         try:
-            async with self._session.post(
-                f"{self.owner.url}/rpc", data=body, headers={"Content-Type": "application/json"}
-            ) as response:
-                reply = await response.json(content_type=None)
+            async with self._session.request(
+                verb, f"{self.owner.url}{path}", data=body,
+                headers={"Content-Type": "application/json"},
+            ) as response:  # fmt: skip
+                return await response.json(content_type=None)
         except (aiohttp.ClientConnectionError, ConnectionError) as error:
             raise OwnerGone(f"kenning daemon pid {self.owner.pid} at {self.owner.url}: "
                             f"{error}") from None  # fmt: skip
         except (aiohttp.ContentTypeError, ValueError) as error:
             raise ApiError(-32603, f"the daemon sent a malformed reply: {error}") from None
-        return _result(reply)
 
     async def close(self) -> None:
         if self._session is not None:

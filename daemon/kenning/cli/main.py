@@ -257,7 +257,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    client = _daemon(args, settings)
+    client = _daemon(args, _workspace(args, settings), settings)
     if client is not None:
         if args.rebuild:
             return _reindex_through(client, args, [])
@@ -278,7 +278,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_embed(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    client = _daemon(args, settings)
+    client = _daemon(args, _workspace(args, settings), settings)
     if client is not None:
         raise CliError(
             f"kenning pid {client.owner.pid} owns this index and embeds its chunks in the "
@@ -437,14 +437,13 @@ class EmbedProgressBar:
 # -- the daemon, when one owns the workspace -------------------------------------------
 
 
-def _daemon(args: argparse.Namespace, settings: Settings) -> Any:
-    """A client of the live daemon that owns the workspace's index, else None."""
+def _daemon(args: argparse.Namespace, root: Path, settings: Settings) -> Any:
+    """A client of the live daemon that owns the index of workspace `root`, else None."""
     from kenning.api.client import ApiClient
     from kenning.api.owner import find_owner
 
     if getattr(args, "no_daemon", False):
         return None
-    root = _workspace(args, settings)
     record = find_owner(root / settings.index_dir)
     if record is None:
         return None
@@ -492,8 +491,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CliError("--limit must be at least 1", ExitCode.USAGE)
     settings = Settings()
-    client = _daemon(args, settings)
     root = _workspace(args, settings)
+    client = _daemon(args, root, settings)
     if client is not None:
         filters = p.SearchFilters(languages=args.lang, path_globs=args.path, kinds=args.kind)
         params = p.SearchParams(query=args.query, limit=min(args.limit, p.MAX_LIMIT),
@@ -537,8 +536,8 @@ def cmd_symbols(args: argparse.Namespace) -> int:
     from kenning.server import protocol as p
 
     settings = Settings()
-    client = _daemon(args, settings)
     root = _workspace(args, settings)
+    client = _daemon(args, root, settings)
     if client is not None:
         params = p.SymbolsParams(query=args.query, limit=max(1, min(args.limit, p.MAX_LIMIT)))
         found = _call(client, p.SYMBOLS, params).symbols
@@ -566,8 +565,8 @@ def cmd_calls(args: argparse.Namespace) -> int:
     if not 1 <= args.depth <= 10:
         raise CliError("--depth must be between 1 and 10", ExitCode.USAGE)
     settings = Settings()
-    client = _daemon(args, settings)
     root = _workspace(args, settings)
+    client = _daemon(args, root, settings)
     if client is not None:
         params = p.CallGraphParams(symbol=args.symbol, direction=args.direction,
                                    depth=args.depth)  # fmt: skip
@@ -672,10 +671,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not path.exists():
             raise CliError(f"{path} does not exist", ExitCode.USAGE)
-    client = _daemon(args, settings)
+    root = _workspace(args, settings)
+    client = _daemon(args, root, settings)
     if client is not None:
         return _reindex_through(client, args, args.paths)
-    root = _workspace(args, settings)
     rels = []
     for path in args.paths:
         resolved = path.resolve()
@@ -710,7 +709,7 @@ def _reindex_through(client: Any, args: argparse.Namespace, paths: list[Path]) -
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = Settings()
-    client = _daemon(args, settings)
+    client = _daemon(args, _workspace(args, settings), settings)
     if client is not None:
         return _print_daemon_status(client, args)
     engine = _open(args, settings, write=False)

@@ -80,16 +80,13 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
         try:
             await server.add_folder(uri)
             folder = server.folders.get(uri)
-            if folder is None or not folder.live.writer:
-                peer = folder.peer if folder is not None else None
-                why = (
-                    f"kenning pid {peer.owner.pid} already serves {root} at {peer.owner.url}"
-                    if peer is not None
-                    else (folder.live.error or folder.live.warning)
-                    if folder
-                    else "no folder"
-                )
-                raise AlreadyServed(why)
+            if folder is None:
+                raise AlreadyServed(f"{root} is not a folder kenning can open")
+            if folder.peer is not None:
+                owner = folder.peer.owner
+                raise AlreadyServed(f"kenning pid {owner.pid} already serves {root} at {owner.url}")
+            if not folder.live.writer:  # read-only (a writer with no API) or broken
+                raise AlreadyServed(folder.live.error or folder.live.warning)
             api_server = server.ownership.api
             address = api_server.url if api_server is not None else "no HTTP API"
             log.info("serving %s at %s", root, address)

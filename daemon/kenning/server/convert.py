@@ -37,6 +37,14 @@ def uri_to_path(uri: str) -> Path:
     return Path(unquote(parsed.path))
 
 
+def inside(uri: object, root: Path) -> bool:
+    """Whether `uri` is a file:// URI under `root` (False for anything else)."""
+    try:
+        return isinstance(uri, str) and uri_to_path(uri).is_relative_to(root)
+    except NotAFileUri:
+        return False
+
+
 def path_to_uri(root: Path, rel: str) -> str:
     return (root / rel).as_uri()
 

@@ -23,7 +23,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from kenning import __version__
 from kenning.api.client import AsyncApiClient
-from kenning.core.results import SymbolRef
+from kenning.core.results import SearchResult, SymbolRef
 from kenning.core.settings import Settings, load_settings
 from kenning.engine.engine import Engine, OutsideWorkspace
 from kenning.engine.live import LiveEvents, LiveWorkspace
@@ -415,29 +415,26 @@ class KenningServer(LanguageServer):
         notes: list[str] = []
         f = params.filters
         for folder in self._scope(scope):
+            found: p.SearchResult | SearchResult
             remote = await self.ownership.forward(folder, p.SEARCH.name, p.encode(params))
             if remote is not LOCAL:
-                result = msgspec.convert(remote, p.SearchResult)
+                found = msgspec.convert(remote, p.SearchResult)
                 # The owner may serve other folders too: keep this one's hits.
-                hits += [h for h in result.hits if _inside(h.uri, folder.root)]
-                complete = complete and result.vectors_complete
-                coverage.append(result.vector_coverage)
-                if result.note:
-                    notes.append(result.note)
-                continue
-            found = await self.query(
-                folder,
-                partial(
-                    folder.engine.search,
-                    params.query,
-                    params.limit,
-                    languages=f.languages,
-                    path_globs=f.path_globs,
-                    kinds=f.kinds,
-                    mode=params.mode,
-                ),
-            )
-            hits += convert.search_hits(folder.root, found.hits)
+                hits += [h for h in found.hits if convert.inside(h.uri, folder.root)]
+            else:
+                found = await self.query(
+                    folder,
+                    partial(
+                        folder.engine.search,
+                        params.query,
+                        params.limit,
+                        languages=f.languages,
+                        path_globs=f.path_globs,
+                        kinds=f.kinds,
+                        mode=params.mode,
+                    ),
+                )
+                hits += convert.search_hits(folder.root, found.hits)
             complete = complete and found.vectors_complete
             coverage.append(found.vector_coverage)
             if found.note:
@@ -622,13 +619,6 @@ class KenningServer(LanguageServer):
 
 class AmbiguousSymbol(RequestFailed):
     pass
-
-
-def _inside(uri: str, root: Path) -> bool:
-    try:
-        return convert.uri_to_path(uri).is_relative_to(root)
-    except convert.NotAFileUri:
-        return False
 
 
 def _status_message(

@@ -234,7 +234,10 @@ async def workspace_symbol(
     for folder in list(ls.folders.values()):
         remote = await _forward(ls, folder, types.WORKSPACE_SYMBOL, params)
         if remote is not LOCAL:
-            out += [r for r in remote or [] if _inside(r.get("location", {}).get("uri"), folder)]
+            # The owner may serve other folders too: keep this one's symbols.
+            for found_there in remote or []:
+                if convert.inside(found_there.get("location", {}).get("uri"), folder.root):
+                    out.append(found_there)
             continue
         found = await ls.query(folder, folder.engine.symbols, params.query, SYMBOL_LIMIT)
         out += [convert.symbol_information(folder.root, s) for s in found if s.path]
@@ -246,10 +249,6 @@ async def _forward(ls: KenningServer, folder: Folder, method: str, params: Any) 
     if folder.peer is None:
         return LOCAL
     return await ls.ownership.forward(folder, method, ls.protocol._converter.unstructure(params))
-
-
-def _inside(uri: Any, folder: Folder) -> bool:
-    return isinstance(uri, str) and convert.uri_to_path(uri).is_relative_to(folder.root)
 
 
 # -- kenning's methods --------------------------------------------------------------------

@@ -63,11 +63,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class RpcError(Exception):
+class RpcError(JsonRpcException):
+    """A request refused by the endpoint itself (its code first, as JSON-RPC lists them)."""
+
     def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message=message, code=code)
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -211,20 +211,16 @@ class ApiServer:
             if not scope:
                 raise RpcError(INTERNAL_ERROR, "the workspace folder is not open any more")
             result = await handler(self.ls, scope, params)
-        except RpcError as error:
-            return None if notification else _error(request_id, error.code, error.message)
-        except JsonRpcException as error:
-            return None if notification else _error(request_id, error.code, error.message)
         except p.InvalidParams as error:
-            return None if notification else _error(request_id, INVALID_PARAMS, str(error))
+            failure = (INVALID_PARAMS, str(error))
+        except JsonRpcException as error:
+            failure = (error.code, error.message)
         except Exception as error:
             log.exception("HTTP request %s failed", message.get("method"))
-            if notification:
-                return None
-            return _error(request_id, INTERNAL_ERROR, f"internal error: {error}")
-        if notification:
-            return None
-        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+            failure = (INTERNAL_ERROR, f"internal error: {error}")
+        else:
+            return None if notification else {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return None if notification else _error(request_id, *failure)
 
 
 # -- the methods ---------------------------------------------------------------------------

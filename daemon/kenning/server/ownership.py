@@ -192,9 +192,10 @@ class Ownership:
             await asyncio.sleep(REAP_SECONDS)
             for folder in list(self.ls.folders.values()):
                 for session in folder.live.sessions():
+                    if not session.startswith("peer:"):
+                        continue
                     pid = session.removeprefix("peer:").split("-", 1)[0]
-                    relay_gone = pid.isdigit() and not owner.pid_alive(int(pid))
-                    if session.startswith("peer:") and relay_gone:
+                    if pid.isdigit() and not owner.pid_alive(int(pid)):
                         log.info("relay pid %s is gone; closing its buffers", pid)
                         folder.live.detach(session)
 
@@ -254,7 +255,8 @@ class Ownership:
             peer = folder.peer
             try:
                 if peer is not None:
-                    await peer.call(p.STATUS.name, {})
+                    await peer.health()
+                    # The owner's counts move on their own: our editor's status follows.
                     self.ls.status.mark_dirty()
                 elif folder.live.writer:
                     return
