@@ -61,11 +61,12 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def new_token(index_dir: Path) -> Path:
-    """A fresh token in the index folder (0600); its path."""
+def new_token(index_dir: Path) -> tuple[Path, str]:
+    """A fresh token written to the index folder (0600): its file, and the token."""
     path = index_dir / TOKEN_FILE
-    _write_private(path, secrets.token_urlsafe(32).encode() + b"\n")
-    return path
+    token = secrets.token_urlsafe(32)
+    _write_private(path, token.encode() + b"\n")
+    return path, token
 
 
 def publish(index_dir: Path, workspace: Path, url: str, token_file: Path) -> OwnerRecord:

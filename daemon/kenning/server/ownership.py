@@ -57,9 +57,11 @@ REQUEST_FAILED = -32803
 
 @dataclass
 class _Relay:
-    """A folder another daemon owns: the buffer events waiting to be forwarded."""
+    """A folder another daemon owns (or may own again): the buffer events waiting to
+    be forwarded, and the tasks that send them and check on the owner."""
 
-    outbox: list[p.PeerDocumentParams] = field(default_factory=list)
+    # (event, path) in the order they happened; texts are read when sent.
+    outbox: list[tuple[p.PeerEvent, str]] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -141,8 +143,8 @@ class Ownership:
             self.api = ApiServer(self.ls, host, port, extra)
             await self.api.start()
             self._reaper = asyncio.ensure_future(self._reap_relays())
-        token_file = await self._run(owner.new_token, folder.index_path)
-        self.api.grant(folder.uri, token_file.read_text(encoding="utf-8").strip())
+        token_file, token = await self._run(owner.new_token, folder.index_path)
+        self.api.grant(folder.uri, token)
         await self._run(owner.publish, folder.index_path, folder.root, self.api.url, token_file)
 
     def withdraw(self, folder: Folder) -> None:
@@ -220,30 +222,35 @@ class Ownership:
         raise AssertionError("unreachable")
 
     def buffer(self, folder: Folder, event: p.PeerEvent, rel: str) -> None:
-        """Queue one of our editor's buffer events for the owner (a relay only)."""
+        """Queue one of our editor's buffer events for the owner (a relay only). The
+        text is read when the event is sent, so typing costs nothing here."""
         relay = self._relays.get(folder.uri)
         if folder.peer is None or relay is None:
             return
-        uri = convert.path_to_uri(folder.root, rel)
+        last = relay.outbox[-1] if relay.outbox else None
+        if event == "change" and last in (("open", rel), ("change", rel)):
+            return  # typing: the text queued for this buffer will be the newest
+        relay.outbox.append((event, rel))
+        relay.ready.set()
+
+    def _peer_event(self, folder: Folder, event: p.PeerEvent, rel: str) -> p.PeerDocumentParams:
+        """A queued event as sent: the buffer's text as it is now, for open and change."""
         document = folder.live.documents.get(rel)
         text = document.text() if document is not None and event in ("open", "change") else None
-        version = document.version if document is not None else 0
-        item = p.PeerDocumentParams(session=self.session, event=event, uri=uri, text=text,
-                                    version=version)  # fmt: skip
-        last = relay.outbox[-1] if relay.outbox else None
-        if event == "change" and last is not None and last.uri == uri and last.text is not None:
-            # Typing: only the newest text of a buffer needs to go.
-            relay.outbox[-1] = msgspec.structs.replace(last, text=text, version=version)
-        else:
-            relay.outbox.append(item)
-        relay.ready.set()
+        return p.PeerDocumentParams(
+            session=self.session, event=event, uri=convert.path_to_uri(folder.root, rel),
+            text=text, version=document.version if document is not None else 0,
+        )  # fmt: skip
 
     async def _send_buffers(self, folder: Folder, relay: _Relay) -> None:
         while True:
             await relay.ready.wait()
             relay.ready.clear()
             while relay.outbox and folder.peer is not None:
-                item = relay.outbox.pop(0)
+                event, rel = relay.outbox.pop(0)
+                item = self._peer_event(folder, event, rel)
+                if item.event in ("open", "change") and item.text is None:
+                    continue  # closed since: its "close" is queued behind
                 try:
                     await self.forward(folder, p.PEER_DOCUMENT.name, p.encode(item))
                 except JsonRpcException as error:
