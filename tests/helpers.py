@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -131,3 +132,32 @@ def run_kenning(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProces
         text=True,
         timeout=300,
     )
+
+
+def run_group(
+    command: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float, label: str,
+    merge_output: bool = False,
+) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run `command` in its own process group, so that a timeout kills it and all it
+    started (an editor and its language server, Node and its servers); on a timeout,
+    an AssertionError naming `label` with what it printed. `merge_output`: stderr goes
+    into stdout."""
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(
+            f"{label} ran past {timeout} s\n--- stdout\n{stdout}\n--- stderr\n{stderr or ''}"
+        ) from None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr or "")

@@ -2,23 +2,21 @@
 
 A script (`nvim/e2e.lua` for the server through Neovim's own LSP client,
 `nvim/client.lua` for kenning's Neovim client) prints one JSON line per step, with
-the step's name under "step"; `run_script` runs it in its own process group with its
-editor state (the XDG folders) under `home`, and returns a `Session` holding them.
+the step's name under "step"; `run_script` runs it in its own process group
+(`helpers.run_group`) with its editor state (the XDG folders) under `home`, and
+returns a `Session` holding them.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers import kenning_env
+from helpers import kenning_env, run_group
 
 NVIM = Path(sys.executable).parent / "nvim"
 NO_NVIM = (
@@ -60,28 +58,12 @@ def run_script(
         for kind in ("CONFIG", "DATA", "STATE", "CACHE")
     }
     started = time.monotonic()
-    # Its own process group: on a timeout the wrapper script, Neovim and the server
-    # it started all go.
-    nvim = subprocess.Popen(
+    nvim = run_group(
         [str(NVIM), "--headless", "--clean", "-l", str(script), json.dumps(config)],
-        cwd=root,
-        env=kenning_env(**xdg),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = nvim.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(nvim.pid, signal.SIGKILL)
-        stdout, stderr = nvim.communicate()
-        raise AssertionError(
-            f"Neovim ran past {timeout} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-        ) from None
-    session = Session(root, nvim.returncode, stdout, stderr, time.monotonic() - started)
-    for line in stdout.splitlines():
+        cwd=root, env=kenning_env(**xdg), timeout=timeout, label="Neovim",
+    )  # fmt: skip
+    session = Session(root, nvim.returncode, nvim.stdout, nvim.stderr, time.monotonic() - started)
+    for line in nvim.stdout.splitlines():
         if line.startswith("{"):
             finding = json.loads(line)
             session.findings[finding["step"]] = finding

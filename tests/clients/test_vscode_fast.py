@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from helpers import kenning_env
+from helpers import kenning_env, run_group
 from kenning.core.settings import Settings
 from server.conftest import make_project
 
@@ -54,23 +52,9 @@ def require_node_modules() -> None:
 def run(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
     """A command in the extension's folder, in its own process group (a timeout kills
     Node and the servers it started); its exit status and output."""
-    process = subprocess.Popen(
-        command,
-        cwd=EXTENSION,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        raise AssertionError(f"{' '.join(command)} ran past {timeout} s\n{output}") from None
-    return process.returncode, output
+    done = run_group(command, cwd=EXTENSION, env=env, timeout=timeout, label=" ".join(command),
+                     merge_output=True)  # fmt: skip
+    return done.returncode, done.stdout
 
 
 @pytest.fixture(scope="module")

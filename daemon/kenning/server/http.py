@@ -166,7 +166,8 @@ class ApiServer:
             message = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             return web.json_response(_error(None, PARSE_ERROR, f"parse error: {error}"))
-        scope = [f for f in [self.ls.folders.get(request[FOLDER_URI])] if f is not None]
+        folder = self.ls.folders.get(request[FOLDER_URI])
+        scope = [folder] if folder is not None else []
         if isinstance(message, list):
             if not message:
                 return web.json_response(_error(None, INVALID_REQUEST, "empty batch"))
