@@ -12,7 +12,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-from kenning.parse.python import extract_facts
+from kenning.languages.python import PYTHON
 
 
 def _files(args: list[str]) -> list[Path]:
@@ -33,7 +33,7 @@ def main() -> None:
     for _ in range(3):
         start = time.perf_counter()
         for name, source in sources:
-            extract_facts(name, source, name.removesuffix(".py"))
+            PYTHON.extract_facts(name, source, name.removesuffix(".py"))
         best = min(best, time.perf_counter() - start)
     print(
         f"{len(sources)} files, {lines} lines: {best * 1000:.0f} ms, "

@@ -1,8 +1,8 @@
 """Import-direction invariants, checked by reading every module's imports with `ast`.
 
 Layers, highest first: front ends (`server`, `cli`, `api`) -> `engine` -> `pipeline`/`query`
--> `parse`/`resolve`/`storage`/`embed` -> `core`. A module imports only from its own
-layer or lower. Each check lists every violation as `path:line imports name (why)`.
+-> `languages` -> `parse`/`resolve`/`storage`/`embed` -> `core`. A module imports only from
+its own layer or lower. Each check lists every violation as `path:line imports name (why)`.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ import kenning
 PACKAGE = Path(kenning.__file__).resolve().parent
 
 LAYERS = {
-    "server": 5,
-    "cli": 5,
+    "server": 6,
+    "cli": 6,
     # The HTTP API's client side (owner records, clients), used by the other two.
-    "api": 5,
-    "__main__": 5,
-    "engine": 4,
-    "pipeline": 3,
-    "query": 3,
+    "api": 6,
+    "__main__": 6,
+    "engine": 5,
+    "pipeline": 4,
+    "query": 4,
+    # The language registry and one folder per language: built on parse and resolve.
+    "languages": 3,
     "parse": 2,
     "resolve": 2,
     "storage": 2,
@@ -155,6 +157,27 @@ def test_only_the_pipeline_runs_concurrently() -> None:
     assert violations(outside(("pipeline", "storage"), ("threading",))) == []
     storage = (PACKAGE / "storage").rglob("*.py")
     assert [p.name for p in storage if "Thread(" in p.read_text()] == []
+
+
+def test_no_language_is_named_outside_the_registry() -> None:
+    """Only `languages/` knows which languages exist: everything else asks the registry.
+
+    A string constant that is a language's name (`"python"`) in any other module is
+    code testing a language by name.
+    """
+    from kenning.languages import names
+
+    known = set(names())
+    found = []
+    for file in sorted(PACKAGE.rglob("*.py")):
+        rel = file.relative_to(PACKAGE)
+        if rel.parts[0] == "languages":
+            continue
+        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in known:
+                found.append(f"kenning/{rel.as_posix()}:{node.lineno} names {node.value!r}")
+    assert found == []
 
 
 def test_the_checks_see_violations() -> None:

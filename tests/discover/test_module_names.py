@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kenning.pipeline.discover import module_name, package_dirs
+from kenning.languages.python.layout import module_name, package_dirs
 
 WORKSPACE = [
     "setup.py",

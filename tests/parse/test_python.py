@@ -8,10 +8,13 @@ import textwrap
 import pytest
 
 from kenning.core.facts import FileFacts, Span, SymbolKind, text_hash
+from kenning.languages.python import PYTHON
+from kenning.languages.python.extract import string_literal_value
 from kenning.parse.chunker import MAX_CHARS, MAX_LINES
-from kenning.parse.python import extract, extract_facts, string_literal_value
 from kenning.parse.text import collapse_whitespace
 
+extract = PYTHON.extract
+extract_facts = PYTHON.extract_facts
 PATH = "pkg/mod.py"
 MODULE = "pkg.mod"
 
@@ -173,51 +176,57 @@ def test_class_without_bases_has_empty_signature() -> None:
 
 # -- imports -------------------------------------------------------------------
 
-IMPORT_FIELDS = ("module", "name", "alias", "level", "scope", "conditional", "type_checking")
+IMPORT_FIELDS = ("module", "name", "alias", "kind", "scope", "conditional", "type_only")
 M = "pkg/mod.py#"
 IMPORT_CASES = [
-    ("import a.b as c", [("a.b", None, "c", 0, M, False, False)]),
-    ("import a.b", [("a.b", None, "a", 0, M, False, False)]),
-    ("import a, b", [("a", None, "a", 0, M, False, False), ("b", None, "b", 0, M, False, False)]),
-    ("from .x import y as z", [("x", "y", "z", 1, M, False, False)]),
-    ("from . import y", [("", "y", "y", 1, M, False, False)]),
-    ("from ..p.q import r", [("p.q", "r", "r", 2, M, False, False)]),
-    ("from x import *", [("x", "*", "*", 0, M, False, False)]),
+    ("import a.b as c", [("a.b", None, "c", "module", M, False, False)]),
+    ("import a.b", [("a.b", None, "a", "module", M, False, False)]),
+    (
+        "import a, b",
+        [("a", None, "a", "module", M, False, False), ("b", None, "b", "module", M, False, False)],
+    ),
+    ("from .x import y as z", [(".x", "y", "z", "name", M, False, False)]),
+    ("from . import y", [(".", "y", "y", "name", M, False, False)]),
+    ("from ..p.q import r", [("..p.q", "r", "r", "name", M, False, False)]),
+    ("from x import *", [("x", "*", "*", "wildcard", M, False, False)]),
     (
         "from x import (a,\n    b as c,\n)",
-        [("x", "a", "a", 0, M, False, False), ("x", "b", "c", 0, M, False, False)],
+        [("x", "a", "a", "name", M, False, False), ("x", "b", "c", "name", M, False, False)],
     ),
     (
         "from __future__ import annotations",
-        [("__future__", "annotations", "annotations", 0, M, False, False)],
+        [("__future__", "annotations", "annotations", "name", M, False, False)],
     ),
     (
         "if TYPE_CHECKING:\n    import t\nelse:\n    import u",
-        [("t", None, "t", 0, M, True, True), ("u", None, "u", 0, M, True, False)],
+        [("t", None, "t", "module", M, True, True), ("u", None, "u", "module", M, True, False)],
     ),
-    ("if typing.TYPE_CHECKING:\n    from a import b", [("a", "b", "b", 0, M, True, True)]),
+    ("if typing.TYPE_CHECKING:\n    from a import b", [("a", "b", "b", "name", M, True, True)]),
     (
         "if X:\n    pass\nelif TYPE_CHECKING:\n    import t",
-        [("t", None, "t", 0, M, True, True)],
+        [("t", None, "t", "module", M, True, True)],
     ),
     (
         "if TYPE_CHECKING:\n    try:\n        import t\n    except ImportError:\n        pass",
-        [("t", None, "t", 0, M, True, True)],
+        [("t", None, "t", "module", M, True, True)],
     ),
     (
         "try:\n    import a\nexcept ImportError:\n    import b as a",
-        [("a", None, "a", 0, M, True, False), ("b", None, "a", 0, M, True, False)],
+        [("a", None, "a", "module", M, True, False), ("b", None, "a", "module", M, True, False)],
     ),
-    ("with x:\n    import a", [("a", None, "a", 0, M, True, False)]),
-    ("for x in y:\n    import a", [("a", None, "a", 0, M, True, False)]),
-    ("while x:\n    import a", [("a", None, "a", 0, M, True, False)]),
+    ("with x:\n    import a", [("a", None, "a", "module", M, True, False)]),
+    ("for x in y:\n    import a", [("a", None, "a", "module", M, True, False)]),
+    ("while x:\n    import a", [("a", None, "a", "module", M, True, False)]),
     (
         "def f():\n    import a\n    if x:\n        import b",
-        [("a", None, "a", 0, M + "f", False, False), ("b", None, "b", 0, M + "f", True, False)],
+        [
+            ("a", None, "a", "module", M + "f", False, False),
+            ("b", None, "b", "module", M + "f", True, False),
+        ],
     ),
     # A guard outside the function does not make the function's own imports conditional.
-    ("if x:\n    def f():\n        import a", [("a", None, "a", 0, M + "f", False, False)]),
-    ("class C:\n    import a", [("a", None, "a", 0, M + "C", False, False)]),
+    ("if x:\n    def f():\n        import a", [("a", None, "a", "module", M + "f", False, False)]),
+    ("class C:\n    import a", [("a", None, "a", "module", M + "C", False, False)]),
 ]
 
 

@@ -9,7 +9,7 @@ import pytest
 from tree_sitter import Parser
 
 from kenning.core.facts import Span
-from kenning.parse.python import LANGUAGE, extract
+from kenning.languages.python import PYTHON
 from kenning.pipeline.documents import MAX_PENDING_EDITS, OpenDocument, TextChange
 
 SOURCE = (
@@ -113,7 +113,7 @@ def random_change(rng: random.Random, ref: ReferenceText) -> TextChange:
 
 
 def fresh(source: bytes) -> str:
-    return str(Parser(LANGUAGE).parse(source).root_node)
+    return str(Parser(PYTHON.grammar).parse(source).root_node)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -126,7 +126,7 @@ def test_random_edits_match_the_reference_and_reparse_like_a_fresh_parse(
     doc = OpenDocument("pkg/mod.py", start, 1)
     ref = ReferenceText(start)
     snap = doc.snapshot()
-    _, tree = extract(doc.path, snap.source, "pkg.mod", snap.tree)
+    _, tree = PYTHON.extract(doc.path, snap.source, "pkg.mod", snap.tree)
     doc.parsed(snap, tree)
     for step in range(60):
         # Each change's range refers to the text left by the changes before it.
@@ -143,7 +143,7 @@ def test_random_edits_match_the_reference_and_reparse_like_a_fresh_parse(
             snap = doc.snapshot()
             assert snap.source == ref.text.encode("utf-8", "surrogatepass")
             assert snap.tree is not None
-            _, tree = extract(doc.path, snap.source, "pkg.mod", snap.tree)
+            _, tree = PYTHON.extract(doc.path, snap.source, "pkg.mod", snap.tree)
             assert str(tree.root_node) == fresh(snap.source)
             doc.parsed(snap, tree)
             assert doc.pending_edits == 0
@@ -168,12 +168,12 @@ def test_edits_arriving_during_a_parse_are_replayed_on_its_tree() -> None:
     assert first.tree is None
     # An edit lands while the writer parses `first`.
     doc.apply([TextChange("def b():\n    pass\n", Span(2, 0, 2, 0))], 2)
-    _, tree = extract(doc.path, first.source, "a", first.tree)
+    _, tree = PYTHON.extract(doc.path, first.source, "a", first.tree)
     doc.parsed(first, tree)
     assert doc.pending_edits == 1
     second = doc.snapshot()
     assert second.tree is not None
-    _, new_tree = extract(doc.path, second.source, "a", second.tree)
+    _, new_tree = PYTHON.extract(doc.path, second.source, "a", second.tree)
     assert str(new_tree.root_node) == fresh(second.source)
     # The parse reused the old tree: only the appended function changed.
     changed = second.tree.changed_ranges(new_tree)
@@ -184,7 +184,7 @@ def test_a_whole_text_replacement_discards_a_parse_in_flight() -> None:
     doc = OpenDocument("a.py", "x = 1\n", 1)
     snap = doc.snapshot()
     doc.apply([TextChange("y = 2\n")], 2)
-    _, tree = extract(doc.path, snap.source, "a", None)
+    _, tree = PYTHON.extract(doc.path, snap.source, "a", None)
     doc.parsed(snap, tree)
     assert doc.snapshot().tree is None
 
@@ -192,7 +192,7 @@ def test_a_whole_text_replacement_discards_a_parse_in_flight() -> None:
 def test_pending_edits_stay_bounded_without_parses() -> None:
     doc = OpenDocument("a.py", "", 1)
     snap = doc.snapshot()
-    _, tree = extract(doc.path, snap.source, "a", None)
+    _, tree = PYTHON.extract(doc.path, snap.source, "a", None)
     doc.parsed(snap, tree)
     for i in range(MAX_PENDING_EDITS + 10):
         doc.apply([TextChange("x", Span(0, i, 0, i))], i + 2)

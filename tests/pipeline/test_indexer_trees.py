@@ -12,7 +12,7 @@ from tree_sitter import Parser, Tree
 from helpers import Workspace, edges, snapshot
 from kenning.core.facts import Span
 from kenning.engine import Engine
-from kenning.parse.python import LANGUAGE
+from kenning.languages.python import PYTHON
 from kenning.pipeline.documents import OpenDocument, TextChange
 
 FILES = {
@@ -58,7 +58,7 @@ def test_apply_bytes_with_editor_trees_matches_a_fresh_parse(
         # The new tree comes back, and is what a fresh parse gives.
         new_tree = trees[document.path]
         assert new_tree is not snap.tree
-        assert str(new_tree.root_node) == str(Parser(LANGUAGE).parse(snap.source).root_node)
+        assert str(new_tree.root_node) == str(Parser(PYTHON.grammar).parse(snap.source).root_node)
         document.parsed(snap, new_tree)
         without.indexer.apply_bytes([(document.path, snap.source)])
         assert stored(with_trees) == stored(without)

@@ -190,14 +190,14 @@ def test_import_flags_are_stored(engine: Engine) -> None:
     flags = rows(
         engine,
         "MATCH (a:Symbol {id: 'pkg/users.py#'})-[e:IMPORTS]->() "
-        "RETURN e.module, e.name, e.alias, e.level, e.conditional, e.type_checking",
+        "RETURN e.module, e.name, e.alias, e.kind, e.conditional, e.type_only",
     )
     assert set(flags) >= {
-        ("pkg.base", "Model", "ModelType", 0, True, True),
-        ("json", None, "json", 0, True, False),
-        ("helpers", "slugify", "slug", 1, False, False),
-        ("pkg.util", None, "u", 0, False, False),
-        ("pkg", "Model", "Model", 0, False, False),
+        ("pkg.base", "Model", "ModelType", "name", True, True),
+        ("json", None, "json", "module", True, False),
+        (".helpers", "slugify", "slug", "name", False, False),
+        ("pkg.util", None, "u", "module", False, False),
+        ("pkg", "Model", "Model", "name", False, False),
     }
 
 

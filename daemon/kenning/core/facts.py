@@ -23,16 +23,42 @@ class Span(msgspec.Struct, frozen=True, array_like=True):
 
 
 class SymbolKind(StrEnum):
+    """What a definition is, in words that mean the same in every language."""
+
+    # A file's own symbol (a Python module, a TypeScript module, a Go or Java file).
     MODULE = "module"
+    # A named scope inside a file: a Rust `mod`, a TypeScript `namespace`.
+    NAMESPACE = "namespace"
     CLASS = "class"
+    INTERFACE = "interface"
+    STRUCT = "struct"
+    ENUM = "enum"
+    TRAIT = "trait"
+    # A type alias (`type X = ...` in TypeScript, Go or Rust).
+    TYPE_ALIAS = "type"
     FUNCTION = "function"
     METHOD = "method"
+    # A named constant at module or type level (`const X = 1`, an enum member).
+    CONSTANT = "constant"
     # A name that a call or import points at but that no workspace file defines.
     EXTERNAL = "external"
 
 
+# Kinds that hold members: a function defined directly inside one is a method, and
+# its chunk is an outline with the members' bodies left to their own chunks.
+TYPE_KINDS = frozenset(
+    {
+        SymbolKind.CLASS,
+        SymbolKind.INTERFACE,
+        SymbolKind.STRUCT,
+        SymbolKind.ENUM,
+        SymbolKind.TRAIT,
+    }
+)
+
+
 class Symbol(msgspec.Struct, frozen=True):
-    """A definition: a module, class, function, method or nested function.
+    """A definition: a module, type, function, method or nested function.
 
     `id` is `"<path>#<local>"` where `local` is the dotted name inside the module
     (`Class.method`); the module itself has `local == ""`. A name defined twice in
@@ -41,33 +67,53 @@ class Symbol(msgspec.Struct, frozen=True):
 
     id: str
     name: str
-    qualname: str  # module-qualified: pkg.mod.Class.method
+    # Module-qualified, in the language's own convention: `pkg.mod.Class.method`,
+    # `crate::module::Type::method`, `com.example.Class.method`.
+    qualname: str
     kind: SymbolKind
     span: Span
     selection: Span  # the name token, where editors put the cursor
     parent: str | None  # id of the enclosing symbol; None only for the module
     signature: str = ""  # "(self, x: int = 1) -> str" for callables, "(Base)" for classes
-    docstring: str = ""
-    decorators: tuple[str, ...] = ()
+    docstring: str = ""  # the doc comment or docstring, markers stripped
+    decorators: tuple[str, ...] = ()  # decorators, annotations or attributes, as written
+
+
+class ImportKind(StrEnum):
+    """What an import binds."""
+
+    # A whole module or namespace: `import a.b`, `import * as ns from "./x"`, Go's
+    # `import "fmt"`, Rust's `use a::b` of a module.
+    MODULE = "module"
+    # One name from a module: `from m import n`, `import {n} from "./m"`,
+    # `import java.util.List`.
+    NAME = "name"
+    # Every public name of a module: `from m import *`, `import java.util.*`, `use a::*`.
+    WILDCARD = "wildcard"
 
 
 class Import(msgspec.Struct, frozen=True):
-    """One name bound by an import statement.
+    """One name bound by an import, in any language.
 
+    `module` is the module specifier as written, relative forms included (`..x`,
+    `./util`, `crate::a`, `github.com/x/y`); each language's resolver knows how to
+    read it. Python examples:
     `import a.b as c` -> module="a.b", name=None, alias="c".
     `import a.b` -> module="a.b", name=None, alias="a" (binds the top package).
-    `from .x import y as z` -> module="x", level=1, name="y", alias="z".
+    `from .x import y as z` -> module=".x", name="y", alias="z".
     `from x import *` -> module="x", name="*", alias="*".
     """
 
     module: str
-    name: str | None
-    alias: str
-    level: int  # leading dots of a relative import, 0 for absolute
+    name: str | None  # None for a whole module, "*" for a wildcard
+    alias: str  # the local name it binds
     span: Span
     scope: str  # id of the symbol whose body holds the import (the module for top level)
+    kind: ImportKind = ImportKind.NAME
     conditional: bool = False  # inside if/try/with at any depth
-    type_checking: bool = False  # inside `if TYPE_CHECKING:`
+    type_only: bool = False  # only for types: `if TYPE_CHECKING:`, `import type {X}`
+    reexport: bool = False  # also exports the name: `pub use`, `export {x} from`
+    extra: str = ""  # anything language-specific the resolver needs, in its own format
 
 
 class CallSite(msgspec.Struct, frozen=True):

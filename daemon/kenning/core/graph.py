@@ -13,17 +13,24 @@ import msgspec
 
 
 class Resolution(StrEnum):
-    # A nested function of the calling function (or an enclosing one).
+    """How an edge was resolved. Each kind means the same in every language."""
+
+    # A definition nested in the calling function (or an enclosing one).
     LOCAL = "local"
-    # A module-level definition of the same file.
+    # A definition of the same file, or of the same package where a package shares
+    # one scope (Go, Java).
     SAME_FILE = "same-file"
-    # `self.x()` / `cls.x()` / `super().x()` through the class and its bases.
+    # Through the enclosing type and its bases: `self.x()`, `this.x()`, `Self::x()`,
+    # `super().x()`, a Go method on the receiver's type.
     SELF = "self"
     # A name bound by an import (followed through re-exports) or `alias.attr`.
     IMPORT = "import"
+    # Through a type the code states: a parameter, field or local declared `x: Foo`.
+    TYPED = "typed"
     # Chosen among workspace definitions by name alone.
     NAME_ONLY = "name-only"
-    # A Python builtin (`len`, `print`, `ValueError`).
+    # A name the language itself provides: Python's builtins (`len`, `ValueError`),
+    # JavaScript's globals, Go's predeclared functions, Rust's prelude, `java.lang`.
     BUILTIN = "builtin"
     # Bound by an import of a module outside the workspace (`os.path.join`).
     EXTERNAL = "external"

@@ -9,9 +9,10 @@ The rules, chosen so that each chunk is one coherent thing a person would search
   function's logic, and a separate chunk would embed the same text twice.
   Definitions under a module-level `if`/`try` stay in the module-level chunk for the
   same reason.
-- A class chunk is the class's outline: header, docstring, class-level statements,
-  and each member definition reduced to its decorators and signature followed by
-  `: ...`. The members' bodies are in their own chunks.
+- A type's chunk (class, interface, struct, enum, trait) is its outline: header,
+  docstring, type-level statements, and each member definition reduced to its
+  decorators and signature followed by the language's stub (`: ...` in Python,
+  ` { ... }` with braces). The members' bodies are in their own chunks.
 - Module-level code (statements outside owners) forms one chunk per contiguous run.
 - A chunk over `MAX_LINES` lines or `MAX_CHARS` characters is split between
   top-level statements of its body, greedily; only a single statement that is itself
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from kenning.core.facts import Chunk, Symbol, text_hash
+from kenning.parse.language import LanguageSyntax
 from kenning.parse.text import SourceText
 
 MAX_LINES = 60
@@ -66,9 +68,11 @@ class _Piece:
 class Chunker:
     """Builds the chunks of one file."""
 
-    def __init__(self, path: str, language: str, module: str, text: SourceText) -> None:
+    def __init__(self, path: str, syntax: LanguageSyntax, module: str, text: SourceText) -> None:
         self.path = path
-        self.language = language
+        self.language = syntax.name
+        self.comment = syntax.line_comment
+        self.stub_suffix = syntax.stub_suffix
         self.module = module
         self.text = text
         self.lines = text.lines
@@ -130,7 +134,7 @@ class Chunker:
         line = self.lines[member.outer.start_point[0]]
         indent = line[: len(line) - len(line.lstrip())]
         head = self.text.byte_slice_text(member.outer.start_byte, member.header_end)
-        return f"{indent}{head}: ..."
+        return f"{indent}{head}{self.stub_suffix}"
 
     @staticmethod
     def _append_unit(units: list[_Unit], unit: _Unit) -> None:
@@ -217,10 +221,10 @@ class Chunker:
             # a piece of a long body belongs to) but not its file or module: a function
             # moved to another file keeps its text, hence its hash, hence its vector.
             if piece.kind == "module":
-                header = f"# {self.module}\n"
+                header = f"{self.comment} {self.module}\n"
             else:
                 local = symbol.id.split("#", 1)[1].split("@", 1)[0]
-                header = f"# {local}{symbol.signature}\n"
+                header = f"{self.comment} {local}{symbol.signature}\n"
             text = header + piece.code
             result.append(
                 Chunk(

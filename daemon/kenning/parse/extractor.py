@@ -7,9 +7,18 @@ the innermost scope of any byte offset is found by bisecting a flat list of scop
 segments. That keeps extraction linear-ish and free of recursion, so 5,000-deep
 nesting is no different from flat code.
 
-A language supplies a subclass (`python.py`) for what its queries cannot say: how an
-import statement maps to `Import` facts, how a string literal becomes a docstring,
-and how to name an odd callee such as `make()()`.
+Queries speak in capture names after tree-sitter's `tags.scm`: a definition pattern
+captures the whole definition as `@definition.<kind>` (`function`, `method`, `class`,
+`interface`, `struct`, `enum`, `trait`, `type`, `namespace`, `constant`) with its
+`@name`, and optionally `@body`, `@parameters`, `@return_type`, `@superclasses` and
+`@owner` (the type a method belongs to when it is declared outside it: a Go receiver,
+a Rust `impl`). `@definition.decorated` wraps a definition in its `@decorator`s. Call
+patterns capture `@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`);
+base lists `@base` inside `@base.class`.
+
+A language supplies a subclass (in `kenning/languages/<name>/`) for what its queries
+cannot say: how an import statement maps to `Import` facts, how a string literal
+becomes a docstring, and how to name an odd callee such as `make()()`.
 """
 
 from __future__ import annotations
@@ -17,9 +26,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+import msgspec
 from tree_sitter import Node, QueryCursor, Tree
 
 from kenning.core.facts import (
+    TYPE_KINDS,
     BaseClass,
     CallSite,
     Diagnostic,
@@ -30,16 +41,35 @@ from kenning.core.facts import (
     SymbolKind,
 )
 from kenning.parse.chunker import Chunker, ChunkOwner
-from kenning.parse.language import LanguageQueries
+from kenning.parse.language import LanguageQueries, LanguageSyntax
 from kenning.parse.text import SourceText, collapse_whitespace
 
 MAX_SYNTAX_DIAGNOSTICS = 20
+# Consecutive comment lines above a definition read as its doc comment, at most.
+MAX_DOC_COMMENT_LINES = 200
+
+# `@definition.<kind>` capture suffixes and the symbol kinds they make.
+DEFINITION_KINDS: dict[str, SymbolKind] = {
+    "function": SymbolKind.FUNCTION,
+    "method": SymbolKind.METHOD,
+    "class": SymbolKind.CLASS,
+    "interface": SymbolKind.INTERFACE,
+    "struct": SymbolKind.STRUCT,
+    "enum": SymbolKind.ENUM,
+    "trait": SymbolKind.TRAIT,
+    "type": SymbolKind.TYPE_ALIAS,
+    "namespace": SymbolKind.NAMESPACE,
+    "module": SymbolKind.NAMESPACE,
+    "constant": SymbolKind.CONSTANT,
+}
+_CAPTURE_KINDS = {f"definition.{name}": kind for name, kind in DEFINITION_KINDS.items()}
+_CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD})
 
 
 @dataclass(slots=True)
 class _Definition:
     node: Node
-    kind: str  # "function" | "class"
+    kind: SymbolKind
     captures: dict[str, list[Node]]
     body: Node
 
@@ -62,9 +92,22 @@ def _call_order(captures: dict[str, list[Node]]) -> tuple[int, int]:
 class Extraction:
     """The extraction of one file. Subclasses add a language's import and name rules."""
 
+    # Node types that wrap a definition without being one (`export_statement`): the
+    # outermost of them is the statement that stands in the enclosing body.
+    wrapper_types: frozenset[str] = frozenset()
+    # Node types that are comments, for doc comments above definitions.
+    comment_types: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
+
     def __init__(
-        self, queries: LanguageQueries, path: str, module: str, text: SourceText, tree: Tree
+        self,
+        syntax: LanguageSyntax,
+        queries: LanguageQueries,
+        path: str,
+        module: str,
+        text: SourceText,
+        tree: Tree,
     ) -> None:
+        self.syntax = syntax
         self.queries = queries
         self.path = path
         self.module = module
@@ -76,7 +119,7 @@ class Extraction:
         self.calls: list[CallSite] = []
         self.bases: list[BaseClass] = []
         self.diagnostics: list[Diagnostic] = list(text.diagnostics)
-        self.chunker = Chunker(path, queries.name, module, text)
+        self.chunker = Chunker(path, syntax, module, text)
         self.chunks_done = False
         # Flat scope map: segment i covers bytes [starts[i], starts[i+1]) and belongs to
         # scope_ids[i]. Built after definitions; imports and calls look up into it.
@@ -96,6 +139,80 @@ class Extraction:
         """(name, receiver) of a callee that is neither a name nor an attribute."""
         return self.text.node_text(callee), None
 
+    def signature(self, kind: SymbolKind, captures: dict[str, list[Node]]) -> tuple[str, int]:
+        """(signature, byte where the header ends) of a definition.
+
+        Callables: the source from the parameters through the return type, on one
+        line. Types: their base list. Anything else: no signature, the header ends
+        after the name.
+        """
+        text = self.text
+        if kind in _CALLABLE and "parameters" in captures:
+            start = captures["parameters"][0].start_byte
+            end = max(
+                captures[c][0].end_byte for c in ("parameters", "return_type") if c in captures
+            )
+            return collapse_whitespace(text.byte_slice_text(start, end)), end
+        superclasses = captures.get("superclasses")
+        if superclasses:
+            return collapse_whitespace(text.node_text(superclasses[0])), superclasses[0].end_byte
+        return "", captures["name"][0].end_byte
+
+    def module_name_part(self) -> str:
+        """The module symbol's short name: the last part of the module's name."""
+        tail = self.module.rpartition(self.syntax.separator)[2]
+        return tail.rpartition("/")[2]
+
+    def statement_of(self, node: Node) -> Node:
+        """The node that stands in the enclosing body for a definition: the definition
+        itself, or the outermost wrapper around it (`export function f`)."""
+        while node.parent is not None and node.parent.type in self.wrapper_types:
+            node = node.parent
+        return node
+
+    def doc_comment(self, outer: Node) -> str:
+        """The comment lines right above a definition, when they are doc comments."""
+        prefixes = self.syntax.doc_comment_prefixes
+        if not prefixes:
+            return ""
+        lines: list[str] = []
+        row = outer.start_point[0]
+        node = outer.prev_named_sibling
+        while (
+            node is not None
+            and node.type in self.comment_types
+            and node.end_point[0] >= row - 1
+            and len(lines) < MAX_DOC_COMMENT_LINES
+        ):
+            comment = self.text.node_text(node)
+            if not comment.startswith(prefixes):
+                break
+            lines[:0] = comment.splitlines()
+            row = node.start_point[0]
+            node = node.prev_named_sibling
+        return self.clean_doc_comment(lines) if lines else ""
+
+    def clean_doc_comment(self, lines: list[str]) -> str:
+        """Doc comment lines without their comment markers (`///`, `/**`, ` * `, `*/`)."""
+        out: list[str] = []
+        for raw in lines:
+            line = raw.strip()
+            for marker in ("/**", "/*!", "/*", "///", "//!", "//"):
+                if line.startswith(marker):
+                    line = line[len(marker) :]
+                    break
+            if line.endswith("*/"):
+                line = line[:-2]
+            line = line.strip()
+            if line.startswith("*"):
+                line = line[1:].strip()
+            out.append(line)
+        while out and not out[0]:
+            out.pop(0)
+        while out and not out[-1]:
+            out.pop()
+        return "\n".join(out)
+
     # -- driver ------------------------------------------------------------------
 
     def run(self) -> None:
@@ -111,18 +228,20 @@ class Extraction:
             if role == "calls":
                 calls.append(captures)
             elif role == "definitions":
-                if "definition.function" in captures:
-                    node = captures["definition.function"][0]
-                    definitions.append(_Definition(node, "function", captures, captures["body"][0]))
-                elif "definition.class" in captures:
-                    node = captures["definition.class"][0]
-                    definitions.append(_Definition(node, "class", captures, captures["body"][0]))
-                else:
+                if "definition.decorated" in captures:
                     target = captures["decorated"][0]
                     decorated[target.start_byte] = (
                         captures["definition.decorated"][0],
-                        captures["decorator"],
+                        captures.get("decorator", []),
                     )
+                    continue
+                for capture, kind in _CAPTURE_KINDS.items():
+                    found = captures.get(capture)
+                    if found:
+                        node = found[0]
+                        body = captures.get("body", found)[0]
+                        definitions.append(_Definition(node, kind, captures, body))
+                        break
             elif role == "docstrings":
                 docstrings[captures["docstring.owner"][0].start_byte] = captures["docstring"][0]
             elif role == "imports":
@@ -154,7 +273,7 @@ class Extraction:
         module_doc = docstrings.get(self.root.start_byte)
         module_symbol = Symbol(
             id=f"{self.path}#",
-            name=self.module.rpartition(".")[2],
+            name=self.module_name_part(),
             qualname=self.module,
             kind=SymbolKind.MODULE,
             span=text.end_span(),
@@ -168,16 +287,25 @@ class Extraction:
             module_symbol, "", self.root.end_byte, self.root.start_byte, self.root.end_byte, None
         )
         self.top_owners: dict[int, ChunkOwner] = {}
+        separator = self.syntax.separator
         # Parents before children: sort by start byte (an outer definition starts first).
+        # Two patterns can match one node (a method is also a function): the first wins.
         definitions.sort(key=lambda d: d.node.start_byte)
         stack: list[_Scope] = [module_scope]
         seen: dict[tuple[str, str], int] = {}
+        seen_nodes: set[tuple[int, int]] = set()
+        # Methods declared outside their type (`@owner`): symbol index -> type name.
+        owned: dict[int, str] = {}
         # Segment bookkeeping for the scope map (see scope_at).
         starts, ids = self._segment_starts, self._segment_ids
         open_scopes: list[_Scope] = []  # scopes whose body segment is open, innermost last
         for definition in definitions:
             node = definition.node
             start = node.start_byte
+            key = (start, node.end_byte)
+            if key in seen_nodes:
+                continue
+            seen_nodes.add(key)
             while len(stack) > 1 and stack[-1].end <= start:
                 stack.pop()
             # Normally the top of the stack; in broken trees a definition can sit
@@ -190,40 +318,31 @@ class Extraction:
             captures = definition.captures
             name_node = captures["name"][0]
             name = text.node_text(name_node)
-            if definition.kind == "class":
-                kind = SymbolKind.CLASS
-                superclasses = captures.get("superclasses")
-                signature = (
-                    collapse_whitespace(text.node_text(superclasses[0])) if superclasses else ""
-                )
-                header_end = superclasses[0].end_byte if superclasses else name_node.end_byte
-            else:
-                kind = (
-                    SymbolKind.METHOD
-                    if parent.symbol.kind == SymbolKind.CLASS
-                    else SymbolKind.FUNCTION
-                )
-                parameters = captures["parameters"][0]
-                returns = captures.get("return_type")
-                signature = text.node_text(parameters)
-                header_end = parameters.end_byte
-                if returns:
-                    signature = f"{signature} -> {text.node_text(returns[0])}"
-                    header_end = returns[0].end_byte
-                signature = collapse_whitespace(signature)
-            count = seen.get((parent.local, name), 0) + 1
-            seen[(parent.local, name)] = count
-            local = f"{parent.local}.{name}" if parent.local else name
-            qual_local = local
+            kind = definition.kind
+            owner_nodes = captures.get("owner")
+            owner_name = text.node_text(owner_nodes[0]) if owner_nodes else None
+            if kind == SymbolKind.FUNCTION and (
+                parent.symbol.kind in TYPE_KINDS or owner_name is not None
+            ):
+                kind = SymbolKind.METHOD
+            signature, header_end = self.signature(kind, captures)
+            parent_local = parent.local
+            parent_qual = parent.symbol.qualname
+            if owner_name is not None and parent is module_scope:
+                parent_local = owner_name
+                parent_qual = f"{parent_qual}{separator}{owner_name}" if parent_qual else owner_name
+            count = seen.get((parent_local, name), 0) + 1
+            seen[(parent_local, name)] = count
+            local = f"{parent_local}.{name}" if parent_local else name
             if count > 1:
                 local = f"{local}@{count}"
-            # The qualname ignores @n suffixes of ancestors: it is the Python name.
-            parent_qual = parent.symbol.qualname
-            qualname = f"{parent_qual}.{name}" if parent_qual else qual_local
+            # The qualname ignores @n suffixes of ancestors: it is the language's name.
+            qualname = f"{parent_qual}{separator}{name}" if parent_qual else name
             wrapper = decorated.get(start)
-            outer = wrapper[0] if wrapper else node
+            outer = self.statement_of(wrapper[0] if wrapper else node)
             body = definition.body
-            doc_node = docstrings.get(body.start_byte)
+            doc_node = docstrings.get(body.start_byte) if body is not node else None
+            doc = self.docstring(doc_node) if doc_node is not None else self.doc_comment(outer)
             symbol = Symbol(
                 id=f"{self.path}#{local}",
                 name=name,
@@ -233,13 +352,13 @@ class Extraction:
                 selection=text.span(name_node),
                 parent=parent.symbol.id,
                 signature=signature,
-                docstring=self.docstring(doc_node) if doc_node is not None else "",
-                decorators=tuple(collapse_whitespace(text.node_text(d)[1:]) for d in wrapper[1])
-                if wrapper
-                else (),
+                docstring=doc,
+                decorators=tuple(self.decorator_text(d) for d in wrapper[1]) if wrapper else (),
             )
+            if owner_name is not None and parent is module_scope:
+                owned[len(self.symbols)] = owner_name
             self.symbols.append(symbol)
-            if kind == SymbolKind.CLASS:
+            if kind in TYPE_KINDS:
                 self._class_ids[start] = symbol.id
             owner: ChunkOwner | None = None
             if parent is module_scope or (parent.owner is not None and parent.owner.is_class):
@@ -249,7 +368,7 @@ class Extraction:
                     and statement_parent.start_byte == parent.body_start
                     and statement_parent.end_byte == parent.body_end
                 ):
-                    owner = ChunkOwner(symbol, outer, body, header_end, kind == SymbolKind.CLASS)
+                    owner = ChunkOwner(symbol, outer, body, header_end, kind in TYPE_KINDS)
                     if parent is module_scope:
                         self.top_owners[outer.start_byte] = owner
                     else:
@@ -272,6 +391,26 @@ class Extraction:
             closed = open_scopes.pop()
             starts.append(closed.body_end)
             ids.append(open_scopes[-1].symbol.id if open_scopes else module_symbol.id)
+        if owned:
+            self._adopt(owned)
+
+    def decorator_text(self, node: Node) -> str:
+        """A decorator as listed on its symbol: `@app.route("/")` -> `app.route("/")`."""
+        text = self.text.node_text(node)
+        return collapse_whitespace(text[1:] if text.startswith("@") else text)
+
+    def _adopt(self, owned: dict[int, str]) -> None:
+        """Give methods declared outside their type (a Go receiver, a Rust `impl`) the
+        type as parent, when the file defines it at module level."""
+        types = {
+            s.name: s.id
+            for s in self.symbols
+            if s.kind in TYPE_KINDS and s.parent == self.module_symbol.id
+        }
+        for index, type_name in owned.items():
+            type_id = types.get(type_name)
+            if type_id is not None:
+                self.symbols[index] = msgspec.structs.replace(self.symbols[index], parent=type_id)
 
     def scope_at(self, byte: int) -> str:
         """Id of the innermost definition whose body holds `byte` (the module otherwise).

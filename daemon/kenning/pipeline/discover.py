@@ -9,8 +9,9 @@ unreadable, oversized, binary and escaping files come back as `Skipped` with a s
 stable reason so the status view can explain why a file is missing. `PathFilter`
 applies the walk's rules to single paths, for a file watcher's events.
 
-`package_dirs` and `module_name` turn workspace-relative paths into dotted Python
-module names, and `content_hash` is the digest the catalog uses to confirm a change.
+Which suffixes are code, and in what language, comes from the language registry
+(`kenning.languages`). `content_hash` is the digest the catalog uses to confirm a
+change.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Container, Iterable
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
 from kenning.core.settings import Settings
-
-# One row per language: adding a language to discovery is one line here.
-LANGUAGE_BY_SUFFIX: dict[str, str] = {".py": "python", ".pyi": "python"}
+from kenning.languages import LANGUAGE_BY_SUFFIX, SOURCE_MARKERS
 
 # Directory names that are never walked: version control, kenning's own index (added
 # from settings), virtual environments, caches and build output. These are pruned by
@@ -56,7 +55,8 @@ ALWAYS_SKIPPED_DIRS: frozenset[str] = frozenset(
 ALWAYS_SKIPPED_DIR_SUFFIXES: tuple[str, ...] = (".egg-info",)
 # Of those names, the ones real packages also use (pypa/build's `src/build/`, a
 # project's `settings/env/`, typeshed's `stdlib/venv/`): such a directory is walked
-# after all when it holds an `__init__.py`, which no build output or virtualenv root has.
+# after all when it holds a language's source marker (`__init__.py`), which no build
+# output or virtualenv root has.
 PACKAGE_NAMES_ALSO_SKIPPED: frozenset[str] = frozenset({"build", "dist", "env", "venv"})
 VENV_MARKER = "pyvenv.cfg"
 
@@ -312,8 +312,8 @@ class _Walker:
 
     def _is_always_skipped(self, path: str, name: str, rel: str) -> bool:
         if name in ALWAYS_SKIPPED_DIRS:
-            return name not in PACKAGE_NAMES_ALSO_SKIPPED or not os.path.isfile(
-                os.path.join(path, "__init__.py")
+            return name not in PACKAGE_NAMES_ALSO_SKIPPED or not any(
+                os.path.isfile(os.path.join(path, marker)) for marker in SOURCE_MARKERS
             )
         return name.endswith(ALWAYS_SKIPPED_DIR_SUFFIXES) or rel == self.index_rel
 
@@ -339,7 +339,7 @@ class PathFilter:
     same rules as the walk, checked along the path's folders, with each folder's verdict
     and ignore layers cached. Files need not exist (a deleted file is still judged by
     its name). Symlinks are not resolved, and the size limit is left to `read_source`.
-    Call `forget` when an ignore file, a `pyvenv.cfg` or an `__init__.py` changes.
+    Call `forget` when an ignore file, a `pyvenv.cfg` or a source marker changes.
     """
 
     def __init__(self, root: Path, settings: Settings) -> None:
@@ -495,44 +495,6 @@ def read_source(root: Path, found: FoundFile | str, max_size: int) -> bytes | Sk
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return Skipped(rel, SKIP_BINARY)
     return data
-
-
-def package_dirs(paths: Iterable[str]) -> set[str]:
-    """Directories (workspace-relative posix, "" for the root) holding an `__init__.py`.
-
-    `__init__.pyi` counts too: a stub-only package (`foo-stubs/__init__.pyi`) is still a
-    package to the type checker, and its modules should get dotted names.
-    """
-    packages: set[str] = set()
-    for path in paths:
-        directory, _, name = path.rpartition("/")
-        if name in ("__init__.py", "__init__.pyi"):
-            packages.add(directory)
-    return packages
-
-
-def module_name(path: str, packages: set[str]) -> str:
-    """The dotted module name of a workspace-relative Python file.
-
-    Walk up from the file's directory while each directory is a package; the first
-    directory that is not one is the source root the name is relative to. So
-    `src/pkg/mod.py` (with `src/pkg/__init__.py`) is `pkg.mod`, `pkg/__init__.py` is
-    `pkg`, and `tests/test_x.py` without an `__init__.py` is `test_x`. Stubs (`.pyi`)
-    are named like the `.py` they describe.
-
-    The workspace root is always a source root, even with an `__init__.py`: it has no
-    name inside the workspace (its folder name is an accident of the checkout), so its
-    modules are named from it, and the root `__init__.py` itself is named `__init__`,
-    which stays unique and non-empty. Namespace packages (PEP 420, no `__init__.py`)
-    cannot be told apart from source roots by paths alone and are treated as roots.
-    """
-    directory, _, filename = path.rpartition("/")
-    stem = filename.rpartition(".")[0] or filename
-    parts = [] if stem == "__init__" and directory in packages and directory else [stem]
-    while directory and directory in packages:
-        directory, _, name = directory.rpartition("/")
-        parts.append(name)
-    return ".".join(reversed(parts))
 
 
 def content_hash(data: bytes) -> str:

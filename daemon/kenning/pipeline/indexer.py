@@ -22,24 +22,29 @@ from pathlib import Path
 import msgspec
 from tree_sitter import Tree
 
-from kenning.core.facts import BaseClass, CallSite, Chunk, FileFacts, Import, Span, SymbolKind
+from kenning.core.facts import (
+    BaseClass,
+    CallSite,
+    Chunk,
+    FileFacts,
+    Import,
+    ImportKind,
+    Span,
+    SymbolKind,
+)
 from kenning.core.graph import Target
 from kenning.core.settings import Settings
-from kenning.parse.python import extract, extract_facts
+from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
-    LANGUAGE_BY_SUFFIX,
     Discovery,
     FoundFile,
     Skipped,
     content_hash,
     discover,
-    module_name,
-    package_dirs,
     read_source,
 )
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
-from kenning.resolve.model import SymInfo, WorkspaceModel
-from kenning.resolve.python import Resolver
+from kenning.resolve.model import SymInfo, WorkspaceModels
 from kenning.storage.chunks import ChunkStore, chunk_table
 from kenning.storage.graph import (
     FileRecord,
@@ -133,8 +138,8 @@ class Indexer:
         self.graph = graph
         self.index_dir = index_dir
         self._chunks: ChunkStore | None = None
-        self._model: WorkspaceModel | None = None
-        self._packages: set[str] | None = None
+        self._model: WorkspaceModels | None = None
+        self._layouts: Layouts | None = None
 
     # -- lazily opened pieces -----------------------------------------------------
 
@@ -145,8 +150,8 @@ class Indexer:
         return self._chunks
 
     @property
-    def model(self) -> WorkspaceModel:
-        """The resolution model, rebuilt from the graph store on first use."""
+    def model(self) -> WorkspaceModels:
+        """The resolution models, rebuilt from the graph store on first use."""
         if self._model is None:
             self._model = load_model(self.graph)
         return self._model
@@ -156,7 +161,7 @@ class Indexer:
     def index(self, rebuild: bool = False, progress: ProgressCallback | None = None) -> IndexReport:
         timer = _Timer()
         found = discover(self.root, self.settings)
-        self._packages = package_dirs(f.path for f in found.files)
+        self._layouts = Layouts(self.root, (f.path for f in found.files))
         # An unfinished bulk load (killed mid-way) leaves stores that cannot be trusted.
         fresh = rebuild or self.index_dir.load_unfinished
         catalog = {} if fresh else self.graph.catalog()
@@ -205,12 +210,15 @@ class Indexer:
         timer: _Timer,
         progress: ProgressCallback | None,
     ) -> IndexReport:
-        assert self._packages is not None
+        layouts = self._layouts
+        assert layouts is not None
         jobs = [
-            ParseJob(f.path, module_name(f.path, self._packages), f.size, f.mtime_ns)
+            ParseJob(
+                f.path, f.language, layouts.module_name(f.path, f.language), f.size, f.mtime_ns
+            )
             for f in found.files
         ]
-        model = WorkspaceModel()
+        model = WorkspaceModels()
         records: list[FileRecord] = []
         facts_list: list[FileFacts] = []
         workers = default_workers(self.settings.parse_workers)
@@ -244,7 +252,7 @@ class Indexer:
         opened.result()
         chunks_written = chunk_writer.submit(self._write_all_chunks, facts_list, timer)
         try:
-            resolver = Resolver(model)
+            resolver = Resolvers(model)
             resolved = [resolver.resolve_file(f) for f in facts_list]
             timer.lap("resolve")
             self.index_dir.set_loading(True)
@@ -334,9 +342,9 @@ class Indexer:
         old_names: set[str] = set()
         new_facts: list[FileFacts] = []
         for path, data in changes:
-            language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
+            language = for_path(path)
             if data is None or language is None:
-                if path in catalog or path in model.files:
+                if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
                     model.remove_file(path)
                     updates.append(FileUpdate(path, None, None, None))
@@ -344,7 +352,7 @@ class Indexer:
                 continue
             digest = content_hash(data)
             previous = catalog.get(path)
-            if previous is not None and previous.hash == digest and path in model.files:
+            if previous is not None and previous.hash == digest and path in model:
                 # Same content (a re-save, a touch): only the catalog's stat moves on,
                 # so the next start takes the size+mtime fast path again.
                 unchanged.append(path)
@@ -355,16 +363,17 @@ class Indexer:
                 continue
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
+            module = self._module_of(path)
             if trees is None:
-                facts = extract_facts(path, data, self._module_of(path))
+                facts = language.extract_facts(path, data, module)
             else:
-                facts, trees[path] = extract(path, data, self._module_of(path), trees.get(path))
+                facts, trees[path] = language.extract(path, data, module, trees.get(path))
             model.replace(facts)
             new_facts.append(facts)
             stat = stats.get(path)
             size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
             record = FileRecord(
-                path, language, facts.module, size, mtime_ns, digest, diagnostics_json(facts)
+                path, language.name, facts.module, size, mtime_ns, digest, diagnostics_json(facts)
             )
             updates.append(FileUpdate(path, record, facts, None))
             changed.append(path)
@@ -379,7 +388,7 @@ class Indexer:
                 graph_write="",
                 seconds=round(time.perf_counter() - started, 4),
             )
-        resolver = Resolver(model)
+        resolver = Resolvers(model)
         for u in updates:
             if u.facts is not None:
                 u.resolved = resolver.resolve_file(u.facts)
@@ -399,15 +408,14 @@ class Indexer:
         )
 
     def _module_of(self, path: str) -> str:
-        if self._packages is None:
-            self._packages = package_dirs(self.model.files)
-        if path.endswith(("/__init__.py", "/__init__.pyi")):
-            self._packages.add(path.rsplit("/", 1)[0])
-        return module_name(path, self._packages)
+        if self._layouts is None:
+            self._layouts = Layouts(self.root, self.model.paths())
+        self._layouts.add(path)
+        return self._layouts.module_name(path)
 
     def _rewires(
         self,
-        resolver: Resolver,
+        resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
         batch_paths: list[str],
@@ -447,7 +455,7 @@ class Indexer:
                 edge.fact.span.start_line,
                 edge.fact.span.start_col,
             )
-            if key in seen or edge.path not in resolver.model.files:
+            if key in seen or edge.path not in resolver.models:
                 continue
             seen.add(key)
             target = _resolve_stored(resolver, edge)
@@ -456,7 +464,7 @@ class Indexer:
         return rewires
 
 
-def _resolve_stored(resolver: Resolver, edge: StoredEdge) -> Target:
+def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:
     fact = edge.fact
     if isinstance(fact, CallSite):
         return resolver.resolve_call(edge.path, fact)
@@ -497,22 +505,36 @@ def _chunk_rows(facts_list: Sequence[FileFacts]) -> list[tuple[Chunk, str]]:
     return out
 
 
-def load_model(graph: GraphStore) -> WorkspaceModel:
-    """Rebuild the resolution model from what the graph store holds."""
+def load_model(graph: GraphStore) -> WorkspaceModels:
+    """Rebuild the resolution models from what the graph store holds."""
     files, symbols, imports, bases = graph.model_rows()
-    model = WorkspaceModel()
-    for path, module in files:
-        model.add_file_row(path, module)
+    model = WorkspaceModels()
+    for path, language, module in files:
+        model.add_file_row(path, language, module)
     for sid, name, qualname, kind, parent, path in symbols:
         model.add_symbol_row(SymInfo(sid, name, qualname, kind, parent, path))
-    for path, scope, module, name, alias, level, l0, c0, l1, c1, cond, tc in imports:
-        file_scope = model.files.get(path)
+    for row in imports:
+        path, scope, module, name, alias, kind, l0, c0, l1, c1, cond, type_only, reexport, extra = (
+            row
+        )
+        file_scope = model.file(path)
         if file_scope is not None:
             file_scope.add_import(
-                Import(module, name, alias, level, Span(l0, c0, l1, c1), scope, cond, tc)
+                Import(
+                    module=module,
+                    name=name,
+                    alias=alias,
+                    span=Span(l0, c0, l1, c1),
+                    scope=scope,
+                    kind=ImportKind(kind),
+                    conditional=bool(cond),
+                    type_only=bool(type_only),
+                    reexport=bool(reexport),
+                    extra=extra or "",
+                )
             )
     for path, class_id, expr in bases:
-        file_scope = model.files.get(path)
+        file_scope = model.file(path)
         if file_scope is not None:
             file_scope.bases.setdefault(class_id, []).append(expr)
     return model

@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 
 from kenning.core.facts import FileFacts
-from kenning.parse.python import extract_facts
+from kenning.languages import by_name
 from kenning.pipeline.discover import Skipped, content_hash, read_source
 
 # Files per task: enough to amortise a round trip, few enough to balance the workers.
@@ -46,6 +46,7 @@ _decoder = msgspec.msgpack.Decoder(ParsedSlice)
 @dataclass(frozen=True)
 class ParseJob:
     path: str
+    language: str
     module: str
     size: int
     mtime_ns: int
@@ -56,7 +57,7 @@ def parse_one(root: Path, job: ParseJob, max_size: int) -> ParsedFile | Skipped:
     data = read_source(root, job.path, max_size)
     if isinstance(data, Skipped):
         return data
-    facts = extract_facts(job.path, data, job.module)
+    facts = by_name(job.language).extract_facts(job.path, data, job.module)
     return ParsedFile(job.path, len(data), job.mtime_ns, content_hash(data), facts)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import watchfiles
 
 from kenning.core.settings import Settings
+from kenning.languages import LAYOUT_FILES, SOURCE_MARKERS
 from kenning.pipeline.discover import IGNORE_FILES, VENV_MARKER, PathFilter
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ IDLE_WAKE_MS = 250
 THREAD_WAIT_SECONDS = 10.0
 
 # Files whose change alters which paths the ignore rules accept.
-_RULE_FILES = frozenset({*IGNORE_FILES, VENV_MARKER, "__init__.py"})
+_RULE_FILES = frozenset({*IGNORE_FILES, VENV_MARKER, *SOURCE_MARKERS, *LAYOUT_FILES})
 
 
 class FileWatcher:

@@ -4,6 +4,9 @@ It holds just what resolving needs — every definition by qualified and simple 
 and each file's import bindings per scope — so one file's change can be re-resolved
 without re-reading the others. It is derived data: built from parsed facts on a full
 index, or from the graph store's rows when the daemon starts on an existing index.
+
+`WorkspaceModels` keeps one `WorkspaceModel` per language: a resolver sees only its
+own language's definitions, so no edge is ever invented across languages.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ class FileScope:
     path: str
     module: str
     module_id: str
-    is_package: bool
     # scope symbol id -> bound name -> the import that binds it (the last one wins).
     bindings: dict[str, dict[str, Import]] = field(default_factory=dict)
     # scope symbol id -> `from m import *` statements in that scope.
@@ -45,11 +47,6 @@ class FileScope:
             self.stars.setdefault(imp.scope, []).append(imp)
         else:
             self.bindings.setdefault(imp.scope, {})[imp.alias] = imp
-
-
-def is_package_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name in ("__init__.py", "__init__.pyi")
 
 
 class WorkspaceModel:
@@ -68,12 +65,7 @@ class WorkspaceModel:
 
     def add_facts(self, facts: FileFacts) -> None:
         module_id = facts.symbols[0].id if facts.symbols else f"{facts.path}#"
-        scope = FileScope(
-            path=facts.path,
-            module=facts.module,
-            module_id=module_id,
-            is_package=is_package_path(facts.path),
-        )
+        scope = FileScope(path=facts.path, module=facts.module, module_id=module_id)
         self._add_scope(scope)
         for sym in facts.symbols:
             self._add_symbol(
@@ -86,9 +78,7 @@ class WorkspaceModel:
 
     def add_file_row(self, path: str, module: str) -> FileScope:
         """Start a file when rebuilding from stored rows (symbols and imports follow)."""
-        scope = FileScope(
-            path=path, module=module, module_id=f"{path}#", is_package=is_package_path(path)
-        )
+        scope = FileScope(path=path, module=module, module_id=f"{path}#")
         self._add_scope(scope)
         return scope
 
@@ -154,6 +144,70 @@ class WorkspaceModel:
                 info = self.symbols[sid]
                 names.add(info.qualname)
                 names.add(info.name)
+        return names
+
+
+class WorkspaceModels:
+    """One `WorkspaceModel` per language, and which language each file is in."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, WorkspaceModel] = {}
+        self.language_of: dict[str, str] = {}  # path -> language
+
+    def model(self, language: str) -> WorkspaceModel:
+        model = self.models.get(language)
+        if model is None:
+            model = self.models[language] = WorkspaceModel()
+        return model
+
+    def model_of(self, path: str) -> WorkspaceModel | None:
+        language = self.language_of.get(path)
+        return self.models.get(language) if language is not None else None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.language_of
+
+    def paths(self) -> list[str]:
+        return list(self.language_of)
+
+    def add_facts(self, facts: FileFacts) -> None:
+        self.remove_file(facts.path)
+        self.language_of[facts.path] = facts.language
+        self.model(facts.language).add_facts(facts)
+
+    def replace(self, facts: FileFacts) -> None:
+        self.add_facts(facts)
+
+    def add_file_row(self, path: str, language: str, module: str) -> FileScope:
+        self.remove_file(path)
+        self.language_of[path] = language
+        return self.model(language).add_file_row(path, module)
+
+    def add_symbol_row(self, info: SymInfo) -> None:
+        model = self.model_of(info.path)
+        if model is not None:
+            model.add_symbol_row(info)
+
+    def file(self, path: str) -> FileScope | None:
+        model = self.model_of(path)
+        return model.files.get(path) if model is not None else None
+
+    def remove_file(self, path: str) -> FileScope | None:
+        language = self.language_of.pop(path, None)
+        if language is None:
+            return None
+        return self.models[language].remove_file(path)
+
+    def symbol_ids_of(self, path: str) -> list[str]:
+        model = self.model_of(path)
+        return model.symbol_ids_of(path) if model is not None else []
+
+    def names_of(self, paths: Iterable[str]) -> set[str]:
+        names: set[str] = set()
+        for path in paths:
+            model = self.model_of(path)
+            if model is not None:
+                names |= model.names_of([path])
         return names
 
 

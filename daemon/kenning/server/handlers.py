@@ -16,7 +16,7 @@ import msgspec
 from lsprotocol import types
 
 from kenning.core.facts import Span
-from kenning.pipeline.discover import LANGUAGE_BY_SUFFIX
+from kenning.languages import LAYOUT_FILES, suffixes
 from kenning.pipeline.documents import TextChange
 from kenning.server import convert
 from kenning.server import protocol as p
@@ -57,10 +57,13 @@ async def initialized(ls: KenningServer, params: types.InitializedParams) -> Non
 
 
 async def _register_file_watching(ls: KenningServer) -> None:
-    suffixes = ",".join(sorted(s.lstrip(".") for s in LANGUAGE_BY_SUFFIX))
-    options = types.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[types.FileSystemWatcher(glob_pattern=f"**/*.{{{suffixes}}}")]
-    )
+    code = ",".join(s.lstrip(".") for s in suffixes())
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/*.{{{code}}}")]
+    # Files that rename modules (`go.mod`, `tsconfig.json`) and are not code themselves.
+    layout = sorted(n for n in LAYOUT_FILES if not n.endswith(tuple(suffixes())))
+    if layout:
+        watchers.append(types.FileSystemWatcher(glob_pattern=f"**/{{{','.join(layout)}}}"))
+    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)
     registration = types.Registration(
         id=WATCH_REGISTRATION, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
         register_options=options,

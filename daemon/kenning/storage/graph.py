@@ -26,7 +26,7 @@ import ladybug
 import msgspec
 import pyarrow as pa
 
-from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, Span, Symbol
+from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, ImportKind, Span, Symbol
 from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.batches import batched
@@ -209,11 +209,13 @@ def _edge_values(table: str, fact: Any, target: Target) -> tuple:
             fact.module,
             fact.name,
             fact.alias,
-            fact.level,
+            str(fact.kind),
             *_span_values(fact.span),
             *how,
             fact.conditional,
-            fact.type_checking,
+            fact.type_only,
+            fact.reexport,
+            fact.extra,
         )
     return (fact.expr, *_span_values(fact.span), *how)
 
@@ -557,12 +559,12 @@ class GraphStore:
         return tuple(
             _pyrows(self.query(cypher))
             for cypher in (
-                "MATCH (f:File) RETURN f.path, f.module",
+                "MATCH (f:File) RETURN f.path, f.language, f.module",
                 "MATCH (s:Symbol) WHERE s.kind <> 'external' "
                 "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path",
                 "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
-                "e.alias, e.level, e.line, e.col, e.end_line, e.end_col, e.conditional, "
-                "e.type_checking",
+                "e.alias, e.kind, e.line, e.col, e.end_line, e.end_col, e.conditional, "
+                "e.type_only, e.reexport, e.extra",
                 "MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr",
             )
         )
@@ -622,14 +624,16 @@ class GraphStore:
                     fact = CallSite(src, values["callee"], values["name"], values["receiver"], span)
                 elif table == "IMPORTS":
                     fact = Import(
-                        values["module"],
-                        values["name"],
-                        values["alias"],
-                        values["level"],
-                        span,
-                        src,
-                        bool(values["conditional"]),
-                        bool(values["type_checking"]),
+                        module=values["module"],
+                        name=values["name"],
+                        alias=values["alias"],
+                        span=span,
+                        scope=src,
+                        kind=ImportKind(values["kind"]),
+                        conditional=bool(values["conditional"]),
+                        type_only=bool(values["type_only"]),
+                        reexport=bool(values["reexport"]),
+                        extra=values["extra"] or "",
                     )
                 else:
                     fact = BaseClass(src, values["expr"], span)

@@ -48,11 +48,13 @@ IMPORTS_COLUMNS = (
     ("module", "STRING"),
     ("name", "STRING"),
     ("alias", "STRING"),
-    ("level", "INT64"),
+    ("kind", "STRING"),
     *_SPAN,
     *_HOW,
     ("conditional", "BOOLEAN"),
-    ("type_checking", "BOOLEAN"),
+    ("type_only", "BOOLEAN"),
+    ("reexport", "BOOLEAN"),
+    ("extra", "STRING"),
 )
 INHERITS_COLUMNS = (("expr", "STRING"), *_SPAN, *_HOW)
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import builtins
 
-from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, SymbolKind
-from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
+from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
+from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.python.layout import is_package_path
 from kenning.resolve.model import FileScope, WorkspaceModel
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -42,14 +43,16 @@ CONF_METHOD_NAME_ONLY = 0.3
 
 def absolute_module(scope: FileScope, imp: Import) -> str:
     """The absolute module an import statement names (`from ..x import y` -> `pkg.x`)."""
-    if imp.level == 0:
+    relative = imp.module.lstrip(".")
+    level = len(imp.module) - len(relative)
+    if level == 0:
         return imp.module
-    package = scope.module if scope.is_package else scope.module.rpartition(".")[0]
-    for _ in range(imp.level - 1):
+    package = scope.module if is_package_path(scope.path) else scope.module.rpartition(".")[0]
+    for _ in range(level - 1):
         package = package.rpartition(".")[0]
-    if not imp.module:
+    if not relative:
         return package
-    return f"{package}.{imp.module}" if package else imp.module
+    return f"{package}.{relative}" if package else relative
 
 
 def binding_target(scope: FileScope, imp: Import) -> str:
@@ -62,7 +65,7 @@ def binding_target(scope: FileScope, imp: Import) -> str:
     return f"{module}.{imp.name}" if module else imp.name
 
 
-class Resolver:
+class PythonResolver:
     """Resolves facts against a `WorkspaceModel`. Cheap to create; caches per generation."""
 
     def __init__(self, model: WorkspaceModel) -> None:
@@ -72,14 +75,6 @@ class Resolver:
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
-
-    def resolve_file(self, facts: FileFacts) -> ResolvedFile:
-        return ResolvedFile(
-            path=facts.path,
-            calls=[self.resolve_call(facts.path, c) for c in facts.calls],
-            imports=[self.resolve_import(facts.path, i) for i in facts.imports],
-            bases=[self.resolve_base(facts.path, b) for b in facts.bases],
-        )
 
     def resolve_import(self, path: str, imp: Import) -> Target:
         scope = self.model.files[path]

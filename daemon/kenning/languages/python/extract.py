@@ -1,11 +1,9 @@
-"""Python extraction: tree-sitter-python plus the few rules its queries cannot say.
+"""Python extraction: the few rules tree-sitter-python's queries cannot say.
 
-The queries in `queries/python/` find the nodes; `extractor.Extraction` turns them
-into facts. What stays here is Python's own semantics: import forms and relative
-levels, `if TYPE_CHECKING:` blocks, docstring literals, and naming odd callees.
-
-`extract` never raises: syntax errors, invalid UTF-8 and deep nesting give partial
-facts plus diagnostics.
+The queries in `queries/` find the nodes; `parse.extractor.Extraction` turns them into
+facts. What stays here is Python's own semantics: import forms and relative levels,
+`if TYPE_CHECKING:` blocks, docstring literals, `->` signatures and naming odd
+callees.
 """
 
 from __future__ import annotations
@@ -13,16 +11,11 @@ from __future__ import annotations
 import ast
 from inspect import cleandoc
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Node
 
-from kenning.core.facts import Diagnostic, FileFacts, Import
+from kenning.core.facts import Import, ImportKind, SymbolKind
 from kenning.parse.extractor import Extraction
-from kenning.parse.language import LanguageQueries
-from kenning.parse.text import SourceText
-
-LANGUAGE = Language(tree_sitter_python.language())
-QUERIES = LanguageQueries("python", LANGUAGE)
+from kenning.parse.text import collapse_whitespace
 
 # Statements whose body may not run: an import inside one is `conditional`.
 _CONDITIONAL = frozenset(
@@ -38,12 +31,6 @@ _CONDITIONAL = frozenset(
 # Where an import's scope ends when walking up from it.
 _SCOPE_BOUNDARY = frozenset({"function_definition", "class_definition", "module"})
 _STRING_PREFIX = frozenset("rRuUbBfFtT")
-
-
-def _parser() -> Parser:
-    # tree-sitter parsers are not thread-safe, and creating one costs well under a
-    # microsecond, so every parse gets its own: parsing stays free of shared state.
-    return Parser(LANGUAGE)
 
 
 def string_literal_value(literal: str) -> str | None:
@@ -84,23 +71,24 @@ class PythonExtraction(Extraction):
         binding = captures["import.binding"][0]
         alias_nodes = captures.get("import.alias")
         alias = text.node_text(alias_nodes[0]) if alias_nodes else None
-        level = 0
         name: str | None
+        kind = ImportKind.NAME
         if "import.module" in captures:
             # `import a.b` binds `a`; `import a.b as c` binds `c`.
             module = _dotted(text.node_text(captures["import.module"][0]))
             name = None
+            kind = ImportKind.MODULE
             if alias is None:
                 alias = module.partition(".")[0]
         else:
             if "import.future" in captures:
                 module = "__future__"
             else:
-                source = _dotted(text.node_text(captures["import.from"][0]))
-                module = source.lstrip(".")
-                level = len(source) - len(module)
+                # Relative imports keep their dots: `from ..x import y` -> "..x".
+                module = _dotted(text.node_text(captures["import.from"][0]))
             if "import.wildcard" in captures:
                 name = "*"
+                kind = ImportKind.WILDCARD
             else:
                 name = _dotted(text.node_text(captures["import.name"][0]))
             if alias is None:
@@ -110,12 +98,25 @@ class PythonExtraction(Extraction):
             module=module,
             name=name,
             alias=alias,
-            level=level,
             span=text.span(binding),
             scope=scope,
+            kind=kind,
             conditional=conditional,
-            type_checking=type_checking,
+            type_only=type_checking,
         )
+
+    def signature(self, kind: SymbolKind, captures: dict[str, list[Node]]) -> tuple[str, int]:
+        """`(self, x: int = 1) -> str` for functions, `(Base)` for classes."""
+        if kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+            return super().signature(kind, captures)
+        parameters = captures["parameters"][0]
+        returns = captures.get("return_type")
+        signature = self.text.node_text(parameters)
+        header_end = parameters.end_byte
+        if returns:
+            signature = f"{signature} -> {self.text.node_text(returns[0])}"
+            header_end = returns[0].end_byte
+        return collapse_whitespace(signature), header_end
 
     def _guards(self, node: Node) -> tuple[bool, bool]:
         """(conditional, type_checking) for an import, by walking up to its scope."""
@@ -177,49 +178,3 @@ def _is_type_checking(condition: str) -> bool:
     # `typing.TYPE_CHECKING`, or any alias of typing (`t.TYPE_CHECKING`).
     condition = "".join(condition.split())
     return condition == "TYPE_CHECKING" or condition.endswith(".TYPE_CHECKING")
-
-
-def extract(
-    path: str, source: bytes, module: str, old_tree: Tree | None = None
-) -> tuple[FileFacts, Tree]:
-    """Parse one Python file and extract its facts; never raises on bad input.
-
-    `path` is workspace-relative with forward slashes, `module` the dotted module
-    name (`pkg` for `pkg/__init__.py`). `old_tree`, when given, must already have had
-    `Tree.edit` applied for the change; it makes the parse incremental. Returns the
-    facts and the new tree (keep it for the next incremental parse).
-    """
-    parser = _parser()
-    text = SourceText(source)
-    try:
-        tree = parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
-    except Exception:  # e.g. an old tree from another language: parse from scratch
-        tree = parser.parse(source)
-    extraction = PythonExtraction(QUERIES, path, module, text, tree)
-    try:
-        extraction.run()
-    except Exception as error:
-        # Last resort: a bug here must not lose the file. Keep what was extracted.
-        extraction.diagnostics.append(
-            Diagnostic(
-                severity="error",
-                message=f"internal error during extraction: {type(error).__name__}: {error}",
-            )
-        )
-    try:
-        facts = extraction.facts()
-    except Exception as error:
-        extraction.chunks_done = False
-        extraction.diagnostics.append(
-            Diagnostic(
-                severity="error",
-                message=f"internal error while chunking: {type(error).__name__}: {error}",
-            )
-        )
-        facts = extraction.facts()
-    return facts, tree
-
-
-def extract_facts(path: str, source: bytes, module: str) -> FileFacts:
-    """`extract` without the tree: for worker processes (facts pickle, trees do not)."""
-    return extract(path, source, module)[0]

@@ -1,0 +1,166 @@
+"""The language registry: every language kenning indexes, registered once.
+
+Discovery, the parse pool, the indexer, resolution and the server ask this module
+which files are code, what language they are in, how their modules are named and
+how their names resolve; none of them tests a language's name. A language is a
+folder here (see `base.py`); adding one is that folder plus one line in `LANGUAGES`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from kenning.core.facts import BaseClass, CallSite, FileFacts, Import
+from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
+from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
+from kenning.languages.python import PYTHON
+from kenning.resolve.model import WorkspaceModels
+
+LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON,)
+
+_BY_NAME = {language.name: language for language in LANGUAGES}
+_BY_SUFFIX = {suffix: language for language in LANGUAGES for suffix in language.suffixes}
+_BY_LANGUAGE_ID = {i: language for language in LANGUAGES for i in language.language_ids}
+
+# Suffix -> language name, for discovery and the watcher's filters.
+LANGUAGE_BY_SUFFIX: dict[str, str] = {s: language.name for s, language in _BY_SUFFIX.items()}
+# File names that change how modules are named when they appear or go.
+LAYOUT_FILES: frozenset[str] = frozenset().union(*(lang.layout_files for lang in LANGUAGES))
+# File names that show a directory holds source code, not build output.
+SOURCE_MARKERS: frozenset[str] = frozenset().union(*(lang.source_markers for lang in LANGUAGES))
+
+
+def by_name(name: str) -> LanguageSupport:
+    """The language called `name`; raises `KeyError` for a language kenning lacks."""
+    return _BY_NAME[name]
+
+
+def names() -> list[str]:
+    return sorted(_BY_NAME)
+
+
+def for_path(path: str) -> LanguageSupport | None:
+    """The language of a file, by its suffix; None when kenning does not index it."""
+    return _BY_SUFFIX.get(os.path.splitext(path)[1])
+
+
+def language_of(path: str) -> str | None:
+    language = for_path(path)
+    return language.name if language is not None else None
+
+
+def for_language_id(language_id: str) -> LanguageSupport | None:
+    """The language an editor's `languageId` names (`typescriptreact` -> typescript)."""
+    return _BY_LANGUAGE_ID.get(language_id)
+
+
+def suffixes() -> list[str]:
+    return sorted(_BY_SUFFIX)
+
+
+def language_ids() -> list[str]:
+    return sorted(_BY_LANGUAGE_ID)
+
+
+class Layouts:
+    """Each language's module layout for one workspace, made on first use."""
+
+    def __init__(self, root: Path, paths: Iterable[str]) -> None:
+        self.root = root
+        self._paths = set(paths)
+        self._layouts: dict[str, ModuleLayout] = {}
+
+    def _layout(self, language: LanguageSupport) -> ModuleLayout:
+        layout = self._layouts.get(language.name)
+        if layout is None:
+            layout = language.make_layout(self.root, self._paths)
+            self._layouts[language.name] = layout
+        return layout
+
+    def module_name(self, path: str, language: str | None = None) -> str:
+        support = by_name(language) if language else for_path(path)
+        if support is None:
+            return path
+        return self._layout(support).module_name(path)
+
+    def add(self, path: str) -> None:
+        """A file appeared: layouts whose naming it can change take note."""
+        if path in self._paths:
+            return
+        self._paths.add(path)
+        name = path.rpartition("/")[2]
+        support = for_path(path)
+        for language in LANGUAGES:
+            if language.name in self._layouts and (
+                language is support or name in language.layout_files
+            ):
+                self._layouts[language.name].add(path)
+
+
+class Resolvers:
+    """Resolves any file's facts with its own language's resolver and model."""
+
+    def __init__(self, models: WorkspaceModels) -> None:
+        self.models = models
+        self._resolvers: dict[str, LanguageResolver] = {}
+
+    def _for(self, path: str) -> LanguageResolver | None:
+        language = self.models.language_of.get(path)
+        if language is None:
+            return None
+        resolver = self._resolvers.get(language)
+        if resolver is None:
+            resolver = by_name(language).make_resolver(self.models.model(language))
+            self._resolvers[language] = resolver
+        return resolver
+
+    def resolve_file(self, facts: FileFacts) -> ResolvedFile:
+        return ResolvedFile(
+            path=facts.path,
+            calls=[self.resolve_call(facts.path, c) for c in facts.calls],
+            imports=[self.resolve_import(facts.path, i) for i in facts.imports],
+            bases=[self.resolve_base(facts.path, b) for b in facts.bases],
+        )
+
+    def resolve_call(self, path: str, call: CallSite) -> Target:
+        resolver = self._for(path)
+        if resolver is None:
+            return _unknown(call.name)
+        return resolver.resolve_call(path, call)
+
+    def resolve_import(self, path: str, imp: Import) -> Target:
+        resolver = self._for(path)
+        if resolver is None:
+            return _unknown(imp.module)
+        return resolver.resolve_import(path, imp)
+
+    def resolve_base(self, path: str, base: BaseClass) -> Target:
+        resolver = self._for(path)
+        if resolver is None:
+            return _unknown(base.expr)
+        return resolver.resolve_base(path, base)
+
+
+def _unknown(name: str) -> Target:
+    # A file no model holds (it vanished between parse and resolution).
+    return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+
+
+__all__ = [
+    "LANGUAGES",
+    "LANGUAGE_BY_SUFFIX",
+    "LAYOUT_FILES",
+    "SOURCE_MARKERS",
+    "LanguageSupport",
+    "Layouts",
+    "Resolvers",
+    "by_name",
+    "for_language_id",
+    "for_path",
+    "language_ids",
+    "language_of",
+    "names",
+    "suffixes",
+]

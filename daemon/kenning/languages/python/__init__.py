@@ -1,0 +1,24 @@
+"""Python: tree-sitter-python, `.py` and `.pyi` files, packages by `__init__.py`."""
+
+from __future__ import annotations
+
+import tree_sitter_python
+
+from kenning.languages.base import LanguageSupport
+from kenning.languages.python.extract import PythonExtraction
+from kenning.languages.python.layout import PACKAGE_FILES, PythonLayout
+from kenning.languages.python.resolve import PythonResolver
+from kenning.parse.language import LanguageSyntax
+
+PYTHON = LanguageSupport(
+    syntax=LanguageSyntax(name="python", line_comment="#", stub_suffix=": ..."),
+    grammar_loader=tree_sitter_python.language,
+    package=__name__,
+    extraction=PythonExtraction,
+    suffixes=(".py", ".pyi"),
+    language_ids=("python",),
+    make_layout=PythonLayout,
+    make_resolver=PythonResolver,
+    layout_files=frozenset(PACKAGE_FILES),
+    source_markers=frozenset({"__init__.py"}),
+)

@@ -1,1 +1,0 @@
-"""Per-language tree-sitter query files (package data), one folder per language."""
