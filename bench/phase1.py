@@ -112,13 +112,16 @@ def run_index(
 # ---------------------------------------------------------------------------- the phases
 
 
-def bench_cold(kenning: list[str], root: Path, runs: int, timeout_s: float) -> dict[str, Any]:
+def bench_cold(
+    kenning: list[str], root: Path, runs: int, timeout_s: float, extra: list[str] | None = None
+) -> dict[str, Any]:
     samples = []
     for i in range(runs):
         # --rebuild alone might keep store files around; deleting the folder makes the
         # run cold for kenning (the OS page cache stays warm, see README).
         shutil.rmtree(root / ".kenning", ignore_errors=True)
-        run, report = run_index(kenning, root, ["--rebuild", "--json", "--timings"], timeout_s)
+        argv = ["--rebuild", "--json", "--timings", *(extra or [])]
+        run, report = run_index(kenning, root, argv, timeout_s)
         samples.append(run_record(run, report))
         progress(f"cold {i + 1}/{runs}: {run.wall_s:.2f} s, {run.peak_rss_bytes / MB:.0f} MB")
     reports = [s["report"] for s in samples]
