@@ -26,7 +26,7 @@ import kenning
 from clients.nvim_session import NO_NVIM, NVIM, Session, run_script
 from kenning.core.settings import Settings
 from kenning.engine.engine import WORKSPACE_MARKERS
-from kenning.pipeline.discover import LANGUAGE_BY_SUFFIX
+from kenning.languages import language_ids
 from kenning.server import protocol
 from server.conftest import make_project
 
@@ -406,7 +406,7 @@ def test_the_client_mirrors_the_server(missing_server_session: Session) -> None:
     assert sorted(mirror["methods"].values()) == sorted(m.name for m in protocol.REQUESTS)
     assert mirror["status_notification"] == protocol.STATUS_NOTIFICATION
     assert sorted(mirror["commands"].values()) == sorted(protocol.COMMANDS)
-    assert mirror["filetypes"] == sorted(set(LANGUAGE_BY_SUFFIX.values()))
+    assert mirror["filetypes"] == language_ids()
     assert mirror["workspace_markers"] == list(WORKSPACE_MARKERS)
     assert mirror["index_dir"] == Settings().index_dir
     config = s["not_installed"]["config"]

@@ -27,6 +27,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import { LANGUAGE_IDS } from './languages';
 import { CommandResult, STATUS, StatusNotification, StatusResult } from './protocol';
 import { SECTION, ServerConfig, SettingsError, affectsServer, serverConfig } from './settings';
 
@@ -291,7 +292,7 @@ export class KenningServer implements vscode.Disposable {
         this.output.error(`initialize failed: ${message(error)}`);
         return false;
       },
-      documentSelector: [{ scheme: 'file', language: 'python' }],
+      documentSelector: LANGUAGE_IDS.map((language) => ({ scheme: 'file', language })),
       outputChannel: this.output,
       traceOutputChannel: this.trace,
       revealOutputChannelOn: RevealOutputChannelOn.Never,

@@ -18,7 +18,8 @@ from typing import Any
 
 import msgspec
 
-from kenning import __version__
+from kenning import __version__, languages
+from kenning.core.facts import SymbolKind
 from kenning.core.results import CallGraph, SearchResult, SymbolRef
 from kenning.core.settings import Settings
 
@@ -98,13 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="hybrid semantic, text and name search")
     p.add_argument("query", help="words to look for")
     p.add_argument("--limit", "-n", type=int, default=10, help="results (default 10)")
-    p.add_argument("--lang", action="append", default=[], help="only this language")
+    p.add_argument(
+        "--lang",
+        action="append",
+        default=[],
+        choices=languages.names(),
+        metavar="LANG",
+        help=f"only this language ({', '.join(languages.names())})",
+    )
     p.add_argument("--path", action="append", default=[], help="only paths matching GLOB")
+    kinds = [str(k) for k in SymbolKind if k != SymbolKind.EXTERNAL]
     p.add_argument(
         "--kind",
         action="append",
         default=[],
-        help="only chunks of this kind (function, method, class, module)",
+        choices=kinds,
+        metavar="KIND",
+        help=f"only chunks of this kind ({', '.join(kinds)})",
     )
     p.set_defaults(run=cmd_search)
 

@@ -14,14 +14,24 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 
 from kenning.core import results
-from kenning.core.facts import Span
+from kenning.core.facts import Span, SymbolKind
 from kenning.server import protocol as p
 
-SYMBOL_KINDS = {
-    "module": types.SymbolKind.Module,
-    "class": types.SymbolKind.Class,
-    "function": types.SymbolKind.Function,
-    "method": types.SymbolKind.Method,
+# kenning's symbol kinds as LSP shows them (an icon per kind in the editor).
+SYMBOL_KINDS: dict[str, types.SymbolKind] = {
+    SymbolKind.MODULE: types.SymbolKind.Module,
+    SymbolKind.NAMESPACE: types.SymbolKind.Namespace,
+    SymbolKind.CLASS: types.SymbolKind.Class,
+    SymbolKind.INTERFACE: types.SymbolKind.Interface,
+    SymbolKind.STRUCT: types.SymbolKind.Struct,
+    SymbolKind.ENUM: types.SymbolKind.Enum,
+    # LSP has no trait: an interface is the nearest thing a client draws.
+    SymbolKind.TRAIT: types.SymbolKind.Interface,
+    SymbolKind.TYPE_ALIAS: types.SymbolKind.TypeParameter,
+    SymbolKind.FUNCTION: types.SymbolKind.Function,
+    SymbolKind.METHOD: types.SymbolKind.Method,
+    SymbolKind.CONSTANT: types.SymbolKind.Constant,
+    SymbolKind.EXTERNAL: types.SymbolKind.Null,
 }
 
 

@@ -3,7 +3,7 @@
 -- (the filetypes it indexes, the markers of a workspace).
 --
 -- The server declares these once, in daemon/kenning/server/protocol.py (methods and
--- commands), daemon/kenning/pipeline/discover.py (languages) and
+-- commands), daemon/kenning/languages/ (languages: their LSP language ids) and
 -- daemon/kenning/engine/engine.py (workspace markers); docs/protocol.md documents
 -- them. tests/clients/test_nvim_client.py fails when this mirror drifts from them.
 
@@ -31,7 +31,7 @@ M.commands = {
   resume_embedding = 'kenning.resumeEmbedding',
 }
 
---- The filetypes of the languages the server indexes.
+--- The filetypes of the languages the server indexes (their LSP language ids).
 M.filetypes = { 'python' }
 
 --- The folder the index lives in (the `indexDir` setting's default).
