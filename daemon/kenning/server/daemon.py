@@ -321,7 +321,9 @@ class KenningServer(LanguageServer):
         except (OutsideWorkspace, p.InvalidParams) as error:
             raise invalid_params(str(error)) from None
         except (UnknownSymbol, PermissionError, LookupError) as error:
-            raise RequestFailed(message=str(error).strip("'\"")) from None
+            # A KeyError's str() quotes its message; others' are as written.
+            quoted = isinstance(error, KeyError) and error.args
+            raise RequestFailed(message=str(error.args[0]) if quoted else str(error)) from None
 
     async def _resolve(
         self, folder: Folder, params: p.CallGraphParams | p.ImpactParams
