@@ -149,6 +149,12 @@ def test_only_the_daemon_and_its_clients_speak_http() -> None:
     assert violations(outside(("server", "api"), ("aiohttp",))) == []
 
 
+def test_only_the_server_speaks_mcp() -> None:
+    # The MCP SDK, and pydantic, which its tool schemas are written in.
+    assert violations(outside(("server",), ("mcp", "pydantic"))) == []
+    assert any(imp.area == "server" and imp.name.startswith("mcp.") for imp in module_imports())
+
+
 def test_only_the_pipeline_runs_concurrently() -> None:
     libraries = ("concurrent", "multiprocessing", "queue")
     assert violations(outside(("pipeline",), libraries)) == []

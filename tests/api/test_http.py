@@ -54,6 +54,7 @@ def test_every_method_answers_with_its_struct(shared: Daemon) -> None:
         p.IMPACT: {"textDocument": {"uri": core}, "position": {"line": 3, "character": 6}},
         p.STATUS: None,
         p.SYMBOLS: {"query": "Registry"},
+        p.DESCRIBE: {"symbol": "resolve_target"},
         p.REINDEX_REQUEST: {"uris": [core]},
         p.PAUSE_REQUEST: {},
         p.RESUME_REQUEST: {},
@@ -70,6 +71,9 @@ def test_every_method_answers_with_its_struct(shared: Daemon) -> None:
     status = results["kenning/status"]
     assert (status.phase, status.files) == ("idle", 3)
     assert [s.qualname for s in results["kenning/symbols"].symbols] == ["pkg.core.Registry"]
+    (described,) = results["kenning/describe"].symbols
+    assert described.docstring.startswith("Find where a call goes")
+    assert described.caller_count == 2
     assert results["kenning/reindex"].targets == [core]
     # Embedding is off in these daemons: nothing to pause, and it says so.
     assert "embedding is off" in results["kenning/pauseEmbedding"].message

@@ -199,6 +199,40 @@ export interface SymbolsResult {
   symbols: Node[];
 }
 
+// -- kenning/describe ----------------------------------------------------------------
+
+export const MAX_DEFINITIONS = 20;
+export const MAX_CODE_CHARS = 20000;
+export const MAX_NEIGHBOURS = 50;
+
+export interface DescribeParams {
+  /** A qualified name, a dotted suffix, a bare name or a symbol id. */
+  symbol: string;
+  limit?: number;
+  maxCodeChars?: number;
+  neighbours?: number;
+}
+
+export interface SymbolDetail {
+  symbol: Node;
+  docstring: string;
+  /** The definition as indexed (a class: its outline), from line `codeLine` on. */
+  code: string;
+  codeLine: number;
+  truncated: boolean;
+  callers: Node[];
+  callees: Node[];
+  callerCount: number;
+  calleeCount: number;
+}
+
+export interface DescribeResult {
+  query: string;
+  symbols: SymbolDetail[];
+  total: number;
+  suggestions: string[];
+}
+
 // -- the commands as requests (for HTTP clients, which have no executeCommand) -------
 
 export interface ReindexParams {
@@ -235,6 +269,9 @@ export const IMPACT = new RequestType<ImpactParams, ImpactResult, void>('kenning
 export const STATUS = new RequestType<StatusParams, StatusResult, void>('kenning/status');
 
 export const SYMBOLS = new RequestType<SymbolsParams, SymbolsResult, void>('kenning/symbols');
+export const DESCRIBE = new RequestType<DescribeParams, DescribeResult, void>(
+  'kenning/describe',
+);
 export const REINDEX_REQUEST = new RequestType<ReindexParams, CommandResult, void>(
   'kenning/reindex',
 );
@@ -252,6 +289,7 @@ export const REQUESTS = [
   IMPACT,
   STATUS,
   SYMBOLS,
+  DESCRIBE,
   REINDEX_REQUEST,
   PAUSE_REQUEST,
   RESUME_REQUEST,

@@ -177,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", "-w", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--no-embeddings", action="store_true", help="graph and text search only")
     p.set_defaults(run=cmd_daemon)
+
+    p = sub.add_parser(
+        "mcp", parents=[daemon_options],
+        help="serve coding agents over MCP (stdio), through the workspace's owning daemon "
+        "or as its owner",
+    )  # fmt: skip
+    p.add_argument("path", nargs="?", type=Path, help="workspace folder (default: found)")
+    p.add_argument("--workspace", "-w", type=Path, help="workspace folder (as PATH)")
+    p.add_argument("--no-embeddings", action="store_true", help="when it owns the workspace: "
+                   "graph and text search only")  # fmt: skip
+    p.set_defaults(run=cmd_mcp)
     return parser
 
 
@@ -675,6 +686,14 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         return run_daemon(root, _api_address(args), args.log_file, args.log_level, settings)
     except AlreadyServed as exc:
         raise CliError(str(exc), ExitCode.INDEX_UNUSABLE) from exc
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from kenning.server.mcp import run_mcp
+
+    root = _workspace(args, Settings())
+    settings = {"embedding": {"enabled": not args.no_embeddings}}
+    return run_mcp(root, _api_address(args), args.log_file, args.log_level, settings)
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:

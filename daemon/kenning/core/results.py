@@ -77,3 +77,32 @@ class Impact(msgspec.Struct, frozen=True, kw_only=True):
     root: SymbolRef
     depth: int
     callers: list[ImpactCaller]
+
+
+class SymbolDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """One definition as an agent reads it: what it is, its code and its neighbours."""
+
+    symbol: SymbolRef
+    docstring: str
+    # The definition's source as indexed (a class: its outline), cut at a line boundary
+    # once it passes the size asked for; `truncated` says so.
+    code: str
+    code_start_line: int  # 0-based
+    truncated: bool
+    # The first few distinct callers and callees, in call-site order; the counts are of
+    # all of them. Callees include external targets.
+    callers: list[SymbolRef]
+    callees: list[SymbolRef]
+    caller_count: int
+    callee_count: int
+
+
+class Description(msgspec.Struct, frozen=True, kw_only=True):
+    """What a name denotes: its definitions (several when a bare name is shared), or
+    none and close matches to try."""
+
+    query: str
+    symbols: list[SymbolDetail]
+    # Definitions the name matched; more than `symbols` holds when it was cut at a limit.
+    total: int
+    suggestions: list[str]

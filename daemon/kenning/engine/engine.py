@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from kenning.core.facts import Span
-from kenning.core.results import CallGraph, Impact, SearchResult, SymbolRef
+from kenning.core.results import CallGraph, Description, Impact, SearchResult, SymbolRef
 from kenning.core.settings import Settings
 from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
@@ -36,6 +36,7 @@ from kenning.pipeline.indexer import (
     workspace_path,
 )
 from kenning.query.callgraph import call_graph, impact, neighbours, symbol_at
+from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
@@ -342,6 +343,13 @@ class Engine:
     def resolve_symbol(self, text: str) -> list[SymbolRef]:
         """The symbols a user's words name; `UnknownSymbol` (with suggestions) if none."""
         return resolve_symbol(self.graph, text)
+
+    def describe(
+        self, text: str, limit: int = 5, max_code_chars: int = 4000, neighbours: int = 5
+    ) -> Description:
+        """The definitions a user's words name, each with doc comment, code and a few
+        callers and callees; none (with close matches) when the name is unknown."""
+        return describe(self.graph, self.chunks, text, limit, max_code_chars, neighbours)
 
     def call_graph(self, symbol: SymbolRef, direction: str, depth: int = 1) -> CallGraph:
         return call_graph(self.graph, symbol, direction, depth)

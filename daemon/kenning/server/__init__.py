@@ -1,7 +1,8 @@
 """The daemon: the only code that knows LSP (pygls and lsprotocol), and its HTTP API.
 
 `serve()` runs the language server over stdio or TCP for one editor; `run_daemon()`
-runs it headless, for the CLI and scripts. Both serve the HTTP JSON-RPC API for the
+runs it headless, for the CLI and scripts; `mcp.run_mcp()` runs it headless behind an
+MCP server, for coding agents. All of them serve the HTTP JSON-RPC API for the
 folders they own (`http.py`, `ownership.py`). `handlers.py` holds the LSP handlers,
 `daemon.py` the server's state, `protocol.py` kenning's own methods.
 """
@@ -13,7 +14,13 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kenning.server.daemon import KenningServer
 
 # The API's default address: loopback, a port the system picks (the owner file says which).
 DEFAULT_API = ("127.0.0.1", 0)
@@ -29,11 +36,11 @@ def _logging(log_file: Path | None, log_level: str) -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(log_level.upper())
-    # pygls logs every message at INFO, aiohttp every request; keep their chatter out
-    # unless debugging.
+    # pygls logs every message at INFO, aiohttp and the MCP SDK every request; keep
+    # their chatter out unless debugging.
     if root.level > logging.DEBUG:
-        logging.getLogger("pygls").setLevel(logging.WARNING)
-        logging.getLogger("aiohttp").setLevel(logging.WARNING)
+        for chatty in ("pygls", "aiohttp", "mcp"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
@@ -59,17 +66,33 @@ class AlreadyServed(Exception):
     """Another daemon owns the workspace (the message says which and where)."""
 
 
+@asynccontextmanager
+async def headless(
+    api: tuple[str, int] | None = DEFAULT_API, settings: object = None
+) -> AsyncIterator[KenningServer]:
+    """A language server with no editor attached, on the running event loop: add
+    folders to it and it owns them (serving the HTTP API) or forwards to their owner,
+    as `kenning serve` does. On exit it detaches from owners, withdraws its records,
+    flushes its writers and releases its locks. `kenning daemon` and `kenning mcp` are
+    this plus what they serve."""
+    from kenning.server.handlers import create_server
+
+    server = create_server(api)
+    server.headless = True
+    server.configure(settings)
+    try:
+        yield server
+    finally:
+        await server.ownership.close()
+        await asyncio.get_running_loop().run_in_executor(None, server.close)
+
+
 def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | None = None,
                log_level: str = "INFO", settings: object = None) -> int:  # fmt: skip
     """Own `root` with no editor attached: index it, keep it up to date, serve the HTTP
     API until SIGTERM or SIGINT. `settings`: the tree an editor would send (see
     docs/server.md). `AlreadyServed` when a live daemon owns it."""
-    from kenning.server.handlers import create_server
-
     _logging(log_file, log_level)
-    server = create_server(api)
-    server.headless = True
-    server.configure(settings)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -77,7 +100,7 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         uri = root.resolve().as_uri()
-        try:
+        async with headless(api, settings) as server:
             await server.add_folder(uri)
             folder = server.folders.get(uri)
             if folder is None:
@@ -93,9 +116,6 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
             line = f"kenning daemon: serving {root} at {address} (pid {os.getpid()})"
             print(line, file=sys.stderr, flush=True)
             await stop.wait()
-        finally:
-            await server.ownership.close()
-            await loop.run_in_executor(None, server.close)
 
     asyncio.run(main())
     return 0

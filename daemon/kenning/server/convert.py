@@ -140,6 +140,28 @@ def impact(root: Path, result: results.Impact) -> p.ImpactResult:
     )
 
 
+def description(root: Path, result: results.Description) -> p.DescribeResult:
+    return p.DescribeResult(
+        query=result.query,
+        symbols=[
+            p.SymbolDetail(
+                symbol=node(root, d.symbol),
+                docstring=d.docstring,
+                code=d.code,
+                code_line=d.code_start_line,
+                truncated=d.truncated,
+                callers=[node(root, s) for s in d.callers],
+                callees=[node(root, s) for s in d.callees],
+                caller_count=d.caller_count,
+                callee_count=d.callee_count,
+            )
+            for d in result.symbols
+        ],
+        total=result.total,
+        suggestions=result.suggestions,
+    )
+
+
 def hierarchy_item(
     root: Path, folder_uri: str, symbol: results.SymbolRef
 ) -> types.CallHierarchyItem:

@@ -321,7 +321,9 @@ class KenningServer(LanguageServer):
         except (OutsideWorkspace, p.InvalidParams) as error:
             raise invalid_params(str(error)) from None
         except (UnknownSymbol, PermissionError, LookupError) as error:
-            raise RequestFailed(message=str(error).strip("'\"")) from None
+            # A KeyError's str() quotes its message; others' are as written.
+            quoted = isinstance(error, KeyError) and error.args
+            raise RequestFailed(message=str(error.args[0]) if quoted else str(error)) from None
 
     async def _resolve(
         self, folder: Folder, params: p.CallGraphParams | p.ImpactParams
@@ -405,6 +407,39 @@ class KenningServer(LanguageServer):
             symbols = await self.query(folder, folder.engine.symbols, params.query, params.limit)
             found += [convert.node(folder.root, s) for s in symbols]
         return p.SymbolsResult(symbols=found[: params.limit])
+
+    async def describe(
+        self, params: p.DescribeParams, scope: Sequence[Folder] | None = None
+    ) -> p.DescribeResult:
+        """The definitions a name denotes in every folder, with code and neighbours."""
+        found: list[p.SymbolDetail] = []
+        total = 0
+        suggestions: list[str] = []
+        for folder in self._scope(scope):
+            remote = await self.ownership.forward(folder, p.DESCRIBE.name, p.encode(params))
+            if remote is not LOCAL:
+                result = msgspec.convert(remote, p.DescribeResult)
+            else:
+                described = await self.query(
+                    folder,
+                    partial(
+                        folder.engine.describe,
+                        params.symbol,
+                        params.limit,
+                        params.max_code_chars,
+                        params.neighbours,
+                    ),
+                )
+                result = convert.description(folder.root, described)
+            found += result.symbols
+            total += result.total
+            suggestions += [s for s in result.suggestions if s not in suggestions]
+        return p.DescribeResult(
+            query=params.symbol,
+            symbols=found[: params.limit],
+            total=total,
+            suggestions=suggestions[: p.MAX_DEFINITIONS],
+        )
 
     async def search(
         self, params: p.SearchParams, scope: Sequence[Folder] | None = None

@@ -273,6 +273,10 @@ async def kenning_symbols(ls: KenningServer, params: Any) -> Any:
     return p.encode(await ls.symbols(_params(params, p.SymbolsParams)))
 
 
+async def kenning_describe(ls: KenningServer, params: Any) -> Any:
+    return p.encode(await ls.describe(_params(params, p.DescribeParams)))
+
+
 async def kenning_status(ls: KenningServer, params: Any) -> Any:
     _params(params, p.StatusParams)
     return p.encode(await ls.status_result())
@@ -347,6 +351,7 @@ def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServ
         (p.IMPACT.name, kenning_impact, None),
         (p.STATUS.name, kenning_status, None),
         (p.SYMBOLS.name, kenning_symbols, None),
+        (p.DESCRIBE.name, kenning_describe, None),
         (p.REINDEX_REQUEST.name, kenning_reindex, None),
         (p.PAUSE_REQUEST.name, kenning_pause_embedding, None),
         (p.RESUME_REQUEST.name, kenning_resume_embedding, None),

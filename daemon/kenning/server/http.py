@@ -248,6 +248,10 @@ async def _symbols(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
     return p.encode(await ls.symbols(p.decode_params(raw, p.SymbolsParams), scope))
 
 
+async def _describe(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
+    return p.encode(await ls.describe(p.decode_params(raw, p.DescribeParams), scope))
+
+
 async def _reindex(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
     return p.encode(await ls.reindex(p.decode_params(raw, p.ReindexParams).uris, scope))
 
@@ -273,6 +277,7 @@ HANDLERS: dict[str, Handler] = {
     p.IMPACT.name: _impact,
     p.STATUS.name: _status,
     p.SYMBOLS.name: _symbols,
+    p.DESCRIBE.name: _describe,
     p.REINDEX_REQUEST.name: _reindex,
     p.PAUSE_REQUEST.name: _pause,
     p.RESUME_REQUEST.name: _resume,

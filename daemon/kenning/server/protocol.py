@@ -248,6 +248,55 @@ class SymbolsResult(msgspec.Struct, frozen=True, kw_only=True):
     symbols: list[Node]
 
 
+# -- kenning/describe ----------------------------------------------------------------
+
+MAX_DEFINITIONS = 20
+MAX_CODE_CHARS = 20000
+MAX_NEIGHBOURS = 50
+
+
+class DescribeParams(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    # A qualified name, a dotted suffix, a bare name or a symbol id.
+    symbol: str
+    # Definitions to describe when several share the name.
+    limit: int = 5
+    # Each definition's code is cut at a line boundary past this many characters.
+    max_code_chars: int = 4000
+    # Callers and callees listed per definition.
+    neighbours: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.symbol.strip():
+            raise ValueError("symbol must not be empty")
+        if not 1 <= self.limit <= MAX_DEFINITIONS:
+            raise ValueError(f"limit must be between 1 and {MAX_DEFINITIONS}")
+        if not 1 <= self.max_code_chars <= MAX_CODE_CHARS:
+            raise ValueError(f"maxCodeChars must be between 1 and {MAX_CODE_CHARS}")
+        if not 0 <= self.neighbours <= MAX_NEIGHBOURS:
+            raise ValueError(f"neighbours must be between 0 and {MAX_NEIGHBOURS}")
+
+
+class SymbolDetail(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    symbol: Node
+    docstring: str
+    # The definition as indexed (a class: its outline), from line `codeLine` on.
+    code: str
+    code_line: int
+    truncated: bool
+    callers: list[Node]
+    callees: list[Node]
+    caller_count: int
+    callee_count: int
+
+
+class DescribeResult(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    symbols: list[SymbolDetail]
+    total: int
+    # Close matches when nothing matched; the ids of the definitions past `limit`.
+    suggestions: list[str]
+
+
 # -- the commands as requests (for HTTP clients, which have no executeCommand) -------
 
 
@@ -293,13 +342,14 @@ CALL_GRAPH = Method("kenning/callGraph", CallGraphParams, CallGraphResult)
 IMPACT = Method("kenning/impact", ImpactParams, ImpactResult)
 STATUS = Method("kenning/status", StatusParams, StatusResult)
 SYMBOLS = Method("kenning/symbols", SymbolsParams, SymbolsResult)
+DESCRIBE = Method("kenning/describe", DescribeParams, DescribeResult)
 REINDEX_REQUEST = Method("kenning/reindex", ReindexParams, CommandResult)
 PAUSE_REQUEST = Method("kenning/pauseEmbedding", EmbeddingParams, CommandResult)
 RESUME_REQUEST = Method("kenning/resumeEmbedding", EmbeddingParams, CommandResult)
 
 # Served over LSP and HTTP alike.
-REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS, SYMBOLS, REINDEX_REQUEST, PAUSE_REQUEST,
-            RESUME_REQUEST)  # fmt: skip
+REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS, SYMBOLS, DESCRIBE, REINDEX_REQUEST,
+            PAUSE_REQUEST, RESUME_REQUEST)  # fmt: skip
 # HTTP only, for a second `kenning serve` on the owner's workspace; it also forwards the
 # standard requests named in `FORWARDED_LSP_REQUESTS`.
 PEER_DOCUMENT = Method("kenning/peer/document", PeerDocumentParams, Empty)

@@ -673,6 +673,16 @@ class GraphStore:
             "true", {"ids": list(ids)}, len(ids), "UNWIND $ids AS i MATCH (s:Symbol {id: i})"
         )
 
+    def docstrings(self, ids: Sequence[str]) -> dict[str, str]:
+        """The doc comments of the symbols `ids` (those that have one)."""
+        if not ids:
+            return {}
+        table = self.query(
+            "UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id, s.docstring",
+            {"ids": list(ids)},
+        )
+        return {r[0]: r[1] for r in _pyrows(table) if r[1]}
+
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
         """Definitions whose name contains `text` or whose qualified name is `text`
         (case-insensitive); ranking is the caller's job."""

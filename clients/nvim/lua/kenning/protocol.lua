@@ -16,6 +16,7 @@ M.methods = {
   impact = 'kenning/impact',
   status = 'kenning/status',
   symbols = 'kenning/symbols',
+  describe = 'kenning/describe',
   reindex = 'kenning/reindex',
   pause_embedding = 'kenning/pauseEmbedding',
   resume_embedding = 'kenning/resumeEmbedding',
