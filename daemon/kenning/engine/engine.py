@@ -379,7 +379,6 @@ class Engine:
             **counts,
             "chunks": chunks.count(),
             "embedding": self.embedding_status(),
-            "diagnostics": sum(len(d) for _, d in self.graph.file_diagnostics()),
             "owner": owner.describe() if owner else None,
         }
 

@@ -124,6 +124,17 @@ class ChunkStore:
         """Write the whole table (full index), then build the full-text index."""
         self._table = self._db.create_table(TABLE, rows, schema=CHUNK_SCHEMA, mode="overwrite")
         self._build_text_index()
+        self._build_key_indexes()
+
+    def _build_key_indexes(self) -> None:
+        from lancedb.index import BTree
+
+        # A file's chunks are replaced with a merge on `id` that deletes the file's
+        # other rows by `path`: without these the merge reads the whole table (50 ms on
+        # Django and growing with it); with them it reads the file's rows (about 12 ms).
+        # Rows written later are unindexed until `optimize()`, and scanned meanwhile.
+        for column in ("id", "path"):
+            self._table.create_index(column, config=BTree(), replace=True)
 
     def _build_text_index(self) -> None:
         from lancedb.index import FTS

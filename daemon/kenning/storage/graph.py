@@ -46,6 +46,14 @@ ENGINE_NAME = f"ladybug {ladybug.__version__}"
 # Endpoints are matched in separate MATCH clauses: `MATCH (a {id: ..}), (b {id: ..})`
 # plans a join over whole tables (2 s and ~1 GB for 300 rows on Django) where two
 # MATCH clauses are primary-key lookups (10 ms).
+# A save must cost what the file holds, not what the workspace holds. ladybug finds a
+# node by primary key only for a single parameter (`{path: $path}`, about 1.5 ms on
+# Django); `WHERE s.path IN $paths` reads the whole table (25 ms and growing), and
+# `UNWIND $keys ... {id: k}` or `WITH` before the next MATCH make it join whole tables
+# (100+ ms). So a statement about a few files or symbols runs once per key, starting
+# at the key, while one about many keys reads the table once. Up to this many keys the
+# lookups are cheaper:
+KEY_LOOKUPS_MAX = 32
 # Rows per UNWIND statement: large enough to amortise the statement, small enough to
 # keep parameter conversion memory modest.
 UNWIND_CHUNK = 5000
@@ -92,6 +100,7 @@ class StoredEdge:
     src: str
     dst: str
     fact: CallSite | Import | BaseClass
+    resolution: str = ""  # how it was resolved when it was read
 
 
 @dataclass(slots=True)
@@ -104,6 +113,43 @@ class Rewire:
 
 class GraphError(Exception):
     pass
+
+
+@dataclass(slots=True)
+class _Counts:
+    """What `GraphStore.counts` reports, in a form the writer can add and subtract."""
+
+    files: int
+    symbols: int
+    resolution: dict[str, int]
+    imports: int
+    inherits: int
+    diagnostics: int
+
+    def plus(self, added: _Counts, removed: _Counts, moved: dict[str, int]) -> _Counts:
+        resolution = dict(self.resolution)
+        for delta in (added.resolution, {k: -v for k, v in removed.resolution.items()}, moved):
+            for key, value in delta.items():
+                resolution[key] = resolution.get(key, 0) + value
+        return _Counts(
+            self.files + added.files - removed.files,
+            self.symbols + added.symbols - removed.symbols,
+            {k: v for k, v in sorted(resolution.items()) if v},
+            self.imports + added.imports - removed.imports,
+            self.inherits + added.inherits - removed.inherits,
+            self.diagnostics + added.diagnostics - removed.diagnostics,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "symbols": self.symbols,
+            "calls": sum(self.resolution.values()),
+            "call_resolution": dict(self.resolution),
+            "imports": self.imports,
+            "inherits": self.inherits,
+            "diagnostics": self.diagnostics,
+        }
 
 
 @dataclass
@@ -261,6 +307,11 @@ class GraphStore:
         self._connections_lock = threading.Condition()
         self._running = 0
         self._closed = False
+        # The counts `kenning/status` shows, kept by the writer as it writes rather
+        # than recounted on every poll (a recount reads every table). `_writes` counts
+        # commits, so a recount that raced a write is not kept.
+        self._counts: _Counts | None = None
+        self._writes = 0
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -335,6 +386,7 @@ class GraphStore:
         resolved: Iterable[ResolvedFile],
     ) -> str:
         """Load a whole workspace into an empty store. Returns "copy" or "unwind"."""
+        self._forget_counts()
         rows = _Rows()
         for record, f, r in zip(records, facts, resolved, strict=True):
             rows.add_file(record, f, r)
@@ -363,6 +415,7 @@ class GraphStore:
             self._run("ROLLBACK")
 
     def clear(self) -> None:
+        self._forget_counts()
         for table in ("DEFINES", "CONTAINS", *EDGE_TABLES):
             self._run(f"MATCH ()-[e:{table}]->() DELETE e")
         self._run("MATCH (s:Symbol) DELETE s")
@@ -478,29 +531,22 @@ class GraphStore:
                 rows.add_file(u.record, u.facts, u.resolved)
         for rw in rewires:
             rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
+        keep_counts = self._counts is not None
         self._run("BEGIN TRANSACTION")
         try:
-            old_externals = set(
-                self.query(
-                    "MATCH (s:Symbol)-[]->(x:Symbol) WHERE s.path IN $paths AND "
-                    "x.kind = 'external' RETURN DISTINCT x.id",
-                    {"paths": paths},
+            before = self._file_counts(paths) if keep_counts else None
+            old_externals = {
+                row[0]
+                for row in self._for_files(
+                    paths, "-[]->(x:Symbol)", "x.kind = 'external'", "RETURN DISTINCT x.id"
                 )
-                .column(0)
-                .to_pylist()
-            )
+            }
             for table in (*EDGE_TABLES, "CONTAINS"):
-                self._run(
-                    f"MATCH (s:Symbol)-[e:{table}]->() WHERE s.path IN $paths DELETE e",
-                    {"paths": paths},
-                )
-            self._run(
-                "MATCH (f:File)-[e:DEFINES]->() WHERE f.path IN $paths DELETE e", {"paths": paths}
-            )
-            self._run(
-                "MATCH (s:Symbol) WHERE s.path IN $paths AND NOT s.id IN $keep DETACH DELETE s",
-                {"paths": paths, "keep": keep},
-            )
+                self._for_files(paths, f"-[e:{table}]->()", "", "DELETE e")
+            # Symbols that stay keep their id, so edges from other files into them stay.
+            self._for_files(paths, "", "NOT s.id IN $keep", "DETACH DELETE s", {"keep": keep})
+            for path in paths:
+                self._run("MATCH (f:File {path: $path})-[e:DEFINES]->() DELETE e", {"path": path})
             for table in EDGE_TABLES:
                 old = [
                     {"src": rw.edge.src, "dst": rw.edge.dst, "line": rw.edge.fact.span.start_line,
@@ -513,8 +559,8 @@ class GraphStore:
                     "WHERE e.line = r.line AND e.col = r.col DELETE e",
                     old,
                 )
-            if deleted:
-                self._run("MATCH (f:File) WHERE f.path IN $paths DELETE f", {"paths": deleted})
+            for path in deleted:
+                self._run("MATCH (f:File {path: $path}) DELETE f", {"path": path})
             self._unwind_rows(rows, upsert=True, edges_by_copy=edges_by_copy)
             # Placeholders this batch stopped pointing at go when nothing else does.
             orphans = sorted(
@@ -524,15 +570,61 @@ class GraphStore:
                 )
                 - rows.externals
             )
-            self._run(
-                "UNWIND $ids AS i MATCH (x:Symbol {id: i}) "
-                "WHERE NOT EXISTS { MATCH ()-[]->(x) } DELETE x",
-                {"ids": orphans},
-            )
+            for orphan in orphans:
+                self._run(
+                    "MATCH (x:Symbol {id: $id}) WHERE NOT EXISTS { MATCH ()-[]->(x) } DELETE x",
+                    {"id": orphan},
+                )
+            after = self._file_counts(paths) if keep_counts else None
             self._run("COMMIT")
         except Exception:
             self._rollback()
+            self._forget_counts()
             raise
+        cached = self._counts
+        if cached is not None and before is not None and after is not None:
+            # Other files' edges that were resolved again keep their number and
+            # change only how they resolve.
+            moved: dict[str, int] = {}
+            for rw in rewires:
+                if rw.edge.table == "CALLS":
+                    was = rw.edge.resolution
+                    moved[was] = moved.get(was, 0) - 1
+                    now = str(rw.target.resolution)
+                    moved[now] = moved.get(now, 0) + 1
+            self._counts = cached.plus(after, before, moved)
+        else:
+            self._forget_counts()
+
+    def _forget_counts(self) -> None:
+        """The next `counts()` counts again (after a bulk write or a failed one)."""
+        self._writes += 1
+        self._counts = None
+
+    def _for_files(
+        self,
+        paths: Sequence[str],
+        pattern: str,
+        condition: str,
+        tail: str,
+        params: dict[str, Any] | None = None,
+    ) -> list[list[Any]]:
+        """Run `MATCH (s:Symbol){pattern} WHERE {condition} {tail}` over the symbols
+        of `paths`, reaching them through their files' keys when there are few."""
+        rows: list[list[Any]] = []
+        fetch = tail.startswith("RETURN")
+        if len(paths) <= KEY_LOOKUPS_MAX:
+            where = f" WHERE {condition}" if condition else ""
+            cypher = f"MATCH (f:File {{path: $path}})-[:DEFINES]->(s:Symbol){pattern}{where} {tail}"
+            for path in paths:
+                table = self._execute(cypher, {**(params or {}), "path": path}, fetch)
+                if table is not None:
+                    rows += _pyrows(table)
+            return rows
+        where = f" AND {condition}" if condition else ""
+        cypher = f"MATCH (s:Symbol){pattern} WHERE s.path IN $paths{where} {tail}"
+        table = self._execute(cypher, {**(params or {}), "paths": list(paths)}, fetch)
+        return _pyrows(table) if table is not None else []
 
     def touch_files(self, records: Sequence[FileRecord]) -> None:
         """Update the size and mtime of catalog entries whose content did not change."""
@@ -546,11 +638,19 @@ class GraphStore:
 
     def catalog(self, paths: Sequence[str] | None = None) -> dict[str, FileRecord]:
         """Catalog entries of every file, or of `paths` only."""
+        returns = "RETURN f.path, f.language, f.module, f.size, f.mtime_ns, f.hash, f.diagnostics"
+        if paths is not None and len(paths) <= KEY_LOOKUPS_MAX:
+            rows = [
+                row
+                for path in paths
+                for row in _pyrows(
+                    self.query(f"MATCH (f:File {{path: $path}}) {returns}", {"path": path})
+                )
+            ]
+            return {row[0]: FileRecord(*row) for row in rows}
         where = "" if paths is None else "WHERE f.path IN $paths "
         table = self.query(
-            f"MATCH (f:File) {where}RETURN f.path, f.language, f.module, f.size, f.mtime_ns, "
-            "f.hash, f.diagnostics",
-            {} if paths is None else {"paths": list(paths)},
+            f"MATCH (f:File) {where}{returns}", {} if paths is None else {"paths": list(paths)}
         )
         return {row[0]: FileRecord(*row) for row in _pyrows(table)}
 
@@ -575,10 +675,7 @@ class GraphStore:
         """Edges from files outside `exclude_paths` into any of `target_ids`."""
         if not target_ids:
             return []
-        return self._stored_edges(
-            "b.id IN $ids AND NOT a.path IN $paths",
-            {"ids": list(target_ids), "paths": list(exclude_paths)},
-        )
+        return self._stored_edges(list(target_ids), exclude_paths)
 
     def edges_into_externals(
         self, names: Sequence[str], exclude_paths: Sequence[str]
@@ -586,38 +683,60 @@ class GraphStore:
         """Edges into external placeholders named like any of `names` (`a.bar` or `bar`)."""
         if not names:
             return []
-        return self._stored_edges(
-            "b.kind = 'external' AND b.qualname IN $names AND NOT a.path IN $paths",
-            {"names": list(names), "paths": list(exclude_paths)},
-        )
+        # A placeholder's id is its name behind the external prefix: a key lookup.
+        return self._stored_edges([EXTERNAL_PREFIX + n for n in names], exclude_paths)
 
     def subclass_names(self, class_ids: Sequence[str], depth: int = 5) -> list[str]:
         """Qualified names of the classes inheriting, directly or not, from `class_ids`."""
         if not class_ids:
             return []
+        walk = f"MATCH (a:Symbol)-[:INHERITS*1..{int(depth)}]->"
+        if len(class_ids) <= KEY_LOOKUPS_MAX:
+            names: set[str] = set()
+            for cid in class_ids:
+                table = self.query(
+                    f"{walk}(b:Symbol {{id: $id}}) RETURN DISTINCT a.qualname", {"id": cid}
+                )
+                names.update(str(n) for n in table.column(0).to_pylist())
+            return sorted(names)
         table = self.query(
-            f"MATCH (a:Symbol)-[:INHERITS*1..{int(depth)}]->(b:Symbol) WHERE b.id IN $ids "
-            "RETURN DISTINCT a.qualname",
+            f"{walk}(b:Symbol) WHERE b.id IN $ids RETURN DISTINCT a.qualname",
             {"ids": list(class_ids)},
         )
         return [str(name) for name in table.column(0).to_pylist()]
 
-    def _stored_edges(self, where: str, params: dict[str, Any]) -> list[StoredEdge]:
+    def _stored_edges(self, ids: list[str], exclude_paths: Sequence[str]) -> list[StoredEdge]:
+        """Edges into the symbols `ids` from files outside `exclude_paths`."""
         out: list[StoredEdge] = []
+        exclude = list(exclude_paths)
+        lookups = len(ids) <= KEY_LOOKUPS_MAX
         for table, cols in (
             ("CALLS", CALLS_COLUMNS),
             ("IMPORTS", IMPORTS_COLUMNS),
             ("INHERITS", INHERITS_COLUMNS),
         ):
             props = ", ".join(f"e.{name}" for name, _ in cols)
-            result = self.query(
-                f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol) WHERE {where} "
-                f"RETURN a.path, a.id, b.id, {props}",
-                params,
-            )
-            for row in _pyrows(result):
+            returns = f"RETURN a.path, a.id, b.id, {props}"
+            found: list[list[Any]] = []
+            if lookups:
+                cypher = (
+                    f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol {{id: $id}}) "
+                    f"WHERE NOT a.path IN $paths {returns}"
+                )
+                for sid in ids:
+                    found += _pyrows(self.query(cypher, {"id": sid, "paths": exclude}))
+            else:
+                found = _pyrows(
+                    self.query(
+                        f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol) "
+                        f"WHERE b.id IN $ids AND NOT a.path IN $paths {returns}",
+                        {"ids": ids, "paths": exclude},
+                    )
+                )
+            for row in found:
                 path, src, dst, *props_values = row
                 values = dict(zip((name for name, _ in cols), props_values, strict=True))
+                resolution = str(values["resolution"])
                 span = Span(values["line"], values["col"], values["end_line"], values["end_col"])
                 fact: CallSite | Import | BaseClass
                 if table == "CALLS":
@@ -637,12 +756,28 @@ class GraphStore:
                     )
                 else:
                     fact = BaseClass(src, values["expr"], span)
-                out.append(StoredEdge(table, path, src, dst, fact))
+                out.append(StoredEdge(table, path, src, dst, fact, resolution))
         return out
 
     # -- reads for queries --------------------------------------------------------
 
     def counts(self) -> dict[str, Any]:
+        """Files, symbols, edges by kind and call resolution, and diagnostics.
+
+        The writer keeps these up to date as it writes (see `_write_batch`), so a
+        poll costs nothing; a read-only store, which cannot see the writer's
+        changes, counts every time.
+        """
+        cached = self._counts
+        if cached is not None and not self.read_only:
+            return cached.as_dict()
+        writes = self._writes
+        counted = self._count_all()
+        if not self.read_only and writes == self._writes:
+            self._counts = counted
+        return counted.as_dict()
+
+    def _count_all(self) -> _Counts:
         files = self.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py()
         symbols = (
             self.query("MATCH (s:Symbol) WHERE s.kind <> 'external' RETURN count(*)")
@@ -650,20 +785,49 @@ class GraphStore:
             .as_py()
         )
         mix = self.query("MATCH ()-[e:CALLS]->() RETURN e.resolution, count(*)")
-        resolution = dict(_pyrows(mix))
+        resolution = {str(k): int(v) for k, v in sorted(_pyrows(mix)) if v}
         edges = {
             table.lower(): self.query(f"MATCH ()-[e:{table}]->() RETURN count(*)")
             .column(0)[0]
             .as_py()
             for table in ("IMPORTS", "INHERITS")
         }
-        return {
-            "files": files,
-            "symbols": symbols,
-            "calls": sum(resolution.values()),
-            "call_resolution": resolution,
-            **edges,
-        }
+        diagnostics = sum(len(d) for _, d in self.file_diagnostics())
+        return _Counts(files, symbols, resolution, edges["imports"], edges["inherits"], diagnostics)
+
+    def _file_counts(self, paths: Sequence[str]) -> _Counts:
+        """The counts that the rows of `paths` contribute, found through their keys."""
+        out = _Counts(0, 0, {}, 0, 0, 0)
+        for path in paths:
+            found = _pyrows(
+                self.query(
+                    "MATCH (f:File {path: $path}) OPTIONAL MATCH (f)-[:DEFINES]->(s:Symbol) "
+                    "RETURN f.diagnostics, count(s)",
+                    {"path": path},
+                )
+            )
+            if not found:
+                continue
+            diagnostics, symbols = found[0]
+            out.files += 1
+            out.symbols += int(symbols)
+            out.diagnostics += len(json.loads(diagnostics or "[]"))
+            head = "MATCH (f:File {path: $path})-[:DEFINES]->(s:Symbol)"
+            for resolution, count in _pyrows(
+                self.query(f"{head}-[e:CALLS]->() RETURN e.resolution, count(*)", {"path": path})
+            ):
+                out.resolution[resolution] = out.resolution.get(resolution, 0) + int(count)
+            for table in ("IMPORTS", "INHERITS"):
+                count = (
+                    self.query(f"{head}-[e:{table}]->() RETURN count(*)", {"path": path})
+                    .column(0)[0]
+                    .as_py()
+                )
+                if table == "IMPORTS":
+                    out.imports += int(count)
+                else:
+                    out.inherits += int(count)
+        return out
 
     def symbols_by_ids(self, ids: Sequence[str]) -> list[SymbolRef]:
         if not ids:

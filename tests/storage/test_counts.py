@@ -1,0 +1,84 @@
+"""The counts status shows are kept by the writer as it writes, and stay exact.
+
+A poll of `kenning/status` must not read every table, so the graph store keeps its
+counts and adjusts them by what each batch adds and removes. These tests edit a
+workspace in every way that changes a count and compare the kept counts with a full
+recount after each step.
+"""
+
+from __future__ import annotations
+
+from helpers import Workspace
+from kenning.engine import Engine
+from kenning.storage.graph import GraphStore
+
+BASE = """
+class Base:
+    def run(self):
+        return helper()
+
+
+def helper():
+    return len([])
+"""
+
+
+def recount(engine: Engine) -> dict:
+    reader = GraphStore(engine.index_dir.graph_path, read_only=True)
+    try:
+        return reader.counts()
+    finally:
+        reader.close()
+
+
+def check(engine: Engine) -> None:
+    kept = engine.graph.counts()
+    assert kept == engine.graph._count_all().as_dict()
+    engine.graph.checkpoint()
+    assert kept == recount(engine)
+
+
+def test_counts_follow_every_kind_of_change(workspace: Workspace) -> None:
+    engine = workspace.indexed(
+        {
+            "pkg/__init__.py": "",
+            "pkg/base.py": BASE,
+            "pkg/use.py": "from pkg.base import Base, helper\n\nclass Sub(Base):\n"
+            "    def go(self):\n        self.run()\n        helper()\n",
+        }
+    )
+    check(engine)
+    # A rename: callers in another file are resolved again (their mix changes).
+    engine.apply_change("pkg/base.py", BASE.replace("helper", "assist"))
+    check(engine)
+    # A new file, a syntax error (a diagnostic), and a file that goes away.
+    engine.apply_change("pkg/extra.py", "def extra(:\n    pass\n")
+    check(engine)
+    engine.apply_change("pkg/extra.py", "def extra():\n    return assist()\n")
+    check(engine)
+    # None re-reads the file, which was only ever an editor buffer: it is gone.
+    engine.apply_change("pkg/extra.py", None)
+    check(engine)
+    # Back to the start: the counts equal the first index's.
+    engine.apply_change("pkg/base.py", BASE)
+    check(engine)
+
+
+def test_counts_are_not_recounted_on_every_poll(workspace: Workspace) -> None:
+    engine = workspace.indexed({"a.py": "def f():\n    return g()\n\ndef g():\n    pass\n"})
+    engine.graph.counts()
+    statements: list[str] = []
+    original = engine.graph._execute
+
+    def spy(cypher, params, fetch):  # type: ignore[no-untyped-def]
+        statements.append(cypher)
+        return original(cypher, params, fetch)
+
+    engine.graph._execute = spy  # type: ignore[method-assign]
+    for _ in range(3):
+        engine.graph.counts()
+    assert statements == []
+    engine.apply_change("a.py", "def f():\n    return 1\n")
+    statements.clear()
+    assert engine.graph.counts()["symbols"] == 2
+    assert statements == []
