@@ -792,6 +792,40 @@ class GraphStore:
             for r in _pyrows(table)
         ]
 
+    # -- export -------------------------------------------------------------------
+
+    def export_symbols(self, after: str, limit: int) -> list[list[Any]]:
+        """A page of symbols (externals included) in id order, after id `after`.
+
+        Keyset paging keeps each page's memory bounded however large the workspace:
+        `(id, name, qualname, kind, path, parent, range..., selection...)` rows.
+        """
+        return _pyrows(
+            self.query(
+                "MATCH (s:Symbol) WHERE s.id > $after RETURN s.id, s.name, s.qualname, s.kind, "
+                "s.path, s.parent, s.start_line, s.start_col, s.end_line, s.end_col, "
+                "s.sel_start_line, s.sel_start_col, s.sel_end_line, s.sel_end_col "
+                f"ORDER BY s.id LIMIT {int(limit)}",
+                {"after": after},
+            )
+        )
+
+    def export_edges(self, table: str, source_ids: Sequence[str]) -> list[list[Any]]:
+        """The `table` edges out of `source_ids`: `(from, to, line, col, end_line,
+        end_col, resolution, confidence, text)`, text being the call's callee, the
+        import's name (or module) or the base expression."""
+        if not source_ids:
+            return []
+        text = {"CALLS": "e.callee", "IMPORTS": "coalesce(e.name, e.module)"}.get(table, "e.expr")
+        return _pyrows(
+            self.query(
+                f"UNWIND $ids AS i MATCH (a:Symbol {{id: i}})-[e:{table}]->(b:Symbol) "
+                "RETURN a.id, b.id, e.line, e.col, e.end_line, e.end_col, e.resolution, "
+                f"e.confidence, {text} ORDER BY a.id, e.line, e.col, b.id",
+                {"ids": list(source_ids)},
+            )
+        )
+
     def file_diagnostics(self) -> list[tuple[str, list[dict[str, Any]]]]:
         table = self.query(
             "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
