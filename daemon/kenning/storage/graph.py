@@ -138,6 +138,11 @@ class _Rows:
             self.add_edge("INHERITS", base.class_id, base, target)
 
     def add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
+        self._add_edge(table, src, fact, target)
+        for more in target.more:
+            self._add_edge(table, src, fact, more)
+
+    def _add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
         cols = self.edges[table]
         cols["from"].append(src)
         cols["to"].append(target.id)
@@ -203,7 +208,14 @@ def _span_values(span: Span) -> tuple:
 def _edge_values(table: str, fact: Any, target: Target) -> tuple:
     how = (str(target.resolution), float(target.confidence))
     if table == "CALLS":
-        return (fact.callee, fact.name, fact.receiver, *_span_values(fact.span), *how)
+        return (
+            fact.callee,
+            fact.name,
+            fact.receiver,
+            *_span_values(fact.span),
+            *how,
+            fact.receiver_type,
+        )
     if table == "IMPORTS":
         return (
             fact.module,
@@ -476,8 +488,14 @@ class GraphStore:
         for u in updates:
             if u.facts is not None and u.record is not None and u.resolved is not None:
                 rows.add_file(u.record, u.facts, u.resolved)
+        # A site can have several edges (overrides, candidates): each may come back
+        # as a rewire, and the site's new target carries all of its edges again.
+        sites: set[tuple[str, str, int, int]] = set()
         for rw in rewires:
-            rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
+            site = (rw.edge.table, rw.edge.src, *_span_values(rw.edge.fact.span)[:2])
+            if site not in sites:
+                sites.add(site)
+                rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
         self._run("BEGIN TRANSACTION")
         try:
             old_externals = set(
@@ -503,13 +521,13 @@ class GraphStore:
             )
             for table in EDGE_TABLES:
                 old = [
-                    {"src": rw.edge.src, "dst": rw.edge.dst, "line": rw.edge.fact.span.start_line,
-                     "col": rw.edge.fact.span.start_col}
-                    for rw in rewires if rw.edge.table == table
+                    {"src": src, "line": line, "col": col}
+                    for kind, src, line, col in sorted(sites) if kind == table
                 ]  # fmt: skip
+                # Every edge of a rewired site goes: its new target brings them all back.
                 self._unwind(
                     "UNWIND $rows AS r MATCH (a:Symbol {id: r.src})-[e:"
-                    f"{table}]->(b:Symbol {{id: r.dst}}) "
+                    f"{table}]->(b:Symbol) "
                     "WHERE e.line = r.line AND e.col = r.col DELETE e",
                     old,
                 )
@@ -561,7 +579,8 @@ class GraphStore:
             for cypher in (
                 "MATCH (f:File) RETURN f.path, f.language, f.module",
                 "MATCH (s:Symbol) WHERE s.kind <> 'external' "
-                "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path",
+                "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, "
+                "s.decorators",
                 "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
                 "e.alias, e.kind, e.line, e.col, e.end_line, e.end_col, e.conditional, "
                 "e.type_only, e.reexport, e.extra",
@@ -621,7 +640,14 @@ class GraphStore:
                 span = Span(values["line"], values["col"], values["end_line"], values["end_col"])
                 fact: CallSite | Import | BaseClass
                 if table == "CALLS":
-                    fact = CallSite(src, values["callee"], values["name"], values["receiver"], span)
+                    fact = CallSite(
+                        src,
+                        values["callee"],
+                        values["name"],
+                        values["receiver"],
+                        span,
+                        values["receiver_type"] or "",
+                    )
                 elif table == "IMPORTS":
                     fact = Import(
                         module=values["module"],
