@@ -235,6 +235,7 @@ class PythonResolver:
     def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
         """Edges to the methods that override `method` in subclasses of `cls`."""
         found: list[Target] = []
+        overriders: set[str] = set()
         seen = {cls}
         queue = list(self._subclasses().get(cls, ()))
         while queue and len(found) < MAX_OVERRIDES:
@@ -242,11 +243,12 @@ class PythonResolver:
             if sub in seen:
                 continue
             seen.add(sub)
-            qualname = self.model.symbols[sub].qualname
-            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
-                if self.model.symbols[sid].parent == sub and sid != method:
-                    found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
-                    break
+            # Through the subclass's own bases too: a mixin listed before `cls`
+            # (`class URLSafe(Mixin, Serializer)`) overrides it as well.
+            member = self._class_member(sub, name, include_own=True)
+            if member is not None and member[0] != method and member[0] not in overriders:
+                overriders.add(member[0])
+                found.append(Target(member[0], Resolution.OVERRIDE, CONF_OVERRIDE))
             queue.extend(self._subclasses().get(sub, ()))
         return tuple(found)
 
@@ -457,6 +459,8 @@ class PythonResolver:
             scope = self.model.files.get(info.path)
             exprs = scope.bases.get(cls, []) if scope else []
             for expr in exprs:
+                # A generic base (`Serializer[str]`) is the class it subscripts.
+                expr = expr.partition("[")[0].strip()
                 parent = info.parent or (scope.module_id if scope else "")
                 target = self._resolve_dotted(info.path, parent, expr.split("."))
                 if (
