@@ -137,7 +137,7 @@ CALLS = {
     # `thing` is unbound, but only one method in the workspace has this name.
     ("pkg/users.py#make", "thing.very_unique_method"): (
         "pkg/other.py#Thing.very_unique_method",
-        "name-only",
+        "candidate",
     ),
     # Nothing matches: the edge is kept, pointing at a placeholder.
     ("pkg/users.py#make", "nowhere_to_be_found"): ("ext:nowhere_to_be_found", "unresolved"),

@@ -8,6 +8,8 @@ recount after each step.
 
 from __future__ import annotations
 
+from typing import Any
+
 from helpers import Workspace
 from kenning.engine import Engine
 from kenning.storage.graph import GraphStore
@@ -70,7 +72,7 @@ def test_counts_are_not_recounted_on_every_poll(workspace: Workspace) -> None:
     statements: list[str] = []
     original = engine.graph._execute
 
-    def spy(cypher, params, fetch):  # type: ignore[no-untyped-def]
+    def spy(cypher: str, params: Any, fetch: bool) -> Any:
         statements.append(cypher)
         return original(cypher, params, fetch)
 
@@ -82,3 +84,24 @@ def test_counts_are_not_recounted_on_every_poll(workspace: Workspace) -> None:
     statements.clear()
     assert engine.graph.counts()["symbols"] == 2
     assert statements == []
+
+
+def test_counts_follow_a_call_site_with_several_edges(workspace: Workspace) -> None:
+    """A virtual call has an edge to the base method and one per override; renaming an
+    override in another file rewires the whole site."""
+    engine = workspace.indexed(
+        {
+            "a.py": "class Base:\n    def step(self):\n        pass\n\n"
+            "    def run(self):\n        self.step()\n",
+            "b.py": "from a import Base\n\nclass Sub(Base):\n    def step(self):\n        pass\n",
+        }
+    )
+    check(engine)
+    engine.apply_change(
+        "b.py", "from a import Base\n\nclass Sub(Base):\n    def walk(self):\n        pass\n"
+    )
+    check(engine)
+    engine.apply_change(
+        "b.py", "from a import Base\n\nclass Sub(Base):\n    def step(self):\n        pass\n"
+    )
+    check(engine)

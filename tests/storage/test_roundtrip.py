@@ -57,8 +57,9 @@ def test_status_counts_what_was_indexed(workspace: Workspace) -> None:
         "inherits": 0,
         "diagnostics": 0,
     }
-    # total(...) and Cart() by import, sum() builtin, Cart().checkout() by method name.
-    assert status["call_resolution"] == {"import": 2, "builtin": 1, "name-only": 1}
+    # total(...) and Cart() by import, sum() builtin, Cart().checkout() through the type
+    # that Cart() makes.
+    assert status["call_resolution"] == {"import": 2, "builtin": 1, "typed": 1}
     assert status["calls"] == 4
     assert status["chunks"] > 0
     # Nothing is embedded yet, nor has phase 2 started.

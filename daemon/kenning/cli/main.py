@@ -1,4 +1,4 @@
-"""`kenning` subcommands: index, embed, search, symbols, callers, callees, status.
+"""`kenning` subcommands: index, embed, search, symbols, callers, callees, status, export.
 
 Human output goes to stdout with 1-based `path:line` locations (as compilers print
 them); `--json` prints the engine's structs instead, with 0-based LSP ranges. Progress
@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("symbol", help="qualified name, dotted suffix or name")
         p.add_argument("--depth", "-d", type=int, default=1, help="levels to follow (1-10)")
         p.set_defaults(run=cmd_calls, direction=direction)
+
+    p = sub.add_parser(
+        "export", parents=[common], help="every symbol and edge of the index, as JSON Lines"
+    )
+    p.add_argument("--format", default="jsonl", choices=["jsonl"], help="output format")
+    p.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("status", parents=[common], help="what the index holds")
     p.set_defaults(run=cmd_status)
@@ -611,6 +618,26 @@ def cmd_calls(args: argparse.Namespace) -> int:
         _emit_json(graph)
         return ExitCode.OK
     _print_graph(graph, root)
+    return ExitCode.OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Stream the index as JSON Lines (`docs/export.md`).
+
+    Always reads the index directly, read-only, even when a daemon owns it: the
+    export is a stream of the whole graph, which the daemon's request-and-answer API
+    would have to hold in memory at once, and a read-only reader never disturbs the
+    owner (it sees the last committed state).
+    """
+    from kenning.query.export import export_jsonl
+
+    with _open(args, Settings(), write=False) as engine:
+        if args.output is None:
+            export_jsonl(engine.graph, sys.stdout.write)
+        else:
+            with args.output.open("w", encoding="utf-8") as out:
+                count = export_jsonl(engine.graph, out.write)
+            print(f"{count} records written to {args.output}", file=sys.stderr)
     return ExitCode.OK
 
 

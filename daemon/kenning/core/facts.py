@@ -131,6 +131,10 @@ class CallSite(msgspec.Struct, frozen=True):
     name: str
     receiver: str | None
     span: Span  # the callee expression
+    # What the code states of the receiver's type, in the language's own words, for
+    # the resolver: an annotation (`Foo`, `Optional[pkg.Foo]`) or the call that made
+    # the value (`Foo()`, `make_foo()`). Empty when the code says nothing.
+    receiver_type: str = ""
 
 
 class BaseClass(msgspec.Struct, frozen=True):

@@ -27,8 +27,15 @@ class Resolution(StrEnum):
     IMPORT = "import"
     # Through a type the code states: a parameter, field or local declared `x: Foo`.
     TYPED = "typed"
-    # Chosen among workspace definitions by name alone.
+    # Chosen among workspace definitions by name alone (only where one definition has
+    # the name; with several, every one is a `candidate`).
     NAME_ONLY = "name-only"
+    # One of several workspace definitions the name could mean, with nothing to choose
+    # between them: a call site gets an edge to each, not presented as resolved.
+    CANDIDATE = "candidate"
+    # An override, in a subclass in the workspace, of the method a `self.m()` call
+    # resolved to: virtual dispatch may reach it. An extra edge of that call site.
+    OVERRIDE = "override"
     # A name the language itself provides: Python's builtins (`len`, `ValueError`),
     # JavaScript's globals, Go's predeclared functions, Rust's prelude, `java.lang`.
     BUILTIN = "builtin"
@@ -42,11 +49,16 @@ EXTERNAL_PREFIX = "ext:"
 
 
 class Target(msgspec.Struct, frozen=True, array_like=True):
-    """Where one call, import or base points. External targets have ids `ext:<name>`."""
+    """Where one call, import or base points. External targets have ids `ext:<name>`.
+
+    `more` are further edges of the same site: the overrides a virtual call may reach,
+    or the other candidates of a name several definitions share.
+    """
 
     id: str
     resolution: Resolution
     confidence: float
+    more: tuple[Target, ...] = ()
 
     @property
     def is_external(self) -> bool:

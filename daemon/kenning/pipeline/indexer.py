@@ -511,8 +511,12 @@ def load_model(graph: GraphStore) -> WorkspaceModels:
     model = WorkspaceModels()
     for path, language, module in files:
         model.add_file_row(path, language, module)
-    for sid, name, qualname, kind, parent, path in symbols:
-        model.add_symbol_row(SymInfo(sid, name, qualname, kind, parent, path))
+    for sid, name, qualname, kind, parent, path, signature, decorators in symbols:
+        model.add_symbol_row(
+            SymInfo(
+                sid, name, qualname, kind, parent, path, signature or "", tuple(decorators or ())
+            )
+        )
     for row in imports:
         path, scope, module, name, alias, kind, l0, c0, l1, c1, cond, type_only, reexport, extra = (
             row

@@ -25,6 +25,10 @@ class SymInfo:
     kind: str
     parent: str | None
     path: str
+    # For resolving through what the code states: a callable's signature (its return
+    # type) and its decorators as written (`overload`, `property`).
+    signature: str = ""
+    decorators: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -69,7 +73,17 @@ class WorkspaceModel:
         self._add_scope(scope)
         for sym in facts.symbols:
             self._add_symbol(
-                SymInfo(sym.id, sym.name, sym.qualname, sym.kind, sym.parent, facts.path), scope
+                SymInfo(
+                    sym.id,
+                    sym.name,
+                    sym.qualname,
+                    sym.kind,
+                    sym.parent,
+                    facts.path,
+                    sym.signature,
+                    sym.decorators,
+                ),
+                scope,
             )
         for imp in facts.imports:
             scope.add_import(imp)

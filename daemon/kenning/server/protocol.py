@@ -140,8 +140,8 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True):
     # The call site: the callee expression in the caller's file.
     uri: str
     range: Range
-    # How the call was resolved (import, same-file, self, local, name-only, builtin,
-    # external, unresolved) and how sure that is, in [0, 1].
+    # How the call was resolved (import, same-file, self, local, typed, override,
+    # name-only, candidate, builtin, external, unresolved) and how sure that is, in [0, 1].
     resolution: str
     confidence: float
 

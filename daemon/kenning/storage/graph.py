@@ -184,6 +184,11 @@ class _Rows:
             self.add_edge("INHERITS", base.class_id, base, target)
 
     def add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
+        self._add_edge(table, src, fact, target)
+        for more in target.more:
+            self._add_edge(table, src, fact, more)
+
+    def _add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
         cols = self.edges[table]
         cols["from"].append(src)
         cols["to"].append(target.id)
@@ -249,7 +254,14 @@ def _span_values(span: Span) -> tuple:
 def _edge_values(table: str, fact: Any, target: Target) -> tuple:
     how = (str(target.resolution), float(target.confidence))
     if table == "CALLS":
-        return (fact.callee, fact.name, fact.receiver, *_span_values(fact.span), *how)
+        return (
+            fact.callee,
+            fact.name,
+            fact.receiver,
+            *_span_values(fact.span),
+            *how,
+            fact.receiver_type,
+        )
     if table == "IMPORTS":
         return (
             fact.module,
@@ -529,12 +541,35 @@ class GraphStore:
         for u in updates:
             if u.facts is not None and u.record is not None and u.resolved is not None:
                 rows.add_file(u.record, u.facts, u.resolved)
+        # A site can have several edges (overrides, candidates): each may come back
+        # as a rewire, and the site's new target carries all of its edges again.
+        sites: set[tuple[str, str, int, int]] = set()
+        # How the rewired call sites resolve after this batch (every edge of a site).
+        moved: dict[str, int] = {}
         for rw in rewires:
-            rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
+            site = (rw.edge.table, rw.edge.src, *_span_values(rw.edge.fact.span)[:2])
+            if site not in sites:
+                sites.add(site)
+                rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
+                if rw.edge.table == "CALLS":
+                    for target in (rw.target, *rw.target.more):
+                        key = str(target.resolution)
+                        moved[key] = moved.get(key, 0) + 1
         keep_counts = self._counts is not None
         self._run("BEGIN TRANSACTION")
         try:
             before = self._file_counts(paths) if keep_counts else None
+            if keep_counts:
+                # ... minus how they resolve now: their edges all go (see below).
+                for table, src, line, col in sites:
+                    if table != "CALLS":
+                        continue
+                    for resolution, count in self._execute_rows(
+                        "MATCH (a:Symbol {id: $src})-[e:CALLS]->() "
+                        "WHERE e.line = $line AND e.col = $col RETURN e.resolution, count(*)",
+                        {"src": src, "line": line, "col": col},
+                    ):
+                        moved[resolution] = moved.get(resolution, 0) - int(count)
             old_externals = {
                 row[0]
                 for row in self._for_files(
@@ -549,13 +584,13 @@ class GraphStore:
                 self._run("MATCH (f:File {path: $path})-[e:DEFINES]->() DELETE e", {"path": path})
             for table in EDGE_TABLES:
                 old = [
-                    {"src": rw.edge.src, "dst": rw.edge.dst, "line": rw.edge.fact.span.start_line,
-                     "col": rw.edge.fact.span.start_col}
-                    for rw in rewires if rw.edge.table == table
+                    {"src": src, "line": line, "col": col}
+                    for kind, src, line, col in sorted(sites) if kind == table
                 ]  # fmt: skip
+                # Every edge of a rewired site goes: its new target brings them all back.
                 self._unwind(
                     "UNWIND $rows AS r MATCH (a:Symbol {id: r.src})-[e:"
-                    f"{table}]->(b:Symbol {{id: r.dst}}) "
+                    f"{table}]->(b:Symbol) "
                     "WHERE e.line = r.line AND e.col = r.col DELETE e",
                     old,
                 )
@@ -583,18 +618,12 @@ class GraphStore:
             raise
         cached = self._counts
         if cached is not None and before is not None and after is not None:
-            # Other files' edges that were resolved again keep their number and
-            # change only how they resolve.
-            moved: dict[str, int] = {}
-            for rw in rewires:
-                if rw.edge.table == "CALLS":
-                    was = rw.edge.resolution
-                    moved[was] = moved.get(was, 0) - 1
-                    now = str(rw.target.resolution)
-                    moved[now] = moved.get(now, 0) + 1
             self._counts = cached.plus(after, before, moved)
         else:
             self._forget_counts()
+
+    def _execute_rows(self, cypher: str, params: dict[str, Any]) -> list[list[Any]]:
+        return _pyrows(self.query(cypher, params))
 
     def _forget_counts(self) -> None:
         """The next `counts()` counts again (after a bulk write or a failed one)."""
@@ -661,7 +690,8 @@ class GraphStore:
             for cypher in (
                 "MATCH (f:File) RETURN f.path, f.language, f.module",
                 "MATCH (s:Symbol) WHERE s.kind <> 'external' "
-                "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path",
+                "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, "
+                "s.decorators",
                 "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
                 "e.alias, e.kind, e.line, e.col, e.end_line, e.end_col, e.conditional, "
                 "e.type_only, e.reexport, e.extra",
@@ -740,7 +770,14 @@ class GraphStore:
                 span = Span(values["line"], values["col"], values["end_line"], values["end_col"])
                 fact: CallSite | Import | BaseClass
                 if table == "CALLS":
-                    fact = CallSite(src, values["callee"], values["name"], values["receiver"], span)
+                    fact = CallSite(
+                        src,
+                        values["callee"],
+                        values["name"],
+                        values["receiver"],
+                        span,
+                        values["receiver_type"] or "",
+                    )
                 elif table == "IMPORTS":
                     fact = Import(
                         module=values["module"],
@@ -955,6 +992,40 @@ class GraphStore:
             )
             for r in _pyrows(table)
         ]
+
+    # -- export -------------------------------------------------------------------
+
+    def export_symbols(self, after: str, limit: int) -> list[list[Any]]:
+        """A page of symbols (externals included) in id order, after id `after`.
+
+        Keyset paging keeps each page's memory bounded however large the workspace:
+        `(id, name, qualname, kind, path, parent, range..., selection...)` rows.
+        """
+        return _pyrows(
+            self.query(
+                "MATCH (s:Symbol) WHERE s.id > $after RETURN s.id, s.name, s.qualname, s.kind, "
+                "s.path, s.parent, s.start_line, s.start_col, s.end_line, s.end_col, "
+                "s.sel_start_line, s.sel_start_col, s.sel_end_line, s.sel_end_col "
+                f"ORDER BY s.id LIMIT {int(limit)}",
+                {"after": after},
+            )
+        )
+
+    def export_edges(self, table: str, source_ids: Sequence[str]) -> list[list[Any]]:
+        """The `table` edges out of `source_ids`: `(from, to, line, col, end_line,
+        end_col, resolution, confidence, text)`, text being the call's callee, the
+        import's name (or module) or the base expression."""
+        if not source_ids:
+            return []
+        text = {"CALLS": "e.callee", "IMPORTS": "coalesce(e.name, e.module)"}.get(table, "e.expr")
+        return _pyrows(
+            self.query(
+                f"UNWIND $ids AS i MATCH (a:Symbol {{id: i}})-[e:{table}]->(b:Symbol) "
+                "RETURN a.id, b.id, e.line, e.col, e.end_line, e.end_col, e.resolution, "
+                f"e.confidence, {text} ORDER BY a.id, e.line, e.col, b.id",
+                {"ids": list(source_ids)},
+            )
+        )
 
     def file_diagnostics(self) -> list[tuple[str, list[dict[str, Any]]]]:
         table = self.query(

@@ -43,7 +43,14 @@ SYMBOL_COLUMNS = (
 _SPAN = (("line", "INT64"), ("col", "INT64"), ("end_line", "INT64"), ("end_col", "INT64"))
 _HOW = (("resolution", "STRING"), ("confidence", "DOUBLE"))
 
-CALLS_COLUMNS = (("callee", "STRING"), ("name", "STRING"), ("receiver", "STRING"), *_SPAN, *_HOW)
+CALLS_COLUMNS = (
+    ("callee", "STRING"),
+    ("name", "STRING"),
+    ("receiver", "STRING"),
+    *_SPAN,
+    *_HOW,
+    ("receiver_type", "STRING"),
+)
 IMPORTS_COLUMNS = (
     ("module", "STRING"),
     ("name", "STRING"),

@@ -116,8 +116,10 @@ function M.calls(client, bufnr, direction)
       if (direction == 'incoming') == incoming then
         local other = nodes[incoming and edge.caller or edge.callee]
         local name = other and other.qualname or (incoming and edge.caller or edge.callee)
-        -- Say when a call was resolved by name only, or not at all: it may be wrong.
-        if edge.resolution == 'name-only' or edge.resolution == 'unresolved' then
+        -- Say when a call was resolved by name only, is one of several candidates or
+        -- a possible override, or was not resolved at all: it may be wrong.
+        local unsure = { ['name-only'] = true, candidate = true, override = true, unresolved = true }
+        if unsure[edge.resolution] then
           name = ('%s (%s)'):format(name, edge.resolution)
         elseif other and other.kind == 'external' then
           name = name .. ' (external)'

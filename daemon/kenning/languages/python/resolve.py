@@ -10,7 +10,16 @@ say so when they guess:
   through the bases only;
 * `alias.attr` follows the import bound to `alias`, through re-exports in
   `__init__.py` files;
-* anything else (`obj.method()`) is matched by method name alone, or left unresolved.
+* `x.m()` where the code states `x`'s type (an annotation, `x = Foo()`, a function
+  annotated `-> Foo`, `self.x = Foo()` in the class, a dataclass field) goes through
+  that type: `typed`, with the overrides in subclasses as `override` edges; builtin
+  and outside types (`x = []`, `", ".join`) give `builtin` and `external` targets;
+* `self.m()` links the method found on the class and, as `override` edges, the
+  methods that override it in subclasses (virtual dispatch);
+* of a name defined twice in one scope, the last definition that is not an
+  `@overload` stub;
+* anything else (`obj.method()`) gets a `candidate` edge to each method of that name
+  (not presented as resolved), or is left unresolved.
 
 Every answer is a `Target` with its `Resolution` kind and a confidence.
 """
@@ -38,7 +47,21 @@ CONF_SELF = 0.9
 CONF_INHERITED = 0.85
 CONF_STAR = 0.8
 CONF_NAME_ONLY = 0.5
-CONF_METHOD_NAME_ONLY = 0.3
+CONF_CANDIDATE = 0.3
+CONF_OVERRIDE = 0.5
+# Overrides linked from one virtual call, at most.
+MAX_OVERRIDES = 20
+# Generic aliases from `typing` and the builtin types they stand for.
+_TYPING_BUILTINS = {
+    "List": "list",
+    "Dict": "dict",
+    "Set": "set",
+    "FrozenSet": "frozenset",
+    "Tuple": "tuple",
+    "DefaultDict": "collections.defaultdict",
+    "OrderedDict": "collections.OrderedDict",
+    "Deque": "collections.deque",
+}
 
 
 def absolute_module(scope: FileScope, imp: Import) -> str:
@@ -72,6 +95,7 @@ class PythonResolver:
         self.model = model
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        self._children: dict[str, list[str]] | None = None
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -106,12 +130,139 @@ class PythonResolver:
             return self._resolve_self(call, include_own=True)
         if receiver == "super()":
             return self._resolve_self(call, include_own=False)
+        literal = _literal_type(receiver)
+        if literal is not None:
+            return Target(external_id(f"builtins.{literal}.{call.name}"), Resolution.BUILTIN, 1.0)
+        if call.receiver_type:
+            found = self._type_of(path, call.caller, call.receiver_type, 0)
+            if found is not None:
+                return self._member_on_type(found, call.name)
         parts = receiver.split(".")
         if all(p.isidentifier() for p in parts):
             target = self._resolve_dotted(path, call.caller, [*parts, call.name])
             if target is not None:
                 return target
+        made = _single_call(receiver)
+        if made is not None:
+            # `Foo(x).m()`, `make().m()`: the type of what the call returns.
+            found = self._type_of(path, call.caller, made + "()", 0)
+            if found is not None:
+                return self._member_on_type(found, call.name)
         return self._name_only(call.name, path, methods=True)
+
+    # -- typed resolution -----------------------------------------------------------
+
+    def _type_of(self, path: str, scope_id: str, stated: str, depth: int) -> str | None:
+        """The type a receiver has, from what the code states (`receiver_type`): a class
+        id, or an `ext:` id for a type outside the workspace (builtins included)."""
+        if depth > 3:
+            return None
+        stated = stated.strip()
+        if stated[:1] in ("'", '"') and stated[-1:] == stated[:1]:
+            stated = stated[1:-1].strip()
+        if stated.endswith("()"):
+            return self._returned_type(path, scope_id, stated[:-2], depth)
+        alternatives = [a for a in _split_top(stated, "|") if a not in ("None", "")]
+        if len(alternatives) != 1:
+            return None
+        stated = alternatives[0]
+        outer, args = _generic(stated)
+        if args is not None:
+            short = outer.rpartition(".")[2]
+            if short == "Optional":
+                return self._type_of(path, scope_id, args, depth + 1)
+            if short == "Union":
+                kept = [a for a in _split_top(args, ",") if a != "None"]
+                return self._type_of(path, scope_id, kept[0], depth + 1) if len(kept) == 1 else None
+            if short in ("type", "Type"):
+                return self._type_of(path, scope_id, args, depth + 1)
+            stated = _TYPING_BUILTINS.get(short, outer)
+        if stated.rpartition(".")[2] == "Self":
+            return self._enclosing_class(scope_id)
+        parts = stated.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.resolution == Resolution.UNRESOLVED:
+            return None
+        if target.is_external:
+            return target.id
+        if self.model.symbols[target.id].kind == SymbolKind.CLASS:
+            return target.id
+        return None
+
+    def _returned_type(self, path: str, scope_id: str, callee: str, depth: int) -> str | None:
+        """The type of `callee(...)`: the class it constructs, or the return type its
+        definition states."""
+        parts = callee.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        if parts[0] in ("self", "cls") and len(parts) == 2:
+            cls = self._enclosing_class(scope_id)
+            member = self._class_member(cls, parts[1], include_own=True) if cls else None
+            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
+        else:
+            target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.resolution == Resolution.UNRESOLVED:
+            return None
+        if target.is_external:
+            # A builtin or an outside class called: its instance (`dict()`, `StringIO()`).
+            return target.id
+        info = self.model.symbols[target.id]
+        if info.kind == SymbolKind.CLASS:
+            return target.id
+        _, arrow, returns = info.signature.rpartition(" -> ")
+        if not arrow or info.parent is None:
+            return None
+        return self._type_of(info.path, info.parent, returns, depth + 1)
+
+    def _member_on_type(self, type_id: str, name: str) -> Target:
+        """`name` looked up on a type: its method (and the overrides in subclasses), or
+        a placeholder on an outside type, never a guess by name."""
+        if type_id.startswith("ext:"):
+            how = (
+                Resolution.BUILTIN if type_id.startswith("ext:builtins.") else (Resolution.EXTERNAL)
+            )
+            return Target(f"{type_id}.{name}", how, CONF_IMPORT)
+        member = self._class_member(type_id, name, include_own=True)
+        if member is None:
+            qualname = self.model.symbols[type_id].qualname
+            return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
+        return Target(
+            member[0], Resolution.TYPED, CONF_SELF, self._overrides(type_id, member[0], name)
+        )
+
+    def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
+        """Edges to the methods that override `method` in subclasses of `cls`."""
+        found: list[Target] = []
+        overriders: set[str] = set()
+        seen = {cls}
+        queue = list(self._subclasses().get(cls, ()))
+        while queue and len(found) < MAX_OVERRIDES:
+            sub = queue.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            # Through the subclass's own bases too: a mixin listed before `cls`
+            # (`class URLSafe(Mixin, Serializer)`) overrides it as well.
+            member = self._class_member(sub, name, include_own=True)
+            if member is not None and member[0] != method and member[0] not in overriders:
+                overriders.add(member[0])
+                found.append(Target(member[0], Resolution.OVERRIDE, CONF_OVERRIDE))
+            queue.extend(self._subclasses().get(sub, ()))
+        return tuple(found)
+
+    def _subclasses(self) -> dict[str, list[str]]:
+        """Class id -> its direct subclasses in the workspace (built once a generation)."""
+        self._check_generation()
+        if self._children is None:
+            children: dict[str, list[str]] = {}
+            for sid, info in list(self.model.symbols.items()):
+                if info.kind == SymbolKind.CLASS:
+                    for base in self._bases_of(sid):
+                        children.setdefault(base, []).append(sid)
+            self._children = children
+        return self._children
 
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace definition named `qualname`, following re-exports."""
@@ -128,12 +279,13 @@ class PythonResolver:
         if self._generation != self.model.generation:
             self._lookup_cache.clear()
             self._bases_cache.clear()
+            self._children = None
             self._generation = self.model.generation
 
     def _lookup(self, qualname: str, depth: int) -> str | None:
         ids = self.model.by_qualname.get(qualname)
         if ids:
-            return ids[0]
+            return self._pick(ids)
         if depth >= MAX_REEXPORT_DEPTH:
             return None
         parts = qualname.split(".")
@@ -168,6 +320,17 @@ class PythonResolver:
                     return found
             return None
         return None
+
+    def _pick(self, ids: list[str]) -> str:
+        """One definition of a name defined more than once in a scope: the last that is
+        not an `@overload` stub (the implementation follows its stubs; of `if/else`
+        definitions, the later one)."""
+        if len(ids) == 1:
+            return ids[0]
+        path = self.model.symbols[ids[0]].path
+        same = [i for i in ids if self.model.symbols[i].path == path]
+        real = [i for i in same if not _is_overload(self.model.symbols[i].decorators)]
+        return (real or same)[-1]
 
     def _missing(self, qualname: str) -> Target:
         """A target outside the workspace (external) or a name it lacks (unresolved)."""
@@ -210,7 +373,7 @@ class PythonResolver:
                 kind = (
                     Resolution.SAME_FILE if info.kind == SymbolKind.MODULE else (Resolution.LOCAL)
                 )
-                return self._member_of(local[0], rest, kind)
+                return self._member_of(self._pick(local), rest, kind)
             imp = scope.bindings.get(sid, {}).get(head)
             if imp is not None:
                 qualname = ".".join([binding_target(scope, imp), *rest])
@@ -253,7 +416,10 @@ class PythonResolver:
             return self._name_only(call.name, "", methods=True)
         member = self._class_member(cls, call.name, include_own=include_own)
         if member is not None:
-            return Target(member[0], Resolution.SELF, CONF_SELF if member[1] else CONF_INHERITED)
+            # Virtual dispatch: a subclass's override may run instead (not for super()).
+            more = self._overrides(cls, member[0], call.name) if include_own else ()
+            confidence = CONF_SELF if member[1] else CONF_INHERITED
+            return Target(member[0], Resolution.SELF, confidence, more)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
 
@@ -266,9 +432,13 @@ class PythonResolver:
             next_queue: list[str] = []
             for current in queue:
                 qualname = self.model.symbols[current].qualname
-                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
-                    if self.model.symbols[sid].parent == current:
-                        return sid, current == cls
+                own = [
+                    sid
+                    for sid in self.model.by_qualname.get(f"{qualname}.{name}", ())
+                    if self.model.symbols[sid].parent == current
+                ]
+                if own:
+                    return self._pick(own), current == cls
                 for base in self._bases_of(current):
                     if base not in seen:
                         seen.add(base)
@@ -289,6 +459,8 @@ class PythonResolver:
             scope = self.model.files.get(info.path)
             exprs = scope.bases.get(cls, []) if scope else []
             for expr in exprs:
+                # A generic base (`Serializer[str]`) is the class it subscripts.
+                expr = expr.partition("[")[0].strip()
                 parent = info.parent or (scope.module_id if scope else "")
                 target = self._resolve_dotted(info.path, parent, expr.split("."))
                 if (
@@ -301,18 +473,85 @@ class PythonResolver:
         return bases
 
     def _name_only(self, name: str, path: str, methods: bool) -> Target:
+        """A name with no binding: a plain function name defined once in the workspace
+        is `name-only`; a method name (the receiver's type unknown) or a name defined
+        several times gets a `candidate` edge to each definition, nearest path first.
+        Dunder names are never guessed: their callers are mostly protocols and
+        outside types."""
         wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
         candidates = [
             sid
             for sid in self.model.by_name.get(name, ())
             if self.model.symbols[sid].kind in wanted
         ]
-        if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
+        dunder = name.startswith("__") and name.endswith("__")
+        if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        # Prefer the definition whose file shares the longest directory prefix.
-        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
-        base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
-        return Target(best, Resolution.NAME_ONLY, round(base / len(candidates), 3))
+        if len(candidates) == 1 and not methods:
+            return Target(candidates[0], Resolution.NAME_ONLY, CONF_NAME_ONLY)
+        # Nearest first: the definition whose file shares the longest directory prefix.
+        ranked = sorted(
+            candidates, key=lambda sid: -_common_prefix(self.model.symbols[sid].path, path)
+        )
+        confidence = round(CONF_CANDIDATE / len(ranked), 3)
+        more = tuple(Target(sid, Resolution.CANDIDATE, confidence) for sid in ranked[1:])
+        return Target(ranked[0], Resolution.CANDIDATE, confidence, more)
+
+
+def _literal_type(receiver: str) -> str | None:
+    """`str` for `", ".join`, `bytes` for `b"".join`: a literal receiver's type."""
+    head = receiver[:3].lower()
+    quote = next((i for i, c in enumerate(head) if c in "'\""), None)
+    if quote is None or not receiver.endswith(("'", '"')):
+        return None
+    prefix = head[:quote]
+    if not set(prefix) <= set("rbfu"):
+        return None
+    return "bytes" if "b" in prefix else "str"
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside brackets, each part stripped."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == separator and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _generic(stated: str) -> tuple[str, str | None]:
+    """`Optional[Foo]` -> ("Optional", "Foo"); `Foo` -> ("Foo", None)."""
+    if stated.endswith("]") and "[" in stated:
+        outer, _, rest = stated.partition("[")
+        return outer.strip(), rest[:-1].strip()
+    return stated, None
+
+
+def _single_call(receiver: str) -> str | None:
+    """`make` for a receiver that is one call of a dotted name (`make(x)`), else None."""
+    head, paren, rest = receiver.partition("(")
+    if not paren or not rest.endswith(")") or not all(p.isidentifier() for p in head.split(".")):
+        return None
+    depth = 1
+    for char in rest[:-1]:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return None
+    return head
+
+
+def _is_overload(decorators: tuple[str, ...]) -> bool:
+    return any(d == "overload" or d.endswith(".overload") for d in decorators)
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -1,0 +1,359 @@
+"""Call edges against run-time traces: recall and call-site precision of kenning's CALLS.
+
+For each pinned package (`TRACED`, sdists in `corpora.txt`): make a throwaway
+virtualenv under `bench/.cache/trace-venvs/` with the package's test dependencies, run
+its test suite against the unpacked sdist under `sys.setprofile` (`trace_runner.py`),
+index the sdist with kenning, read kenning's edges through `kenning export` (as any
+outside tool would) and compare.
+
+* **Explicit recall**: of the executed in-package caller -> callee pairs whose call
+  site is a call expression naming the callee (`x.save()` for `save`, `Foo()` for
+  `Foo.__init__`), the share kenning links (`candidate` edges not counted: they are
+  not presented as resolved).
+* **Call-site precision**: of kenning's call sites that executed and that kenning
+  resolves to an in-package symbol, the share whose target is among the functions
+  that site really called (a class target counts when a method of it or of a base
+  ran there). Per resolution kind, every edge counts.
+* **Misses**, grouped by the callee's shape and how kenning resolved it, with an
+  example each.
+
+    python bench/call_trace.py [click jinja2 ...] [--json OUT]
+
+Tuning happened on `click` only; the others are held out (see `docs/indexing.md`).
+Takes minutes per package (tests run several times slower under a profiler).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import venv
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))
+
+from bench.corpora import CACHE_DIR, prepare, select  # noqa: E402
+
+VENVS = CACHE_DIR / "trace-venvs"
+TRACES = CACHE_DIR / "traces"
+REPO = BENCH_DIR.parent
+# The kenning to evaluate (its `daemon` folder): this checkout unless KENNING_DAEMON
+# names another, e.g. a copy of an older commit for a before/after comparison.
+DAEMON = Path(os.environ.get("KENNING_DAEMON", REPO / "daemon"))
+
+
+@dataclass(frozen=True)
+class Traced:
+    package_dir: str  # the package inside the sdist, relative to its root
+    test_deps: tuple[str, ...]  # pinned requirements of its test suite
+    pytest_args: tuple[str, ...] = ("tests",)
+    tuning: bool = False
+
+
+TRACED: dict[str, Traced] = {
+    "click": Traced("src/click", ("pytest==8.3.5",), tuning=True),
+    "jinja2": Traced("src/jinja2", ("pytest==8.3.5", "MarkupSafe==3.0.2", "trio==0.29.0")),
+    "itsdangerous": Traced("src/itsdangerous", ("pytest==8.3.5", "freezegun==1.5.1")),
+    # sqlparse has no pytest settings: `-c` keeps pytest from finding a parent's.
+    "sqlparse": Traced("sqlparse", ("pytest==8.3.5",), ("-c", "pyproject.toml", "tests")),
+}
+SECONDARY = ("override", "candidate")  # extra edges of a call site, not its answer
+
+
+def _venv(key: str, deps: tuple[str, ...]) -> Path:
+    folder = VENVS / key
+    python = folder / "bin" / "python"
+    marker = folder / "deps.txt"
+    wanted = "\n".join(deps)
+    if marker.is_file() and marker.read_text() == wanted:
+        return python
+    venv.create(folder, with_pip=True, clear=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", *deps], check=True)
+    marker.write_text(wanted)
+    return python
+
+
+def trace(key: str, root: Path, spec: Traced) -> dict[str, Any]:
+    out = TRACES / f"{key}.json"
+    if out.is_file():
+        return json.loads(out.read_text())
+    TRACES.mkdir(parents=True, exist_ok=True)
+    python = _venv(key, spec.test_deps)
+    package = root / spec.package_dir
+    env = {**os.environ, "PYTHONPATH": str(package.parent)}
+    subprocess.run(
+        [python, BENCH_DIR / "trace_runner.py", package, out, "--", "-q", "-x",
+         "-W", "ignore", *spec.pytest_args],
+        cwd=root, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def export(root: Path) -> list[dict[str, Any]]:
+    kenning = [sys.executable, "-m", "kenning"]
+    env = {**os.environ, "PYTHONPATH": str(DAEMON)}
+    subprocess.run([*kenning, "index", "--rebuild", "--no-embeddings", "--json", str(root)],
+                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run([*kenning, "export", "-w", str(root)], check=True, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert records[0]["format"] == "kenning-export" and records[0]["version"] == 1
+    return records[1:]
+
+
+def _shape(text: str) -> str:
+    """The callee's form: `self.m()`, `self.attr.m()`, `name.m()`, `f()`..."""
+    if "." not in text:
+        return "f()" if text.isidentifier() else "odd()"
+    receiver = text.rsplit(".", 1)[0]
+    if receiver in ("self", "cls"):
+        return "self.m()"
+    if receiver == "super()":
+        return "super().m()"
+    if receiver.startswith(("self.", "cls.")) and receiver.replace(".", "").isidentifier():
+        return "self.attr.m()"
+    if receiver.isidentifier():
+        return "Name.m()" if receiver[:1].isupper() else "name.m()"
+    if receiver.replace(".", "").isidentifier():
+        return "a.b.m()"
+    return "expr.m()"
+
+
+def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
+    traced = trace(key, root, spec)
+    records = export(root)
+    real_root = os.path.realpath(root)
+    package_prefix = (Path(spec.package_dir).as_posix()) + "/"
+    symbols = {r["id"]: r for r in records if r["type"] == "symbol"}
+    calls = [r for r in records if r["type"] == "edge" and r["kind"] == "calls"]
+    bases: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        if r["type"] == "edge" and r["kind"] == "inherits" and not r["to"].startswith("ext:"):
+            bases[r["from"]].add(r["to"])
+
+    by_local: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for sid, s in symbols.items():
+        if s["path"]:
+            local = sid.split("#", 1)[1].split("@", 1)[0]
+            by_local[(s["path"], local)].append(sid)
+
+    def symbol_of(filename: str, firstline: int, qualname: str) -> str | None:
+        if not filename.startswith(real_root + os.sep):
+            return None
+        path = os.path.relpath(filename, real_root).replace(os.sep, "/")
+        parts = [p for p in qualname.split(".") if p != "<locals>"]
+        while parts and parts[-1].startswith("<"):
+            parts.pop()
+        ids = by_local.get((path, ".".join(parts)), [])
+        if not ids:
+            return None
+        for sid in ids:
+            s = symbols[sid]
+            if firstline - 1 in (s["range"][0], s["selection"][0]):
+                return sid
+        return ids[0]
+
+    # Run-time sites: (caller id, 0-based line) -> callee ids, and what else ran there.
+    site_callees: dict[tuple[str, int], set[str]] = defaultdict(set)
+    site_other: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for row in traced["rows"]:
+        cfile, cline, cqual, line, kind, efile, eline, equal, _n = row
+        caller = symbol_of(cfile, cline, cqual)
+        if caller is None:
+            continue
+        site = (caller, line - 1)
+        if kind == "package":
+            callee = symbol_of(efile, eline, equal)
+            if callee is not None and not equal.endswith(">"):
+                site_callees[site].add(callee)
+            elif callee is None:
+                site_other[site].add(f"{efile}:{equal}")
+        else:
+            site_other[site].add(equal or "builtin" if kind == "builtin" else f"{efile}:{equal}")
+
+    def ancestors(cls: str) -> set[str]:
+        seen, todo = {cls}, [cls]
+        while todo:
+            for base in bases.get(todo.pop(), ()):
+                if base not in seen:
+                    seen.add(base)
+                    todo.append(base)
+        return seen
+
+    def correct(target: str, ran: set[str]) -> bool:
+        if target in ran:
+            return True
+        if symbols.get(target, {}).get("kind") == "class":
+            owners = ancestors(target)
+            return any(symbols[c]["parent"] in owners for c in ran)
+        return False
+
+    # kenning's call sites, by (caller, line) for every line the callee text spans.
+    kenning_sites: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for e in calls:
+        for line in range(e["range"][0], e["range"][2] + 1):
+            kenning_sites[(e["from"], line)].append(e)
+
+    in_package = {sid for sid, s in symbols.items() if (s["path"] or "").startswith(package_prefix)}
+
+    # Recall over explicit pairs.
+    pair_state: dict[tuple[str, str], bool] = {}
+    with_candidates: set[tuple[str, str]] = set()
+    pair_example: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {}
+    for site, callees in site_callees.items():
+        caller = site[0]
+        if caller not in in_package:
+            continue
+        for callee in callees:
+            if callee not in in_package:
+                continue
+            sym = symbols[callee]
+            named, accepted = sym["name"], {callee}
+            if named in ("__init__", "__new__") and sym["parent"]:
+                named = symbols[sym["parent"]]["name"]
+                accepted.add(sym["parent"])
+            naming = [
+                e for e in kenning_sites.get(site, [])
+                if e["text"].rsplit(".", 1)[-1] == named
+            ]  # fmt: skip
+            if not naming:
+                continue
+            hit = any(e["to"] in accepted and e["resolution"] != "candidate" for e in naming)
+            pair = (caller, callee)
+            if any(e["to"] in accepted for e in naming):
+                with_candidates.add(pair)
+            if hit:
+                pair_state[pair] = True
+            else:
+                pair_state.setdefault(pair, False)
+                primary = next((e for e in naming if e["resolution"] not in SECONDARY), None)
+                where = f"{symbols[caller]['path']}:{site[1] + 1}"
+                pair_example.setdefault(pair, (where, primary))
+    explicit = len(pair_state)
+    recalled = sum(pair_state.values())
+    misses: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for pair, ok in pair_state.items():
+        if ok:
+            continue
+        where, edge = pair_example[pair]
+        if edge is None:
+            category = "only a candidate/override edge"
+            text = "?"
+        else:
+            text = edge["text"]
+            how = edge["resolution"]
+            if not edge["to"].startswith("ext:"):
+                how += ", wrong target"
+            category = f"{_shape(text)} {how}"
+        misses[category] += 1
+        examples.setdefault(category, f"{where} `{text}` -> {symbols[pair[1]]['qualname']}")
+
+    # Precision over executed sites resolved in-package.
+    kind_total: Counter[str] = Counter()
+    kind_good: Counter[str] = Counter()
+    sites_total = sites_good = 0
+    wrong: Counter[str] = Counter()
+    wrong_example: dict[str, str] = {}
+    by_site: dict[tuple[str, int, int], list[dict[str, Any]]] = defaultdict(list)
+    for e in calls:
+        if e["from"] in in_package:
+            by_site[(e["from"], e["range"][0], e["range"][1])].append(e)
+    for (caller, line, _col), edges in by_site.items():
+        lines = range(line, edges[0]["range"][2] + 1)
+        ran: set[str] = set()
+        executed = False
+        for ln in lines:
+            if (caller, ln) in site_callees or (caller, ln) in site_other:
+                executed = True
+                ran |= site_callees.get((caller, ln), set())
+        if not executed:
+            continue
+        for e in edges:
+            if e["to"] in in_package:
+                kind_total[e["resolution"]] += 1
+                kind_good[e["resolution"]] += correct(e["to"], ran)
+        primary = next((e for e in edges if e["resolution"] not in SECONDARY), None)
+        if primary is None or primary["to"] not in in_package:
+            continue
+        sites_total += 1
+        if correct(primary["to"], ran):
+            sites_good += 1
+        else:
+            category = f"{_shape(primary['text'])} {primary['resolution']}"
+            if not ran:
+                category += " (ran no package code)"
+            wrong[category] += 1
+            wrong_example.setdefault(
+                category,
+                f"{symbols[caller]['path']}:{line + 1} `{primary['text']}` -> "
+                f"{symbols[primary['to']]['qualname']}",
+            )
+    return {
+        "package": key,
+        "role": "tuning" if spec.tuning else "held-out",
+        "pytest_exit": traced["pytest_exit"],
+        "explicit_pairs": explicit,
+        "recall": recalled / explicit if explicit else None,
+        "recall_with_candidates": len(with_candidates) / explicit if explicit else None,
+        "sites": sites_total,
+        "precision": sites_good / sites_total if sites_total else None,
+        "per_kind": {
+            k: {"edges": kind_total[k], "precision": kind_good[k] / kind_total[k]}
+            for k in sorted(kind_total)
+        },
+        "misses": [(c, n, examples[c]) for c, n in misses.most_common(8)],
+        "wrong_sites": [(c, n, wrong_example[c]) for c, n in wrong.most_common(8)],
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| package | role | explicit pairs | explicit recall | recall counting candidates | "
+        "executed sites | call-site precision | precision by kind |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        kinds = ", ".join(
+            f"{k} {_pct(v['precision'])} ({v['edges']})" for k, v in r["per_kind"].items()
+        )
+        lines.append(
+            f"| {r['package']} | {r['role']} | {r['explicit_pairs']} | {_pct(r['recall'])} | "
+            f"{_pct(r['recall_with_candidates'])} | {r['sites']} | {_pct(r['precision'])} | "
+            f"{kinds} |"
+        )
+    for r in results:
+        lines.append(f"\n{r['package']}: top misses")
+        lines += [f"- {n} {c}: {ex}" for c, n, ex in r["misses"]]
+        lines.append(f"{r['package']}: wrong sites")
+        lines += [f"- {n} {c}: {ex}" for c, n, ex in r["wrong_sites"]]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("packages", nargs="*", help=f"default: {', '.join(TRACED)}")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    keys = [k.lower() for k in args.packages] or list(TRACED)
+    roots = prepare(select(keys))
+    results = [evaluate(key, roots[key], TRACED[key]) for key in keys]
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

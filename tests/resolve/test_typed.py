@@ -1,0 +1,226 @@
+"""Resolution through what the code states, one case per rule: source in, edges out.
+
+Each case is a small workspace and the edges `(caller id, callee text) -> (target id,
+resolution)` it must have; `more` lists the extra edges of a site (overrides,
+candidates) as `(caller id, callee text, target id, resolution)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from helpers import Workspace, rows
+
+CASES: dict[str, dict[str, Any]] = {
+    "self attribute assigned a constructor": {
+        "files": {
+            "m.py": """
+                class Headers:
+                    def get(self, k): ...
+
+                class Request:
+                    def __init__(self):
+                        self.headers = None
+                        self.headers = Headers()
+
+                    def read(self):
+                        return self.headers.get("a")
+                """,
+        },
+        "edges": {("m.py#Request.read", "self.headers.get"): ("m.py#Headers.get", "typed")},
+    },
+    "dataclass field and annotated class attribute": {
+        "files": {
+            "m.py": """
+                from dataclasses import dataclass
+
+                class Filter:
+                    def as_const(self): ...
+
+                @dataclass
+                class Node:
+                    node: Filter
+
+                    def fold(self):
+                        return self.node.as_const()
+                """,
+        },
+        "edges": {("m.py#Node.fold", "self.node.as_const"): ("m.py#Filter.as_const", "typed")},
+    },
+    "annotated parameter, optional and quoted": {
+        "files": {
+            "a.py": """
+                class Filter:
+                    def as_const(self): ...
+                """,
+            "b.py": """
+                from typing import Optional
+                from a import Filter
+
+                def visit(node: "Filter", other: Optional[Filter] = None, x: Filter | None = None):
+                    node.as_const()
+                    other.as_const()
+                    x.as_const()
+                """,
+        },
+        "edges": {
+            ("b.py#visit", "node.as_const"): ("a.py#Filter.as_const", "typed"),
+            ("b.py#visit", "other.as_const"): ("a.py#Filter.as_const", "typed"),
+            ("b.py#visit", "x.as_const"): ("a.py#Filter.as_const", "typed"),
+        },
+    },
+    "local from a constructor and from an annotated function": {
+        "files": {
+            "m.py": """
+                class EnvironBuilder:
+                    def close(self): ...
+
+                def make() -> "EnvironBuilder":
+                    return EnvironBuilder()
+
+                def run():
+                    builder = EnvironBuilder()
+                    builder.close()
+                    other = make()
+                    other.close()
+                    make().close()
+                """,
+        },
+        "edges": {
+            ("m.py#run", "builder.close"): ("m.py#EnvironBuilder.close", "typed"),
+            ("m.py#run", "other.close"): ("m.py#EnvironBuilder.close", "typed"),
+            ("m.py#run", "make().close"): ("m.py#EnvironBuilder.close", "typed"),
+        },
+    },
+    "builtin and standard-library receivers are not matched by name": {
+        "files": {
+            "m.py": """
+                import io
+
+                class ImmutableList:
+                    def append(self, x): ...
+                    def join(self, x): ...
+                    def write(self, x): ...
+
+                def run(items: list[int]):
+                    seen = []
+                    seen.append(1)
+                    items.append(2)
+                    ", ".join(["a"])
+                    buffer = io.StringIO()
+                    buffer.write("x")
+                """,
+        },
+        "edges": {
+            ("m.py#run", "seen.append"): ("ext:builtins.list.append", "builtin"),
+            ("m.py#run", "items.append"): ("ext:builtins.list.append", "builtin"),
+            ("m.py#run", '", ".join'): ("ext:builtins.str.join", "builtin"),
+            ("m.py#run", "buffer.write"): ("ext:io.StringIO.write", "external"),
+        },
+    },
+    "overload stubs resolve to the implementation": {
+        "files": {
+            "m.py": """
+                from typing import overload
+
+                @overload
+                def get(x: int) -> int: ...
+                @overload
+                def get(x: str) -> str: ...
+                def get(x):
+                    return x
+
+                def run():
+                    get(1)
+                """,
+        },
+        "edges": {("m.py#run", "get"): ("m.py#get@3", "same-file")},
+    },
+    "if/else definitions: the later one": {
+        "files": {
+            "m.py": """
+                import sys
+
+                if sys.version_info >= (3, 12):
+                    def helper(): ...
+                else:
+                    def helper(): ...
+
+                def run():
+                    helper()
+                """,
+        },
+        "edges": {("m.py#run", "helper"): ("m.py#helper@2", "same-file")},
+    },
+    "virtual dispatch: the base method and the overrides": {
+        "files": {
+            "m.py": """
+                class Serializer:
+                    def dumps(self):
+                        return self.dump_payload()
+
+                    def dump_payload(self): ...
+
+                class URLSafe(Serializer):
+                    def dump_payload(self): ...
+
+                class Deeper(URLSafe):
+                    def dump_payload(self): ...
+                """,
+        },
+        "edges": {
+            ("m.py#Serializer.dumps", "self.dump_payload"): (
+                "m.py#Serializer.dump_payload",
+                "self",
+            ),
+        },
+        "more": {
+            ("m.py#Serializer.dumps", "self.dump_payload", "m.py#URLSafe.dump_payload", "override"),
+            ("m.py#Serializer.dumps", "self.dump_payload", "m.py#Deeper.dump_payload", "override"),
+        },
+    },
+    "an unknown receiver: candidates, not a guess": {
+        "files": {
+            "a.py": """
+                class LRUCache:
+                    def get(self, k): ...
+                """,
+            "b.py": """
+                class Store:
+                    def get(self, k): ...
+
+                def run(cache):
+                    cache.get(1)
+                    cache.__getitem__(1)
+                """,
+        },
+        "edges": {
+            ("b.py#run", "cache.get"): ("b.py#Store.get", "candidate"),
+            ("b.py#run", "cache.__getitem__"): ("ext:__getitem__", "unresolved"),
+        },
+        "more": {
+            ("b.py#run", "cache.get", "b.py#Store.get", "candidate"),
+            ("b.py#run", "cache.get", "a.py#LRUCache.get", "candidate"),
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_resolution(workspace: Workspace, case: str) -> None:
+    spec = CASES[case]
+    engine = workspace.indexed(spec["files"])
+    found = rows(
+        engine,
+        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) RETURN a.id, e.callee, b.id, e.resolution",
+    )
+    primary = {(a, text): (b, how) for a, text, b, how in found if how != "override"}
+    for key, want in spec["edges"].items():
+        if want[1] == "candidate":
+            assert (*key, *want) in found, case
+        else:
+            assert primary.get(key) == want, case
+    for edge in spec.get("more", ()):
+        assert edge in found, case
