@@ -56,7 +56,12 @@ _FUNCTIONS = frozenset(
 # with one 200 kB line makes poor chunks. Such a file keeps its module symbol and a
 # warning saying why nothing else was extracted.
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".bundle.js")
-MINIFIED_AVERAGE_LINE = 300  # bytes per line, over the whole file
+# Minified: most bytes sit on very long lines, and those are not a rare exception (one
+# inlined data string among ordinary code does not make a file minified).
+MINIFIED_AVERAGE_LINE = 300  # bytes per line: below this, no closer look
+MINIFIED_LONG_LINE = 1000
+MINIFIED_LONG_SHARE = 0.5  # of the bytes, on long lines
+MINIFIED_LONG_LINES = 0.05  # of the lines, long
 MINIFIED_MIN_SIZE = 2048  # a short one-liner is not a minified file
 GENERATED_MARKERS = (b"@generated", b"Code generated", b"DO NOT EDIT", b"auto-generated")
 GENERATED_HEAD_BYTES = 512
@@ -81,7 +86,12 @@ def skip_reason(path: str, source: bytes) -> str | None:
     if len(source) >= MINIFIED_MIN_SIZE:
         average = len(source) // (source.count(b"\n") + 1)
         if average > MINIFIED_AVERAGE_LINE:
-            return f"minified (average line length {average})"
+            lines = source.split(b"\n")
+            long_lines = [len(line) for line in lines if len(line) > MINIFIED_LONG_LINE]
+            if sum(long_lines) > MINIFIED_LONG_SHARE * len(source) and len(
+                long_lines
+            ) >= MINIFIED_LONG_LINES * len(lines):
+                return f"minified (average line length {average})"
     return None
 
 
