@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ ANNOTATION = re.compile(r"^(\s*)//(\s*)\^ (calls|inherits): (\S+)(?: \(([\w-]+)\
 SOURCES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
 
 
-def annotations() -> list[tuple[str, int, int, str, str, str | None]]:
+def annotated() -> list[tuple[str, int, int, str, str, str | None]]:
     """(path, code line, caret column, relation, qualified name, resolution) of each."""
     found = []
     for file in sorted(FIXTURE.rglob("*")):
@@ -48,7 +49,7 @@ def annotations() -> list[tuple[str, int, int, str, str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     root = tmp_path_factory.mktemp("ts") / "project"
     shutil.copytree(FIXTURE, root)
     (root / ".git").mkdir()
@@ -59,12 +60,12 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 def test_the_fixture_has_annotations() -> None:
-    assert len(annotations()) >= 30
+    assert len(annotated()) >= 30
 
 
 @pytest.mark.parametrize(
     "path,line,column,relation,name,how",
-    annotations(),
+    annotated(),
     ids=lambda value: str(value),
 )
 def test_annotation(
