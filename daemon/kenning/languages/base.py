@@ -92,19 +92,23 @@ class LanguageSupport:
 
     @cached_property
     def _variants(self) -> dict[str, tuple[Language, LanguageQueries]]:
-        folder = resources.files(self.package).joinpath("queries")
-        variants: dict[str, tuple[Language, LanguageQueries]] = {}
-        for suffix, loader in self.suffix_grammars:
-            grammar = Language(loader())
-            variants[suffix] = (grammar, LanguageQueries(self.name, grammar, folder))
-        return variants
+        """Grammars and queries of `suffix_grammars`, each made when first needed."""
+        return {}
 
     def grammar_for(self, path: str) -> tuple[Language, LanguageQueries]:
         """The grammar and compiled queries that parse `path` (by its suffix)."""
         if self.suffix_grammars:
-            variant = self._variants.get(posixpath.splitext(path)[1])
+            suffix = posixpath.splitext(path)[1]
+            variant = self._variants.get(suffix)
             if variant is not None:
                 return variant
+            for candidate, loader in self.suffix_grammars:
+                if candidate == suffix:
+                    grammar = Language(loader())
+                    folder = resources.files(self.package).joinpath("queries")
+                    variant = (grammar, LanguageQueries(self.name, grammar, folder))
+                    # Two threads may both compile it; either result is the same.
+                    return self._variants.setdefault(suffix, variant)
         return self.grammar, self.queries
 
     def extract(

@@ -45,7 +45,7 @@ _PROTOTYPE_METHOD_NAMES = """
     toLocaleUpperCase trim trimStart trimEnd then catch finally get set has delete
     clear add toString toFixed toPrecision toISOString toJSON getTime valueOf call
     apply bind hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString
-    next return throw log warn error info debug test exec emit on once off
+    next return throw complete log warn error info debug test exec emit on once off
     addEventListener removeEventListener dispatchEvent preventDefault stopPropagation
     querySelector querySelectorAll getElementById appendChild removeChild
     setAttribute getAttribute subscribe unsubscribe pipe write end
