@@ -13,6 +13,7 @@ language never pays for it.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -71,6 +72,10 @@ class LanguageSupport:
     # File names whose presence shows a directory is source code even when its name
     # is one that build output uses (`build/`, `dist/`): Python's `__init__.py`.
     source_markers: frozenset[str] = frozenset()
+    # Suffixes whose files need another grammar of the same language, with its loader:
+    # TypeScript's `.tsx` is the tsx grammar. The language's queries compile against
+    # each grammar, so they may use only node types the grammars share.
+    suffix_grammars: tuple[tuple[str, Callable[[], object]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -85,6 +90,27 @@ class LanguageSupport:
         folder = resources.files(self.package).joinpath("queries")
         return LanguageQueries(self.name, self.grammar, folder)
 
+    @cached_property
+    def _variants(self) -> dict[str, tuple[Language, LanguageQueries]]:
+        """Grammars and queries of `suffix_grammars`, each made when first needed."""
+        return {}
+
+    def grammar_for(self, path: str) -> tuple[Language, LanguageQueries]:
+        """The grammar and compiled queries that parse `path` (by its suffix)."""
+        if self.suffix_grammars:
+            suffix = posixpath.splitext(path)[1]
+            variant = self._variants.get(suffix)
+            if variant is not None:
+                return variant
+            for candidate, loader in self.suffix_grammars:
+                if candidate == suffix:
+                    grammar = Language(loader())
+                    folder = resources.files(self.package).joinpath("queries")
+                    variant = (grammar, LanguageQueries(self.name, grammar, folder))
+                    # Two threads may both compile it; either result is the same.
+                    return self._variants.setdefault(suffix, variant)
+        return self.grammar, self.queries
+
     def extract(
         self, path: str, source: bytes, module: str, old_tree: Tree | None = None
     ) -> tuple[FileFacts, Tree]:
@@ -97,13 +123,14 @@ class LanguageSupport:
         """
         # tree-sitter parsers are not thread-safe, and creating one costs well under a
         # microsecond, so every parse gets its own: parsing stays free of shared state.
-        parser = Parser(self.grammar)
+        grammar, queries = self.grammar_for(path)
+        parser = Parser(grammar)
         text = SourceText(source)
         try:
             tree = parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
         except Exception:  # e.g. an old tree from another language: parse from scratch
             tree = parser.parse(source)
-        extraction = self.extraction(self.syntax, self.queries, path, module, text, tree)
+        extraction = self.extraction(self.syntax, queries, path, module, text, tree)
         try:
             extraction.run()
         except Exception as error:

@@ -1,0 +1,478 @@
+"""TypeScript and JavaScript name resolution: where a call, import or base points.
+
+The rules, each answer a `Target` with its `Resolution` and a confidence:
+
+* an import specifier is read against paths when relative (`./x` tries `x.ts`,
+  `x.tsx`, `x.d.ts`, ..., `x/index.*`, and `./x.js` also finds `x.ts`), and as a
+  module name when bare (the layout names files by `paths` aliases, `baseUrl` and
+  workspace package names, so `@acme/core` is a module name); a bare specifier that
+  names no workspace module is `external`;
+* a module's exported name is its own top-level definition, else a binding it
+  exports (`export {a as b}`, `export default a`, `module.exports = a`, an
+  `export ... from`), else an `export * from`, followed a few hops;
+* a plain name is looked up in the enclosing function scopes (class bodies do not
+  enclose methods), then the module's definitions and imports, then the runtime's
+  globals (`builtin`); failing that, by name alone among functions and classes;
+* `this.m()` goes through the enclosing class and its `extends` chain, `super.m()`
+  and `super()` through the bases only; `new Foo()` is a call of the class;
+* `x.m()` where the code states `x`'s type (`x: Foo`, `private x: Foo`,
+  `x = new Foo()`) goes through that type (`typed`); `ns.f()` and `Foo.create()`
+  follow the import or definition bound to the head;
+* anything else (`obj.m()`) is matched by method name alone among at most a handful
+  of methods, never for the built-in prototypes' method names (`map`, `then`), or
+  stays unresolved.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
+from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
+from kenning.resolve.model import FileScope, WorkspaceModel
+
+# Extensions tried for a relative specifier, in TypeScript's order of preference.
+RESOLVE_EXTENSIONS = (
+    ".ts",
+    ".tsx",
+    ".d.ts",
+    ".mts",
+    ".cts",
+    ".d.mts",
+    ".d.cts",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+)
+# `./x.js` in TypeScript's ESM style names `x.ts`: strip these before trying.
+_SCRIPT_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+MAX_EXPORT_DEPTH = 6
+MAX_BASE_DEPTH = 10
+# More same-named methods than this and a name-only guess is worthless.
+MAX_NAME_ONLY_CANDIDATES = 5
+
+CONF_EXACT = 1.0
+CONF_IMPORT = 0.95
+CONF_SELF = 0.9
+CONF_TYPED = 0.9
+CONF_INHERITED = 0.85
+CONF_STAR = 0.8
+CONF_NAME_ONLY = 0.5
+CONF_METHOD_NAME_ONLY = 0.3
+
+_MEMBER_KINDS = frozenset({*TYPE_KINDS, SymbolKind.NAMESPACE})
+_CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
+
+
+def is_relative(specifier: str) -> bool:
+    return specifier.startswith(("./", "../")) or specifier in (".", "..")
+
+
+def split_receiver(receiver: str) -> tuple[str, str | None]:
+    """`x: Foo` -> ("x", "Foo"); a receiver without a stated type -> (receiver, None)."""
+    head, sep, declared = receiver.partition(": ")
+    if sep and declared and head.replace("this.", "", 1).replace("$", "_").isidentifier():
+        return head, declared
+    return receiver, None
+
+
+def _strip_type_arguments(expr: str) -> str:
+    return expr.split("<", 1)[0].strip()
+
+
+class ScriptResolver:
+    """Resolves facts against one language's `WorkspaceModel`; caches per generation."""
+
+    def __init__(self, model: WorkspaceModel) -> None:
+        self.model = model
+        self._generation = model.generation
+        self._files: dict[tuple[str, str], FileScope | None] = {}
+        self._bases_cache: dict[str, list[str]] = {}
+
+    # -- public --------------------------------------------------------------------
+
+    def resolve_import(self, path: str, imp: Import) -> Target:
+        self._check_generation()
+        scope = self.model.files[path]
+        if imp.module == "":
+            # `export { a as b }` / `export default a`: a name of this very file.
+            found = self._export(scope, imp.name or "", 0, local=True)
+            if found is not None:
+                return Target(found, Resolution.SAME_FILE, CONF_EXACT)
+            return Target(external_id(f"{scope.module}.{imp.name}"), Resolution.UNRESOLVED, 0.0)
+        target = self._module_file(path, imp.module)
+        if target is None:
+            return self._missing(imp.module, imp.name)
+        if imp.kind != ImportKind.NAME or imp.name is None:
+            return Target(target.module_id, Resolution.IMPORT, CONF_EXACT)
+        found = self._export(target, imp.name, 0)
+        if found is None and imp.name == "default":
+            # CommonJS or a module without a default export: the module object.
+            return Target(target.module_id, Resolution.IMPORT, CONF_IMPORT)
+        if found is None:
+            return Target(external_id(f"{target.module}.{imp.name}"), Resolution.UNRESOLVED, 0.0)
+        return Target(found, Resolution.IMPORT, CONF_EXACT)
+
+    def resolve_base(self, path: str, base: BaseClass) -> Target:
+        self._check_generation()
+        info = self.model.symbols.get(base.class_id)
+        scope_id = info.parent if info and info.parent else self.model.files[path].module_id
+        expr = _strip_type_arguments(base.expr)
+        parts = expr.split(".")
+        if all(p.isidentifier() for p in parts):
+            target = self._resolve_path(path, scope_id, parts)
+            if target is not None:
+                return target
+        return Target(external_id(expr), Resolution.UNRESOLVED, 0.0)
+
+    def resolve_call(self, path: str, call: CallSite) -> Target:
+        self._check_generation()
+        receiver = call.receiver
+        if receiver is None:
+            if call.callee == "super":
+                return self._resolve_super_constructor(call)
+            if call.callee.replace("$", "_").isidentifier():
+                target = self._resolve_path(path, call.caller, [call.name])
+                if target is not None:
+                    return target
+                return self._name_only(call.name, path, methods=False)
+            return Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
+        receiver, declared = split_receiver(receiver)
+        if declared is not None:
+            target = self._resolve_typed(path, call, declared)
+            if target is not None:
+                return target
+        if receiver == "this":
+            return self._resolve_this(call, include_own=True)
+        if receiver == "super":
+            return self._resolve_this(call, include_own=False)
+        parts = receiver.split(".")
+        if all(p.replace("$", "_").isidentifier() for p in parts) and parts[0] != "this":
+            target = self._resolve_path(path, call.caller, [*parts, call.name])
+            if target is not None:
+                return target
+        return self._name_only(call.name, path, methods=True)
+
+    # -- modules and exports ---------------------------------------------------------
+
+    def _check_generation(self) -> None:
+        if self._generation != self.model.generation:
+            self._files.clear()
+            self._bases_cache.clear()
+            self._generation = self.model.generation
+
+    def _module_file(self, path: str, specifier: str) -> FileScope | None:
+        """The workspace file an import specifier in `path` names, or None."""
+        key = (path.rpartition("/")[0], specifier) if is_relative(specifier) else ("", specifier)
+        if key in self._files:
+            return self._files[key]
+        found: FileScope | None = None
+        files = self.model.files
+        if is_relative(specifier):
+            base = posixpath.normpath(posixpath.join(key[0], specifier))
+            stems = [base]
+            for extension in _SCRIPT_EXTENSIONS:
+                if base.endswith(extension):
+                    stems.append(base[: -len(extension)])
+                    break
+            if base in files:
+                found = files[base]
+            for stem in stems:
+                if found is not None:
+                    break
+                for candidate in (stem, f"{stem}/index"):
+                    for extension in RESOLVE_EXTENSIONS:
+                        found = files.get(candidate + extension)
+                        if found is not None:
+                            break
+                    if found is not None:
+                        break
+        elif not specifier.startswith("/"):
+            module_path = self.model.modules.get(specifier)
+            if module_path is None:
+                for extension in _SCRIPT_EXTENSIONS:
+                    if specifier.endswith(extension):
+                        module_path = self.model.modules.get(specifier[: -len(extension)])
+                        break
+            if module_path is not None:
+                found = files.get(module_path)
+        self._files[key] = found
+        return found
+
+    def _missing(self, specifier: str, name: str | None) -> Target:
+        """A module outside the workspace (external) or a file it lacks (unresolved)."""
+        qualname = f"{specifier}.{name}" if name and name != "*" else specifier
+        if is_relative(specifier) or specifier.startswith("/"):
+            return Target(external_id(qualname), Resolution.UNRESOLVED, 0.0)
+        return Target(external_id(qualname), Resolution.EXTERNAL, CONF_IMPORT)
+
+    def _top_level(self, scope: FileScope, name: str) -> str | None:
+        for sid in self.model.by_qualname.get(f"{scope.module}.{name}", ()):
+            if self.model.symbols[sid].parent == scope.module_id:
+                return sid
+        return None
+
+    def _export(self, scope: FileScope, name: str, depth: int, local: bool = False) -> str | None:
+        """The id of what module `scope` exports (or, `local`, defines) as `name`."""
+        found = self._top_level(scope, name)
+        if found is not None or depth >= MAX_EXPORT_DEPTH:
+            return found
+        binding = self.model_bindings(scope).get(name)
+        if binding is not None and not (local and binding.module == "" and binding.name == name):
+            followed = self._follow(scope, binding, depth + 1)
+            if followed is not None:
+                return followed
+        for star in scope.stars.get(scope.module_id, ()):
+            target = self._module_file(scope.path, star.module)
+            if target is not None and target is not scope:
+                found = self._export(target, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def model_bindings(self, scope: FileScope) -> dict[str, Import]:
+        return scope.bindings.get(scope.module_id, {})
+
+    def _follow(self, scope: FileScope, imp: Import, depth: int) -> str | None:
+        """The id an import or export binding of `scope` refers to, inside the workspace."""
+        if imp.module == "":
+            return self._export(scope, imp.name or "", depth, local=True)
+        target = self._module_file(scope.path, imp.module)
+        if target is None:
+            return None
+        if imp.kind != ImportKind.NAME or imp.name is None:
+            return target.module_id
+        return self._export(target, imp.name, depth) or (
+            target.module_id if imp.name == "default" else None
+        )
+
+    # -- names -------------------------------------------------------------------------
+
+    def _scope_chain(self, scope_id: str) -> list[str]:
+        """Scopes whose names are visible from `scope_id`, innermost first (class bodies
+        do not enclose their methods)."""
+        chain: list[str] = []
+        current: str | None = scope_id
+        first = True
+        while current is not None:
+            info = self.model.symbols.get(current)
+            if info is None:
+                break
+            if first or info.kind not in TYPE_KINDS:
+                chain.append(current)
+            first = False
+            current = info.parent
+        return chain
+
+    def _resolve_path(self, path: str, scope_id: str, parts: list[str]) -> Target | None:
+        """Resolve `head.rest...` as seen from `scope_id`; None when `head` is unbound."""
+        head, rest = parts[0], parts[1:]
+        scope = self.model.files.get(path)
+        if scope is None:
+            return None
+        for sid in self._scope_chain(scope_id):
+            info = self.model.symbols[sid]
+            local = [
+                i
+                for i in self.model.by_qualname.get(f"{info.qualname}.{head}", ())
+                if self.model.symbols[i].parent == sid
+            ]
+            if local:
+                kind = Resolution.SAME_FILE if info.kind == SymbolKind.MODULE else Resolution.LOCAL
+                return self._member_path(local[0], rest, kind, CONF_EXACT)
+            imp = scope.bindings.get(sid, {}).get(head)
+            if imp is not None and not imp.reexport:
+                return self._through_import(scope, imp, rest)
+        if head in GLOBALS:
+            return Target(external_id(".".join(parts)), Resolution.BUILTIN, 1.0)
+        return None
+
+    def _through_import(self, scope: FileScope, imp: Import, rest: list[str]) -> Target:
+        target = self._module_file(scope.path, imp.module)
+        if target is None:
+            name = imp.name if imp.kind == ImportKind.NAME else None
+            missing = self._missing(imp.module, ".".join(p for p in [name, *rest] if p))
+            return missing
+        if imp.kind == ImportKind.NAME and imp.name is not None:
+            found = self._export(target, imp.name, 0)
+            if found is None and imp.name == "default":
+                found = target.module_id
+            if found is None:
+                return Target(
+                    external_id(".".join([target.module, imp.name, *rest])),
+                    Resolution.UNRESOLVED,
+                    0.0,
+                )
+            return self._member_path(found, rest, Resolution.IMPORT, CONF_IMPORT)
+        # A namespace import or a require: `ns.f()`, `ns.Foo.create()`; the module
+        # itself when called (`require("./f")()`): its default export.
+        if not rest:
+            found = self._export(target, "default", 0)
+            if found is None:
+                return Target(external_id(target.module), Resolution.UNRESOLVED, 0.0)
+            return Target(found, Resolution.IMPORT, CONF_IMPORT)
+        found = self._export(target, rest[0], 0)
+        if found is None:
+            default = self._export(target, "default", 0)
+            if default is not None and self.model.symbols[default].kind in _MEMBER_KINDS:
+                return self._member_path(default, rest, Resolution.IMPORT, CONF_IMPORT)
+            return Target(external_id(".".join([target.module, *rest])), Resolution.UNRESOLVED, 0.0)
+        return self._member_path(found, rest[1:], Resolution.IMPORT, CONF_IMPORT)
+
+    def _member_path(
+        self, sid: str, rest: list[str], kind: Resolution, confidence: float
+    ) -> Target:
+        """`sid` followed by member names: class members through bases, namespace and
+        enum members by name."""
+        current = sid
+        inherited = False
+        for name in rest:
+            info = self.model.symbols[current]
+            if info.kind == SymbolKind.MODULE:
+                scope = self.model.files.get(info.path)
+                found = self._export(scope, name, 0) if scope is not None else None
+            elif info.kind in TYPE_KINDS:
+                member = self._class_member(current, name, include_own=True)
+                found = member[0] if member else None
+                inherited = inherited or bool(member and not member[1])
+            elif info.kind == SymbolKind.NAMESPACE:
+                found = next(
+                    (
+                        i
+                        for i in self.model.by_qualname.get(f"{info.qualname}.{name}", ())
+                        if self.model.symbols[i].parent == current
+                    ),
+                    None,
+                )
+            else:
+                found = None
+            if found is None:
+                qualname = ".".join([info.qualname, name])
+                return Target(external_id(qualname), Resolution.UNRESOLVED, 0.0)
+            current = found
+        return Target(current, kind, CONF_INHERITED if inherited else confidence)
+
+    # -- this, super and declared types --------------------------------------------
+
+    def _enclosing_class(self, scope_id: str) -> str | None:
+        current: str | None = scope_id
+        while current is not None:
+            info = self.model.symbols.get(current)
+            if info is None:
+                return None
+            if info.kind in _CLASSLIKE:
+                return current
+            current = info.parent
+        return None
+
+    def _resolve_this(self, call: CallSite, include_own: bool) -> Target:
+        cls = self._enclosing_class(call.caller)
+        if cls is None:
+            return Target(external_id(call.callee), Resolution.UNRESOLVED, 0.0)
+        member = self._class_member(cls, call.name, include_own=include_own)
+        if member is not None:
+            return Target(member[0], Resolution.SELF, CONF_SELF if member[1] else CONF_INHERITED)
+        qualname = self.model.symbols[cls].qualname
+        return Target(external_id(f"{qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
+
+    def _resolve_super_constructor(self, call: CallSite) -> Target:
+        cls = self._enclosing_class(call.caller)
+        bases = self._bases_of(cls) if cls is not None else []
+        if bases:
+            return Target(bases[0], Resolution.SELF, CONF_INHERITED)
+        return Target(external_id("super"), Resolution.UNRESOLVED, 0.0)
+
+    def _resolve_typed(self, path: str, call: CallSite, declared: str) -> Target | None:
+        """`x.m()` where `x: Foo`: `m` on `Foo` and its bases."""
+        parts = declared.split(".")
+        if not all(p.replace("$", "_").isidentifier() for p in parts):
+            return None
+        found = self._resolve_path(path, call.caller, parts)
+        if found is None:
+            return None
+        if found.resolution in (Resolution.BUILTIN, Resolution.EXTERNAL):
+            return Target(
+                external_id(f"{found.id.removeprefix('ext:')}.{call.name}"),
+                found.resolution,
+                found.confidence,
+            )
+        if found.is_external:
+            return None
+        info = self.model.symbols[found.id]
+        if info.kind not in TYPE_KINDS:
+            return None
+        member = self._class_member(found.id, call.name, include_own=True)
+        if member is None:
+            return Target(external_id(f"{info.qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
+        return Target(member[0], Resolution.TYPED, CONF_TYPED if member[1] else CONF_INHERITED)
+
+    def _class_member(self, cls: str, name: str, include_own: bool) -> tuple[str, bool] | None:
+        """(id, defined on `cls` itself) of `name` on the type or its bases, breadth first."""
+        seen = {cls}
+        queue = [cls] if include_own else list(self._bases_of(cls))
+        depth = 0
+        while queue and depth < MAX_BASE_DEPTH:
+            next_queue: list[str] = []
+            for current in queue:
+                qualname = self.model.symbols[current].qualname
+                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                    if self.model.symbols[sid].parent == current:
+                        return sid, current == cls
+                for base in self._bases_of(current):
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            queue = next_queue
+            depth += 1
+        return None
+
+    def _bases_of(self, cls: str) -> list[str]:
+        cached = self._bases_cache.get(cls)
+        if cached is not None:
+            return cached
+        self._bases_cache[cls] = []  # guards against cycles while resolving
+        info = self.model.symbols.get(cls)
+        bases: list[str] = []
+        scope = self.model.files.get(info.path) if info is not None else None
+        if info is not None and scope is not None:
+            for expr in scope.bases.get(cls, []):
+                parts = _strip_type_arguments(expr).split(".")
+                if not all(p.replace("$", "_").isidentifier() for p in parts):
+                    continue
+                target = self._resolve_path(info.path, info.parent or scope.module_id, parts)
+                if (
+                    target is not None
+                    and not target.is_external
+                    and self.model.symbols[target.id].kind in TYPE_KINDS
+                ):
+                    bases.append(target.id)
+        self._bases_cache[cls] = bases
+        return bases
+
+    # -- by name alone ------------------------------------------------------------------
+
+    def _name_only(self, name: str, path: str, methods: bool) -> Target:
+        if methods and name in PROTOTYPE_METHODS:
+            return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+        wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
+        candidates = [
+            sid
+            for sid in self.model.by_name.get(name, ())
+            if self.model.symbols[sid].kind in wanted
+        ]
+        if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
+            return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
+        base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
+        return Target(best, Resolution.NAME_ONLY, round(base / len(candidates), 3))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
