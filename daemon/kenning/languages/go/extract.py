@@ -185,6 +185,11 @@ class GoExtraction(Extraction):
 
     # -- definitions -------------------------------------------------------------
 
+    def docstring(self, literal: Node) -> str:
+        """The package doc: the comment lines right above the package clause."""
+        clause = literal.next_named_sibling
+        return self.doc_comment(clause) if clause is not None else ""
+
     def statement_of(self, node: Node) -> Node:
         """A lone `type X ...` or `const X = ...` stands for its whole declaration, so
         its span and doc comment include the keyword line; in a group (`type ( ... )`)
@@ -277,6 +282,9 @@ class GoExtraction(Extraction):
                 break
         if node is not None and node.type in ("identifier", "type_identifier"):
             return self.text.node_text(node), None
+        if node is not None and node.type == "func_literal":
+            # An immediately called closure: its text can be a page long.
+            return "func", None
         if node is not None and node.type == "selector_expression":
             field = node.child_by_field_name("field")
             operand = node.child_by_field_name("operand")

@@ -77,6 +77,7 @@ BUILTIN_TYPES = frozenset(
     ]
 )
 BUILTIN_PACKAGE = "builtin"
+BUILTIN_METHOD = (f"{BUILTIN_PACKAGE}.error", "Error")
 
 # Above this many same-named methods a name-only guess is worthless.
 MAX_NAME_ONLY_CANDIDATES = 5
@@ -222,6 +223,9 @@ class GoResolver:
             return Target(external_id(f"{typ}.{name}"), Resolution.UNRESOLVED, 0.0)
         if target.is_external:
             owner = target.id.removeprefix("ext:")
+            if target.resolution == Resolution.BUILTIN and (owner, name) != BUILTIN_METHOD:
+                # Of the predeclared types only `error` has a method.
+                return Target(external_id(f"{owner}.{name}"), Resolution.UNRESOLVED, 0.0)
             if target.resolution == Resolution.UNRESOLVED:
                 return Target(external_id(f"{owner}.{name}"), Resolution.UNRESOLVED, 0.0)
             return Target(external_id(f"{owner}.{name}"), target.resolution, target.confidence)

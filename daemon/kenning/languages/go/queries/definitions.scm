@@ -59,12 +59,15 @@
 (type_alias
   name: (type_identifier) @name) @definition.type
 
-; An interface's methods belong to it: a call through an interface-typed value
-; lands on the method it declares.
-(method_elem
-  name: (field_identifier) @name
-  parameters: (parameter_list) @parameters
-  result: (_)? @return_type) @definition.method
+; A named interface's methods belong to it: a call through an interface-typed value
+; lands on the method it declares. Anonymous interfaces (`x.(interface{ m() })`)
+; declare nothing a name can reach.
+(type_spec
+  type: (interface_type
+    (method_elem
+      name: (field_identifier) @name
+      parameters: (parameter_list) @parameters
+      result: (_)? @return_type) @definition.method))
 
 ; const X = 1, and each name of a `const ( ... )` group. A spec naming several
 ; constants (`const A, B = 1, 2`) is one symbol, named after its first.
