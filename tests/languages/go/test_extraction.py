@@ -332,7 +332,7 @@ CALL_CASES = [
             ("NewStore", "NewStore", None),
             ("y.flush", "flush", "@typed:Store y"),
             ("db.Open", "Open", "db"),
-            ("z.Exec", "Exec", "@local: z"),
+            ("z.Exec", "Exec", "@result:db.Open z"),
             ("db.Open", "Open", "db"),
             ("(*Store).flush", "flush", "(*Store)"),
             ("Store{}.flush", "flush", "@typed:Store Store{}"),

@@ -21,6 +21,10 @@ operand is, that text prefixed with `@<role>:<type> ` (no Go expression starts w
 * `@typed:pkg.Client c`: a parameter, variable or struct field the code declares
   (`c pkg.Client`, `var c pkg.Client`, `c := &pkg.Client{}`, `c := NewClient()` with
   `NewClient` in the same file returning `*Client`), or a composite literal;
+* `@result:pkg.F x`: a variable holding the result of another package's function
+  (`x := pkg.F()`), or such a call itself (`pkg.F().M()`): its type is whatever that
+  package says, which the resolver can only tell apart as outside or inside the
+  workspace;
 * `@local: x`: a parameter or variable whose type the code does not state in this
   file (`x := f()`), so it is a value, never a package name.
 """
@@ -129,7 +133,7 @@ class _Local:
 
     start: int
     end: int
-    role: str  # "self" for a method's receiver, "typed" or "local"
+    role: str  # "self" for a method's receiver, "typed", "result" or "local"
     type: str | None
 
 
@@ -331,8 +335,28 @@ class GoExtraction(Extraction):
                 # method expression, which the resolver reads from the text.
                 return self._receiver_type(operand)
             return self._receiver_type(inner)
+        return self._value_origin(node)
+
+    def _value_origin(self, node: Node) -> tuple[str | None, str | None]:
+        """("typed", T) for a value whose type the expression states, ("result",
+        "pkg.F") for the result of a function of another package (`pkg.F()`), whose
+        type only that package states; (None, None) otherwise."""
         typ = self._value_type(node)
-        return ("typed", typ) if typ else (None, None)
+        if typ is not None:
+            return "typed", typ
+        if node.type == "call_expression":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "selector_expression":
+                operand = function.child_by_field_name("operand")
+                field = function.child_by_field_name("field")
+                if (
+                    operand is not None
+                    and field is not None
+                    and operand.type == "identifier"
+                    and self._local(self.text.node_text(operand), operand.start_byte) is None
+                ):
+                    return "result", f"{self.text.node_text(operand)}.{self.text.node_text(field)}"
+        return None, None
 
     def _value_type(self, node: Node | None) -> str | None:
         """The named type of a value expression when the expression states it:
@@ -403,6 +427,8 @@ class GoExtraction(Extraction):
 
     def _declare(self, capture: str, node: Node) -> None:
         source = self.text.source
+        role: str | None
+        typ: str | None
         if capture == "local.parameter":
             owner = node.parent.parent if node.parent is not None else None
             if owner is None or owner.type not in _FUNCTIONS:
@@ -414,9 +440,9 @@ class GoExtraction(Extraction):
                 if node.type == "variadic_parameter_declaration"
                 else type_name(node.child_by_field_name("type"), source)
             )
-            role = "self" if is_receiver else "typed"
+            stated = "self" if is_receiver else "typed"
             for name in _names(node):
-                self._add(name, owner.start_byte, owner.end_byte, role if typ else "local", typ)
+                self._add(name, owner.start_byte, owner.end_byte, stated if typ else "local", typ)
             return
         scope = _scope_of(node)
         if scope is None:
@@ -428,29 +454,22 @@ class GoExtraction(Extraction):
             values = _expressions(node.child_by_field_name("value"))
             names = _names(node)
             for index, name in enumerate(names):
-                typ = declared
-                if (
-                    typ is None
-                    and node.child_by_field_name("type") is None
-                    and len(values) == len(names)
-                ):
-                    typ = self._value_type(values[index])
-                self._add(name, begin, scope.end_byte, "typed" if typ else "local", typ)
+                role, typ = ("typed", declared) if declared else (None, None)
+                if node.child_by_field_name("type") is None and len(values) == len(names):
+                    role, typ = self._value_origin(values[index])
+                self._add(name, begin, scope.end_byte, role or "local", typ)
         elif capture == "local.short":
             left = _expressions(node.child_by_field_name("left"))
             right = _expressions(node.child_by_field_name("right"))
             for index, target in enumerate(left):
                 if target.type != "identifier":
                     continue
-                typ = None
+                role, typ = None, None
                 if len(right) == len(left):
-                    typ = self._value_type(right[index])
+                    role, typ = self._value_origin(right[index])
                 elif index == 0 and len(right) == 1:
-                    typ = self._value_type(right[0])  # `x, err := NewX()`
-                self._add(
-                    self.text.node_text(target), begin, scope.end_byte,
-                    "typed" if typ else "local", typ,
-                )  # fmt: skip
+                    role, typ = self._value_origin(right[0])  # `x, err := NewX()`
+                self._add(self.text.node_text(target), begin, scope.end_byte, role or "local", typ)
         elif capture == "local.range":
             for target in _expressions(node.child_by_field_name("left")):
                 if target.type == "identifier":

@@ -149,6 +149,8 @@ class GoResolver:
         if role is not None:
             if typ is None:  # a value whose type this file does not state
                 return self._name_only(call.name, path)
+            if role == "result":
+                return self._method_of_result(scope, typ, call.name)
             return self._method_of(scope, typ, call.name, _ROLE.get(role, Resolution.TYPED))
         expression = _METHOD_EXPRESSION.match(text)
         if expression is not None:  # (*T).M, (pkg.T).M
@@ -242,6 +244,21 @@ class GoResolver:
             )
         # A field of function type (`s.handler()`), or a method promoted from outside.
         return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
+
+    def _method_of_result(self, scope: FileScope, function: str, name: str) -> Target:
+        """Method `name` on the result of `pkg.F()`: outside the workspace when `pkg` is,
+        else guessed among the methods of `pkg` (where its functions' types live)."""
+        head, _, tail = function.partition(".")
+        package = self._imported_package(scope, head)
+        if package is None:  # not a package after all (a package-level variable)
+            return self._name_only(name, scope.path)
+        if self._package_file(package) is None and not self._in_workspace(package):
+            return Target(
+                external_id(f"{package}.{tail}().{name}"),
+                Resolution.EXTERNAL,
+                CONF_GUESSED_EXTERNAL,
+            )
+        return self._name_only(name, scope.path, package)
 
     # -- types ----------------------------------------------------------------------
 
@@ -383,12 +400,21 @@ class GoResolver:
 
     # -- guesses --------------------------------------------------------------------
 
-    def _name_only(self, name: str, path: str) -> Target:
+    def _name_only(self, name: str, path: str, package: str | None = None) -> Target:
+        """A method named `name`, when only a handful exist: in `package` when it has
+        some, else anywhere. Files under `testdata/` (which the go tool never builds)
+        are candidates only for calls from `testdata/` too."""
+        in_testdata = _in_testdata(path)
         candidates = [
             sid
             for sid in self.model.by_name.get(name, ())
             if self.model.symbols[sid].kind == SymbolKind.METHOD
+            and (in_testdata or not _in_testdata(self.model.symbols[sid].path))
         ]
+        if package is not None:
+            prefix = f"{package}."
+            own = [c for c in candidates if self.model.symbols[c].qualname.startswith(prefix)]
+            candidates = own or candidates
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         # Prefer the definition whose file shares the longest directory prefix.
@@ -408,6 +434,10 @@ def _preferring(ids: list[str], path: str, model: WorkspaceModel) -> str | None:
         if model.symbols[sid].path == path:
             return sid
     return ids[0]
+
+
+def _in_testdata(path: str) -> bool:
+    return path.startswith("testdata/") or "/testdata/" in path
 
 
 def _common_prefix(a: str, b: str) -> int:
