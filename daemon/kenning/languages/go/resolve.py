@@ -400,15 +400,44 @@ class GoResolver:
 
     # -- guesses --------------------------------------------------------------------
 
+    def _reachable_packages(self, path: str) -> set[str]:
+        """The caller's package and the packages its file imports."""
+        scope = self.model.files.get(path)
+        if scope is None:
+            return set()
+        reachable = {scope.module, scope.module.removesuffix("_test")}
+        for imp in scope.bindings.get(scope.module_id, {}).values():
+            reachable.add(imp.module)
+        for dot in scope.stars.get(scope.module_id, []):
+            reachable.add(dot.module)
+        return reachable
+
+    def _guessable(self, sid: str, reachable: set[str]) -> bool:
+        """Whether a method may be a name-only guess: declared on a package-level type
+        of a package the caller's file reaches. A value's methods nearly always come
+        from a package the file imports (or its own); a method elsewhere sharing the
+        name (`Elem`, `Kind`, `Sizeof`) is far more often a standard-library type's
+        twin than the target. Interface methods of types local to a function are
+        visible only there."""
+        info = self.model.symbols[sid]
+        if info.kind != SymbolKind.METHOD:
+            return False
+        scope = self.model.files.get(info.path)
+        if scope is None or scope.module not in reachable:
+            return False
+        owner = self.model.symbols.get(info.parent) if info.parent else None
+        return owner is None or owner.kind == SymbolKind.MODULE or owner.parent == scope.module_id
+
     def _name_only(self, name: str, path: str, package: str | None = None) -> Target:
         """A method named `name`, when only a handful exist: in `package` when it has
         some, else anywhere. Files under `testdata/` (which the go tool never builds)
         are candidates only for calls from `testdata/` too."""
         in_testdata = _in_testdata(path)
+        reachable = self._reachable_packages(path)
         candidates = [
             sid
             for sid in self.model.by_name.get(name, ())
-            if self.model.symbols[sid].kind == SymbolKind.METHOD
+            if self._guessable(sid, reachable)
             and (in_testdata or not _in_testdata(self.model.symbols[sid].path))
         ]
         if package is not None:
