@@ -353,8 +353,10 @@ CALL_CASES = [
                 s.c()
             }
             switch s := v.(type) {
-            case int:
+            case int, string:
                 s.d()
+            case *db.Conn:
+                s.Exec()
             }
             func() { s.e() }()
         }
@@ -365,6 +367,7 @@ CALL_CASES = [
             ("s.b", "b", "@typed:Store s"),
             ("s.c", "c", "@local: s"),
             ("s.d", "d", "@local: s"),
+            ("s.Exec", "Exec", "@typed:db.Conn s"),
             ("func() { s.e() }", "func", None),
             ("s.e", "e", "@typed:Store s"),
         ],
@@ -525,7 +528,7 @@ BAD_INPUTS = [
     (
         "minified: one very long line",
         b"package store;"
-        + b"".join(b"func f%d(s *S){s.g%d();h%d()};" % (i, i, i) for i in range(3000)),
+        + b"".join(b"func f%d(s *S){s.g%d();h%d()};" % (i, i, i) for i in range(1000)),
     ),
     ("deep nesting", b"package store\nfunc f() {" + b"{" * 3000 + b"}" * 3000 + b"}\n"),
     ("deep expressions", b"package store\nvar x = " + b"f(" * 2000 + b"1" + b")" * 2000 + b"\n"),

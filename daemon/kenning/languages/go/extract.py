@@ -476,9 +476,15 @@ class GoExtraction(Extraction):
                     self._add(self.text.node_text(target), begin, scope.end_byte, "local", None)
         elif capture == "local.switch":
             for target in _expressions(node.child_by_field_name("alias")):
-                self._add(
-                    self.text.node_text(target), target.end_byte, node.end_byte, "local", None
-                )
+                name = self.text.node_text(target)
+                self._add(name, target.end_byte, node.end_byte, "local", None)
+                # In a clause naming one type, the alias has that type.
+                for clause in node.named_children:
+                    types = clause.children_by_field_name("type")
+                    if clause.type == "type_case" and len(types) == 1:
+                        case_type = type_name(types[0], source)
+                        if case_type is not None:
+                            self._add(name, clause.start_byte, clause.end_byte, "typed", case_type)
 
     def _add(self, name: str, start: int, end: int, role: str, typ: str | None) -> None:
         if name == "_":
