@@ -139,6 +139,11 @@ class Extraction:
         """(name, receiver) of a callee that is neither a name nor an attribute."""
         return self.text.node_text(callee), None
 
+    def call_receiver(self, receiver: Node) -> str:
+        """The `receiver` of a call site: the operand's text. A language may add what
+        its resolver needs to know of the operand, such as a type the code states."""
+        return self.text.node_text(receiver)
+
     def signature(self, kind: SymbolKind, captures: dict[str, list[Node]]) -> tuple[str, int]:
         """(signature, byte where the header ends) of a definition.
 
@@ -437,7 +442,7 @@ class Extraction:
             else:
                 name = text.node_text(captures["call.name"][0])
                 receiver_nodes = captures.get("call.receiver")
-                receiver = text.node_text(receiver_nodes[0]) if receiver_nodes else None
+                receiver = self.call_receiver(receiver_nodes[0]) if receiver_nodes else None
             append(
                 CallSite(
                     caller=ids[bisect_right(starts, callee.start_byte) - 1],
