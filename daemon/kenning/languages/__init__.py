@@ -15,10 +15,11 @@ from pathlib import Path
 from kenning.core.facts import BaseClass, CallSite, FileFacts, Import
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
+from kenning.languages.java import JAVA
 from kenning.languages.python import PYTHON
 from kenning.resolve.model import WorkspaceModels
 
-LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON,)
+LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, JAVA)
 
 _BY_NAME = {language.name: language for language in LANGUAGES}
 _BY_SUFFIX = {suffix: language for language in LANGUAGES for suffix in language.suffixes}
