@@ -236,7 +236,7 @@ class JavaResolver:
         if imp is not None and imp.extra != "static":
             qualname = f"{imp.module}.{imp.name}"
             found = self._qualified_type(qualname)
-            if found is not None:
+            if found is not None and found.id is not None:
                 return TypeRef(found.id, found.qualname, Resolution.IMPORT, CONF_IMPORT)
             outside = self._outside(qualname)
             return TypeRef(None, qualname, outside.resolution, outside.confidence)
@@ -380,12 +380,14 @@ class JavaResolver:
         return self._missing_member(found.id, name)
 
     def _missing_member(self, cls: str, name: str) -> Target:
-        """A method no workspace type in `cls`'s hierarchy declares."""
+        """A method no workspace type in `cls`'s hierarchy declares. `Object`'s methods
+        are named after `Object`, which declares them, even where a supertype from
+        outside might override one."""
+        if name in OBJECT_METHODS:
+            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
         outside = self._outside_supertype(cls)
         if outside is not None:
             return Target(external_id(f"{outside}.{name}"), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
-        if name in OBJECT_METHODS:
-            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
 
@@ -437,6 +439,8 @@ class JavaResolver:
                 member = self._member(owner.id, name, include_own=True, kinds=_METHODS)
                 if member is not None:
                     return Target(member[0], Resolution.IMPORT, CONF_STAR)
+        if name in OBJECT_METHODS and types:
+            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
         for cls in types:
             outside = self._outside_supertype(cls)
             if outside is not None:
@@ -450,8 +454,6 @@ class JavaResolver:
                     return Target(
                         external_id(f"{star.module}.{name}"), Resolution.EXTERNAL, CONF_STAR
                     )
-        if name in OBJECT_METHODS and types:
-            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
         return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
 
     def _typed(self, scope: FileScope, caller: str, declared: str, name: str) -> Target:
