@@ -239,14 +239,14 @@ class Extraction:
                 if "definition.decorated" in captures:
                     target = captures["decorated"][0]
                     wrapper = captures["definition.decorated"][0]
-                    found = captures.get("decorator", [])
+                    decorators = captures.get("decorator", [])
                     # A grammar may split one definition's decorators over several
                     # matches (Java's annotations around `public`): gather them all.
                     previous = decorated.get(target.start_byte)
                     if previous is not None and previous[0] == wrapper:
-                        merged = {d.start_byte: d for d in [*previous[1], *found]}
-                        found = [merged[k] for k in sorted(merged)]
-                    decorated[target.start_byte] = (wrapper, found)
+                        merged = {d.start_byte: d for d in [*previous[1], *decorators]}
+                        decorators = [merged[k] for k in sorted(merged)]
+                    decorated[target.start_byte] = (wrapper, decorators)
                     continue
                 for capture, kind in _CAPTURE_KINDS.items():
                     found = captures.get(capture)

@@ -22,11 +22,13 @@ import pytest
 from helpers import Workspace, rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ANNOTATION = re.compile(r"^\s*//(?P<pad>\s*)\^ (?P<table>calls|inherits): (?P<target>\S+) \((?P<how>[\w-]+)\)")
+ANNOTATION = re.compile(
+    r"^\s*//(?P<pad>\s*)\^ (?P<table>calls|inherits): (?P<target>\S+) \((?P<how>[\w-]+)\)"
+)
 TABLES = {"calls": "CALLS", "inherits": "INHERITS"}
 
 
-def annotations(root: Path) -> list[tuple[str, int, int, str, str, str]]:
+def expectations(root: Path) -> list[tuple[str, int, int, str, str, str]]:
     """(path, line, column, table, target qualname, resolution) for every `^` line."""
     found = []
     for file in sorted(root.rglob("*.java")):
@@ -60,7 +62,7 @@ def edges_at(engine, table: str) -> dict[tuple[str, int], list[tuple[int, int, s
 def test_annotated_fixture(workspace: Workspace, project: str) -> None:
     shutil.copytree(FIXTURES / project, workspace.root, dirs_exist_ok=True)
     engine = workspace.indexed()
-    expected = annotations(workspace.root)
+    expected = expectations(workspace.root)
     assert expected, "a fixture without annotations checks nothing"
     by_table = {table: edges_at(engine, table) for table in TABLES.values()}
     problems = []
@@ -71,5 +73,7 @@ def test_annotated_fixture(workspace: Workspace, project: str) -> None:
             if col <= column < end_col
         ]
         if here != [(target, how)]:
-            problems.append(f"{path}:{line + 1}:{column + 1} {table} want {target} ({how}), got {here}")
+            problems.append(
+                f"{path}:{line + 1}:{column + 1} {table} want {target} ({how}), got {here}"
+            )
     assert not problems, "\n".join(problems)

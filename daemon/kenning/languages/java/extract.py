@@ -330,7 +330,7 @@ def _scope_of(node: Node, field: bool) -> tuple[Node | None, int]:
     if kind in ("enhanced_for_statement", "lambda_expression"):
         return node, node.start_byte
     # A pattern variable (`o instanceof Foo f`): from the test to its block's end.
-    scope = parent
+    scope: Node | None = parent
     while scope is not None and scope.type not in _BLOCKS:
         scope = scope.parent
     return scope, node.start_byte

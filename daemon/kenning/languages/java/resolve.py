@@ -34,8 +34,7 @@ from kenning.languages.java.extract import TYPE_SEPARATOR, strip_type_arguments
 from kenning.resolve.model import FileScope, WorkspaceModel
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
-JAVA_LANG = frozenset(
-    """
+_JAVA_LANG_NAMES = """
     AbstractMethodError Appendable ArithmeticException ArrayIndexOutOfBoundsException
     ArrayStoreException AssertionError AutoCloseable Boolean BootstrapMethodError Byte
     Character CharSequence Class ClassCastException ClassCircularityError ClassFormatError
@@ -57,8 +56,8 @@ JAVA_LANG = frozenset(
     ThreadDeath ThreadGroup ThreadLocal Throwable TypeNotPresentException
     UnknownError UnsatisfiedLinkError UnsupportedClassVersionError
     UnsupportedOperationException VerifyError VirtualMachineError Void
-    """.split()
-)
+"""
+JAVA_LANG = frozenset(_JAVA_LANG_NAMES.split())
 # Methods every object has (`java.lang.Object`), so every class inherits.
 OBJECT_METHODS = frozenset(
     {"equals", "hashCode", "toString", "getClass", "clone", "finalize", "notify",
@@ -117,7 +116,7 @@ class JavaResolver:
             owner = self._qualified_type(imp.module)
             if owner is None or owner.id is None:
                 return self._outside(imp.module if imp.name == "*" else f"{imp.module}.{imp.name}")
-            if imp.name != "*":
+            if imp.name is not None and imp.name != "*":
                 member = self._member(owner.id, imp.name, include_own=True, kinds=None)
                 if member is not None:
                     return Target(member[0], Resolution.IMPORT, CONF_EXACT)
@@ -144,7 +143,9 @@ class JavaResolver:
         scope_id = info.parent if info is not None and info.parent else scope.module_id
         found = self.resolve_type(path, scope_id, base.expr)
         if found is not None:
-            return Target(found.id or external_id(found.qualname), found.resolution, found.confidence)
+            return Target(
+                found.id or external_id(found.qualname), found.resolution, found.confidence
+            )
         return self._unknown_type(scope, strip_type_arguments(base.expr))
 
     def resolve_call(self, path: str, call: CallSite) -> Target:
@@ -372,7 +373,9 @@ class JavaResolver:
     ) -> Target:
         """`Type.name` for a resolved type, reached the way `how` says."""
         if found.id is None:
-            return Target(external_id(f"{found.qualname}.{name}"), found.resolution, found.confidence)
+            return Target(
+                external_id(f"{found.qualname}.{name}"), found.resolution, found.confidence
+            )
         member = self._member(found.id, name, include_own=include_own, kinds=_METHODS)
         if member is not None:
             confidence = CONF_SELF if member[1] else CONF_INHERITED
@@ -461,7 +464,9 @@ class JavaResolver:
         if found is None:
             unknown = self._unknown_type(scope, declared)
             if unknown.resolution == Resolution.EXTERNAL:
-                return Target(external_id(f"{declared}.{name}"), unknown.resolution, unknown.confidence)
+                return Target(
+                    external_id(f"{declared}.{name}"), unknown.resolution, unknown.confidence
+                )
             return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
         return self._member_target(found, name, Resolution.TYPED, True)
 
