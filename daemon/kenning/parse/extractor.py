@@ -14,7 +14,10 @@ captures the whole definition as `@definition.<kind>` (`function`, `method`, `cl
 `@owner` (the type a method belongs to when it is declared outside it: a Go receiver,
 a Rust `impl`). `@definition.decorated` wraps a definition in its `@decorator`s. Call
 patterns capture `@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`);
-base lists `@base` inside `@base.class`.
+base lists `@base` inside `@base.class`. The optional `locals` concern (declared
+variables, for languages whose resolver reads declared types) is handed to
+`local_declaration` match by match, before call sites are built; `refine_call` lets
+a language rewrite each call site with its pattern's nodes at hand.
 
 A language supplies a subclass (in `kenning/languages/<name>/`) for what its queries
 cannot say: how an import statement maps to `Import` facts, how a string literal
