@@ -16,12 +16,13 @@ from kenning.core.facts import BaseClass, CallSite, FileFacts, Import
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
 from kenning.languages.go import GO
+from kenning.languages.java import JAVA
 from kenning.languages.javascript import JAVASCRIPT
 from kenning.languages.python import PYTHON
 from kenning.languages.typescript import TYPESCRIPT
 from kenning.resolve.model import WorkspaceModels
 
-LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, TYPESCRIPT, JAVASCRIPT, GO)
+LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, TYPESCRIPT, JAVASCRIPT, GO, JAVA)
 
 _BY_NAME = {language.name: language for language in LANGUAGES}
 _BY_SUFFIX = {suffix: language for language in LANGUAGES for suffix in language.suffixes}

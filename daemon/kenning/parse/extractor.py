@@ -14,7 +14,10 @@ captures the whole definition as `@definition.<kind>` (`function`, `method`, `cl
 `@owner` (the type a method belongs to when it is declared outside it: a Go receiver,
 a Rust `impl`). `@definition.decorated` wraps a definition in its `@decorator`s. Call
 patterns capture `@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`);
-base lists `@base` inside `@base.class`.
+base lists `@base` inside `@base.class`. The optional `locals` concern (declared
+variables, for languages whose resolver reads declared types) is handed to
+`local_declaration` match by match, before call sites are built; `refine_call` lets
+a language rewrite each call site with its pattern's nodes at hand.
 
 A language supplies a subclass (in `kenning/languages/<name>/`) for what its queries
 cannot say: how an import statement maps to `Import` facts, how a string literal
@@ -144,6 +147,14 @@ class Extraction:
         its resolver needs to know of the operand, such as a type the code states."""
         return self.text.node_text(receiver)
 
+    def local_declaration(self, captures: dict[str, list[Node]]) -> None:
+        """One match of the `locals` query (a declared variable); collected before calls."""
+
+    def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
+        """A language's last word on a call site, with the call pattern's nodes at hand
+        (e.g. to note a receiver's declared type). The default keeps it as it is."""
+        return site
+
     def signature(self, kind: SymbolKind, captures: dict[str, list[Node]]) -> tuple[str, int]:
         """(signature, byte where the header ends) of a definition.
 
@@ -235,10 +246,15 @@ class Extraction:
             elif role == "definitions":
                 if "definition.decorated" in captures:
                     target = captures["decorated"][0]
-                    decorated[target.start_byte] = (
-                        captures["definition.decorated"][0],
-                        captures.get("decorator", []),
-                    )
+                    wrapper = captures["definition.decorated"][0]
+                    decorators = captures.get("decorator", [])
+                    # A grammar may split one definition's decorators over several
+                    # matches (Java's annotations around `public`): gather them all.
+                    previous = decorated.get(target.start_byte)
+                    if previous is not None and previous[0] == wrapper:
+                        merged = {d.start_byte: d for d in [*previous[1], *decorators]}
+                        decorators = [merged[k] for k in sorted(merged)]
+                    decorated[target.start_byte] = (wrapper, decorators)
                     continue
                 for capture, kind in _CAPTURE_KINDS.items():
                     found = captures.get(capture)
@@ -253,6 +269,8 @@ class Extraction:
                 imports.append(captures)
             elif role == "bases":
                 bases.append(captures)
+            elif role == "locals":
+                self.local_declaration(captures)
 
         self._definitions(definitions, decorated, docstrings)
         for captures in imports:
@@ -366,7 +384,11 @@ class Extraction:
             if kind in TYPE_KINDS:
                 self._class_ids[start] = symbol.id
             owner: ChunkOwner | None = None
-            if parent is module_scope or (parent.owner is not None and parent.owner.is_class):
+            # A constant (an enum member) is a line of its type's or module's chunk;
+            # a chunk of its own would hold one line.
+            if kind != SymbolKind.CONSTANT and (
+                parent is module_scope or (parent.owner is not None and parent.owner.is_class)
+            ):
                 statement_parent = outer.parent
                 if (
                     statement_parent is not None
@@ -443,15 +465,14 @@ class Extraction:
                 name = text.node_text(captures["call.name"][0])
                 receiver_nodes = captures.get("call.receiver")
                 receiver = self.call_receiver(receiver_nodes[0]) if receiver_nodes else None
-            append(
-                CallSite(
-                    caller=ids[bisect_right(starts, callee.start_byte) - 1],
-                    callee=callee_text,
-                    name=name,
-                    receiver=receiver,
-                    span=text.span(callee),
-                )
+            site = CallSite(
+                caller=ids[bisect_right(starts, callee.start_byte) - 1],
+                callee=callee_text,
+                name=name,
+                receiver=receiver,
+                span=text.span(callee),
             )
+            append(self.refine_call(site, captures))
 
     def _bases(self, bases: list[dict[str, list[Node]]]) -> None:
         for captures in bases:

@@ -17,8 +17,10 @@ from tree_sitter import Language, Query
 
 # Concerns run on every file, in this order. `errors` is separate: it runs only when
 # the tree has an error, so clean files never pay for it. A language may leave out a
-# concern it has nothing for (an empty file is fine too).
-CONCERNS = ("definitions", "docstrings", "imports", "calls", "bases")
+# concern it has nothing for (an empty file is fine too). `locals` holds declarations
+# whose types a language's resolver reads (`Foo x` in Java); its captures go to
+# `Extraction.local_declaration` as they are.
+CONCERNS = ("definitions", "docstrings", "imports", "calls", "bases", "locals")
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ _VERSION = re.compile(r"^v[0-9]+$")
 
 @cache
 def _locals_query(language: Language) -> Query:
-    text = resources.files(__package__).joinpath("queries", "locals.scm").read_text("utf-8")
+    text = resources.files(__package__).joinpath("queries", "declared_types.scm").read_text("utf-8")
     return Query(language, text)
 
 

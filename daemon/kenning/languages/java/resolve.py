@@ -1,0 +1,546 @@
+"""Java name resolution: which definition a call, import or supertype refers to.
+
+Java states most of what resolution needs, and the rules follow the language
+(JLS 6.4, 15.12) closely enough to be right in the common cases and say so when they
+guess:
+
+* a type name is looked up in the enclosing classes and methods (nested and local
+  types, also those inherited from supertypes), then the file's top-level types,
+  single-type imports, the file's package, on-demand imports (`a.b.*`, and the
+  nested types of `import static a.b.C.*`), and `java.lang`; a dotted name whose head
+  is none of these is read as fully qualified (`java.util.List`);
+* `m()` goes through the enclosing classes and their supertypes (`self`), then
+  static imports; `this.m()` through the class, `super.m()` through its supertypes;
+* `Type.m()` through the type and its supertypes; `x.m()` where the code declares
+  `Foo x` (parameter, field, local, `var x = new Foo()`) through `Foo` (`typed`);
+* `new Foo()` is the constructor `Foo.Foo` when the class declares one, else the
+  class; `this(...)` and `super(...)` the class's or its superclass's constructor;
+* `java.lang` types the workspace does not define, and `Object`'s methods, are
+  `builtin`; types imported from packages the workspace lacks are `external`;
+* anything else (`a.b().c()`) is matched by method name alone among at most a
+  handful of workspace methods (`name-only`, low confidence), or left unresolved.
+
+Every answer is a `Target` with its `Resolution` kind and a confidence. Overloads are
+not told apart: a call reaches the first declaration of its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
+from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.java.extract import TYPE_SEPARATOR, strip_type_arguments
+from kenning.resolve.model import FileScope, WorkspaceModel
+
+# The types of `java.lang` (Java 17), which every file sees without an import.
+_JAVA_LANG_NAMES = """
+    AbstractMethodError Appendable ArithmeticException ArrayIndexOutOfBoundsException
+    ArrayStoreException AssertionError AutoCloseable Boolean BootstrapMethodError Byte
+    Character CharSequence Class ClassCastException ClassCircularityError ClassFormatError
+    ClassLoader ClassNotFoundException ClassValue Cloneable CloneNotSupportedException
+    Comparable Deprecated Double Enum EnumConstantNotPresentException Error Exception
+    ExceptionInInitializerError Float FunctionalInterface IllegalAccessError
+    IllegalAccessException IllegalArgumentException IllegalCallerException
+    IllegalMonitorStateException IllegalStateException IllegalThreadStateException
+    IncompatibleClassChangeError IndexOutOfBoundsException InheritableThreadLocal
+    InstantiationError InstantiationException Integer InternalError InterruptedException
+    Iterable LayerInstantiationException LinkageError Long Math Module ModuleLayer
+    NegativeArraySizeException NoClassDefFoundError NoSuchFieldError NoSuchFieldException
+    NoSuchMethodError NoSuchMethodException NullPointerException Number
+    NumberFormatException Object OutOfMemoryError Override Package Process ProcessBuilder
+    ProcessHandle Readable Record ReflectiveOperationException Runnable Runtime
+    RuntimeException RuntimePermission SafeVarargs SecurityException SecurityManager Short
+    StackOverflowError StackTraceElement StackWalker StrictMath String StringBuffer
+    StringBuilder StringIndexOutOfBoundsException SuppressWarnings System Thread
+    ThreadDeath ThreadGroup ThreadLocal Throwable TypeNotPresentException
+    UnknownError UnsatisfiedLinkError UnsupportedClassVersionError
+    UnsupportedOperationException VerifyError VirtualMachineError Void
+"""
+JAVA_LANG = frozenset(_JAVA_LANG_NAMES.split())
+# Methods every object has (`java.lang.Object`), so every class inherits.
+OBJECT_METHODS = frozenset(
+    {"equals", "hashCode", "toString", "getClass", "clone", "finalize", "notify",
+     "notifyAll", "wait"}
+)  # fmt: skip
+_METHODS = frozenset({SymbolKind.METHOD})
+# Above this many same-named definitions a name-only guess is worthless.
+MAX_NAME_ONLY_CANDIDATES = 5
+MAX_BASE_DEPTH = 10
+
+CONF_EXACT = 1.0
+CONF_IMPORT = 0.95
+CONF_SELF = 0.9
+CONF_INHERITED = 0.85
+CONF_STAR = 0.8
+# A member that no workspace type has, in a chain with a supertype from outside.
+CONF_EXTERNAL_BASE = 0.5
+CONF_NAME_ONLY = 0.5
+CONF_METHOD_NAME_ONLY = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    """A resolved type name: a workspace type (`id`) or one outside it (`id` None)."""
+
+    id: str | None
+    qualname: str
+    resolution: Resolution
+    confidence: float
+
+
+def package_of(scope: FileScope) -> str:
+    """A file's package: its module (`com.example.Foo`) without the file's name."""
+    return scope.module.rpartition(".")[0]
+
+
+def _is_variable(text: str) -> bool:
+    return text.isidentifier() or (text.startswith("this.") and text[5:].isidentifier())
+
+
+class JavaResolver:
+    """Resolves Java facts against a `WorkspaceModel`; caches per model generation."""
+
+    def __init__(self, model: WorkspaceModel) -> None:
+        self.model = model
+        self._generation = -1
+        self._packages: dict[str, list[str]] = {}
+        self._bases: dict[str, tuple[list[str], list[str]]] = {}
+        self._types: dict[tuple[str, str, str], TypeRef | None] = {}
+
+    # -- public -------------------------------------------------------------------
+
+    def resolve_import(self, path: str, imp: Import) -> Target:
+        self._check_generation()
+        if imp.extra == "static":
+            owner = self._qualified_type(imp.module)
+            if owner is None or owner.id is None:
+                return self._outside(imp.module if imp.name == "*" else f"{imp.module}.{imp.name}")
+            if imp.name is not None and imp.name != "*":
+                member = self._member(owner.id, imp.name, include_own=True, kinds=None)
+                if member is not None:
+                    return Target(member[0], Resolution.IMPORT, CONF_EXACT)
+            # A static field or a whole class's statics: the class is what is imported.
+            return Target(owner.id, Resolution.IMPORT, CONF_EXACT if imp.name == "*" else CONF_STAR)
+        if imp.name == "*":
+            files = self._package_files().get(imp.module)
+            if files:
+                # A package has no symbol of its own: its first file stands for it.
+                return Target(self.model.files[files[0]].module_id, Resolution.IMPORT, CONF_EXACT)
+            return self._outside(imp.module)
+        qualname = f"{imp.module}.{imp.name}"
+        found = self._qualified_type(qualname)
+        if found is not None and found.id is not None:
+            return Target(found.id, Resolution.IMPORT, CONF_EXACT)
+        return self._outside(qualname)
+
+    def resolve_base(self, path: str, base: BaseClass) -> Target:
+        self._check_generation()
+        info = self.model.symbols.get(base.class_id)
+        scope = self.model.files.get(path)
+        if scope is None:
+            return Target(external_id(base.expr), Resolution.UNRESOLVED, 0.0)
+        scope_id = info.parent if info is not None and info.parent else scope.module_id
+        found = self.resolve_type(path, scope_id, base.expr)
+        if found is not None:
+            return Target(
+                found.id or external_id(found.qualname), found.resolution, found.confidence
+            )
+        return self._unknown_type(scope, strip_type_arguments(base.expr))
+
+    def resolve_call(self, path: str, call: CallSite) -> Target:
+        self._check_generation()
+        scope = self.model.files.get(path)
+        if scope is None:
+            return Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
+        if call.callee.startswith("new ") and call.receiver is None:
+            return self._constructor(scope, call.caller, call.callee[4:])
+        receiver = call.receiver
+        if receiver is None:
+            if call.callee in ("this", "super"):
+                return self._explicit_constructor(call.caller, call.callee)
+            return self._unqualified(scope, call.caller, call.name)
+        written, typed, declared = receiver.partition(TYPE_SEPARATOR)
+        if typed and _is_variable(written):
+            return self._typed(scope, call.caller, declared, call.name)
+        if receiver in ("this", "super"):
+            return self._on_this(call.caller, call.name, include_own=receiver == "this")
+        head, _, last = receiver.rpartition(".")
+        if last in ("this", "super") and head:
+            # `Outer.this.m()`, `Iface.super.m()`: through the named type.
+            found = self.resolve_type(path, call.caller, head)
+            if found is not None:
+                return self._member_target(found, call.name, Resolution.SELF, last == "this")
+        if all(part.isidentifier() for part in receiver.split(".")):
+            found = self.resolve_type(path, call.caller, receiver)
+            if found is not None:
+                return self._member_target(found, call.name, found.resolution, True)
+        return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
+
+    # -- types --------------------------------------------------------------------
+
+    def resolve_type(self, path: str, scope_id: str, text: str) -> TypeRef | None:
+        """The type `text` names as seen from the symbol `scope_id` of file `path`."""
+        self._check_generation()
+        key = (path, scope_id, text)
+        if key in self._types:
+            return self._types[key]
+        self._types[key] = None  # guards against cycles through supertypes
+        found = self._resolve_type(path, scope_id, text)
+        self._types[key] = found
+        return found
+
+    def _resolve_type(self, path: str, scope_id: str, text: str) -> TypeRef | None:
+        name = strip_type_arguments(text)
+        scope = self.model.files.get(path)
+        if not name or scope is None:
+            return None
+        parts = name.split(".")
+        found = self._type_head(scope, scope_id, parts[0])
+        if found is not None:
+            for part in parts[1:]:
+                nested = self._nested(found, part)
+                if nested is None:
+                    return None
+                found = nested
+            return found
+        if len(parts) > 1:
+            return self._qualified_type(name)
+        return None
+
+    def _type_head(self, scope: FileScope, scope_id: str, head: str) -> TypeRef | None:
+        symbols = self.model.symbols
+        current: str | None = scope_id
+        while current is not None:
+            info = symbols.get(current)
+            if info is None:
+                break
+            if info.kind == SymbolKind.MODULE:
+                owner_qualname = package_of(scope)
+                owner_qualname = f"{owner_qualname}.{head}" if owner_qualname else head
+            else:
+                owner_qualname = f"{info.qualname}.{head}"
+            for sid in self.model.by_qualname.get(owner_qualname, ()):
+                other = symbols[sid]
+                if other.parent == current and other.kind in TYPE_KINDS:
+                    how = Resolution.LOCAL if info.kind == SymbolKind.METHOD else (
+                        Resolution.SAME_FILE)  # fmt: skip
+                    return TypeRef(sid, other.qualname, how, CONF_EXACT)
+            if info.kind in TYPE_KINDS:
+                member = self._member(current, head, include_own=False, kinds=TYPE_KINDS)
+                if member is not None:
+                    inherited = symbols[member[0]]
+                    return TypeRef(member[0], inherited.qualname, Resolution.SAME_FILE, CONF_SELF)
+            current = info.parent
+        bindings = scope.bindings.get(scope.module_id, {})
+        imp = bindings.get(head)
+        if imp is not None and imp.extra != "static":
+            qualname = f"{imp.module}.{imp.name}"
+            found = self._qualified_type(qualname)
+            if found is not None and found.id is not None:
+                return TypeRef(found.id, found.qualname, Resolution.IMPORT, CONF_IMPORT)
+            outside = self._outside(qualname)
+            return TypeRef(None, qualname, outside.resolution, outside.confidence)
+        package = package_of(scope)
+        for sid in self.model.by_qualname.get(f"{package}.{head}" if package else head, ()):
+            other = symbols[sid]
+            if other.kind in TYPE_KINDS and other.parent == f"{other.path}#":
+                return TypeRef(sid, other.qualname, Resolution.SAME_FILE, CONF_EXACT)
+        for star in scope.stars.get(scope.module_id, ()):
+            found = self._qualified_type(f"{star.module}.{head}")
+            if found is not None and found.id is not None:
+                return TypeRef(found.id, found.qualname, Resolution.IMPORT, CONF_STAR)
+        if head in JAVA_LANG:
+            found = self._qualified_type(f"java.lang.{head}")
+            if found is not None and found.id is not None:
+                return TypeRef(found.id, found.qualname, Resolution.IMPORT, CONF_IMPORT)
+            return TypeRef(None, f"java.lang.{head}", Resolution.BUILTIN, CONF_EXACT)
+        return None
+
+    def _qualified_type(self, qualname: str) -> TypeRef | None:
+        """A fully qualified type name: a workspace type, else one from a package the
+        workspace lacks (external); None when it should be in the workspace and is not."""
+        for sid in self.model.by_qualname.get(qualname, ()):
+            if self.model.symbols[sid].kind in TYPE_KINDS:
+                return TypeRef(sid, qualname, Resolution.IMPORT, CONF_IMPORT)
+        outside = self._outside(qualname)
+        if outside.resolution == Resolution.UNRESOLVED:
+            return None
+        return TypeRef(None, qualname, outside.resolution, outside.confidence)
+
+    def _nested(self, found: TypeRef, part: str) -> TypeRef | None:
+        if found.id is None:
+            return TypeRef(None, f"{found.qualname}.{part}", found.resolution, found.confidence)
+        member = self._member(found.id, part, include_own=True, kinds=TYPE_KINDS)
+        if member is None:
+            return None
+        info = self.model.symbols[member[0]]
+        return TypeRef(member[0], info.qualname, found.resolution, found.confidence)
+
+    def _outside(self, qualname: str) -> Target:
+        """A name no workspace type has: unresolved when its package is a workspace
+        package (it should be there), else external to the workspace."""
+        packages = self._package_files()
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:cut]) in packages:
+                return Target(external_id(qualname), Resolution.UNRESOLVED, 0.0)
+        if parts[0] == "java" and len(parts) == 3 and parts[1] == "lang":
+            return Target(external_id(qualname), Resolution.BUILTIN, CONF_EXACT)
+        return Target(external_id(qualname), Resolution.EXTERNAL, CONF_IMPORT)
+
+    def _unknown_type(self, scope: FileScope, name: str) -> Target:
+        """A type name nothing in scope declares. With an on-demand import of a package
+        from outside the workspace it most likely comes from there (external, without
+        knowing which package); otherwise it is unresolved."""
+        packages = self._package_files()
+        for star in scope.stars.get(scope.module_id, ()):
+            if star.extra != "static" and star.module not in packages:
+                return Target(external_id(name), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
+        return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+
+    # -- members ------------------------------------------------------------------
+
+    def _member(
+        self, cls: str, name: str, include_own: bool, kinds: frozenset[SymbolKind] | None
+    ) -> tuple[str, bool] | None:
+        """(id, defined on `cls` itself) of member `name` of `cls` or its supertypes,
+        breadth first; `kinds` None takes any member."""
+        symbols = self.model.symbols
+        seen = {cls}
+        queue = [cls] if include_own else list(self._bases_of(cls)[0])
+        depth = 0
+        while queue and depth < MAX_BASE_DEPTH:
+            next_queue: list[str] = []
+            for current in queue:
+                qualname = symbols[current].qualname
+                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                    info = symbols[sid]
+                    if info.parent == current and (kinds is None or info.kind in kinds):
+                        return sid, current == cls
+                for base in self._bases_of(current)[0]:
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            queue = next_queue
+            depth += 1
+        return None
+
+    def _outside_supertype(self, cls: str) -> str | None:
+        """The first supertype from outside the workspace in `cls`'s hierarchy."""
+        seen = {cls}
+        queue = [cls]
+        for _ in range(MAX_BASE_DEPTH):
+            next_queue: list[str] = []
+            for current in queue:
+                inside, outside = self._bases_of(current)
+                if outside:
+                    return outside[0]
+                for base in inside:
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            if not next_queue:
+                return None
+            queue = next_queue
+        return None
+
+    def _bases_of(self, cls: str) -> tuple[list[str], list[str]]:
+        """(workspace supertypes, qualnames of supertypes outside the workspace)."""
+        cached = self._bases.get(cls)
+        if cached is not None:
+            return cached
+        self._bases[cls] = ([], [])  # guards against cycles while resolving
+        info = self.model.symbols.get(cls)
+        inside: list[str] = []
+        outside: list[str] = []
+        scope = self.model.files.get(info.path) if info is not None else None
+        if info is not None and scope is not None:
+            for expr in scope.bases.get(cls, ()):
+                found = self.resolve_type(info.path, info.parent or scope.module_id, expr)
+                if found is None:
+                    if self._unknown_type(scope, expr).resolution == Resolution.EXTERNAL:
+                        outside.append(strip_type_arguments(expr))
+                elif found.id is not None and found.id != cls:
+                    inside.append(found.id)
+                elif found.id is None and found.qualname != "java.lang.Object":
+                    outside.append(found.qualname)
+        self._bases[cls] = (inside, outside)
+        return inside, outside
+
+    def _member_target(
+        self, found: TypeRef, name: str, how: Resolution, include_own: bool
+    ) -> Target:
+        """`Type.name` for a resolved type, reached the way `how` says."""
+        if found.id is None:
+            return Target(
+                external_id(f"{found.qualname}.{name}"), found.resolution, found.confidence
+            )
+        member = self._member(found.id, name, include_own=include_own, kinds=_METHODS)
+        if member is not None:
+            confidence = CONF_SELF if member[1] else CONF_INHERITED
+            return Target(member[0], how, min(confidence, found.confidence))
+        return self._missing_member(found.id, name)
+
+    def _missing_member(self, cls: str, name: str) -> Target:
+        """A method no workspace type in `cls`'s hierarchy declares. `Object`'s methods
+        are named after `Object`, which declares them, even where a supertype from
+        outside might override one."""
+        if name in OBJECT_METHODS:
+            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
+        outside = self._outside_supertype(cls)
+        if outside is not None:
+            return Target(external_id(f"{outside}.{name}"), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
+        qualname = self.model.symbols[cls].qualname
+        return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
+
+    # -- calls --------------------------------------------------------------------
+
+    def _enclosing_types(self, scope_id: str) -> list[str]:
+        out: list[str] = []
+        current: str | None = scope_id
+        while current is not None:
+            info = self.model.symbols.get(current)
+            if info is None:
+                break
+            if info.kind in TYPE_KINDS:
+                out.append(current)
+            current = info.parent
+        return out
+
+    def _on_this(self, caller: str, name: str, include_own: bool) -> Target:
+        types = self._enclosing_types(caller)
+        if not types:
+            return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+        member = self._member(types[0], name, include_own=include_own, kinds=_METHODS)
+        if member is not None:
+            confidence = CONF_SELF if member[1] else CONF_INHERITED
+            return Target(member[0], Resolution.SELF, confidence)
+        return self._missing_member(types[0], name)
+
+    def _unqualified(self, scope: FileScope, caller: str, name: str) -> Target:
+        types = self._enclosing_types(caller)
+        for cls in types:
+            member = self._member(cls, name, include_own=True, kinds=_METHODS)
+            if member is not None:
+                own = member[1] and cls == types[0]
+                return Target(member[0], Resolution.SELF, CONF_SELF if own else CONF_INHERITED)
+        bindings = scope.bindings.get(scope.module_id, {})
+        imp = bindings.get(name)
+        if imp is not None and imp.extra == "static":
+            owner = self._qualified_type(imp.module)
+            if owner is not None and owner.id is not None:
+                member = self._member(owner.id, name, include_own=True, kinds=_METHODS)
+                if member is not None:
+                    return Target(member[0], Resolution.IMPORT, CONF_IMPORT)
+            return self._outside(f"{imp.module}.{name}")
+        for star in scope.stars.get(scope.module_id, ()):
+            if star.extra != "static":
+                continue
+            owner = self._qualified_type(star.module)
+            if owner is not None and owner.id is not None:
+                member = self._member(owner.id, name, include_own=True, kinds=_METHODS)
+                if member is not None:
+                    return Target(member[0], Resolution.IMPORT, CONF_STAR)
+        if name in OBJECT_METHODS and types:
+            return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
+        for cls in types:
+            outside = self._outside_supertype(cls)
+            if outside is not None:
+                return Target(
+                    external_id(f"{outside}.{name}"), Resolution.EXTERNAL, CONF_EXTERNAL_BASE
+                )
+        for star in scope.stars.get(scope.module_id, ()):
+            if star.extra == "static" and self._qualified_type(star.module) is not None:
+                found = self._qualified_type(star.module)
+                if found is not None and found.id is None:
+                    return Target(
+                        external_id(f"{star.module}.{name}"), Resolution.EXTERNAL, CONF_STAR
+                    )
+        return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
+
+    def _typed(self, scope: FileScope, caller: str, declared: str, name: str) -> Target:
+        found = self.resolve_type(scope.path, caller, declared)
+        if found is None:
+            unknown = self._unknown_type(scope, declared)
+            if unknown.resolution == Resolution.EXTERNAL:
+                return Target(
+                    external_id(f"{declared}.{name}"), unknown.resolution, unknown.confidence
+                )
+            return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
+        return self._member_target(found, name, Resolution.TYPED, True)
+
+    def _constructor(self, scope: FileScope, caller: str, created: str) -> Target:
+        found = self.resolve_type(scope.path, caller, created)
+        if found is None:
+            unknown = self._unknown_type(scope, strip_type_arguments(created))
+            if unknown.resolution == Resolution.EXTERNAL:
+                return unknown
+            name = strip_type_arguments(created).rpartition(".")[2]
+            return self._name_only(name, scope.path, TYPE_KINDS, CONF_NAME_ONLY)
+        if found.id is None:
+            return Target(external_id(found.qualname), found.resolution, found.confidence)
+        return Target(self._constructor_of(found.id), found.resolution, found.confidence)
+
+    def _constructor_of(self, cls: str, besides: str | None = None) -> str:
+        """The class's (first) constructor, or the class itself when it declares none."""
+        info = self.model.symbols[cls]
+        for sid in self.model.by_qualname.get(f"{info.qualname}.{info.name}", ()):
+            other = self.model.symbols[sid]
+            if other.parent == cls and other.kind == SymbolKind.METHOD and sid != besides:
+                return sid
+        return cls
+
+    def _explicit_constructor(self, caller: str, which: str) -> Target:
+        types = self._enclosing_types(caller)
+        if not types:
+            return Target(external_id(which), Resolution.UNRESOLVED, 0.0)
+        cls = types[0]
+        if which == "this":
+            return Target(self._constructor_of(cls, besides=caller), Resolution.SELF, CONF_SELF)
+        inside, outside = self._bases_of(cls)
+        for base in inside:
+            if self.model.symbols[base].kind == SymbolKind.CLASS:
+                return Target(self._constructor_of(base), Resolution.SELF, CONF_SELF)
+        if outside:
+            return Target(external_id(outside[0]), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
+        return Target(external_id("java.lang.Object"), Resolution.BUILTIN, CONF_EXACT)
+
+    def _name_only(
+        self, name: str, path: str, kinds: frozenset[SymbolKind], confidence: float
+    ) -> Target:
+        candidates = [
+            sid for sid in self.model.by_name.get(name, ()) if self.model.symbols[sid].kind in kinds
+        ]
+        if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
+            return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+        # Prefer the definition whose file shares the longest directory prefix.
+        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
+        return Target(best, Resolution.NAME_ONLY, round(confidence / len(candidates), 3))
+
+    # -- caches -------------------------------------------------------------------
+
+    def _check_generation(self) -> None:
+        if self._generation != self.model.generation:
+            self._packages.clear()
+            self._bases.clear()
+            self._types.clear()
+            self._generation = self.model.generation
+
+    def _package_files(self) -> dict[str, list[str]]:
+        """Package -> its files, sorted (built once per model generation)."""
+        if not self._packages:
+            packages: dict[str, list[str]] = {}
+            for path in sorted(self.model.files):
+                packages.setdefault(package_of(self.model.files[path]), []).append(path)
+            self._packages = packages
+        return self._packages
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
