@@ -7,6 +7,27 @@
  * `activationEvents` in package.json, drift from the registry.
  */
 
-export const LANGUAGE_IDS: readonly string[] = ['python'];
+export const LANGUAGE_IDS: readonly string[] = [
+  'go',
+  'java',
+  'javascript',
+  'javascriptreact',
+  'python',
+  'typescript',
+  'typescriptreact',
+];
 
-export const FILE_SUFFIXES: readonly string[] = ['.py', '.pyi'];
+export const FILE_SUFFIXES: readonly string[] = [
+  '.cjs',
+  '.cts',
+  '.go',
+  '.java',
+  '.js',
+  '.jsx',
+  '.mjs',
+  '.mts',
+  '.py',
+  '.pyi',
+  '.ts',
+  '.tsx',
+];

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from kenning import languages
 from kenning.core.facts import Span
 from kenning.core.results import CallGraph, Description, Impact, SearchResult, SymbolRef
 from kenning.core.settings import Settings
@@ -62,7 +63,8 @@ class ModelSpec(msgspec.Struct, frozen=True):
     optimize: bool
 
 
-WORKSPACE_MARKERS = (".git", ".hg", "pyproject.toml", "setup.py", "setup.cfg")
+# Version control first, then each language's project files (the registry's order).
+WORKSPACE_MARKERS = (".git", ".hg", *languages.WORKSPACE_MARKERS)
 
 
 def find_workspace(start: Path, index_dir: str = ".kenning") -> Path:

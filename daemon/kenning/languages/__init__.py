@@ -32,6 +32,10 @@ _BY_LANGUAGE_ID = {i: language for language in LANGUAGES for i in language.langu
 LANGUAGE_BY_SUFFIX: dict[str, str] = {s: language.name for s, language in _BY_SUFFIX.items()}
 # File names that change how modules are named when they appear or go.
 LAYOUT_FILES: frozenset[str] = frozenset().union(*(lang.layout_files for lang in LANGUAGES))
+# Files that mark a project's root, each once, in registration order.
+WORKSPACE_MARKERS: tuple[str, ...] = tuple(
+    dict.fromkeys(m for lang in LANGUAGES for m in lang.workspace_markers)
+)
 # File names that show a directory holds source code, not build output.
 SOURCE_MARKERS: frozenset[str] = frozenset().union(*(lang.source_markers for lang in LANGUAGES))
 
@@ -157,6 +161,7 @@ __all__ = [
     "LANGUAGE_BY_SUFFIX",
     "LAYOUT_FILES",
     "SOURCE_MARKERS",
+    "WORKSPACE_MARKERS",
     "LanguageSupport",
     "Layouts",
     "Resolvers",

@@ -72,6 +72,9 @@ class LanguageSupport:
     # File names whose presence shows a directory is source code even when its name
     # is one that build output uses (`build/`, `dist/`): Python's `__init__.py`.
     source_markers: frozenset[str] = frozenset()
+    # Files that mark a project's root (`pyproject.toml`, `go.mod`), in the order
+    # they are checked: a folder holding one is a workspace when it has no index yet.
+    workspace_markers: tuple[str, ...] = ()
     # Suffixes whose files need another grammar of the same language, with its loader:
     # TypeScript's `.tsx` is the tsx grammar. The language's queries compile against
     # each grammar, so they may use only node types the grammars share.

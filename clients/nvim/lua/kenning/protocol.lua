@@ -33,13 +33,26 @@ M.commands = {
 }
 
 --- The filetypes of the languages the server indexes (their LSP language ids).
-M.filetypes = { 'python' }
+M.filetypes = { 'go', 'java', 'javascript', 'javascriptreact', 'python', 'typescript', 'typescriptreact' }
 
 --- The folder the index lives in (the `indexDir` setting's default).
 M.index_dir = '.kenning'
 
 --- What makes a folder a workspace when it has no index yet, as `kenning` on the
 --- command line finds one: the nearest folder holding any of these.
-M.workspace_markers = { '.git', '.hg', 'pyproject.toml', 'setup.py', 'setup.cfg' }
+M.workspace_markers = {
+  '.git',
+  '.hg',
+  'pyproject.toml',
+  'setup.py',
+  'setup.cfg',
+  'tsconfig.json',
+  'package.json',
+  'jsconfig.json',
+  'go.mod',
+  'pom.xml',
+  'build.gradle',
+  'build.gradle.kts',
+}
 
 return M

@@ -20,6 +20,7 @@ GO = LanguageSupport(
     suffixes=(".go",),
     # VS Code and Neovim both call Go `go`.
     language_ids=("go",),
+    workspace_markers=("go.mod",),
     make_layout=GoLayout,
     make_resolver=GoResolver,
     layout_files=frozenset({GO_MOD}),

@@ -20,6 +20,7 @@ JAVA = LanguageSupport(
     suffixes=(".java",),
     # VS Code and Neovim both call it `java`.
     language_ids=("java",),
+    workspace_markers=("pom.xml", "build.gradle", "build.gradle.kts"),
     make_layout=JavaLayout,
     make_resolver=JavaResolver,
     # Names come from `package` lines, never from build files (see layout.py).

@@ -37,6 +37,7 @@ JAVASCRIPT = LanguageSupport(
     extraction=JavaScriptExtraction,
     suffixes=(".js", ".jsx", ".mjs", ".cjs"),
     language_ids=("javascript", "javascriptreact"),
+    workspace_markers=("jsconfig.json", "package.json"),
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,

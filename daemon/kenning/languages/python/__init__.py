@@ -17,6 +17,7 @@ PYTHON = LanguageSupport(
     extraction=PythonExtraction,
     suffixes=(".py", ".pyi"),
     language_ids=("python",),
+    workspace_markers=("pyproject.toml", "setup.py", "setup.cfg"),
     make_layout=PythonLayout,
     make_resolver=PythonResolver,
     layout_files=frozenset(PACKAGE_FILES),

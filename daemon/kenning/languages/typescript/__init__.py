@@ -36,6 +36,7 @@ TYPESCRIPT = LanguageSupport(
     extraction=TypeScriptExtraction,
     suffixes=(".ts", ".tsx", ".mts", ".cts"),
     language_ids=("typescript", "typescriptreact"),
+    workspace_markers=("tsconfig.json", "package.json"),
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,
