@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import msgspec
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from kenning import __version__
 from kenning.api.client import AsyncApiClient
@@ -31,7 +31,7 @@ from kenning.pipeline.documents import TextChange
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.pipeline.executors import query_executor
 from kenning.query.symbols import UnknownSymbol
-from kenning.server import convert
+from kenning.server import convert, lsp
 from kenning.server import protocol as p
 from kenning.server.ownership import LOCAL, Ownership
 from kenning.server.progress import StatusPublisher, WorkProgress
@@ -47,23 +47,6 @@ EMBEDDING_ACTIVE = ("preparing", "running")
 PHASE_ORDER: tuple[p.Phase, ...] = ("error", "indexing", "starting", "embedding", "read-only",
                                     "idle")  # fmt: skip
 HEALTH_ORDER: tuple[p.Health, ...] = ("error", "warning", "ok")
-
-
-class KenningProtocol(LanguageServerProtocol):
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams) -> Any:
-        # The index stores columns in UTF-16 code units, the encoding every client
-        # supports; offering others would mean converting every range both ways.
-        if params.capabilities.general is not None:
-            params.capabilities.general.position_encodings = None
-        return (yield from super().lsp_initialize(params))
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        # JSON-RPC lets a request leave `params` out (Neovim does for `nil` params);
-        # pygls's fallback message type for methods it does not know requires it.
-        if "method" in data and "params" not in data:
-            data = {**data, "params": None}
-        return super().structure_message(data)
 
 
 class RequestFailed(JsonRpcException):
@@ -159,7 +142,7 @@ class KenningServer(LanguageServer):
             "kenning",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-            protocol_cls=KenningProtocol,
+            protocol_cls=lsp.KenningProtocol,
         )
         self.settings = Settings()
         self.folders: dict[str, Folder] = {}
@@ -171,6 +154,17 @@ class KenningServer(LanguageServer):
         # Who serves each folder: this daemon (over HTTP too, unless `api` is None) or
         # the daemon that owns its index.
         self.ownership = Ownership(self, api)
+
+    # -- transports ---------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve one editor over stdio, with kenning's frame reader (`framing.py`): pygls's
+        own stops answering at the first bad frame."""
+        lsp.serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one editor that connects over TCP, with kenning's frame reader."""
+        lsp.serve_tcp(self, host, port)
 
     @property
     def status(self) -> StatusPublisher:
