@@ -1,6 +1,7 @@
 """The LSP connection under bad input, through the real `kenning serve` over stdio:
 bad frames are discarded and the next one answered; every request gets exactly one
-reply with the right JSON-RPC code; the session's lifecycle is enforced.
+reply with the right JSON-RPC code; the session's lifecycle is enforced; requests sent
+while the workspace folder opens wait for it.
 
 Malformed traffic cannot be sent with an LSP client library, so most of these tests
 write bytes to the server's stdin and read its stdout themselves (`Raw`).
@@ -9,20 +10,25 @@ write bytes to the server's stdin and read its stdout themselves (`Raw`).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import sys
+import time
 from collections.abc import AsyncIterator
 from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from helpers import kenning_env
-from server.conftest import FAST
+from server.conftest import FAST, idle, request, start, status, stop
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
-SERVER_NOT_INITIALIZED = -32002
+SERVER_NOT_INITIALIZED, REQUEST_FAILED = -32002, -32803
 
 
 def frame(message: Any) -> bytes:
@@ -243,3 +249,68 @@ async def test_the_session_lifecycle_is_enforced(raw: Raw, project: Path) -> Non
     assert "shutting down" in reply["error"]["message"]
     await raw.send(frame({"jsonrpc": "2.0", "method": "exit"}))
     assert await asyncio.wait_for(raw.process.wait(), 30) == 0
+
+
+class HeldLock:
+    """The project's index lock, held by the test (a process with no API): a daemon
+    starting on it waits a few seconds for an owner to publish itself, then opens the
+    index read-only. A folder that is slow to open, on demand."""
+
+    def __init__(self, project: Path) -> None:
+        self.file = open(project / ".kenning" / "lock", "a+")  # noqa: SIM115
+        fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def release(self) -> None:
+        fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
+        self.file.close()
+
+
+async def test_requests_while_the_folder_opens_wait_for_it(project: Path) -> None:
+    indexed = await start(project)
+    await idle(indexed)
+    await stop(indexed)
+    lock = HeldLock(project)
+    try:
+        lsp = await start(project)
+        started = time.monotonic()
+        # Status answers at once: it is what says the folder is still opening.
+        assert (await status(lsp))["phase"] == "starting"
+        # A query waits for the folder, then answers from its index.
+        found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="helper"))
+        assert [s.name for s in found or []] == ["helper"]
+        assert time.monotonic() - started > 1  # it did wait: the folder took seconds
+        await stop(lsp)
+        # The wait is bounded by the request timeout.
+        hurried = await start(project, options={**FAST, "requestTimeoutMs": 300})
+        started = time.monotonic()
+        with pytest.raises(JsonRpcException) as caught:
+            await request(hurried, "kenning/symbols", {"query": "helper"})
+        assert caught.value.code == REQUEST_FAILED
+        assert "still being opened" in caught.value.message
+        assert time.monotonic() - started < 2.5
+        await stop(hurried)
+    finally:
+        lock.release()
+
+
+async def test_a_request_in_the_same_write_as_initialized_is_answered(
+    project: Path, tmp_path: Path
+) -> None:
+    # Index first, so that the answer has something in it.
+    indexed = await start(project)
+    await idle(indexed)
+    await stop(indexed)
+    again = await Raw.start(tmp_path / "serve.log")
+    try:
+        params = {"processId": None, "rootUri": project.as_uri(), "capabilities": {},
+                  "initializationOptions": FAST}  # fmt: skip
+        await again.send(request_frame(1, "initialize", params))
+        await again.replies_until(1)
+        await again.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+                         + request_frame(3, "kenning/symbols", {"query": "helper"}))  # fmt: skip
+        (reply,) = await again.replies_until(3)
+        assert [s["qualname"] for s in reply["result"]["symbols"]] == ["pkg.app.helper"]
+        assert await again.close() == 0
+    finally:
+        again.kill()
+        await again.process.wait()

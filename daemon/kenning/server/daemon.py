@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -93,6 +94,9 @@ class Folder:
     @property
     def engine(self) -> Engine:
         if self.live.engine is None:
+            if not self.opened.done():
+                raise RequestFailed(message=f"{self.root} is still being opened; ask again "
+                                    "in a moment")  # fmt: skip
             raise RequestFailed(message=self.live.error or f"{self.root} has no index open")
         return self.live.engine
 
@@ -154,6 +158,12 @@ class KenningServer(LanguageServer):
         # Who serves each folder: this daemon (over HTTP too, unless `api` is None) or
         # the daemon that owns its index.
         self.ownership = Ownership(self, api)
+        # Changes to the set of folders under way; requests wait until there are none
+        # (`folders_ready`). An editor's session starts with one, from `initialize` until
+        # `initialized` has taken the session's folders.
+        self._folder_changes = 0
+        self._folders_settled = asyncio.Event()
+        self._folders_settled.set()
 
     # -- transports ---------------------------------------------------------------------
 
@@ -197,20 +207,65 @@ class KenningServer(LanguageServer):
         for warning in warnings:
             self.warn(f"kenning: {warning}")
 
+    def folders_changing(self) -> None:
+        """The set of folders is about to change: requests wait (`folders_ready`) until
+        `folders_settled` says it did."""
+        self._folder_changes += 1
+        self._folders_settled.clear()
+
+    def folders_settled(self) -> None:
+        self._folder_changes = max(self._folder_changes - 1, 0)
+        if not self._folder_changes:
+            self._folders_settled.set()
+
+    @contextmanager
+    def changing_folders(self) -> Iterator[None]:
+        self.folders_changing()
+        try:
+            yield
+        finally:
+            self.folders_settled()
+
+    async def folders_ready(self) -> None:
+        """Wait until no folder is being added or opened, bounded by the request timeout:
+        a request sent while the workspace opens is answered once it is open rather than
+        failed. After the timeout the request goes on and says what is missing."""
+        timeout = self.settings.request_timeout_ms / 1000
+        try:
+            async with asyncio.timeout(timeout):
+                await self._folders_settled.wait()
+                while opening := [f.opened for f in self.folders.values() if not f.opened.done()]:
+                    await asyncio.wait(opening)
+        except TimeoutError:
+            log.warning("a request waited %g s for the workspace folders to open; "
+                        "answering with what is open", timeout)  # fmt: skip
+
     async def add_folder(self, uri: str) -> None:
+        folder = self.register_folder(uri)
+        if folder is not None:
+            await self.open_folder(folder)
+
+    def register_folder(self, uri: str) -> Folder | None:
+        """Make `uri` one of the server's folders (not opened yet), so that requests and
+        buffers for it find it; None when it is already one, or cannot be."""
         if uri in self.folders:
-            return
+            return None
         try:
             root = convert.uri_to_path(uri)
         except convert.NotAFileUri as error:
             self.warn(f"kenning: workspace folder skipped: {error}")
-            return
+            return None
         if not root.is_dir():
             self.warn(f"kenning: workspace folder {root} does not exist")
-            return
+            return None
         folder = Folder(self, uri, root)
         self.folders[uri] = folder
         self.status.mark_dirty()
+        return folder
+
+    async def open_folder(self, folder: Folder) -> None:
+        """Open a registered folder's index (as owner, relay or read-only) and start
+        serving it."""
         outcome = await self.ownership.open(folder)
         if outcome.writer:
             self.catch_up(folder)
