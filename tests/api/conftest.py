@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -88,6 +89,20 @@ class Daemon:
                 return Reply(response.status, response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read())
+
+    def raw(self, head: bytes, body: bytes = b"") -> tuple[int, bytes, bytes]:
+        """Send `head` (request line and headers, without the blank line) and `body` as
+        they are, on a socket of its own; the status, the headers and the body of the
+        reply. The server closes the connection after it (the tests send
+        `Connection: close`, or it closes after refusing)."""
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(head + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        headers, _, reply = received.partition(b"\r\n\r\n")
+        return int(headers.split(b" ", 2)[1]), headers, reply
 
     def call(self, method: str, params: Any = None) -> Any:
         """A request that must succeed; its result."""
