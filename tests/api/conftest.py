@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,8 @@ class Reply:
 
 
 class Daemon:
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, descriptors: int | None = None) -> None:
+        """`descriptors`: the most file descriptors the daemon may open."""
         self.root = root
         self.index = root / ".kenning"
         self.log = root.parent / f"daemon-{time.monotonic_ns()}.log"
@@ -53,6 +56,7 @@ class Daemon:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=None if descriptors is None else partial(_limit_descriptors, descriptors),
         )  # fmt: skip
         self.stderr = ""
         self.record = self.wait_for_record()
@@ -134,6 +138,12 @@ class Daemon:
             self.stderr = self.process.stderr.read()
             self.process.stderr.close()
         return code
+
+
+def _limit_descriptors(count: int) -> None:
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (count, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    )
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ notification or a batch; `GET /health` says the daemon is alive.
 Each workspace folder the daemon owns has its own bearer token; a request's token
 names the folder it may see. The server refuses, before reading a body: a `Host` header
 that is not a loopback name (DNS rebinding), any `Origin` header (a web page), and a
-missing or wrong token, and closes the connection after refusing. It bounds the body
-size, the batch length, result limits (in the structs) and query time (the request
-timeout); there is no query language to send, so nothing a client sends can write to
-the stores. Replies are always valid JSON.
+missing or wrong token, and closes the connection after refusing. It bounds the
+connections (`connections.py`: how many, and how long one may take to send an accepted
+request), the body size, the batch length, result limits (in the structs) and query
+time (the request timeout); there is no query language to send, so nothing a client
+sends can write to the stores. Replies are always valid JSON.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pygls.exceptions import JsonRpcException
 from kenning import __version__
 from kenning.server import jsonrpc
 from kenning.server import protocol as p
+from kenning.server.connections import ConnectionLimiter
 from kenning.server.jsonrpc import (  # the codes the API answers with, named here too
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -125,25 +127,37 @@ class ApiServer:
         # token -> the folder URI it opens.
         self._tokens: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.connections: ConnectionLimiter | None = None
         self.url = ""
 
-    async def start(self) -> str:
-        """Listen; returns the base URL (`http://127.0.0.1:PORT`)."""
+    async def start(self, **limits: Any) -> str:
+        """Listen; returns the base URL (`http://127.0.0.1:PORT`). `limits`: the
+        `ConnectionLimiter`'s, to replace its defaults."""
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guard])
         app.router.add_post("/rpc", self._rpc)
         app.router.add_get("/health", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
+        # aiohttp's sites would hand every connection to it unbounded: listen here, with
+        # its protocol factory behind the limiter.
+        assert self._runner.server is not None
+        self.connections = ConnectionLimiter(self._runner.server, **limits)
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(
+            self.connections, self.host, self.port, reuse_address=True
+        )
+        host, port = self._listener.sockets[0].getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         log.info("HTTP API listening on %s", self.url)
         return self.url
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # closes the connections still open
             self._runner = None
 
     def grant(self, folder_uri: str, token: str) -> None:
@@ -175,6 +189,8 @@ class ApiServer:
             return _rejected(401, INVALID_REQUEST, "missing or wrong bearer token; it is in "
                              "the workspace's index folder (api-token)")  # fmt: skip
         request[FOLDER_URI] = folder_uri
+        if self.connections is not None:
+            self.connections.admitted(request.transport)
         return await handler(request)
 
     def _folder_for(self, token: str) -> str | None:
