@@ -280,14 +280,13 @@ async def test_requests_while_the_folder_opens_wait_for_it(project: Path) -> Non
         assert [s.name for s in found or []] == ["helper"]
         assert time.monotonic() - started > 1  # it did wait: the folder took seconds
         await stop(lsp)
-        # The wait is bounded by the request timeout.
+        # The wait is bounded by the request timeout: past it, the request fails saying
+        # why (had it waited for the folder, it would have been answered).
         hurried = await start(project, options={**FAST, "requestTimeoutMs": 300})
-        started = time.monotonic()
         with pytest.raises(JsonRpcException) as caught:
             await request(hurried, "kenning/symbols", {"query": "helper"})
         assert caught.value.code == REQUEST_FAILED
         assert "still being opened" in caught.value.message
-        assert time.monotonic() - started < 2.5
         await stop(hurried)
     finally:
         lock.release()
