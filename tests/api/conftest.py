@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,8 @@ class Reply:
 
 
 class Daemon:
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, descriptors: int | None = None) -> None:
+        """`descriptors`: the most file descriptors the daemon may open."""
         self.root = root
         self.index = root / ".kenning"
         self.log = root.parent / f"daemon-{time.monotonic_ns()}.log"
@@ -52,6 +56,7 @@ class Daemon:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=None if descriptors is None else partial(_limit_descriptors, descriptors),
         )  # fmt: skip
         self.stderr = ""
         self.record = self.wait_for_record()
@@ -89,6 +94,20 @@ class Daemon:
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read())
 
+    def raw(self, head: bytes, body: bytes = b"") -> tuple[int, bytes, bytes]:
+        """Send `head` (request line and headers, without the blank line) and `body` as
+        they are, on a socket of its own; the status, the headers and the body of the
+        reply. The server closes the connection after it (the tests send
+        `Connection: close`, or it closes after refusing)."""
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(head + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        headers, _, reply = received.partition(b"\r\n\r\n")
+        return int(headers.split(b" ", 2)[1]), headers, reply
+
     def call(self, method: str, params: Any = None) -> Any:
         """A request that must succeed; its result."""
         reply = self.post(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
@@ -119,6 +138,12 @@ class Daemon:
             self.stderr = self.process.stderr.read()
             self.process.stderr.close()
         return code
+
+
+def _limit_descriptors(count: int) -> None:
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (count, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    )
 
 
 @pytest.fixture

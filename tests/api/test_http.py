@@ -178,6 +178,92 @@ def test_loopback_host_names_are_accepted(shared: Daemon) -> None:
         assert shared.post(json.dumps(rpc("kenning/status")), {"Host": host}).status == 200
 
 
+# Loopback names and addresses, any case, an optional numeric port: nothing else.
+HOSTS = {
+    "localhost": True, "LOCALHOST": True, "LocalHost:8080": True, "127.0.0.1": True,
+    "127.0.0.1:80": True, "127.5.6.7:1": True, "[::1]": True, "[::1]:65535": True,
+    "": False, "localhost:80@evil.com": False, "[::1]evil": False, "evil.example": False,
+    "localhost.": False, "localhost:": False, "localhost:99999": False, "localhost:+80": False,
+    "127.1": False, "127.0.0.01": False, "128.0.0.1": False, "::1": False, "[::1%lo]": False,
+    "[::2]": False, "[127.0.0.1]": False, "0.0.0.0": False, "localhost.evil.com": False,
+    "evil.com#localhost": False, "localhost:80:80": False, "127.0.0.1 ": False,
+    "\uff4cocalhost": False, "\uff11\uff12\uff17.0.0.1": False,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("host", "accepted"), HOSTS.items(), ids=[repr(h) for h in HOSTS])
+def test_the_host_header_is_parsed(host: str, accepted: bool) -> None:
+    assert http.loopback_host(host, "127.0.0.1") is accepted
+
+
+def test_the_host_check_over_the_wire(shared: Daemon) -> None:
+    body = json.dumps(rpc("kenning/status")).encode()
+    auth = b"Authorization: Bearer " + shared.token.encode()
+
+    def status(*headers: bytes, version: bytes = b"1.1") -> int:
+        head = b"\r\n".join([b"POST /rpc HTTP/" + version, auth, b"Connection: close", *headers])
+        return shared.raw(head, body)[0]
+
+    assert status(b"Host: LOCALHOST") == 200
+    assert status(b"Host: [::1]:80") == 200
+    for refused in (b"", b"localhost:80@evil.com", b"[::1]evil", b"localhost\xff"):
+        assert status(b"Host: " + refused) == 403, refused
+    # Two Host headers: aiohttp's parser refuses them before kenning sees them.
+    assert status(b"Host: localhost", b"Host: evil.example") in (400, 403)
+    # HTTP/1.0 needs no Host header, and aiohttp would stand in the socket's address.
+    assert status(version=b"1.0") == 403
+
+
+def test_a_token_that_is_not_utf8_is_refused_not_a_crash(shared: Daemon) -> None:
+    head = b"POST /rpc HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \xff\xfe\x80"
+    code, _, body = shared.raw(head, json.dumps(rpc("kenning/status")).encode())
+    assert code == 401
+    assert "bearer token" in json.loads(body)["error"]["message"]
+
+
+def test_a_refused_request_closes_its_connection(shared: Daemon) -> None:
+    # No `Connection: close`: the reply comes and then the server hangs up (`raw`
+    # reads until it does).
+    code, headers, _ = shared.raw(b"POST /rpc HTTP/1.1\r\nHost: localhost", b"{}")
+    assert code == 401
+    assert b"connection: close" in headers.lower()
+
+
+def strict_json(body: bytes) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(body, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, http.PARSE_ERROR, "nests too deeply"),
+        ('{"jsonrpc": "2.0", "id": NaN, "method": "kenning/status"}', http.INVALID_REQUEST,
+         "not NaN"),
+        ('{"jsonrpc": "2.0", "id": Infinity, "method": "kenning/status"}', http.INVALID_REQUEST,
+         "not Infinity"),
+        ('[{"jsonrpc": "2.0", "id": -Infinity, "method": "kenning/status"}]',
+         http.INVALID_REQUEST, "not -Infinity"),
+        ('{"jsonrpc": "2.0", "id": {"a": 1}, "method": "kenning/status"}', http.INVALID_REQUEST,
+         "not an object"),
+        ('{"jsonrpc": "2.0", "id": 1.5, "method": "kenning/status"}', http.INVALID_REQUEST,
+         "not a fraction"),
+    ],
+    ids=["deep", "nan-id", "infinity-id", "batch-minus-infinity-id", "object-id", "fraction-id"],
+)  # fmt: skip
+def test_unusable_ids_and_deep_nesting_get_valid_json(shared: Daemon, body: str, code: int,
+                                                      says: str) -> None:  # fmt: skip
+    reply = shared.post(body)
+    assert reply.status == 200
+    parsed = strict_json(reply.body)
+    (answer,) = parsed if isinstance(parsed, list) else [parsed]
+    assert answer["id"] is None
+    got_code, message = error_of(answer)
+    assert got_code == code and says in message, message
+
+
 def test_health(shared: Daemon) -> None:
     reply = shared.post(b"", path="/health")
     assert reply.status == 200

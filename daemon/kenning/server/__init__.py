@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,11 +29,49 @@ DEFAULT_API = ("127.0.0.1", 0)
 log = logging.getLogger(__name__)
 
 
+class RepeatFilter(logging.Filter):
+    """Lets at most `burst` warnings and errors of the same kind (logger, message
+    template, exception type) through per `window` seconds; the first let through after
+    that says how many were held back. A flood of one failure (a client sending junk,
+    running out of file descriptors) then costs a few lines a minute, not megabytes.
+    Information and debug lines all pass: they repeat by nature."""
+
+    def __init__(self, burst: int = 10, window: float = 60.0) -> None:
+        super().__init__()
+        self.burst = burst
+        self.window = window
+        # kind -> [when its window began, records in it, records held back]
+        self._kinds: dict[tuple[object, ...], list[float]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = (record.name, record.levelno, str(record.msg),
+                record.exc_info[0] if record.exc_info else None)  # fmt: skip
+        now = time.monotonic()
+        seen = self._kinds.get(kind)
+        if seen is None or now - seen[0] >= self.window:
+            if len(self._kinds) > 1000:
+                self._kinds = {k: v for k, v in self._kinds.items() if now - v[0] < self.window}
+            held_back = int(seen[2]) if seen is not None else 0
+            self._kinds[kind] = [now, 1, 0]
+            if held_back:
+                record.msg = (f"{record.msg} [and {held_back} more like this in the last "
+                              f"{self.window:g} s, not logged]")  # fmt: skip
+            return True
+        seen[1] += 1
+        if seen[1] <= self.burst:
+            return True
+        seen[2] += 1
+        return False
+
+
 def _logging(log_file: Path | None, log_level: str) -> None:
     handler: logging.Handler = (
         logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(log_level.upper())

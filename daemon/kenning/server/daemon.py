@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import msgspec
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from kenning import __version__
 from kenning.api.client import AsyncApiClient
@@ -31,7 +32,7 @@ from kenning.pipeline.documents import TextChange
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.pipeline.executors import query_executor
 from kenning.query.symbols import UnknownSymbol
-from kenning.server import convert
+from kenning.server import convert, lsp
 from kenning.server import protocol as p
 from kenning.server.ownership import LOCAL, Ownership
 from kenning.server.progress import StatusPublisher, WorkProgress
@@ -47,23 +48,6 @@ EMBEDDING_ACTIVE = ("preparing", "running")
 PHASE_ORDER: tuple[p.Phase, ...] = ("error", "indexing", "starting", "embedding", "read-only",
                                     "idle")  # fmt: skip
 HEALTH_ORDER: tuple[p.Health, ...] = ("error", "warning", "ok")
-
-
-class KenningProtocol(LanguageServerProtocol):
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams) -> Any:
-        # The index stores columns in UTF-16 code units, the encoding every client
-        # supports; offering others would mean converting every range both ways.
-        if params.capabilities.general is not None:
-            params.capabilities.general.position_encodings = None
-        return (yield from super().lsp_initialize(params))
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        # JSON-RPC lets a request leave `params` out (Neovim does for `nil` params);
-        # pygls's fallback message type for methods it does not know requires it.
-        if "method" in data and "params" not in data:
-            data = {**data, "params": None}
-        return super().structure_message(data)
 
 
 class RequestFailed(JsonRpcException):
@@ -110,6 +94,9 @@ class Folder:
     @property
     def engine(self) -> Engine:
         if self.live.engine is None:
+            if not self.opened.done():
+                raise RequestFailed(message=f"{self.root} is still being opened; ask again "
+                                    "in a moment")  # fmt: skip
             raise RequestFailed(message=self.live.error or f"{self.root} has no index open")
         return self.live.engine
 
@@ -159,7 +146,7 @@ class KenningServer(LanguageServer):
             "kenning",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-            protocol_cls=KenningProtocol,
+            protocol_cls=lsp.KenningProtocol,
         )
         self.settings = Settings()
         self.folders: dict[str, Folder] = {}
@@ -171,6 +158,23 @@ class KenningServer(LanguageServer):
         # Who serves each folder: this daemon (over HTTP too, unless `api` is None) or
         # the daemon that owns its index.
         self.ownership = Ownership(self, api)
+        # Changes to the set of folders under way; requests wait until there are none
+        # (`folders_ready`). An editor's session starts with one, from `initialize` until
+        # `initialized` has taken the session's folders.
+        self._folder_changes = 0
+        self._folders_settled = asyncio.Event()
+        self._folders_settled.set()
+
+    # -- transports ---------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve one editor over stdio, with kenning's frame reader (`framing.py`): pygls's
+        own stops answering at the first bad frame."""
+        lsp.serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one editor that connects over TCP, with kenning's frame reader."""
+        lsp.serve_tcp(self, host, port)
 
     @property
     def status(self) -> StatusPublisher:
@@ -203,20 +207,65 @@ class KenningServer(LanguageServer):
         for warning in warnings:
             self.warn(f"kenning: {warning}")
 
+    def folders_changing(self) -> None:
+        """The set of folders is about to change: requests wait (`folders_ready`) until
+        `folders_settled` says it did."""
+        self._folder_changes += 1
+        self._folders_settled.clear()
+
+    def folders_settled(self) -> None:
+        self._folder_changes = max(self._folder_changes - 1, 0)
+        if not self._folder_changes:
+            self._folders_settled.set()
+
+    @contextmanager
+    def changing_folders(self) -> Iterator[None]:
+        self.folders_changing()
+        try:
+            yield
+        finally:
+            self.folders_settled()
+
+    async def folders_ready(self) -> None:
+        """Wait until no folder is being added or opened, bounded by the request timeout:
+        a request sent while the workspace opens is answered once it is open rather than
+        failed. After the timeout the request goes on and says what is missing."""
+        timeout = self.settings.request_timeout_ms / 1000
+        try:
+            async with asyncio.timeout(timeout):
+                await self._folders_settled.wait()
+                while opening := [f.opened for f in self.folders.values() if not f.opened.done()]:
+                    await asyncio.wait(opening)
+        except TimeoutError:
+            log.warning("a request waited %g s for the workspace folders to open; "
+                        "answering with what is open", timeout)  # fmt: skip
+
     async def add_folder(self, uri: str) -> None:
+        folder = self.register_folder(uri)
+        if folder is not None:
+            await self.open_folder(folder)
+
+    def register_folder(self, uri: str) -> Folder | None:
+        """Make `uri` one of the server's folders (not opened yet), so that requests and
+        buffers for it find it; None when it is already one, or cannot be."""
         if uri in self.folders:
-            return
+            return None
         try:
             root = convert.uri_to_path(uri)
         except convert.NotAFileUri as error:
             self.warn(f"kenning: workspace folder skipped: {error}")
-            return
+            return None
         if not root.is_dir():
             self.warn(f"kenning: workspace folder {root} does not exist")
-            return
+            return None
         folder = Folder(self, uri, root)
         self.folders[uri] = folder
         self.status.mark_dirty()
+        return folder
+
+    async def open_folder(self, folder: Folder) -> None:
+        """Open a registered folder's index (as owner, relay or read-only) and start
+        serving it."""
         outcome = await self.ownership.open(folder)
         if outcome.writer:
             self.catch_up(folder)

@@ -8,6 +8,7 @@ own methods (`protocol.py`) and commands.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -36,6 +37,8 @@ SYMBOL_LIMIT = 100
 
 
 def initialize(ls: KenningServer, params: types.InitializeParams) -> None:
+    # Requests wait from here until `initialized` has taken the workspace folders.
+    ls.folders_changing()
     ls.configure(params.initialization_options)
     watched = (
         params.capabilities.workspace and params.capabilities.workspace.did_change_watched_files
@@ -45,15 +48,20 @@ def initialize(ls: KenningServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: KenningServer, params: types.InitializedParams) -> None:
     ls.status.start()
+    try:
+        folders = ls.workspace.folders
+        uris = [f.uri for f in folders.values()] or (
+            [ls.workspace.root_uri] if ls.workspace.root_uri else []
+        )
+        if not uris:
+            ls.warn("kenning: no workspace folder was given; nothing to index")
+        # Registered at once, so that the buffers the editor opens next find their folder.
+        registered = [f for f in map(ls.register_folder, uris) if f is not None]
+    finally:
+        ls.folders_settled()
     if not ls.watch_files_ourselves:
         await _register_file_watching(ls)
-    folders = ls.workspace.folders
-    uris = [f.uri for f in folders.values()] or (
-        [ls.workspace.root_uri] if ls.workspace.root_uri else []
-    )
-    if not uris:
-        ls.warn("kenning: no workspace folder was given; nothing to index")
-    await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
+    await asyncio.gather(*(ls.open_folder(folder) for folder in registered))
 
 
 async def _register_file_watching(ls: KenningServer) -> None:
@@ -98,18 +106,20 @@ async def did_change_configuration(
     if ls.settings == old:
         return
     # Settings reach the stores when they open: reopen every folder with the new ones.
-    uris = list(ls.folders)
-    for uri in uris:
-        await ls.remove_folder(uri)
-    await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
+    with ls.changing_folders():
+        uris = list(ls.folders)
+        for uri in uris:
+            await ls.remove_folder(uri)
+        await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
 
 
 async def did_change_workspace_folders(
     ls: KenningServer, params: types.DidChangeWorkspaceFoldersParams
 ) -> None:
-    for removed in params.event.removed:
-        await ls.remove_folder(removed.uri)
-    await asyncio.gather(*(ls.add_folder(added.uri) for added in params.event.added))
+    with ls.changing_folders():
+        for removed in params.event.removed:
+            await ls.remove_folder(removed.uri)
+        await asyncio.gather(*(ls.add_folder(added.uri) for added in params.event.added))
 
 
 # -- document sync ---------------------------------------------------------------------
@@ -329,6 +339,28 @@ FORWARDED_LSP_REQUESTS: dict[str, Callable[..., Awaitable[Any]]] = {
 }
 
 
+# Requests that need the workspace folders open. The rest are answered at once:
+# lifecycle, and `kenning/status`, which says how far opening has got.
+NEED_FOLDERS: set[Callable[..., Awaitable[Any]]] = {
+    prepare_call_hierarchy, incoming_calls, outgoing_calls, workspace_symbol, kenning_search,
+    kenning_call_graph, kenning_impact, kenning_symbols, kenning_reindex,
+    kenning_pause_embedding, kenning_resume_embedding, reindex, pause_embedding,
+    resume_embedding,
+}  # fmt: skip
+
+
+def _after_folders_open(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`handler`, once the folders being opened are open (bounded by the request
+    timeout): a request sent right after `initialized` is answered, not failed."""
+
+    @functools.wraps(handler)
+    async def when_open(ls: KenningServer, *args: Any) -> Any:
+        await ls.folders_ready()
+        return await handler(ls, *args)
+
+    return when_open
+
+
 def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServer:
     ls = KenningServer(api)
     features: list[tuple[str, Any, Any]] = [
@@ -357,13 +389,15 @@ def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServ
         (p.RESUME_REQUEST.name, kenning_resume_embedding, None),
     ]
     for method, handler, options in features:
-        ls.feature(method, options)(handler)
+        ls.feature(method, options)(
+            _after_folders_open(handler) if handler in NEED_FOLDERS else handler
+        )
     for command, handler in (
         (p.REINDEX, reindex),
         (p.PAUSE_EMBEDDING, pause_embedding),
         (p.RESUME_EMBEDDING, resume_embedding),
     ):
-        ls.command(command)(handler)
+        ls.command(command)(_after_folders_open(handler))
     return ls
 
 

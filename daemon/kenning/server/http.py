@@ -8,9 +8,11 @@ notification or a batch; `GET /health` says the daemon is alive.
 Each workspace folder the daemon owns has its own bearer token; a request's token
 names the folder it may see. The server refuses, before reading a body: a `Host` header
 that is not a loopback name (DNS rebinding), any `Origin` header (a web page), and a
-missing or wrong token. It bounds the body size, the batch length, result limits (in
-the structs) and query time (the request timeout); there is no query language to send,
-so nothing a client sends can write to the stores.
+missing or wrong token, and closes the connection after refusing. It bounds the
+connections (`connections.py`: how many, and how long one may take to send an accepted
+request), the body size, the batch length, result limits (in the structs) and query
+time (the request timeout); there is no query language to send, so nothing a client
+sends can write to the stores. Replies are always valid JSON.
 """
 
 from __future__ import annotations
@@ -18,18 +20,29 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import json
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from aiohttp import web
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from kenning import __version__
+from kenning.server import jsonrpc
 from kenning.server import protocol as p
+from kenning.server.connections import ConnectionLimiter
+from kenning.server.jsonrpc import (  # the codes the API answers with, named here too
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,  # noqa: F401
+    RpcError,
+)
 
 if TYPE_CHECKING:
     from kenning.server.daemon import Folder, KenningServer
@@ -39,13 +52,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20
 MAX_BATCH = 50
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-# JSON-RPC 2.0's error codes.
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
+# A Host header: a name or a bracketed IPv6 address, then an optional numeric port.
+HOST_HEADER = re.compile(r"(\[[^\]]*\]|[^\[\]:]*)(?::([0-9]{1,5}))?")
+IPV6_LOOPBACK = ipaddress.IPv6Address("::1")
+IPV4_LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 
 # The workspace folder a request's token opens.
 FOLDER_URI = web.RequestKey("folder_uri", str)
@@ -63,20 +73,45 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class RpcError(JsonRpcException):
-    """A request refused by the endpoint itself (its code first, as JSON-RPC lists them)."""
+def loopback_host(header: str | None, bound: str = "") -> bool:
+    """Whether a `Host` header names this machine by loopback: `localhost`, an IPv4
+    address in 127.0.0.0/8 or `[::1]`, in any case, with an optional numeric port; or
+    the address the API was told to bind (`bound`, beyond loopback only with
+    `--allow-remote`). Nothing else: not an empty or missing header, not a name with
+    anything after it."""
+    match = HOST_HEADER.fullmatch(header or "")
+    if match is None or not match.group(1):
+        return False
+    name, port = match.group(1).lower(), match.group(2)
+    if port is not None and int(port) > 65535:
+        return False
+    if name == "localhost" or (bound and name == (f"[{bound}]" if ":" in bound else bound).lower()):
+        return True
+    try:
+        if name.startswith("["):
+            return "%" not in name and ipaddress.IPv6Address(name[1:-1]) == IPV6_LOOPBACK
+        return ipaddress.IPv4Address(name) in IPV4_LOOPBACK
+    except ValueError:
+        return False
 
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message=message, code=code)
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    """A JSON reply that is valid JSON whatever it holds (NaN and infinities become
+    null, which the standard library would write as bare words)."""
+    return web.Response(body=msgspec.json.encode(value), status=status,
+                        content_type="application/json")  # fmt: skip
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    return jsonrpc.error_reply(request_id, code, message)
 
 
 def _rejected(status: int, code: int, message: str) -> web.Response:
-    """A request refused before JSON-RPC: an HTTP error whose body still says why."""
-    return web.json_response(_error(None, code, message), status=status)
+    """A request refused before JSON-RPC: an HTTP error whose body still says why. The
+    connection is closed after it: a stranger gets no second try on it."""
+    response = _json(_error(None, code, message), status=status)
+    response.force_close()
+    return response
 
 
 class ApiServer:
@@ -92,25 +127,37 @@ class ApiServer:
         # token -> the folder URI it opens.
         self._tokens: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.connections: ConnectionLimiter | None = None
         self.url = ""
 
-    async def start(self) -> str:
-        """Listen; returns the base URL (`http://127.0.0.1:PORT`)."""
+    async def start(self, **limits: Any) -> str:
+        """Listen; returns the base URL (`http://127.0.0.1:PORT`). `limits`: the
+        `ConnectionLimiter`'s, to replace its defaults."""
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guard])
         app.router.add_post("/rpc", self._rpc)
         app.router.add_get("/health", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
+        # aiohttp's sites would hand every connection to it unbounded: listen here, with
+        # its protocol factory behind the limiter.
+        assert self._runner.server is not None
+        self.connections = ConnectionLimiter(self._runner.server, **limits)
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(
+            self.connections, self.host, self.port, reuse_address=True
+        )
+        host, port = self._listener.sockets[0].getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         log.info("HTTP API listening on %s", self.url)
         return self.url
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # closes the connections still open
             self._runner = None
 
     def grant(self, folder_uri: str, token: str) -> None:
@@ -126,12 +173,13 @@ class ApiServer:
     async def _guard(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        host = request.host.rsplit(":", 1)[0] if request.host.count(":") == 1 else request.host
-        if host.startswith("[") and "]" in host:
-            host = host[1 : host.index("]")]
-        if not (is_loopback(host) or host == self.host):
-            return _rejected(403, INVALID_REQUEST, f"Host {request.host!r} is not a loopback "
-                             "name; kenning answers requests for localhost only")  # fmt: skip
+        # The header as sent: aiohttp's `request.host` stands in the socket's own
+        # address for a missing one.
+        hosts = request.headers.getall("Host", [])
+        if len(hosts) != 1 or not loopback_host(hosts[0], self.host):
+            shown = repr(hosts[0]) if len(hosts) == 1 else f"{len(hosts)} Host headers"
+            return _rejected(403, INVALID_REQUEST, f"Host {shown} is not a loopback name; "
+                             "kenning answers requests for localhost only")  # fmt: skip
         if "Origin" in request.headers:
             return _rejected(403, INVALID_REQUEST, "requests from web pages (with an Origin "
                              "header) are refused")  # fmt: skip
@@ -141,19 +189,27 @@ class ApiServer:
             return _rejected(401, INVALID_REQUEST, "missing or wrong bearer token; it is in "
                              "the workspace's index folder (api-token)")  # fmt: skip
         request[FOLDER_URI] = folder_uri
+        if self.connections is not None:
+            self.connections.admitted(request.transport)
         return await handler(request)
 
     def _folder_for(self, token: str) -> str | None:
+        # Tokens are ASCII; a header that is not (aiohttp keeps undecodable bytes as
+        # surrogates) is simply not one of them.
+        try:
+            given = token.encode("ascii")
+        except UnicodeEncodeError:
+            return None
         for known, uri in self._tokens.items():
-            if hmac.compare_digest(known.encode(), token.encode()):
+            if hmac.compare_digest(known.encode(), given):
                 return uri
         return None
 
     # -- routes ---------------------------------------------------------------------------
 
     async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "pid": os.getpid(), "version": __version__,
-                                  "folder": request[FOLDER_URI]})  # fmt: skip
+        return _json({"ok": True, "pid": os.getpid(), "version": __version__,
+                      "folder": request[FOLDER_URI]})  # fmt: skip
 
     async def _rpc(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -163,22 +219,22 @@ class ApiServer:
         except web.HTTPRequestEntityTooLarge:
             return self._too_large(None)
         try:
-            message = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            return web.json_response(_error(None, PARSE_ERROR, f"parse error: {error}"))
+            message = jsonrpc.loads(body)
+        except jsonrpc.InvalidMessage as error:
+            return _json(_error(None, error.code, error.message))
         folder = self.ls.folders.get(request[FOLDER_URI])
         scope = [folder] if folder is not None else []
         if isinstance(message, list):
             if not message:
-                return web.json_response(_error(None, INVALID_REQUEST, "empty batch"))
+                return _json(_error(None, INVALID_REQUEST, "empty batch"))
             if len(message) > MAX_BATCH:
                 too_long = f"a batch of {len(message)} requests is over the limit of {MAX_BATCH}"
-                return web.json_response(_error(None, INVALID_REQUEST, too_long))
+                return _json(_error(None, INVALID_REQUEST, too_long))
             replies = await asyncio.gather(*(self._one(scope, m) for m in message))
             answered = [r for r in replies if r is not None]
-            return web.json_response(answered) if answered else web.Response(status=204)
+            return _json(answered) if answered else web.Response(status=204)
         reply = await self._one(scope, message)
-        return web.json_response(reply) if reply is not None else web.Response(status=204)
+        return _json(reply) if reply is not None else web.Response(status=204)
 
     def _too_large(self, size: int | None) -> web.Response:
         what = f"{size:,} bytes" if size is not None else "the body"
@@ -186,24 +242,16 @@ class ApiServer:
                          f"{what} is over the limit of {MAX_BODY_BYTES:,} bytes")  # fmt: skip
 
     async def _one(self, scope: list[Folder], message: Any) -> dict[str, Any] | None:
-        """One request or notification -> its reply (None for a notification)."""
-        if not isinstance(message, dict):
-            return _error(None, INVALID_REQUEST, "a request must be a JSON object")
-        request_id = message.get("id")
-        notification = "id" not in message
+        """One request or notification -> its reply (None for a notification). A
+        message that is neither gets an error reply, with a null id when its own is
+        missing or unusable."""
         try:
-            if message.get("jsonrpc") != "2.0":
-                raise RpcError(INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"')
-            if not (request_id is None or isinstance(request_id, str | int)) or isinstance(
-                request_id, bool
-            ):
-                raise RpcError(INVALID_REQUEST, "invalid request: id must be a string or number")
-            method = message.get("method")
-            if not isinstance(method, str):
-                raise RpcError(INVALID_REQUEST, 'invalid request: "method" must be a string')
-            params = message.get("params")
-            if params is not None and not isinstance(params, dict | list):
-                raise RpcError(INVALID_REQUEST, "invalid request: params must be an object")
+            envelope = jsonrpc.check(message, null_id=True)
+        except jsonrpc.InvalidMessage as error:
+            return _error(error.request_id, error.code, error.message)
+        request_id, method, params = envelope.id, envelope.method, envelope.params
+        notification = envelope.kind == "notification"
+        try:
             handler = self.handlers.get(method)
             if handler is None:
                 served = ", ".join(m.name for m in p.REQUESTS)
@@ -217,7 +265,7 @@ class ApiServer:
         except JsonRpcException as error:
             failure = (error.code, error.message)
         except Exception as error:
-            log.exception("HTTP request %s failed", message.get("method"))
+            log.exception("HTTP request %s failed", method)
             failure = (INTERNAL_ERROR, f"internal error: {error}")
         else:
             return None if notification else {"jsonrpc": "2.0", "id": request_id, "result": result}
