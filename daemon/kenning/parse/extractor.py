@@ -17,7 +17,8 @@ patterns capture `@call.callee`, `@call.name` and `@call.receiver` (or `@call.od
 base lists `@base` inside `@base.class`. The optional `locals` concern (declared
 variables, for languages whose resolver reads declared types) is handed to
 `local_declaration` match by match, before call sites are built; `refine_call` lets
-a language rewrite each call site with its pattern's nodes at hand.
+a language rewrite each call site with its pattern's nodes at hand (a constructor
+call's callee, the receiver's declared type in `receiver_type`).
 
 A language supplies a subclass (in `kenning/languages/<name>/`) for what its queries
 cannot say: how an import statement maps to `Import` facts, how a string literal
@@ -143,8 +144,9 @@ class Extraction:
         return self.text.node_text(callee), None
 
     def call_receiver(self, receiver: Node) -> str:
-        """The `receiver` of a call site: the operand's text. A language may add what
-        its resolver needs to know of the operand, such as a type the code states."""
+        """The `receiver` of a call site: the operand's source text, which a language
+        may normalise (collapse whitespace). What the code states of the operand's
+        type belongs in `receiver_type` (see `refine_call`), never in this text."""
         return self.text.node_text(receiver)
 
     def local_declaration(self, captures: dict[str, list[Node]]) -> None:
@@ -152,7 +154,8 @@ class Extraction:
 
     def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
         """A language's last word on a call site, with the call pattern's nodes at hand
-        (e.g. to note a receiver's declared type). The default keeps it as it is."""
+        (e.g. to set `receiver_type`, the receiver's declared type). The default keeps
+        it as it is."""
         return site
 
     def signature(self, kind: SymbolKind, captures: dict[str, list[Node]]) -> tuple[str, int]:

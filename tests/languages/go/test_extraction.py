@@ -312,6 +312,7 @@ CALL_CASES = [
             w.Write()
             x := &Store{}
             x.flush()
+            x.hooks[0]()
             y, err := NewStore()
             y.flush()
             z := db.Open()
@@ -323,20 +324,21 @@ CALL_CASES = [
         }
         """,
         [
-            ("s.flush", "flush", "@self:Store s"),
-            ("s.conn.Exec", "Exec", "@typed:db.Conn s.conn"),
-            ("s.Base.Close", "Close", "@typed:Base s.Base"),
-            ("c.Exec", "Exec", "@typed:db.Conn c"),
-            ("w.Write", "Write", "@typed:Writer w"),
-            ("x.flush", "flush", "@typed:Store x"),
-            ("NewStore", "NewStore", None),
-            ("y.flush", "flush", "@typed:Store y"),
-            ("db.Open", "Open", "db"),
-            ("z.Exec", "Exec", "@result:db.Open z"),
-            ("db.Open", "Open", "db"),
-            ("(*Store).flush", "flush", "(*Store)"),
-            ("Store{}.flush", "flush", "@typed:Store Store{}"),
-            ("fmt.Println", "Println", "fmt"),
+            ("s.flush", "flush", "s", "self Store"),
+            ("s.conn.Exec", "Exec", "s.conn", "db.Conn"),
+            ("s.Base.Close", "Close", "s.Base", "Base"),
+            ("c.Exec", "Exec", "c", "db.Conn"),
+            ("w.Write", "Write", "w", "Writer"),
+            ("x.flush", "flush", "x", "Store"),
+            ("x.hooks[0]", "hooks", "x", "Store"),
+            ("NewStore", "NewStore", None, ""),
+            ("y.flush", "flush", "y", "Store"),
+            ("db.Open", "Open", "db", ""),
+            ("z.Exec", "Exec", "z", "db.Open()"),
+            ("db.Open", "Open", "db", ""),
+            ("(*Store).flush", "flush", "(*Store)", ""),
+            ("Store{}.flush", "flush", "Store{}", "Store"),
+            ("fmt.Println", "Println", "fmt", ""),
         ],
     ),
     (
@@ -362,14 +364,14 @@ CALL_CASES = [
         }
         """,
         [
-            ("load", "load", None),
-            ("s.a", "a", "@local: s"),
-            ("s.b", "b", "@typed:Store s"),
-            ("s.c", "c", "@local: s"),
-            ("s.d", "d", "@local: s"),
-            ("s.Exec", "Exec", "@typed:db.Conn s"),
-            ("func() { s.e() }", "func", None),
-            ("s.e", "e", "@typed:Store s"),
+            ("load", "load", None, ""),
+            ("s.a", "a", "s", "?"),
+            ("s.b", "b", "s", "Store"),
+            ("s.c", "c", "s", "?"),
+            ("s.d", "d", "s", "?"),
+            ("s.Exec", "Exec", "s", "db.Conn"),
+            ("func() { s.e() }", "func", None, ""),
+            ("s.e", "e", "s", "Store"),
         ],
     ),
     (
@@ -385,11 +387,11 @@ CALL_CASES = [
         }
         """,
         [
-            ("handlers[0]", "handlers", None),
-            ("make()", "make", None),
-            ("make", "make", None),
-            ("Map[int]", "Map", None),
-            ("(g)", "g", None),
+            ("handlers[0]", "handlers", None, ""),
+            ("make()", "make", None, ""),
+            ("make", "make", None, ""),
+            ("Map[int]", "Map", None, ""),
+            ("(g)", "g", None, ""),
         ],
     ),
 ]
@@ -399,7 +401,7 @@ CALL_CASES = [
     ("source", "expected"), [c[1:] for c in CALL_CASES], ids=[c[0] for c in CALL_CASES]
 )
 def test_calls(source: str, expected: list[tuple]) -> None:
-    check(source, expected, ("callee", "name", "receiver"), "calls")
+    check(source, expected, ("callee", "name", "receiver", "receiver_type"), "calls")
 
 
 def test_calls_belong_to_the_innermost_named_function() -> None:

@@ -206,26 +206,32 @@ def test_imports(source: str, expected: list[tuple]) -> None:
 # -- calls ---------------------------------------------------------------------
 
 CALL_CASES = [
-    ("m();", [("m", "m", None)]),
-    ("this.m();", [("this.m", "m", "this")]),
-    ("super.m();", [("super.m", "m", "super")]),
-    ("Util.m();", [("Util.m", "m", "Util")]),
-    ("a.b().c();", [("a.b", "b", "a"), ("a.b().c", "c", "a.b()")]),
-    ("new Foo(1);", [("new Foo", "Foo", None)]),
-    ("new a.b.Foo<String>();", [("new a.b.Foo", "Foo", None)]),
-    ("Foo f = get(); f.run();", [("get", "get", None), ("f.run", "run", "f: Foo")]),
-    ("var f = new Foo(); f.run();", [("new Foo", "Foo", None), ("f.run", "run", "f: Foo")]),
-    ("var f = get(); f.run();", [("get", "get", None), ("f.run", "run", "f")]),
-    ("p.run();", [("p.run", "run", "p: Param")]),
-    ("field.run();", [("field.run", "run", "field: Field")]),
-    ("this.field.run();", [("this.field.run", "run", "this.field: Field")]),
-    ("List<Foo> xs = of(); xs.add(null);", [("of", "of", None), ("xs.add", "add", "xs: List")]),
-    ("int[] a = {}; a.clone();", [("a.clone", "clone", "a")]),
-    ("for (Foo g : gs) g.run();", [("g.run", "run", "g: Foo")]),
-    ("Runnable r = () -> p.run();", [("p.run", "run", "p: Param")]),
-    ("call(p -> p.run());", [("call", "call", None), ("p.run", "run", "p")]),
-    ("if (o instanceof Foo g) g.run();", [("g.run", "run", "g: Foo")]),
-    ("try (Foo g = open()) { g.run(); }", [("open", "open", None), ("g.run", "run", "g: Foo")]),
+    ("m();", [("m", "m", None, "")]),
+    ("this.m();", [("this.m", "m", "this", "")]),
+    ("super.m();", [("super.m", "m", "super", "")]),
+    ("Util.m();", [("Util.m", "m", "Util", "")]),
+    ("a.b().c();", [("a.b", "b", "a", ""), ("a.b().c", "c", "a.b()", "")]),
+    ("new Foo(1);", [("new Foo", "Foo", None, "")]),
+    ("new a.b.Foo<String>();", [("new a.b.Foo", "Foo", None, "")]),
+    ("Foo f = get(); f.run();", [("get", "get", None, ""), ("f.run", "run", "f", "Foo")]),
+    ("var f = new Foo(); f.run();", [("new Foo", "Foo", None, ""), ("f.run", "run", "f", "Foo")]),
+    ("var f = get(); f.run();", [("get", "get", None, ""), ("f.run", "run", "f", "")]),
+    ("p.run();", [("p.run", "run", "p", "Param")]),
+    ("field.run();", [("field.run", "run", "field", "Field")]),
+    ("this.field.run();", [("this.field.run", "run", "this.field", "Field")]),
+    (
+        "List<Foo> xs = of(); xs.add(null);",
+        [("of", "of", None, ""), ("xs.add", "add", "xs", "List")],
+    ),
+    ("int[] a = {}; a.clone();", [("a.clone", "clone", "a", "")]),
+    ("for (Foo g : gs) g.run();", [("g.run", "run", "g", "Foo")]),
+    ("Runnable r = () -> p.run();", [("p.run", "run", "p", "Param")]),
+    ("call(p -> p.run());", [("call", "call", None, ""), ("p.run", "run", "p", "")]),
+    ("if (o instanceof Foo g) g.run();", [("g.run", "run", "g", "Foo")]),
+    (
+        "try (Foo g = open()) { g.run(); }",
+        [("open", "open", None, ""), ("g.run", "run", "g", "Foo")],
+    ),
 ]
 
 
@@ -238,7 +244,7 @@ def test_calls(body: str, expected: list[tuple]) -> None:
         void m(Param p) {{ {body} }}
     }}
     """
-    check(source, expected, ("callee", "name", "receiver"), "calls")
+    check(source, expected, ("callee", "name", "receiver", "receiver_type"), "calls")
 
 
 def test_calls_belong_to_their_innermost_definition() -> None:

@@ -327,16 +327,16 @@ CALL_CASES = [
         }
         """,
         [
-            ("src/mod.ts#A.constructor", "super", "super", None),
-            ("src/mod.ts#A.m", "this.foo.go", "go", "this.foo: Foo"),
-            ("src/mod.ts#A.m", "this.bar.z", "z", "this.bar: Bar"),
-            ("src/mod.ts#A.m", "x.run", "run", "x: Baz"),
-            ("src/mod.ts#A.m", "Q", "Q", None),
-            ("src/mod.ts#A.m", "q.w", "w", "q: Q"),
-            ("src/mod.ts#A.m", "super.m", "m", "super"),
-            ("src/mod.ts#A.m", "obj?.opt", "opt", "obj"),
-            ("src/mod.ts#A.m", "make()", "make", None),
-            ("src/mod.ts#A.m", "make", "make", None),
+            ("src/mod.ts#A.constructor", "super", "super", None, ""),
+            ("src/mod.ts#A.m", "this.foo.go", "go", "this.foo", "Foo"),
+            ("src/mod.ts#A.m", "this.bar.z", "z", "this.bar", "Bar"),
+            ("src/mod.ts#A.m", "x.run", "run", "x", "Baz"),
+            ("src/mod.ts#A.m", "Q", "Q", None, ""),
+            ("src/mod.ts#A.m", "q.w", "w", "q", "Q"),
+            ("src/mod.ts#A.m", "super.m", "m", "super", ""),
+            ("src/mod.ts#A.m", "obj?.opt", "opt", "obj", ""),
+            ("src/mod.ts#A.m", "make()", "make", None, ""),
+            ("src/mod.ts#A.m", "make", "make", None, ""),
         ],
     ),
     (
@@ -346,8 +346,8 @@ CALL_CASES = [
         function App() { return <Layout><ui.Panel /><div /></Layout>; }
         """,
         [
-            ("ui/app.jsx#App", "Layout", "Layout", None),
-            ("ui/app.jsx#App", "ui.Panel", "Panel", "ui"),
+            ("ui/app.jsx#App", "Layout", "Layout", None, ""),
+            ("ui/app.jsx#App", "ui.Panel", "Panel", "ui", ""),
         ],
     ),
 ]
@@ -357,7 +357,8 @@ CALL_CASES = [
     "source,expected,path", [(*c[2:], c[1]) for c in CALL_CASES], ids=[c[0] for c in CALL_CASES]
 )
 def test_calls(source: str, expected: list[tuple], path: str) -> None:
-    check(source, expected, ("caller", "callee", "name", "receiver"), "calls", path)
+    fields = ("caller", "callee", "name", "receiver", "receiver_type")
+    check(source, expected, fields, "calls", path)
 
 
 def test_bases() -> None:

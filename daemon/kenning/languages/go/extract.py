@@ -10,23 +10,29 @@ module adds Go's own semantics:
 * import specs: the path, the alias (explicit, `.`, `_`, or the package name the
   path suggests when none is written);
 * signatures (`[T any](x T) (T, error)`), doc comments, odd callees;
-* the types the code states for a call's receiver (see `call_receiver`), because
-  the resolver only sees call sites, never the function they sit in.
+* the types the code states for a call's receiver (see `refine_call`), because the
+  resolver only sees call sites, never the function they sit in.
 
-A call's `receiver` is the operand's text, or, when this extraction knows what the
-operand is, that text prefixed with `@<role>:<type> ` (no Go expression starts with
-`@`, so the two never mix up):
+A call's `receiver` is the operand's text (whitespace collapsed: `s.conn`, `fmt`,
+`(*T)`). When this extraction knows what the operand is, the call's `receiver_type`
+says so, in one of four forms that never mix up (a Go type name has neither a space,
+nor `()`, nor `?`):
 
-* `@self:Server s`: `s` is the receiver of the enclosing method, of type `Server`;
-* `@typed:pkg.Client c`: a parameter, variable or struct field the code declares
-  (`c pkg.Client`, `var c pkg.Client`, `c := &pkg.Client{}`, `c := NewClient()` with
-  `NewClient` in the same file returning `*Client`), or a composite literal;
-* `@result:pkg.F x`: a variable holding the result of another package's function
+* `Server` or `pkg.Client`: a parameter, variable or struct field the code declares
+  of that named type (`c pkg.Client`, `var c pkg.Client`, `c := &pkg.Client{}`,
+  `c := NewClient()` with `NewClient` in the same file returning `*Client`, a field
+  of a struct declared in the same file, a single-type clause of a type switch), or
+  a composite literal;
+* `self Server`: the receiver of the enclosing method, of type `Server`;
+* `pkg.F()`: a variable holding the result of another package's function
   (`x := pkg.F()`), or such a call itself (`pkg.F().M()`): its type is whatever that
   package says, which the resolver can only tell apart as outside or inside the
   workspace;
-* `@local: x`: a parameter or variable whose type the code does not state in this
-  file (`x := f()`), so it is a value, never a package name.
+* `?`: a parameter or variable whose type the code does not state in this file
+  (`x := f()`), so it is a value, never a package name.
+
+Empty when the operand may be a package, a type or anything this file does not
+declare.
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import msgspec
 from tree_sitter import Language, Node, Query, QueryCursor
 
-from kenning.core.facts import Diagnostic, Import, ImportKind, SymbolKind
+from kenning.core.facts import CallSite, Diagnostic, Import, ImportKind, SymbolKind
 from kenning.parse.extractor import Extraction
 from kenning.parse.text import collapse_whitespace
 
@@ -65,6 +72,10 @@ _SCOPES = frozenset(
 )
 _FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
 _VERSION = re.compile(r"^v[0-9]+$")
+# The forms of a call's `receiver_type` other than a plain type name (module doc).
+SELF_PREFIX = "self "
+RESULT_SUFFIX = "()"
+UNSTATED = "?"
 
 
 @cache
@@ -271,19 +282,7 @@ class GoExtraction(Extraction):
     def odd_callee(self, callee: Node) -> tuple[str, str | None]:
         """Name a callee like `fs[i]()`, `f()()`, `(f)()` or `x.(func())()`: the name
         that produced the called value, with its receiver when it was selected."""
-        node: Node | None = callee
-        while node is not None:
-            kind = node.type
-            if kind in ("call_expression",):
-                node = node.child_by_field_name("function")
-            elif kind in ("index_expression", "type_assertion_expression", "unary_expression"):
-                node = node.child_by_field_name("operand")
-            elif kind == "generic_type":
-                node = node.child_by_field_name("type")
-            elif kind == "parenthesized_expression":
-                node = next((c for c in node.named_children if c.type != "comment"), None)
-            else:
-                break
+        node = _called_value(callee)
         if node is not None and node.type in ("identifier", "type_identifier"):
             return self.text.node_text(node), None
         if node is not None and node.type == "func_literal":
@@ -297,11 +296,30 @@ class GoExtraction(Extraction):
         return collapse_whitespace(self.text.node_text(callee)), None
 
     def call_receiver(self, receiver: Node) -> str:
-        written = collapse_whitespace(self.text.node_text(receiver))
+        """The operand's text on one line: the resolver reads `a.b` parts from it."""
+        return collapse_whitespace(self.text.node_text(receiver))
+
+    def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
+        """Add the receiver's `receiver_type` (see the module doc) when the code says
+        what the operand is."""
+        if site.receiver is None:
+            return site
+        receiver: Node | None
+        if "call.odd" in captures:
+            selected = _called_value(captures["call.callee"][0])
+            receiver = (
+                selected.child_by_field_name("operand")
+                if selected is not None and selected.type == "selector_expression"
+                else None
+            )
+        else:
+            receiver = captures["call.receiver"][0]
+        if receiver is None:
+            return site
         role, typ = self._receiver_type(receiver)
         if role is None:
-            return written
-        return f"@{role}:{typ or ''} {written}"
+            return site
+        return msgspec.structs.replace(site, receiver_type=receiver_type_text(role, typ))
 
     def _receiver_type(self, node: Node) -> tuple[str | None, str | None]:
         """(role, type) of a receiver expression, or (None, None) when it may be a
@@ -491,6 +509,52 @@ class GoExtraction(Extraction):
             return
         assert self._locals is not None
         self._locals.setdefault(name, []).append(_Local(start, end, role, typ))
+
+
+def receiver_type_text(role: str, typ: str | None) -> str:
+    """A call's `receiver_type` (see the module doc) from the operand's role
+    (`typed`, `self`, `result`, `local`) and type."""
+    if typ is None:
+        return UNSTATED
+    if role == "self":
+        return f"{SELF_PREFIX}{typ}"
+    if role == "result":
+        return f"{typ}{RESULT_SUFFIX}"
+    return typ
+
+
+def read_receiver_type(text: str) -> tuple[str | None, str | None]:
+    """(role, type) of a call's `receiver_type`: `pkg.T` -> ("typed", "pkg.T"),
+    `self T` -> ("self", "T"), `pkg.F()` -> ("result", "pkg.F"), `?` -> ("local",
+    None), empty -> (None, None)."""
+    if not text:
+        return None, None
+    if text == UNSTATED:
+        return "local", None
+    if text.startswith(SELF_PREFIX):
+        return "self", text.removeprefix(SELF_PREFIX)
+    if text.endswith(RESULT_SUFFIX):
+        return "result", text.removesuffix(RESULT_SUFFIX)
+    return "typed", text
+
+
+def _called_value(callee: Node) -> Node | None:
+    """The expression that produced an odd callee's value: `fs` of `fs[i]()`, `f` of
+    `f()()`, `x.f` of `x.f()()`."""
+    node: Node | None = callee
+    while node is not None:
+        kind = node.type
+        if kind == "call_expression":
+            node = node.child_by_field_name("function")
+        elif kind in ("index_expression", "type_assertion_expression", "unary_expression"):
+            node = node.child_by_field_name("operand")
+        elif kind == "generic_type":
+            node = node.child_by_field_name("type")
+        elif kind == "parenthesized_expression":
+            node = next((c for c in node.named_children if c.type != "comment"), None)
+        else:
+            break
+    return node
 
 
 def _is_directive(line: str) -> bool:

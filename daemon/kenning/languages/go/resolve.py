@@ -8,9 +8,10 @@ are exact:
   else is a local function value and stays `unresolved`;
 * `pkg.F()` follows the import bound to `pkg` (an alias, or the package's own name)
   to the workspace package with that import path, or to an `external` placeholder;
-* `x.M()` where the extraction knows `x`'s type (see `extract.py`): the method of
-  that type or of the types it embeds, `self` for the method's own receiver and
-  `typed` for parameters, variables and fields the code declares;
+* `x.M()` where the extraction knows `x`'s type (the call's `receiver_type`, see
+  `extract.py`): the method of that type or of the types it embeds, `self` for the
+  method's own receiver and `typed` for parameters, variables and fields the code
+  declares;
 * `(*T).M` and `T.M` (method expressions) through the named type;
 * any other `x.M()`: by method name alone among the workspace's methods, when only
   a handful have that name (`name-only`, low confidence).
@@ -25,6 +26,7 @@ from bisect import bisect_left
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.go.extract import read_receiver_type
 from kenning.resolve.model import FileScope, WorkspaceModel
 
 # Go's predeclared functions and types (the `builtin` package's documentation).
@@ -99,16 +101,6 @@ _TYPE_ARGUMENTS = re.compile(r"\[.*\]$")
 _METHOD_EXPRESSION = re.compile(r"^\(\s*\*?\s*([\w.]+)\s*\)$")
 
 
-def parse_receiver(receiver: str) -> tuple[str | None, str | None, str]:
-    """(role, type, text) of a call's receiver as the Go extraction writes it:
-    `@typed:pkg.T c` -> ("typed", "pkg.T", "c"); a plain `fmt` -> (None, None, "fmt")."""
-    if not receiver.startswith("@"):
-        return None, None, receiver
-    head, _, text = receiver.partition(" ")
-    role, _, typ = head[1:].partition(":")
-    return role, typ or None, text
-
-
 def _base_type(expr: str) -> str:
     """`*pkg.T[int]` -> `pkg.T`: the named type an embedding or receiver refers to."""
     return _TYPE_ARGUMENTS.sub("", expr.strip().lstrip("*").strip())
@@ -145,13 +137,14 @@ class GoResolver:
             return Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
         if call.receiver is None:
             return self._resolve_plain(scope, call)
-        role, typ, text = parse_receiver(call.receiver)
+        role, typ = read_receiver_type(call.receiver_type)
         if role is not None:
             if typ is None:  # a value whose type this file does not state
                 return self._name_only(call.name, path)
             if role == "result":
                 return self._method_of_result(scope, typ, call.name)
             return self._method_of(scope, typ, call.name, _ROLE.get(role, Resolution.TYPED))
+        text = call.receiver
         expression = _METHOD_EXPRESSION.match(text)
         if expression is not None:  # (*T).M, (pkg.T).M
             return self._method_of(scope, expression.group(1), call.name, Resolution.TYPED)

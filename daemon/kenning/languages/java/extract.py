@@ -8,14 +8,18 @@ facts. What stays here is Java's own semantics:
   `com.example.Foo.Inner`), so a public class and its file share one name;
 * import declarations as `Import` facts (single-type, on-demand, `static`);
 * call sites written the way the resolver reads them: `new Foo` for a constructor
-  call, `receiver.name` otherwise, and the declared type of a receiver variable;
+  call, `receiver.name` otherwise, and the declared type of a receiver variable in
+  `receiver_type`;
 * signatures (`<T>(Foo f, int n) -> List<T> throws E`, `extends B implements I`).
 
 Declared types travel in the call site itself, because the resolver sees only call
 sites and the workspace model (and re-resolves calls read back from the store): a
-call on a variable whose type the code states has the receiver `name: Type` (`f: Foo`
-for `Foo f; f.run()`, `this.repo: Repo` for a field). A Java receiver that is a plain
-name or `this.name` never contains `:`, so the two cannot be confused.
+call on a variable or a `this.` field whose class type the code states keeps the
+operand's text as its `receiver` (`f`, `this.repo`) and has that type in
+`receiver_type`, as written, without type arguments or annotations (`Foo` for
+`Foo f; f.run()` and `var f = new Foo()`, `Map.Entry` for `Map.Entry<K, V> e`,
+`java.util.List` for a fully qualified one); the resolver reads it as a type name
+seen from the call's scope.
 """
 
 from __future__ import annotations
@@ -49,7 +53,6 @@ _DECLARATIONS = frozenset(
         "import_declaration",
     }
 )
-TYPE_SEPARATOR = ": "
 # Header parts of a definition, for its signature: those written against the name,
 # the clauses after them, and (before the name) a method's result type.
 _HEADER_ATTACHED = frozenset({"type_parameters", "formal_parameters", "dimensions"})
@@ -268,9 +271,7 @@ class JavaExtraction(Extraction):
                 )
         written = collapse_whitespace(site.receiver) if declared else site.receiver
         return msgspec.structs.replace(
-            site,
-            callee=f"{written}.{site.name}",
-            receiver=f"{written}{TYPE_SEPARATOR}{declared}" if declared else site.receiver,
+            site, callee=f"{written}.{site.name}", receiver_type=declared or ""
         )
 
 
@@ -336,4 +337,4 @@ def _scope_of(node: Node, field: bool) -> tuple[Node | None, int]:
     return scope, node.start_byte
 
 
-__all__ = ["TYPE_SEPARATOR", "JavaExtraction", "strip_type_arguments"]
+__all__ = ["JavaExtraction", "strip_type_arguments"]

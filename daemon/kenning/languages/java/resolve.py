@@ -12,7 +12,8 @@ guess:
 * `m()` goes through the enclosing classes and their supertypes (`self`), then
   static imports; `this.m()` through the class, `super.m()` through its supertypes;
 * `Type.m()` through the type and its supertypes; `x.m()` where the code declares
-  `Foo x` (parameter, field, local, `var x = new Foo()`) through `Foo` (`typed`);
+  `Foo x` (parameter, field, local, `var x = new Foo()`; the call's `receiver_type`)
+  through `Foo` (`typed`);
 * `new Foo()` is the constructor `Foo.Foo` when the class declares one, else the
   class; `this(...)` and `super(...)` the class's or its superclass's constructor;
 * `java.lang` types the workspace does not define, and `Object`'s methods, are
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
-from kenning.languages.java.extract import TYPE_SEPARATOR, strip_type_arguments
+from kenning.languages.java.extract import strip_type_arguments
 from kenning.resolve.model import FileScope, WorkspaceModel
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
@@ -92,10 +93,6 @@ class TypeRef:
 def package_of(scope: FileScope) -> str:
     """A file's package: its module (`com.example.Foo`) without the file's name."""
     return scope.module.rpartition(".")[0]
-
-
-def _is_variable(text: str) -> bool:
-    return text.isidentifier() or (text.startswith("this.") and text[5:].isidentifier())
 
 
 class JavaResolver:
@@ -160,9 +157,8 @@ class JavaResolver:
             if call.callee in ("this", "super"):
                 return self._explicit_constructor(call.caller, call.callee)
             return self._unqualified(scope, call.caller, call.name)
-        written, typed, declared = receiver.partition(TYPE_SEPARATOR)
-        if typed and _is_variable(written):
-            return self._typed(scope, call.caller, declared, call.name)
+        if call.receiver_type:
+            return self._typed(scope, call.caller, call.receiver_type, call.name)
         if receiver in ("this", "super"):
             return self._on_this(call.caller, call.name, include_own=receiver == "this")
         head, _, last = receiver.rpartition(".")

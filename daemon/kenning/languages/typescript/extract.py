@@ -7,9 +7,12 @@ JSDoc comments; which files are minified or generated and so not worth extractin
 and the declared types of receivers, so that `x.m()` with `x: Foo` can be resolved
 through `Foo` (resolution `typed`).
 
-A call on a receiver whose type the code states gets that type appended to its
-receiver text, `x: Foo` (TypeScript's own annotation syntax). The resolver reads it
-back; it is stored with the call, so a restart re-resolves it without re-parsing.
+A call's `receiver` is the operand's source text (`x`, `this.repo`). When the code
+states the operand's type, the call's `receiver_type` holds the type's name as
+written, without type arguments or `| null` / `| undefined` (`x: Foo<T> | null`
+gives `Foo`, `y: ns.Foo` gives `ns.Foo`); the resolver looks that name up from the
+call's scope. It is stored with the call, so a restart re-resolves it without
+re-parsing.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ MINIFIED_LONG_LINES = 0.05  # of the lines, long
 MINIFIED_MIN_SIZE = 2048  # a short one-liner is not a minified file
 GENERATED_MARKERS = (b"@generated", b"Code generated", b"DO NOT EDIT", b"auto-generated")
 GENERATED_HEAD_BYTES = 512
-# `x: Foo` in a receiver: the part before ": " is a plain name or `this.name`.
+# Receivers a declared type can belong to: a plain name or `this.name`.
 _SIMPLE_RECEIVER = re.compile(r"^(?:this\.)?[\w$]+$")
 _CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD})
 _NULLISH = frozenset({"null", "undefined"})
@@ -240,7 +243,7 @@ class ScriptExtraction(Extraction):
     # -- declared types of receivers ------------------------------------------------
 
     def _type_receivers(self) -> None:
-        """Append the declared type to receivers whose type the code states."""
+        """Set `receiver_type` of calls on receivers whose type the code states."""
         declared: dict[tuple[str, str], str] = {}  # (scope id, name or this.name) -> type
         query = _types_query(self.queries.language, self.types_source)
         for _, captures in QueryCursor(query).matches(self.root):
@@ -275,7 +278,7 @@ class ScriptExtraction(Extraction):
                     found = declared.get((scope, receiver))
                 scope = parents.get(scope)
             if found is not None:
-                self.calls[index] = msgspec.structs.replace(call, receiver=f"{receiver}: {found}")
+                self.calls[index] = msgspec.structs.replace(call, receiver_type=found)
 
     def _declaring_scope(self, declaration: Node) -> str:
         """The scope a declaration binds in: a parameter binds in its function's body."""

@@ -16,7 +16,8 @@ The rules, each answer a `Target` with its `Resolution` and a confidence:
 * `this.m()` goes through the enclosing class and its `extends` chain, `super.m()`
   and `super()` through the bases only; `new Foo()` is a call of the class;
 * `x.m()` where the code states `x`'s type (`x: Foo`, `private x: Foo`,
-  `x = new Foo()`) goes through that type (`typed`); `ns.f()` and `Foo.create()`
+  `x = new Foo()`; the call's `receiver_type`, see `extract.py`) goes through that
+  type (`typed`); `ns.f()` and `Foo.create()`
   follow the import or definition bound to the head;
 * anything else (`obj.m()`) is matched by method name alone among at most a handful
   of methods, never for the built-in prototypes' method names (`map`, `then`), or
@@ -68,14 +69,6 @@ _CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
 
 def is_relative(specifier: str) -> bool:
     return specifier.startswith(("./", "../")) or specifier in (".", "..")
-
-
-def split_receiver(receiver: str) -> tuple[str, str | None]:
-    """`x: Foo` -> ("x", "Foo"); a receiver without a stated type -> (receiver, None)."""
-    head, sep, declared = receiver.partition(": ")
-    if sep and declared and head.replace("this.", "", 1).replace("$", "_").isidentifier():
-        return head, declared
-    return receiver, None
 
 
 def _strip_type_arguments(expr: str) -> str:
@@ -139,9 +132,8 @@ class ScriptResolver:
                     return target
                 return self._name_only(call.name, path, methods=False)
             return Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
-        receiver, declared = split_receiver(receiver)
-        if declared is not None:
-            target = self._resolve_typed(path, call, declared)
+        if call.receiver_type:
+            target = self._resolve_typed(path, call, call.receiver_type)
             if target is not None:
                 return target
         if receiver == "this":
