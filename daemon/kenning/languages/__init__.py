@@ -16,9 +16,10 @@ from kenning.core.facts import BaseClass, CallSite, FileFacts, Import
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
 from kenning.languages.python import PYTHON
+from kenning.languages.rust import RUST
 from kenning.resolve.model import WorkspaceModels
 
-LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON,)
+LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, RUST)
 
 _BY_NAME = {language.name: language for language in LANGUAGES}
 _BY_SUFFIX = {suffix: language for language in LANGUAGES for suffix in language.suffixes}
