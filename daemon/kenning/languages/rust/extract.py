@@ -66,7 +66,8 @@ class RustExtraction(Extraction):
         # Attributes above each item, by the item's start (line, column); the generic
         # loop knows decorators only as wrapping nodes, and Rust's are siblings.
         self._attributes: dict[tuple[int, int], tuple[str, ...]] = {}
-        self._bindings: dict[str, list[tuple[int, int, str | None]]] | None = None
+        # Per function (by start byte): name -> bindings with their declared types.
+        self._bindings: dict[int, dict[str, list[tuple[int, int, str | None]]]] = {}
         self._fields: dict[tuple[str, str], str] | None = None
         super().run()
         if self._attributes:
@@ -229,7 +230,7 @@ class RustExtraction(Extraction):
             return text  # `a::b::f()`: a path, not a value
         declared: str | None = None
         if receiver.type == "identifier":
-            declared = self._local_type(text, receiver.start_byte)
+            declared = self._local_type(receiver, text)
         elif receiver.type == "field_expression":
             value = receiver.child_by_field_name("value")
             field = receiver.child_by_field_name("field")
@@ -241,14 +242,21 @@ class RustExtraction(Extraction):
             return text
         return f"{text}{TYPED_RECEIVER}{declared}"
 
-    def _local_type(self, name: str, at: int) -> str | None:
-        """The declared type of the binding of `name` visible at byte `at`, if stated."""
-        if self._bindings is None:
-            self._bindings = self._collect_bindings()
-        found = self._bindings.get(name)
+    def _local_type(self, receiver: Node, name: str) -> str | None:
+        """The declared type of the binding of `name` visible at `receiver`, if stated."""
+        function = receiver.parent
+        while function is not None and function.type != "function_item":
+            function = function.parent
+        if function is None:
+            return None
+        bindings = self._bindings.get(function.start_byte)
+        if bindings is None:
+            bindings = self._bindings[function.start_byte] = self._collect_bindings(function)
+        found = bindings.get(name)
         if not found:
             return None
-        # The latest binding before `at` whose scope holds `at`: shadowing by `let`.
+        # The latest binding before the receiver whose scope holds it: `let` shadows.
+        at = receiver.start_byte
         index = bisect_right(found, (at, 1 << 62, "")) - 1
         while index >= 0:
             start, end, declared = found[index]
@@ -257,20 +265,22 @@ class RustExtraction(Extraction):
             index -= 1
         return None
 
-    def _collect_bindings(self) -> dict[str, list[tuple[int, int, str | None]]]:
+    def _collect_bindings(self, function: Node) -> dict[str, list[tuple[int, int, str | None]]]:
+        """Parameters and `let`s of one function (a walk of that function only: most
+        of a file is never asked about)."""
         out: dict[str, list[tuple[int, int, str | None]]] = {}
         query = _query(self, "bindings", _BINDINGS)
-        for _, captures in QueryCursor(query).matches(self.root):
+        for _, captures in QueryCursor(query).matches(function):
             name = self.text.node_text(captures["name"][0])
             type_nodes = captures.get("type")
             declared = _type_path(self, type_nodes[0]) if type_nodes else None
             if "param" in captures:
-                function = captures["param"][0].parent
-                while function is not None and function.type not in _FUNCTION_TYPES:
-                    function = function.parent
-                if function is None:
+                takes = captures["param"][0].parent
+                while takes is not None and takes.type not in _FUNCTION_TYPES:
+                    takes = takes.parent
+                if takes is None:
                     continue
-                start, end = captures["param"][0].end_byte, function.end_byte
+                start, end = captures["param"][0].end_byte, takes.end_byte
             else:
                 statement = captures["let"][0]
                 if declared is None and "value" in captures:
