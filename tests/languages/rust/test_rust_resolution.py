@@ -86,10 +86,11 @@ def test_every_call_resolves_as_its_annotation_says(shop: Engine) -> None:
 def test_impl_trait_for_type_and_supertraits_are_inheritance_edges(shop: Engine) -> None:
     inherits = rows(
         shop,
-        "MATCH (a:Symbol)-[e:INHERITS]->(b:Symbol) RETURN a.qualname, e.expr, b.qualname, "
-        "e.resolution",
+        "MATCH (a:Symbol)-[e:INHERITS]->(b:Symbol) RETURN a.qualname, e.expr, "
+        "CASE WHEN b.kind = 'external' THEN b.id ELSE b.qualname END, e.resolution",
     )
     assert inherits == [
+        ("shop::hello::hello::Guard", "Drop", "ext:Drop", "builtin"),
         ("shop::model::Item", "Priced", "shop::model::Priced", "same-file"),
         ("shop::model::Labelled", "Priced", "shop::model::Priced", "same-file"),
     ]
@@ -103,6 +104,7 @@ def test_uses_resolve_to_modules_and_items_and_reexports_are_flagged(shop: Engin
     )
     assert imports == [
         ("cart", "Cart", "Cart", "shop::cart::Cart", "import", True),
+        ("hello", "hello", "hello", "shop::hello::hello", "import", True),
         ("model", "Item", "Item", "shop::model::Item", "import", True),
         ("model", "Priced", "Priced", "shop::model::Priced", "import", True),
     ]
@@ -121,6 +123,7 @@ def test_module_names_follow_the_cargo_layout(shop: Engine) -> None:
         ("src/bin/cli.rs", "cli"),
         ("src/cart/mod.rs", "shop::cart"),
         ("src/cart/tax.rs", "shop::cart::tax"),
+        ("src/hello.rs", "shop::hello"),
         ("src/lib.rs", "shop"),
         ("src/model.rs", "shop::model"),
         ("src/util.rs", "shop::util"),

@@ -175,7 +175,7 @@ class RustResolver:
             target = self._typed(scope, call.caller, typed.group(1), name)
             if target is not None:
                 return target
-        return self._name_only(name, path)
+        return self._name_only(name, path, call.caller)
 
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace item named `qualname`, following `pub use`."""
@@ -201,9 +201,22 @@ class RustResolver:
     def _lookup(self, qualname: str, depth: int) -> str | None:
         ids = self.model.by_qualname.get(qualname)
         if ids:
+            for sid in ids:
+                if self._info(sid).kind not in _MODULE_KINDS:
+                    return sid
+            # Only a module has this name. A `pub use` of a function of the same name
+            # (`mod yield_now; pub use yield_now::yield_now;`) is the value a call
+            # means: modules and functions live in different namespaces.
+            if depth < MAX_LOOKUP_DEPTH:
+                value = self._through_bindings(qualname, depth)
+                if value is not None and self._info(value).kind not in _MODULE_KINDS:
+                    return value
             return ids[0]
         if depth >= MAX_LOOKUP_DEPTH:
             return None
+        return self._through_bindings(qualname, depth)
+
+    def _through_bindings(self, qualname: str, depth: int) -> str | None:
         parts = qualname.split(SEP)
         # The longest prefix that is a module (or a type), then what it binds or holds
         # for the next segment: `pub use`, glob re-exports, or a type's member.
@@ -343,7 +356,8 @@ class RustResolver:
             for candidate in self.model.by_qualname.get(f"{info.qualname}{SEP}{head}", ()):
                 item = self._info(candidate)
                 child_module = item.kind == SymbolKind.MODULE and info.kind in _MODULE_KINDS
-                if item.parent == sid or child_module:
+                # A method of an impl inside a function body is no name in scope.
+                if (item.parent == sid and item.kind != SymbolKind.METHOD) or child_module:
                     return self._member_of(scope, candidate, rest)
             imp = scope.bindings.get(sid, {}).get(head)
             if imp is not None:
@@ -555,13 +569,15 @@ class RustResolver:
         parent = self.model.symbols.get(self._info(sid).parent or "")
         return parent is not None and parent.kind == SymbolKind.TRAIT
 
-    def _name_only(self, name: str, path: str) -> Target:
+    def _name_only(self, name: str, path: str, caller: str) -> Target:
         if name in COMMON_STD_METHODS:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
+        # A method calling a method of its own name on something else delegates
+        # (`self.inner.flush()` in `flush`): the caller itself is never the guess.
         candidates = [
             sid
             for sid in self.model.by_name.get(name, ())
-            if self._info(sid).kind == SymbolKind.METHOD
+            if self._info(sid).kind == SymbolKind.METHOD and sid != caller
         ]
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
