@@ -110,6 +110,8 @@ class RustResolver:
         self.model = model
         self._lookup_cache: dict[str, str | None] = {}
         self._traits_cache: dict[str, list[str]] = {}
+        self._globs_cache: dict[str, list[str]] = {}
+        self._glob_index_cache: dict[str, tuple[dict[str, str], list[str]]] = {}
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -180,10 +182,16 @@ class RustResolver:
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace item named `qualname`, following `pub use`."""
         self._check_generation()
+        return self._cached(qualname, 0)
+
+    def _cached(self, qualname: str, depth: int) -> str | None:
+        # Every step of a re-export chain is cached: crates that glob-re-export many
+        # modules into one (`pub use gen_x::*` a thousand times, each module doing
+        # `use super::*`) would otherwise walk the same globs again at every depth.
         if qualname in self._lookup_cache:
             return self._lookup_cache[qualname]
         self._lookup_cache[qualname] = None  # guards against `use` cycles
-        found = self._lookup(qualname, 0)
+        found = self._lookup(qualname, depth)
         self._lookup_cache[qualname] = found
         return found
 
@@ -193,6 +201,8 @@ class RustResolver:
         if self._generation != self.model.generation:
             self._lookup_cache.clear()
             self._traits_cache.clear()
+            self._globs_cache.clear()
+            self._glob_index_cache.clear()
             self._generation = self.model.generation
 
     def _info(self, sid: str) -> SymInfo:
@@ -240,18 +250,64 @@ class RustResolver:
                 if target is not None:
                     joined = SEP.join([*target, *rest])
                     if joined != qualname:
-                        found = self._lookup(joined, depth + 1)
+                        found = self._cached(joined, depth + 1)
                         if found is not None:
                             return found
-            for star in scope.stars.get(prefix[0], []):
-                module = self._absolute(scope, star.scope, split_path(star.module), skip=star)
-                joined = SEP.join([*module, head, *rest])
+            # Only `pub use m::*` exports what it brings in: a private glob
+            # (`use super::*`) serves the module's own code, never a path from outside.
+            # (A private named `use` is followed: descendants may import through it.)
+            names, nested = self._glob_index(scope, prefix[0])
+            direct = names.get(head)
+            for module in [direct, *nested] if direct else nested:
+                joined = f"{module}{SEP}{SEP.join(parts[cut:])}"
                 if joined != qualname:
-                    found = self._lookup(joined, depth + 1)
+                    found = self._cached(joined, depth + 1)
                     if found is not None:
                         return found
             return None
         return None
+
+    def _glob_index(self, scope: FileScope, scope_id: str) -> tuple[dict[str, str], list[str]]:
+        """What one scope's `pub use m::*` globs export: name -> the glob's module, for
+        names the module defines or binds itself, and the modules that re-export
+        further globs (looked into one by one). A crate gluing a thousand generated
+        modules together (`web-sys`) then costs one dict lookup per name, not a
+        thousand."""
+        key = f"{scope.path}\0{scope_id}"
+        cached = self._glob_index_cache.get(key)
+        if cached is not None:
+            return cached
+        names: dict[str, str] = {}
+        nested: list[str] = []
+        for module in self._public_globs(scope, scope_id):
+            path = self.model.modules.get(module)
+            file = self.model.files.get(path) if path is not None else None
+            if file is None:  # a `mod` block, or not in the workspace: look it up
+                nested.append(module)
+                continue
+            for sid in file.symbol_ids:
+                info = self._info(sid)
+                if info.parent == file.module_id:
+                    names.setdefault(info.name, module)
+            for alias in file.bindings.get(file.module_id, {}):
+                names.setdefault(alias, module)
+            if any(star.reexport for star in file.stars.get(file.module_id, [])):
+                nested.append(module)
+        self._glob_index_cache[key] = (names, nested)
+        return names, nested
+
+    def _public_globs(self, scope: FileScope, scope_id: str) -> list[str]:
+        """Absolute modules of the `pub use m::*` globs in one scope (cached)."""
+        key = f"{scope.path}\0{scope_id}"
+        cached = self._globs_cache.get(key)
+        if cached is None:
+            cached = [
+                SEP.join(self._absolute(scope, star.scope, split_path(star.module), skip=star))
+                for star in scope.stars.get(scope_id, [])
+                if star.reexport and split_path(star.module)
+            ]
+            self._globs_cache[key] = cached
+        return cached
 
     def _import_path(self, scope: FileScope, imp: Import, depth: int = 0) -> list[str] | None:
         """The absolute path an import binds its alias to."""
