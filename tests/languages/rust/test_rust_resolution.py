@@ -123,6 +123,7 @@ def test_module_names_follow_the_cargo_layout(shop: Engine) -> None:
         ("src/bin/cli.rs", "cli"),
         ("src/cart/mod.rs", "shop::cart"),
         ("src/cart/tax.rs", "shop::cart::tax"),
+        ("src/greet.rs", "shop::greet"),
         ("src/hello.rs", "shop::hello"),
         ("src/lib.rs", "shop"),
         ("src/model.rs", "shop::model"),

@@ -145,6 +145,19 @@ class RustResolver:
         return Target(external_id(base.expr), Resolution.UNRESOLVED, 0.0)
 
     def resolve_call(self, path: str, call: CallSite) -> Target:
+        target = self._resolve_call(path, call)
+        if target.is_external or self._info(target.id).kind not in _MODULE_KINDS:
+            return target
+        # A call never means a module. `mod split;` beside a `pub use split::split`
+        # the index cannot see (inside a `cfg_*!` macro, say) means the function the
+        # module is named after.
+        module = self._info(target.id)
+        function = self.model.by_qualname.get(f"{module.qualname}{SEP}{module.name}")
+        if function and self._info(function[0]).kind == SymbolKind.FUNCTION:
+            return Target(function[0], target.resolution, target.confidence)
+        return Target(external_id(module.qualname), Resolution.UNRESOLVED, 0.0)
+
+    def _resolve_call(self, path: str, call: CallSite) -> Target:
         scope = self.model.files[path]
         receiver = call.receiver
         name = call.name
