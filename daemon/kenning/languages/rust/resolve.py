@@ -77,7 +77,9 @@ COMMON_STD_METHODS = STD_TRAIT_METHODS | _words(
 )
 
 MAX_LOOKUP_DEPTH = 6
-MAX_NAME_ONLY_CANDIDATES = 4
+# Rust method names repeat across a crate's types (`push_back`, `with_mut`): beyond two
+# candidates a guess by name was wrong more often than right on tokio.
+MAX_NAME_ONLY_CANDIDATES = 2
 MAX_OTHER_IMPLS = 4
 MAX_TRAIT_DEPTH = 6
 
