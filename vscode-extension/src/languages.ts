@@ -13,6 +13,7 @@ export const LANGUAGE_IDS: readonly string[] = [
   'javascript',
   'javascriptreact',
   'python',
+  'rust',
   'typescript',
   'typescriptreact',
 ];
@@ -28,6 +29,7 @@ export const FILE_SUFFIXES: readonly string[] = [
   '.mts',
   '.py',
   '.pyi',
+  '.rs',
   '.ts',
   '.tsx',
 ];

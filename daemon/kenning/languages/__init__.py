@@ -19,10 +19,11 @@ from kenning.languages.go import GO
 from kenning.languages.java import JAVA
 from kenning.languages.javascript import JAVASCRIPT
 from kenning.languages.python import PYTHON
+from kenning.languages.rust import RUST
 from kenning.languages.typescript import TYPESCRIPT
 from kenning.resolve.model import WorkspaceModels
 
-LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, TYPESCRIPT, JAVASCRIPT, GO, JAVA)
+LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, TYPESCRIPT, JAVASCRIPT, GO, JAVA, RUST)
 
 _BY_NAME = {language.name: language for language in LANGUAGES}
 _BY_SUFFIX = {suffix: language for language in LANGUAGES for suffix in language.suffixes}

@@ -35,6 +35,13 @@ MAX_LINES = 60
 MAX_CHARS = 2000
 
 
+def _last_row(node: Node) -> int:
+    """The last line a node has text on: a node that ends at column 0 (a `//` comment
+    taking its newline along) ends on the line before."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point[0] else row
+
+
 @dataclass(slots=True)
 class ChunkOwner:
     """A definition that gets its own chunk, with what the chunker needs to cut it."""
@@ -112,7 +119,7 @@ class Chunker:
                 self._add_grouped(module_symbol, "module", run)
                 run = []
                 continue
-            self._append_unit(run, _Unit(child.start_point[0], child.end_point[0]))
+            self._append_unit(run, _Unit(child.start_point[0], _last_row(child)))
         self._add_grouped(module_symbol, "module", run)
 
     def _body_units(self, owner: ChunkOwner) -> list[_Unit]:
@@ -124,10 +131,14 @@ class Chunker:
         self._append_unit(units, _Unit(start, max(start, first_row - 1)))
         for child in children:
             member = owner.members.get(child.start_byte) if owner.is_class else None
-            unit = _Unit(child.start_point[0], child.end_point[0])
+            unit = _Unit(child.start_point[0], _last_row(child))
             if member is not None:
                 unit.stub = self._stub(member)
             self._append_unit(units, unit)
+        # A body closed by a token on a line of its own (`}`) keeps that line.
+        closing = _last_row(owner.body)
+        if units and closing > units[-1].end:
+            self._append_unit(units, _Unit(closing, closing))
         return units
 
     def _stub(self, member: ChunkOwner) -> str:

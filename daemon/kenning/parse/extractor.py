@@ -12,13 +12,17 @@ captures the whole definition as `@definition.<kind>` (`function`, `method`, `cl
 `interface`, `struct`, `enum`, `trait`, `type`, `namespace`, `constant`) with its
 `@name`, and optionally `@body`, `@parameters`, `@return_type`, `@superclasses` and
 `@owner` (the type a method belongs to when it is declared outside it: a Go receiver,
-a Rust `impl`). `@definition.decorated` wraps a definition in its `@decorator`s. Call
-patterns capture `@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`);
-base lists `@base` inside `@base.class`. The optional `locals` concern (declared
-variables, for languages whose resolver reads declared types) is handed to
-`local_declaration` match by match, before call sites are built; `refine_call` lets
-a language rewrite each call site with its pattern's nodes at hand (a constructor
-call's callee, the receiver's declared type in `receiver_type`).
+a Rust `impl`), with `@owner.block` the block that declares it there (a Rust `impl`
+item: its outline becomes one chunk and its methods get chunks of their own).
+`@definition.decorated` wraps a definition in its `@decorator`s. Call patterns capture
+`@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`); base lists `@base`
+inside `@base.class`, or, where the base is declared apart from its type (Rust's
+`impl Trait for Type`), inside a block naming the type by `@base.owner`. The
+optional `locals` concern (declared variables, for languages whose resolver reads
+declared types) is handed to `local_declaration` match by match, before call sites
+are built; `refine_call` lets a language rewrite each call site with its pattern's
+nodes at hand (a constructor call's callee, the receiver's declared type in
+`receiver_type`).
 
 A language supplies a subclass (in `kenning/languages/<name>/`) for what its queries
 cannot say: how an import statement maps to `Import` facts, how a string literal
@@ -315,13 +319,14 @@ class Extraction:
         self.top_owners: dict[int, ChunkOwner] = {}
         separator = self.syntax.separator
         # Parents before children: sort by start byte (an outer definition starts first).
-        # Two patterns can match one node (a method is also a function): the first wins.
-        definitions.sort(key=lambda d: d.node.start_byte)
+        # Two patterns can match one node (a method is also a function): the first wins,
+        # and one that names an `@owner` comes first, being the more specific.
+        definitions.sort(key=lambda d: (d.node.start_byte, "owner" not in d.captures))
         stack: list[_Scope] = [module_scope]
         seen: dict[tuple[str, str], int] = {}
         seen_nodes: set[tuple[int, int]] = set()
         # Methods declared outside their type (`@owner`): symbol index -> type name.
-        owned: dict[int, str] = {}
+        owned: dict[int, tuple[str, str]] = {}
         # Segment bookkeeping for the scope map (see scope_at).
         starts, ids = self._segment_starts, self._segment_ids
         open_scopes: list[_Scope] = []  # scopes whose body segment is open, innermost last
@@ -354,8 +359,14 @@ class Extraction:
             signature, header_end = self.signature(kind, captures)
             parent_local = parent.local
             parent_qual = parent.symbol.qualname
-            if owner_name is not None and parent is module_scope:
-                parent_local = owner_name
+            # An owned method takes its type's name whether the block declaring it
+            # stands in the module or in a namespace inside it (a Rust `mod` block).
+            owner_applies = owner_name is not None and (
+                parent is module_scope or parent.symbol.kind == SymbolKind.NAMESPACE
+            )
+            if owner_applies:
+                assert owner_name is not None
+                parent_local = f"{parent_local}.{owner_name}" if parent_local else owner_name
                 parent_qual = f"{parent_qual}{separator}{owner_name}" if parent_qual else owner_name
             count = seen.get((parent_local, name), 0) + 1
             seen[(parent_local, name)] = count
@@ -381,8 +392,9 @@ class Extraction:
                 docstring=doc,
                 decorators=tuple(self.decorator_text(d) for d in wrapper[1]) if wrapper else (),
             )
-            if owner_name is not None and parent is module_scope:
-                owned[len(self.symbols)] = owner_name
+            if owner_applies:
+                assert owner_name is not None
+                owned[len(self.symbols)] = (parent.symbol.id, owner_name)
             self.symbols.append(symbol)
             if kind in TYPE_KINDS:
                 self._class_ids[start] = symbol.id
@@ -405,6 +417,9 @@ class Extraction:
                         assert parent.owner is not None
                         parent.owner.members[outer.start_byte] = owner
                     self.chunker.add_owner_later(owner)
+                elif "owner.block" in captures and parent is module_scope:
+                    block = captures["owner.block"][0]
+                    owner = self._block_member(symbol, block, outer, body, header_end)
             scope = _Scope(symbol, local, node.end_byte, body.start_byte, body.end_byte, owner)
             stack.append(scope)
 
@@ -424,23 +439,50 @@ class Extraction:
         if owned:
             self._adopt(owned)
 
+    def _block_member(
+        self, symbol: Symbol, block: Node, outer: Node, body: Node, header_end: int
+    ) -> ChunkOwner | None:
+        """A chunk owner for a method declared in a block apart from its type (a Rust
+        `impl`) that stands in the module: the block is chunked like a class, as an
+        outline with member stubs, and the method gets its own chunk."""
+        block_body = outer.parent
+        if (
+            block_body is None
+            or block.parent is None
+            or block.parent.start_byte != self.root.start_byte
+            or block.parent.end_byte != self.root.end_byte
+        ):
+            return None
+        group = self.top_owners.get(block.start_byte)
+        if group is None:
+            # The block is no symbol: its outline is module-level code of the file.
+            group = ChunkOwner(
+                self.module_symbol, block, block_body, block_body.start_byte, is_class=True
+            )
+            self.top_owners[block.start_byte] = group
+            self.chunker.add_owner_later(group)
+        owner = ChunkOwner(symbol, outer, body, header_end, is_class=False)
+        group.members[outer.start_byte] = owner
+        self.chunker.add_owner_later(owner)
+        return owner
+
     def decorator_text(self, node: Node) -> str:
         """A decorator as listed on its symbol: `@app.route("/")` -> `app.route("/")`."""
         text = self.text.node_text(node)
         return collapse_whitespace(text[1:] if text.startswith("@") else text)
 
-    def _adopt(self, owned: dict[int, str]) -> None:
+    def _adopt(self, owned: dict[int, tuple[str, str]]) -> None:
         """Give methods declared outside their type (a Go receiver, a Rust `impl`) the
-        type as parent, when the file defines it at module level."""
-        types = {
-            s.name: s.id
-            for s in self.symbols
-            if s.kind in TYPE_KINDS and s.parent == self.module_symbol.id
-        }
-        for index, type_name in owned.items():
-            type_id = types.get(type_name)
+        type as parent, when the file defines it in the same scope as the block."""
+        types = self._types_by_scope()
+        for index, key in owned.items():
+            type_id = types.get(key)
             if type_id is not None:
                 self.symbols[index] = msgspec.structs.replace(self.symbols[index], parent=type_id)
+
+    def _types_by_scope(self) -> dict[tuple[str, str], str]:
+        """(enclosing symbol id, type name) -> type symbol id, for this file's types."""
+        return {(s.parent, s.name): s.id for s in self.symbols if s.kind in TYPE_KINDS and s.parent}
 
     def scope_at(self, byte: int) -> str:
         """Id of the innermost definition whose body holds `byte` (the module otherwise).
@@ -478,9 +520,18 @@ class Extraction:
             append(self.refine_call(site, captures))
 
     def _bases(self, bases: list[dict[str, list[Node]]]) -> None:
+        types: dict[tuple[str, str], str] | None = None
         for captures in bases:
             base = captures["base"][0]
-            class_id = self._class_ids.get(captures["base.class"][0].start_byte)
+            block = captures["base.class"][0]
+            class_id = self._class_ids.get(block.start_byte)
+            if class_id is None and "base.owner" in captures:
+                # `impl Trait for Type`: the type is named, and defined (if in this
+                # file) in the scope that holds the block.
+                if types is None:
+                    types = self._types_by_scope()
+                owner_name = self.text.node_text(captures["base.owner"][0])
+                class_id = types.get((self.scope_at(block.start_byte), owner_name))
             if class_id is not None:
                 self.bases.append(
                     BaseClass(

@@ -33,7 +33,7 @@ M.commands = {
 }
 
 --- The filetypes of the languages the server indexes (their LSP language ids).
-M.filetypes = { 'go', 'java', 'javascript', 'javascriptreact', 'python', 'typescript', 'typescriptreact' }
+M.filetypes = { 'go', 'java', 'javascript', 'javascriptreact', 'python', 'rust', 'typescript', 'typescriptreact' }
 
 --- The folder the index lives in (the `indexDir` setting's default).
 M.index_dir = '.kenning'
@@ -53,6 +53,7 @@ M.workspace_markers = {
   'pom.xml',
   'build.gradle',
   'build.gradle.kts',
+  'Cargo.toml',
 }
 
 return M
