@@ -105,3 +105,23 @@ def test_counts_follow_a_call_site_with_several_edges(workspace: Workspace) -> N
         "b.py", "from a import Base\n\nclass Sub(Base):\n    def step(self):\n        pass\n"
     )
     check(engine)
+
+
+def test_a_count_taken_during_a_bulk_load_is_not_kept(workspace: Workspace) -> None:
+    """Each COPY of a full index commits on its own; a status read between two of them
+    sees files without symbols, and must not be served again once the load is done."""
+    engine = workspace.indexed({"a.py": "def f():\n    return g()\n\ndef g():\n    pass\n"})
+    graph = engine.graph
+    original = graph._copy
+    seen: list[dict] = []
+
+    def copy_then_count(table: str, data: Any) -> None:
+        original(table, data)
+        if table == "File":
+            seen.append(graph.counts())  # files loaded, symbols not yet
+
+    graph._copy = copy_then_count  # type: ignore[method-assign]
+    engine.index(rebuild=True)
+    assert seen and seen[0]["symbols"] == 0
+    assert graph.counts()["symbols"] == 3
+    check(engine)

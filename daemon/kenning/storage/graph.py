@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,6 +324,10 @@ class GraphStore:
         # commits, so a recount that raced a write is not kept.
         self._counts: _Counts | None = None
         self._writes = 0
+        # Orders the writer's updates of `_counts` against a reader storing a recount;
+        # no recount is kept while a write is under way (`_writing`).
+        self._counts_lock = threading.Lock()
+        self._writing = False
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -398,7 +402,17 @@ class GraphStore:
         resolved: Iterable[ResolvedFile],
     ) -> str:
         """Load a whole workspace into an empty store. Returns "copy" or "unwind"."""
-        self._forget_counts()
+        # Each COPY commits on its own, so a count read meanwhile sees a partial load:
+        # forget counts before and after.
+        with self._counting_paused():
+            return self._bulk_load(records, facts, resolved)
+
+    def _bulk_load(
+        self,
+        records: Iterable[FileRecord],
+        facts: Iterable[FileFacts],
+        resolved: Iterable[ResolvedFile],
+    ) -> str:
         rows = _Rows()
         for record, f, r in zip(records, facts, resolved, strict=True):
             rows.add_file(record, f, r)
@@ -427,11 +441,28 @@ class GraphStore:
             self._run("ROLLBACK")
 
     def clear(self) -> None:
-        self._forget_counts()
-        for table in ("DEFINES", "CONTAINS", *EDGE_TABLES):
-            self._run(f"MATCH ()-[e:{table}]->() DELETE e")
-        self._run("MATCH (s:Symbol) DELETE s")
-        self._run("MATCH (f:File) DELETE f")
+        with self._counting_paused():
+            for table in ("DEFINES", "CONTAINS", *EDGE_TABLES):
+                self._run(f"MATCH ()-[e:{table}]->() DELETE e")
+            self._run("MATCH (s:Symbol) DELETE s")
+            self._run("MATCH (f:File) DELETE f")
+
+    @contextlib.contextmanager
+    def _counting_paused(self) -> Iterator[None]:
+        """A write that does not keep the counts: none are kept while it runs (its
+        statements commit one by one), and the next `counts()` counts again."""
+        with self._counts_lock:
+            was_writing = self._writing
+            self._writing = True
+            self._writes += 1
+            self._counts = None
+        try:
+            yield
+        finally:
+            with self._counts_lock:
+                self._writing = was_writing
+                self._writes += 1
+                self._counts = None
 
     def _copy_rows(self, rows: _Rows) -> None:
         self._copy("File", _arrow(rows.files, FILE_COLUMNS))
@@ -555,7 +586,10 @@ class GraphStore:
                     for target in (rw.target, *rw.target.more):
                         key = str(target.resolution)
                         moved[key] = moved.get(key, 0) + 1
-        keep_counts = self._counts is not None
+        with self._counts_lock:
+            self._writing = True
+            self._writes += 1
+            keep_counts = self._counts is not None
         self._run("BEGIN TRANSACTION")
         try:
             before = self._file_counts(paths) if keep_counts else None
@@ -614,21 +648,22 @@ class GraphStore:
             self._run("COMMIT")
         except Exception:
             self._rollback()
-            self._forget_counts()
+            with self._counts_lock:
+                self._writing = False
+                self._writes += 1
+                self._counts = None
             raise
-        cached = self._counts
-        if cached is not None and before is not None and after is not None:
-            self._counts = cached.plus(after, before, moved)
-        else:
-            self._forget_counts()
+        with self._counts_lock:
+            cached = self._counts
+            self._writing = False
+            self._writes += 1
+            if cached is not None and before is not None and after is not None:
+                self._counts = cached.plus(after, before, moved)
+            else:
+                self._counts = None
 
     def _execute_rows(self, cypher: str, params: dict[str, Any]) -> list[list[Any]]:
         return _pyrows(self.query(cypher, params))
-
-    def _forget_counts(self) -> None:
-        """The next `counts()` counts again (after a bulk write or a failed one)."""
-        self._writes += 1
-        self._counts = None
 
     def _for_files(
         self,
@@ -808,10 +843,15 @@ class GraphStore:
         cached = self._counts
         if cached is not None and not self.read_only:
             return cached.as_dict()
-        writes = self._writes
+        with self._counts_lock:
+            writes, writing = self._writes, self._writing
         counted = self._count_all()
-        if not self.read_only and writes == self._writes:
-            self._counts = counted
+        if not self.read_only and not writing:
+            # Kept only when no write started while counting: the count may or may not
+            # include it, and the writer adjusts only counts it had when it started.
+            with self._counts_lock:
+                if writes == self._writes and not self._writing:
+                    self._counts = counted
         return counted.as_dict()
 
     def _count_all(self) -> _Counts:
