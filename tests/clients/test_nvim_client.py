@@ -392,7 +392,10 @@ def test_a_missing_server_starts_nothing_and_health_says_why(
         "kenning-not-installed is not on $PATH"
     ) in lines, report
     assert any("vim.lsp.config('kenning', { cmd = " in x for x in lines), report
-    assert any(x.startswith("- no kenning client is attached: open a python file") for x in lines)
+    filetypes = "/".join(language_ids())
+    assert any(
+        x.startswith(f"- no kenning client is attached: open a {filetypes} file") for x in lines
+    )
     # Neovim 0.11 skips a config whose command is not executable, silently: no client,
     # no commands, an empty statusline.
     assert found["on_open"] == [] and found["commands"] == [], s.output()

@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import { FILE_SUFFIXES } from '../src/languages';
 import type { ImpactResult, SearchResult, StatusResult, CommandResult } from '../src/protocol';
 import { Session, activate, fake, until } from './harness';
 
@@ -29,8 +30,10 @@ test('activation starts the client, which reaches running with the user settings
   const client = session.api.languageClient();
   assert.ok(client !== undefined && client.isRunning());
   assert.deepEqual(client.clientOptions.initializationOptions, { embedding: { enabled: false }, debounceMs: 50 });
-  // The server asked VS Code to watch the source files (dynamic registration).
-  assert.ok(fake.watchers.includes('**/*.{py,pyi}'), fake.watchers.join(', '));
+  // The server asked VS Code to watch the source files of every language it indexes
+  // (dynamic registration).
+  const sources = `**/*.{${FILE_SUFFIXES.map((s) => s.slice(1)).join(',')}}`;
+  assert.ok(fake.watchers.includes(sources), fake.watchers.join(', '));
   // Work-done progress reached VS Code's progress UI.
   assert.ok(fake.progress.some((p) => p.title === 'kenning: indexing project' && p.done), JSON.stringify(fake.progress));
   assert.deepEqual(
