@@ -22,6 +22,11 @@ What becomes a target (see ``collect``):
   corpus, tests included) shares, compared case-insensitively: such a query has two
   right answers, and the other copy stays in the index.
 
+The class-level set (``collect(..., classes=True)``) is built by the same rules from
+classes with a docstring that get a chunk of their own (their outline): the query is
+the class docstring's first sentence and the answer is the class. It measures the other
+side of "a method against its class outline".
+
 Sampling is deterministic: ``random.Random(seed).sample`` over the targets in path and
 line order, then sorted back into that order.
 """
@@ -77,6 +82,7 @@ class Target:
     name: str
     kind: str  # "function" or "method"
     line: int  # the `def` line
+    end_line: int  # the definition's last line
     doc_line: int
     doc_col: int
     doc_end_line: int
@@ -159,6 +165,7 @@ def definitions(rel: str, source: bytes) -> list[_Definition]:
                                 name=child.name,
                                 kind=kind or ("function" if is_function else "class"),
                                 line=child.lineno,
+                                end_line=child.end_lineno or child.lineno,
                                 doc_line=doc.lineno,
                                 doc_col=doc.col_offset,
                                 doc_end_line=doc.end_lineno or doc.lineno,
@@ -193,8 +200,9 @@ def _docstring_node(node: ast.AST) -> ast.Constant | None:
     return None
 
 
-def collect(root: Path, cap: int | None = 300, seed: int = 0) -> EvalSet:
-    """The evaluation set of the corpus at `root` (see the module docstring for the rules)."""
+def collect(root: Path, cap: int | None = 300, seed: int = 0, classes: bool = False) -> EvalSet:
+    """The evaluation set of the corpus at `root` (see the module docstring for the rules):
+    functions and methods, or with `classes` the classes."""
     every: list[_Definition] = []
     unparsable = 0
     for rel, path in python_files(root):
@@ -210,7 +218,7 @@ def collect(root: Path, cap: int | None = 300, seed: int = 0) -> EvalSet:
     eligible: list[Target] = []
     for definition in every:
         target = definition.target
-        if not definition.is_function or is_test_or_doc(target.path):
+        if definition.is_function == classes or is_test_or_doc(target.path):
             continue
         evalset.candidates += 1
         reason = _skip_reason(definition, sentence_count)
@@ -286,7 +294,8 @@ def check_blanked(rel: str, before: bytes, after: bytes, targets: list[Target]) 
         raise BlankingError(f"{rel}: a definition changed its lines after blanking")
     lines = {t.line for t in targets}
     for node in ast.walk(new):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.lineno not in lines:
+        definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        if not isinstance(node, definition) or node.lineno not in lines:
             continue
         if ast.get_docstring(node):
             raise BlankingError(f"{rel}:{node.lineno}: docstring of {node.name} not blanked")

@@ -28,10 +28,11 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +41,51 @@ from typing import Any
 # until the repository root is on the path; ``python -m bench.retrieval`` works either way.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import msgspec
+import numpy as np
+
 from bench import corpora as corpora_mod
-from bench.evalset import EvalSet, Target, collect, is_test_or_doc, make_blanked_copy
+from bench.evalset import Target, collect, is_test_or_doc, make_blanked_copy
 from bench.measure import median, percentile
 from bench.phase1 import environment, json_safe
-from kenning.core.results import SearchHit
+from kenning.core.results import SearchHit, SearchResult
 from kenning.core.settings import Settings
 from kenning.engine import Engine
+from kenning.query.search import DEFAULT_RANKING, Ranking, search
+from kenning.storage.chunks import ChunkFilter
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 WORK_DIR = corpora_mod.CACHE_DIR / "retrieval"
-DEFAULT_CORPORA = ("requests", "flask", "scikit-learn")
+# Ranking constants are tuned on the first set only; the second is what the figures
+# are judged by (see the README's retrieval section).
+TUNING_CORPORA = ("requests", "flask", "click")
+HELD_OUT_CORPORA = ("jinja2", "httpx", "more-itertools", "attrs")
+DEFAULT_CORPORA = TUNING_CORPORA + HELD_OUT_CORPORA
+# Query sets per corpus: docstring -> function (or method), docstring -> class.
+QUERY_SETS = ("functions", "classes")
+SCORINGS = ("lenient", "strict")
+VECTOR_CACHE_DIR = corpora_mod.CACHE_DIR / "vectors"
+# Ranking features the bench can turn off (``--ablate``): name -> `Ranking` fields.
+ABLATIONS: dict[str, dict[str, Any]] = {
+    # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
+    # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
+    "before": {
+        "fusion": "rrf",
+        "name_field": False,
+        "split_identifiers": False,
+        "group_symbols": False,
+        "test_factor": 1.0,
+        "candidates": 30,
+    },
+    "-score-fusion": {"fusion": "rrf"},
+    "-name-field": {"name_field": False, "split_identifiers": False},
+    "-split-identifiers": {"split_identifiers": False},
+    "-group-symbols": {"group_symbols": False},
+    "-test-demotion": {"test_factor": 1.0},
+    "+outline-demotion": {"outline_factor": 0.5},
+}
+# (query, limit, mode) -> result: how an ablation searches the engine.
+SearchFn = Callable[[str, int, str], SearchResult]
 MODES = ("text", "vector", "hybrid")
 VECTOR_MODES = frozenset({"vector", "hybrid"})
 KS = (1, 5, 10)
@@ -93,6 +128,18 @@ def rank_of(hits: Sequence[SearchHit], symbol_id: str) -> int | None:
     return None
 
 
+def range_rank(hits: Sequence[SearchHit], target: Target, strict: bool) -> int | None:
+    """1-based rank of the first hit whose line range contains the target's `def` (or
+    `class`) line; `strict` also asks that the hit end inside the definition, so a
+    class outline does not count for one of its methods."""
+    line, end = target.line - 1, target.end_line - 1  # hits are 0-based
+    for rank, hit in enumerate(hits, start=1):
+        inside = hit.path == target.path and hit.start_line <= line <= hit.end_line
+        if inside and (not strict or hit.end_line <= end):
+            return rank
+    return None
+
+
 def metrics(ranks: Sequence[int | None], ks: Sequence[int] = KS, cutoff: int = LIMIT) -> dict:
     """Recall@k for each k and MRR@cutoff over one rank per query (None: not found).
 
@@ -118,6 +165,8 @@ class Query:
     symbol_id: str
     parent_id: str
     ranks: dict[str, int | None] = field(default_factory=dict)
+    # Per mode, the rank under each scoring of ``SCORINGS`` (by line range).
+    scored: dict[str, dict[str, int | None]] = field(default_factory=dict)
     latency_s: dict[str, float] = field(default_factory=dict)
     misses: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Whether a text search limited to the target's own file returns it (see misses).
@@ -132,6 +181,7 @@ class Query:
             "line": t.line,
             "symbol_id": self.symbol_id,
             "ranks": self.ranks,
+            "scored": self.scored,
             "latency_ms": {m: round(s * 1000, 2) for m, s in self.latency_s.items()},
             "misses": self.misses,
         }
@@ -142,7 +192,7 @@ def resolve(engine: Engine, targets: Sequence[Target]) -> tuple[list[Query], Cou
     index does not hold as a function with chunks of its own (and count why)."""
     dropped: Counter[str] = Counter()
     table = engine.graph.query(
-        "MATCH (s:Symbol) WHERE s.path IN $paths AND s.kind IN ['function', 'method'] "
+        "MATCH (s:Symbol) WHERE s.path IN $paths AND s.kind IN ['function', 'method', 'class'] "
         "RETURN s.path, s.sel_start_line, s.id, s.qualname, s.parent",
         {"paths": sorted({t.path for t in targets})},
     )
@@ -171,38 +221,56 @@ def resolve(engine: Engine, targets: Sequence[Target]) -> tuple[list[Query], Cou
     return kept, dropped
 
 
-def run_mode(engine: Engine, queries: Sequence[Query], mode: str) -> dict[str, Any]:
-    """Search every query in one mode; fills each query's rank, latency and miss record."""
+def run_mode(
+    engine: Engine,
+    queries: Sequence[Query],
+    mode: str,
+    search: SearchFn | None = None,
+    key: str | None = None,
+    explain: bool = True,
+) -> dict[str, Any]:
+    """Search every query in one mode; fills each query's rank, latency and miss record
+    under `key` (the mode's name unless given). `search` replaces ``engine.search``
+    (an ablation's ranking options); without `explain` misses are not sorted."""
+    k = key or mode
+
+    def run(text: str, limit: int) -> SearchResult:
+        if search is None:
+            return engine.search(text, limit=limit, mode=mode)
+        return search(text, limit, mode)
+
     vectors_complete = True
     for query in queries:
         started = time.perf_counter()
         try:
-            result = engine.search(query.target.query, limit=LIMIT, mode=mode)
+            result = run(query.target.query, LIMIT)
         except Exception as exc:
-            query.latency_s[mode] = time.perf_counter() - started
-            query.ranks[mode] = None
-            query.misses[mode] = {
-                "category": "search error",
-                "error": f"{type(exc).__name__}: {exc}",
-            }
+            query.latency_s[k] = time.perf_counter() - started
+            query.ranks[k] = None
+            query.scored[k] = dict.fromkeys(SCORINGS)
+            query.misses[k] = {"category": "search error", "error": f"{type(exc).__name__}: {exc}"}
             continue
-        query.latency_s[mode] = time.perf_counter() - started
+        query.latency_s[k] = time.perf_counter() - started
         vectors_complete = vectors_complete and result.vectors_complete
-        query.ranks[mode] = rank_of(result.hits, query.symbol_id)
-        if query.ranks[mode] is None:
-            query.misses[mode] = explain_miss(engine, query, result.hits, mode)
-    latencies = [q.latency_s[mode] for q in queries]
-    figures = metrics([q.ranks[mode] for q in queries])
-    figures["latency_ms_p50"] = median(latencies) * 1000
-    figures["latency_ms_p90"] = percentile(latencies, 90) * 1000
-    figures["misses"] = dict(
-        Counter(q.misses[mode]["category"] for q in queries if mode in q.misses)
-    )
+        query.ranks[k] = rank_of(result.hits, query.symbol_id)
+        query.scored[k] = {
+            scoring: range_rank(result.hits, query.target, scoring == "strict")
+            for scoring in SCORINGS
+        }
+        if explain and query.scored[k]["strict"] is None:
+            query.misses[k] = explain_miss(engine, query, result.hits, run)
+    latencies = [q.latency_s[k] for q in queries]
+    figures = metrics([q.ranks[k] for q in queries])
+    for scoring in SCORINGS:
+        figures[scoring] = metrics([q.scored[k][scoring] for q in queries])
+    figures["latency_ms_p50"] = median(latencies) * 1000 if latencies else NAN
+    figures["latency_ms_p90"] = percentile(latencies, 90) * 1000 if latencies else NAN
+    figures["misses"] = dict(Counter(q.misses[k]["category"] for q in queries if k in q.misses))
     figures["misses_test_on_top"] = sum(
-        1 for q in queries if q.misses.get(mode, {}).get("test_on_top")
+        1 for q in queries if q.misses.get(k, {}).get("test_on_top")
     )
     figures["miss_depth"] = dict(
-        Counter(q.misses[mode].get("depth", "") for q in queries if mode in q.misses)
+        Counter(q.misses[k].get("depth", "") for q in queries if k in q.misses)
     )
     if mode in VECTOR_MODES:
         figures["vectors_complete"] = vectors_complete
@@ -213,11 +281,15 @@ def run_mode(engine: Engine, queries: Sequence[Query], mode: str) -> dict[str, A
 
 
 def explain_miss(
-    engine: Engine, query: Query, hits: Sequence[SearchHit], mode: str
+    engine: Engine,
+    query: Query,
+    hits: Sequence[SearchHit],
+    run: Callable[[str, int], SearchResult],
 ) -> dict[str, Any]:
-    """What the top 10 held instead of the target, and how deep the target really was."""
-    deep = engine.search(query.target.query, limit=DEEP_LIMIT, mode=mode)
-    deep_rank = rank_of(deep.hits, query.symbol_id)
+    """What the top 10 held instead of the target, and how deep the target really was
+    (strict scoring: the hit must be the target itself, not its class outline)."""
+    deep = run(query.target.query, DEEP_LIMIT)
+    deep_rank = range_rank(deep.hits, query.target, strict=True)
     if query.reachable is None:
         query.reachable = lexically_reachable(engine, query)
     return {
@@ -269,8 +341,14 @@ def depth_bucket(rank: int | None) -> str:
 # -------------------------------------------------------------------------- one corpus
 
 
-def embed(engine: Engine) -> float:
-    """Embed every pending chunk (blocking); returns the seconds it took."""
+def embed(engine: Engine, cache_dir: Path | None = None) -> float:
+    """Embed every pending chunk (blocking); returns the seconds it took.
+
+    With `cache_dir`, texts embedded by an earlier run (same text hash, same model id)
+    are taken from ``<cache_dir>/<model id>.npz`` and stored before the pool runs, so
+    the pool finds their vectors and embeds only what is new; the cache then gains
+    every vector of this index. The pool itself never reads this cache: it is the
+    bench's, so that trying a ranking change does not cost minutes of embedding."""
     embed_all = getattr(engine, "embed", None)
     if embed_all is None:
         raise BenchError(
@@ -278,6 +356,34 @@ def embed(engine: Engine) -> float:
             "use --modes text"
         )
     started = time.perf_counter()
+    if cache_dir is None:
+        embed_all()
+        return time.perf_counter() - started
+    from kenning.embed import EmbeddingModel, resolve_model
+
+    spec = engine.settings.embedding
+    resolved = resolve_model(spec.model, optimize=spec.optimize)
+    cache_file = cache_dir / f"{resolved.model_id.replace('/', '_')}.npz"
+    cached: dict[str, np.ndarray] = {}
+    if cache_file.is_file():
+        with np.load(cache_file) as data:
+            cached = dict(zip(data["hashes"].tolist(), data["vectors"], strict=True))
+    texts = engine.chunks.texts_for(sorted(engine.chunks.all_hashes()))
+    missing = [h for h in texts if h not in cached]
+    if missing:
+        model = EmbeddingModel(resolved, os.cpu_count() or 1)
+        # Like the pool: similar lengths together, small batches.
+        tokens = dict(zip(missing, model.count_tokens([texts[h] for h in missing]), strict=True))
+        missing.sort(key=lambda h: tokens[h])
+        progress(f"embedding {len(missing)} texts ({len(texts) - len(missing)} cached)")
+        for i in range(0, len(missing), 16):
+            part = missing[i : i + 16]
+            cached.update(zip(part, model.embed([texts[h] for h in part]), strict=True))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        hashes = sorted(cached)
+        np.savez(cache_file, hashes=np.array(hashes), vectors=np.stack([cached[h] for h in hashes]))
+    have = list(texts)
+    engine.vectors.add(resolved.model_id, have, np.stack([cached[h] for h in have]))
     embed_all()
     return time.perf_counter() - started
 
@@ -288,39 +394,61 @@ def evaluate(
     modes: Sequence[str],
     *,
     max_queries: int | None = 300,
+    max_class_queries: int | None = 100,
     seed: int = 0,
     settings: Settings | None = None,
-) -> tuple[dict[str, Any], list[Query]]:
-    """The whole evaluation of the corpus at `root`, its blanked copy made at `work`."""
-    evalset: EvalSet = collect(root, cap=max_queries, seed=seed)
-    progress(f"{len(evalset.targets)} queries of {evalset.eligible} eligible; copying to {work}")
-    rewritten = make_blanked_copy(root, work, evalset.targets)
-    result: dict[str, Any] = {
-        "evalset": {
-            "functions_with_docstrings": evalset.candidates,
-            "skipped": dict(evalset.skipped),
-            "eligible": evalset.eligible,
-            "sampled": len(evalset.targets),
-            "files_blanked": rewritten,
-        },
+    vector_cache: Path | None = None,
+    ablations: Sequence[str] = (),
+    explain: bool = True,
+) -> tuple[dict[str, Any], dict[str, list[Query]]]:
+    """The whole evaluation of the corpus at `root`, its blanked copy made at `work`.
+
+    Both query sets (``QUERY_SETS``) are blanked in one copy and searched in one index.
+    `ablations` (names of ``ABLATIONS``) are extra hybrid runs, each with one ranking
+    feature turned off or on, reported as modes of that name."""
+    sets = {
+        "functions": collect(root, cap=max_queries, seed=seed),
+        "classes": collect(root, cap=max_class_queries, seed=seed, classes=True),
     }
+    targets = [t for evalset in sets.values() for t in evalset.targets]
+    progress(
+        f"{len(sets['functions'].targets)} function and {len(sets['classes'].targets)} class "
+        f"queries; copying to {work}"
+    )
+    rewritten = make_blanked_copy(root, work, targets)
+    result: dict[str, Any] = {"files_blanked": rewritten}
+    queries: dict[str, list[Query]] = {}
     with Engine.open(work, settings, rebuild=True) as engine:
         started = time.perf_counter()
         report = engine.index()
         result["index_s"] = time.perf_counter() - started
         result["files"], result["chunks"] = report.files, report.chunks
-        if VECTOR_MODES & set(modes):
-            result["embed_s"] = embed(engine)
-        queries, dropped = resolve(engine, evalset.targets)
-        result["evalset"]["dropped_after_index"] = dict(dropped)
-        result["evalset"]["queries"] = len(queries)
-        progress(f"indexed in {result['index_s']:.1f} s; {len(queries)} queries")
-        result["modes"] = {}
-        for mode in modes:
-            started = time.perf_counter()
-            result["modes"][mode] = run_mode(engine, queries, mode)
-            progress(f"{mode}: {time.perf_counter() - started:.1f} s")
-    result["queries"] = [q.record() for q in queries]
+        if VECTOR_MODES & set(modes) or ablations:
+            result["embed_s"] = embed(engine, vector_cache)
+        progress(f"indexed in {result['index_s']:.1f} s")
+        for name, evalset in sets.items():
+            found, dropped = resolve(engine, evalset.targets)
+            queries[name] = found
+            part: dict[str, Any] = {
+                "evalset": {
+                    "with_docstrings": evalset.candidates,
+                    "skipped": dict(evalset.skipped),
+                    "eligible": evalset.eligible,
+                    "sampled": len(evalset.targets),
+                    "dropped_after_index": dict(dropped),
+                    "queries": len(found),
+                },
+                "modes": {},
+            }
+            runs: list[tuple[str, str, SearchFn | None]] = [(m, m, None) for m in modes]
+            variants = ablation_searches(engine, ablations)
+            runs += [(key, "hybrid", fn) for key, fn in variants.items()]
+            for key, mode, fn in runs:
+                started = time.perf_counter()
+                part["modes"][key] = run_mode(engine, found, mode, fn, key, explain)
+                progress(f"{name} {key}: {time.perf_counter() - started:.1f} s")
+            part["queries"] = [q.record() for q in found]
+            result[name] = part
     return result, queries
 
 
@@ -331,18 +459,20 @@ def progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def print_table(results: dict[str, dict[str, Any]], overall: dict[str, dict[str, Any]]) -> None:
-    head = f"{'corpus':<14}{'mode':<8}{'queries':>8}"
-    head += "".join(f"{'R@' + str(k):>8}" for k in KS) + f"{'MRR@10':>8}{'p50 ms':>8}"
-    print("\n" + head)
-    print("-" * len(head))
-    rows = [(key, r["modes"]) for key, r in results.items() if "modes" in r]
-    rows.append(("all", overall))
-    for key, modes in rows:
+def print_table(rows: Sequence[tuple[str, str, dict[str, dict[str, Any]]]]) -> None:
+    """One line per (corpus or group, query set, mode): lenient recall, MRR@10 under both
+    scorings, and the median search latency."""
+    head = f"{'corpus':<16}{'set':<10}{'mode':<18}{'queries':>8}"
+    head += "".join(f"{'R@' + str(k):>7}" for k in KS)
+    head += f"{'MRR':>7}{'strict':>8}{'p50 ms':>8}"
+    print("\n" + head + "\n" + "-" * len(head))
+    for key, set_name, modes in rows:
         for mode, m in modes.items():
-            line = f"{key:<14}{mode:<8}{m['queries']:>8}"
-            line += "".join(f"{m[f'recall@{k}']:>8.3f}" for k in KS)
-            line += f"{m[f'mrr@{LIMIT}']:>8.3f}{m.get('latency_ms_p50', NAN):>8.1f}"
+            lenient, strict = m["lenient"], m["strict"]
+            line = f"{key:<16}{set_name:<10}{mode:<18}{lenient['queries']:>8}"
+            line += "".join(f"{lenient[f'recall@{k}']:>7.3f}" for k in KS)
+            line += f"{lenient[f'mrr@{LIMIT}']:>7.3f}{strict[f'mrr@{LIMIT}']:>8.3f}"
+            line += f"{m.get('latency_ms_p50', NAN):>8.1f}"
             print(line)
 
 
@@ -389,13 +519,16 @@ def print_misses(queries: dict[str, list[Query]], modes: Sequence[str], examples
                     print(f"      got  {', '.join(miss['top'][:3])}")
 
 
-def pooled(queries: dict[str, list[Query]], modes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Every corpus's queries as one set: each query weighs the same."""
-    every = [q for qs in queries.values() for q in qs]
-    out = {}
+def pooled(queries: Sequence[Query], modes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Several corpora's queries as one set: each query weighs the same."""
+    out: dict[str, dict[str, Any]] = {}
     for mode in modes:
-        out[mode] = metrics([q.ranks.get(mode) for q in every])
-        out[mode]["latency_ms_p50"] = median([q.latency_s[mode] for q in every]) * 1000
+        figures: dict[str, Any] = metrics([q.ranks.get(mode) for q in queries])
+        for scoring in SCORINGS:
+            figures[scoring] = metrics([q.scored.get(mode, {}).get(scoring) for q in queries])
+        latencies = [q.latency_s[mode] for q in queries if mode in q.latency_s]
+        figures["latency_ms_p50"] = median(latencies) * 1000 if latencies else NAN
+        out[mode] = figures
     return out
 
 
@@ -406,6 +539,14 @@ def hybrid_check(overall: dict[str, dict[str, Any]]) -> str | None:
     key = f"mrr@{LIMIT}"
     beats = all(overall["hybrid"][key] > overall[m][key] for m in ("text", "vector"))
     return "PASS" if beats else "MISS"
+
+
+def groups(keys: Sequence[str]) -> dict[str, list[str]]:
+    """The tuning and held-out corpora among `keys` (others are reported on their own)."""
+    return {
+        "tuning": [k for k in keys if k in TUNING_CORPORA],
+        "held-out": [k for k in keys if k in HELD_OUT_CORPORA],
+    }
 
 
 # --------------------------------------------------------------------------------- main
@@ -423,19 +564,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--modes",
         help="comma-separated subset of text,vector,hybrid (default: all three)",
     )
-    parser.add_argument("--max-queries", type=int, default=300, help="queries per corpus (300)")
+    parser.add_argument(
+        "--ablate",
+        default="",
+        help=f"comma-separated ablations run beside the modes, or 'all' ({', '.join(ABLATIONS)})",
+    )
+    parser.add_argument("--max-queries", type=int, default=300, help="function queries (300)")
+    parser.add_argument("--max-class-queries", type=int, default=100, help="class queries (100)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
     parser.add_argument("--examples", type=int, default=3, help="misses shown per category (3)")
+    parser.add_argument("--no-explain", action="store_true", help="do not sort misses (faster)")
     parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--vector-cache",
+        type=Path,
+        default=VECTOR_CACHE_DIR,
+        help="where embedded texts are kept between runs (by text hash and model id)",
+    )
     args = parser.parse_args(argv)
     args.modes = [m.strip() for m in (args.modes or ",".join(MODES)).split(",") if m.strip()]
     unknown = set(args.modes) - set(MODES)
     if unknown or not args.modes:
         parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}; expected {', '.join(MODES)}")
-    if args.max_queries < 1:
+    ablate = [a.strip() for a in args.ablate.split(",") if a.strip()]
+    args.ablate = ablate
+    if set(args.ablate) - set(ABLATIONS):
+        parser.error(f"unknown ablation(s): {', '.join(sorted(set(args.ablate) - set(ABLATIONS)))}")
+    if args.max_queries < 1 or args.max_class_queries < 0:
         parser.error("--max-queries must be at least 1")
     return args
+
+
+def ablation_searches(engine: Engine, names: Sequence[str]) -> dict[str, SearchFn]:
+    """Hybrid search with one ranking feature turned off, per ablation name (the query
+    layer's `search`, as ``Engine.search`` calls it, with other `Ranking` options)."""
+    out: dict[str, SearchFn] = {}
+    for name in names:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, **ABLATIONS[name])
+
+        def run(text: str, limit: int, mode: str, ranking: Ranking = ranking) -> SearchResult:
+            semantic = engine.semantic() if mode != "text" else None
+            return search(
+                engine.graph, engine.chunks, text, limit, ChunkFilter(), mode, semantic, ranking
+            )
+
+        out[name] = run
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -450,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"modes: {', '.join(args.modes)}   max queries: {args.max_queries}   seed: {args.seed}")
     started = dt.datetime.now(dt.UTC)
     results: dict[str, dict[str, Any]] = {}
-    queries: dict[str, list[Query]] = {}
+    queries: dict[str, dict[str, list[Query]]] = {}
     failed = False
     for corpus in selected:
         print(f"\n{corpus.key} {corpus.version}", file=sys.stderr)
@@ -461,7 +636,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.work_dir / root.name,
                 args.modes,
                 max_queries=args.max_queries,
+                max_class_queries=args.max_class_queries,
                 seed=args.seed,
+                vector_cache=args.vector_cache,
+                ablations=args.ablate,
+                explain=not args.no_explain,
             )
             results[corpus.key] = {"version": corpus.version, **result}
         except Exception as exc:
@@ -474,12 +653,24 @@ def main(argv: list[str] | None = None) -> int:
             }
             print(f"  !! {corpus.key}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
-    overall = pooled(queries, args.modes) if queries else {}
-    print_table(results, overall)
-    check = hybrid_check(overall)
+    keys = [*args.modes, *args.ablate]
+    rows: list[tuple[str, str, dict[str, dict[str, Any]]]] = []
+    overall: dict[str, dict[str, Any]] = {}
+    for set_name in QUERY_SETS:
+        for key, result in results.items():
+            if set_name in result:
+                rows.append((key, set_name, result[set_name]["modes"]))
+        for group, members in groups(list(queries)).items():
+            every = [q for k in members for q in queries[k][set_name]]
+            if every:
+                overall[f"{group} {set_name}"] = pooled(every, keys)
+                rows.append((group, set_name, overall[f"{group} {set_name}"]))
+    print_table(rows)
+    check = hybrid_check(overall.get("held-out functions", {}))
     if check:
-        print(f"\nhybrid beats text and vector alone (MRR@{LIMIT}, all queries): {check}")
-    print_misses(queries, args.modes, args.examples)
+        print(f"\nhybrid beats text and vector alone (MRR@{LIMIT}, held-out functions): {check}")
+    if not args.no_explain:
+        print_misses({k: qs["functions"] for k, qs in queries.items()}, keys, args.examples)
 
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"retrieval-{started:%Y%m%dT%H%M%SZ}.json"
@@ -487,9 +678,17 @@ def main(argv: list[str] | None = None) -> int:
     environ.pop("kenning_command", None)
     document = {
         "started": started.isoformat(),
-        "args": {"modes": args.modes, "max_queries": args.max_queries, "seed": args.seed},
+        "args": {
+            "modes": args.modes,
+            "ablate": args.ablate,
+            "max_queries": args.max_queries,
+            "max_class_queries": args.max_class_queries,
+            "seed": args.seed,
+        },
         "environment": environ,
         "miss_categories": MISS_CATEGORIES,
+        "tuning": list(TUNING_CORPORA),
+        "held_out": list(HELD_OUT_CORPORA),
         "overall": overall,
         "hybrid_beats_both": check,
         "corpora": results,

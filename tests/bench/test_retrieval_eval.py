@@ -32,6 +32,7 @@ from bench.retrieval import (
     depth_bucket,
     evaluate,
     metrics,
+    range_rank,
     rank_of,
 )
 
@@ -174,6 +175,14 @@ def test_collect_picks_owned_documented_functions_and_drops_ambiguous_queries(
     assert (circle.kind, circle.line, circle.doc_line, circle.doc_end_line) == ("function", 5, 6, 9)
 
 
+def test_the_class_set_takes_owned_documented_classes(tmp_path: Path) -> None:
+    evalset = collect(write(tmp_path, FIXTURE), cap=None, classes=True)
+    (polygon,) = evalset.targets
+    assert (polygon.qualname, polygon.kind) == ("Polygon", "class")
+    assert polygon.query == "A closed shape made of straight sides"
+    assert (polygon.line, polygon.end_line) == (22, 43)
+
+
 def test_sampling_is_deterministic_and_keeps_source_order(tmp_path: Path) -> None:
     root = write(tmp_path, FIXTURE)
     first = collect(root, cap=3, seed=7).targets
@@ -241,6 +250,7 @@ def test_blanking_odd_literals(source: str) -> None:
         name="f",
         kind="function",
         line=func.lineno,
+        end_line=func.end_lineno or func.lineno,
         doc_line=doc.value.lineno,
         doc_col=doc.value.col_offset,
         doc_end_line=doc.value.end_lineno or 0,
@@ -300,6 +310,19 @@ def test_rank_is_the_first_chunk_of_the_target() -> None:
     assert rank_of([], "a.py#x") is None
 
 
+def span(path: str, start: int, end: int, kind: str = "function") -> SearchHit:
+    return msgspec.structs.replace(hit(path, f"{path}#x", kind), start_line=start, end_line=end)
+
+
+def test_lenient_scoring_takes_any_hit_over_the_def_line_strict_one_inside() -> None:
+    method = query_for("a.py", "C.run").target  # `def` on line 1, ends on line 3 (1-based)
+    outline = span("a.py", 0, 9, "class")  # holds the method's stub, ends after it
+    inside = span("a.py", 0, 2)
+    assert range_rank([outline, inside], method, strict=False) == 1
+    assert range_rank([outline, inside], method, strict=True) == 2
+    assert range_rank([span("b.py", 0, 2), span("a.py", 1, 2)], method, strict=False) is None
+
+
 def query_for(path: str, qualname: str, reachable: bool | None = True) -> Query:
     target = Target(
         path=path,
@@ -307,6 +330,7 @@ def query_for(path: str, qualname: str, reachable: bool | None = True) -> Query:
         name=qualname.rpartition(".")[2],
         kind="method",
         line=1,
+        end_line=3,
         doc_line=2,
         doc_col=4,
         doc_end_line=2,
@@ -349,12 +373,15 @@ def test_depth_buckets() -> None:
 def test_text_mode_end_to_end(tmp_path: Path) -> None:
     root = write(tmp_path / "corpus", FIXTURE)
     result, queries = evaluate(root, tmp_path / "work", ["text"], settings=IN_PROCESS)
-    assert result["evalset"]["queries"] == len(EXPECTED_QUERIES)
-    assert result["evalset"]["dropped_after_index"] == {}
-    assert {q.symbol_id for q in queries} == {
+    functions = result["functions"]
+    assert functions["evalset"]["queries"] == len(EXPECTED_QUERIES)
+    assert functions["evalset"]["dropped_after_index"] == {}
+    assert {q.symbol_id for q in queries["functions"]} == {
         f"{path}#{qualname}" for path, qualname in EXPECTED_QUERIES
     }
-    text = result["modes"]["text"]
+    assert [q.symbol_id for q in queries["classes"]] == ["pkg/geometry.py#Polygon"]
+    assert result["classes"]["modes"]["text"]["strict"]["queries"] == 1
+    text = functions["modes"]["text"]
     # Every query shares its content words with the target's name or body.
     assert text["recall@10"] == 1.0
     assert text["mrr@10"] >= 0.5
@@ -366,8 +393,8 @@ def test_every_mode_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     settings = msgspec.structs.replace(IN_PROCESS, embedding=EmbeddingSettings(optimize=False))
     result, _ = evaluate(root, tmp_path / "work", ["text", "vector", "hybrid"], settings=settings)
     for mode in ("text", "vector", "hybrid"):
-        figures = result["modes"][mode]
+        figures = result["functions"]["modes"][mode]
         assert figures["queries"] == len(EXPECTED_QUERIES)
         assert 0.0 < figures["mrr@10"] <= figures["recall@10"] <= 1.0
     # The vectors were all there: the vector ranker saw every chunk.
-    assert result["modes"]["vector"]["recall@10"] >= 0.5
+    assert result["functions"]["modes"]["vector"]["recall@10"] >= 0.5

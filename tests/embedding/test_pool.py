@@ -314,7 +314,9 @@ def test_search_falls_back_to_text_when_the_query_model_fails(
     monkeypatch.setattr(Engine, "_load_model", broken)
     result = reader.search("load_settings", 3)
     assert result.hits[0].symbol == "shop.config.load_settings"
-    assert result.note == "vector search unavailable: model files are gone"
+    assert result.note == (
+        "vector search unavailable: model files are gone; ranked by text and symbol names only"
+    )
     assert not result.vectors_complete
 
 

@@ -1,9 +1,14 @@
 """Search: vector similarity, full-text (BM25) and symbol-name matches, fused.
 
-Each ranker produces a ranked list of chunks; reciprocal rank fusion (RRF) merges
-them, so a chunk that several rankers like beats one that only one ranker likes, and no
-ranker's raw scores need calibrating against another's. The vector ranker joins once
-the active model has vectors; every result says whether they covered every chunk.
+Three rankers each give their best chunks with a raw score: BM25 over the chunk text
+(header + code), BM25 over the `terms` field (the words of the symbol's name,
+qualified name and path, split out of snake_case and camelCase), and the cosine
+similarity of the embedded text. Each ranker's scores are min-max normalised over its
+own candidates and summed with weights (`Ranking`); then test code is demoted unless
+the query is about tests, and each symbol is scored by its best chunk, so a long
+function's pieces are one hit spanning the whole function. The vector ranker joins once
+the active model has vectors; every result says whether they covered every chunk, and
+a hybrid search without them says it ranked by text and names only.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 import pathspec
 
 from kenning.core.results import SearchHit, SearchResult
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
-from kenning.storage.chunks import ChunkFilter, ChunkStore
+from kenning.storage.chunks import ChunkFilter, ChunkStore, identifier_words, split_query
 from kenning.storage.graph import GraphStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,44 @@ _STOP_WORDS = (
     "used using given returns return one two also more most only other some such"
 )
 STOP = frozenset(_STOP_WORDS.split())
+# Chunk kinds that are outlines of a type: their members have chunks of their own.
+OUTLINE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "type"})
+TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec"})
+
+
+class Ranking(msgspec.Struct, frozen=True):
+    """How the rankers are weighed and combined. The defaults are what search uses; the
+    retrieval bench (`bench/retrieval.py --ablate`) turns features off one at a time to
+    measure each, on its tuning corpora only."""
+
+    # "score": each ranker's scores min-max normalised over its candidates, then a
+    # weighted sum; "rrf": weighted reciprocal rank fusion (k = 60).
+    fusion: str = "score"
+    text_weight: float = 1.0  # BM25 over the chunk text (header + code)
+    name_weight: float = 1.0  # BM25 over name and path words, or name matches
+    vector_weight: float = 1.0  # cosine similarity of the embedded text
+    # BM25 over the `terms` field (split name, qualified-name and path words); off:
+    # the older ranker of substring matches on symbol names.
+    name_field: bool = True
+    # Query identifiers are also searched as their words (`PreparedRequest`: prepared,
+    # request), matching how the `terms` field is split.
+    split_identifiers: bool = True
+    # One hit per symbol, scored by its best chunk (a long function's pieces, a big
+    # class's outline pieces), with the symbol's whole range.
+    group_symbols: bool = True
+    # A class outline's score is multiplied by this when one of its own members is also
+    # a candidate (the outline lists the member's signature, so it matches too). Off:
+    # measured, it cost class queries more than it gained method queries.
+    outline_factor: float = 1.0
+    # Test code's score is multiplied by this unless the query mentions tests: tests are
+    # named after the behaviour they check, so they match descriptions of it, but the
+    # question is where the code is that does it.
+    test_factor: float = 0.5
+    # Candidates each ranker contributes (at least OVERFETCH per requested result).
+    candidates: int = 50
+
+
+DEFAULT_RANKING = Ranking()
 
 
 def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] | None:
@@ -53,6 +97,10 @@ def expand_globs(globs: Sequence[str], paths: Iterable[str]) -> tuple[str, ...] 
     return tuple(p for p in paths if spec.match_file(p))
 
 
+# A ranker's candidates: (chunk row, raw score), best first.
+Ranked = list[tuple[dict[str, Any], float]]
+
+
 def search(
     graph: GraphStore,
     chunks: ChunkStore,
@@ -61,34 +109,45 @@ def search(
     filters: ChunkFilter | None = None,
     mode: str = "hybrid",
     semantic: SemanticIndex | None = None,
+    ranking: Ranking = DEFAULT_RANKING,
 ) -> SearchResult:
     """`mode`: "hybrid" (every ranker), "text" (BM25 and symbol names) or "vector".
-    Without `semantic` (no vectors yet) the vector ranker contributes nothing."""
+    Without `semantic` (no vectors yet) the vector ranker contributes nothing, and the
+    result's note says the ranking is by text and names only."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}: expected one of {', '.join(SEARCH_MODES)}")
-    want = limit * OVERFETCH
-    rankers: list[tuple[str, list[dict[str, Any]]]] = []
+    want = max(limit * OVERFETCH, ranking.candidates)
+    text_query = split_query(query) if ranking.split_identifiers else query
+    rankers: list[tuple[str, float, Ranked]] = []
     if mode in ("hybrid", "text"):
-        rankers.append(("text", chunks.search_text(query, want, filters)))
-        rankers.append(("symbol", _symbol_matches(graph, chunks, query, want, filters)))
+        text = chunks.search_text(text_query, want, filters)
+        rankers.append(("text", ranking.text_weight, [(r, r["_score"]) for r in text]))
+        if ranking.name_field:
+            names = chunks.search_text(text_query, want, filters, field="terms")
+            rankers.append(("symbol", ranking.name_weight, [(r, r["_score"]) for r in names]))
+        else:
+            names_ranked = _symbol_matches(graph, chunks, query, want, filters)
+            rankers.append(("symbol", ranking.name_weight, names_ranked))
     note = ""
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
-            rankers.append(("vector", _vector_matches(semantic, chunks, query, want, filters)))
+            near = _vector_matches(semantic, chunks, query, want, filters)
+            rankers.append(("vector", ranking.vector_weight, near))
         except Exception as exc:  # a broken model must not take text search down with it
             log.warning("vector search failed: %s", exc)
-            note = f"vector search unavailable: {exc}"
+            note = f"vector search unavailable: {exc}; ranked by text and symbol names only"
             semantic = None
-    fused: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
-    for source, rows in rankers:
-        for rank, row in enumerate(rows):
-            score, _, sources = fused.get(row["id"], (0.0, row, []))
-            fused[row["id"]] = (score + 1.0 / (RRF_K + rank + 1), row, [*sources, source])
-    ranked = sorted(fused.values(), key=lambda item: (-item[0], item[1]["path"],
-                                                     item[1]["start_line"]))  # fmt: skip
-    hits = [_hit(row, score, sources) for score, row, sources in ranked[:limit]]
+    elif mode == "hybrid":
+        note = "no vectors yet: ranked by text and symbol names only"
+    fused = _fuse(rankers, ranking)
+    _adjust(fused, query, ranking)
+    candidates = _group(fused) if ranking.group_symbols else list(fused.values())
+    candidates.sort(key=lambda c: (-c.score, c.row["path"], c.row["start_line"]))
+    top = candidates[:limit]
+    spans = _symbol_spans(graph, top) if ranking.group_symbols else {}
+    hits = [_hit(c, spans.get(c.row["symbol_id"])) for c in top]
     coverage = semantic.coverage if semantic is not None else 0.0
     return SearchResult(
         query=query,
@@ -99,26 +158,138 @@ def search(
     )
 
 
+class _Candidate:
+    """A chunk (or, once grouped, a symbol through its best chunk) and its fused score."""
+
+    __slots__ = ("pieces", "row", "score", "sources")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.score = 0.0
+        self.sources: list[str] = []
+        self.pieces = 1
+
+
+def _fuse(rankers: list[tuple[str, float, Ranked]], ranking: Ranking) -> dict[str, _Candidate]:
+    """Each chunk's weighted sum over the rankers that found it."""
+    fused: dict[str, _Candidate] = {}
+    for source, weight, ranked in rankers:
+        if not ranked or weight == 0.0:
+            continue
+        scores = [score for _, score in ranked]
+        high, low = max(scores), min(scores)
+        for rank, (row, score) in enumerate(ranked):
+            if ranking.fusion == "rrf":
+                part = 1.0 / (RRF_K + rank + 1)
+            else:
+                # Min-max over the ranker's own candidates: its best is 1, and the last
+                # of a long list near 0, whatever the scale of its raw scores.
+                part = (score - low) / (high - low) if high > low else 1.0
+            candidate = fused.get(row["id"])
+            if candidate is None:
+                candidate = fused[row["id"]] = _Candidate(row)
+            candidate.score += weight * part
+            if source not in candidate.sources:
+                candidate.sources.append(source)
+    return fused
+
+
+def _adjust(fused: dict[str, _Candidate], query: str, ranking: Ranking) -> None:
+    """Demote test code (unless the query is about tests) and class outlines whose own
+    members are candidates too."""
+    about_tests = any(w.startswith("test") for w in identifier_words(query))
+    if ranking.test_factor != 1.0 and not about_tests:
+        for candidate in fused.values():
+            if is_test_path(candidate.row["path"]):
+                candidate.score *= ranking.test_factor
+    if ranking.outline_factor != 1.0:
+        symbols = {c.row["symbol_id"] for c in fused.values()}
+        parents = {sid.rpartition(".")[0] for sid in symbols if "#" in sid}
+        for candidate in fused.values():
+            row = candidate.row
+            if row["kind"] in OUTLINE_KINDS and row["symbol_id"] in parents:
+                candidate.score *= ranking.outline_factor
+
+
+def _group(fused: dict[str, _Candidate]) -> list[_Candidate]:
+    """One candidate per symbol, its best chunk's; module-level code stays per chunk
+    (one module's separate runs of statements are not one thing)."""
+    best: dict[str, _Candidate] = {}
+    out: list[_Candidate] = []
+    for candidate in fused.values():
+        row = candidate.row
+        if row["kind"] == "module":
+            out.append(candidate)
+            continue
+        held = best.get(row["symbol_id"])
+        if held is None:
+            best[row["symbol_id"]] = candidate
+            continue
+        winner, other = (candidate, held) if candidate.score > held.score else (held, candidate)
+        winner.pieces += other.pieces
+        winner.sources.extend(s for s in other.sources if s not in winner.sources)
+        best[row["symbol_id"]] = winner
+    return out + list(best.values())
+
+
+def _symbol_spans(graph: GraphStore, top: Sequence[_Candidate]) -> dict[str, tuple[int, int]]:
+    """The whole line range of each symbol whose hit is one of several chunks, or not
+    its first: a hit says where the function is, not where its best piece starts."""
+    ids = [
+        c.row["symbol_id"]
+        for c in top
+        if c.row["kind"] != "module" and (c.pieces > 1 or c.row["kind"] not in OUTLINE_KINDS)
+    ]
+    if not ids:
+        return {}
+    table = graph.query(
+        "MATCH (s:Symbol) WHERE s.id IN $ids RETURN s.id, s.start_line, s.end_line",
+        {"ids": ids},
+    )
+    cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return {sid: (start, end) for sid, start, end in zip(*cols, strict=True)}
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a workspace path is test code, by the conventions most languages share:
+    a `test`/`tests`/`__tests__` folder, or a file named `test_*`, `*_test.*`,
+    `*.test.*`, `*.spec.*` or `conftest.py`."""
+    parts = path.lower().split("/")
+    if any(part in TEST_DIRS for part in parts[:-1]):
+        return True
+    name = parts[-1]
+    stem = name.partition(".")[0]
+    return (
+        name.startswith("test_")
+        or stem.endswith("_test")
+        or ".test." in name
+        or ".spec." in name
+        or name == "conftest.py"
+    )
+
+
 def _vector_matches(
     semantic: SemanticIndex,
     chunks: ChunkStore,
     query: str,
     want: int,
     filters: ChunkFilter | None,
-) -> list[dict[str, Any]]:
-    """Chunks whose text is nearest the query, nearest first."""
+) -> Ranked:
+    """Chunks whose text is nearest the query, with their cosine similarity, nearest first."""
     filtered = filters is not None and filters.expr() is not None
     near = semantic.nearest(query, want * FILTERED_OVERFETCH if filtered else want)
     rank = {text_hash: i for i, (text_hash, _) in enumerate(near)}
+    similarity = {text_hash: 1.0 - distance for text_hash, distance in near}
     rows = chunks.by_hashes(list(rank), filters)
     rows.sort(key=lambda r: (rank[r["text_hash"]], r["path"], r["start_line"]))
-    return rows[:want]
+    return [(row, similarity[row["text_hash"]]) for row in rows[:want]]
 
 
 def _symbol_matches(
     graph: GraphStore, chunks: ChunkStore, query: str, want: int, filters: ChunkFilter | None
-) -> list[dict[str, Any]]:
-    """Chunks of symbols whose names match the query's identifiers, best match first.
+) -> Ranked:
+    """Chunks of symbols whose names match the query's identifiers, best match first,
+    with their name-match scores (the ranker used when `Ranking.name_field` is off).
 
     Each identifier of the query (stop words aside) is looked up on its own; a symbol
     scores by its rank in each lookup, so one that several words name comes first and
@@ -146,25 +317,28 @@ def _symbol_matches(
     first: dict[str, dict[str, Any]] = {}
     for row in rows:  # the first chunk of each symbol stands for it
         first.setdefault(row["symbol_id"], row)
-    return sorted(first.values(), key=lambda r: order.get(r["symbol_id"], len(order)))[:want]
+    ranked = sorted(first.values(), key=lambda r: order.get(r["symbol_id"], len(order)))[:want]
+    return [(row, scores[row["symbol_id"]]) for row in ranked]
 
 
 def _name_tier(word: str, name: str) -> int:
     return 0 if name == word else 1 if name.startswith(word) else 2
 
 
-def _hit(row: dict[str, Any], score: float, sources: list[str]) -> SearchHit:
+def _hit(candidate: _Candidate, span: tuple[int, int] | None) -> SearchHit:
+    row = candidate.row
+    start, end = span if span is not None else (row["start_line"], row["end_line"])
     return SearchHit(
         path=row["path"],
-        start_line=row["start_line"],
-        end_line=row["end_line"],
+        start_line=start,
+        end_line=end,
         symbol=row["qualname"],
         symbol_id=row["symbol_id"],
         kind=row["kind"],
         language=row["language"],
         snippet=snippet(row["code"]),
-        score=round(score, 6),
-        sources=tuple(sources),
+        score=round(candidate.score, 6),
+        sources=tuple(candidate.sources),
     )
 
 

@@ -1,7 +1,12 @@
 """The chunk table: code chunks with a full-text (BM25) index, in LanceDB.
 
 One row per chunk. `text_hash` names the embedded text; its vector and embedding
-status live apart, keyed by that hash (`vectors.py`, `embed_status.py`). A file's
+status live apart, keyed by that hash (`vectors.py`, `embed_status.py`). Two fields
+are searched by BM25, each with its own full-text index: `text` (what is embedded: a
+one-line header naming the symbol and its signature, then the code) and `terms`
+(the words of the symbol's name, its qualified name and its file's path, split out of
+snake_case and camelCase). Path words live only in `terms`, never in the embedded
+text, so a moved file keeps its texts' hashes and so its vectors. A file's
 chunks are replaced in one `merge_insert`, so readers never see a file half-written.
 Filters are built with `lancedb.expr`, never by pasting strings.
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +38,9 @@ log = logging.getLogger(__name__)
 
 TABLE = "chunks"
 TEXT_INDEX = "text_idx"
+TERMS_INDEX = "terms_idx"
+# The full-text searchable fields (each has its own index).
+TEXT_FIELDS = ("text", "terms")
 
 CHUNK_SCHEMA = pa.schema(
     [
@@ -46,6 +55,7 @@ CHUNK_SCHEMA = pa.schema(
         pa.field("code", pa.string()),
         pa.field("text", pa.string()),
         pa.field("text_hash", pa.string()),
+        pa.field("terms", pa.string()),
     ]
 )
 
@@ -80,6 +90,41 @@ class ChunkFilter(msgspec.Struct, frozen=True):
         return combined
 
 
+# A word inside an identifier: `HTTPAdapter` -> HTTP, Adapter; `get_url2` -> get, url, 2.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def identifier_words(text: str) -> list[str]:
+    """The lower-case words of the identifiers in `text`, split at underscores, digits and
+    case changes, in order: `parse_HTTPHeader2` -> parse, http, header, 2."""
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def split_query(query: str) -> str:
+    """`query` with each identifier that has several words followed by its words, so
+    that BM25 finds `PreparedRequest` both as one token of code (preparedrequest) and
+    as the words of a name field (prepared, request)."""
+    out: list[str] = []
+    for token in query.split():
+        out.append(token)
+        for ident in _IDENTIFIER.findall(token):
+            words = identifier_words(ident)
+            if len(words) > 1:
+                out.extend(words)
+    return " ".join(out)
+
+
+def name_terms(symbol_id: str, path: str) -> str:
+    """The `terms` field of a chunk: its symbol's own name words, then the words of its
+    qualified name (so the own name counts twice, its class once), then its path's.
+    Repetition is the field weight BM25 sees inside one field."""
+    local = symbol_id.partition("#")[2].partition("@")[0]
+    own = identifier_words(local.rpartition(".")[2])
+    stem = path.rpartition(".")[0] if "." in path.rpartition("/")[2] else path
+    return " ".join([*own, *identifier_words(local), *identifier_words(stem)])
+
+
 def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
     """Arrow rows for (chunk, qualified name of its symbol) pairs."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
@@ -95,6 +140,7 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
         cols["code"].append(chunk.code)
         cols["text"].append(chunk.text)
         cols["text_hash"].append(chunk.text_hash)
+        cols["terms"].append(name_terms(chunk.symbol_id, chunk.path))
     return pa.table(cols, schema=CHUNK_SCHEMA)
 
 
@@ -143,9 +189,10 @@ class ChunkStore:
         # by `parse` and by `config`; stemming lets "parsing" find `parse`.
         # The default builder heap is 1 GiB; a bounded one keeps a full index's peak
         # memory predictable at a small cost in build time.
-        self._table.create_index(
-            "text", config=FTS(memory_limit=FTS_MEMORY_MB), replace=True, name=TEXT_INDEX
-        )
+        for column, name in (("text", TEXT_INDEX), ("terms", TERMS_INDEX)):
+            self._table.create_index(
+                column, config=FTS(memory_limit=FTS_MEMORY_MB), replace=True, name=name
+            )
 
     def replace_files(self, paths: Sequence[str], rows: pa.Table) -> None:
         """Replace every chunk of `paths` with `rows`, in one write."""
@@ -215,12 +262,15 @@ class ChunkStore:
         return list(query.to_list())
 
     def search_text(
-        self, query: str, limit: int, filters: ChunkFilter | None = None
+        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
     ) -> list[dict[str, Any]]:
-        """BM25 full-text search over chunk text, best first."""
+        """BM25 full-text search over one of ``TEXT_FIELDS``, best first; each row carries
+        its BM25 score as `_score`."""
+        if field not in TEXT_FIELDS:
+            raise ValueError(f"unknown text field {field!r}: expected one of {TEXT_FIELDS}")
         if self._table is None or not query.strip():
             return []
-        builder = self._table.search(query, query_type="fts").limit(limit)
+        builder = self._table.search(query, query_type="fts", fts_columns=field).limit(limit)
         where = filters.expr() if filters is not None else None
         if where is not None:
             builder = builder.where(where, prefilter=True)
