@@ -293,6 +293,10 @@ class LiveWorkspace:
             self._state.warning = f"indexing {self.root} failed: {error}"
             self._indexed()
             raise
+        # Fold the write-ahead log in before saying the folder is indexed: a second
+        # editor or the CLI that opens the index read-only as soon as it reads "idle"
+        # cannot while a checkpoint is pending.
+        engine.graph.checkpoint()
         try:
             # Embedding says "preparing" before indexing says it is done: a status read
             # in between must not find the folder idle with nothing pending.
@@ -301,7 +305,6 @@ class LiveWorkspace:
             self._indexed()
         self._prioritize(list(self.documents))
         self._state.warning = ""
-        engine.graph.checkpoint()
         summary = {
             "mode": report.mode,
             "files": report.files,

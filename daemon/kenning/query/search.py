@@ -112,8 +112,10 @@ def search(
     ranking: Ranking = DEFAULT_RANKING,
 ) -> SearchResult:
     """`mode`: "hybrid" (every ranker), "text" (BM25 and symbol names) or "vector".
-    Without `semantic` (no vectors yet) the vector ranker contributes nothing, and the
-    result's note says the ranking is by text and names only."""
+    Without `semantic` (no vectors yet, or embedding off) the vector ranker contributes
+    nothing; the result's `vectors_complete` (set by the engine) says so, with no note:
+    a note is a warning the editors show, and text-only is what a user with embedding
+    off asked for."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     if mode not in SEARCH_MODES:
@@ -139,8 +141,6 @@ def search(
             log.warning("vector search failed: %s", exc)
             note = f"vector search unavailable: {exc}; ranked by text and symbol names only"
             semantic = None
-    elif mode == "hybrid":
-        note = "no vectors yet: ranked by text and symbol names only"
     fused = _fuse(rankers, ranking)
     _adjust(fused, query, ranking)
     candidates = _group(fused) if ranking.group_symbols else list(fused.values())

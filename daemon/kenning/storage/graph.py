@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ KEY_LOOKUPS_MAX = 32
 # keep parameter conversion memory modest.
 UNWIND_CHUNK = 5000
 BUFFER_POOL_BYTES = 512 * 1024 * 1024
+READ_ONLY_OPEN_ATTEMPTS = 40
+READ_ONLY_OPEN_PAUSE_S = 0.05
 
 _ARROW_TYPES = {
     "STRING": pa.string(),
@@ -303,14 +306,22 @@ class GraphStore:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
-        try:
-            # The default buffer pool is most of the machine's memory; the graph of a
-            # large workspace fits comfortably in a fraction of that.
-            self._db = ladybug.Database(
-                str(path), read_only=read_only, buffer_pool_size=BUFFER_POOL_BYTES
-            )
-        except RuntimeError as exc:
-            raise GraphError(f"cannot open the graph store at {path}: {exc}") from exc
+        # A read-only open fails while the writer has a checkpoint pending, which lasts
+        # a few milliseconds after its last write: try again for a moment.
+        attempts = READ_ONLY_OPEN_ATTEMPTS if read_only else 1
+        for attempt in range(attempts):
+            try:
+                # The default buffer pool is most of the machine's memory; the graph of a
+                # large workspace fits comfortably in a fraction of that.
+                self._db = ladybug.Database(
+                    str(path), read_only=read_only, buffer_pool_size=BUFFER_POOL_BYTES
+                )
+                break
+            except RuntimeError as exc:
+                if "checkpoint" in str(exc).lower() and attempt + 1 < attempts:
+                    time.sleep(READ_ONLY_OPEN_PAUSE_S)
+                    continue
+                raise GraphError(f"cannot open the graph store at {path}: {exc}") from exc
         # One connection per thread: the daemon's writer thread and its query threads
         # each run their own transactions, and a connection runs one query at a time.
         self._local = threading.local()
@@ -318,6 +329,7 @@ class GraphStore:
         # Guards the connection list and counts the statements running on any thread.
         self._connections_lock = threading.Condition()
         self._running = 0
+        self._checkpointing = False
         self._closed = False
         # The counts `kenning/status` shows, kept by the writer as it writes rather
         # than recounted on every poll (a recount reads every table). `_writes` counts
@@ -356,8 +368,25 @@ class GraphStore:
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database. Other processes can open it
-        read-only only when no checkpoint is pending (a few ms after a small write)."""
-        self._run("CHECKPOINT")
+        read-only only when no checkpoint is pending (a few ms after a small write).
+
+        A checkpoint does not happen while another statement runs (a status poll on
+        a query thread), and then the log stays pending until the next write: so it
+        waits for the statements in flight and holds new ones back meanwhile."""
+        with self._connections_lock:
+            while self._checkpointing:
+                self._connections_lock.wait()
+            self._checkpointing = True
+            while self._running:
+                self._connections_lock.wait()
+            self._running += 1
+        try:
+            self._conn.execute("CHECKPOINT")
+        finally:
+            with self._connections_lock:
+                self._running -= 1
+                self._checkpointing = False
+                self._connections_lock.notify_all()
 
     # -- low level ----------------------------------------------------------------
 
@@ -373,6 +402,8 @@ class GraphStore:
         """Run one statement and read its rows, counted as in flight from start to end
         (the result is read and closed before `close` may close the connection)."""
         with self._connections_lock:
+            while self._checkpointing:
+                self._connections_lock.wait()
             if self._closed:
                 raise GraphError("the graph store is closed")
             self._running += 1
