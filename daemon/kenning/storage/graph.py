@@ -379,6 +379,10 @@ class GraphStore:
             self._checkpointing = True
             while self._running:
                 self._connections_lock.wait()
+            if self._closed:
+                self._checkpointing = False
+                self._connections_lock.notify_all()
+                raise GraphError("the graph store is closed")
             self._running += 1
         try:
             self._conn.execute("CHECKPOINT")
