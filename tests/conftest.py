@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import Workspace
+
+# Every server and CLI process the tests start inherits this: a crash in native code
+# (the graph store, LanceDB, tree-sitter) then prints each thread's Python stack to
+# the stderr the test shows, instead of a bare "exited with return code -11".
+os.environ.setdefault("PYTHONFAULTHANDLER", "1")
 
 
 @pytest.fixture
