@@ -225,6 +225,17 @@ class WorkspaceModels:
         return names
 
 
+def common_path_prefix(a: str, b: str) -> int:
+    """How many leading folders two workspace paths share: name-only guesses prefer
+    the definition nearest the caller."""
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _discard(index: dict[str, list[str]], key: str, sid: str) -> None:
     ids = index.get(key)
     if ids is None:

@@ -27,7 +27,7 @@ from bisect import bisect_left
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.go.extract import read_receiver_type
-from kenning.resolve.model import FileScope, WorkspaceModel
+from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 # Go's predeclared functions and types (the `builtin` package's documentation).
 BUILTIN_FUNCTIONS = frozenset(
@@ -440,7 +440,9 @@ class GoResolver:
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         # Prefer the definition whose file shares the longest directory prefix.
-        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
+        best = max(
+            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
+        )
         return Target(best, Resolution.NAME_ONLY, round(CONF_METHOD_NAME_ONLY / len(candidates), 3))
 
 
@@ -460,12 +462,3 @@ def _preferring(ids: list[str], path: str, model: WorkspaceModel) -> str | None:
 
 def _in_testdata(path: str) -> bool:
     return path.startswith("testdata/") or "/testdata/" in path
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import strip_type_arguments
-from kenning.resolve.model import FileScope, WorkspaceModel
+from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
 _JAVA_LANG_NAMES = """
@@ -511,7 +511,9 @@ class JavaResolver:
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         # Prefer the definition whose file shares the longest directory prefix.
-        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
+        best = max(
+            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
+        )
         return Target(best, Resolution.NAME_ONLY, round(confidence / len(candidates), 3))
 
     # -- caches -------------------------------------------------------------------
@@ -531,12 +533,3 @@ class JavaResolver:
                 packages.setdefault(package_of(self.model.files[path]), []).append(path)
             self._packages = packages
         return self._packages
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -31,7 +31,7 @@ import builtins
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.python.layout import is_package_path
-from kenning.resolve.model import FileScope, WorkspaceModel
+from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -491,7 +491,7 @@ class PythonResolver:
             return Target(candidates[0], Resolution.NAME_ONLY, CONF_NAME_ONLY)
         # Nearest first: the definition whose file shares the longest directory prefix.
         ranked = sorted(
-            candidates, key=lambda sid: -_common_prefix(self.model.symbols[sid].path, path)
+            candidates, key=lambda sid: -common_path_prefix(self.model.symbols[sid].path, path)
         )
         confidence = round(CONF_CANDIDATE / len(ranked), 3)
         more = tuple(Target(sid, Resolution.CANDIDATE, confidence) for sid in ranked[1:])
@@ -552,12 +552,3 @@ def _single_call(receiver: str) -> str | None:
 
 def _is_overload(decorators: tuple[str, ...]) -> bool:
     return any(d == "overload" or d.endswith(".overload") for d in decorators)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -30,7 +30,7 @@ import re
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
-from kenning.resolve.model import FileScope, SymInfo, WorkspaceModel
+from kenning.resolve.model import FileScope, SymInfo, WorkspaceModel, common_path_prefix
 
 SEP = "::"
 
@@ -657,15 +657,9 @@ class RustResolver:
         # declaration (the call runs the impl).
         best = max(
             candidates,
-            key=lambda sid: (_common_prefix(self._info(sid).path, path), not self._in_trait(sid)),
+            key=lambda sid: (
+                common_path_prefix(self._info(sid).path, path),
+                not self._in_trait(sid),
+            ),
         )
         return Target(best, Resolution.NAME_ONLY, round(CONF_METHOD_NAME_ONLY / len(candidates), 3))
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -31,7 +31,7 @@ import posixpath
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
-from kenning.resolve.model import FileScope, WorkspaceModel
+from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
 RESOLVE_EXTENSIONS = (
@@ -456,15 +456,8 @@ class ScriptResolver:
         ]
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        best = max(candidates, key=lambda sid: _common_prefix(self.model.symbols[sid].path, path))
+        best = max(
+            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
+        )
         base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
         return Target(best, Resolution.NAME_ONLY, round(base / len(candidates), 3))
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
