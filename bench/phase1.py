@@ -9,7 +9,7 @@ Run by hand (``python bench/phase1.py``), never by the test suite. For each pinn
 2. restart: ``kenning index <corpus> --json`` with nothing changed; wall time, and a
    check that nothing was re-parsed;
 3. edit: in-process through ``kenning.engine.Engine``, N saves of a changed function body,
-   each timed around ``apply_change``; then a text search for the last edit's token.
+   each timed around ``apply_changes``; then a text search for the last edit's token.
 
 It prints a table per corpus and the budget check from DESIGN.md, and writes every raw
 figure to ``bench/results/phase1-<timestamp>.json``. Exit status: 0 when everything ran
@@ -206,7 +206,7 @@ def bench_edits(corpus_key: str, root: Path, count: int) -> dict[str, Any]:
         try:
             for n, edit in enumerate(edits, start=1):
                 start = time.perf_counter()
-                engine.apply_change(edit.path, edit.text)
+                engine.apply_changes([(edit.path, edit.text)])
                 latencies.append(time.perf_counter() - start)
                 if n % 10 == 0 and n < len(edits):
                     progress(f"{n}/{len(edits)} edits, last {latencies[-1] * 1e3:.0f} ms")
@@ -215,7 +215,7 @@ def bench_edits(corpus_key: str, root: Path, count: int) -> dict[str, Any]:
         finally:
             # Put the index back in step with the untouched files on disk.
             for path, text in originals.items():
-                engine.apply_change(path, text)
+                engine.apply_changes([(path, text)])
         if checks["last_token_found"] is False:
             warnings.append(
                 f"search did not find the last edit's token {edits[-1].token!r} in {edits[-1].path}"

@@ -17,6 +17,8 @@ from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
+import msgspec
+
 import kenning
 from kenning.core.settings import Settings
 from kenning.engine import Engine
@@ -57,7 +59,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     """Everything the graph and chunk stores hold, in a comparable form."""
     chunks = engine.chunks._table.to_arrow()
     return {
-        "status": {k: v for k, v in engine.status().items() if k != "owner"},
+        "status": {k: v for k, v in msgspec.to_builtins(engine.status()).items() if k != "owner"},
         "files": rows(engine, "MATCH (f:File) RETURN f.path, f.module, f.hash, f.diagnostics"),
         "symbols": rows(
             engine,

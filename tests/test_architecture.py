@@ -186,6 +186,110 @@ def test_no_language_is_named_outside_the_registry() -> None:
     assert found == []
 
 
+def module_names() -> set[str]:
+    """Every module's dotted name (a package is its `__init__`)."""
+    names = set()
+    for file in PACKAGE.rglob("*.py"):
+        parts = ["kenning", *file.relative_to(PACKAGE).with_suffix("").parts]
+        names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the kenning modules it imports (lazy and TYPE_CHECKING imports too:
+    a cycle through either still ties the modules together). `from pkg import name`
+    is an import of the module `pkg.name` when there is one, else of `pkg`."""
+    modules = module_names()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for file in sorted(PACKAGE.rglob("*.py")):
+        rel_parts = ["kenning", *file.relative_to(PACKAGE).with_suffix("").parts]
+        is_package = rel_parts[-1] == "__init__"
+        me = ".".join(rel_parts[:-1] if is_package else rel_parts)
+        package = rel_parts[:-1]
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                targets = [
+                    f"{module}.{alias.name}" if f"{module}.{alias.name}" in modules else module
+                    for alias in node.names
+                ]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != me:
+                    graph[me].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """Inside a package too: two modules that import each other (even lazily, or only
+    for type checking) are one module in two files, and neither can change alone."""
+    assert cycles(module_graph()) == []
+
+
+def test_the_daemons_core_knows_no_protocol() -> None:
+    """`server/workspaces.py`, and everything it imports, speaks kenning's own structs:
+    LSP, HTTP and MCP are front ends over it. (It is a client of HTTP: a folder another
+    daemon owns is asked over `api/client.py`.)"""
+    graph = module_graph()
+    reached = set()
+    todo = ["kenning.server.workspaces"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo += graph[module]
+    protocols = ("pygls", "lsprotocol", "mcp", "pydantic")
+    found = [
+        str(imp)
+        for imp in module_imports()
+        if imp.name.split(".")[0] in protocols
+        and imp.path.removesuffix(".py").removesuffix("/__init__").replace("/", ".") in reached
+    ]
+    assert found == []
+    assert "kenning.server.backends" in reached
+    assert not reached & {"kenning.server.handlers", "kenning.server.http", "kenning.server.mcp"}
+
+
 def test_the_checks_see_violations() -> None:
     """The rules catch what they are for, so an empty list above means something."""
     fake = ImportOf("kenning/core/x.py", "core", 1, "kenning.engine.engine")
@@ -196,3 +300,9 @@ def test_the_checks_see_violations() -> None:
     assert any(imp.name == "ladybug" and imp.area == "storage" for imp in module_imports())
     # Lazy imports inside functions count too (cli imports the engine in a function).
     assert any(imp.area == "cli" and imp.name == "kenning.engine" for imp in module_imports())
+    # A cycle is found however long it is, and only modules on it are named.
+    ring = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}
+    assert cycles(ring) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+    graph = module_graph()
+    assert "kenning.server.protocol" in graph["kenning.server.http"]

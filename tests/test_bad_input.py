@@ -36,7 +36,7 @@ def test_invalid_utf8_is_indexed_with_a_diagnostic(workspace: Workspace) -> None
     source = b"def before():\n    return '\xff\xfe'\n\n\ndef after():\n    pass\n"
     engine = workspace.indexed({**GOOD, "latin.py": source})
     assert {"latin.py#before", "latin.py#after"} <= symbol_ids(engine, "latin.py")
-    assert engine.status()["diagnostics"] > 0
+    assert engine.status().diagnostics > 0
     assert_good_file_indexed(engine)
 
 
@@ -44,7 +44,7 @@ def test_syntax_error_keeps_the_good_parts(workspace: Workspace) -> None:
     source = "def fine():\n    pass\n\n\ndef broken(:\n    pass\n\n\nclass AlsoFine:\n    pass\n"
     engine = workspace.indexed({"broken.py": source})
     assert {"broken.py#fine", "broken.py#AlsoFine"} <= symbol_ids(engine, "broken.py")
-    assert engine.status()["diagnostics"] > 0
+    assert engine.status().diagnostics > 0
 
 
 def test_very_deep_nesting_indexes(workspace: Workspace) -> None:

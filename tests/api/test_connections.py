@@ -35,7 +35,7 @@ class Stand:  # only what the endpoint reads of the language server
 
 @pytest_asyncio.fixture
 async def api() -> AsyncIterator[http.ApiServer]:
-    async def hello(ls: Any, scope: Any, params: Any) -> Any:
+    async def hello(params: Any, scope: Any) -> Any:
         return "hello"
 
     server = http.ApiServer(Stand(), "127.0.0.1", 0, {"test/hello": hello})  # type: ignore[arg-type]

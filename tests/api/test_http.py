@@ -320,7 +320,7 @@ async def test_a_method_that_fails_unexpectedly_is_an_internal_error() -> None:
         def __init__(self) -> None:
             self.folders = {"file:///w": object()}
 
-    async def broken(ls: Any, scope: Any, params: Any) -> Any:
+    async def broken(params: Any, scope: Any) -> Any:
         raise RuntimeError("the disk caught fire")
 
     server = http.ApiServer(Stand(), "127.0.0.1", 0, {"test/broken": broken})  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ def chunk_hashes(engine: Engine) -> set[str]:
 
 
 def counts(engine: Engine) -> dict[str, Any]:
-    status = engine.embedding_status()
+    status = msgspec.to_builtins(engine.embedding_status())
     return {k: status[k] for k in ("total", "done", "pending", "failed")}
 
 
@@ -86,7 +86,7 @@ def test_embedding_covers_every_chunk_text_once(workspace: Workspace, trace: Pat
     running = [p.done for p in seen if p.state == "running"]
     assert running == sorted(running) and running[-1] == len(hashes) and len(running) > 1
     assert engine.vectors.count(final.model_id) == len(hashes)
-    assert engine.embedding_status()["last_run"]["throughput"] > 0
+    assert engine.embedding_status().last_throughput > 0
 
 
 def test_search_before_during_and_after_embedding(workspace: Workspace) -> None:
@@ -146,10 +146,10 @@ def test_moving_a_function_or_reverting_an_edit_embeds_nothing_new(
     assert len(traced_hashes(trace)) == first
 
     # Edit a function, then put it back: only the edited text is embedded.
-    engine.apply_change("shop/network.py", "def fetch_with_retries(url):\n    return url\n")
+    engine.apply_changes([("shop/network.py", "def fetch_with_retries(url):\n    return url\n")])
     engine.embed()
     assert len(traced_hashes(trace)) == first + 1
-    engine.apply_change("shop/network.py", None)  # the file on disk is unchanged
+    engine.apply_changes([("shop/network.py", None)])  # the file on disk is unchanged
     engine.embed()
     assert len(traced_hashes(trace)) == first + 1
     assert counts(engine)["pending"] == 0
@@ -176,7 +176,7 @@ def test_vectors_no_chunk_refers_to_are_collected(workspace: Workspace) -> None:
     final = engine.embed()
     before = engine.vectors.count(final.model_id)
     (workspace.root / "shop/network.py").unlink()
-    engine.apply_change("shop/network.py", None)
+    engine.apply_changes([("shop/network.py", None)])
     final = engine.embed()
     after = engine.vectors.count(final.model_id)
     assert after < before
@@ -220,7 +220,7 @@ def test_a_failing_batch_is_retried_then_marked_error_while_others_finish(
     final = engine.embed()
 
     assert wrappers[0].failed_calls == 3
-    status = engine.embedding_status()
+    status = msgspec.to_builtins(engine.embedding_status())
     assert status["failed"] >= 1 and status["pending"] == 0
     assert status["done"] == status["total"] - status["failed"] > 0
     (failure,) = [f for f in status["failures"] if "choked" in f["error"]][:1]
@@ -262,7 +262,7 @@ def test_changing_the_model_reembeds_then_switches_search_over(
     traced = traced_hashes(trace)
     assert len(traced) == 2 * old.total  # everything again, under the new id
     assert new.active_model_id == new.model_id
-    assert engine.embedding_status()["active_model_id"] == new.model_id
+    assert engine.embedding_status().active_model_id == new.model_id
     assert engine.search("read settings from disk", 1).vectors_complete
     # The old model's vectors and status rows are gone.
     assert not engine.vectors.exists(old.model_id)
@@ -281,8 +281,8 @@ def test_open_and_changed_files_are_embedded_before_background_work(
     workspace.write({"shop/reports.py": "def monthly_report(sales):\n    return sum(sales)\n"})
     engine.index()
     # A saved file, and a file open in an editor.
-    engine.apply_change("shop/network.py", "def ping(host):\n    return host\n")
-    engine.apply_change("shop/cart.py", "def empty_cart(cart):\n    cart.items.clear()\n")
+    engine.apply_changes([("shop/network.py", "def ping(host):\n    return host\n")])
+    engine.apply_changes([("shop/cart.py", "def empty_cart(cart):\n    cart.items.clear()\n")])
     engine.prioritize_files(["shop/cart.py"])
     before = len(traced_hashes(trace))
 
@@ -335,7 +335,7 @@ def test_what_loading_the_model_said_reaches_the_status(
     engine = workspace.indexed(FILES, EMBED)
     assert engine.embed().note == note
     engine.close()
-    assert workspace.open(EMBED, read_only=True).embedding_status()["note"] == note
+    assert workspace.open(EMBED, read_only=True).embedding_status().note == note
 
 
 def test_a_pause_asked_for_while_indexing_outlasts_the_index(workspace: Workspace) -> None:

@@ -1,5 +1,5 @@
-"""Open documents: LSP edits give the editor's text, and the trees they hand out reparse
-incrementally to exactly what a fresh parse gives."""
+"""Open documents: LSP edits give the editor's text; the writer's trees, edited from one
+text to the next, reparse incrementally to exactly what a fresh parse gives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from tree_sitter import Parser
 
 from kenning.core.facts import Span
 from kenning.languages.python import PYTHON
-from kenning.pipeline.documents import MAX_PENDING_EDITS, OpenDocument, TextChange
+from kenning.pipeline.documents import OpenDocument, TextChange
+from kenning.pipeline.trees import EditorTrees, text_edit
 
 SOURCE = (
     "import os\n"
@@ -125,9 +126,10 @@ def test_random_edits_match_the_reference_and_reparse_like_a_fresh_parse(
     start = SOURCE.replace("\n", newline)
     doc = OpenDocument("pkg/mod.py", start, 1)
     ref = ReferenceText(start)
-    snap = doc.snapshot()
-    _, tree = PYTHON.extract(doc.path, snap.source, "pkg.mod", snap.tree)
-    doc.parsed(snap, tree)
+    trees = EditorTrees()
+    source, _ = doc.snapshot()
+    _, tree = PYTHON.extract(doc.path, source, "pkg.mod", trees.start(doc.path, source))
+    trees.keep(doc.path, source, tree)
     for step in range(60):
         # Each change's range refers to the text left by the changes before it.
         changes = []
@@ -140,13 +142,14 @@ def test_random_edits_match_the_reference_and_reparse_like_a_fresh_parse(
         assert doc.text() == ref.text
         assert doc.version == step + 2
         if rng.random() < 0.4:
-            snap = doc.snapshot()
-            assert snap.source == ref.text.encode("utf-8", "surrogatepass")
-            assert snap.tree is not None
-            _, tree = PYTHON.extract(doc.path, snap.source, "pkg.mod", snap.tree)
-            assert str(tree.root_node) == fresh(snap.source)
-            doc.parsed(snap, tree)
-            assert doc.pending_edits == 0
+            # The writer takes the text as it is now, whatever edits led there.
+            source, version = doc.snapshot()
+            assert (source, version) == (ref.text.encode("utf-8", "surrogatepass"), step + 2)
+            start_tree = trees.start(doc.path, source)
+            assert start_tree is not None
+            _, tree = PYTHON.extract(doc.path, source, "pkg.mod", start_tree)
+            assert str(tree.root_node) == fresh(source)
+            trees.keep(doc.path, source, tree)
 
 
 def test_positions_count_utf16_units_and_clamp() -> None:
@@ -162,39 +165,60 @@ def test_positions_count_utf16_units_and_clamp() -> None:
     assert doc.text() == "new whole\n"
 
 
-def test_edits_arriving_during_a_parse_are_replayed_on_its_tree() -> None:
-    doc = OpenDocument("a.py", "def a():\n    return 1\n", 1)
-    first = doc.snapshot()
-    assert first.tree is None
-    # An edit lands while the writer parses `first`.
-    doc.apply([TextChange("def b():\n    pass\n", Span(2, 0, 2, 0))], 2)
-    _, tree = PYTHON.extract(doc.path, first.source, "a", first.tree)
-    doc.parsed(first, tree)
-    assert doc.pending_edits == 1
-    second = doc.snapshot()
-    assert second.tree is not None
-    _, new_tree = PYTHON.extract(doc.path, second.source, "a", second.tree)
-    assert str(new_tree.root_node) == fresh(second.source)
+def test_an_edited_tree_reparses_only_what_changed() -> None:
+    trees = EditorTrees()
+    old = b"def a():\n    return 1\n"
+    _, tree = PYTHON.extract("a.py", old, "a", None)
+    trees.keep("a.py", old, tree)
+    new = old + b"\n\ndef b():\n    pass\n"
+    start = trees.start("a.py", new)
+    assert start is not None
+    _, new_tree = PYTHON.extract("a.py", new, "a", start)
+    assert str(new_tree.root_node) == fresh(new)
     # The parse reused the old tree: only the appended function changed.
-    changed = second.tree.changed_ranges(new_tree)
+    changed = start.changed_ranges(new_tree)
     assert changed and all(r.start_point.row >= 2 for r in changed)
 
 
-def test_a_whole_text_replacement_discards_a_parse_in_flight() -> None:
-    doc = OpenDocument("a.py", "x = 1\n", 1)
-    snap = doc.snapshot()
-    doc.apply([TextChange("y = 2\n")], 2)
-    _, tree = PYTHON.extract(doc.path, snap.source, "a", None)
-    doc.parsed(snap, tree)
-    assert doc.snapshot().tree is None
+@pytest.mark.parametrize(
+    ("old", "new", "edit"),
+    [
+        # (start byte, old end, new end, start point, old end point, new end point)
+        (b"abc", b"abc", None),
+        (b"ab\ncd", b"ab\nXcd", (3, 3, 4, (1, 0), (1, 0), (1, 1))),
+        (b"ab\ncd", b"a", (1, 5, 1, (0, 1), (1, 2), (0, 1))),
+        (b"x = 1\r\n", b"x = 22\r\n", (4, 5, 6, (0, 4), (0, 5), (0, 6))),
+        (b"", b"new\n", (0, 0, 4, (0, 0), (0, 0), (1, 0))),
+        # Repeated text: the common prefix and suffix do not overlap.
+        (b"aaaa", b"aaaaaa", (4, 4, 6, (0, 4), (0, 4), (0, 6))),
+    ],
+)
+def test_one_edit_covers_what_changed_between_two_texts(
+    old: bytes, new: bytes, edit: tuple[int, int, int, tuple[int, int], tuple[int, int],
+                                        tuple[int, int]] | None,
+) -> None:  # fmt: skip
+    found = text_edit(old, new)
+    if edit is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.start_byte, found.old_end_byte, found.new_end_byte,
+            tuple(found.start_point), tuple(found.old_end_point),
+            tuple(found.new_end_point)) == edit  # fmt: skip
+    # Applying it means: the prefix, then the new span, then the suffix.
+    assert (
+        new
+        == old[: found.start_byte]
+        + new[found.start_byte : found.new_end_byte]
+        + (old[found.old_end_byte :])
+    )
 
 
-def test_pending_edits_stay_bounded_without_parses() -> None:
-    doc = OpenDocument("a.py", "", 1)
-    snap = doc.snapshot()
-    _, tree = PYTHON.extract(doc.path, snap.source, "a", None)
-    doc.parsed(snap, tree)
-    for i in range(MAX_PENDING_EDITS + 10):
-        doc.apply([TextChange("x", Span(0, i, 0, i))], i + 2)
-        assert doc.pending_edits <= MAX_PENDING_EDITS
-    assert doc.text() == "x" * (MAX_PENDING_EDITS + 10)
+def test_closed_buffers_trees_are_dropped() -> None:
+    trees = EditorTrees()
+    for path in ("a.py", "b.py"):
+        _, tree = PYTHON.extract(path, b"x = 1\n", "m", None)
+        trees.keep(path, b"x = 1\n", tree)
+    trees.retain({"b.py"})
+    assert "a.py" not in trees and "b.py" in trees and len(trees) == 1
+    assert trees.start("a.py", b"x = 2\n") is None

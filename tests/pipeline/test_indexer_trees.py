@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tree_sitter import Parser, Tree
+from tree_sitter import Parser
 
 from helpers import Workspace, edges, snapshot
 from kenning.core.facts import Span
@@ -39,32 +39,31 @@ def stored(engine: Engine) -> dict[str, Any]:
     return {k: v for k, v in snapshot(engine).items() if k != "status"}
 
 
-def test_apply_bytes_with_editor_trees_matches_a_fresh_parse(
+def test_open_buffers_reparsed_from_their_trees_index_like_a_fresh_parse(
     engines: tuple[Engine, Engine],
 ) -> None:
     with_trees, without = engines
     document = OpenDocument("pkg/a.py", FILES["pkg/a.py"], 1)
-    trees: dict[str, Tree] = {}
-
+    trees = with_trees.indexer.trees
+    previous = None
     for version, changes in enumerate([RENAME, ADD], start=2):
         document.apply(changes, version)
-        snap = document.snapshot()
-        if snap.tree is None:
-            trees.pop(document.path, None)
-        else:
-            trees[document.path] = snap.tree
-        report = with_trees.indexer.apply_bytes([(document.path, snap.source)], trees=trees)
+        source, _ = document.snapshot()
+        report = with_trees.apply_changes([(document.path, source)], open_paths={document.path})
         assert report.changed == ["pkg/a.py"]
-        # The new tree comes back, and is what a fresh parse gives.
-        new_tree = trees[document.path]
-        assert new_tree is not snap.tree
-        assert str(new_tree.root_node) == str(Parser(PYTHON.grammar).parse(snap.source).root_node)
-        document.parsed(snap, new_tree)
-        without.indexer.apply_bytes([(document.path, snap.source)])
+        # The writer kept the new tree, and it is what a fresh parse gives.
+        assert document.path in trees
+        kept = trees.start(document.path, source)
+        assert kept is not None and kept is not previous
+        assert str(kept.root_node) == str(Parser(PYTHON.grammar).parse(source).root_node)
+        trees.keep(document.path, source, kept)
+        previous = kept
+        without.apply_changes([(document.path, source)])
         assert stored(with_trees) == stored(without)
-    # The second round started from the first round's tree: really incremental.
-    assert snap.tree is not None
 
     calls = edges(with_trees)
     assert calls[("pkg/a.py#more", "baz")] == ("pkg/a.py#baz", "same-file")
     assert calls[("pkg/b.py#use", "foo")][1] == "unresolved"
+    # Closed (the file on disk indexed again): its tree goes with that batch.
+    with_trees.apply_changes([(document.path, None)])
+    assert document.path not in trees

@@ -52,8 +52,9 @@ def structs() -> list[type[msgspec.Struct]]:
         walk(method.params)
         walk(method.result)
     walk(protocol.CommandResult)
-    walk(protocol.PEER_DOCUMENT.params)
-    walk(protocol.PEER_DOCUMENT.result)
+    for method in protocol.PEER_REQUESTS:
+        walk(method.params)
+        walk(method.result)
     return seen
 
 

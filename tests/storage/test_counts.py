@@ -51,18 +51,18 @@ def test_counts_follow_every_kind_of_change(workspace: Workspace) -> None:
     )
     check(engine)
     # A rename: callers in another file are resolved again (their mix changes).
-    engine.apply_change("pkg/base.py", BASE.replace("helper", "assist"))
+    engine.apply_changes([("pkg/base.py", BASE.replace("helper", "assist"))])
     check(engine)
     # A new file, a syntax error (a diagnostic), and a file that goes away.
-    engine.apply_change("pkg/extra.py", "def extra(:\n    pass\n")
+    engine.apply_changes([("pkg/extra.py", "def extra(:\n    pass\n")])
     check(engine)
-    engine.apply_change("pkg/extra.py", "def extra():\n    return assist()\n")
+    engine.apply_changes([("pkg/extra.py", "def extra():\n    return assist()\n")])
     check(engine)
     # None re-reads the file, which was only ever an editor buffer: it is gone.
-    engine.apply_change("pkg/extra.py", None)
+    engine.apply_changes([("pkg/extra.py", None)])
     check(engine)
     # Back to the start: the counts equal the first index's.
-    engine.apply_change("pkg/base.py", BASE)
+    engine.apply_changes([("pkg/base.py", BASE)])
     check(engine)
 
 
@@ -80,7 +80,7 @@ def test_counts_are_not_recounted_on_every_poll(workspace: Workspace) -> None:
     for _ in range(3):
         engine.graph.counts()
     assert statements == []
-    engine.apply_change("a.py", "def f():\n    return 1\n")
+    engine.apply_changes([("a.py", "def f():\n    return 1\n")])
     statements.clear()
     assert engine.graph.counts()["symbols"] == 2
     assert statements == []
@@ -97,12 +97,12 @@ def test_counts_follow_a_call_site_with_several_edges(workspace: Workspace) -> N
         }
     )
     check(engine)
-    engine.apply_change(
-        "b.py", "from a import Base\n\nclass Sub(Base):\n    def walk(self):\n        pass\n"
+    engine.apply_changes(
+        [("b.py", "from a import Base\n\nclass Sub(Base):\n    def walk(self):\n        pass\n")]
     )
     check(engine)
-    engine.apply_change(
-        "b.py", "from a import Base\n\nclass Sub(Base):\n    def step(self):\n        pass\n"
+    engine.apply_changes(
+        [("b.py", "from a import Base\n\nclass Sub(Base):\n    def step(self):\n        pass\n")]
     )
     check(engine)
 

@@ -39,13 +39,13 @@ def test_renaming_a_definition_unresolves_its_callers(reopen) -> None:
     engine = reopen({"a.py": A_WITH_FOO, "b.py": "from a import foo\n\ndef use():\n    foo()\n"})
     assert edges(engine)[("b.py#use", "foo")] == ("a.py#foo", "import")
 
-    report = engine.apply_change("a.py", A_WITH_BAR)
+    report = engine.apply_changes([("a.py", A_WITH_BAR)])
 
     assert report.changed == ["a.py"]
     assert edges(engine)[("b.py#use", "foo")] == ("ext:a.foo", "unresolved")
     assert edges(engine, "IMPORTS")[("b.py#", "foo")] == ("ext:a.foo", "unresolved")
 
-    engine.apply_change("b.py", "from a import bar\n\ndef use():\n    bar()\n")
+    engine.apply_changes([("b.py", "from a import bar\n\ndef use():\n    bar()\n")])
     calls = edges(engine)
     assert calls[("b.py#use", "bar")] == ("a.py#bar", "import")
     assert ("b.py#use", "foo") not in calls
@@ -55,7 +55,7 @@ def test_adding_a_missing_definition_resolves_waiting_callers(reopen) -> None:
     engine = reopen({"a.py": A_WITH_FOO, "b.py": "import a\n\ndef use():\n    a.bar()\n"})
     assert edges(engine)[("b.py#use", "a.bar")] == ("ext:a.bar", "unresolved")
 
-    report = engine.apply_change("a.py", A_WITH_FOO + A_WITH_BAR)
+    report = engine.apply_changes([("a.py", A_WITH_FOO + A_WITH_BAR)])
 
     assert report.changed == ["a.py"]
     assert report.rewired >= 1
@@ -72,7 +72,7 @@ def edited_and_fresh(workspace: Workspace, tmp_path: Path) -> tuple[dict, dict]:
     """Snapshots of START after renaming foo to bar incrementally, and of a fresh full
     index of the same final files."""
     engine = workspace.indexed(START)
-    engine.apply_change("a.py", A_WITH_BAR)
+    engine.apply_changes([("a.py", A_WITH_BAR)])
     (workspace.root / "a.py").write_text(A_WITH_BAR)
     fresh = Workspace(tmp_path / "fresh")
     fresh.root.mkdir()
@@ -110,7 +110,7 @@ def test_search_sees_an_edit_at_once(workspace: Workspace) -> None:
     engine = workspace.indexed({"notes.py": "def zanzibar_checksum():\n    pass\n"})
     assert [h.path for h in engine.search("zanzibar_checksum").hits] == ["notes.py"]
 
-    engine.apply_change("notes.py", "def quokka_digest():\n    pass\n")
+    engine.apply_changes([("notes.py", "def quokka_digest():\n    pass\n")])
 
     assert [h.path for h in engine.search("quokka_digest").hits] == ["notes.py"]
     assert engine.search("zanzibar_checksum").hits == []
@@ -120,20 +120,20 @@ def test_a_deleted_file_is_removed_when_reread(workspace: Workspace) -> None:
     engine = workspace.indexed({"a.py": A_WITH_FOO, "b.py": "def other():\n    pass\n"})
     (workspace.root / "a.py").unlink()
 
-    report = engine.apply_change("a.py", None)
+    report = engine.apply_changes([("a.py", None)])
 
     assert report.deleted == ["a.py"]
     assert engine.symbols("foo") == []
     assert engine.search("foo").hits == []
-    assert engine.status()["files"] == 1
+    assert engine.status().files == 1
 
 
 @pytest.mark.parametrize("path", ["../elsewhere.py", "/etc/passwd", "."])
 def test_paths_outside_the_workspace_are_refused(workspace: Workspace, path: str) -> None:
     engine = workspace.indexed({"a.py": A_WITH_FOO})
     with pytest.raises(OutsideWorkspace):
-        engine.apply_change(path, "x = 1\n")
-    assert engine.status()["files"] == 1
+        engine.apply_changes([(path, "x = 1\n")])
+    assert engine.status().files == 1
 
 
 BASE_WITH_V = "class Model:\n    def validate(self):\n        pass\n"
@@ -154,7 +154,7 @@ def test_removing_an_inherited_method_unresolves_self_calls(reopen) -> None:
         "self",
     )
 
-    engine.apply_change("base.py", BASE_WITHOUT_V)
+    engine.apply_changes([("base.py", BASE_WITHOUT_V)])
 
     assert edges(engine)[("user.py#User.save", "self.validate")] == (
         "ext:user.User.validate",
@@ -166,7 +166,7 @@ def test_adding_an_inherited_method_resolves_self_calls(reopen) -> None:
     engine = reopen({"base.py": BASE_WITHOUT_V, "user.py": SUBCLASS})
     assert edges(engine)[("user.py#User.save", "self.validate")][1] == "unresolved"
 
-    engine.apply_change("base.py", BASE_WITH_V)
+    engine.apply_changes([("base.py", BASE_WITH_V)])
 
     assert edges(engine)[("user.py#User.save", "self.validate")] == (
         "base.py#Model.validate",

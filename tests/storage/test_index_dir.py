@@ -101,4 +101,4 @@ def test_a_second_writer_is_told_who_holds_the_lock(
     writer_process.stdin.close()
     assert writer_process.wait(timeout=60) == 0
     engine = workspace.open()
-    assert engine.status()["files"] == 1
+    assert engine.status().files == 1

@@ -259,6 +259,31 @@ export interface PeerDocumentParams {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Empty {}
 
+// -- kenning/peer/hierarchy and kenning/peer/calls: a second daemon's call hierarchy --
+
+export interface HierarchyParams {
+  textDocument: TextDocumentIdentifier;
+  position: Position;
+}
+
+export interface HierarchyResult {
+  nodes: Node[];
+}
+
+export interface CallsParams {
+  symbolId: string;
+  incoming: boolean;
+}
+
+export interface Call {
+  node: Node;
+  ranges: Range[];
+}
+
+export interface CallsResult {
+  calls: Call[];
+}
+
 // -- the method table ---------------------------------------------------------------
 
 export const SEARCH = new RequestType<SearchParams, SearchResult, void>('kenning/search');
@@ -298,6 +323,12 @@ export const REQUESTS = [
 export const PEER_DOCUMENT = new RequestType<PeerDocumentParams, Empty, void>(
   'kenning/peer/document',
 );
+export const PEER_HIERARCHY = new RequestType<HierarchyParams, HierarchyResult, void>(
+  'kenning/peer/hierarchy',
+);
+export const PEER_CALLS = new RequestType<CallsParams, CallsResult, void>('kenning/peer/calls');
+/** Methods only a second daemon sends (to the owner of a folder it has open). */
+export const PEER_REQUESTS = [PEER_DOCUMENT, PEER_HIERARCHY, PEER_CALLS] as const;
 /** Server -> client: the `kenning/status` request's result, whenever phase or counts move. */
 export const STATUS_NOTIFICATION = 'kenning/status';
 export const StatusNotification = new NotificationType<StatusResult>(STATUS_NOTIFICATION);

@@ -335,7 +335,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
         with bar:
             progress = engine.embed(progress=bar.update)
     except KeyboardInterrupt:
-        status = engine.embedding_status()
+        status = msgspec.to_builtins(engine.embedding_status())
         print(
             f"kenning: embedding stopped; {status.get('done', 0):,} of "
             f"{status.get('total', 0):,} chunk texts embedded (every finished batch is "
@@ -345,7 +345,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
         raise
     if progress.state == "error":
         raise CliError(progress.note, ExitCode.ERROR)
-    status = engine.embedding_status()
+    status = msgspec.to_builtins(engine.embedding_status())
     if not quiet:
         run = status.get("last_run") or {}
         line = (
@@ -771,7 +771,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return _print_daemon_status(client, args)
     engine = _open(args, settings, write=False)
     with engine:
-        status = engine.status()
+        status = msgspec.to_builtins(engine.status())
     if args.json:
         _emit_json(status)
         return ExitCode.OK

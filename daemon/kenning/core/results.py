@@ -106,3 +106,68 @@ class Description(msgspec.Struct, frozen=True, kw_only=True):
     # Definitions the name matched; more than `symbols` holds when it was cut at a limit.
     total: int
     suggestions: list[str]
+
+
+# -- status ---------------------------------------------------------------------------
+
+
+class EmbeddingRun(msgspec.Struct, frozen=True, kw_only=True):
+    """The last embedding run of a model."""
+
+    state: str
+    embedded: int
+    failed: int
+    throughput: float
+    started_at: float
+    updated_at: float
+
+
+class EmbeddingFailure(msgspec.Struct, frozen=True, kw_only=True):
+    text_hash: str
+    attempts: int
+    error: str
+
+
+class EmbeddingStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """Phase 2 as the status store and the pool see it: the one place the daemon,
+    the CLI and the editors read embedding progress from."""
+
+    enabled: bool
+    model: str
+    model_id: str | None
+    active_model_id: str | None
+    # The pool's own state (idle, preparing, running, ...); None: no pool in this process.
+    state: str | None
+    total: int = 0
+    done: int = 0
+    # Waiting or being embedded.
+    pending: int = 0
+    failed: int = 0
+    coverage: float = 0.0
+    vector_search: str = "exact"
+    last_run: EmbeddingRun | None = None
+    failures: list[EmbeddingFailure] = msgspec.field(default_factory=list)
+    # Something the user should know (a model switch half done, ...), else "".
+    note: str = ""
+
+    @property
+    def last_throughput(self) -> float:
+        return self.last_run.throughput if self.last_run is not None else 0.0
+
+
+class IndexStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One index's counts, kept by its stores (cheap to read)."""
+
+    workspace: str
+    index: str
+    files: int
+    symbols: int
+    calls: int
+    call_resolution: dict[str, int]
+    imports: int
+    inherits: int
+    diagnostics: int
+    chunks: int
+    embedding: EmbeddingStatus
+    # The process that writes the index, for a reader; None when this one does.
+    owner: str | None

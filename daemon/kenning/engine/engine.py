@@ -1,6 +1,6 @@
 """`Engine`: one workspace's index, opened for writing (the owner) or for reading.
 
-Front ends call only this: `index()` to catch up with the files, `apply_change()` for
+Front ends call only this: `index()` to catch up with the files, `apply_changes()` for
 edits, and the query methods. Everything returns plain kenning types.
 """
 
@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from kenning import languages
 from kenning.core.facts import Span
-from kenning.core.results import CallGraph, Description, Impact, SearchResult, SymbolRef
+from kenning.core.results import (
+    CallGraph,
+    Description,
+    EmbeddingFailure,
+    EmbeddingRun,
+    EmbeddingStatus,
+    Impact,
+    IndexStatus,
+    SearchResult,
+    SymbolRef,
+)
 from kenning.core.settings import Settings
 from kenning.pipeline.embedder import (
     ACTIVE_MODEL,
@@ -48,11 +58,14 @@ from kenning.storage.index_dir import IndexDir, IndexMissing
 from kenning.storage.vectors import VectorStore
 
 if TYPE_CHECKING:
-    from tree_sitter import Tree
-
     from kenning.embed import EmbeddingModel
 
 log = logging.getLogger(__name__)
+
+
+class ReadOnly(Exception):
+    """A write asked of an index opened read-only (another process owns it); the
+    message says why it is read-only."""
 
 
 class ModelSpec(msgspec.Struct, frozen=True):
@@ -157,7 +170,7 @@ class Engine:
     @property
     def indexer(self) -> Indexer:
         if self._indexer is None:
-            raise PermissionError("this engine was opened read-only")
+            raise ReadOnly("this engine was opened read-only")
         return self._indexer
 
     def index(self, rebuild: bool = False, progress: ProgressCallback | None = None) -> IndexReport:
@@ -177,20 +190,17 @@ class Engine:
                     pool.resume()
                 pool.start(resync=True)
 
-    def apply_change(self, path: str, text: str | None) -> ChangeReport:
-        """One file changed: `text` is its new content, None to re-read it from disk
-        (a file that no longer exists is removed from the index)."""
-        return self.apply_changes([(path, text)])
-
     def apply_changes(
         self,
         changes: Sequence[tuple[str, str | bytes | None]],
-        trees: MutableMapping[str, Tree] | None = None,
+        open_paths: Collection[str] = (),
     ) -> ChangeReport:
-        """Several files changed; written as one batch. Their new texts are queued for
-        embedding ahead of background work. `trees` (editor buffers) maps a path to its
-        last tree with the edits applied, for an incremental parse; it gets the new trees."""
-        report = self.indexer.apply(changes, trees=trees)
+        """Files changed, written as one batch: each (path, new text), or (path, None)
+        to read it from disk again (a file that no longer exists is removed from the
+        index). Their new texts are queued for embedding ahead of background work.
+        `open_paths`: the files open in an editor, parsed incrementally from their last
+        trees (which the indexer keeps)."""
+        report = self.indexer.apply(changes, open_paths=open_paths)
         pool = self._pool
         if pool is not None and report.text_hashes:
             if pool.model_id is not None:
@@ -205,7 +215,7 @@ class Engine:
         """The embedding pool (created on first use; writers only)."""
         if self._pool is None:
             if not self.writer:
-                raise PermissionError("this engine was opened read-only")
+                raise ReadOnly("this engine was opened read-only")
             spec = self._model_spec
             self._pool = EmbedPool(
                 self.index_dir.embed_status_path,
@@ -371,20 +381,25 @@ class Engine:
         """Workspace-relative posix path; `OutsideWorkspace` for paths outside it."""
         return workspace_path(self.root, path)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IndexStatus:
         counts = self.graph.counts()
-        chunks = self.chunks
         owner = self.index_dir.owner() if not self.writer else None
-        return {
-            "workspace": str(self.root),
-            "index": str(self.index_dir.path),
-            **counts,
-            "chunks": chunks.count(),
-            "embedding": self.embedding_status(),
-            "owner": owner.describe() if owner else None,
-        }
+        return IndexStatus(
+            workspace=str(self.root),
+            index=str(self.index_dir.path),
+            files=counts["files"],
+            symbols=counts["symbols"],
+            calls=counts["calls"],
+            call_resolution=counts["call_resolution"],
+            imports=counts["imports"],
+            inherits=counts["inherits"],
+            diagnostics=counts["diagnostics"],
+            chunks=self.chunks.count(),
+            embedding=self.embedding_status(),
+            owner=owner.describe() if owner else None,
+        )
 
-    def embedding_status(self) -> dict[str, Any]:
+    def embedding_status(self) -> EmbeddingStatus:
         """Phase 2 as `kenning status` shows it: model, counts, last run, failures."""
         status = self.status_store
         active = status.get_meta(ACTIVE_MODEL)
@@ -394,44 +409,44 @@ class Engine:
             or status.get_meta(CURRENT_MODEL)
             or active
         )
-        out: dict[str, Any] = {
-            "enabled": self.settings.embedding.enabled,
-            "model": self.settings.embedding.model,
-            "model_id": model_id,
-            "active_model_id": active,
-            "state": pool.progress().state if pool is not None else None,
-        }
+        base = EmbeddingStatus(
+            enabled=self.settings.embedding.enabled,
+            model=self.settings.embedding.model,
+            model_id=model_id,
+            active_model_id=active,
+            state=pool.progress().state if pool is not None else None,
+        )
         if model_id is None:
-            return out
+            return base
         counts = status.counts(model_id)
-        out.update(
+        run = status.last_run(model_id)
+        note = status_note(
+            status, model_id, active, counts, self.settings.embedding.switch_threshold
+        )
+        return msgspec.structs.replace(
+            base,
             total=counts.total,
             done=counts.done,
             pending=counts.pending + counts.in_progress,
             failed=counts.error,
             coverage=round(counts.coverage, 4),
             vector_search=status.get_meta(VECTOR_SEARCH) or "exact",
+            last_run=EmbeddingRun(
+                state=run.state,
+                embedded=run.embedded,
+                failed=run.failed,
+                throughput=round(run.throughput, 2),
+                started_at=run.started_at,
+                updated_at=run.updated_at,
+            )
+            if run is not None
+            else None,
+            failures=[
+                EmbeddingFailure(text_hash=f.text_hash, attempts=f.attempts, error=f.error)
+                for f in status.failures(model_id, limit=5)
+            ],
+            note=note or "",
         )
-        run = status.last_run(model_id)
-        if run is not None:
-            out["last_run"] = {
-                "state": run.state,
-                "embedded": run.embedded,
-                "failed": run.failed,
-                "throughput": round(run.throughput, 2),
-                "started_at": run.started_at,
-                "updated_at": run.updated_at,
-            }
-        failures = status.failures(model_id, limit=5)
-        if failures:
-            out["failures"] = [{"text_hash": f.text_hash, "attempts": f.attempts,
-                                "error": f.error} for f in failures]  # fmt: skip
-        note = status_note(
-            status, model_id, active, counts, self.settings.embedding.switch_threshold
-        )
-        if note:
-            out["note"] = note
-        return out
 
 
-__all__ = ["Engine", "IndexMissing", "OutsideWorkspace", "find_workspace"]
+__all__ = ["Engine", "IndexMissing", "OutsideWorkspace", "ReadOnly", "find_workspace"]

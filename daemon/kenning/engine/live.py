@@ -11,24 +11,22 @@ back through the plain callbacks of `LiveEvents`, called from worker threads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kenning.core.settings import Settings
-from kenning.engine.engine import Engine
+from kenning.engine.engine import Engine, ReadOnly
 from kenning.pipeline.discover import PathFilter
-from kenning.pipeline.documents import DocumentSnapshot, OpenDocument, TextChange
+from kenning.pipeline.documents import OpenDocument, TextChange
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.pipeline.scheduler import ChangeScheduler, Future, PendingChange
 from kenning.pipeline.watcher import FileWatcher
 from kenning.storage.index_dir import IndexError_, IndexIncompatible, IndexLocked
-
-if TYPE_CHECKING:
-    from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +34,46 @@ log = logging.getLogger(__name__)
 READ_ONLY_ATTEMPTS = 8
 
 
-def _ignore(*_: Any) -> None:
+# -- events ---------------------------------------------------------------------------
+# What a live workspace tells its owner, from whichever thread it happens on (the
+# writer, the embedding pool, the watcher). One closed set: the receiver matches on it
+# (`server/workspaces.py`), so an event it does not handle is a type error, not a
+# callback nobody wired up.
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """Phase or counts changed (cheap; the receiver recomputes status when it likes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Indexing:
+    """Phase 1 progress; `message` None: indexing ended."""
+
+    message: str | None
+    percentage: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Embedding:
+    """A progress snapshot of the embedding pool (phase 2)."""
+
+    progress: EmbedProgress
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailed:
+    """A worker failed and the daemon keeps going; `message` is for the user."""
+
+    message: str
+
+
+Event = Changed | Indexing | Embedding | WorkerFailed
+Post = Callable[[Event], None]
+
+
+def _drop(event: Event) -> None:
     return None
-
-
-@dataclass
-class LiveEvents:
-    """How a live workspace reports back; each callback may be called from any thread."""
-
-    # Phase or counts changed (cheap; the receiver recomputes status when it likes).
-    changed: Callable[[], None] = _ignore
-    # Phase 1 progress: (message, percentage or None); `None` message: indexing ended.
-    indexing: Callable[[str | None, int | None], None] = _ignore
-    # Phase 2 progress snapshots from the embedding pool.
-    embedding: Callable[[EmbedProgress], None] = _ignore
-    # A worker failed (the daemon keeps going); the message is for the user.
-    failed: Callable[[str], None] = _ignore
 
 
 @dataclass
@@ -63,19 +85,24 @@ class Outcome:
     error: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _State:
+    """What a status read needs, replaced whole (never changed in place), so a reader
+    on any thread sees one consistent state. The writes are ordered, not concurrent:
+    opening (a worker thread, before the writer exists), then the event loop when it
+    queues a catch-up, then the writer thread that runs it."""
+
     indexing: bool = False
     error: str = ""
     warning: str = ""
-    last_report: dict[str, Any] = field(default_factory=dict)
 
 
 class LiveWorkspace:
-    def __init__(self, root: Path, settings: Settings, events: LiveEvents) -> None:
+    def __init__(self, root: Path, settings: Settings, post: Post = _drop) -> None:
         self.root = root.resolve()
         self.settings = settings
-        self.events = events
+        # Where events go; called from any thread (the receiver hops to its own).
+        self.post = post
         self.engine: Engine | None = None
         self.scheduler: ChangeScheduler | None = None
         self.watcher: FileWatcher | None = None
@@ -101,14 +128,14 @@ class LiveWorkspace:
                 raise
             return self.open_read_only(str(locked))
         except IndexIncompatible as error:
-            self._state.error = f"{error} Run the kenning.reindex command to rebuild it."
+            self._set(error=f"{error} Run the kenning.reindex command to rebuild it.")
             return Outcome(writer=False, error=self._state.error)
         except (IndexError_, OSError) as error:
-            self._state.error = f"cannot open the index of {self.root}: {error}"
+            self._set(error=f"cannot open the index of {self.root}: {error}")
             return Outcome(writer=False, error=self._state.error)
         self._open_stores(self.engine)
         # Read-only until now (another process owned the index): not any more.
-        self._state.warning = ""
+        self._set(warning="")
         self.scheduler = ChangeScheduler(
             self._apply,
             debounce=self.settings.debounce_ms / 1000,
@@ -133,13 +160,11 @@ class LiveWorkspace:
             except Exception as error:
                 # The owner may be between a write and its checkpoint: try again shortly.
                 if attempt + 1 == READ_ONLY_ATTEMPTS:
-                    self._state.error = f"{why}; reading it failed too: {error}"
+                    self._set(error=f"{why}; reading it failed too: {error}")
                     return Outcome(writer=False, error=self._state.error)
                 time.sleep(0.25)
-        self._state.warning = (
-            f"{why}. This session is read-only: queries work, but edits are not indexed "
-            "until that process exits."
-        )
+        self._set(warning=f"{why}. This session is read-only: queries work, but edits are "
+                  "not indexed until that process exits.")  # fmt: skip
         return Outcome(writer=False, warning=self._state.warning)
 
     def catch_up(self, rebuild: bool = False) -> Future[dict[str, Any]]:
@@ -148,7 +173,7 @@ class LiveWorkspace:
         writer = self._writer
         # Indexing from now on, not from when the job starts: a status taken in between
         # must not say the folder is ready.
-        self._state.indexing = True
+        self._set(indexing=True)
         return writer.run(lambda: self._index(rebuild))
 
     def close(self) -> None:
@@ -171,6 +196,9 @@ class LiveWorkspace:
 
     # -- state ---------------------------------------------------------------------
 
+    def _set(self, **fields: Any) -> None:
+        self._state = dataclasses.replace(self._state, **fields)
+
     @property
     def writer(self) -> bool:
         return self.scheduler is not None
@@ -190,7 +218,7 @@ class LiveWorkspace:
     @property
     def _writer(self) -> ChangeScheduler:
         if self.scheduler is None:
-            raise PermissionError(self._state.warning or self._state.error or "read-only")
+            raise ReadOnly(self._state.warning or self._state.error or "read-only")
         return self.scheduler
 
     # -- edits (event loop) ----------------------------------------------------------
@@ -285,12 +313,12 @@ class LiveWorkspace:
     def _index(self, rebuild: bool) -> dict[str, Any]:
         engine = self.engine
         assert engine is not None
-        self.events.changed()
-        self.events.indexing("scanning files", None)
+        self.post(Changed())
+        self.post(Indexing("scanning files"))
         try:
             report = engine.index(rebuild=rebuild, progress=self._on_index_progress)
         except Exception as error:
-            self._state.warning = f"indexing {self.root} failed: {error}"
+            self._set(warning=f"indexing {self.root} failed: {error}")
             self._indexed()
             raise
         # Fold the write-ahead log in before saying the folder is indexed: a second
@@ -304,7 +332,7 @@ class LiveWorkspace:
         finally:
             self._indexed()
         self._prioritize(list(self.documents))
-        self._state.warning = ""
+        self._set(warning="")
         summary = {
             "mode": report.mode,
             "files": report.files,
@@ -312,46 +340,37 @@ class LiveWorkspace:
             "deleted": report.deleted,
             "skipped": len(report.skipped),
         }
-        self._state.last_report = summary
         return summary
 
     def _indexed(self) -> None:
-        self._state.indexing = False
-        self.events.indexing(None, None)
-        self.events.changed()
+        self._set(indexing=False)
+        self.post(Indexing(None))
+        self.post(Changed())
 
     def _on_index_progress(self, stage: str, done: int, total: int) -> None:
         percentage = int(100 * done / total) if total else None
-        self.events.indexing(f"{stage} {done:,}/{total:,} files", percentage)
+        self.post(Indexing(f"{stage} {done:,}/{total:,} files", percentage))
 
     def _apply(self, changes: list[PendingChange]) -> None:
         engine = self.engine
         assert engine is not None
         edits: list[tuple[str, str | bytes | None]] = []
-        trees: dict[str, Tree] = {}
-        snapshots: list[tuple[OpenDocument, DocumentSnapshot]] = []
         labels: list[str] = []
         for change in changes:
             if change.document is None:
                 edits.append((change.path, None))
                 labels.append(change.path)
                 continue
-            snapshot = change.document.snapshot()
-            snapshots.append((change.document, snapshot))
-            if snapshot.tree is not None:
-                trees[change.path] = snapshot.tree
-            edits.append((change.path, snapshot.source))
-            labels.append(f"{change.path}@{snapshot.version}")
-        report = engine.apply_changes(edits, trees=trees)
+            source, version = change.document.snapshot()
+            edits.append((change.path, source))
+            labels.append(f"{change.path}@{version}")
+        # The buffers open now (a dict's keys, read once: the loop may change the dict).
+        report = engine.apply_changes(edits, open_paths=frozenset(list(self.documents)))
         log.info(
             "applied %d change(s) in %.0f ms: %s",
             len(edits), report.seconds * 1000, ", ".join(labels),
         )  # fmt: skip
-        for document, snapshot in snapshots:
-            tree = trees.get(document.path)
-            if tree is not None:
-                document.parsed(snapshot, tree)
-        self.events.changed()
+        self.post(Changed())
         if self.scheduler is not None and not self.scheduler.queued:
             # Idle for now: let other processes (a second editor, the CLI) open the
             # index read-only, which they cannot while a checkpoint is pending.
@@ -365,9 +384,9 @@ class LiveWorkspace:
         # Kept here, on the pool's thread, before anyone is told: a status read right
         # after `catch_up` sees "preparing", never a stale "idle".
         self.embedding = progress
-        self.events.embedding(progress)
-        self.events.changed()
+        self.post(Embedding(progress))
+        self.post(Changed())
 
     def _worker_failed(self, error: BaseException) -> None:
         log.error("applying changes failed", exc_info=error)
-        self.events.failed(f"kenning: indexing a change failed: {error}")
+        self.post(WorkerFailed(f"kenning: indexing a change failed: {error}"))

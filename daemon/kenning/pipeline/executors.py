@@ -8,10 +8,13 @@ status poll or a call hierarchy go on while a search embeds its query.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 QUERY_THREADS = 2
 
 
 def query_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=QUERY_THREADS, thread_name_prefix="kenning-query")
+
+
+__all__ = ["Executor", "query_executor"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
-from tree_sitter import Tree
 
 from kenning.core.facts import (
     BaseClass,
@@ -44,6 +43,7 @@ from kenning.pipeline.discover import (
     read_source,
 )
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
+from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
 from kenning.storage.chunks import ChunkStore, chunk_table
 from kenning.storage.graph import (
@@ -140,6 +140,8 @@ class Indexer:
         self._chunks: ChunkStore | None = None
         self._model: WorkspaceModels | None = None
         self._layouts: Layouts | None = None
+        # The open buffers' trees, for incremental parses (this writer's alone).
+        self.trees = EditorTrees()
 
     # -- lazily opened pieces -----------------------------------------------------
 
@@ -190,7 +192,7 @@ class Indexer:
                 continue
             changes.append((f.path, data))
         timer.lap("read")
-        report = self.apply_bytes(changes, found=found.files)
+        report = self.apply(changes, found=found.files)
         timer.lap("apply")
         return IndexReport(
             mode="incremental",
@@ -297,41 +299,38 @@ class Indexer:
     def relpath(self, path: str | Path) -> str:
         return workspace_path(self.root, path)
 
+    def _bytes(self, rel: str, text: str | bytes | None) -> bytes | None:
+        if isinstance(text, str):
+            return text.encode("utf-8", "surrogatepass")
+        if text is not None:
+            return text
+        data = read_source(self.root, self.relpath(rel), self.settings.max_file_size)
+        return None if isinstance(data, Skipped) else data
+
     def apply(
         self,
         changes: Sequence[tuple[str, str | bytes | None]],
-        trees: MutableMapping[str, Tree] | None = None,
-    ) -> ChangeReport:
-        """Apply edits: (path, new text) or (path, None) to re-read the file from disk.
-        `trees` as for `apply_bytes`, keyed by the workspace-relative path."""
-        encoded: list[tuple[str, bytes | None]] = []
-        for path, text in changes:
-            rel = self.relpath(path)
-            if isinstance(text, str):
-                encoded.append((rel, text.encode("utf-8", "surrogatepass")))
-            elif text is not None:
-                encoded.append((rel, text))
-            else:
-                data = read_source(self.root, rel, self.settings.max_file_size)
-                encoded.append((rel, None if isinstance(data, Skipped) else data))
-        return self.apply_bytes(encoded, trees=trees)
-
-    def apply_bytes(
-        self,
-        changes: Sequence[tuple[str, bytes | None]],
         found: Sequence[FoundFile] | None = None,
         *,
-        trees: MutableMapping[str, Tree] | None = None,
+        open_paths: Collection[str] = (),
     ) -> ChangeReport:
-        """Write one batch: each file's new bytes, or None when it is gone.
+        """Write one batch: each file's new text (str or bytes), or None to read it from
+        disk again (a file that is gone is removed from the index).
 
-        `trees` (open editor buffers) maps a path to its last tree with the edits since
-        already applied: that file is reparsed incrementally from it. Every file this
-        batch parses gets its new tree stored there, for the next edit.
+        `found`: the files as discovery found them (their stat), for a catch-up.
+        `open_paths`: the files open in an editor. Their trees are kept here, on the
+        writer (`EditorTrees`), so that the next change to one is parsed incrementally
+        from its last tree; the trees of files no longer open are dropped.
         """
         started = time.perf_counter()
+        # A catch-up's files (`found`) come from discovery, workspace-relative already.
+        batch = [
+            (path if found is not None else self.relpath(path), self._bytes(path, text))
+            for path, text in changes
+        ]
+        self.trees.retain(open_paths)
         model = self.model
-        catalog = self.graph.catalog([p for p, _ in changes])
+        catalog = self.graph.catalog([p for p, _ in batch])
         stats = {f.path: f for f in found} if found is not None else {}
         updates: list[FileUpdate] = []
         changed: list[str] = []
@@ -341,7 +340,7 @@ class Indexer:
         old_ids: set[str] = set()
         old_names: set[str] = set()
         new_facts: list[FileFacts] = []
-        for path, data in changes:
+        for path, data in batch:
             language = for_path(path)
             if data is None or language is None:
                 if path in catalog or path in model:
@@ -364,10 +363,11 @@ class Indexer:
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
             module = self._module_of(path)
-            if trees is None:
-                facts = language.extract_facts(path, data, module)
+            if path in open_paths:
+                facts, tree = language.extract(path, data, module, self.trees.start(path, data))
+                self.trees.keep(path, data, tree)
             else:
-                facts, trees[path] = language.extract(path, data, module, trees.get(path))
+                facts = language.extract_facts(path, data, module)
             model.replace(facts)
             new_facts.append(facts)
             stat = stats.get(path)

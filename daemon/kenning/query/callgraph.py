@@ -3,6 +3,7 @@ transitive callers of a symbol (its impact); and the symbol under a cursor."""
 
 from __future__ import annotations
 
+from kenning.core import cancel
 from kenning.core.facts import Span
 from kenning.core.results import CallEdge, CallGraph, Impact, ImpactCaller, SymbolRef
 from kenning.storage.graph import GraphStore
@@ -25,6 +26,7 @@ def call_graph(graph: GraphStore, root: SymbolRef, direction: str, depth: int) -
             continue
         frontier = [root.id]
         for _ in range(depth):
+            cancel.check()
             if not frontier or len(seen) >= MAX_NODES:
                 break
             next_frontier: list[str] = []
@@ -57,6 +59,7 @@ def impact(graph: GraphStore, root: SymbolRef, depth: int) -> Impact:
     sites: dict[str, list[Span]] = {}
     frontier = [root.id]
     for step in range(1, depth + 1):
+        cancel.check()
         if not frontier or len(distance) >= MAX_NODES:
             break
         next_frontier: list[str] = []

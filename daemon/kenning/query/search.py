@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import pathspec
 
+from kenning.core import cancel
 from kenning.core.results import SearchHit, SearchResult
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
@@ -133,6 +134,7 @@ def search(
             names_ranked = _symbol_matches(graph, chunks, query, want, filters)
             rankers.append(("symbol", ranking.name_weight, names_ranked))
     note = ""
+    cancel.check()
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
             near = _vector_matches(semantic, chunks, query, want, filters)
@@ -141,6 +143,7 @@ def search(
             log.warning("vector search failed: %s", exc)
             note = f"vector search unavailable: {exc}; ranked by text and symbol names only"
             semantic = None
+    cancel.check()
     fused = _fuse(rankers, ranking)
     _adjust(fused, query, ranking)
     candidates = _group(fused) if ranking.group_symbols else list(fused.values())

@@ -1,15 +1,17 @@
-"""The daemon: the only code that knows LSP (pygls and lsprotocol), and its HTTP API.
+"""The daemon: a protocol-free core (`workspaces.py`) and the front ends over it.
 
-`serve()` runs the language server over stdio or TCP for one editor; `run_daemon()`
-runs it headless, for the CLI and scripts; `mcp.run_mcp()` runs it headless behind an
-MCP server, for coding agents. All of them serve the HTTP JSON-RPC API for the
-folders they own (`http.py`, `ownership.py`). `handlers.py` holds the LSP handlers,
-`daemon.py` the server's state, `protocol.py` kenning's own methods.
+`serve()` runs the language server (`handlers.py`, the only code that knows LSP) over
+stdio or TCP for one editor; `run_daemon()` runs the core headless, for the CLI and
+scripts; `mcp.run_mcp()` runs it headless behind an MCP server, for coding agents.
+All of them serve the HTTP JSON-RPC API (`http.py`) for the folders they own
+(`ownership.py`). `protocol.py` declares kenning's own methods, `requests.py` what
+answers each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kenning.server.daemon import KenningServer
+    from kenning.server.ownership import Api
+    from kenning.server.workspaces import Workspaces
 
 # The API's default address: loopback, a port the system picks (the owner file says which).
 DEFAULT_API = ("127.0.0.1", 0)
@@ -90,7 +93,7 @@ def serve(tcp: tuple[str, int] | None = None, log_file: Path | None = None,
     from kenning.server.handlers import create_server
 
     _logging(log_file, log_level)
-    server = create_server(api)
+    server = create_server(api, start_api if api is not None else None)
     try:
         if tcp is not None:
             server.start_tcp(*tcp)
@@ -105,25 +108,33 @@ class AlreadyServed(Exception):
     """Another daemon owns the workspace (the message says which and where)."""
 
 
+async def start_api(ws: Workspaces, host: str, port: int) -> Api:
+    """The HTTP API for `ws`'s folders, imported off the event loop (aiohttp takes a
+    moment to import, and the loop is serving)."""
+    await ws.run(importlib.import_module, "kenning.server.http")
+    from kenning.server.http import start_api as start
+
+    return await start(ws, host, port)
+
+
 @asynccontextmanager
 async def headless(
     api: tuple[str, int] | None = DEFAULT_API, settings: object = None
-) -> AsyncIterator[KenningServer]:
-    """A language server with no editor attached, on the running event loop: add
-    folders to it and it owns them (serving the HTTP API) or forwards to their owner,
-    as `kenning serve` does. On exit it detaches from owners, withdraws its records,
-    flushes its writers and releases its locks. `kenning daemon` and `kenning mcp` are
-    this plus what they serve."""
-    from kenning.server.handlers import create_server
+) -> AsyncIterator[Workspaces]:
+    """The core with no editor attached, on the running event loop: add folders to it
+    and it owns them (serving the HTTP API) or forwards to their owner, as `kenning
+    serve` does. On exit it detaches from owners, withdraws its records, flushes its
+    writers and releases its locks. `kenning daemon` and `kenning mcp` are this plus
+    what they serve."""
+    from kenning.server.workspaces import Headless, Workspaces
 
-    server = create_server(api)
-    server.headless = True
-    server.configure(settings)
+    ws = Workspaces(Headless(), api, start_api if api is not None else None)
+    ws.configure(settings)
     try:
-        yield server
+        yield ws
     finally:
-        await server.ownership.close()
-        await asyncio.get_running_loop().run_in_executor(None, server.close)
+        await ws.detach()
+        await asyncio.get_running_loop().run_in_executor(None, ws.close)
 
 
 def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | None = None,
@@ -139,9 +150,9 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         uri = root.resolve().as_uri()
-        async with headless(api, settings) as server:
-            await server.add_folder(uri)
-            folder = server.folders.get(uri)
+        async with headless(api, settings) as ws:
+            await ws.add_folder(uri)
+            folder = ws.folders.get(uri)
             if folder is None:
                 raise AlreadyServed(f"{root} is not a folder kenning can open")
             if folder.peer is not None:
@@ -149,7 +160,7 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
                 raise AlreadyServed(f"kenning pid {owner.pid} already serves {root} at {owner.url}")
             if not folder.live.writer:  # read-only (a writer with no API) or broken
                 raise AlreadyServed(folder.live.error or folder.live.warning)
-            api_server = server.ownership.api
+            api_server = ws.ownership.api
             address = api_server.url if api_server is not None else "no HTTP API"
             log.info("serving %s at %s", root, address)
             line = f"kenning daemon: serving {root} at {address} (pid {os.getpid()})"

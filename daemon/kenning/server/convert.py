@@ -1,4 +1,4 @@
-"""Engine results -> wire shapes: kenning's protocol structs and lsprotocol types.
+"""Engine results -> kenning's protocol structs (LSP's own types: `lsp_items.py`).
 
 Paths in the engine are workspace-relative; on the wire they are `file://` URIs of the
 folder they belong to. Spans and ranges share LSP's conventions (0-based lines, UTF-16
@@ -11,28 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types
-
 from kenning.core import results
-from kenning.core.facts import Span, SymbolKind
+from kenning.core.facts import Span
 from kenning.server import protocol as p
-
-# kenning's symbol kinds as LSP shows them (an icon per kind in the editor).
-SYMBOL_KINDS: dict[str, types.SymbolKind] = {
-    SymbolKind.MODULE: types.SymbolKind.Module,
-    SymbolKind.NAMESPACE: types.SymbolKind.Namespace,
-    SymbolKind.CLASS: types.SymbolKind.Class,
-    SymbolKind.INTERFACE: types.SymbolKind.Interface,
-    SymbolKind.STRUCT: types.SymbolKind.Struct,
-    SymbolKind.ENUM: types.SymbolKind.Enum,
-    # LSP has no trait: an interface is the nearest thing a client draws.
-    SymbolKind.TRAIT: types.SymbolKind.Interface,
-    SymbolKind.TYPE_ALIAS: types.SymbolKind.TypeParameter,
-    SymbolKind.FUNCTION: types.SymbolKind.Function,
-    SymbolKind.METHOD: types.SymbolKind.Method,
-    SymbolKind.CONSTANT: types.SymbolKind.Constant,
-    SymbolKind.EXTERNAL: types.SymbolKind.Null,
-}
 
 
 class NotAFileUri(ValueError):
@@ -62,13 +43,6 @@ def path_to_uri(root: Path, rel: str) -> str:
 def span_to_range(span: Span) -> p.Range:
     return p.Range(
         p.Position(span.start_line, span.start_col), p.Position(span.end_line, span.end_col)
-    )
-
-
-def lsp_range(span: Span) -> types.Range:
-    return types.Range(
-        types.Position(span.start_line, span.start_col),
-        types.Position(span.end_line, span.end_col),
     )
 
 
@@ -160,31 +134,3 @@ def description(root: Path, result: results.Description) -> p.DescribeResult:
         total=result.total,
         suggestions=result.suggestions,
     )
-
-
-def hierarchy_item(
-    root: Path, folder_uri: str, symbol: results.SymbolRef
-) -> types.CallHierarchyItem:
-    return types.CallHierarchyItem(
-        name=symbol.name,
-        kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
-        uri=path_to_uri(root, symbol.path),
-        range=lsp_range(symbol.span),
-        selection_range=lsp_range(symbol.selection),
-        detail=_detail(symbol),
-        data={"id": symbol.id, "folder": folder_uri},
-    )
-
-
-def symbol_information(root: Path, symbol: results.SymbolRef) -> types.SymbolInformation:
-    container = symbol.qualname.rsplit(".", 1)[0] if "." in symbol.qualname else None
-    return types.SymbolInformation(
-        name=symbol.name,
-        kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
-        location=types.Location(path_to_uri(root, symbol.path), lsp_range(symbol.selection)),
-        container_name=container,
-    )
-
-
-def _detail(symbol: results.SymbolRef) -> str:
-    return f"{symbol.qualname}{symbol.signature}" if symbol.signature else symbol.qualname

@@ -1,8 +1,11 @@
-"""The LSP handlers: params in, one call into `KenningServer`, the result converted out.
+"""The LSP front end: `KenningLanguageServer` and its handlers, each params in, one call
+into the core (`Workspaces`), the result converted out.
 
-`create_server()` registers them all on a fresh server. Lifecycle first, then document
-sync, then the standard requests (call hierarchy, workspace symbols), then kenning's
-own methods (`protocol.py`) and commands.
+Only this module and its helpers (`lsp.py`, `progress.py`, `lsp_items.py`) know LSP.
+`create_server()` registers the handlers on a fresh server: lifecycle, document sync,
+the standard requests (call hierarchy, workspace symbols), kenning's own methods (from
+`requests.OPERATIONS`, declared once in `protocol.py`) and commands. The core's errors
+become JSON-RPC errors with their codes here; nothing else does.
 """
 
 from __future__ import annotations
@@ -10,43 +13,110 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Literal
 
-import msgspec
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
 
+from kenning import __version__
 from kenning.core.facts import Span
 from kenning.languages import LAYOUT_FILES, suffixes
 from kenning.pipeline.documents import TextChange
-from kenning.server import convert
+from kenning.server import lsp, lsp_items
 from kenning.server import protocol as p
-from kenning.server.daemon import Folder, KenningServer, RequestFailed, invalid_params
-from kenning.server.ownership import LOCAL
+from kenning.server.errors import InvalidParams, RequestError
+from kenning.server.folder import Folder, Work
+from kenning.server.progress import StatusPublisher, WorkProgress
+from kenning.server.requests import OPERATIONS
+from kenning.server.workspaces import ApiFactory, Workspaces
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T", bound=msgspec.Struct)
 
 WATCH_REGISTRATION = "kenning-watched-files"
 # The number of workspace/symbol results.
 SYMBOL_LIMIT = 100
 
 
+class KenningLanguageServer(LanguageServer):
+    """pygls's server holding the core; what the core tells the user goes to the
+    editor (`window/showMessage`, `$/progress`, `kenning/status`)."""
+
+    def __init__(
+        self, api: tuple[str, int] | None = None, api_factory: ApiFactory | None = None
+    ) -> None:
+        super().__init__(
+            "kenning",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=lsp.KenningProtocol,
+        )
+        self.ws = Workspaces(EditorFrontend(self), api, api_factory)
+        self.status = StatusPublisher(self, self.ws.status)
+
+    # -- transports ---------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve one editor over stdio, with kenning's frame reader (`framing.py`): pygls's
+        own stops answering at the first bad frame."""
+        lsp.serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one editor that connects over TCP, with kenning's frame reader."""
+        lsp.serve_tcp(self, host, port)
+
+    def close(self) -> None:
+        self.status.stop()
+        self.ws.close()
+
+
+class EditorFrontend:
+    """The core's `Frontend` for an editor: messages as `window/showMessage`, long
+    work as `$/progress`, status changes as `kenning/status` notifications."""
+
+    def __init__(self, ls: KenningLanguageServer) -> None:
+        self.ls = ls
+        self._progress: dict[tuple[str, Work], WorkProgress] = {}
+
+    def show(self, level: Literal["warning", "error"], message: str) -> None:
+        log.log(logging.ERROR if level == "error" else logging.WARNING, "%s", message)
+        kind = types.MessageType.Error if level == "error" else types.MessageType.Warning
+        self.ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def progress(
+        self, folder: Folder, work: Work, message: str, percentage: int | None, done: bool
+    ) -> None:
+        key = (folder.uri, work)
+        sequence = self._progress.get(key)
+        if sequence is None:
+            sequence = WorkProgress(self.ls, f"kenning: {work} {folder.root.name}")
+            self._progress[key] = sequence
+        if done:
+            sequence.finish(message)
+        else:
+            sequence.update(message, percentage)
+
+    def status_changed(self) -> None:
+        self.ls.status.mark_dirty()
+
+
 # -- lifecycle -----------------------------------------------------------------------
 
 
-def initialize(ls: KenningServer, params: types.InitializeParams) -> None:
+def initialize(ls: KenningLanguageServer, params: types.InitializeParams) -> None:
     # Requests wait from here until `initialized` has taken the workspace folders.
-    ls.folders_changing()
-    ls.configure(params.initialization_options)
+    ls.ws.folders_changing()
+    ls.ws.configure(params.initialization_options)
     watched = (
         params.capabilities.workspace and params.capabilities.workspace.did_change_watched_files
     )
-    ls.watch_files_ourselves = not (watched and watched.dynamic_registration)
+    ls.ws.watch_files_ourselves = not (watched and watched.dynamic_registration)
 
 
-async def initialized(ls: KenningServer, params: types.InitializedParams) -> None:
+async def initialized(ls: KenningLanguageServer, params: types.InitializedParams) -> None:
+    ws = ls.ws
     ls.status.start()
     try:
         folders = ls.workspace.folders
@@ -54,17 +124,17 @@ async def initialized(ls: KenningServer, params: types.InitializedParams) -> Non
             [ls.workspace.root_uri] if ls.workspace.root_uri else []
         )
         if not uris:
-            ls.warn("kenning: no workspace folder was given; nothing to index")
+            ws.warn("kenning: no workspace folder was given; nothing to index")
         # Registered at once, so that the buffers the editor opens next find their folder.
-        registered = [f for f in map(ls.register_folder, uris) if f is not None]
+        registered = [f for f in map(ws.register_folder, uris) if f is not None]
     finally:
-        ls.folders_settled()
-    if not ls.watch_files_ourselves:
+        ws.folders_settled()
+    if not ws.watch_files_ourselves:
         await _register_file_watching(ls)
-    await asyncio.gather(*(ls.open_folder(folder) for folder in registered))
+    await asyncio.gather(*(ws.open_folder(folder) for folder in registered))
 
 
-async def _register_file_watching(ls: KenningServer) -> None:
+async def _register_file_watching(ls: KenningLanguageServer) -> None:
     code = ",".join(s.lstrip(".") for s in suffixes())
     watchers = [types.FileSystemWatcher(glob_pattern=f"**/*.{{{code}}}")]
     # Files that rename modules (`go.mod`, `tsconfig.json`) and are not code themselves.
@@ -80,67 +150,61 @@ async def _register_file_watching(ls: KenningServer) -> None:
         await ls.client_register_capability_async(types.RegistrationParams([registration]))
     except Exception as error:  # the client said no after all: watch ourselves
         log.info("file watching registration refused (%s); watching files ourselves", error)
-        ls.watch_files_ourselves = True
-        for folder in ls.folders.values():
+        ls.ws.watch_files_ourselves = True
+        for folder in ls.ws.folders.values():
             folder.live.watch()
 
 
-async def shutdown(ls: KenningServer, params: None) -> None:
+async def shutdown(ls: KenningLanguageServer, params: None) -> None:
     # Relays detach from their owners and the HTTP API stops, on the loop. Then closing
     # waits for the writers and the embedding pool; the loop keeps answering meanwhile.
     # (Not on the query threads: closing shuts their executor down.)
-    await ls.ownership.close()
+    await ls.ws.detach()
     await asyncio.get_running_loop().run_in_executor(None, ls.close)
 
 
 async def did_change_configuration(
-    ls: KenningServer, params: types.DidChangeConfigurationParams
+    ls: KenningLanguageServer, params: types.DidChangeConfigurationParams
 ) -> None:
     raw = params.settings
     if isinstance(raw, dict) and isinstance(raw.get("kenning"), dict):
         raw = raw["kenning"]
     if raw is None:
         return
-    old = ls.settings
-    ls.configure(raw)
-    if ls.settings == old:
+    ws = ls.ws
+    old = ws.settings
+    ws.configure(raw)
+    if ws.settings == old:
         return
     # Settings reach the stores when they open: reopen every folder with the new ones.
-    with ls.changing_folders():
-        uris = list(ls.folders)
+    with ws.changing_folders():
+        uris = list(ws.folders)
         for uri in uris:
-            await ls.remove_folder(uri)
-        await asyncio.gather(*(ls.add_folder(uri) for uri in uris))
+            await ws.remove_folder(uri)
+        await asyncio.gather(*(ws.add_folder(uri) for uri in uris))
 
 
 async def did_change_workspace_folders(
-    ls: KenningServer, params: types.DidChangeWorkspaceFoldersParams
+    ls: KenningLanguageServer, params: types.DidChangeWorkspaceFoldersParams
 ) -> None:
-    with ls.changing_folders():
+    ws = ls.ws
+    with ws.changing_folders():
         for removed in params.event.removed:
-            await ls.remove_folder(removed.uri)
-        await asyncio.gather(*(ls.add_folder(added.uri) for added in params.event.added))
+            await ws.remove_folder(removed.uri)
+        await asyncio.gather(*(ws.add_folder(added.uri) for added in params.event.added))
 
 
 # -- document sync ---------------------------------------------------------------------
 
 
-def did_open(ls: KenningServer, params: types.DidOpenTextDocumentParams) -> None:
-    found = ls.document(params.text_document.uri)
-    if found is not None:
-        folder, rel = found
-        folder.live.did_open(rel, params.text_document.text, params.text_document.version)
-        ls.ownership.buffer(folder, "open", rel)
+def did_open(ls: KenningLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    document = params.text_document
+    ls.ws.open_buffer(document.uri, document.text, document.version)
 
 
-def did_change(ls: KenningServer, params: types.DidChangeTextDocumentParams) -> None:
-    found = ls.document(params.text_document.uri)
-    if found is None:
-        return
-    folder, rel = found
+def did_change(ls: KenningLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     changes = [_text_change(change) for change in params.content_changes]
-    folder.live.did_change(rel, changes, params.text_document.version)
-    ls.ownership.buffer(folder, "change", rel)
+    ls.ws.change_buffer(params.text_document.uri, changes, params.text_document.version)
 
 
 def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
@@ -151,218 +215,147 @@ def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
     return TextChange(text=change.text)
 
 
-def did_save(ls: KenningServer, params: types.DidSaveTextDocumentParams) -> None:
-    found = ls.document(params.text_document.uri)
-    if found is not None:
-        folder, rel = found
-        folder.live.did_save(rel)
-        ls.ownership.buffer(folder, "save", rel)
+def did_save(ls: KenningLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.ws.save_buffer(params.text_document.uri)
 
 
-def did_close(ls: KenningServer, params: types.DidCloseTextDocumentParams) -> None:
-    found = ls.document(params.text_document.uri)
-    if found is not None:
-        folder, rel = found
-        folder.live.did_close(rel)
-        ls.ownership.buffer(folder, "close", rel)
+def did_close(ls: KenningLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.ws.close_buffer(params.text_document.uri)
 
 
-def did_change_watched_files(ls: KenningServer, params: types.DidChangeWatchedFilesParams) -> None:
-    by_folder: dict[Any, list[str]] = {}
-    for change in params.changes:
-        found = ls.document(change.uri)
-        if found is not None:
-            by_folder.setdefault(found[0].live, []).append(found[1])
-    for live, rels in by_folder.items():
-        live.files_changed(rels)
+def did_change_watched_files(
+    ls: KenningLanguageServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    ls.ws.files_changed([change.uri for change in params.changes])
 
 
 # -- standard requests ----------------------------------------------------------------------
 
 
 async def prepare_call_hierarchy(
-    ls: KenningServer, params: types.CallHierarchyPrepareParams
+    ls: KenningLanguageServer, params: types.CallHierarchyPrepareParams
 ) -> list[types.CallHierarchyItem] | None:
-    folder, rel = ls.locate(params.text_document.uri)
-    remote = await _forward(ls, folder, types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY, params)
-    if remote is not LOCAL:
-        return remote
-    pos = params.position
-    symbols = await ls.query(folder, folder.engine.symbol_at, rel, pos.line, pos.character)
-    items = [convert.hierarchy_item(folder.root, folder.uri, s) for s in symbols if s.path]
-    return items or None
+    request = p.HierarchyParams(
+        text_document=p.TextDocumentIdentifier(params.text_document.uri),
+        position=p.Position(params.position.line, params.position.character),
+    )
+    folder, nodes = await ls.ws.hierarchy(request)
+    return [lsp_items.hierarchy_item(folder.uri, n) for n in nodes if n.uri] or None
 
 
 async def incoming_calls(
-    ls: KenningServer, params: types.CallHierarchyIncomingCallsParams
+    ls: KenningLanguageServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
-    folder, symbol_id = _item(ls, params.item)
-    remote = await _forward(ls, folder, types.CALL_HIERARCHY_INCOMING_CALLS, params)
-    if remote is not LOCAL:
-        return remote
-    callers = await ls.query(folder, folder.engine.neighbours, symbol_id, True)
+    folder, calls = await _calls(ls, params.item, incoming=True)
     return [
         types.CallHierarchyIncomingCall(
-            from_=convert.hierarchy_item(folder.root, folder.uri, caller),
-            from_ranges=[convert.lsp_range(site) for site in sites],
+            from_=lsp_items.hierarchy_item(folder.uri, call.node),
+            from_ranges=[lsp_items.lsp_range(r) for r in call.ranges],
         )
-        for caller, sites in callers
+        for call in calls
+        if call.node.uri
     ]
 
 
 async def outgoing_calls(
-    ls: KenningServer, params: types.CallHierarchyOutgoingCallsParams
+    ls: KenningLanguageServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
-    folder, symbol_id = _item(ls, params.item)
-    remote = await _forward(ls, folder, types.CALL_HIERARCHY_OUTGOING_CALLS, params)
-    if remote is not LOCAL:
-        return remote
-    callees = await ls.query(folder, folder.engine.neighbours, symbol_id, False)
+    folder, calls = await _calls(ls, params.item, incoming=False)
     return [
         types.CallHierarchyOutgoingCall(
-            to=convert.hierarchy_item(folder.root, folder.uri, callee),
-            from_ranges=[convert.lsp_range(site) for site in sites],
+            to=lsp_items.hierarchy_item(folder.uri, call.node),
+            from_ranges=[lsp_items.lsp_range(r) for r in call.ranges],
         )
-        for callee, sites in callees
+        for call in calls
+        if call.node.uri
     ]
 
 
-def _item(ls: KenningServer, item: types.CallHierarchyItem) -> tuple[Any, str]:
+async def _calls(
+    ls: KenningLanguageServer, item: types.CallHierarchyItem, incoming: bool
+) -> tuple[Folder, list[p.Call]]:
     data = item.data if isinstance(item.data, dict) else {}
     symbol_id = data.get("id")
     if not isinstance(symbol_id, str):
-        raise invalid_params("the call hierarchy item has no kenning symbol id in `data`")
-    folder = ls.folders.get(data.get("folder", ""))
-    if folder is None:
-        folder, _ = ls.locate(item.uri)
-    return folder, symbol_id
+        raise InvalidParams("the call hierarchy item has no kenning symbol id in `data`")
+    folder_uri = data.get("folder")
+    folder = ls.ws.folder_of_item(folder_uri if isinstance(folder_uri, str) else None, item.uri)
+    calls = await ls.ws.calls(folder, p.CallsParams(symbol_id=symbol_id, incoming=incoming))
+    return folder, calls
 
 
 async def workspace_symbol(
-    ls: KenningServer, params: types.WorkspaceSymbolParams
+    ls: KenningLanguageServer, params: types.WorkspaceSymbolParams
 ) -> list[types.SymbolInformation]:
     if not params.query.strip():
         return []
-    out: list[types.SymbolInformation] = []
-    for folder in list(ls.folders.values()):
-        remote = await _forward(ls, folder, types.WORKSPACE_SYMBOL, params)
-        if remote is not LOCAL:
-            # The owner may serve other folders too: keep this one's symbols.
-            for found_there in remote or []:
-                if convert.inside(found_there.get("location", {}).get("uri"), folder.root):
-                    out.append(found_there)
-            continue
-        found = await ls.query(folder, folder.engine.symbols, params.query, SYMBOL_LIMIT)
-        out += [convert.symbol_information(folder.root, s) for s in found if s.path]
-    return out[:SYMBOL_LIMIT]
+    found = await ls.ws.symbols(p.SymbolsParams(query=params.query, limit=SYMBOL_LIMIT))
+    return [lsp_items.symbol_information(node) for node in found.symbols if node.uri]
 
 
-async def _forward(ls: KenningServer, folder: Folder, method: str, params: Any) -> Any:
-    """The owner's answer for a folder another daemon owns (LSP's JSON), else LOCAL."""
-    if folder.peer is None:
-        return LOCAL
-    return await ls.ownership.forward(folder, method, ls.protocol._converter.unstructure(params))
+# -- kenning's methods and commands ---------------------------------------------------------
 
 
-# -- kenning's methods --------------------------------------------------------------------
+def _method_handler(method: p.Method) -> Callable[..., Awaitable[Any]]:
+    operation = OPERATIONS[method]
+
+    async def handler(ls: KenningLanguageServer, raw: Any) -> Any:
+        """Params as pygls hands them over for methods it does not know -> the typed
+        struct (InvalidParams saying what is wrong otherwise), one call, encoded."""
+        try:
+            params = p.decode_params(p.plain(raw), method.params)
+        except p.InvalidParams as error:
+            raise JsonRpcInvalidParams(message=str(error)) from None
+        return p.encode(await operation(ls.ws, params, None))
+
+    handler.__name__ = f"kenning_{method.name.rsplit('/', 1)[-1]}"
+    return handler
 
 
-async def kenning_search(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.search(_params(params, p.SearchParams)))
+async def reindex(ls: KenningLanguageServer, *arguments: Any) -> Any:
+    return p.encode(await ls.ws.reindex(arguments))
 
 
-async def kenning_call_graph(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.call_graph(_params(params, p.CallGraphParams)))
+async def pause_embedding(ls: KenningLanguageServer, *arguments: Any) -> Any:
+    return p.encode(await ls.ws.set_embedding(paused=True))
 
 
-async def kenning_impact(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.impact(_params(params, p.ImpactParams)))
+async def resume_embedding(ls: KenningLanguageServer, *arguments: Any) -> Any:
+    return p.encode(await ls.ws.set_embedding(paused=False))
 
 
-async def kenning_symbols(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.symbols(_params(params, p.SymbolsParams)))
+def _answering(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """`handler`, with the core's errors turned into JSON-RPC errors with their codes."""
+    if asyncio.iscoroutinefunction(handler):
 
+        @functools.wraps(handler)
+        async def answer(*args: Any) -> Any:
+            try:
+                return await handler(*args)
+            except RequestError as error:
+                raise JsonRpcException(
+                    code=error.error_code, message=error.message, data=error.data
+                ) from None
 
-async def kenning_describe(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.describe(_params(params, p.DescribeParams)))
-
-
-async def kenning_status(ls: KenningServer, params: Any) -> Any:
-    _params(params, p.StatusParams)
-    return p.encode(await ls.status_result())
-
-
-def _params(raw: Any, params_type: type[T]) -> T:
-    """Params as pygls hands them over for methods it does not know -> the typed
-    struct; InvalidParams saying what is wrong otherwise."""
-    try:
-        return p.decode_params(p.plain(raw), params_type)
-    except p.InvalidParams as error:
-        raise invalid_params(str(error)) from None
-
-
-# -- commands -------------------------------------------------------------------------
-
-
-async def reindex(ls: KenningServer, *arguments: Any) -> Any:
-    return p.encode(await ls.reindex(arguments))
-
-
-async def kenning_reindex(ls: KenningServer, params: Any) -> Any:
-    return p.encode(await ls.reindex(_params(params, p.ReindexParams).uris))
-
-
-async def kenning_pause_embedding(ls: KenningServer, params: Any) -> Any:
-    _params(params, p.EmbeddingParams)
-    return p.encode(await ls.set_embedding(paused=True))
-
-
-async def kenning_resume_embedding(ls: KenningServer, params: Any) -> Any:
-    _params(params, p.EmbeddingParams)
-    return p.encode(await ls.set_embedding(paused=False))
-
-
-async def pause_embedding(ls: KenningServer, *arguments: Any) -> Any:
-    return p.encode(await ls.set_embedding(paused=True))
-
-
-async def resume_embedding(ls: KenningServer, *arguments: Any) -> Any:
-    return p.encode(await ls.set_embedding(paused=False))
-
-
-# The standard requests a second daemon forwards to the owner over HTTP.
-FORWARDED_LSP_REQUESTS: dict[str, Callable[..., Awaitable[Any]]] = {
-    types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY: prepare_call_hierarchy,
-    types.CALL_HIERARCHY_INCOMING_CALLS: incoming_calls,
-    types.CALL_HIERARCHY_OUTGOING_CALLS: outgoing_calls,
-    types.WORKSPACE_SYMBOL: workspace_symbol,
-}
-
-
-# Requests that need the workspace folders open. The rest are answered at once:
-# lifecycle, and `kenning/status`, which says how far opening has got.
-NEED_FOLDERS: set[Callable[..., Awaitable[Any]]] = {
-    prepare_call_hierarchy, incoming_calls, outgoing_calls, workspace_symbol, kenning_search,
-    kenning_call_graph, kenning_impact, kenning_symbols, kenning_reindex,
-    kenning_pause_embedding, kenning_resume_embedding, reindex, pause_embedding,
-    resume_embedding,
-}  # fmt: skip
-
-
-def _after_folders_open(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """`handler`, once the folders being opened are open (bounded by the request
-    timeout): a request sent right after `initialized` is answered, not failed."""
+        return answer
 
     @functools.wraps(handler)
-    async def when_open(ls: KenningServer, *args: Any) -> Any:
-        await ls.folders_ready()
-        return await handler(ls, *args)
+    def notify(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except RequestError as error:
+            log.warning("%s: %s", handler.__name__, error.message)
+            return None
 
-    return when_open
+    return notify
 
 
-def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServer:
-    ls = KenningServer(api)
+def create_server(
+    api: tuple[str, int] | None = None, api_factory: ApiFactory | None = None
+) -> KenningLanguageServer:
+    """A language server; with `api` and `api_factory`, serving the HTTP API there for
+    the folders it owns."""
+    ls = KenningLanguageServer(api, api_factory)
     features: list[tuple[str, Any, Any]] = [
         (types.INITIALIZE, initialize, None),
         (types.INITIALIZED, initialized, None),
@@ -378,27 +371,17 @@ def create_server(api: tuple[str, int] | None = ("127.0.0.1", 0)) -> KenningServ
         (types.CALL_HIERARCHY_INCOMING_CALLS, incoming_calls, None),
         (types.CALL_HIERARCHY_OUTGOING_CALLS, outgoing_calls, None),
         (types.WORKSPACE_SYMBOL, workspace_symbol, None),
-        (p.SEARCH.name, kenning_search, None),
-        (p.CALL_GRAPH.name, kenning_call_graph, None),
-        (p.IMPACT.name, kenning_impact, None),
-        (p.STATUS.name, kenning_status, None),
-        (p.SYMBOLS.name, kenning_symbols, None),
-        (p.DESCRIBE.name, kenning_describe, None),
-        (p.REINDEX_REQUEST.name, kenning_reindex, None),
-        (p.PAUSE_REQUEST.name, kenning_pause_embedding, None),
-        (p.RESUME_REQUEST.name, kenning_resume_embedding, None),
+        *((method.name, _method_handler(method), None) for method in p.REQUESTS),
     ]
     for method, handler, options in features:
-        ls.feature(method, options)(
-            _after_folders_open(handler) if handler in NEED_FOLDERS else handler
-        )
+        ls.feature(method, options)(_answering(handler))
     for command, handler in (
         (p.REINDEX, reindex),
         (p.PAUSE_EMBEDDING, pause_embedding),
         (p.RESUME_EMBEDDING, resume_embedding),
     ):
-        ls.command(command)(_after_folders_open(handler))
+        ls.command(command)(_answering(handler))
     return ls
 
 
-__all__ = ["RequestFailed", "create_server"]
+__all__ = ["KenningLanguageServer", "create_server"]

@@ -1,8 +1,8 @@
 """The HTTP JSON-RPC 2.0 API: kenning's methods for the CLI, scripts and a second daemon.
 
-`ApiServer` runs an aiohttp server on the language server's own event loop and calls
-the same `KenningServer` operations as the LSP handlers, with the same protocol structs
-(`protocol.REQUESTS`), so the two cannot drift. `POST /rpc` takes a request, a
+`ApiServer` runs an aiohttp server on the daemon's own event loop and answers with the
+same core operations as the LSP server (`requests.OPERATIONS`, built from
+`protocol.REQUESTS`), so the two cannot drift. `POST /rpc` takes a request, a
 notification or a batch; `GET /health` says the daemon is alive.
 
 Each workspace folder the daemon owns has its own bearer token; a request's token
@@ -24,17 +24,17 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any
 
 import msgspec
 from aiohttp import web
-from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from kenning import __version__
 from kenning.server import jsonrpc
 from kenning.server import protocol as p
 from kenning.server.connections import ConnectionLimiter
+from kenning.server.errors import RequestError
 from kenning.server.jsonrpc import (  # the codes the API answers with, named here too
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -43,9 +43,8 @@ from kenning.server.jsonrpc import (  # the codes the API answers with, named he
     PARSE_ERROR,  # noqa: F401
     RpcError,
 )
-
-if TYPE_CHECKING:
-    from kenning.server.daemon import Folder, KenningServer
+from kenning.server.requests import answer
+from kenning.server.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,10 @@ IPV4_LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 # The workspace folder a request's token opens.
 FOLDER_URI = web.RequestKey("folder_uri", str)
 
-Handler = Callable[["KenningServer", list["Folder"], Any], Awaitable[Any]]
+# Every method the API serves, by name: kenning's requests and the peer methods.
+METHODS = {method.name: method for method in (*p.REQUESTS, *p.PEER_REQUESTS)}
+# One method's handler: (raw params, the folders the token opens) -> the raw result.
+Handler = Callable[[Any, list[Any]], Awaitable[Any]]
 
 
 def is_loopback(host: str) -> bool:
@@ -118,10 +120,15 @@ class ApiServer:
     """One daemon's HTTP endpoint, serving every folder it owns."""
 
     def __init__(
-        self, ls: KenningServer, host: str, port: int, extra: dict[str, Handler] | None = None
+        self, ws: Workspaces, host: str, port: int, extra: dict[str, Handler] | None = None
     ) -> None:
-        self.ls = ls
-        self.handlers = {**HANDLERS, **(extra or {})}
+        self.ws = ws
+        # The declared methods, each answered by its core operation; `extra`: more
+        # (a test's).
+        self.handlers: dict[str, Handler] = {
+            name: partial(_declared, ws, method) for name, method in METHODS.items()
+        }
+        self.handlers.update(extra or {})
         self.host = host
         self.port = port
         # token -> the folder URI it opens.
@@ -222,7 +229,7 @@ class ApiServer:
             message = jsonrpc.loads(body)
         except jsonrpc.InvalidMessage as error:
             return _json(_error(None, error.code, error.message))
-        folder = self.ls.folders.get(request[FOLDER_URI])
+        folder = self.ws.folders.get(request[FOLDER_URI])
         scope = [folder] if folder is not None else []
         if isinstance(message, list):
             if not message:
@@ -241,7 +248,7 @@ class ApiServer:
         return _rejected(413, INVALID_REQUEST,
                          f"{what} is over the limit of {MAX_BODY_BYTES:,} bytes")  # fmt: skip
 
-    async def _one(self, scope: list[Folder], message: Any) -> dict[str, Any] | None:
+    async def _one(self, scope: list[Any], message: Any) -> dict[str, Any] | None:
         """One request or notification -> its reply (None for a notification). A
         message that is neither gets an error reply, with a null id when its own is
         missing or unusable."""
@@ -259,10 +266,12 @@ class ApiServer:
                                f"daemon serves {served}")  # fmt: skip
             if not scope:
                 raise RpcError(INTERNAL_ERROR, "the workspace folder is not open any more")
-            result = await handler(self.ls, scope, params)
+            result = await handler(params, scope)
         except p.InvalidParams as error:
             failure = (INVALID_PARAMS, str(error))
-        except JsonRpcException as error:
+        except RequestError as error:
+            failure = (error.error_code, error.message)
+        except RpcError as error:
             failure = (error.code, error.message)
         except Exception as error:
             log.exception("HTTP request %s failed", method)
@@ -272,83 +281,12 @@ class ApiServer:
         return None if notification else _error(request_id, *failure)
 
 
-# -- the methods ---------------------------------------------------------------------------
+async def _declared(ws: Workspaces, method: p.Method, raw: Any, scope: list[Any]) -> Any:
+    return await answer(ws, method, raw, scope)
 
 
-async def _search(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.search(p.decode_params(raw, p.SearchParams), scope))
-
-
-async def _call_graph(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.call_graph(p.decode_params(raw, p.CallGraphParams), scope))
-
-
-async def _impact(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.impact(p.decode_params(raw, p.ImpactParams), scope))
-
-
-async def _status(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    p.decode_params(raw, p.StatusParams)
-    return p.encode(await ls.status_result(scope))
-
-
-async def _symbols(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.symbols(p.decode_params(raw, p.SymbolsParams), scope))
-
-
-async def _describe(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.describe(p.decode_params(raw, p.DescribeParams), scope))
-
-
-async def _reindex(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    return p.encode(await ls.reindex(p.decode_params(raw, p.ReindexParams).uris, scope))
-
-
-async def _pause(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    p.decode_params(raw, p.EmbeddingParams)
-    return p.encode(await ls.set_embedding(True, scope))
-
-
-async def _resume(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    p.decode_params(raw, p.EmbeddingParams)
-    return p.encode(await ls.set_embedding(False, scope))
-
-
-async def _peer_document(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-    ls.peer_document(p.decode_params(raw, p.PeerDocumentParams), scope)
-    return p.encode(p.Empty())
-
-
-HANDLERS: dict[str, Handler] = {
-    p.SEARCH.name: _search,
-    p.CALL_GRAPH.name: _call_graph,
-    p.IMPACT.name: _impact,
-    p.STATUS.name: _status,
-    p.SYMBOLS.name: _symbols,
-    p.DESCRIBE.name: _describe,
-    p.REINDEX_REQUEST.name: _reindex,
-    p.PAUSE_REQUEST.name: _pause,
-    p.RESUME_REQUEST.name: _resume,
-    p.PEER_DOCUMENT.name: _peer_document,
-}
-
-
-def lsp_forwarding(lsp_handlers: dict[str, Callable[..., Awaitable[Any]]],
-                   ls: KenningServer) -> dict[str, Handler]:  # fmt: skip
-    """Methods for the standard requests a second daemon forwards (call hierarchy,
-    workspace symbols), served by the LSP handlers themselves, in LSP's JSON."""
-    converter = ls.protocol._converter
-
-    def forwarder(method: str, lsp_handler: Callable[..., Awaitable[Any]]) -> Handler:
-        params_type: Any = types.METHOD_TO_TYPES[method][2]
-
-        async def forward(ls: KenningServer, scope: list[Folder], raw: Any) -> Any:
-            try:
-                params: Any = converter.structure(raw, params_type)
-            except Exception as error:
-                raise p.InvalidParams(f"invalid params: {error}") from None
-            return converter.unstructure(await lsp_handler(ls, params))
-
-        return forward
-
-    return {method: forwarder(method, handler) for method, handler in lsp_handlers.items()}
+async def start_api(ws: Workspaces, host: str, port: int) -> ApiServer:
+    """The HTTP API for `ws`'s folders, listening on (host, port)."""
+    api = ApiServer(ws, host, port)
+    await api.start()
+    return api

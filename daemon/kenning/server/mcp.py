@@ -2,9 +2,9 @@
 coding agents.
 
 A front end like the LSP handlers and the HTTP endpoint: each tool turns its arguments
-into one of kenning's protocol structs, calls the same `KenningServer` operation they
+into one of kenning's protocol structs, calls the same core (`Workspaces`) operation they
 call, and renders the answer twice — readable text, and structured content with
-`file://` URIs and 1-based lines. The `KenningServer` underneath is the headless one
+`file://` URIs and 1-based lines. The core underneath is the headless one
 `kenning daemon` runs (`server.headless`): it owns the workspace when nobody does
 (indexes, catches up, embeds in the background, serves the HTTP API for the CLI and
 editors that come later), and otherwise forwards every request to the owner, whose
@@ -35,12 +35,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
-from pygls.exceptions import JsonRpcException
 
 from kenning import __version__
 from kenning.server import DEFAULT_API, _logging, convert, headless
 from kenning.server import protocol as p
-from kenning.server.daemon import KenningServer
+from kenning.server.errors import RequestError
+from kenning.server.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +71,17 @@ Kind = Literal["function", "method", "class", "module"]
 
 
 class Tools:
-    """The tools' bodies: arguments in, one `KenningServer` call, text and structure out."""
+    """The tools' bodies: arguments in, one core call, text and structure out."""
 
-    def __init__(self, ls: KenningServer, root: Path, opening: asyncio.Future[None]) -> None:
-        self.ls = ls
+    def __init__(self, ws: Workspaces, root: Path, opening: asyncio.Future[None]) -> None:
+        self.ws = ws
         self.root = root
         self.uri = root.as_uri()
         self.opening = opening
 
     @property
     def timeout(self) -> float:
-        return self.ls.settings.request_timeout_ms / 1000
+        return self.ws.settings.request_timeout_ms / 1000
 
     # -- the tools ---------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class Tools:
             kinds=[kind] if kind else [],
         )
         params = _params(p.SearchParams, query=query, limit=limit, filters=filters)
-        result, building = await self._answer(lambda: self.ls.search(params))
+        result, building = await self._answer(lambda: self.ws.search(params))
         return self._render_search(result, building)
 
     async def symbol(
@@ -118,7 +118,7 @@ class Tools:
         callees. A name several definitions share shows each; an unknown name answers
         with close matches."""
         params = _params(p.DescribeParams, symbol=name, max_code_chars=CODE_CHARS)
-        result, building = await self._answer(lambda: self.ls.describe(params))
+        result, building = await self._answer(lambda: self.ws.describe(params))
         return self._render_symbol(result, building)
 
     async def callers(
@@ -153,13 +153,13 @@ class Tools:
         """The blast radius of changing a symbol: its transitive callers, grouped by
         file, each with its distance (1: calls it directly) and call sites."""
         params = _params(p.ImpactParams, symbol=symbol, depth=depth)
-        result, building = await self._answer(lambda: self.ls.impact(params))
+        result, building = await self._answer(lambda: self.ws.impact(params))
         return self._render_impact(result, building)
 
     async def status(self) -> CallToolResult:
         """How far indexing has got: files, symbols, chunks, embedding progress, phase,
         health, and which process owns the index."""
-        result, _ = await self._answer(self.ls.status_result, note=False)
+        result, _ = await self._answer(self.ws.status, note=False)
         return self._render_status(result)
 
     async def reindex(
@@ -176,7 +176,7 @@ class Tools:
 
         def start() -> Awaitable[p.CommandResult]:
             nonlocal task
-            task = asyncio.ensure_future(self.ls.reindex(uris))
+            task = asyncio.ensure_future(self.ws.reindex(uris))
             return asyncio.shield(task)
 
         try:
@@ -209,7 +209,7 @@ class Tools:
         except TimeoutError:
             raise ToolError(f"no answer within {self.timeout:g} s; the machine may be busy "
                             "indexing: try again, or narrow the question") from None  # fmt: skip
-        except JsonRpcException as error:
+        except RequestError as error:
             raise ToolError(error.message) from None
         except ValueError as error:
             raise ToolError(str(error)) from None
@@ -227,7 +227,7 @@ class Tools:
                             "again shortly") from None  # fmt: skip
         except Exception as error:
             raise ToolError(f"kenning could not open {self.root}: {error}") from None
-        folder = self.ls.folders.get(self.uri)
+        folder = self.ws.folders.get(self.uri)
         if folder is None:
             raise ToolError(f"kenning could not open {self.root}; its log says why")
         building = folder.caught_up
@@ -241,8 +241,8 @@ class Tools:
     async def _building(self) -> str:
         """One line when the index is still being built, else ''."""
         try:
-            status = await asyncio.wait_for(self.ls.status_result(), FORWARD_GRACE_SECONDS)
-        except (TimeoutError, JsonRpcException):
+            status = await asyncio.wait_for(self.ws.status(), FORWARD_GRACE_SECONDS)
+        except (TimeoutError, RequestError):
             return ""
         if status.phase not in ("starting", "indexing"):
             return ""
@@ -258,7 +258,7 @@ class Tools:
 
     async def _call_graph(self, symbol: str, direction: p.Direction, depth: int) -> CallToolResult:
         params = _params(p.CallGraphParams, symbol=symbol, direction=direction, depth=depth)
-        result, building = await self._answer(lambda: self.ls.call_graph(params))
+        result, building = await self._answer(lambda: self.ws.call_graph(params))
         return self._render_graph(result, building)
 
     # -- rendering ---------------------------------------------------------------------
@@ -461,12 +461,12 @@ class Tools:
         return _result(_text(lines, ""), structured, "")
 
     def _render_status(self, status: p.StatusResult) -> CallToolResult:
-        folder = self.ls.folders.get(self.uri)
+        folder = self.ws.folders.get(self.uri)
         owner: dict[str, Any] = {"pid": None, "url": None, "self": False}
         if folder is not None and folder.peer is not None:
             owner = {"pid": folder.peer.owner.pid, "url": folder.peer.owner.url, "self": False}
         elif folder is not None and folder.live.writer:
-            api = self.ls.ownership.api
+            api = self.ws.ownership.api
             owner = {"pid": os.getpid(), "url": api.url if api else None, "self": True}
         lines = [
             f"{status.phase}, health {status.health}: {status.message}",
@@ -560,12 +560,12 @@ def run_mcp(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | Non
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        async with headless(api, settings) as ls:
+        async with headless(api, settings) as ws:
             root_dir = root.resolve()
             # Opened in the background: the client's handshake and tool list need no
             # index, and each tool waits for it (bounded).
-            opening = asyncio.ensure_future(ls.add_folder(root_dir.as_uri()))
-            app = build_app(Tools(ls, root_dir, opening))
+            opening = asyncio.ensure_future(ws.add_folder(root_dir.as_uri()))
+            app = build_app(Tools(ws, root_dir, opening))
             log.info("kenning mcp: serving %s over stdio", root_dir)
             serving = asyncio.ensure_future(app.run_stdio_async())
             stopping = asyncio.ensure_future(stop.wait())

@@ -16,28 +16,26 @@ with `--no-http`), the folder is opened read-only, as before, until the lock is 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import msgspec
-from pygls.exceptions import JsonRpcException
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kenning.api import owner
 from kenning.api.client import ApiError, AsyncApiClient, OwnerGone
 from kenning.engine.live import Outcome
 from kenning.server import convert
 from kenning.server import protocol as p
+from kenning.server.backends import LocalBackend, RemoteBackend
+from kenning.server.errors import RequestError
+from kenning.server.folder import Folder
 from kenning.storage.index_dir import IndexDir, IndexLocked
 
 if TYPE_CHECKING:
-    from kenning.server.daemon import Folder, KenningServer
-    from kenning.server.http import ApiServer
+    from kenning.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +48,42 @@ PEER_CHECK_SECONDS = 2.0
 OWNER_RECORD_WAIT = 3.0
 # How often an owner looks for relays that died without detaching.
 REAP_SECONDS = 5.0
-# Stands for "this folder is served here, not by another daemon".
-LOCAL: Any = object()
-REQUEST_FAILED = -32803
+
+
+class Api(Protocol):
+    """The HTTP API as ownership uses it (`http.ApiServer`)."""
+
+    url: str
+
+    def grant(self, folder_uri: str, token: str) -> None: ...
+
+    def revoke(self, folder_uri: str) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+# Starts the HTTP API on (host, port), serving the host's folders.
+ApiFactory = Callable[[str, int], Awaitable[Api]]
+
+
+class Host(Protocol):
+    """What ownership needs of the core that holds the folders (`Workspaces`)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def folders(self) -> Mapping[str, Folder]: ...
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    def local_backend(self, folder: Folder) -> LocalBackend: ...
+
+    def catch_up(self, folder: Folder) -> None: ...
+
+    def watch(self, folder: Folder) -> Awaitable[None]: ...
+
+    def status_changed(self) -> None: ...
 
 
 @dataclass
@@ -68,24 +99,29 @@ class _Relay:
 
 
 class Ownership:
-    def __init__(self, ls: KenningServer, api_address: tuple[str, int] | None) -> None:
-        self.ls = ls
+    def __init__(
+        self, host: Host, api_address: tuple[str, int] | None, api_factory: ApiFactory | None
+    ) -> None:
+        self.host = host
         # Where to serve the HTTP API; None: no API (a second daemon then opens the
         # folders this one owns read-only).
-        self.api_address = api_address
-        self.api: ApiServer | None = None
+        self.api_address = api_address if api_factory is not None else None
+        self._api_factory = api_factory
+        self.api: Api | None = None
         # Names this daemon's editor session to the owners it forwards buffers to.
         self.session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._relays: dict[str, _Relay] = {}
         self._reaper: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.ls.executor, fn, *args)
+        return await self.host.run(fn, *args)
 
     # -- opening a folder ---------------------------------------------------------------
 
     async def open(self, folder: Folder) -> Outcome:
-        """Open `folder` as its owner, as a relay to its owner, or read-only."""
+        """Open `folder` as its owner, as a relay to its owner, or read-only; its
+        backend is chosen here."""
+        folder.backend = self.host.local_backend(folder)
         try:
             return await self._run(partial(folder.live.open, read_only_fallback=False))
         except IndexLocked as locked:
@@ -110,8 +146,9 @@ class Ownership:
             await asyncio.sleep(0.2)
 
     def _attach(self, folder: Folder, record: owner.OwnerRecord) -> None:
-        timeout = self.ls.settings.request_timeout_ms / 1000 + 5
-        folder.peer = AsyncApiClient(record, timeout=timeout)
+        timeout = self.host.settings.request_timeout_ms / 1000 + 5
+        peer = AsyncApiClient(record, timeout=timeout)
+        folder.backend = RemoteBackend(folder, peer, self.take_over)
         log.info("%s is indexed by kenning pid %d at %s; forwarding to it",
                  folder.root, record.pid, record.url)  # fmt: skip
         self._watch(folder)
@@ -133,15 +170,8 @@ class Ownership:
         if self.api_address is None:
             return
         if self.api is None:
-            # aiohttp takes a moment to import: not on the event loop, which is serving.
-            await self._run(importlib.import_module, "kenning.server.http")
-            from kenning.server.handlers import FORWARDED_LSP_REQUESTS
-            from kenning.server.http import ApiServer, lsp_forwarding
-
-            host, port = self.api_address
-            extra = lsp_forwarding(FORWARDED_LSP_REQUESTS, self.ls)
-            self.api = ApiServer(self.ls, host, port, extra)
-            await self.api.start()
+            assert self._api_factory is not None
+            self.api = await self._api_factory(*self.api_address)
             self._reaper = asyncio.ensure_future(self._reap_relays())
         token_file, token = await self._run(owner.new_token, folder.index_path)
         self.api.grant(folder.uri, token)
@@ -166,21 +196,22 @@ class Ownership:
     async def close(self) -> None:
         """Before shutdown: tell owners this editor's buffers are closed, stop the API."""
         for uri in list(self._relays):
-            folder = self.ls.folders.get(uri)
+            folder = self.host.folders.get(uri)
             if folder is not None:
                 await self.release(folder)
         if self._reaper is not None:
             self._reaper.cancel()
-        for folder in self.ls.folders.values():
+        for folder in self.host.folders.values():
             self.withdraw(folder)
         if self.api is not None:
             await self.api.stop()
             self.api = None
 
     async def _detach(self, folder: Folder) -> None:
-        peer, folder.peer = folder.peer, None
+        peer = folder.peer
         if peer is None:
             return
+        folder.backend = self.host.local_backend(folder)
         try:
             detach = p.PeerDocumentParams(session=self.session, event="detach")
             await asyncio.wait_for(peer.call(p.PEER_DOCUMENT.name, p.encode(detach)), 2)
@@ -192,7 +223,7 @@ class Ownership:
         """Close the buffers of relays that died without detaching (kill -9)."""
         while True:
             await asyncio.sleep(REAP_SECONDS)
-            for folder in list(self.ls.folders.values()):
+            for folder in list(self.host.folders.values()):
                 for session in folder.live.sessions():
                     if not session.startswith("peer:"):
                         continue
@@ -203,23 +234,17 @@ class Ownership:
 
     # -- relaying -----------------------------------------------------------------------------
 
-    async def forward(self, folder: Folder, method: str, params: Any) -> Any:
-        """The owner's answer to `method` for `folder`, or `LOCAL` when this daemon
-        serves the folder itself (it may just have taken over)."""
-        for attempt in (1, 2):
-            peer = folder.peer
-            if peer is None:
-                return LOCAL
-            try:
-                return await peer.call(method, params)
-            except ApiError as error:
-                raise _passed_on(error) from None
-            except OwnerGone as gone:
-                if attempt == 2:
-                    silent = f"the daemon that indexes {folder.root} does not answer: {gone}"
-                    raise JsonRpcException(message=silent, code=REQUEST_FAILED) from None
-                await self.take_over(folder, peer)
-        raise AssertionError("unreachable")
+    async def _forward(self, folder: Folder, method: str, params: Any) -> None:
+        """Send a buffer event to the folder's owner; when it is gone, take over (the
+        event is then applied here, from the buffers this daemon holds)."""
+        backend = folder.backend
+        if not isinstance(backend, RemoteBackend) or backend.peer is None:
+            return
+        peer = backend.peer
+        try:
+            await backend.forward(method, params)
+        except OwnerGone:
+            await self.take_over(folder, peer)
 
     def buffer(self, folder: Folder, event: p.PeerEvent, rel: str) -> None:
         """Queue one of our editor's buffer events for the owner (a relay only). The
@@ -252,19 +277,19 @@ class Ownership:
                 if item.event in ("open", "change") and item.text is None:
                     continue  # closed since: its "close" is queued behind
                 try:
-                    await self.forward(folder, p.PEER_DOCUMENT.name, p.encode(item))
-                except JsonRpcException as error:
+                    await self._forward(folder, p.PEER_DOCUMENT.name, p.encode(item))
+                except RequestError as error:
                     log.warning("forwarding %s of %s failed: %s", item.event, item.uri, error)
 
     async def _check_owner(self, folder: Folder, relay: _Relay) -> None:
-        while self.ls.folders.get(folder.uri) is folder:
+        while self.host.folders.get(folder.uri) is folder:
             await asyncio.sleep(PEER_CHECK_SECONDS)
             peer = folder.peer
             try:
                 if peer is not None:
                     await peer.health()
                     # The owner's counts move on their own: our editor's status follows.
-                    self.ls.status.mark_dirty()
+                    self.host.status_changed()
                 elif folder.live.writer:
                     return
                 elif await self._run(IndexDir(folder.index_path).owner) is None:
@@ -288,47 +313,25 @@ class Ownership:
                 await self._run(partial(folder.live.open, read_only_fallback=False))
             except IndexLocked as locked:
                 record = await self._wait_for_owner(folder)
+                folder.backend = self.host.local_backend(folder)
                 if record is not None and (gone is None or record.pid != gone.owner.pid):
-                    folder.peer = None
                     self._attach(folder, record)
                 else:
-                    folder.peer = None
                     await self._run(folder.live.open_read_only, str(locked))
                 if gone is not None:
                     await gone.close()
-                self.ls.status.mark_dirty()
+                self.host.status_changed()
                 return
-            folder.peer = None
+            folder.backend = self.host.local_backend(folder)
             if gone is not None:
                 await gone.close()
                 log.info("kenning pid %d, which indexed %s, is gone; this daemon indexes it",
                          gone.owner.pid, folder.root)  # fmt: skip
             relay.outbox.clear()
-            self.ls.catch_up(folder)
+            self.host.catch_up(folder)
             # What this editor has open is indexed as it is in the editor.
             for rel in list(folder.live.documents):
                 folder.live.resubmit(rel)
-            await self.ls.owned(folder)
-            self.ls.status.mark_dirty()
-
-    def peer_status(self, folder: Folder, status: p.StatusResult) -> p.FolderStatus:
-        """Our folder's entry in the owner's status, saying who serves it."""
-        peer = folder.peer
-        mine = [f for f in status.folders if _same_folder(f.uri, folder)]
-        entry = mine[0] if mine else status.folders[0] if status.folders else None
-        if entry is None:
-            raise JsonRpcException(message="the owner sent no folder status", code=REQUEST_FAILED)
-        who = f" (indexed by kenning pid {peer.owner.pid})" if peer is not None else ""
-        return msgspec.structs.replace(entry, uri=folder.uri, message=entry.message + who)
-
-
-def _passed_on(error: ApiError) -> JsonRpcException:
-    """The owner's JSON-RPC error, for our client as it is."""
-    return JsonRpcException(message=error.message, code=error.code, data=error.data)
-
-
-def _same_folder(uri: str, folder: Folder) -> bool:
-    try:
-        return convert.uri_to_path(uri).resolve() == folder.root.resolve()
-    except convert.NotAFileUri:
-        return False
+            await self.publish(folder)
+            await self.host.watch(folder)
+            self.host.status_changed()

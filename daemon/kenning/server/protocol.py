@@ -328,6 +328,37 @@ class Empty(msgspec.Struct, frozen=True):
     pass
 
 
+# -- kenning/peer/hierarchy and kenning/peer/calls: a second daemon's call hierarchy --
+
+
+class HierarchyParams(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    """The symbols a call hierarchy starts from: those at a position."""
+
+    text_document: TextDocumentIdentifier
+    position: Position
+
+
+class HierarchyResult(msgspec.Struct, frozen=True, kw_only=True):
+    nodes: list[Node]
+
+
+class CallsParams(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
+    """One call hierarchy item's callers (`incoming`) or callees."""
+
+    symbol_id: str
+    incoming: bool
+
+
+class Call(msgspec.Struct, frozen=True, kw_only=True):
+    # The caller (incoming) or callee, and the call sites in the caller's file.
+    node: Node
+    ranges: list[Range]
+
+
+class CallsResult(msgspec.Struct, frozen=True, kw_only=True):
+    calls: list[Call]
+
+
 # -- the method table -----------------------------------------------------------------
 
 
@@ -353,6 +384,10 @@ REQUESTS = (SEARCH, CALL_GRAPH, IMPACT, STATUS, SYMBOLS, DESCRIBE, REINDEX_REQUE
 # HTTP only, for a second `kenning serve` on the owner's workspace; it also forwards the
 # standard requests named in `FORWARDED_LSP_REQUESTS`.
 PEER_DOCUMENT = Method("kenning/peer/document", PeerDocumentParams, Empty)
+PEER_HIERARCHY = Method("kenning/peer/hierarchy", HierarchyParams, HierarchyResult)
+PEER_CALLS = Method("kenning/peer/calls", CallsParams, CallsResult)
+# Methods only a second daemon sends (to the owner of a folder it has open).
+PEER_REQUESTS = (PEER_DOCUMENT, PEER_HIERARCHY, PEER_CALLS)
 # Server -> client: the `kenning/status` request's result, whenever phase or counts move.
 STATUS_NOTIFICATION = "kenning/status"
 

@@ -27,6 +27,7 @@ import ladybug
 import msgspec
 import pyarrow as pa
 
+from kenning.core import cancel
 from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, ImportKind, Span, Symbol
 from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
@@ -404,7 +405,9 @@ class GraphStore:
 
     def _execute(self, cypher: str, params: dict[str, Any] | None, fetch: bool) -> pa.Table | None:
         """Run one statement and read its rows, counted as in flight from start to end
-        (the result is read and closed before `close` may close the connection)."""
+        (the result is read and closed before `close` may close the connection). A
+        query whose request was cancelled stops here, before its next statement."""
+        cancel.check()
         with self._connections_lock:
             while self._checkpointing:
                 self._connections_lock.wait()

@@ -47,14 +47,14 @@ def test_declared_types_survive_a_restart(workspace: Workspace) -> None:
     # the calls from their stored rows, not from a parse of the calling file.
     engine = workspace.open()
     exec_calls = [(RUN, "c.Exec"), (RUN, "a.conn.Exec")]
-    engine.apply_change("store/store.go", "package store\n\ntype Conn struct{}\n")
-    engine.apply_change("app/close.go", "package app\n")
+    engine.apply_changes([("store/store.go", "package store\n\ntype Conn struct{}\n")])
+    engine.apply_changes([("app/close.go", "package app\n")])
     calls = edges(engine)
     assert {calls[c] for c in exec_calls} == {("ext:example.com/m/store.Conn.Exec", "unresolved")}
     assert calls[(RUN, "a.Close")] == ("ext:example.com/m/app.App.Close", "unresolved")
 
-    engine.apply_change("store/store.go", STORE)
-    engine.apply_change("app/close.go", CLOSE)
+    engine.apply_changes([("store/store.go", STORE)])
+    engine.apply_changes([("app/close.go", CLOSE)])
     calls = edges(engine)
     assert {calls[c] for c in exec_calls} == {("store/store.go#Conn.Exec", "typed")}
     assert calls[(RUN, "a.Close")] == ("app/close.go#App.Close", "self")

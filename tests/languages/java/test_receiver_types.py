@@ -39,7 +39,7 @@ def test_declared_types_survive_a_restart(workspace: Workspace) -> None:
     # A restart: the model is rebuilt from the store, and the edits below re-resolve
     # the calls from their stored rows, not from a parse of the calling file.
     engine = workspace.open()
-    engine.apply_change(REPO_PATH, "package com.acme;\n\npublic class Repo {}\n")
+    engine.apply_changes([(REPO_PATH, "package com.acme;\n\npublic class Repo {}\n")])
     assert {edges(engine)[c] for c in CALLS} == {("ext:com.acme.Repo.save", "unresolved")}
-    engine.apply_change(REPO_PATH, REPO)
+    engine.apply_changes([(REPO_PATH, REPO)])
     assert {edges(engine)[c] for c in CALLS} == {(f"{REPO_PATH}#Repo.save", "typed")}

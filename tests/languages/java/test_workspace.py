@@ -73,7 +73,7 @@ def test_renaming_a_method_moves_its_callers_edge(workspace: Workspace) -> None:
 
     # The method is renamed: the caller's edge loses its target and says so.
     renamed = (workspace.root / GREETER).read_text().replace("greet(String", "hello(String")
-    engine.apply_change(GREETER, renamed)
+    engine.apply_changes([(GREETER, renamed)])
     assert edges(engine)[(CALLER, "greeter.greet")] == (
         "ext:com.acme.greet.Greeter.greet",
         "unresolved",
@@ -81,13 +81,13 @@ def test_renaming_a_method_moves_its_callers_edge(workspace: Workspace) -> None:
 
     # The caller follows the rename: its edge reaches the new method.
     caller = (workspace.root / MAIN).read_text().replace(".greet(", ".hello(")
-    engine.apply_change(MAIN, caller)
+    engine.apply_changes([(MAIN, caller)])
     calls = edges(engine)
     assert calls[(CALLER, "greeter.hello")] == (f"{GREETER}#Greeter.hello", "typed")
     assert (CALLER, "greeter.greet") not in calls
 
     # And back in the other order: the method gains the name its caller already uses.
-    engine.apply_change(MAIN, caller.replace(".hello(", ".greet("))
+    engine.apply_changes([(MAIN, caller.replace(".hello(", ".greet("))])
     assert edges(engine)[(CALLER, "greeter.greet")][1] == "unresolved"
-    engine.apply_change(GREETER, renamed.replace("hello(String", "greet(String"))
+    engine.apply_changes([(GREETER, renamed.replace("hello(String", "greet(String"))])
     assert edges(engine)[(CALLER, "greeter.greet")] == (f"{GREETER}#Greeter.greet", "typed")

@@ -60,7 +60,7 @@ def test_renaming_a_function_moves_its_callers_edge(workspace: Workspace) -> Non
     assert edges(engine)[("src/lib.rs#run", "count::total")] == ("src/count.rs#total", "import")
 
     # The definition is renamed: the caller's edge can no longer point at it.
-    engine.apply_change("src/count.rs", "pub fn sum(n: u32) -> u32 {\n    n * 2\n}\n")
+    engine.apply_changes([("src/count.rs", "pub fn sum(n: u32) -> u32 {\n    n * 2\n}\n")])
     assert edges(engine)[("src/lib.rs#run", "count::total")] == (
         "ext:tally::count::total",
         "unresolved",
@@ -68,14 +68,14 @@ def test_renaming_a_function_moves_its_callers_edge(workspace: Workspace) -> Non
 
     # The caller follows the rename: its edge points at the new definition.
     caller = (workspace.root / "src/lib.rs").read_text().replace("count::total", "count::sum")
-    engine.apply_change("src/lib.rs", caller)
+    engine.apply_changes([("src/lib.rs", caller)])
     calls = edges(engine)
     assert calls[("src/lib.rs#run", "count::sum")] == ("src/count.rs#sum", "import")
     assert ("src/lib.rs#run", "count::total") not in calls
 
     # Renamed back in the definition only: the stale placeholder edge is rewired.
-    engine.apply_change("src/count.rs", "pub fn total(n: u32) -> u32 {\n    n\n}\n")
-    engine.apply_change("src/lib.rs", caller.replace("count::sum", "count::total"))
+    engine.apply_changes([("src/count.rs", "pub fn total(n: u32) -> u32 {\n    n\n}\n")])
+    engine.apply_changes([("src/lib.rs", caller.replace("count::sum", "count::total"))])
     assert edges(engine)[("src/lib.rs#run", "count::total")] == ("src/count.rs#total", "import")
 
 
@@ -87,9 +87,13 @@ def test_a_new_definition_resolves_a_waiting_caller_in_another_file(workspace: W
         }
     )
     assert edges(engine)[("src/lib.rs#run", "count::double")][1] == "unresolved"
-    engine.apply_change(
-        "src/count.rs",
-        "pub fn total(n: u32) -> u32 {\n    n * 2\n}\n\n"
-        "pub fn double(n: u32) -> u32 {\n    n * 2\n}\n",
+    engine.apply_changes(
+        [
+            (
+                "src/count.rs",
+                "pub fn total(n: u32) -> u32 {\n    n * 2\n}\n\n"
+                "pub fn double(n: u32) -> u32 {\n    n * 2\n}\n",
+            )
+        ]
     )
     assert edges(engine)[("src/lib.rs#run", "count::double")] == ("src/count.rs#double", "import")

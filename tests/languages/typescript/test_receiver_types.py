@@ -60,7 +60,7 @@ def test_declared_types_survive_a_restart(workspace: Workspace, suffix: str, app
     # the calls from their stored rows, not from a parse of the calling file.
     engine = workspace.open()
     calls = [(f"{app_path}#App.run", "r.save"), (f"{app_path}#App.run", "this.repo.save")]
-    engine.apply_change(repo_path, "export class Repo {}\n")
+    engine.apply_changes([(repo_path, "export class Repo {}\n")])
     assert {edges(engine)[c] for c in calls} == {("ext:src/repo.Repo.save", "unresolved")}
-    engine.apply_change(repo_path, repo)
+    engine.apply_changes([(repo_path, repo)])
     assert {edges(engine)[c] for c in calls} == {(f"{repo_path}#Repo.save", "typed")}
