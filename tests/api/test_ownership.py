@@ -4,20 +4,28 @@ recorded capabilities of VS Code and Neovim, and real `kenning daemon` processes
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from api.conftest import Daemon
 from helpers import kenning_env, run_kenning
 from kenning.api import owner
+from kenning.storage.index_dir import IndexDir
 from server.conftest import CLIENTS, FAST, idle, request, start, status, stop, until, uri
+
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
 
 
 async def names(lsp: LanguageClient, query: str) -> list[str]:
@@ -155,3 +163,71 @@ async def test_a_headless_daemon_defers_to_an_editors_daemon(project: Path) -> N
         assert f"kenning pid {server_pid(lsp)} already serves" in stderr
     finally:
         await stop(lsp)
+
+
+def test_a_daemon_waits_for_a_writer_without_an_api_then_takes_over(project: Path) -> None:
+    """`kenning daemon` started while a process with no API (`kenning index`; here the
+    same engine, held open until told) writes the index does not exit: it waits,
+    read-only, and owns the workspace once that process is gone."""
+    index = project / ".kenning"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_INDEX, str(project)],
+        env=kenning_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "indexed"
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "kenning", "daemon", str(project), "--no-embeddings"],
+            env=kenning_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        lines: list[str] = []
+        said_waiting = threading.Event()
+
+        def read_stderr() -> None:
+            assert waiting.stderr is not None
+            for line in waiting.stderr:
+                lines.append(line)
+                if "takes over when that process exits" in line:
+                    said_waiting.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        try:
+            assert said_waiting.wait(60), "".join(lines)
+            assert waiting.poll() is None, "".join(lines)
+            assert owner.read(index) is None  # not serving yet: the lock is not its own
+            assert holder.stdin is not None
+            holder.stdin.close()  # the index process finishes
+            holder.wait(timeout=30)
+            deadline = time.monotonic() + 60
+            record = owner.read(index)
+            while record is None or record.pid != waiting.pid:
+                assert waiting.poll() is None and time.monotonic() < deadline, "no take-over"
+                time.sleep(0.2)
+                record = owner.read(index)
+            assert IndexDir(index).owner() is not None
+        finally:
+            os.killpg(waiting.pid, signal.SIGTERM)
+            waiting.wait(timeout=30)
+            reader.join(10)
+        assert any("kenning daemon: serving" in line for line in lines), "".join(lines)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+# Indexes the folder given, says so, and keeps the writer lock until stdin closes.
+HOLD_THE_INDEX = """
+import sys
+from pathlib import Path
+from kenning.core.settings import Settings
+from kenning.engine import Engine
+
+
+with Engine.open(Path(sys.argv[1]), Settings(parse_workers=1)) as engine:
+    engine.index()
+    print("indexed", flush=True)
+    sys.stdin.read()
+"""

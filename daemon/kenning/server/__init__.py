@@ -11,6 +11,7 @@ answers each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -111,7 +112,7 @@ class AlreadyServed(Exception):
 async def start_api(ws: Workspaces, host: str, port: int) -> Api:
     """The HTTP API for `ws`'s folders, imported off the event loop (aiohttp takes a
     moment to import, and the loop is serving)."""
-    await ws.run(importlib.import_module, "kenning.server.http")
+    await ws.folders.run(importlib.import_module, "kenning.server.http")
     from kenning.server.http import start_api as start
 
     return await start(ws, host, port)
@@ -129,19 +130,20 @@ async def headless(
     from kenning.server.workspaces import Headless, Workspaces
 
     ws = Workspaces(Headless(), api, start_api if api is not None else None)
-    ws.configure(settings)
+    ws.folders.configure(settings)
     try:
         yield ws
     finally:
-        await ws.detach()
-        await asyncio.get_running_loop().run_in_executor(None, ws.close)
+        await ws.folders.detach()
+        await asyncio.get_running_loop().run_in_executor(None, ws.folders.close)
 
 
 def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | None = None,
                log_level: str = "INFO", settings: object = None) -> int:  # fmt: skip
     """Own `root` with no editor attached: index it, keep it up to date, serve the HTTP
     API until SIGTERM or SIGINT. `settings`: the tree an editor would send (see
-    docs/server.md). `AlreadyServed` when a live daemon owns it."""
+    docs/server.md). `AlreadyServed` when a live daemon owns it; while a process with
+    no API writes it (`kenning index`), it waits read-only and then takes over."""
     _logging(log_file, log_level)
 
     async def main() -> None:
@@ -151,16 +153,27 @@ def run_daemon(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | 
             loop.add_signal_handler(signum, stop.set)
         uri = root.resolve().as_uri()
         async with headless(api, settings) as ws:
-            await ws.add_folder(uri)
+            await ws.folders.add(uri)
             folder = ws.folders.get(uri)
             if folder is None:
                 raise AlreadyServed(f"{root} is not a folder kenning can open")
             if folder.peer is not None:
                 owner = folder.peer.owner
                 raise AlreadyServed(f"kenning pid {owner.pid} already serves {root} at {owner.url}")
-            if not folder.live.writer:  # read-only (a writer with no API) or broken
-                raise AlreadyServed(folder.live.error or folder.live.warning)
-            api_server = ws.ownership.api
+            if not folder.live.writer:
+                if folder.live.error or folder.live.engine is None:  # broken
+                    raise AlreadyServed(folder.live.error or f"{root} could not be opened")
+                # A writer with no API holds the lock (`kenning index`, a daemon with
+                # --no-http): read-only until it exits, then this daemon takes over.
+                waiting = (f"kenning daemon: {folder.live.warning} It takes over when that "
+                           f"process exits (pid {os.getpid()}).")  # fmt: skip
+                print(waiting, file=sys.stderr, flush=True)
+                while not folder.live.writer and not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.5)
+                if stop.is_set():
+                    return
+            api_server = ws.folders.ownership.api
             address = api_server.url if api_server is not None else "no HTTP API"
             log.info("serving %s at %s", root, address)
             line = f"kenning daemon: serving {root} at {address} (pid {os.getpid()})"

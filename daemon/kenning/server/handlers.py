@@ -69,7 +69,7 @@ class KenningLanguageServer(LanguageServer):
 
     def close(self) -> None:
         self.status.stop()
-        self.ws.close()
+        self.ws.folders.close()
 
 
 class EditorFrontend:
@@ -107,12 +107,12 @@ class EditorFrontend:
 
 def initialize(ls: KenningLanguageServer, params: types.InitializeParams) -> None:
     # Requests wait from here until `initialized` has taken the workspace folders.
-    ls.ws.folders_changing()
-    ls.ws.configure(params.initialization_options)
+    ls.ws.folders.change_started()
+    ls.ws.folders.configure(params.initialization_options)
     watched = (
         params.capabilities.workspace and params.capabilities.workspace.did_change_watched_files
     )
-    ls.ws.watch_files_ourselves = not (watched and watched.dynamic_registration)
+    ls.ws.folders.watch_files_ourselves = not (watched and watched.dynamic_registration)
 
 
 async def initialized(ls: KenningLanguageServer, params: types.InitializedParams) -> None:
@@ -124,14 +124,14 @@ async def initialized(ls: KenningLanguageServer, params: types.InitializedParams
             [ls.workspace.root_uri] if ls.workspace.root_uri else []
         )
         if not uris:
-            ws.warn("kenning: no workspace folder was given; nothing to index")
+            ws.folders.warn("kenning: no workspace folder was given; nothing to index")
         # Registered at once, so that the buffers the editor opens next find their folder.
-        registered = [f for f in map(ws.register_folder, uris) if f is not None]
+        registered = [f for f in map(ws.folders.register, uris) if f is not None]
     finally:
-        ws.folders_settled()
-    if not ws.watch_files_ourselves:
+        ws.folders.change_ended()
+    if not ws.folders.watch_files_ourselves:
         await _register_file_watching(ls)
-    await asyncio.gather(*(ws.open_folder(folder) for folder in registered))
+    await asyncio.gather(*(ws.folders.open(folder) for folder in registered))
 
 
 async def _register_file_watching(ls: KenningLanguageServer) -> None:
@@ -150,7 +150,7 @@ async def _register_file_watching(ls: KenningLanguageServer) -> None:
         await ls.client_register_capability_async(types.RegistrationParams([registration]))
     except Exception as error:  # the client said no after all: watch ourselves
         log.info("file watching registration refused (%s); watching files ourselves", error)
-        ls.ws.watch_files_ourselves = True
+        ls.ws.folders.watch_files_ourselves = True
         for folder in ls.ws.folders.values():
             folder.live.watch()
 
@@ -159,7 +159,7 @@ async def shutdown(ls: KenningLanguageServer, params: None) -> None:
     # Relays detach from their owners and the HTTP API stops, on the loop. Then closing
     # waits for the writers and the embedding pool; the loop keeps answering meanwhile.
     # (Not on the query threads: closing shuts their executor down.)
-    await ls.ws.detach()
+    await ls.ws.folders.detach()
     await asyncio.get_running_loop().run_in_executor(None, ls.close)
 
 
@@ -172,26 +172,26 @@ async def did_change_configuration(
     if raw is None:
         return
     ws = ls.ws
-    old = ws.settings
-    ws.configure(raw)
-    if ws.settings == old:
+    old = ws.folders.settings
+    ws.folders.configure(raw)
+    if ws.folders.settings == old:
         return
     # Settings reach the stores when they open: reopen every folder with the new ones.
-    with ws.changing_folders():
+    with ws.folders.changing():
         uris = list(ws.folders)
         for uri in uris:
-            await ws.remove_folder(uri)
-        await asyncio.gather(*(ws.add_folder(uri) for uri in uris))
+            await ws.folders.remove(uri)
+        await asyncio.gather(*(ws.folders.add(uri) for uri in uris))
 
 
 async def did_change_workspace_folders(
     ls: KenningLanguageServer, params: types.DidChangeWorkspaceFoldersParams
 ) -> None:
     ws = ls.ws
-    with ws.changing_folders():
+    with ws.folders.changing():
         for removed in params.event.removed:
-            await ws.remove_folder(removed.uri)
-        await asyncio.gather(*(ws.add_folder(added.uri) for added in params.event.added))
+            await ws.folders.remove(removed.uri)
+        await asyncio.gather(*(ws.folders.add(added.uri) for added in params.event.added))
 
 
 # -- document sync ---------------------------------------------------------------------

@@ -81,7 +81,7 @@ class Tools:
 
     @property
     def timeout(self) -> float:
-        return self.ws.settings.request_timeout_ms / 1000
+        return self.ws.folders.settings.request_timeout_ms / 1000
 
     # -- the tools ---------------------------------------------------------------------
 
@@ -466,7 +466,7 @@ class Tools:
         if folder is not None and folder.peer is not None:
             owner = {"pid": folder.peer.owner.pid, "url": folder.peer.owner.url, "self": False}
         elif folder is not None and folder.live.writer:
-            api = self.ws.ownership.api
+            api = self.ws.folders.ownership.api
             owner = {"pid": os.getpid(), "url": api.url if api else None, "self": True}
         lines = [
             f"{status.phase}, health {status.health}: {status.message}",
@@ -564,7 +564,7 @@ def run_mcp(root: Path, api: tuple[str, int] = DEFAULT_API, log_file: Path | Non
             root_dir = root.resolve()
             # Opened in the background: the client's handshake and tool list need no
             # index, and each tool waits for it (bounded).
-            opening = asyncio.ensure_future(ws.add_folder(root_dir.as_uri()))
+            opening = asyncio.ensure_future(ws.folders.add(root_dir.as_uri()))
             app = build_app(Tools(ws, root_dir, opening))
             log.info("kenning mcp: serving %s over stdio", root_dir)
             serving = asyncio.ensure_future(app.run_stdio_async())

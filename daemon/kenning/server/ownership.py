@@ -130,8 +130,7 @@ class Ownership:
                 self._attach(folder, record)
                 return Outcome(writer=False)
             outcome = await self._run(folder.live.open_read_only, str(locked))
-            if self.api_address is not None:
-                self._watch(folder)  # to take over once the lock is free
+            self._watch(folder)  # to take over once the lock is free
             return outcome
 
     async def _wait_for_owner(self, folder: Folder) -> owner.OwnerRecord | None:
