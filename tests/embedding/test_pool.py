@@ -19,6 +19,9 @@ from kenning.storage.embed_status import EmbedStatus
 
 from .conftest import EMBED, traced_hashes
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 FILES = {
     "shop/__init__.py": "",
     "shop/config.py": '''
@@ -357,3 +360,21 @@ def test_a_pause_asked_for_while_indexing_outlasts_the_index(workspace: Workspac
     engine.resume_embedding()
     assert not engine.embedding_paused and not engine.pool.paused
     assert engine.wait_until_idle(60)
+
+
+def test_work_after_an_index_shows_at_once_never_idle(workspace: Workspace) -> None:
+    """A full index pauses the pool and starts it again: from that moment its progress
+    says work is coming ("preparing"), before the worker's first report, so a status
+    read in between never finds the folder idle with chunks left to embed."""
+    engine = workspace.indexed(FILES, EMBED)
+    engine.embed()
+    workspace.write({"shop/reports.py": "def monthly_report(sales):\n    return sum(sales)\n"})
+    seen: list[str] = []
+    engine.pool.add_sink(lambda progress: seen.append(progress.state))
+    # Hold the worker back, so the state read next is the one `index` left behind.
+    with engine.pool._cv:
+        engine.index()
+        assert engine.pool.progress().state == "preparing"
+    assert "paused" in seen and seen[-1] == "preparing"
+    assert engine.wait_until_idle(60)
+    assert engine.embedding_status().pending == 0

@@ -201,7 +201,10 @@ class EmbedPool:
                 self._future = self._executor.submit(self._run)
             # Say at once that work is coming, so nobody reads "idle" between now and
             # the worker's first report. Under the lock: the worker reports only after it.
-            if not self._paused and self._last.state in ("idle", "stopped", "error"):
+            # "paused" too: a full index pauses the pool and starts it again after, and
+            # a folder whose pool still said "paused" read as idle with its new chunks
+            # not embedded, until the worker's first report.
+            if not self._paused and self._last.state in ("idle", "stopped", "error", "paused"):
                 self._publish(msgspec.structs.replace(self._last, state="preparing"))
             self._work = True
             self._resync = self._resync or resync
