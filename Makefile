@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup test lint typecheck format check bench bench-lsp bench-http serve daemon demo clean \
+.PHONY: help setup test test-fast lint typecheck format check bench bench-lsp bench-http serve daemon demo clean \
 	vscode-setup vsix vscode-check vscode-test code-server e2e-vscode
 
 help: ## list the targets
@@ -13,8 +13,11 @@ setup: ## create .venv and install kenning with its dev tools
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 
-test: ## run the test suite
+test: ## run the whole test suite (as CI does)
 	$(PY) -m pytest
+
+test-fast: ## the tests a developer runs while working: all but the slow end-to-end ones
+	$(PY) -m pytest -m "not slow"
 
 lint: ## ruff lint and format check
 	$(VENV)/bin/ruff check .

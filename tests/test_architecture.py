@@ -8,6 +8,7 @@ its own layer or lower. Each check lists every violation as `path:line imports n
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,11 +51,29 @@ class ImportOf:
 
 def module_imports() -> Iterator[ImportOf]:
     """Every import statement of every module, function-level (lazy) imports included."""
-    for file in sorted(PACKAGE.rglob("*.py")):
+    yield from _module_imports()
+
+
+@functools.cache
+def _parsed() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every module's syntax tree, parsed once for all the checks."""
+    return tuple(
+        (file, ast.parse(file.read_text(encoding="utf-8"), str(file)))
+        for file in sorted(PACKAGE.rglob("*.py"))
+    )
+
+
+@functools.cache
+def _module_imports() -> tuple[ImportOf, ...]:
+    return tuple(_collect_imports())
+
+
+def _collect_imports() -> Iterator[ImportOf]:
+    for file, tree in _parsed():
         rel = file.relative_to(PACKAGE)
         area = rel.parts[0].removesuffix(".py")
         package = ["kenning", *rel.parts[:-1]]
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+        for node in ast.walk(tree):
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -201,12 +220,12 @@ def module_graph() -> dict[str, set[str]]:
     is an import of the module `pkg.name` when there is one, else of `pkg`."""
     modules = module_names()
     graph: dict[str, set[str]] = {name: set() for name in modules}
-    for file in sorted(PACKAGE.rglob("*.py")):
+    for file, tree in _parsed():
         rel_parts = ["kenning", *file.relative_to(PACKAGE).with_suffix("").parts]
         is_package = rel_parts[-1] == "__init__"
         me = ".".join(rel_parts[:-1] if is_package else rel_parts)
         package = rel_parts[:-1]
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+        for node in ast.walk(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]

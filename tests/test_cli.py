@@ -14,6 +14,9 @@ from helpers import Workspace, kenning_env, run_kenning
 from kenning.cli.main import ExitCode, main
 from kenning.engine import Engine
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 FILES = {
     "pyproject.toml": "[project]\nname = 'orders'\n",
     "orders/__init__.py": "",

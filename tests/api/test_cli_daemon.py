@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from api.conftest import Daemon
 from helpers import run_kenning
+
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
 
 QUERIES = [
     ["search", "registry plugins", "-n", "3"],

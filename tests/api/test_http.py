@@ -46,6 +46,7 @@ def error_of(reply: dict[str, Any]) -> tuple[int, str]:
     return reply["error"]["code"], reply["error"]["message"]
 
 
+@pytest.mark.slow
 def test_every_method_answers_with_its_struct(shared: Daemon) -> None:
     core = (shared.root / "pkg/core.py").as_uri()
     calls: dict[p.Method, Any] = {
@@ -79,6 +80,7 @@ def test_every_method_answers_with_its_struct(shared: Daemon) -> None:
     assert "embedding is off" in results["kenning/pauseEmbedding"].message
 
 
+@pytest.mark.slow
 def test_a_batch_answers_each_request_and_no_notification(shared: Daemon) -> None:
     batch = [
         rpc("kenning/symbols", {"query": "helper"}, request_id="a"),
@@ -95,6 +97,7 @@ def test_a_batch_answers_each_request_and_no_notification(shared: Daemon) -> Non
     assert error_of(by_id[8]) == (http.INVALID_PARAMS, "invalid params: query must not be empty")
 
 
+@pytest.mark.slow
 def test_notifications_alone_get_no_content(shared: Daemon) -> None:
     assert shared.post(json.dumps(rpc("kenning/status", request_id=None))).status == 204
     batch = [rpc("kenning/status", request_id=None), rpc("kenning/nope", request_id=None)]
@@ -121,6 +124,7 @@ def test_notifications_alone_get_no_content(shared: Daemon) -> None:
     ids=["parse", "empty-batch", "not-object", "no-jsonrpc", "no-method", "bad-params-type",
          "unknown-method", "limit", "unknown-symbol"],
 )  # fmt: skip
+@pytest.mark.slow
 def test_errors_say_what_is_wrong(shared: Daemon, body: str, code: int, says: str) -> None:
     reply = shared.post(body)
     assert reply.status == 200
@@ -128,12 +132,14 @@ def test_errors_say_what_is_wrong(shared: Daemon, body: str, code: int, says: st
     assert got_code == code and says in message, message
 
 
+@pytest.mark.slow
 def test_a_batch_over_the_limit_is_refused(shared: Daemon) -> None:
     batch = [rpc("kenning/status", request_id=i) for i in range(http.MAX_BATCH + 1)]
     code, message = error_of(shared.post(json.dumps(batch)).json())
     assert code == http.INVALID_REQUEST and f"limit of {http.MAX_BATCH}" in message
 
 
+@pytest.mark.slow
 def test_a_body_over_the_limit_is_refused_unread(shared: Daemon) -> None:
     query = "x" * (http.MAX_BODY_BYTES + 1)
     reply = shared.post(json.dumps(rpc("kenning/search", {"query": query})))
@@ -141,6 +147,7 @@ def test_a_body_over_the_limit_is_refused_unread(shared: Daemon) -> None:
     assert "over the limit" in reply.json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_paths_outside_the_workspace_are_refused(shared: Daemon, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.py"
     outside.write_text("def f(): pass\n")
@@ -164,6 +171,7 @@ def test_paths_outside_the_workspace_are_refused(shared: Daemon, tmp_path: Path)
     ],
     ids=["wrong-token", "no-token", "rebinding-host", "web-page", "null-origin"],
 )
+@pytest.mark.slow
 def test_strangers_are_refused(shared: Daemon, headers: dict[str, str], status: int,
                                says: str) -> None:  # fmt: skip
     reply = shared.post(json.dumps(rpc("kenning/status")), headers)
@@ -172,6 +180,7 @@ def test_strangers_are_refused(shared: Daemon, headers: dict[str, str], status: 
     assert "result" not in reply.json()
 
 
+@pytest.mark.slow
 def test_loopback_host_names_are_accepted(shared: Daemon) -> None:
     port = shared.url.rsplit(":", 1)[1]
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
@@ -196,6 +205,7 @@ def test_the_host_header_is_parsed(host: str, accepted: bool) -> None:
     assert http.loopback_host(host, "127.0.0.1") is accepted
 
 
+@pytest.mark.slow
 def test_the_host_check_over_the_wire(shared: Daemon) -> None:
     body = json.dumps(rpc("kenning/status")).encode()
     auth = b"Authorization: Bearer " + shared.token.encode()
@@ -214,6 +224,7 @@ def test_the_host_check_over_the_wire(shared: Daemon) -> None:
     assert status(version=b"1.0") == 403
 
 
+@pytest.mark.slow
 def test_a_token_that_is_not_utf8_is_refused_not_a_crash(shared: Daemon) -> None:
     head = b"POST /rpc HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \xff\xfe\x80"
     code, _, body = shared.raw(head, json.dumps(rpc("kenning/status")).encode())
@@ -221,6 +232,7 @@ def test_a_token_that_is_not_utf8_is_refused_not_a_crash(shared: Daemon) -> None
     assert "bearer token" in json.loads(body)["error"]["message"]
 
 
+@pytest.mark.slow
 def test_a_refused_request_closes_its_connection(shared: Daemon) -> None:
     # No `Connection: close`: the reply comes and then the server hangs up (`raw`
     # reads until it does).
@@ -253,6 +265,7 @@ def strict_json(body: bytes) -> Any:
     ],
     ids=["deep", "nan-id", "infinity-id", "batch-minus-infinity-id", "object-id", "fraction-id"],
 )  # fmt: skip
+@pytest.mark.slow
 def test_unusable_ids_and_deep_nesting_get_valid_json(shared: Daemon, body: str, code: int,
                                                       says: str) -> None:  # fmt: skip
     reply = shared.post(body)
@@ -264,6 +277,7 @@ def test_unusable_ids_and_deep_nesting_get_valid_json(shared: Daemon, body: str,
     assert got_code == code and says in message, message
 
 
+@pytest.mark.slow
 def test_health(shared: Daemon) -> None:
     reply = shared.post(b"", path="/health")
     assert reply.status == 200
@@ -271,6 +285,7 @@ def test_health(shared: Daemon) -> None:
     assert shared.post(b"", path="/health", auth=False).status == 401
 
 
+@pytest.mark.slow
 def test_the_token_and_address_are_the_users_alone(shared: Daemon) -> None:
     token = Path(shared.record.token_file)
     assert token.parent == shared.index
@@ -280,6 +295,7 @@ def test_the_token_and_address_are_the_users_alone(shared: Daemon) -> None:
     assert json.loads(record.read_text())["url"].startswith("http://127.0.0.1:")
 
 
+@pytest.mark.slow
 def test_a_clean_exit_removes_the_record(project: Path) -> None:
     running = Daemon(project)
     assert (project / ".kenning/daemon.json").exists()
@@ -287,6 +303,7 @@ def test_a_clean_exit_removes_the_record(project: Path) -> None:
     assert not (project / ".kenning/daemon.json").exists()
 
 
+@pytest.mark.slow
 def test_binding_beyond_loopback_needs_consent(project: Path) -> None:
     refused = subprocess.run(
         [sys.executable, "-m", "kenning", "daemon", str(project), "--http", "0.0.0.0:0"],
@@ -303,6 +320,7 @@ def test_binding_beyond_loopback_needs_consent(project: Path) -> None:
     assert "reachable from other machines" in running.stderr
 
 
+@pytest.mark.slow
 def test_a_second_daemon_on_the_same_folder_exits_saying_who_owns_it(shared: Daemon) -> None:
     second = subprocess.run(
         [sys.executable, "-m", "kenning", "daemon", str(shared.root)],

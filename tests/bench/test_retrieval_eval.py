@@ -370,6 +370,7 @@ def test_depth_buckets() -> None:
 # -- end to end -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_text_mode_end_to_end(tmp_path: Path) -> None:
     root = write(tmp_path / "corpus", FIXTURE)
     result, queries = evaluate(root, tmp_path / "work", ["text"], settings=IN_PROCESS)
@@ -388,6 +389,7 @@ def test_text_mode_end_to_end(tmp_path: Path) -> None:
     assert not (root / ".kenning").exists()  # the corpus itself is never indexed
 
 
+@pytest.mark.slow
 def test_every_mode_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     root = write(tmp_path / "corpus", FIXTURE)
     settings = msgspec.structs.replace(IN_PROCESS, embedding=EmbeddingSettings(optimize=False))

@@ -22,6 +22,9 @@ import pytest
 from clients.nvim_session import NO_NVIM, NVIM, Session, run_script
 from server.conftest import make_project
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 if not NVIM.exists():
     pytest.skip(NO_NVIM, allow_module_level=True)
 

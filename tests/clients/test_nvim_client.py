@@ -30,6 +30,9 @@ from kenning.languages import language_ids
 from kenning.server import protocol
 from server.conftest import make_project
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 if not NVIM.exists():
     pytest.skip(NO_NVIM, allow_module_level=True)
 

@@ -37,6 +37,9 @@ import pytest
 from helpers import kenning_env
 from server.conftest import make_project
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 CODE_SERVER_VERSION = "4.100.3"
 CODE_SERVER_DIR = Path(

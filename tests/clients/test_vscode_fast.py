@@ -27,6 +27,10 @@ from helpers import kenning_env, run_group
 from kenning.core.settings import Settings
 from server.conftest import make_project
 
+# The extension's tests in a real VS Code extension host (Node), each starting the
+# server: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 EXTENSION = Path(__file__).resolve().parents[2] / "vscode-extension"
 TEST_FILES = sorted(p.name.removesuffix(".ts") for p in (EXTENSION / "test").glob("*.test.ts"))
 # One file's whole run: its server starts (four for settings.test) and the model's load.

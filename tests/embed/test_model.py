@@ -97,6 +97,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 # --- the bundled model, offline ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_bundled_model_resolves_with_the_network_blocked(
     offline: Path, resolved: ResolvedModel
 ) -> None:
@@ -110,6 +111,7 @@ def test_the_bundled_model_resolves_with_the_network_blocked(
     assert (Path(resolved.folder) / resolved.model_file).is_file()
 
 
+@pytest.mark.slow
 def test_the_model_id_names_the_file_actually_used(
     resolved: ResolvedModel, shipped: ResolvedModel
 ) -> None:
@@ -120,6 +122,7 @@ def test_the_model_id_names_the_file_actually_used(
     assert resolved.model_id != shipped.model_id
 
 
+@pytest.mark.slow
 def test_the_assembled_folder_truncates_at_256_tokens(shipped: ResolvedModel) -> None:
     folder = Path(shipped.folder)
     config = json.loads((folder / "tokenizer_config.json").read_text())
@@ -132,6 +135,7 @@ def test_the_assembled_folder_truncates_at_256_tokens(shipped: ResolvedModel) ->
 # --- the optimised file --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_optimised_file_agrees_with_the_shipped_one(resolved: ResolvedModel) -> None:
     record = CheckRecord(**json.loads((Path(resolved.folder) / CHECK_FILE).read_text()))
     assert record.min_cosine >= 0.99
@@ -141,6 +145,7 @@ def test_the_optimised_file_agrees_with_the_shipped_one(resolved: ResolvedModel)
     assert record.build["float_matmuls"] == optimize.FLOAT_FFN_OUTPUTS
 
 
+@pytest.mark.slow
 def test_a_second_resolve_reuses_the_cached_file(resolved: ResolvedModel) -> None:
     files = [Path(resolved.folder) / OPTIMIZED_FILE, Path(resolved.folder) / CHECK_FILE]
     before = [(f.stat().st_ino, f.stat().st_mtime_ns) for f in files]
@@ -148,6 +153,7 @@ def test_a_second_resolve_reuses_the_cached_file(resolved: ResolvedModel) -> Non
     assert [(f.stat().st_ino, f.stat().st_mtime_ns) for f in files] == before
 
 
+@pytest.mark.slow
 def test_a_file_below_the_threshold_is_rejected_with_a_note(resolved: ResolvedModel) -> None:
     record = json.loads((Path(resolved.folder) / CHECK_FILE).read_text())
     fallback = resolve_model(min_cosine=0.99999)
@@ -177,6 +183,7 @@ def test_a_failed_build_falls_back_with_a_note(
     assert [p.name.split("-")[0] for p in home.iterdir()] == ["shipped"]  # no leftovers
 
 
+@pytest.mark.slow
 def test_a_tampered_cached_file_is_rebuilt(resolved: ResolvedModel, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(Path(resolved.folder).parents[2], cache, symlinks=True)
@@ -240,6 +247,7 @@ def test_altered_tokenizer_files_are_refused(tmp_path: Path) -> None:
 # --- embedding --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_embeddings_are_384_dimensional_unit_vectors(model: EmbeddingModel) -> None:
     vectors = model.embed(["parse a config file", CONFIG_PARSER, HTTP_RETRY])
     assert vectors.shape == (3, 384)
@@ -250,6 +258,7 @@ def test_embeddings_are_384_dimensional_unit_vectors(model: EmbeddingModel) -> N
 
 
 @pytest.mark.parametrize("which", ["optimised", "shipped"])
+@pytest.mark.slow
 def test_a_query_is_closest_to_the_code_it_describes(
     which: str, model: EmbeddingModel, shipped_model: EmbeddingModel
 ) -> None:
@@ -260,6 +269,7 @@ def test_a_query_is_closest_to_the_code_it_describes(
     assert cosine(query, retry) > cosine(query, parser) + 0.1
 
 
+@pytest.mark.slow
 def test_texts_are_truncated_at_256_tokens(model: EmbeddingModel) -> None:
     long = "# app/totals.py\n# totals(values, scale)\ndef totals(values, scale):\n" + LONG_CODE
     assert model.count_tokens([long]) == [256]
@@ -269,6 +279,7 @@ def test_texts_are_truncated_at_256_tokens(model: EmbeddingModel) -> None:
     assert cosine(short, short_extended) < 0.999  # below the limit, the tail counts
 
 
+@pytest.mark.slow
 def test_count_tokens_matches_the_models_tokenizer(model: EmbeddingModel) -> None:
     assert model.count_tokens(["hello world", ""]) == [4, 2]  # [CLS] hello world [SEP]
     counts = model.count_tokens([CONFIG_PARSER, HTTP_RETRY, "x " * 1000])
@@ -276,6 +287,7 @@ def test_count_tokens_matches_the_models_tokenizer(model: EmbeddingModel) -> Non
     assert all(0 < n <= 256 for n in counts)
 
 
+@pytest.mark.slow
 def test_loading_twice_registers_the_model_once(resolved: ResolvedModel) -> None:
     first, second = EmbeddingModel(resolved, threads=1), EmbeddingModel(resolved, threads=1)
     a, b = first.embed(["same text"])[0], second.embed(["same text"])[0]
@@ -285,6 +297,7 @@ def test_loading_twice_registers_the_model_once(resolved: ResolvedModel) -> None
 # --- other models ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_local_folder_model_is_loaded_mean_pooled(
     shipped: ResolvedModel, shipped_model: EmbeddingModel, tmp_path: Path
 ) -> None:

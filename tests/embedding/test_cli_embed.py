@@ -13,11 +13,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from helpers import Workspace, kenning_env
 from helpers import run_kenning as run
 from kenning.pipeline.embedder import TRACE_ENV
 
 from .conftest import traced_hashes
+
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
 
 FILES = {
     "billing/__init__.py": "",

@@ -108,6 +108,7 @@ def clustered_vectors(n: int, dim: int = 64) -> np.ndarray:
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
 
+@pytest.mark.slow
 def test_vector_search_goes_approximate_past_the_threshold_only_if_recall_holds(
     tmp_path: Path,
 ) -> None:

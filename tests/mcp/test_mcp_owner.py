@@ -19,6 +19,9 @@ from kenning.api import owner
 from mcp import ClientSession
 from server.conftest import CLIENTS, FAST, idle, make_project, start, stop
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 TYPED = (
     '\n\ndef typed_in_editor():\n    """Only in the buffer."""\n    return resolve_target("z")\n'
 )

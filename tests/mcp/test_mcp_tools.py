@@ -14,6 +14,9 @@ from helpers import run_kenning
 from kenning.api import owner
 from server.conftest import make_project
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

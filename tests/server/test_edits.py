@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server.conftest import APP, idle, request, start, stop, until, uri
+
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
 
 
 def opened(root: Path, rel: str, text: str, version: int = 1) -> types.DidOpenTextDocumentParams:

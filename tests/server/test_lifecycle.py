@@ -30,6 +30,9 @@ from server.conftest import (
     uri,
 )
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 # Embedding on, with the model file as shipped (the optimised build takes seconds more).
 EMBED = {"embedding": {"optimize": False, "batchTokens": 256}, "debounceMs": 50}
 

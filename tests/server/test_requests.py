@@ -13,7 +13,8 @@ from pytest_lsp import LanguageClient
 from server.conftest import request, uri
 
 # One session per editor for the whole module: these tests only read.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# End to end through a real server process: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

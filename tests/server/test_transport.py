@@ -27,6 +27,9 @@ from pygls.exceptions import JsonRpcException
 from helpers import kenning_env
 from server.conftest import FAST, idle, request, start, status, stop
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 SERVER_NOT_INITIALIZED, REQUEST_FAILED = -32002, -32803
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server.conftest import CLIENTS, idle, start, stop, until, uri
+
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
 
 STORE = """\
 package store
@@ -32,6 +36,7 @@ MAIN = """\
 package main
 
 import "example.com/shop/store"
+
 
 func main() {
 	s := &store.Store{}

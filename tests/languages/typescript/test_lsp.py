@@ -11,6 +11,9 @@ from lsprotocol import types
 
 from server.conftest import CLIENTS, idle, start, stop, until, uri
 
+# End to end through real processes: the slow tier (`pytest -m "not slow"` skips it).
+pytestmark = pytest.mark.slow
+
 CORE = """\
 /** Finds where a name goes. */
 export function resolveTarget(name: string): string {
@@ -20,6 +23,7 @@ export function resolveTarget(name: string): string {
 
 APP = """\
 import { resolveTarget } from "./core";
+
 
 export function main(): string {
   return resolveTarget("y");
