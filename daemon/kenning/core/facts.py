@@ -135,6 +135,10 @@ class CallSite(msgspec.Struct, frozen=True):
     # the resolver: an annotation (`Foo`, `Optional[pkg.Foo]`) or the call that made
     # the value (`Foo()`, `make_foo()`). Empty when the code says nothing.
     receiver_type: str = ""
+    # What the code states of the arguments, for telling overloads apart, in the
+    # language's own words: `(String, ?, int)`, one type per argument and `?` where
+    # the code states none; `()` for none. Empty when the language records nothing.
+    arguments: str = ""
 
 
 class BaseClass(msgspec.Struct, frozen=True):

@@ -265,6 +265,7 @@ def _edge_values(table: str, fact: Any, target: Target) -> tuple:
             *_span_values(fact.span),
             *how,
             fact.receiver_type,
+            fact.arguments,
         )
     if table == "IMPORTS":
         return (
@@ -850,6 +851,7 @@ class GraphStore:
                         values["receiver"],
                         span,
                         values["receiver_type"] or "",
+                        values["arguments"] or "",
                     )
                 elif table == "IMPORTS":
                     fact = Import(

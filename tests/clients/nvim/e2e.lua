@@ -2,7 +2,7 @@
 --
 -- Run as `nvim --headless --clean -l e2e.lua CONFIG`, CONFIG being JSON:
 --   { "cmd": [...], "root": "/abs/project", "embedding": {"enabled": bool, ...},
---     "steps": ["search", ...] }
+--     "steps": ["search", ...], "open": "pkg/core.py" (the buffer open at the start) }
 -- Every finding is one JSON line on stdout ({"step": NAME, ...}); tests/clients/test_nvim.py
 -- reads them and asserts. A step that raises prints {"step": NAME, "error": TRACEBACK}
 -- and the others still run; the exit status is non-zero when any step failed.
@@ -199,6 +199,81 @@ function steps.edits()
   })
 end
 
+-- The mixed workspace of tests/clients/test_nvim_languages.py: a TypeScript file and a
+-- Go package beside Python, each calling a function defined in another file.
+
+--- The incoming calls of the function named on `line` (1-based) of `rel`, through
+--- Neovim's own call hierarchy (the quickfix list), the cursor on `column` (0-based).
+local function incoming_quickfix(rel, line, column)
+  open(rel)
+  vim.api.nvim_win_set_cursor(0, { line, column })
+  return via_quickfix('incoming calls of ' .. rel, vim.lsp.buf.incoming_calls)
+end
+
+function steps.languages_symbols()
+  local found = via_quickfix('workspace symbols', function()
+    vim.lsp.buf.workspace_symbol('resolveTarget')
+  end)
+  emit({ step = 'languages_symbols', symbols = found })
+end
+
+function steps.languages_incoming()
+  -- `export function resolveTarget(` is line 2 of web/core.ts; `func ResolveTarget(`
+  -- line 4 of core/core.go; the cursor on the name.
+  local ts = incoming_quickfix('web/core.ts', 2, 17)
+  local go = incoming_quickfix('core/core.go', 4, 6)
+  emit({ step = 'languages_incoming', typescript = ts, go = go })
+end
+
+function steps.languages_search()
+  -- What :KenningSearch sends, with the language filter a user adds.
+  local found = {}
+  for _, language in ipairs({ 'typescript', 'go', 'python' }) do
+    found[language] = request('kenning/search', {
+      query = 'finds where a name goes',
+      limit = 10,
+      filters = { languages = { language } },
+    })
+  end
+  emit({ step = 'languages_search', results = found })
+end
+
+function steps.languages_edits()
+  -- main() in web/app.ts calls a new function instead of resolveTarget, unsaved; the
+  -- same in the Go buffer; then the callers and workspace symbols see both.
+  local function edit(rel, old, new, appended)
+    local buf = open(rel)
+    local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, true)
+    local row = vim.fn.index(lines, old)
+    assert(row >= 0, ('%q is not in %s: %s'):format(old, rel, vim.inspect(lines)))
+    vim.api.nvim_buf_set_lines(buf, row, row + 1, true, { new })
+    vim.api.nvim_buf_set_lines(buf, -1, -1, true, appended)
+    return #lines
+  end
+  local ts_lines = edit('web/app.ts', '  return resolveTarget("y");', '  return freshTarget("y");',
+    { '', 'export function freshTarget(name: string): string {', '  return name;', '}' })
+  local go_lines = edit('cmd/app/main.go', '\tcore.ResolveTarget("y")', '\tfreshTarget("y")',
+    { '', 'func freshTarget(name string) string {', '\treturn name', '}' })
+  local ts_after, go_after
+  local ok = vim.wait(10000, function()
+    ts_after = callers('web/core.ts', 1, 17)
+    go_after = callers('core/core.go', 3, 6)
+    return not vim.tbl_contains(ts_after, 'main') and not vim.tbl_contains(go_after, 'main')
+  end, 200)
+  local fresh_ts = callers('web/app.ts', ts_lines + 1, 17)
+  local fresh_go = callers('cmd/app/main.go', go_lines + 1, 6)
+  local symbols = request('workspace/symbol', { query = 'freshTarget' })
+  emit({
+    step = 'languages_edits',
+    in_time = ok,
+    typescript_after = ts_after,
+    go_after = go_after,
+    fresh_typescript = fresh_ts,
+    fresh_go = fresh_go,
+    symbols = symbols,
+  })
+end
+
 function steps.status()
   -- Wait for the notifications to say everything is embedded (the test then asserts
   -- what they said on the way).
@@ -229,7 +304,7 @@ function steps.progress()
 end
 
 local function main()
-  vim.cmd.edit(vim.fn.fnameescape(path('pkg/core.py')))
+  vim.cmd.edit(vim.fn.fnameescape(path(config.open or 'pkg/core.py')))
   local id = vim.lsp.start({
     name = 'kenning',
     cmd = config.cmd,

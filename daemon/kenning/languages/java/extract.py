@@ -72,6 +72,17 @@ _RESULT_TYPES = frozenset(
         "annotated_type",
     }
 )
+_PRIMITIVE_TYPES = frozenset({"integral_type", "floating_point_type", "boolean_type"})
+# Literals whose type the node type says; numbers are read from their suffix.
+_LITERAL_TYPES = {
+    "string_literal": "String",
+    "text_block": "String",
+    "character_literal": "char",
+    "true": "boolean",
+    "false": "boolean",
+    "null_literal": "null",
+    "class_literal": "Class",
+}
 # The capture naming the whole declaration in `locals.scm`, one per pattern.
 _DECLARATION_ROLES = frozenset(
     {
@@ -95,6 +106,9 @@ class _Declared:
     end: int
     type: str | None
     field: bool
+    # The type as an argument's type for overload choice: also primitives and arrays
+    # (`int`, `String[]`); None for `var` without a stated initializer.
+    written: str | None = None
 
 
 def strip_type_arguments(text: str) -> str:
@@ -222,20 +236,29 @@ class JavaExtraction(Extraction):
         name = self.text.node_text(captures["local.name"][0])
         type_nodes = captures.get("local.type")
         declared = _type_name(self.text, type_nodes[0]) if type_nodes else None
+        written = _written_type(self.text, type_nodes[0]) if type_nodes else None
         if declared == "var":
             value = captures.get("local.value")
-            declared = _created_type(self.text, value[0]) if value else None
+            declared = written = _created_type(self.text, value[0]) if value else None
+        elif written is not None and "local.parameter" in captures:
+            parent = type_nodes[0].parent if type_nodes else None
+            if parent is not None and parent.type == "spread_parameter":
+                written += "[]"  # `int... rest` is an `int[]` inside the method
         field = "local.field" in captures
         node = next(v[0] for k, v in captures.items() if k in _DECLARATION_ROLES)
         scope, visible_from = _scope_of(node, field)
         if scope is None:
             return
         self._declared.setdefault(name, []).append(
-            _Declared(scope.start_byte, visible_from, scope.end_byte, declared, field)
+            _Declared(scope.start_byte, visible_from, scope.end_byte, declared, field, written)
         )
 
     def declared_type(self, name: str, at: int, field_only: bool = False) -> str | None:
         """The declared class type of the variable `name` seen at byte `at`, if stated."""
+        found = self._declaration(name, at, field_only)
+        return found.type if found is not None else None
+
+    def _declaration(self, name: str, at: int, field_only: bool = False) -> _Declared | None:
         found: _Declared | None = None
         for declared in self._declared.get(name, ()):
             if field_only and not declared.field:
@@ -244,20 +267,60 @@ class JavaExtraction(Extraction):
                 found is None or declared.start >= found.start
             ):
                 found = declared
-        return found.type if found is not None else None
+        return found
+
+    def argument_types(self, call: Node) -> str:
+        """`(String, ?, int)`: what the code states of each argument's type (see
+        `CallSite.arguments`): literals, `new Foo()`, casts, and variables whose type
+        is declared; `?` for anything else (a call's result, an expression)."""
+        arguments = call.child_by_field_name("arguments")
+        if arguments is None:
+            return ""
+        types = []
+        for argument in arguments.named_children:
+            if argument.type in ("line_comment", "block_comment"):
+                continue
+            types.append(self._argument_type(argument) or "?")
+        return f"({', '.join(types)})"
+
+    def _argument_type(self, node: Node) -> str | None:
+        while node.type == "parenthesized_expression" and node.named_children:
+            node = node.named_children[0]
+        kind = node.type
+        literal = _LITERAL_TYPES.get(kind)
+        if literal is not None:
+            return literal
+        text = self.text.node_text(node)
+        if kind in ("decimal_integer_literal", "hex_integer_literal", "octal_integer_literal",
+                    "binary_integer_literal"):  # fmt: skip
+            return "long" if text[-1:] in ("l", "L") else "int"
+        if kind == "decimal_floating_point_literal" or kind == "hex_floating_point_literal":
+            return "float" if text[-1:] in ("f", "F") else "double"
+        if kind in ("object_creation_expression", "cast_expression"):
+            created = node.child_by_field_name("type")
+            return _written_type(self.text, created) if created is not None else None
+        if kind == "identifier":
+            found = self._declaration(text, node.start_byte)
+            return found.written if found is not None else None
+        return None
 
     # -- calls -------------------------------------------------------------------
 
     def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
         callee = captures["call.callee"][0]
         parent = callee.parent
+        arguments = self.argument_types(parent) if parent is not None else ""
         if parent is not None and parent.type == "object_creation_expression":
             created = _type_name(self.text, callee) or self.text.node_text(callee)
             return msgspec.structs.replace(
-                site, callee=f"new {created}", name=created.rpartition(".")[2], receiver=None
+                site,
+                callee=f"new {created}",
+                name=created.rpartition(".")[2],
+                receiver=None,
+                arguments=arguments,
             )
         if site.receiver is None or parent is None or parent.type != "method_invocation":
-            return site
+            return msgspec.structs.replace(site, arguments=arguments)
         receiver = captures["call.receiver"][0]
         declared: str | None = None
         if receiver.type == "identifier":
@@ -271,7 +334,10 @@ class JavaExtraction(Extraction):
                 )
         written = collapse_whitespace(site.receiver) if declared else site.receiver
         return msgspec.structs.replace(
-            site, callee=f"{written}.{site.name}", receiver_type=declared or ""
+            site,
+            callee=f"{written}.{site.name}",
+            receiver_type=declared or "",
+            arguments=arguments,
         )
 
 
@@ -297,6 +363,22 @@ def _type_name(text: SourceText, node: Node) -> str | None:
         return _type_name(text, inner) if inner is not None else None
     name = strip_type_arguments(text.node_text(node))
     return name or None
+
+
+def _written_type(text: SourceText, node: Node) -> str | None:
+    """A declared type as overload choice compares it: class types as `_type_name`
+    gives them, primitives and arrays as written (`int`, `Foo[]`)."""
+    if node.type in _PRIMITIVE_TYPES:
+        return text.node_text(node)
+    if node.type == "array_type":
+        element = node.child_by_field_name("element")
+        dimensions = node.child_by_field_name("dimensions")
+        inner = _written_type(text, element) if element is not None else None
+        if inner is None:
+            return None
+        depth = text.node_text(dimensions).count("[") if dimensions is not None else 1
+        return inner + "[]" * depth
+    return _type_name(text, node)
 
 
 def _created_type(text: SourceText, value: Node) -> str | None:

@@ -22,7 +22,9 @@ guess:
   handful of workspace methods (`name-only`, low confidence), or left unresolved.
 
 Every answer is a `Target` with its `Resolution` kind and a confidence. Overloads are
-not told apart: a call reaches the first declaration of its name.
+told apart by the call's arguments (`overloads.py`: their number, then the types the
+code states); when several still fit, the call gets a `candidate` edge to each
+(confidence divided among them), not a guess presented as the answer.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import strip_type_arguments
+from kenning.languages.java.overloads import choose
 from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
@@ -78,6 +81,27 @@ CONF_STAR = 0.8
 CONF_EXTERNAL_BASE = 0.5
 CONF_NAME_ONLY = 0.5
 CONF_METHOD_NAME_ONLY = 0.3
+
+
+def overload_target(
+    picked: list[tuple[str, bool]], how: Resolution, confidence: float, own: bool = False
+) -> Target:
+    """The edge(s) of a call reaching `picked` methods ((id, declared by the class the
+    call goes through)): one is the answer, with `how` and `confidence` (less when
+    inherited, unless `own`); several are all `candidate` edges sharing it."""
+
+    def conf(declared_there: bool) -> float:
+        return confidence if own or declared_there else min(confidence, CONF_INHERITED)
+
+    if len(picked) == 1:
+        sid, declared_there = picked[0]
+        return Target(sid, how, min(conf(declared_there), CONF_SELF if not own else 1.0))
+    share = [round(conf(d) / len(picked), 3) for _, d in picked]
+    more = tuple(
+        Target(sid, Resolution.CANDIDATE, c)
+        for (sid, _), c in zip(picked[1:], share[1:], strict=True)
+    )
+    return Target(picked[0][0], Resolution.CANDIDATE, share[0], more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,27 +174,28 @@ class JavaResolver:
         scope = self.model.files.get(path)
         if scope is None:
             return Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
+        args = call.arguments
         if call.callee.startswith("new ") and call.receiver is None:
-            return self._constructor(scope, call.caller, call.callee[4:])
+            return self._constructor(scope, call.caller, call.callee[4:], args)
         receiver = call.receiver
         if receiver is None:
             if call.callee in ("this", "super"):
-                return self._explicit_constructor(call.caller, call.callee)
-            return self._unqualified(scope, call.caller, call.name)
+                return self._explicit_constructor(call.caller, call.callee, args)
+            return self._unqualified(scope, call.caller, call.name, args)
         if call.receiver_type:
-            return self._typed(scope, call.caller, call.receiver_type, call.name)
+            return self._typed(scope, call.caller, call.receiver_type, call.name, args)
         if receiver in ("this", "super"):
-            return self._on_this(call.caller, call.name, include_own=receiver == "this")
+            return self._on_this(call.caller, call.name, receiver == "this", args)
         head, _, last = receiver.rpartition(".")
         if last in ("this", "super") and head:
             # `Outer.this.m()`, `Iface.super.m()`: through the named type.
             found = self.resolve_type(path, call.caller, head)
             if found is not None:
-                return self._member_target(found, call.name, Resolution.SELF, last == "this")
+                return self._member_target(found, call.name, Resolution.SELF, last == "this", args)
         if all(part.isidentifier() for part in receiver.split(".")):
             found = self.resolve_type(path, call.caller, receiver)
             if found is not None:
-                return self._member_target(found, call.name, found.resolution, True)
+                return self._member_target(found, call.name, found.resolution, True, args)
         return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
 
     # -- types --------------------------------------------------------------------
@@ -322,6 +347,46 @@ class JavaResolver:
             depth += 1
         return None
 
+    def _methods(self, cls: str, name: str, include_own: bool) -> list[tuple[str, bool]]:
+        """Every method `name` of `cls` and its supertypes, nearest class first, each
+        with whether `cls` itself declares it: the overloads a call may reach."""
+        symbols = self.model.symbols
+        out: list[tuple[str, bool]] = []
+        seen = {cls}
+        queue = [cls] if include_own else list(self._bases_of(cls)[0])
+        for _ in range(MAX_BASE_DEPTH):
+            if not queue:
+                break
+            next_queue: list[str] = []
+            for current in queue:
+                qualname = symbols[current].qualname
+                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                    info = symbols[sid]
+                    if info.parent == current and info.kind == SymbolKind.METHOD:
+                        out.append((sid, current == cls))
+                for base in self._bases_of(current)[0]:
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            queue = next_queue
+        return out
+
+    def _pick_method(
+        self, cls: str, name: str, include_own: bool, arguments: str
+    ) -> list[tuple[str, bool]]:
+        """The method(s) of `cls`'s hierarchy a call `name(arguments)` reaches: the
+        nearest declaration when nothing tells overloads apart, else the overloads
+        the arguments fit (several when the choice stays open)."""
+        first = self._member(cls, name, include_own=include_own, kinds=_METHODS)
+        if first is None or not arguments:
+            return [first] if first is not None else []
+        methods = self._methods(cls, name, include_own)
+        if len(methods) <= 1:
+            return [first]
+        own = dict(methods)
+        signatures = [(sid, self.model.symbols[sid].signature) for sid, _ in methods]
+        return [(sid, own[sid]) for sid in choose(signatures, arguments)]
+
     def _outside_supertype(self, cls: str) -> str | None:
         """The first supertype from outside the workspace in `cls`'s hierarchy."""
         seen = {cls}
@@ -365,17 +430,16 @@ class JavaResolver:
         return inside, outside
 
     def _member_target(
-        self, found: TypeRef, name: str, how: Resolution, include_own: bool
+        self, found: TypeRef, name: str, how: Resolution, include_own: bool, arguments: str
     ) -> Target:
         """`Type.name` for a resolved type, reached the way `how` says."""
         if found.id is None:
             return Target(
                 external_id(f"{found.qualname}.{name}"), found.resolution, found.confidence
             )
-        member = self._member(found.id, name, include_own=include_own, kinds=_METHODS)
-        if member is not None:
-            confidence = CONF_SELF if member[1] else CONF_INHERITED
-            return Target(member[0], how, min(confidence, found.confidence))
+        picked = self._pick_method(found.id, name, include_own, arguments)
+        if picked:
+            return overload_target(picked, how, found.confidence)
         return self._missing_member(found.id, name)
 
     def _missing_member(self, cls: str, name: str) -> Target:
@@ -404,40 +468,41 @@ class JavaResolver:
             current = info.parent
         return out
 
-    def _on_this(self, caller: str, name: str, include_own: bool) -> Target:
+    def _on_this(self, caller: str, name: str, include_own: bool, arguments: str) -> Target:
         types = self._enclosing_types(caller)
         if not types:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        member = self._member(types[0], name, include_own=include_own, kinds=_METHODS)
-        if member is not None:
-            confidence = CONF_SELF if member[1] else CONF_INHERITED
-            return Target(member[0], Resolution.SELF, confidence)
+        picked = self._pick_method(types[0], name, include_own, arguments)
+        if picked:
+            return overload_target(picked, Resolution.SELF, CONF_SELF)
         return self._missing_member(types[0], name)
 
-    def _unqualified(self, scope: FileScope, caller: str, name: str) -> Target:
+    def _unqualified(self, scope: FileScope, caller: str, name: str, arguments: str) -> Target:
         types = self._enclosing_types(caller)
         for cls in types:
-            member = self._member(cls, name, include_own=True, kinds=_METHODS)
-            if member is not None:
-                own = member[1] and cls == types[0]
-                return Target(member[0], Resolution.SELF, CONF_SELF if own else CONF_INHERITED)
+            picked = self._pick_method(cls, name, True, arguments)
+            if picked:
+                if cls != types[0]:
+                    # An enclosing class's method: never "own" to the innermost class.
+                    picked = [(sid, False) for sid, _ in picked]
+                return overload_target(picked, Resolution.SELF, CONF_SELF)
         bindings = scope.bindings.get(scope.module_id, {})
         imp = bindings.get(name)
         if imp is not None and imp.extra == "static":
             owner = self._qualified_type(imp.module)
             if owner is not None and owner.id is not None:
-                member = self._member(owner.id, name, include_own=True, kinds=_METHODS)
-                if member is not None:
-                    return Target(member[0], Resolution.IMPORT, CONF_IMPORT)
+                picked = self._pick_method(owner.id, name, True, arguments)
+                if picked:
+                    return overload_target(picked, Resolution.IMPORT, CONF_IMPORT, own=True)
             return self._outside(f"{imp.module}.{name}")
         for star in scope.stars.get(scope.module_id, ()):
             if star.extra != "static":
                 continue
             owner = self._qualified_type(star.module)
             if owner is not None and owner.id is not None:
-                member = self._member(owner.id, name, include_own=True, kinds=_METHODS)
-                if member is not None:
-                    return Target(member[0], Resolution.IMPORT, CONF_STAR)
+                picked = self._pick_method(owner.id, name, True, arguments)
+                if picked:
+                    return overload_target(picked, Resolution.IMPORT, CONF_STAR, own=True)
         if name in OBJECT_METHODS and types:
             return Target(external_id(f"java.lang.Object.{name}"), Resolution.BUILTIN, CONF_EXACT)
         for cls in types:
@@ -455,7 +520,9 @@ class JavaResolver:
                     )
         return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
 
-    def _typed(self, scope: FileScope, caller: str, declared: str, name: str) -> Target:
+    def _typed(
+        self, scope: FileScope, caller: str, declared: str, name: str, arguments: str
+    ) -> Target:
         found = self.resolve_type(scope.path, caller, declared)
         if found is None:
             unknown = self._unknown_type(scope, declared)
@@ -464,9 +531,9 @@ class JavaResolver:
                     external_id(f"{declared}.{name}"), unknown.resolution, unknown.confidence
                 )
             return self._name_only(name, scope.path, _METHODS, CONF_METHOD_NAME_ONLY)
-        return self._member_target(found, name, Resolution.TYPED, True)
+        return self._member_target(found, name, Resolution.TYPED, True, arguments)
 
-    def _constructor(self, scope: FileScope, caller: str, created: str) -> Target:
+    def _constructor(self, scope: FileScope, caller: str, created: str, arguments: str) -> Target:
         found = self.resolve_type(scope.path, caller, created)
         if found is None:
             unknown = self._unknown_type(scope, strip_type_arguments(created))
@@ -476,28 +543,39 @@ class JavaResolver:
             return self._name_only(name, scope.path, TYPE_KINDS, CONF_NAME_ONLY)
         if found.id is None:
             return Target(external_id(found.qualname), found.resolution, found.confidence)
-        return Target(self._constructor_of(found.id), found.resolution, found.confidence)
+        picked = self._constructor_of(found.id, arguments)
+        return overload_target(picked, found.resolution, found.confidence, own=True)
 
-    def _constructor_of(self, cls: str, besides: str | None = None) -> str:
-        """The class's (first) constructor, or the class itself when it declares none."""
+    def _constructor_of(
+        self, cls: str, arguments: str, besides: str | None = None
+    ) -> list[tuple[str, bool]]:
+        """The class's constructor(s) the arguments fit (the first one when nothing
+        tells them apart), or the class itself when it declares none."""
         info = self.model.symbols[cls]
-        for sid in self.model.by_qualname.get(f"{info.qualname}.{info.name}", ()):
-            other = self.model.symbols[sid]
-            if other.parent == cls and other.kind == SymbolKind.METHOD and sid != besides:
-                return sid
-        return cls
+        constructors = [
+            (sid, self.model.symbols[sid].signature)
+            for sid in self.model.by_qualname.get(f"{info.qualname}.{info.name}", ())
+            if sid != besides
+            and self.model.symbols[sid].parent == cls
+            and self.model.symbols[sid].kind == SymbolKind.METHOD
+        ]
+        if not constructors:
+            return [(cls, True)]
+        return [(sid, True) for sid in choose(constructors, arguments)]
 
-    def _explicit_constructor(self, caller: str, which: str) -> Target:
+    def _explicit_constructor(self, caller: str, which: str, arguments: str) -> Target:
         types = self._enclosing_types(caller)
         if not types:
             return Target(external_id(which), Resolution.UNRESOLVED, 0.0)
         cls = types[0]
         if which == "this":
-            return Target(self._constructor_of(cls, besides=caller), Resolution.SELF, CONF_SELF)
+            picked = self._constructor_of(cls, arguments, besides=caller)
+            return overload_target(picked, Resolution.SELF, CONF_SELF)
         inside, outside = self._bases_of(cls)
         for base in inside:
             if self.model.symbols[base].kind == SymbolKind.CLASS:
-                return Target(self._constructor_of(base), Resolution.SELF, CONF_SELF)
+                picked = self._constructor_of(base, arguments)
+                return overload_target(picked, Resolution.SELF, CONF_SELF)
         if outside:
             return Target(external_id(outside[0]), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
         return Target(external_id("java.lang.Object"), Resolution.BUILTIN, CONF_EXACT)

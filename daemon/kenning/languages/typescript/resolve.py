@@ -3,9 +3,12 @@
 The rules, each answer a `Target` with its `Resolution` and a confidence:
 
 * an import specifier is read against paths when relative (`./x` tries `x.ts`,
-  `x.tsx`, `x.d.ts`, ..., `x/index.*`, and `./x.js` also finds `x.ts`), and as a
-  module name when bare (the layout names files by `paths` aliases, `baseUrl` and
-  workspace package names, so `@acme/core` is a module name); a bare specifier that
+  `x.tsx`, `x.d.ts`, ..., `x/index.*`; a specifier written with the extension the
+  compiler emits names the source that emits it, as TypeScript reads it: `./x.js`
+  finds `x.ts`, `x.tsx` or `x.d.ts`, `./x.mjs` `x.mts`, `./x.cjs` `x.cts`, `./x.jsx`
+  `x.tsx`, and `./x/index.js` the folder's `index.ts`), and as a module name when
+  bare (the layout names files by `paths` aliases, `baseUrl` and workspace package
+  names, so `@acme/core` is a module name); a bare specifier that
   names no workspace module is `external`;
 * a module's exported name is its own top-level definition, else a binding it
   exports (`export {a as b}`, `export default a`, `module.exports = a`, an
@@ -49,6 +52,16 @@ RESOLVE_EXTENSIONS = (
 )
 # `./x.js` in TypeScript's ESM style names `x.ts`: strip these before trying.
 _SCRIPT_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+# What a specifier ending in an emitted extension may name, in TypeScript's order
+# (`tryAddingExtensions`): the sources that compile to it, their declarations, then
+# the file itself. Such a specifier names a file, never a folder: `./x.js` is not
+# `x/index.ts` (TypeScript reports it unresolved too).
+EMITTED_SOURCES = {
+    ".js": (".ts", ".tsx", ".d.ts", ".js", ".jsx"),
+    ".jsx": (".tsx", ".d.ts", ".jsx"),
+    ".mjs": (".mts", ".d.mts", ".mjs"),
+    ".cjs": (".cts", ".d.cts", ".cjs"),
+}
 MAX_EXPORT_DEPTH = 6
 MAX_BASE_DEPTH = 10
 # More same-named methods than this and a name-only guess is worthless.
@@ -163,24 +176,7 @@ class ScriptResolver:
         found: FileScope | None = None
         files = self.model.files
         if is_relative(specifier):
-            base = posixpath.normpath(posixpath.join(key[0], specifier))
-            stems = [base]
-            for extension in _SCRIPT_EXTENSIONS:
-                if base.endswith(extension):
-                    stems.append(base[: -len(extension)])
-                    break
-            if base in files:
-                found = files[base]
-            for stem in stems:
-                if found is not None:
-                    break
-                for candidate in (stem, f"{stem}/index"):
-                    for extension in RESOLVE_EXTENSIONS:
-                        found = files.get(candidate + extension)
-                        if found is not None:
-                            break
-                    if found is not None:
-                        break
+            found = self._relative_file(posixpath.normpath(posixpath.join(key[0], specifier)))
         elif not specifier.startswith("/"):
             module_path = self.model.modules.get(specifier)
             if module_path is None:
@@ -192,6 +188,29 @@ class ScriptResolver:
                 found = files.get(module_path)
         self._files[key] = found
         return found
+
+    def _relative_file(self, base: str) -> FileScope | None:
+        """The file a relative specifier names, `base` being it joined to the importing
+        file's folder."""
+        files = self.model.files
+        stem, dot, extension = base.rpartition(".")
+        emitted = EMITTED_SOURCES.get(dot + extension) if "/" not in extension else None
+        if emitted is not None:
+            # `./x.js`: the source emitted as x.js (x.ts first); in a JavaScript model
+            # only x.js itself is there to find.
+            for source in emitted:
+                found = files.get(stem + source)
+                if found is not None:
+                    return found
+            return None
+        if base in files:
+            return files[base]  # written with its own extension: `./x.ts`, `./x.d.ts`
+        for candidate in (base, f"{base}/index"):
+            for source in RESOLVE_EXTENSIONS:
+                found = files.get(candidate + source)
+                if found is not None:
+                    return found
+        return None
 
     def _missing(self, specifier: str, name: str | None) -> Target:
         """A module outside the workspace (external) or a file it lacks (unresolved)."""
