@@ -182,7 +182,7 @@ def test_overload_choice_survives_a_restart(workspace: Workspace) -> None:
     engine.close()
     # Reopened, the calls are re-resolved from their stored rows when Repo changes.
     engine = workspace.open()
-    engine.apply_change(REPO_PATH, "package com.acme;\n\npublic class Repo {}\n")
+    engine.apply_changes([(REPO_PATH, "package com.acme;\n\npublic class Repo {}\n")])
     assert {how for sites in targets(engine).values() for _, how in sites} == {"unresolved"}
-    engine.apply_change(REPO_PATH, REPO)
+    engine.apply_changes([(REPO_PATH, REPO)])
     assert targets(engine) == chosen
