@@ -49,6 +49,7 @@ from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.resolve.model import SymInfo, WorkspaceModels
 from kenning.storage.chunks import ChunkStore, chunk_table
 from kenning.storage.graph import (
+    BulkCopyFailed,
     FileRecord,
     FileUpdate,
     GraphStore,
@@ -171,7 +172,12 @@ class Indexer:
         timer.lap("walk")
         changed, deleted = _changed_files(found, catalog)
         if not catalog or len(changed) > FULL_RELOAD_SHARE * max(len(found.files), 1):
-            return self._full(found, skipped, timer, progress)
+            try:
+                return self._full(found, list(skipped), timer, progress)
+            except BulkCopyFailed as exc:
+                log.warning("%s; indexing again with UNWIND instead", exc)
+                self.graph.clear()
+                return self._full(found, skipped, timer, progress, copy=False)
         if not changed and not deleted:
             return IndexReport(
                 mode="unchanged",
@@ -211,6 +217,7 @@ class Indexer:
         skipped: list[tuple[str, str]],
         timer: _Timer,
         progress: ProgressCallback | None,
+        copy: bool = True,
     ) -> IndexReport:
         layouts = self._layouts
         assert layouts is not None
@@ -238,7 +245,10 @@ class Indexer:
             # workspace model (names, import bindings) in memory, each file's call sites,
             # imports and bases in a spill file on disk. Pass 2 reads those back, resolves
             # them against the complete model and writes the edges.
-            with self.graph.bulk_loader() as load, _Spill(self.index_dir.path) as spill:
+            with (
+                self.graph.bulk_loader(copy) as load,
+                _Spill(self.index_dir.path) as spill,
+            ):
                 for piece in parse_files(self.root, jobs, self.settings.max_file_size, workers):
                     skipped.extend(piece.skipped)
                     for parsed in piece.parsed:

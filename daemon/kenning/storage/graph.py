@@ -129,6 +129,10 @@ class GraphError(Exception):
     pass
 
 
+class BulkCopyFailed(GraphError):
+    """A full load's COPY failed: empty the store and load again without COPY."""
+
+
 @dataclass(slots=True)
 class _Counts:
     """What `GraphStore.counts` reports, in a form the writer can add and subtract."""
@@ -357,17 +361,19 @@ class BulkLoad:
     table, committing on its own: one transaction around all of them would pin every
     new page in the buffer pool until the end (and fail once a workspace outgrows the
     pool). The caller marks the load unfinished meanwhile (`IndexDir.set_loading`), so
-    a load cut short is redone on the next start. If a COPY fails, that part's tables
-    from the failing one on, and every later part, go in with `UNWIND ... CREATE`.
+    a load cut short is redone on the next start. If a COPY fails it raises
+    `BulkCopyFailed`: the caller empties the store and loads again with `copy=False`,
+    every part through `UNWIND ... CREATE` (a failed COPY may still have committed its
+    rows, so a part cannot simply be written again).
     """
 
-    def __init__(self, graph: GraphStore) -> None:
+    def __init__(self, graph: GraphStore, copy: bool = True) -> None:
         self._graph = graph
         self._nodes = _Rows()
         self._edges = _Rows()
         self._externals: set[str] = set()
         self._edges_started = False
-        self.method = "copy"
+        self.method = "copy" if copy else "unwind"
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         assert not self._edges_started, "every node goes in before the first edge"
@@ -414,23 +420,16 @@ class BulkLoad:
         self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
     ) -> None:
         graph = self._graph
-        start = len(parts)
         if self.method == "copy":
-            for i, (table, cols, spec) in enumerate(parts):
+            for table, cols, spec in parts:
                 try:
                     graph._copy(table, _arrow(cols, spec))
                 except Exception as exc:
-                    log.warning("bulk COPY into %s failed (%s); loading with UNWIND", table, exc)
-                    self.method = "unwind"
-                    start = i
-                    break
-        else:
-            start = 0
-        if start == len(parts):
+                    raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
             return
         graph._run("BEGIN TRANSACTION")
         try:
-            for table, cols, _ in parts[start:]:
+            for table, cols, _ in parts:
                 graph._create_rows(table, cols)
             graph._run("COMMIT")
         except Exception:
@@ -575,22 +574,28 @@ class GraphStore:
         resolved: Iterable[ResolvedFile],
     ) -> str:
         """Load a whole workspace into an empty store. Returns "copy" or "unwind"."""
-        facts = list(facts)
-        with self.bulk_loader() as load:
-            for record, f in zip(records, facts, strict=True):
-                load.add_nodes(record, f)
-            for f, r in zip(facts, resolved, strict=True):
-                load.add_edges(f, r)
-        return load.method
+        records, facts, resolved = list(records), list(facts), list(resolved)
+        for copy in (True, False):
+            try:
+                with self.bulk_loader(copy) as load:
+                    for record, f in zip(records, facts, strict=True):
+                        load.add_nodes(record, f)
+                    for f, r in zip(facts, resolved, strict=True):
+                        load.add_edges(f, r)
+                return load.method
+            except BulkCopyFailed as exc:
+                log.warning("%s; loading with UNWIND instead", exc)
+                self.clear()
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
-    def bulk_loader(self) -> Iterator[BulkLoad]:
+    def bulk_loader(self, copy: bool = True) -> Iterator[BulkLoad]:
         """A full load into an empty store, written in parts as the caller adds files:
         every file's nodes first, then every file's edges (see `BulkLoad`)."""
         # Each COPY commits on its own, so a count read meanwhile sees a partial load:
         # forget counts before and after.
         with self._counting_paused():
-            load = BulkLoad(self)
+            load = BulkLoad(self, copy)
             yield load
             load.finish()
 
