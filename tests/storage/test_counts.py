@@ -36,6 +36,9 @@ def recount(engine: Engine) -> dict:
 def check(engine: Engine) -> None:
     kept = engine.graph.counts()
     assert kept == engine.graph._count_all().as_dict()
+    # The names a symbol query is checked against are kept the same way.
+    assert engine.graph._counts is not None
+    assert engine.graph._counts.names == engine.graph._count_all().names
     engine.graph.checkpoint()
     assert kept == recount(engine)
 
@@ -124,4 +127,20 @@ def test_a_count_taken_during_a_bulk_load_is_not_kept(workspace: Workspace) -> N
     engine.index(rebuild=True)
     assert seen and seen[0]["symbols"] == 0
     assert graph.counts()["symbols"] == 3
+    check(engine)
+
+
+def test_symbol_queries_see_kept_names_after_each_edit(workspace: Workspace) -> None:
+    """A query that matches no kept name answers at once; one that matches a name a
+    save just added, or a name's letters in order, still finds it."""
+    engine = workspace.indexed({"a.py": BASE})
+    engine.graph.counts()
+    assert engine.symbols("zzznomatch") == []
+    assert [s.name for s in engine.symbols("helper")] == ["helper"]
+
+    engine.apply_changes([("a.py", BASE.replace("helper", "assistant"))])
+    assert engine.symbols("helper") == []
+    assert [s.name for s in engine.symbols("assistant")] == ["assistant"]
+    assert [s.name for s in engine.symbols("asst")] == ["assistant"]  # letters in order
+    assert [s.qualname for s in engine.symbols("a.Base.run")] == ["a.Base.run"]
     check(engine)

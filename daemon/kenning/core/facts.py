@@ -189,6 +189,20 @@ class FileFacts(msgspec.Struct):
     diagnostics: list[Diagnostic]
 
 
+class EdgeFacts(msgspec.Struct, array_like=True):
+    """The part of a file's facts that resolution reads: what a full index keeps (on
+    disk) between writing a file's nodes and resolving its edges."""
+
+    path: str
+    calls: list[CallSite]
+    imports: list[Import]
+    bases: list[BaseClass]
+
+    @classmethod
+    def of(cls, facts: FileFacts) -> EdgeFacts:
+        return cls(facts.path, facts.calls, facts.imports, facts.bases)
+
+
 def text_hash(text: str) -> str:
     """The content key of an embedded text: 128-bit BLAKE2b, hex."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

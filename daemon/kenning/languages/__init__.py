@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from kenning.core.facts import BaseClass, CallSite, FileFacts, Import
+from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
 from kenning.languages.go import GO
@@ -125,7 +125,7 @@ class Resolvers:
             self._resolvers[language] = resolver
         return resolver
 
-    def resolve_file(self, facts: FileFacts) -> ResolvedFile:
+    def resolve_file(self, facts: FileFacts | EdgeFacts) -> ResolvedFile:
         return ResolvedFile(
             path=facts.path,
             calls=[self.resolve_call(facts.path, c) for c in facts.calls],

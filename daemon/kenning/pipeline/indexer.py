@@ -13,9 +13,10 @@ The indexer is the single writer of both stores; callers serialise calls to it.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from kenning.core.facts import (
     BaseClass,
     CallSite,
     Chunk,
+    EdgeFacts,
     FileFacts,
     Import,
     ImportKind,
@@ -47,6 +49,7 @@ from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
 from kenning.storage.chunks import ChunkStore, chunk_table
 from kenning.storage.graph import (
+    BulkCopyFailed,
     FileRecord,
     FileUpdate,
     GraphStore,
@@ -171,7 +174,12 @@ class Indexer:
         timer.lap("walk")
         changed, deleted = _changed_files(found, catalog)
         if not catalog or len(changed) > FULL_RELOAD_SHARE * max(len(found.files), 1):
-            return self._full(found, skipped, timer, progress)
+            try:
+                return self._full(found, list(skipped), timer, progress)
+            except BulkCopyFailed as exc:
+                log.warning("%s; indexing again with UNWIND instead", exc)
+                self.graph.clear()
+                return self._full(found, skipped, timer, progress, copy=False)
         if not changed and not deleted:
             return IndexReport(
                 mode="unchanged",
@@ -211,6 +219,7 @@ class Indexer:
         skipped: list[tuple[str, str]],
         timer: _Timer,
         progress: ProgressCallback | None,
+        copy: bool = True,
     ) -> IndexReport:
         layouts = self._layouts
         assert layouts is not None
@@ -221,78 +230,83 @@ class Indexer:
             for f in found.files
         ]
         model = WorkspaceModels()
-        records: list[FileRecord] = []
-        facts_list: list[FileFacts] = []
         workers = default_workers(self.settings.parse_workers)
-        done = 0
+        done = files = diagnostics = symbols = 0
+        mix: dict[str, int] = {}
         # One background thread for the chunk table: importing LanceDB (about a second)
         # overlaps parsing, and writing chunks and their text index (native code that
         # releases the GIL) overlaps resolution and the graph write.
         chunk_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-chunks")
-        opened = chunk_writer.submit(lambda: self.chunks)
-        for piece in parse_files(self.root, jobs, self.settings.max_file_size, workers):
-            skipped.extend(piece.skipped)
-            for parsed in piece.parsed:
-                facts = parsed.facts
-                model.add_facts(facts)
-                facts_list.append(facts)
-                records.append(
-                    FileRecord(
-                        facts.path,
-                        facts.language,
-                        facts.module,
-                        parsed.size,
-                        parsed.mtime_ns,
-                        parsed.hash,
-                        diagnostics_json(facts),
-                    )
-                )
-            done += len(piece.parsed) + len(piece.skipped)
-            if progress is not None:
-                progress("parse", done, len(jobs))
-        timer.lap("parse")
-        opened.result()
-        chunks_written = chunk_writer.submit(self._write_all_chunks, facts_list, timer)
+        chunks = _ChunkParts(chunk_writer, lambda: self.chunks)
+        self.index_dir.set_loading(True)
+        self.graph.clear()
         try:
-            resolver = Resolvers(model)
-            resolved = [resolver.resolve_file(f) for f in facts_list]
-            timer.lap("resolve")
-            self.index_dir.set_loading(True)
-            self.graph.clear()
-            graph_write = self.graph.bulk_load(records, facts_list, resolved)
-            timer.lap("graph_write")
-            chunk_count = chunks_written.result()
+            # Two passes, so that no more than one part of the workspace's facts, resolved
+            # targets and rows is in memory at once. Pass 1 writes each file's nodes and
+            # chunks as it is parsed and keeps what resolution reads: the compact
+            # workspace model (names, import bindings) in memory, each file's call sites,
+            # imports and bases in a spill file on disk. Pass 2 reads those back, resolves
+            # them against the complete model and writes the edges.
+            with (
+                self.graph.bulk_loader(copy) as load,
+                _Spill(self.index_dir.path) as spill,
+            ):
+                for piece in parse_files(self.root, jobs, self.settings.max_file_size, workers):
+                    skipped.extend(piece.skipped)
+                    for parsed in piece.parsed:
+                        facts = parsed.facts
+                        model.add_facts(facts)
+                        load.add_nodes(
+                            FileRecord(
+                                facts.path,
+                                facts.language,
+                                facts.module,
+                                parsed.size,
+                                parsed.mtime_ns,
+                                parsed.hash,
+                                diagnostics_json(facts),
+                            ),
+                            facts,
+                        )
+                        chunks.add(facts)
+                        files += 1
+                        diagnostics += len(facts.diagnostics)
+                        symbols += len(facts.symbols)
+                    spill.write([EdgeFacts.of(p.facts) for p in piece.parsed])
+                    done += len(piece.parsed) + len(piece.skipped)
+                    if progress is not None:
+                        progress("parse", done, len(jobs))
+                chunks.flush()
+                timer.lap("parse")
+                resolver = Resolvers(model)
+                for part in spill.read():
+                    for edge_facts in part:
+                        resolved = resolver.resolve_file(edge_facts)
+                        for t in resolved.calls:
+                            mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
+                        load.add_edges(edge_facts, resolved)
+            timer.lap("resolve_and_graph_write")
+            chunk_count = chunks.finish()
             self.index_dir.set_loading(False)
             timer.lap("chunk_wait")
+            timer.timings["chunk_write_bg"] = round(chunks.seconds, 4)
         finally:
             chunk_writer.shutdown(wait=True)
         self._model = model
-        mix: dict[str, int] = {}
-        for r in resolved:
-            for t in r.calls:
-                mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
         return IndexReport(
             mode="full",
-            files=len(facts_list),
-            parsed=len(facts_list),
+            files=files,
+            parsed=files,
             deleted=0,
             skipped=sorted(skipped),
-            diagnostics=sum(len(f.diagnostics) for f in facts_list),
-            symbols=sum(len(f.symbols) for f in facts_list),
+            diagnostics=diagnostics,
+            symbols=symbols,
             calls=sum(mix.values()),
             call_resolution=dict(sorted(mix.items())),
             chunks=chunk_count,
-            graph_write=graph_write,
+            graph_write=load.method,
             timings=timer.report(),
         )
-
-    def _write_all_chunks(self, facts_list: list[FileFacts], timer: _Timer) -> int:
-        started = time.perf_counter()
-        rows = chunk_table(_chunk_rows(facts_list))
-        self.chunks.replace_all(rows)
-        # Reported apart from the laps: it runs beside resolution and the graph write.
-        timer.timings["chunk_write_bg"] = round(time.perf_counter() - started, 4)
-        return int(rows.num_rows)
 
     # -- incremental --------------------------------------------------------------
 
@@ -462,6 +476,81 @@ class Indexer:
             if target.id != edge.dst or edge.dst in old_ids:
                 rewires.append(Rewire(edge, target))
         return rewires
+
+
+# Chunk rows a full index gathers before handing them to the chunk table's writer, in
+# bytes of code and embedded text: bounds the rows in memory, not tuned to a workspace.
+CHUNK_BYTES_PER_PART = 16 * 1024 * 1024
+
+
+class _ChunkParts:
+    """A full index's chunks, written to a new chunk table part by part on the
+    `kenning-chunks` thread; at most one part waits there while the next is gathered."""
+
+    def __init__(self, writer: ThreadPoolExecutor, store: Callable[[], ChunkStore]) -> None:
+        self._writer = writer
+        self._rows: list[tuple[Chunk, str]] = []
+        self._bytes = 0
+        self._count = 0
+        self.seconds = 0.0
+        # Opening the store imports LanceDB: started now, it overlaps parsing.
+        self._pending: Future[None] = writer.submit(self._timed, lambda: store().begin_all())
+        self._store = store
+
+    def _timed(self, work: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        work()
+        self.seconds += time.perf_counter() - started
+
+    def add(self, facts: FileFacts) -> None:
+        rows = _chunk_rows([facts])
+        self._rows += rows
+        self._bytes += sum(len(c.code) + len(c.text) for c, _ in rows)
+        if self._bytes >= CHUNK_BYTES_PER_PART:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        table = chunk_table(self._rows)
+        self._rows, self._bytes = [], 0
+        self._count += table.num_rows
+        self._pending.result()
+        self._pending = self._writer.submit(self._timed, lambda: self._store().append(table))
+
+    def finish(self) -> int:
+        """Write what is left, then build the table's indexes; the number of chunks."""
+        self.flush()
+        self._pending.result()
+        self._writer.submit(self._timed, lambda: self._store().finish_all()).result()
+        return self._count
+
+
+class _Spill:
+    """Each file's call sites, imports and bases, kept on disk between a full index's
+    two passes (msgpack, length-prefixed parts); the file goes when the index is done."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder, prefix="spill-")  # noqa: SIM115
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(list[EdgeFacts])
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def write(self, part: list[EdgeFacts]) -> None:
+        if part:
+            data = self._encoder.encode(part)
+            self._file.write(len(data).to_bytes(8, "little") + data)
+
+    def read(self) -> Iterator[list[EdgeFacts]]:
+        self._file.flush()
+        self._file.seek(0)
+        while header := self._file.read(8):
+            yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:

@@ -9,10 +9,12 @@ structs one by one).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,12 @@ from kenning.pipeline.discover import Skipped, content_hash, read_source
 
 # Files per task: enough to amortise a round trip, few enough to balance the workers.
 FILES_PER_TASK = 24
+# Slices submitted ahead per worker: enough to keep every worker busy while the
+# parent writes, few enough that unread results stay a few megabytes.
+IN_FLIGHT_PER_WORKER = 2
+# A worker is replaced after this many slices, so whatever its heap keeps of the
+# largest files it parsed (tree-sitter trees, Python's free lists) is given back.
+TASKS_PER_WORKER = 40
 
 
 class ParsedFile(msgspec.Struct, array_like=True):
@@ -86,10 +94,20 @@ def parse_files(
     # that a forked child would inherit in an undefined state; the fork server is a
     # clean single-threaded process that workers are forked from.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_parse_slice, str(root), piece, max_size) for piece in slices]
-        for future in futures:
-            yield _decoder.decode(future.result())
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER
+    ) as pool:
+        # A bounded window of slices in flight: results the caller has not taken yet
+        # would otherwise pile up in memory whenever parsing outruns the writes.
+        pending: deque[Future[bytes]] = deque()
+        queued = iter(slices)
+        for first in itertools.islice(queued, workers * IN_FLIGHT_PER_WORKER):
+            pending.append(pool.submit(_parse_slice, str(root), first, max_size))
+        while pending:
+            data = pending.popleft().result()
+            for following in itertools.islice(queued, 1):
+                pending.append(pool.submit(_parse_slice, str(root), following, max_size))
+            yield _decoder.decode(data)
 
 
 def default_workers(setting: int) -> int:

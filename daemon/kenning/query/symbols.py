@@ -49,6 +49,9 @@ def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolR
     last = query.rsplit(".", 1)[-1] if query.strip() else ""
     if not last:
         return []
+    pattern = "^.*" + ".*".join(re.escape(c) for c in last.lower())
+    if not graph.may_match(last.lower(), pattern if "." not in query else None):
+        return []  # an editor polling as the user types: most queries match nothing
     candidates = graph.find_symbols(last, CANDIDATES)
     # A dotted query must match the tail of the qualified name.
     if "." in query:
@@ -58,7 +61,6 @@ def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolR
         ]
     if len(candidates) < limit and "." not in query:
         # Too few names contain the query: add those with its letters in order.
-        pattern = "^.*" + ".*".join(re.escape(c) for c in last.lower())
         known = {s.id for s in candidates}
         fuzzy = graph.find_symbols_fuzzy(pattern, CANDIDATES)
         candidates += [s for s in fuzzy if s.id not in known]

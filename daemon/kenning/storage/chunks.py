@@ -172,6 +172,21 @@ class ChunkStore:
         self._build_text_index()
         self._build_key_indexes()
 
+    def begin_all(self) -> None:
+        """Start writing the whole table anew (a full index): an empty table that
+        `append` fills part by part and `finish_all` indexes."""
+        self._table = self._db.create_table(
+            TABLE, CHUNK_SCHEMA.empty_table(), schema=CHUNK_SCHEMA, mode="overwrite"
+        )
+
+    def append(self, rows: pa.Table) -> None:
+        if rows.num_rows:
+            self._table.add(rows)
+
+    def finish_all(self) -> None:
+        self._build_text_index()
+        self._build_key_indexes()
+
     def _build_key_indexes(self) -> None:
         from lancedb.index import BTree
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,16 @@ import msgspec
 import pyarrow as pa
 
 from kenning.core import cancel
-from kenning.core.facts import BaseClass, CallSite, FileFacts, Import, ImportKind, Span, Symbol
+from kenning.core.facts import (
+    BaseClass,
+    CallSite,
+    EdgeFacts,
+    FileFacts,
+    Import,
+    ImportKind,
+    Span,
+    Symbol,
+)
 from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.batches import batched
@@ -119,6 +130,10 @@ class GraphError(Exception):
     pass
 
 
+class BulkCopyFailed(GraphError):
+    """A full load's COPY failed: empty the store and load again without COPY."""
+
+
 @dataclass(slots=True)
 class _Counts:
     """What `GraphStore.counts` reports, in a form the writer can add and subtract."""
@@ -129,12 +144,20 @@ class _Counts:
     imports: int
     inherits: int
     diagnostics: int
+    # Lower-case names of the definitions (and their qualified names where those have no
+    # dot), with how many define each: a symbol query that matches none of them is
+    # answered without reading the symbol table (see `GraphStore.may_match`).
+    names: Counter[str] = field(default_factory=Counter)
+    _names_text: str | None = None
 
     def plus(self, added: _Counts, removed: _Counts, moved: dict[str, int]) -> _Counts:
         resolution = dict(self.resolution)
         for delta in (added.resolution, {k: -v for k, v in removed.resolution.items()}, moved):
             for key, value in delta.items():
                 resolution[key] = resolution.get(key, 0) + value
+        names = self.names.copy()
+        names.update(added.names)
+        names.subtract(removed.names)
         return _Counts(
             self.files + added.files - removed.files,
             self.symbols + added.symbols - removed.symbols,
@@ -142,7 +165,14 @@ class _Counts:
             self.imports + added.imports - removed.imports,
             self.inherits + added.inherits - removed.inherits,
             self.diagnostics + added.diagnostics - removed.diagnostics,
+            +names,
         )
+
+    def names_text(self) -> str:
+        """Every name on a line of its own, for substring and pattern tests in one call."""
+        if self._names_text is None:
+            self._names_text = "\n".join(self.names)
+        return self._names_text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -172,6 +202,11 @@ class _Rows:
     externals: set[str] = field(default_factory=set)
 
     def add_file(self, record: FileRecord, facts: FileFacts, resolved: ResolvedFile) -> None:
+        self.add_nodes(record, facts)
+        self.add_edges(facts, resolved)
+
+    def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
+        """The file's catalog row, its symbols and their DEFINES and CONTAINS edges."""
         _append(self.files, FILE_COLUMNS, _file_values(record))
         for sym in facts.symbols:
             _append(self.symbols, SYMBOL_COLUMNS, _symbol_values(sym, facts.path))
@@ -180,6 +215,9 @@ class _Rows:
             if sym.parent is not None:
                 self.contains["from"].append(sym.parent)
                 self.contains["to"].append(sym.id)
+
+    def add_edges(self, facts: FileFacts | EdgeFacts, resolved: ResolvedFile) -> None:
+        """The file's CALLS, IMPORTS and INHERITS edges, as resolved."""
         for call, target in zip(facts.calls, resolved.calls, strict=True):
             self.add_edge("CALLS", call.caller, call, target)
         for imp, target in zip(facts.imports, resolved.imports, strict=True):
@@ -202,6 +240,12 @@ class _Rows:
             EDGE_TABLES[table], _edge_values(table, fact, target), strict=True
         ):
             cols[name].append(value)
+
+    def node_rows(self) -> int:
+        return len(self.files["path"]) + len(self.symbols["id"])
+
+    def edge_rows(self) -> int:
+        return sum(len(cols["from"]) for cols in self.edges.values())
 
     def external_symbols(self) -> dict[str, list[Any]]:
         cols = _empty(SYMBOL_COLUMNS)
@@ -300,6 +344,99 @@ def _rows(cols: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
     return ", ".join(f"{var}.{name} = r.{name}" for name, _ in cols if name != skip)
+
+
+# Rows a full index holds before writing them: a part's nodes, then a part's edges.
+# Large enough that a COPY's fixed cost is small against its rows, small enough that the
+# rows of one part (Python lists, then Arrow) stay tens of megabytes whatever the size of
+# the workspace.
+NODE_ROWS_PER_PART = 50_000
+EDGE_ROWS_PER_PART = 100_000
+
+
+class BulkLoad:
+    """A full index written in parts, so memory does not grow with the workspace.
+
+    Files' nodes (catalog row, symbols, DEFINES, CONTAINS) are added as files are
+    parsed; edges (CALLS, IMPORTS, INHERITS) once they are resolved, which needs every
+    file's symbols: all nodes come before any edge. Each part is one `COPY FROM` per
+    table, committing on its own: one transaction around all of them would pin every
+    new page in the buffer pool until the end (and fail once a workspace outgrows the
+    pool). The caller marks the load unfinished meanwhile (`IndexDir.set_loading`), so
+    a load cut short is redone on the next start. If a COPY fails it raises
+    `BulkCopyFailed`: the caller empties the store and loads again with `copy=False`,
+    every part through `UNWIND ... CREATE` (a failed COPY may still have committed its
+    rows, so a part cannot simply be written again).
+    """
+
+    def __init__(self, graph: GraphStore, copy: bool = True) -> None:
+        self._graph = graph
+        self._nodes = _Rows()
+        self._edges = _Rows()
+        self._externals: set[str] = set()
+        self._edges_started = False
+        self.method = "copy" if copy else "unwind"
+
+    def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
+        assert not self._edges_started, "every node goes in before the first edge"
+        self._nodes.add_nodes(record, facts)
+        if self._nodes.node_rows() >= NODE_ROWS_PER_PART:
+            self.flush_nodes()
+
+    def add_edges(self, facts: FileFacts | EdgeFacts, resolved: ResolvedFile) -> None:
+        if not self._edges_started:
+            self.flush_nodes()
+            self._edges_started = True
+        self._edges.add_edges(facts, resolved)
+        if self._edges.edge_rows() >= EDGE_ROWS_PER_PART:
+            self.flush_edges()
+
+    def flush_nodes(self) -> None:
+        rows, self._nodes = self._nodes, _Rows()
+        self._write(
+            [
+                ("File", rows.files, FILE_COLUMNS),
+                ("Symbol", rows.symbols, SYMBOL_COLUMNS),
+                ("DEFINES", rows.defines, None),
+                ("CONTAINS", rows.contains, None),
+            ]
+        )
+
+    def flush_edges(self) -> None:
+        rows, self._edges = self._edges, _Rows()
+        # A placeholder is shared by the edges of many parts: created by the first.
+        rows.externals -= self._externals
+        self._externals |= rows.externals
+        parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]] = [
+            ("Symbol", rows.external_symbols(), SYMBOL_COLUMNS)
+        ]
+        for table, cols in rows.edges.items():
+            parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
+        self._write(parts)
+
+    def finish(self) -> None:
+        self.flush_nodes()
+        self.flush_edges()
+
+    def _write(
+        self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
+    ) -> None:
+        graph = self._graph
+        if self.method == "copy":
+            for table, cols, spec in parts:
+                try:
+                    graph._copy(table, _arrow(cols, spec))
+                except Exception as exc:
+                    raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+            return
+        graph._run("BEGIN TRANSACTION")
+        try:
+            for table, cols, _ in parts:
+                graph._create_rows(table, cols)
+            graph._run("COMMIT")
+        except Exception:
+            graph._rollback()
+            raise
 
 
 class GraphStore:
@@ -441,38 +578,45 @@ class GraphStore:
         resolved: Iterable[ResolvedFile],
     ) -> str:
         """Load a whole workspace into an empty store. Returns "copy" or "unwind"."""
+        records, facts, resolved = list(records), list(facts), list(resolved)
+        for copy in (True, False):
+            try:
+                with self.bulk_loader(copy) as load:
+                    for record, f in zip(records, facts, strict=True):
+                        load.add_nodes(record, f)
+                    for f, r in zip(facts, resolved, strict=True):
+                        load.add_edges(f, r)
+                return load.method
+            except BulkCopyFailed as exc:
+                log.warning("%s; loading with UNWIND instead", exc)
+                self.clear()
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def bulk_loader(self, copy: bool = True) -> Iterator[BulkLoad]:
+        """A full load into an empty store, written in parts as the caller adds files:
+        every file's nodes first, then every file's edges (see `BulkLoad`)."""
         # Each COPY commits on its own, so a count read meanwhile sees a partial load:
         # forget counts before and after.
         with self._counting_paused():
-            return self._bulk_load(records, facts, resolved)
+            load = BulkLoad(self, copy)
+            yield load
+            load.finish()
 
-    def _bulk_load(
-        self,
-        records: Iterable[FileRecord],
-        facts: Iterable[FileFacts],
-        resolved: Iterable[ResolvedFile],
-    ) -> str:
-        rows = _Rows()
-        for record, f, r in zip(records, facts, resolved, strict=True):
-            rows.add_file(record, f, r)
-        # Each COPY commits on its own: one transaction around all of them would pin
-        # every new page in the buffer pool until the end (and fail once a workspace
-        # outgrows the pool). The caller marks the load unfinished until this returns
-        # (see `IndexDir.set_loading`), so a load cut short is redone on the next start.
-        try:
-            self._copy_rows(rows)
-            return "copy"
-        except Exception as exc:
-            log.warning("bulk COPY failed (%s); loading with UNWIND instead", exc)
-            self.clear()
-            self._run("BEGIN TRANSACTION")
-            try:
-                self._unwind_rows(rows, upsert=False)
-                self._run("COMMIT")
-            except Exception:
-                self._rollback()
-                raise
-            return "unwind"
+    def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
+        """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
+        props = [name for name in cols if name not in ("from", "to")]
+        if table in ("File", "Symbol"):
+            fields = ", ".join(f"{n}: r.{n}" for n in props)
+            self._unwind(f"UNWIND $rows AS r CREATE (n:{table} {{{fields}}})", _rows(cols))
+            return
+        source = "File {path: r.from}" if table == "DEFINES" else "Symbol {id: r.from}"
+        fields = f" {{{', '.join(f'{n}: r.{n}' for n in props)}}}" if props else ""
+        self._unwind(
+            f"UNWIND $rows AS r MATCH (a:{source}) MATCH (b:Symbol {{id: r.to}}) "
+            f"CREATE (a)-[:{table}{fields}]->(b)",
+            _rows(cols),
+        )
 
     def _rollback(self) -> None:
         # Raises when no transaction is open, which is fine here.
@@ -502,17 +646,6 @@ class GraphStore:
                 self._writing = was_writing
                 self._writes += 1
                 self._counts = None
-
-    def _copy_rows(self, rows: _Rows) -> None:
-        self._copy("File", _arrow(rows.files, FILE_COLUMNS))
-        self._copy("Symbol", _arrow(rows.symbols, SYMBOL_COLUMNS))
-        self._copy("Symbol", _arrow(rows.external_symbols(), SYMBOL_COLUMNS))
-        self._copy("DEFINES", _arrow(rows.defines, None))
-        self._copy("CONTAINS", _arrow(rows.contains, None))
-        for table, cols in rows.edges.items():
-            self._copy(
-                table, _arrow(cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table]))
-            )
 
     def _unwind_rows(self, rows: _Rows, upsert: bool, edges_by_copy: bool = False) -> None:
         verb = "MERGE" if upsert else "CREATE"
@@ -894,6 +1027,25 @@ class GraphStore:
                     self._counts = counted
         return counted.as_dict()
 
+    def may_match(self, needle: str, pattern: str | None = None) -> bool:
+        """False when no definition's lower-case name contains `needle` nor matches the
+        regular expression `pattern` (searched line by line), nor is a dotless qualified
+        name equal to `needle`: then a symbol query for it finds nothing, and a poll that
+        matches nothing costs a string search instead of two scans of the symbol table.
+        True whenever it cannot tell (a read-only store keeps no names)."""
+        if self.read_only or "#" in needle:
+            return True  # ids (`path#local`) are matched apart
+        cached = self._counts
+        if cached is None:
+            self.counts()
+            cached = self._counts
+            if cached is None:
+                return True
+        text = cached.names_text()
+        if needle in text:
+            return True
+        return pattern is not None and re.search(pattern, text, re.MULTILINE) is not None
+
     def _count_all(self) -> _Counts:
         files = self.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py()
         symbols = (
@@ -910,11 +1062,16 @@ class GraphStore:
             for table in ("IMPORTS", "INHERITS")
         }
         diagnostics = sum(len(d) for _, d in self.file_diagnostics())
-        return _Counts(files, symbols, resolution, edges["imports"], edges["inherits"], diagnostics)
+        names = _names(
+            self.query("MATCH (s:Symbol) WHERE s.kind <> 'external' RETURN s.name, s.qualname")
+        )
+        return _Counts(
+            files, symbols, resolution, edges["imports"], edges["inherits"], diagnostics, names
+        )
 
     def _file_counts(self, paths: Sequence[str]) -> _Counts:
         """The counts that the rows of `paths` contribute, found through their keys."""
-        out = _Counts(0, 0, {}, 0, 0, 0)
+        out = _Counts(0, 0, {}, 0, 0, 0, Counter())
         for path in paths:
             found = _pyrows(
                 self.query(
@@ -926,6 +1083,15 @@ class GraphStore:
             if not found:
                 continue
             diagnostics, symbols = found[0]
+            out.names.update(
+                _names(
+                    self.query(
+                        "MATCH (f:File {path: $path})-[:DEFINES]->(s:Symbol) "
+                        "RETURN s.name, s.qualname",
+                        {"path": path},
+                    )
+                )
+            )
             out.files += 1
             out.symbols += int(symbols)
             out.diagnostics += len(json.loads(diagnostics or "[]"))
@@ -1112,6 +1278,18 @@ class GraphStore:
             "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
         )
         return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
+
+
+def _names(table: pa.Table) -> Counter[str]:
+    """Lower-case names from (name, qualname) rows, with dotless qualified names."""
+    names: Counter[str] = Counter()
+    for name, qualname in zip(
+        table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True
+    ):
+        names[str(name).lower()] += 1
+        if qualname and "." not in qualname and qualname != name:
+            names[str(qualname).lower()] += 1
+    return names
 
 
 def _pyrows(table: pa.Table) -> list[list[Any]]:
