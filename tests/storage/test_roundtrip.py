@@ -6,7 +6,7 @@ import os
 
 import msgspec
 
-from helpers import Workspace, rows, snapshot
+from helpers import IN_PROCESS, Workspace, rows, snapshot
 from kenning.engine import Engine
 
 FILES = {
@@ -141,4 +141,16 @@ def test_a_file_deleted_between_runs_leaves_the_index(workspace: Workspace) -> N
     assert symbols_of(engine, "shop/report.py") == []
     assert "shop/report.py" not in chunk_paths(engine)
     assert "shop/report.py" not in engine.graph.catalog()
+    assert engine.status().files == 3
+
+
+def test_a_file_excluded_since_the_last_run_leaves_the_index(workspace: Workspace) -> None:
+    """Still on disk, but the settings exclude it now: the catch-up removes it rather
+    than reading it again."""
+    workspace.indexed(FILES).close()
+    engine = workspace.open(msgspec.structs.replace(IN_PROCESS, exclude=("shop/report.py",)))
+    report = engine.index()
+    assert (report.mode, report.deleted) == ("incremental", 1)
+    assert symbols_of(engine, "shop/report.py") == []
+    assert "shop/report.py" not in chunk_paths(engine)
     assert engine.status().files == 3

@@ -329,7 +329,8 @@ class Indexer:
         open_paths: Collection[str] = (),
     ) -> ChangeReport:
         """Write one batch: each file's new text (str or bytes), or None to read it from
-        disk again (a file that is gone is removed from the index).
+        disk again (a file that is gone is removed from the index). In a catch-up
+        (`found` given) None means the file is to be removed.
 
         `found`: the files as discovery found them (their stat), for a catch-up.
         `open_paths`: the files open in an editor. Their trees are kept here, on the
@@ -337,11 +338,14 @@ class Indexer:
         from its last tree; the trees of files no longer open are dropped.
         """
         started = time.perf_counter()
-        # A catch-up's files (`found`) come from discovery, workspace-relative already.
-        batch = [
-            (path if found is not None else self.relpath(path), self._bytes(path, text))
-            for path, text in changes
-        ]
+        # A catch-up (`found`) has read the files itself: its paths come from discovery,
+        # workspace-relative already, and None means the file is gone or no longer
+        # indexed (excluded, unreadable), not "read it again".
+        if found is not None:
+            batch = [(path, text.encode("utf-8", "surrogatepass") if isinstance(text, str)
+                      else text) for path, text in changes]  # fmt: skip
+        else:
+            batch = [(self.relpath(path), self._bytes(path, text)) for path, text in changes]
         self.trees.retain(open_paths)
         model = self.model
         catalog = self.graph.catalog([p for p, _ in batch])
