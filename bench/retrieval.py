@@ -83,6 +83,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "-group-symbols": {"group_symbols": False},
     "-test-demotion": {"test_factor": 1.0},
     "+outline-demotion": {"outline_factor": 0.5},
+    "+callers-0.2": {"caller_weight": 0.2},
+    "+callers-0.5": {"caller_weight": 0.5},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]

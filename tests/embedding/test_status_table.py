@@ -128,3 +128,33 @@ def test_vector_search_goes_approximate_past_the_threshold_only_if_recall_holds(
     refused = vectors.ensure_index("m", threshold=2000, min_recall=1.01)
     assert refused.startswith("exact (an approximate index reached recall")
     assert vectors.index_recall("m") == 1.0  # no index: every query is exact
+
+
+def test_vector_search_in_memory_agrees_with_the_table_and_follows_new_vectors(
+    tmp_path: Path,
+) -> None:
+    writer, reader = VectorStore(tmp_path), VectorStore(tmp_path)
+    points = clustered_vectors(400)
+    writer.add("m", [f"h{i}" for i in range(len(points))], points)
+    query = points[7] + 0.05 * points[8]
+
+    scanned = reader.search("m", query, 10)  # first sight of this version: the table
+    in_memory = reader.search("m", query, 10)  # same version again: the matrix
+    assert [h for h, _ in in_memory] == [h for h, _ in scanned]
+    assert [d for _, d in in_memory] == pytest.approx([d for _, d in scanned], abs=1e-5)
+
+    # Another process stores a vector nearer than any: the very next search sees it.
+    writer.add("m", ["nearest"], (query / np.linalg.norm(query))[None, :])
+    assert reader.search("m", query, 1)[0][0] == "nearest"
+    assert reader.search("m", query, 1)[0][0] == "nearest"
+
+
+def test_counts_follow_writes_by_this_and_other_connections(tmp_path: Path) -> None:
+    path = tmp_path / "status.sqlite"
+    reader, writer = EmbedStatus(path, read_only=False), EmbedStatus(path)
+    assert reader.counts("m").total == 0
+    writer.sync("m", ["a", "b"])
+    assert reader.counts("m").pending == 2  # another connection committed
+    reader.sync("m", ["a"])  # this connection's own write: "b" is orphaned
+    assert reader.counts("m").pending == 1
+    assert writer.counts("m").pending == 1

@@ -142,3 +142,41 @@ def test_search_before_vectors_says_it_used_text_and_names(engine: Engine) -> No
 )
 def test_test_paths(path: str, is_test: bool) -> None:
     assert is_test_path(path) is is_test
+
+
+def test_the_graph_prior_lifts_the_function_the_code_calls(workspace: Workspace) -> None:
+    engine = workspace.indexed(
+        {
+            "conf/__init__.py": "",
+            "conf/load.py": """\
+                def load_settings_file(path):
+                    return open(path).read()
+
+
+                def load_settings(path):
+                    return open(path).read()
+                """,
+            "conf/app.py": """\
+                from conf.load import load_settings
+
+
+                def start():
+                    return load_settings("a")
+
+
+                def restart():
+                    return load_settings("b")
+                """,
+        }
+    )
+
+    def scores(weight: float) -> dict[str, float]:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, caller_weight=weight)
+        result = search(engine.graph, engine.chunks, "read the settings from a file", 10,
+                        ChunkFilter(), "hybrid", None, ranking)  # fmt: skip
+        return {hit.symbol.rpartition(".")[2]: hit.score for hit in result.hits}
+
+    plain, lifted = scores(0.0), scores(1.0)  # off by default (measured: no gain)
+    # The most-called candidate (two callers) doubles; one nothing calls keeps its score.
+    assert lifted["load_settings"] == pytest.approx(2 * plain["load_settings"], rel=1e-3)
+    assert lifted["load_settings_file"] == pytest.approx(plain["load_settings_file"])

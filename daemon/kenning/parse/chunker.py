@@ -33,6 +33,8 @@ from kenning.parse.text import SourceText
 
 MAX_LINES = 60
 MAX_CHARS = 2000
+# How much of a doc comment that sits above its definition goes into the header.
+HEADER_DOC_CHARS = 300
 
 
 def _last_row(node: Node) -> int:
@@ -79,6 +81,10 @@ class Chunker:
         self.path = path
         self.language = syntax.name
         self.comment = syntax.line_comment
+        # Languages whose doc comments sit above the definition (JSDoc, Go, rustdoc,
+        # Javadoc): the comment is outside the definition's chunk, in the module code
+        # before it, so the header carries it (see `chunks`).
+        self.doc_outside = bool(syntax.doc_comment_prefixes)
         self.stub_suffix = syntax.stub_suffix
         self.module = module
         self.text = text
@@ -222,6 +228,14 @@ class Chunker:
 
     # -- result ------------------------------------------------------------------
 
+    def _doc_line(self, doc: str) -> str:
+        """The first paragraph of a doc comment as one header line: what the definition
+        is for, in its author's words, which is what a search describes."""
+        paragraph = " ".join(doc.strip().split("\n\n", 1)[0].split())
+        if len(paragraph) > HEADER_DOC_CHARS:
+            paragraph = paragraph[: HEADER_DOC_CHARS - 1] + "…"
+        return f"{self.comment} {paragraph}\n" if paragraph else ""
+
     def chunks(self) -> list[Chunk]:
         """The chunks in source order (stable: an outer chunk before inner ones on its line)."""
         self.pieces.sort(key=lambda piece: piece.start)
@@ -236,6 +250,8 @@ class Chunker:
             else:
                 local = symbol.id.split("#", 1)[1].split("@", 1)[0]
                 header = f"{self.comment} {local}{symbol.signature}\n"
+                if self.doc_outside and symbol.docstring:
+                    header += self._doc_line(symbol.docstring)
             text = header + piece.code
             result.append(
                 Chunk(

@@ -118,6 +118,7 @@ class EmbedStatus:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
+        self._counts: tuple[tuple[str, int, int], Counts] | None = None
         if read_only:
             if not path.exists():
                 # An index made before phase 2, or never embedded: nothing to report.
@@ -310,6 +311,19 @@ class EmbedStatus:
             yield from self._db.execute(query, (model_id, *part))
 
     def counts(self, model_id: str) -> Counts:
+        # Every search asks for the coverage, and counting the live rows reads all of
+        # them (100+ ms on a Django-size index under load): answer from the last count
+        # while nothing has written the table since, by this connection (total_changes)
+        # or by any other (data_version changes when another connection commits).
+        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+        key = (model_id, data_version, self._db.total_changes)
+        if self._counts is not None and self._counts[0] == key:
+            return self._counts[1]
+        counts = self._count(model_id)
+        self._counts = (key, counts)
+        return counts
+
+    def _count(self, model_id: str) -> Counts:
         rows = self._db.execute(
             "SELECT status, count(*) FROM texts WHERE model_id = ? AND orphaned_at IS NULL "
             "GROUP BY status",

@@ -19,8 +19,11 @@ from typing import IO
 
 from kenning import __version__
 
-# Bump when the graph or chunk schema changes incompatibly; an index with another
-# version is refused and must be rebuilt.
+# Bump when the graph or chunk schema changes incompatibly, or what a chunk's embedded
+# text holds (so that no index mixes texts of two formats; the rebuilt texts have new
+# hashes, hence are embedded again); an index with another version is refused and must
+# be rebuilt. 7: call sites keep their arguments (Java overloads); a doc comment above a
+# definition joins its chunk's header.
 SCHEMA_VERSION = 7
 
 META_FILE = "meta.json"

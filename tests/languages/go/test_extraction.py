@@ -520,6 +520,29 @@ def test_chunks_have_go_comment_headers_and_respect_limits() -> None:
     assert facts.chunks[0].text.startswith("// example.com/m/store\npackage store")
 
 
+def test_a_doc_comment_above_a_definition_is_in_its_chunk_header() -> None:
+    # The comment sits in the module-level code before the function, not in the
+    # function's chunk: its first paragraph joins the header, so the words a search
+    # uses to describe the function reach the function's own chunk.
+    facts = facts_of(
+        """
+        package store
+
+        // Sum returns the total of the prices
+        // in the cart.
+        //
+        // It never overflows.
+        func Sum(prices []int) int { return 0 }
+        """
+    )
+    (chunk,) = [c for c in facts.chunks if c.symbol_id == "store/store.go#Sum"]
+    assert chunk.text == (
+        "// Sum(prices []int) int\n"
+        "// Sum returns the total of the prices in the cart.\n"
+        "func Sum(prices []int) int { return 0 }"
+    )
+
+
 # -- robustness ----------------------------------------------------------------
 
 BAD_INPUTS = [

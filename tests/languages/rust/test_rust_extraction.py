@@ -429,7 +429,10 @@ impl S {{
         "    fn other(&self) -> u8 { ... }\n"
         "}"
     )
-    assert texts["src/shop.rs#S.new"].startswith("// S.new() -> Self\n    pub fn new() -> Self {")
+    # The doc comment sits in the outline, above the method's chunk: the header has it.
+    assert texts["src/shop.rs#S.new"].startswith(
+        "// S.new() -> Self\n// Makes one.\n    pub fn new() -> Self {"
+    )
     assert texts["src/shop.rs#S.other"].startswith("// S.other(&self) -> u8\n    fn other(")
 
 

@@ -1,0 +1,138 @@
+"""Hybrid search latency on an existing index, with where the time goes.
+
+Run by hand (``python -m bench.search_latency WORKSPACE``), never by the test suite. It
+opens the workspace's index read-only (index and embed it first: ``kenning index``),
+takes the first sentences of docstrings found in the workspace's Python files as
+queries (``evalset.collect``; every query distinct, so the query-embedding cache never
+answers), and times ``Engine.search(query, limit=10, mode=...)`` in-process, query
+embedding included, after a few warm-up searches (the first loads the model). It prints
+p50/p90/p99 per mode and, for hybrid, the median time of each stage (the two BM25
+searches, the query embedding, the vector scan, the chunk lookup of the nearest texts,
+the symbol spans from the graph, the coverage check) measured by wrapping those calls.
+``--vectors random`` first stores a random unit vector for every text that has none
+(the scan costs the same whatever the values), for an index that was not embedded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.evalset import collect
+from bench.measure import percentile
+from kenning.engine import Engine
+
+# (owner, attribute name, stage label) of the calls timed inside a hybrid search.
+STAGES = (
+    ("kenning.storage.chunks", "ChunkStore.search_text", "bm25 (both fields)"),
+    ("kenning.query.semantic", "SemanticIndex.embed_query", "query embedding"),
+    ("kenning.storage.vectors", "VectorStore.search", "vector scan"),
+    ("kenning.storage.chunks", "ChunkStore.by_hashes", "chunks of nearest texts"),
+    ("kenning.query.search", "_symbol_spans", "symbol spans (graph)"),
+    ("kenning.engine.engine", "Engine.semantic", "coverage check"),
+)
+
+
+def instrument(spent: dict[str, float]) -> Callable[[], None]:
+    """Wrap each stage's function to add its time to `spent`; returns an undo."""
+    import importlib
+
+    undo: list[tuple[Any, str, Any]] = []
+    for module_name, attr, label in STAGES:
+        module = importlib.import_module(module_name)
+        owner: Any = module
+        name = attr
+        if "." in attr:
+            cls_name, name = attr.split(".")
+            owner = getattr(module, cls_name)
+        original = getattr(owner, name)
+
+        def timed(*args: Any, _original: Any = original, _label: str = label, **kw: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kw)
+            finally:
+                spent[_label] += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+        undo.append((owner, name, original))
+
+    def restore() -> None:
+        for owner_, name_, original_ in undo:
+            setattr(owner_, name_, original_)
+
+    return restore
+
+
+def seed_random_vectors(engine: Engine) -> int:
+    """A random unit vector for every chunk text without one, under the active model."""
+    import numpy as np
+
+    from kenning.embed import resolve_model
+
+    model_id = engine.status_store.get_meta("active_model") or resolve_model().model_id
+    hashes = sorted(engine.chunks.all_hashes())
+    have = engine.vectors.existing(model_id, hashes) if engine.vectors.exists(model_id) else set()
+    missing = [h for h in hashes if h not in have]
+    rng = np.random.default_rng(0)
+    for i in range(0, len(missing), 5000):
+        part = missing[i : i + 5000]
+        vectors = rng.standard_normal((len(part), 384)).astype("float32")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        engine.vectors.add(model_id, part, vectors)
+    return len(missing)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--modes", default="hybrid,text")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--vectors", choices=("stored", "random"), default="stored")
+    args = parser.parse_args(argv)
+    root = args.workspace.resolve()
+    evalset = collect(root, cap=args.queries + args.warmup, seed=args.seed)
+    queries = [t.query for t in evalset.targets]
+    warmup, queries = queries[: args.warmup], queries[args.warmup :]
+    with Engine.open(root, read_only=args.vectors == "stored") as engine:
+        if args.vectors == "random":
+            print(f"stored {seed_random_vectors(engine)} random vectors")
+        print(f"{engine.chunks.count()} chunks; {len(queries)} queries")
+        for query in warmup:
+            engine.search(query + " warm", mode="hybrid")
+        for mode in args.modes.split(","):
+            spent: dict[str, float] = defaultdict(float)
+            per_stage: dict[str, list[float]] = defaultdict(list)
+            undo = instrument(spent) if mode == "hybrid" else None
+            latencies = []
+            for query in queries:
+                spent.clear()
+                started = time.perf_counter()
+                engine.search(query, limit=10, mode=mode)
+                latencies.append(time.perf_counter() - started)
+                for label, seconds in spent.items():
+                    per_stage[label].append(seconds)
+            if undo is not None:
+                undo()
+            ms = [s * 1000 for s in latencies]
+            print(
+                f"{mode:<8} p50 {statistics.median(ms):6.1f} ms  p90 {percentile(ms, 90):6.1f} ms"
+                f"  p99 {percentile(ms, 99):6.1f} ms"
+            )
+            for label, values in per_stage.items():
+                print(f"    {label:<26} p50 {statistics.median(values) * 1000:6.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
