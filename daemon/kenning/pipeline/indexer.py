@@ -29,8 +29,6 @@ from kenning.core.facts import (
     EdgeFacts,
     FileFacts,
     Import,
-    ImportKind,
-    Span,
     SymbolKind,
 )
 from kenning.core.graph import Target
@@ -600,38 +598,20 @@ def _chunk_rows(facts_list: Sequence[FileFacts]) -> list[tuple[Chunk, str]]:
 
 def load_model(graph: GraphStore) -> WorkspaceModels:
     """Rebuild the resolution models from what the graph store holds."""
-    files, symbols, imports, bases = graph.model_rows()
+    stored = graph.model_rows()
     model = WorkspaceModels()
-    for path, language, module in files:
-        model.add_file_row(path, language, module)
-    for sid, name, qualname, kind, parent, path, signature, decorators in symbols:
+    for f in stored.files:
+        model.add_file_row(f.path, f.language, f.module)
+    for s in stored.symbols:
         model.add_symbol_row(
-            SymInfo(
-                sid, name, qualname, kind, parent, path, signature or "", tuple(decorators or ())
-            )
+            SymInfo(s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, s.decorators)
         )
-    for row in imports:
-        path, scope, module, name, alias, kind, l0, c0, l1, c1, cond, type_only, reexport, extra = (
-            row
-        )
+    for path, imported in stored.imports:
         file_scope = model.file(path)
         if file_scope is not None:
-            file_scope.add_import(
-                Import(
-                    module=module,
-                    name=name,
-                    alias=alias,
-                    span=Span(l0, c0, l1, c1),
-                    scope=scope,
-                    kind=ImportKind(kind),
-                    conditional=bool(cond),
-                    type_only=bool(type_only),
-                    reexport=bool(reexport),
-                    extra=extra or "",
-                )
-            )
-    for path, class_id, expr in bases:
-        file_scope = model.file(path)
+            file_scope.add_import(imported)
+    for base in stored.bases:
+        file_scope = model.file(base.path)
         if file_scope is not None:
-            file_scope.bases.setdefault(class_id, []).append(expr)
+            file_scope.bases.setdefault(base.class_id, []).append(base.expr)
     return model

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ladybug
 import msgspec
@@ -437,6 +437,56 @@ class BulkLoad:
         except Exception:
             graph._rollback()
             raise
+
+
+class StoredFile(NamedTuple):
+    path: str
+    language: str
+    module: str
+
+
+class StoredSymbol(NamedTuple):
+    id: str
+    name: str
+    qualname: str
+    kind: str
+    parent: str | None
+    path: str
+    signature: str
+    decorators: tuple[str, ...]
+
+
+class StoredBase(NamedTuple):
+    path: str
+    class_id: str
+    expr: str
+
+
+def _stored_import(row: list[Any]) -> tuple[str, Import]:
+    path, scope, module, name, alias, kind, l0, c0, l1, c1, cond, type_only, reexport, extra = row
+    imported = Import(
+        module=module,
+        name=name,
+        alias=alias,
+        span=Span(l0, c0, l1, c1),
+        scope=scope,
+        kind=ImportKind(kind),
+        conditional=bool(cond),
+        type_only=bool(type_only),
+        reexport=bool(reexport),
+        extra=extra or "",
+    )
+    return path, imported
+
+
+class StoredModel(NamedTuple):
+    """The rows a resolution model is rebuilt from, by name (`GraphStore.model_rows`)."""
+
+    files: list[StoredFile]
+    symbols: list[StoredSymbol]
+    # (the importing file, the import as parsed)
+    imports: list[tuple[str, Import]]
+    bases: list[StoredBase]
 
 
 class GraphStore:
@@ -890,9 +940,9 @@ class GraphStore:
         )
         return {row[0]: FileRecord(*row) for row in _pyrows(table)}
 
-    def model_rows(self) -> tuple[list[list[Any]], ...]:
-        """(files, symbols, imports, bases) rows to rebuild the resolution model."""
-        return tuple(
+    def model_rows(self) -> StoredModel:
+        """What the resolution model is rebuilt from: files, symbols, imports, bases."""
+        files, symbols, imports, bases = (
             _pyrows(self.query(cypher))
             for cypher in (
                 "MATCH (f:File) RETURN f.path, f.language, f.module",
@@ -904,6 +954,15 @@ class GraphStore:
                 "e.type_only, e.reexport, e.extra",
                 "MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr",
             )
+        )
+        return StoredModel(
+            files=[StoredFile(*row) for row in files],
+            symbols=[
+                StoredSymbol(sid, name, qual, kind, parent, path, sig or "", tuple(decos or ()))
+                for sid, name, qual, kind, parent, path, sig, decos in symbols
+            ],
+            imports=[_stored_import(row) for row in imports],
+            bases=[StoredBase(*row) for row in bases],
         )
 
     def edges_into(
