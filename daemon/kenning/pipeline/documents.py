@@ -108,6 +108,11 @@ class OpenDocument:
     def version(self) -> int:
         return self._version
 
+    @property
+    def size(self) -> int:
+        """The text's length in UTF-8 bytes."""
+        return len(self._source)
+
     def text(self) -> str:
         return self._source.decode("utf-8", "surrogatepass")
 
