@@ -4,13 +4,17 @@ Parsing is CPU-bound Python (tree-sitter queries plus fact building), so threads
 serialise on the GIL: a full index uses a process pool, one worker per core. Each
 worker reads, hashes and parses a slice of files itself, so file contents never cross
 the process boundary, and sends facts back msgpack-encoded (much cheaper than pickling
-structs one by one).
+structs one by one). Workers end with the process that started them, even one killed
+with `kill -9` (see `_exit_with_parent`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +28,8 @@ from kenning.pipeline.discover import Skipped, content_hash, read_source
 
 # Files per task: enough to amortise a round trip, few enough to balance the workers.
 FILES_PER_TASK = 24
+# Where there is no pidfd, how often a worker checks that its pool's process lives.
+PARENT_POLL_S = 1.0
 
 
 class ParsedFile(msgspec.Struct, array_like=True):
@@ -73,6 +79,45 @@ def _parse_slice(root: str, jobs: list[ParseJob], max_size: int) -> bytes:
     return _encoder.encode(ParsedSlice(parsed, skipped))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that made the pool ends.
+
+    A `kill -9` of `kenning index` gives the pool no chance to stop its workers, and
+    they do not end by themselves: each holds the fork server's liveness pipe (so the
+    fork server never sees its client go) and blocks writing results nobody reads, and
+    the resource tracker lives as long as any of them. So each worker watches its
+    pool's process on a thread of its own and exits the moment it is gone; then the
+    fork server and the resource tracker see their pipes close and exit too.
+    """
+    try:
+        handle = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        handle = -1  # no pidfd (not Linux, or an old kernel): poll instead
+
+    def watch() -> None:
+        if handle >= 0:
+            # A pidfd turns readable when its process exits.
+            select.select([handle], [], [])
+        else:
+            while _alive(parent):
+                time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kenning-parse-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def parse_files(
     root: Path, jobs: Sequence[ParseJob], max_size: int, workers: int
 ) -> Iterator[ParsedSlice]:
@@ -86,7 +131,12 @@ def parse_files(
     # that a forked child would inherit in an undefined state; the fork server is a
     # clean single-threaded process that workers are forked from.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(_parse_slice, str(root), piece, max_size) for piece in slices]
         for future in futures:
             yield _decoder.decode(future.result())
