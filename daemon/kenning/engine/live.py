@@ -122,7 +122,7 @@ class LiveWorkspace:
         )
         if self.settings.embedding.enabled:
             self.engine.pool.add_sink(self._on_embedding)
-        return Outcome(writer=True)
+        return Outcome(writer=True, warning=self.engine.repairs)
 
     @staticmethod
     def _open_stores(engine: Engine) -> None:
