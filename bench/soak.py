@@ -107,7 +107,7 @@ async def soak_lsp(root: Path, rate: float, seconds: float) -> list[tuple[float,
         text, span = edit(step)
         step += 1
         session.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri, step + 1),
+            types.VersionedTextDocumentIdentifier(version=step + 1, uri=uri),
             [types.TextDocumentContentChangePartial(span, text)]))  # fmt: skip
         if now >= next_sample:
             samples.append((now, tree_rss(server.pid)))

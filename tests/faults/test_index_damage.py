@@ -51,6 +51,18 @@ def text_index_folders(root: Path) -> list[Path]:
     return [p for p in indices.iterdir() if (p / "metadata.lance").exists()]
 
 
+def delete_text_indexes(root: Path) -> None:
+    for folder in text_index_folders(root):
+        shutil.rmtree(folder)
+
+
+def garble_manifests(root: Path) -> None:
+    for manifest in (kenning_dir(root) / "chunks" / "chunks.lance" / "_versions").glob(
+        "*.manifest"
+    ):
+        garble(manifest, 0, 64)
+
+
 def status_file(root: Path) -> Path:
     return kenning_dir(root) / "embed-status.sqlite"
 
@@ -61,11 +73,8 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
     "fragment garbled at its footer": lambda r: garble(
         fragment(r), fragment(r).stat().st_size - 40, 40
     ),
-    "full-text index deleted": lambda r: [shutil.rmtree(p) for p in text_index_folders(r)],
-    "manifest garbled": lambda r: [
-        garble(p, 0, 64)
-        for p in (kenning_dir(r) / "chunks" / "chunks.lance" / "_versions").glob("*.manifest")
-    ],
+    "full-text index deleted": delete_text_indexes,
+    "manifest garbled": garble_manifests,
     "_versions deleted": lambda r: shutil.rmtree(
         kenning_dir(r) / "chunks" / "chunks.lance" / "_versions"
     ),

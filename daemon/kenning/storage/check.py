@@ -292,8 +292,8 @@ def open_for_reading(index_dir: IndexDir) -> GraphStore:
     except GraphError as error:
         if index_dir.owner() is not None:
             raise  # a writer is at work: its checkpoint, not damage
-        damage = Damage(GRAPH, _reason(error.__cause__ or error))
-        raise IndexDamaged(refusal(index_dir, [damage])) from error
+        found = Damage(GRAPH, _reason(error.__cause__ or error))
+        raise IndexDamaged(refusal(index_dir, [found])) from error
     try:
         index_dir.check_complete()
         # With a writer at work the stores pass through states the check would call
