@@ -338,4 +338,4 @@ def test_fifo_named_like_source_is_skipped_without_blocking(tmp_path: Path) -> N
     os.mkfifo(tmp_path / "pipe.py")
     write(tmp_path, {"a.py": ""})
     assert found(tmp_path) == ["a.py"]
-    assert skipped(tmp_path) == [("pipe.py", "unreadable")]
+    assert skipped(tmp_path) == [("pipe.py", "special-file")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,14 @@ def test_content_hash_is_blake2b_128_hex() -> None:
     # Reference value from `b2sum -l 128` of the three bytes "abc".
     assert content_hash(b"abc") == "cf4ab791c62b8d2b2109c90275287816"
     assert content_hash(b"abc") != content_hash(b"abd")
+
+
+def test_a_fifo_named_like_source_is_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.py")
+    results: list[object] = []
+    # Opening a FIFO for reading blocks until a writer comes: run it where a hang shows.
+    reader = threading.Thread(target=lambda: results.append(read_source(tmp_path, "x.py", LIMIT)))
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "read_source blocked on a FIFO"
+    assert results == [Skipped("x.py", "special-file")]

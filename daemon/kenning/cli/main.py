@@ -239,20 +239,28 @@ def _workspace(args: argparse.Namespace, settings: Settings) -> Path:
 def _open(args: argparse.Namespace, settings: Settings, write: bool, rebuild: bool = False) -> Any:
     from kenning.engine import Engine
     from kenning.storage.graph import GraphError
-    from kenning.storage.index_dir import IndexIncompatible, IndexLocked, IndexMissing
+    from kenning.storage.index_dir import (
+        IndexIncompatible,
+        IndexIncomplete,
+        IndexLocked,
+        IndexMissing,
+    )
 
     root = _workspace(args, settings)
     try:
-        return Engine.open(root, settings, read_only=not write, rebuild=rebuild)
+        engine = Engine.open(root, settings, read_only=not write, rebuild=rebuild)
     except IndexMissing as exc:
         raise CliError(str(exc), ExitCode.NO_INDEX) from exc
-    except (IndexLocked, IndexIncompatible) as exc:
+    except (IndexLocked, IndexIncompatible, IndexIncomplete) as exc:
         raise CliError(str(exc), ExitCode.INDEX_UNUSABLE) from exc
     except GraphError as exc:
         raise CliError(
             f"{exc}; if the index is damaged, run `kenning index --rebuild`",
             ExitCode.INDEX_UNUSABLE,
         ) from exc
+    if engine.repairs:
+        print(f"kenning: {engine.repairs}", file=sys.stderr)
+    return engine
 
 
 def _emit_json(value: Any) -> None:

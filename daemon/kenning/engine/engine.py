@@ -51,6 +51,7 @@ from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
+from kenning.storage.check import open_for_reading, open_for_writing
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.graph import GraphStore
@@ -116,6 +117,8 @@ class Engine:
         self._user_paused = False
         self._indexing = False
         self._semantic: SemanticIndex | None = None
+        # What opening had to repair in a damaged index ("" when nothing).
+        self.repairs = ""
 
     @classmethod
     def open(
@@ -135,8 +138,8 @@ class Engine:
         index_dir = IndexDir(root / settings.index_dir)
         if read_only:
             index_dir.check()
-            return cls(root, settings, index_dir, GraphStore(index_dir.graph_path, True), False)
-        index_dir.acquire()
+            return cls(root, settings, index_dir, open_for_reading(index_dir), False)
+        index_dir.acquire(replace_file=rebuild)
         try:
             if rebuild:
                 index_dir.wipe()
@@ -144,11 +147,15 @@ class Engine:
                 index_dir.wipe()
                 index_dir.create()
             index_dir.check()
-            graph = GraphStore(index_dir.graph_path)
+            # Damaged stores are repaired here (all of it is derived data); `repairs`
+            # says what was done, for the front end to tell the user.
+            graph, repairs = open_for_writing(index_dir)
         except BaseException:
             index_dir.release()
             raise
-        return cls(root, settings, index_dir, graph, True)
+        engine = cls(root, settings, index_dir, graph, True)
+        engine.repairs = repairs
+        return engine
 
     def close(self) -> None:
         if self._pool is not None:

@@ -6,7 +6,8 @@ editor does not watch files. Every write goes through the scheduler, so the stor
 have one writer; queries read the engine from the daemon's query threads meanwhile.
 
 It knows nothing of LSP: the server feeds it edits and reads its state, and it reports
-back through the plain callbacks of `LiveEvents`, called from worker threads.
+back by posting one of a closed set of events (`Event`), from whichever thread they
+happen on; the receiver hops to its own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 # Opening another process's index read-only is tried this often, 0.25 s apart.
 READ_ONLY_ATTEMPTS = 8
+# A batch of edits is a few files: one that runs this long has the writer stuck (on a
+# file that never finishes reading, a store that never answers), and status says so.
+WRITER_STUCK_SECONDS = 60.0
 
 
 # -- events ---------------------------------------------------------------------------
@@ -115,6 +119,9 @@ class LiveWorkspace:
         self._state = _State()
         # The embedding pool's last report.
         self.embedding = EmbedProgress(state="idle")
+        # Open buffers over `max_file_size`: not indexed, and the user is told once.
+        self.oversized: set[str] = set()
+        self.writer_stuck_seconds = WRITER_STUCK_SECONDS
 
     # -- lifecycle (blocking: call from a worker thread) --------------------------
 
@@ -143,7 +150,7 @@ class LiveWorkspace:
         )
         if self.settings.embedding.enabled:
             self.engine.pool.add_sink(self._on_embedding)
-        return Outcome(writer=True)
+        return Outcome(writer=True, warning=self.engine.repairs)
 
     @staticmethod
     def _open_stores(engine: Engine) -> None:
@@ -191,8 +198,17 @@ class LiveWorkspace:
     def watch(self) -> None:
         """Watch the folder's files ourselves (for editors that do not)."""
         if self.scheduler is not None and self.watcher is None:
-            self.watcher = FileWatcher(self.root, self.settings, self.files_changed)
+            self.watcher = FileWatcher(
+                self.root, self.settings, self.files_changed, on_lost=self._events_lost
+            )
             self.watcher.start()
+
+    def _events_lost(self) -> None:
+        # The watcher restarted and the changes it was collecting are gone: a catch-up
+        # (size and mtime against the catalog) finds them. One queued is enough.
+        scheduler = self.scheduler
+        if scheduler is not None and not self._state.indexing:
+            self.catch_up()
 
     # -- state ---------------------------------------------------------------------
 
@@ -205,7 +221,26 @@ class LiveWorkspace:
 
     @property
     def error(self) -> str:
-        return self._state.error
+        """Why the folder cannot be trusted now, or "": its index failed to open, or a
+        thread it depends on died or is stuck (status then says `error` with this)."""
+        return self._state.error or self._thread_error()
+
+    def _thread_error(self) -> str:
+        scheduler = self.scheduler
+        if scheduler is not None:
+            if not scheduler.alive:
+                return f"the index writer of {self.root} stopped; edits are not indexed"
+            stuck = scheduler.stuck_for()
+            if stuck > self.writer_stuck_seconds:
+                return (
+                    f"the index writer of {self.root} has been applying one batch of edits "
+                    f"for {stuck:.0f} s; edits are not indexed meanwhile"
+                )
+        if self.watcher is not None and self.watcher.error:
+            return f"{self.watcher.error}; restart kenning to watch {self.root} again"
+        if self.embedding.state == "error":
+            return self.embedding.note or "embedding stopped on an error"
+        return ""
 
     @property
     def warning(self) -> str:
@@ -231,9 +266,37 @@ class LiveWorkspace:
             return None
         return rel if self.filter.accepts(rel) else None
 
+    def _over_limit(self, rel: str, text: str | None, size: int = 0) -> bool:
+        """Whether a buffer (its `text`, or its `size` in bytes) is too large to index
+        (`max_file_size`, as for files on disk); the first time for `rel`, the user is
+        told why it is left out."""
+        limit = self.settings.max_file_size
+        if text is not None:
+            # Characters are one to four UTF-8 bytes: encode only when the count alone
+            # cannot tell.
+            size = len(text)
+            if limit // 4 < size <= limit:
+                size = len(text.encode("utf-8", "surrogatepass"))
+        over = size > limit
+        if over and rel not in self.oversized:
+            self.oversized.add(rel)
+            self.post(
+                WorkerFailed(
+                    f"kenning: {rel} is larger than maxFileSize ({limit:,} bytes); its "
+                    "buffer is not indexed (the file on disk is, if it is within the limit)"
+                )
+            )
+        return over
+
     def did_open(self, rel: str, text: str, version: int, session: str = "") -> None:
         """A buffer opened by `session` (the editor attached to this daemon: "", or a
         second daemon that forwards its editor's buffers)."""
+        if self._over_limit(rel, text):
+            # Not kept at all: its edits cannot be applied without it, so the buffer is
+            # left out until the editor sends its whole text again or closes it.
+            self._drop_buffer(rel, session)
+            return
+        self.oversized.discard(rel)
         document = OpenDocument(rel, text, version)
         self._sessions.setdefault(rel, {})[session] = document
         self.documents[rel] = document
@@ -242,18 +305,41 @@ class LiveWorkspace:
             applied = self.scheduler.apply_now(rel, document)
             applied.add_done_callback(lambda _: self._prioritize([rel]))
 
+    def _drop_buffer(self, rel: str, session: str) -> None:
+        """Forget `session`'s buffer of `rel`; the file is indexed from disk instead
+        (where `read_source` applies the same size limit)."""
+        holders = self._sessions.get(rel, {})
+        if holders.pop(session, None) is not None or rel in self.documents:
+            if holders:
+                self.documents[rel] = next(reversed(holders.values()))
+            else:
+                self._sessions.pop(rel, None)
+                self.documents.pop(rel, None)
+            if self.scheduler is not None:
+                self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+
     def has_buffer(self, rel: str, session: str = "") -> bool:
         return session in self._sessions.get(rel, {})
 
     def did_change(
         self, rel: str, changes: Sequence[TextChange], version: int, session: str = ""
     ) -> None:
+        whole = next((c for c in reversed(changes) if c.range is None), None)
+        if whole is not None and self._over_limit(rel, whole.text):
+            self._drop_buffer(rel, session)
+            return
         holders = self._sessions.get(rel, {})
         document = holders.pop(session, None)
         if document is None:
+            if whole is not None and changes[-1] is whole:
+                # A buffer left out for its size came back within the limit.
+                self.did_open(rel, whole.text, version, session)
             return
         holders[session] = document
         document.apply(changes, version)
+        if self._over_limit(rel, None, document.size):
+            self._drop_buffer(rel, session)
+            return
         # Two editors with the same file open: the one edited last is what is indexed.
         self.documents[rel] = document
         if self.scheduler is not None:
@@ -266,6 +352,7 @@ class LiveWorkspace:
     def did_close(self, rel: str, session: str = "") -> None:
         # Unsaved text goes with the buffer: the file on disk is indexed again, unless
         # another session still has the file open.
+        self.oversized.discard(rel)
         holders = self._sessions.get(rel, {})
         holders.pop(session, None)
         if holders:

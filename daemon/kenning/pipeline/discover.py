@@ -22,6 +22,7 @@ import stat
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pathspec
 
@@ -67,6 +68,8 @@ IGNORE_FILES: tuple[str, ...] = (".gitignore", ".kenningignore")
 # nearly every binary format does early on; UTF-16 text is treated as binary, which
 # is what we want since tree-sitter is fed UTF-8. The same rule git and grep use.
 BINARY_SNIFF_BYTES = 8192
+# An ignore file larger than this is read only this far (real ones are a few KiB).
+IGNORE_FILE_MAX = 1 << 20
 
 # Reasons a path is skipped; short, stable strings that the status view and the
 # catalog may store and show.
@@ -82,6 +85,28 @@ SKIP_SYMLINK_LOOP = "symlink-loop"
 SKIP_SYMLINK_DUPLICATE = "symlink-duplicate"
 SKIP_SYMLINK_BROKEN = "symlink-broken"
 SKIP_INVALID_PATH = "invalid-path"
+# A file or folder whose name is not valid UTF-8 (Python holds it with surrogate
+# escapes): paths are stored, sent and shown as UTF-8 text, so it cannot be indexed.
+SKIP_UNDECODABLE_NAME = "undecodable-name"
+# Sockets, FIFOs and devices named like source files: opening a FIFO blocks until a
+# writer appears, so they are never opened.
+SKIP_SPECIAL_FILE = "special-file"
+
+
+def undecodable(name: str) -> bool:
+    """Whether `name` came from bytes that are not UTF-8 (it holds surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable_path(path: str) -> str:
+    """`path` as text that can be shown and encoded: undecodable bytes as `\\xNN`."""
+    if not undecodable(path):
+        return path
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +227,11 @@ class _Walker:
         for entry in entries:
             name = entry.name
             rel = prefix + name
+            if undecodable(name):
+                # Reported under a printable name; a folder is not entered.
+                if _is_real_dir(entry) or os.path.splitext(name)[1] in LANGUAGE_BY_SUFFIX:
+                    self.skipped.append(Skipped(printable_path(rel), SKIP_UNDECODABLE_NAME))
+                continue
             try:
                 is_link = entry.is_symlink()
             except OSError:
@@ -261,9 +291,7 @@ class _Walker:
             self.skipped.append(Skipped(rel, SKIP_UNREADABLE))
             return
         if not stat.S_ISREG(st.st_mode):
-            # Sockets, FIFOs and devices named like source files: opening a FIFO would
-            # block the walk forever.
-            self.skipped.append(Skipped(rel, SKIP_UNREADABLE))
+            self.skipped.append(Skipped(rel, SKIP_SPECIAL_FILE))
         elif st.st_size > self.max_size:
             self.skipped.append(Skipped(rel, SKIP_TOO_LARGE))
         else:
@@ -350,7 +378,7 @@ class PathFilter:
         self._folders: dict[str, tuple[_Layer, ...] | None] = {}
 
     def accepts(self, rel: str) -> bool:
-        if LANGUAGE_BY_SUFFIX.get(os.path.splitext(rel)[1]) is None:
+        if LANGUAGE_BY_SUFFIX.get(os.path.splitext(rel)[1]) is None or undecodable(rel):
             return False
         parts = rel.split("/")
         if "" in parts or ".." in parts or "." in parts or "\\" in rel:
@@ -365,7 +393,7 @@ class PathFilter:
     def enters(self, rel_dir: str) -> bool:
         """Whether the walk would enter the folder `rel_dir` ("" for the root)."""
         parts = rel_dir.split("/") if rel_dir else []
-        if "" in parts or ".." in parts or "." in parts:
+        if "" in parts or ".." in parts or "." in parts or undecodable(rel_dir):
             return False
         layers = self._layers("", "", None)
         for depth in range(1, len(parts) + 1):
@@ -413,6 +441,13 @@ def _with_ignore_files(
     return layers
 
 
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -427,11 +462,10 @@ def _index_dir_rel(root: str, index_dir: str) -> str | None:
 
 def _read_ignore_file(path: str) -> pathspec.GitIgnoreSpec | None:
     """Compile one ignore file; an unreadable one is treated as absent, like git does."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
+    data = read_regular(path, IGNORE_FILE_MAX)
+    if data is None:
         return None
+    lines = data.decode("utf-8", "replace").splitlines()
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     return spec if spec.patterns else None
 
@@ -475,11 +509,15 @@ def read_source(root: Path, found: FoundFile | str, max_size: int) -> bytes | Sk
     path = os.path.join(root_real, *parts)
     if not _is_within(os.path.realpath(path), root_real):
         return Skipped(rel, SKIP_SYMLINK_OUTSIDE)
+    if undecodable(rel):
+        return Skipped(printable_path(rel), SKIP_UNDECODABLE_NAME)
     try:
-        with open(path, "rb") as f:
+        with _open_nonblocking(path) as f:
             st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
                 return Skipped(rel, SKIP_UNREADABLE)
+            if not stat.S_ISREG(st.st_mode):
+                return Skipped(rel, SKIP_SPECIAL_FILE)
             if st.st_size > max_size:
                 return Skipped(rel, SKIP_TOO_LARGE)
             # One byte more than allowed tells a file that grew past the limit since
@@ -495,6 +533,30 @@ def read_source(root: Path, found: FoundFile | str, max_size: int) -> bytes | Sk
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return Skipped(rel, SKIP_BINARY)
     return data
+
+
+def _open_nonblocking(path: str) -> BinaryIO:
+    """Open for reading without blocking: a FIFO created (or swapped in) under a source
+    file's name would otherwise block the open until some process writes to it. The
+    caller checks `fstat` before reading; O_NONBLOCK changes nothing for regular files."""
+    return open(path, "rb", opener=_nonblocking)
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def read_regular(path: str, max_size: int) -> bytes | None:
+    """A small regular file's bytes (an ignore file, a project file), or None when it
+    is missing, unreadable, larger than `max_size` or not a regular file."""
+    try:
+        with _open_nonblocking(path) as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
+                return None
+            return f.read(max_size)
+    except OSError:
+        return None
 
 
 def content_hash(data: bytes) -> str:

@@ -55,6 +55,11 @@ class OpenDocument:
         source, _, version = self._state
         return source, version
 
+    @property
+    def size(self) -> int:
+        """The text's length in UTF-8 bytes."""
+        return len(self._state[0])
+
     def text(self) -> str:
         return self._state[0].decode("utf-8", "surrogatepass")
 

@@ -34,7 +34,7 @@ import numpy as np
 from kenning.core.settings import EmbeddingSettings
 from kenning.embed.errors import ModelError
 from kenning.storage.chunks import ChunkStore
-from kenning.storage.embed_status import Counts, EmbedStatus
+from kenning.storage.embed_status import PENDING, Counts, EmbedStatus
 from kenning.storage.vectors import ANN_THRESHOLD, VectorStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 # with a higher priority waits at most one window, large enough that sorting a window
 # by length packs batches with little padding.
 WINDOW = 256
+# How often `wait_until_idle` looks whether the worker is still there.
+WAIT_POLL_S = 1.0
 # Fold the vector table's small writes together every this many batches.
 OPTIMIZE_EVERY = 64
 ACTIVE_MODEL = "active_model"
@@ -241,7 +243,9 @@ class EmbedPool:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                self._cv.wait(remaining)
+                # Woken by the worker; the bound is a backstop so that a worker that
+                # ended without a word is noticed (above) rather than waited for forever.
+                self._cv.wait(WAIT_POLL_S if remaining is None else min(remaining, WAIT_POLL_S))
         return True
 
     def _request_stop(self) -> None:
@@ -273,8 +277,12 @@ class EmbedPool:
                 log.exception("embedding progress listener failed")
 
     def _run(self) -> None:
-        status = EmbedStatus(self.status_path)
+        status: EmbedStatus | None = None
         try:
+            # Opened inside the `try`: a status file that cannot be opened must end in
+            # the error state and wake every waiter like any other failure, not kill the
+            # thread silently with `wait_until_idle` waiting for it forever.
+            status = EmbedStatus(self.status_path)
             self._recover(status)
             self._loop(status)
         except Exception as exc:
@@ -286,7 +294,8 @@ class EmbedPool:
                 log.exception("the embedding pool stopped on an error")
             self._publish(EmbedProgress(state="error", note=f"embedding stopped: {exc}"))
         finally:
-            status.close()
+            if status is not None:
+                status.close()
             with self._cv:
                 self._busy = False
                 self._work = False
@@ -317,7 +326,9 @@ class EmbedPool:
                 resync, self._resync = self._resync, False
             if resync:
                 # Queue texts new to the chunk table; mark those no chunk holds.
-                status.sync(model_id, self.chunks.all_hashes())
+                added, _ = status.sync(model_id, self.chunks.all_hashes())
+                if added:
+                    self._adopt_stored_vectors(status, model_id)
             self._drain(status, self._model)
             self._collect_garbage(status, model_id)
             self._maybe_switch(status, model_id)
@@ -334,6 +345,18 @@ class EmbedPool:
             status.mark_done(model_id, [h for h in hashes if h in stored])
             status.requeue(model_id, [h for h in hashes if h not in stored])
             log.info("recovered %d texts left in progress by an earlier run", len(hashes))
+
+    def _adopt_stored_vectors(self, status: EmbedStatus, model_id: str) -> None:
+        """Mark done the pending texts whose vector is already stored: the status file
+        was lost or rebuilt while the vector table survived, and nothing already
+        embedded is embedded again (or stored twice)."""
+        if not self.vectors.exists(model_id):
+            return
+        pending = status.with_status(model_id, PENDING)
+        stored = self.vectors.existing(model_id, pending)
+        if stored:
+            status.mark_done(model_id, sorted(stored))
+            log.info("%d texts already had a vector; they are not embedded again", len(stored))
 
     def _should_pause(self) -> bool:
         return self._stopping or self._paused

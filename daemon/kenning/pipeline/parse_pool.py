@@ -4,7 +4,8 @@ Parsing is CPU-bound Python (tree-sitter queries plus fact building), so threads
 serialise on the GIL: a full index uses a process pool, one worker per core. Each
 worker reads, hashes and parses a slice of files itself, so file contents never cross
 the process boundary, and sends facts back msgpack-encoded (much cheaper than pickling
-structs one by one).
+structs one by one). Workers end with the process that started them, even one killed
+with `kill -9` (see `_exit_with_parent`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,6 +36,8 @@ IN_FLIGHT_PER_WORKER = 2
 # A worker is replaced after this many slices, so whatever its heap keeps of the
 # largest files it parsed (tree-sitter trees, Python's free lists) is given back.
 TASKS_PER_WORKER = 40
+# Where there is no pidfd, how often a worker checks that its pool's process lives.
+PARENT_POLL_S = 1.0
 
 
 class ParsedFile(msgspec.Struct, array_like=True):
@@ -81,6 +87,45 @@ def _parse_slice(root: str, jobs: list[ParseJob], max_size: int) -> bytes:
     return _encoder.encode(ParsedSlice(parsed, skipped))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that made the pool ends.
+
+    A `kill -9` of `kenning index` gives the pool no chance to stop its workers, and
+    they do not end by themselves: each holds the fork server's liveness pipe (so the
+    fork server never sees its client go) and blocks writing results nobody reads, and
+    the resource tracker lives as long as any of them. So each worker watches its
+    pool's process on a thread of its own and exits the moment it is gone; then the
+    fork server and the resource tracker see their pipes close and exit too.
+    """
+    try:
+        handle = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        handle = -1  # no pidfd (not Linux, or an old kernel): poll instead
+
+    def watch() -> None:
+        if handle >= 0:
+            # A pidfd turns readable when its process exits.
+            select.select([handle], [], [])
+        else:
+            while _alive(parent):
+                time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kenning-parse-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def parse_files(
     root: Path, jobs: Sequence[ParseJob], max_size: int, workers: int
 ) -> Iterator[ParsedSlice]:
@@ -95,7 +140,11 @@ def parse_files(
     # clean single-threaded process that workers are forked from.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER
+        max_workers=workers,
+        mp_context=context,
+        max_tasks_per_child=TASKS_PER_WORKER,
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
     ) as pool:
         # A bounded window of slices in flight: results the caller has not taken yet
         # would otherwise pile up in memory whenever parsing outruns the writes.

@@ -83,6 +83,10 @@ class ChangeScheduler:
         self._entries: dict[str, _Entry] = {}
         self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._busy = False
+        # When the work in hand started (monotonic), and whether it is a batch of edits
+        # (a job may be a full index, which takes as long as the workspace needs).
+        self._busy_since = 0.0
+        self._busy_with_batch = False
         self._closed = False
         self._job_turn = False
         self._batches = self._applied = self._superseded = self._job_count = 0
@@ -160,6 +164,19 @@ class ChangeScheduler:
         with self._cond:
             return SchedulerStats(self._batches, self._applied, self._superseded, self._job_count)
 
+    def stuck_for(self) -> float:
+        """How long the batch of edits in hand has been running, 0 when there is none
+        (jobs such as a full index are not counted: their length is the workspace's)."""
+        with self._cond:
+            if not (self._busy and self._busy_with_batch):
+                return 0.0
+            return time.monotonic() - self._busy_since
+
+    @property
+    def alive(self) -> bool:
+        """The writer thread runs (or has finished after `close`, as it should)."""
+        return self._thread.is_alive() or self._closed
+
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """Block until nothing is queued or running (debounced entries included)."""
         with self._cond:
@@ -186,6 +203,8 @@ class ChangeScheduler:
                     self._cond.notify_all()
                     return
                 self._busy = True
+                self._busy_since = time.monotonic()
+                self._busy_with_batch = batch is not None
             try:
                 if batch is not None:
                     self._run_batch(batch)

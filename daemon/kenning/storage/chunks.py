@@ -64,6 +64,8 @@ CHUNK_SCHEMA = pa.schema(
 HIT_COLUMNS = [name for name in CHUNK_SCHEMA.names if name not in TEXT_FIELDS]
 
 FTS_MEMORY_MB = 128
+# How many versions back a text search looks for one with its index (during a rebuild).
+FALLBACK_VERSIONS = 20
 # Values per `IN (...)` filter, to keep filter expressions a sensible size.
 IN_BATCH = 2000
 
@@ -291,15 +293,33 @@ class ChunkStore:
             raise ValueError(f"unknown text field {field!r}: expected one of {TEXT_FIELDS}")
         if self._table is None or not query.strip():
             return []
-        builder = (
-            self._table.search(query, query_type="fts", fts_columns=field)
-            .select(HIT_COLUMNS)
-            .limit(limit)
-        )
-        where = filters.expr() if filters is not None else None
-        if where is not None:
-            builder = builder.where(where, prefilter=True)
-        return list(builder.to_list())
+        try:
+            return _search_text(self._table, query, limit, filters, field)
+        except Exception as error:
+            if not _no_text_index(error):
+                raise
+        # The newest version has no full-text index yet: a full index (a rebuild) wrote
+        # the rows and is building the indexes now. Answer from the last version that
+        # had them (its files stay until `optimize` cleans up), else with nothing.
+        previous = self._indexed_version(field)
+        if previous is None:
+            return []
+        return _search_text(previous, query, limit, filters, field)
+
+    def _indexed_version(self, field: str) -> Any:
+        """The newest version of the table whose full-text index on `field` exists, as
+        a table of its own (checked out, so the writer's handle is not moved)."""
+        name = TEXT_INDEX if field == "text" else TERMS_INDEX
+        versions = sorted((v["version"] for v in self._table.list_versions()), reverse=True)
+        for version in versions[:FALLBACK_VERSIONS]:
+            table = self._db.open_table(TABLE)
+            try:
+                table.checkout(version)
+                if any(ix.name == name for ix in table.list_indices()):
+                    return table
+            except Exception:  # a version already cleaned up
+                continue
+        return None
 
     def by_symbols(
         self, symbol_ids: Sequence[str], filters: ChunkFilter | None = None
@@ -311,6 +331,23 @@ class ChunkStore:
         rows = self._table.search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)
+
+
+def _search_text(
+    table: Any, query: str, limit: int, filters: ChunkFilter | None, field: str
+) -> list[dict[str, Any]]:
+    builder = (
+        table.search(query, query_type="fts", fts_columns=field).select(HIT_COLUMNS).limit(limit)
+    )
+    where = filters.expr() if filters is not None else None
+    if where is not None:
+        builder = builder.where(where, prefilter=True)
+    return list(builder.to_list())
+
+
+def _no_text_index(error: Exception) -> bool:
+    """LanceDB's refusal to search text of a version that has no full-text index."""
+    return "INVERTED index" in str(error)
 
 
 def _matching(column: str, values: Sequence[str], filters: ChunkFilter | None) -> Expr:

@@ -216,6 +216,14 @@ class EmbedStatus:
         ).fetchall()
         return [(h, t) for h, t in rows]
 
+    def with_status(self, model_id: str, status: str) -> list[str]:
+        """Every (not orphaned) text of `model_id` in `status`."""
+        rows = self._db.execute(
+            "SELECT text_hash FROM texts WHERE model_id = ? AND status = ? AND orphaned_at IS NULL",
+            (model_id, status),
+        )
+        return [h for (h,) in rows]
+
     def set_tokens(self, model_id: str, tokens: dict[str, int]) -> None:
         with self._tx() as db:
             db.executemany(

@@ -55,6 +55,15 @@ class IndexLocked(IndexError_):
     pass
 
 
+class IndexDamaged(IndexIncompatible):
+    """A store of the index is damaged (see `storage.check`); `--rebuild` recovers."""
+
+
+class IndexIncomplete(IndexError_):
+    """A bulk load was cut short (or is under way): the stores hold part of the
+    workspace, and answers from them would be wrong without saying so."""
+
+
 @dataclass(frozen=True)
 class LockOwner:
     pid: int
@@ -108,6 +117,11 @@ class IndexDir:
 
     def check(self) -> None:
         """Raise a clear error unless this is a readable index of our schema version."""
+        if self.path.exists() and not self.path.is_dir():
+            raise IndexIncompatible(
+                f"{self.path} is a file, not an index folder; "
+                "run `kenning index --rebuild` to replace it with one"
+            )
         if not self.path.exists() or not self.meta_path.exists():
             if self.path.exists() and any(self.path.iterdir()):
                 raise IndexIncompatible(
@@ -142,6 +156,18 @@ class IndexDir:
         tmp.write_text(json.dumps(meta) + "\n", encoding="utf-8")
         os.replace(tmp, self.meta_path)
 
+    def check_complete(self) -> None:
+        """`IndexIncomplete` while the loading marker says a bulk load did not finish."""
+        if not self.load_unfinished:
+            return
+        owner = self.owner()
+        why = (
+            f"is being built by {owner.describe()}; wait for it to finish"
+            if owner is not None
+            else "is incomplete (building it was interrupted); run `kenning index` to finish it"
+        )
+        raise IndexIncomplete(f"the index at {self.path} {why}")
+
     def wipe(self) -> None:
         """Remove every store but keep the lock file (we hold it) and the API's files."""
         if not self.path.exists():
@@ -154,10 +180,20 @@ class IndexDir:
             else:
                 child.unlink()
 
-    def acquire(self) -> None:
-        """Take the writer lock or raise `IndexLocked` naming the owner. Never blocks."""
+    def acquire(self, replace_file: bool = False) -> None:
+        """Take the writer lock or raise `IndexLocked` naming the owner. Never blocks.
+
+        A file where the index folder belongs is refused (`IndexIncompatible`), or
+        replaced with `replace_file` (a rebuild); a folder where the lock file belongs
+        (nothing kenning writes) is removed."""
+        if self.path.is_file() or (self.path.is_symlink() and not self.path.is_dir()):
+            if not replace_file:
+                self.check()
+            self.path.unlink()
         self.path.mkdir(parents=True, exist_ok=True)
         lock_path = self.path / LOCK_FILE
+        if lock_path.is_dir() and not lock_path.is_symlink():
+            shutil.rmtree(lock_path)
         fh = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for our lifetime
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -179,7 +215,7 @@ class IndexDir:
     def owner(self) -> LockOwner | None:
         """Who holds the writer lock now, or None if nobody does."""
         lock_path = self.path / LOCK_FILE
-        if not lock_path.exists():
+        if not lock_path.is_file():
             return None
         with open(lock_path, "a+", encoding="utf-8") as fh:
             try:
