@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from kenning.core import results
 from kenning.core.facts import Span, SymbolKind
+from kenning.core.graph import Resolution
 from kenning.server import protocol as p
 
 # kenning's symbol kinds as LSP shows them (an icon per kind in the editor).
@@ -102,42 +103,76 @@ def search_hits(root: Path, hits: Iterable[results.SearchHit]) -> list[p.SearchH
     ]
 
 
+def _edge(root: Path, e: results.CallEdge) -> p.Edge:
+    return p.Edge(
+        caller=e.caller,
+        callee=e.callee,
+        uri=path_to_uri(root, e.path),
+        range=span_to_range(e.span),
+        resolution=e.resolution,
+        confidence=e.confidence,
+    )
+
+
 def call_graph(root: Path, graph: results.CallGraph) -> p.CallGraphResult:
     return p.CallGraphResult(
         root=node(root, graph.root),
         direction=graph.direction,  # type: ignore[arg-type]
         depth=graph.depth,
         nodes=[node(root, n) for n in graph.nodes],
-        edges=[
-            p.Edge(
-                caller=e.caller,
-                callee=e.callee,
-                uri=path_to_uri(root, e.path),
-                range=span_to_range(e.span),
-                resolution=e.resolution,
-                confidence=e.confidence,
-            )
-            for e in graph.edges
-        ],
+        edges=[_edge(root, e) for e in graph.edges],
+        candidates=[_edge(root, e) for e in graph.candidates],
+        min_confidence=graph.min_confidence,
     )
 
 
 def impact(root: Path, result: results.Impact) -> p.ImpactResult:
     files: dict[str, list[p.ImpactCaller]] = {}
+    guessed: dict[str, list[p.ImpactCaller]] = {}
     for caller in result.callers:
-        files.setdefault(caller.symbol.path, []).append(
+        apart = guessed if caller.resolution == str(Resolution.CANDIDATE) else files
+        apart.setdefault(caller.symbol.path, []).append(
             p.ImpactCaller(
                 symbol=node(root, caller.symbol),
                 distance=caller.distance,
                 call_sites=[span_to_range(s) for s in caller.sites],
+                resolution=caller.resolution,
+                confidence=caller.confidence,
             )
         )
     return p.ImpactResult(
         root=node(root, result.root),
         depth=result.depth,
         files=[p.ImpactFile(uri=path_to_uri(root, path), callers=c) for path, c in files.items()],
+        candidates=[
+            p.ImpactFile(uri=path_to_uri(root, path), callers=c) for path, c in guessed.items()
+        ],
         total_callers=len(result.callers),
+        min_confidence=result.min_confidence,
     )
+
+
+def incoming_call(
+    root: Path, folder_uri: str, caller: results.Neighbour
+) -> types.CallHierarchyIncomingCall:
+    return types.CallHierarchyIncomingCall(
+        from_=hierarchy_item(root, folder_uri, caller.symbol, _how(caller)),
+        from_ranges=[lsp_range(site) for site in caller.sites],
+    )
+
+
+def outgoing_call(
+    root: Path, folder_uri: str, callee: results.Neighbour
+) -> types.CallHierarchyOutgoingCall:
+    return types.CallHierarchyOutgoingCall(
+        to=hierarchy_item(root, folder_uri, callee.symbol, _how(callee)),
+        from_ranges=[lsp_range(site) for site in callee.sites],
+    )
+
+
+def _how(n: results.Neighbour) -> str:
+    """How a call hierarchy entry's call was resolved, for its `detail`."""
+    return f"{n.resolution} {n.confidence:.2f}"
 
 
 def description(root: Path, result: results.Description) -> p.DescribeResult:
@@ -163,15 +198,18 @@ def description(root: Path, result: results.Description) -> p.DescribeResult:
 
 
 def hierarchy_item(
-    root: Path, folder_uri: str, symbol: results.SymbolRef
+    root: Path, folder_uri: str, symbol: results.SymbolRef, how: str = ""
 ) -> types.CallHierarchyItem:
+    """A call hierarchy entry; `how` (the resolution kind and confidence of its call)
+    leads its `detail` so an editor shows it next to the name."""
+    detail = _detail(symbol)
     return types.CallHierarchyItem(
         name=symbol.name,
         kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
         uri=path_to_uri(root, symbol.path),
         range=lsp_range(symbol.span),
         selection_range=lsp_range(symbol.selection),
-        detail=_detail(symbol),
+        detail=f"[{how}] {detail}" if how else detail,
         data={"id": symbol.id, "folder": folder_uri},
     )
 

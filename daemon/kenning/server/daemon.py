@@ -427,8 +427,9 @@ class KenningServer(LanguageServer):
     ) -> p.CallGraphResult:
         async def answer(folder: Folder, root: SymbolRef) -> p.CallGraphResult:
             graph = await self.query(
-                folder, folder.engine.call_graph, root, params.direction, params.depth
-            )
+                folder, folder.engine.call_graph, root, params.direction, params.depth,
+                params.min_confidence,
+            )  # fmt: skip
             return convert.call_graph(folder.root, graph)
 
         result: p.CallGraphResult = await self._about_symbol(p.CALL_GRAPH, params, scope, answer)
@@ -438,7 +439,9 @@ class KenningServer(LanguageServer):
         self, params: p.ImpactParams, scope: Sequence[Folder] | None = None
     ) -> p.ImpactResult:
         async def answer(folder: Folder, root: SymbolRef) -> p.ImpactResult:
-            found = await self.query(folder, folder.engine.impact, root, params.depth)
+            found = await self.query(
+                folder, folder.engine.impact, root, params.depth, params.min_confidence
+            )
             return convert.impact(folder.root, found)
 
         result: p.ImpactResult = await self._about_symbol(p.IMPACT, params, scope, answer)

@@ -200,14 +200,9 @@ async def incoming_calls(
     remote = await _forward(ls, folder, types.CALL_HIERARCHY_INCOMING_CALLS, params)
     if remote is not LOCAL:
         return remote
-    callers = await ls.query(folder, folder.engine.neighbours, symbol_id, True)
-    return [
-        types.CallHierarchyIncomingCall(
-            from_=convert.hierarchy_item(folder.root, folder.uri, caller),
-            from_ranges=[convert.lsp_range(site) for site in sites],
-        )
-        for caller, sites in callers
-    ]
+    least = ls.settings.call_hierarchy_min_confidence
+    callers = await ls.query(folder, folder.engine.neighbours, symbol_id, True, least)
+    return [convert.incoming_call(folder.root, folder.uri, caller) for caller in callers]
 
 
 async def outgoing_calls(
@@ -217,14 +212,9 @@ async def outgoing_calls(
     remote = await _forward(ls, folder, types.CALL_HIERARCHY_OUTGOING_CALLS, params)
     if remote is not LOCAL:
         return remote
-    callees = await ls.query(folder, folder.engine.neighbours, symbol_id, False)
-    return [
-        types.CallHierarchyOutgoingCall(
-            to=convert.hierarchy_item(folder.root, folder.uri, callee),
-            from_ranges=[convert.lsp_range(site) for site in sites],
-        )
-        for callee, sites in callees
-    ]
+    least = ls.settings.call_hierarchy_min_confidence
+    callees = await ls.query(folder, folder.engine.neighbours, symbol_id, False, least)
+    return [convert.outgoing_call(folder.root, folder.uri, callee) for callee in callees]
 
 
 def _item(ls: KenningServer, item: types.CallHierarchyItem) -> tuple[Any, str]:

@@ -21,7 +21,7 @@ from kenning import __version__
 
 # Bump when the graph or chunk schema changes incompatibly; an index with another
 # version is refused and must be rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

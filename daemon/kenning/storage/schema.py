@@ -50,6 +50,7 @@ CALLS_COLUMNS = (
     *_SPAN,
     *_HOW,
     ("receiver_type", "STRING"),
+    ("implicit", "STRING"),
 )
 IMPORTS_COLUMNS = (
     ("module", "STRING"),

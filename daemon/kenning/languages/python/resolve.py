@@ -96,6 +96,9 @@ class PythonResolver:
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
         self._children: dict[str, list[str]] | None = None
+        # Names of methods that are property accessors, and of special methods, defined
+        # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
+        self._accessors: frozenset[str] | None = None
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -118,6 +121,8 @@ class PythonResolver:
         return Target(external_id(base.expr), Resolution.UNRESOLVED, 0.0)
 
     def resolve_call(self, path: str, call: CallSite) -> Target:
+        if call.implicit:
+            return self._resolve_implicit(path, call)
         receiver = call.receiver
         if receiver is None:
             if call.callee.isidentifier():
@@ -149,6 +154,93 @@ class PythonResolver:
             if found is not None:
                 return self._member_on_type(found, call.name)
         return self._name_only(call.name, path, methods=True)
+
+    # -- calls without call syntax ---------------------------------------------------
+
+    def _resolve_implicit(self, path: str, call: CallSite) -> Target:
+        """A property access, a special method run by syntax, or a decorator: resolved
+        only through what the code states, never by name; anything that does not reach
+        a workspace definition is `unresolved` (and not stored as an edge)."""
+        missing = Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
+        if call.implicit == "decorator":
+            parts = [*(call.receiver.split(".") if call.receiver else ()), call.name]
+            found = self._resolve_dotted(path, call.caller, parts)
+            if found is None or found.is_external or found.resolution == Resolution.UNRESOLVED:
+                return missing
+            kind = self.model.symbols[found.id].kind
+            if kind not in (SymbolKind.FUNCTION, SymbolKind.CLASS, SymbolKind.METHOD):
+                return missing
+            return Target(found.id, Resolution.DECORATOR, found.confidence)
+        if call.name not in self._accessor_names():
+            return missing
+        if call.receiver == "self":
+            cls = self._enclosing_class(call.caller)
+            confidence = CONF_SELF
+        elif call.receiver_type:
+            cls = self._type_of(path, call.caller, call.receiver_type, 0)
+            confidence = CONF_SELF
+        else:
+            cls = None
+        if cls is None or cls.startswith("ext:"):
+            return missing
+        if call.implicit == "protocol":
+            member = self._class_member(cls, call.name, include_own=True)
+            if member is None or self.model.symbols[member[0]].kind != SymbolKind.METHOD:
+                return missing
+            more = self._overrides(cls, member[0], call.name)
+            more = tuple(Target(t.id, Resolution.OVERRIDE, t.confidence) for t in more)
+            return Target(member[0], Resolution.PROTOCOL, confidence, more)
+        accessor = self._accessor(cls, call.name, setter=call.implicit == "setter")
+        if accessor is None:
+            return missing
+        return Target(accessor, Resolution.PROPERTY, confidence)
+
+    def _accessor_names(self) -> frozenset[str]:
+        """Names of the workspace's property accessors and special methods (built once
+        a generation)."""
+        self._check_generation()
+        if self._accessors is None:
+            self._accessors = frozenset(
+                info.name
+                for info in list(self.model.symbols.values())
+                if info.kind == SymbolKind.METHOD
+                and (
+                    (info.name.startswith("__") and info.name.endswith("__"))
+                    or any(_is_property(d) or d.endswith(".setter") for d in info.decorators)
+                )
+            )
+        return self._accessors
+
+    def _accessor(self, cls: str, name: str, setter: bool) -> str | None:
+        """The getter (`@property`, `@cached_property`) or setter (`@name.setter`) of
+        the property `name` on `cls` or its nearest base that defines `name`."""
+        seen = {cls}
+        queue = [cls]
+        for _ in range(MAX_BASE_DEPTH):
+            next_queue: list[str] = []
+            for current in queue:
+                qualname = self.model.symbols[current].qualname
+                own = [
+                    sid
+                    for sid in self.model.by_qualname.get(f"{qualname}.{name}", ())
+                    if self.model.symbols[sid].parent == current
+                ]
+                if own:
+                    for sid in own:
+                        decorators = self.model.symbols[sid].decorators
+                        if setter and f"{name}.setter" in decorators:
+                            return sid
+                        if not setter and any(_is_property(d) for d in decorators):
+                            return sid
+                    return None
+                for base in self._bases_of(current):
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            queue = next_queue
+            if not queue:
+                break
+        return None
 
     # -- typed resolution -----------------------------------------------------------
 
@@ -280,6 +372,7 @@ class PythonResolver:
             self._lookup_cache.clear()
             self._bases_cache.clear()
             self._children = None
+            self._accessors = None
             self._generation = self.model.generation
 
     def _lookup(self, qualname: str, depth: int) -> str | None:
@@ -548,6 +641,12 @@ def _single_call(receiver: str) -> str | None:
         if depth == 0:
             return None
     return head
+
+
+def _is_property(decorator: str) -> bool:
+    """`@property`, `@functools.cached_property`, `@x.getter`, and kin."""
+    last = decorator.rpartition(".")[2]
+    return last in ("property", "cached_property", "getter") or last.endswith("_property")
 
 
 def _is_overload(decorators: tuple[str, ...]) -> bool:
