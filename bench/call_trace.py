@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -146,6 +147,23 @@ def _shape(text: str) -> str:
     return "expr.m()"
 
 
+def _binding(name: str, caller: dict[str, Any], line_text: Any) -> str:
+    """How the caller binds a receiver `name`, read from its source: a loop variable, a
+    parameter, an assignment, or something else (a closure, a global)."""
+    path, (first, _, last, _) = caller["path"], caller["range"]
+    lines = [line_text(path, ln) for ln in range(first, last + 1)]
+    body = "\n".join(lines)
+    if re.search(rf"\bfor\s+(\w+\s*,\s*)*{name}\b[^\n]*\bin\b", body):
+        return "loop variable"
+    if re.search(rf"def\s+\w+\s*\([^)]*\b{name}\b", body, re.S):
+        return "parameter"
+    if re.search(rf"^\s*{name}\s*(:[^=]+)?=[^=]", body, re.M):
+        return "local"
+    if re.search(rf"\bas\s+{name}\b", body):
+        return "with/except target"
+    return "other"
+
+
 def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
     traced = trace(key, root, spec)
     records = export(root)
@@ -253,9 +271,9 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
                 pair_state[pair] = True
             else:
                 pair_state.setdefault(pair, False)
-                primary = next((e for e in naming if e["resolution"] not in SECONDARY), None)
+                shown = next((e for e in naming if e["resolution"] not in SECONDARY), naming[0])
                 where = f"{symbols[caller]['path']}:{site[1] + 1}"
-                pair_example.setdefault(pair, (where, primary))
+                pair_example.setdefault(pair, (where, shown))
     explicit = len(pair_state)
     recalled = sum(pair_state.values())
 
@@ -326,14 +344,18 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
             continue
         where, edge = pair_example[pair]
         if edge is None:
-            category = "only a candidate/override edge"
+            category = "no edge"
             text = "?"
         else:
             text = edge["text"]
             how = edge["resolution"]
-            if not edge["to"].startswith("ext:"):
+            if how == "candidate":
+                how = "candidates only"
+            elif not edge["to"].startswith("ext:"):
                 how += ", wrong target"
             category = f"{_shape(text)} {how}"
+            if _shape(text) == "name.m()":
+                category += f" ({_binding(text.rsplit('.', 1)[0], symbols[pair[0]], line_text)})"
         misses[category] += 1
         examples.setdefault(category, f"{where} `{text}` -> {symbols[pair[1]]['qualname']}")
 
@@ -402,7 +424,7 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
             k: {"edges": kind_total[k], "precision": kind_good[k] / kind_total[k]}
             for k in sorted(kind_total)
         },
-        "misses": [(c, n, examples[c]) for c, n in misses.most_common(8)],
+        "misses": [(c, n, examples[c]) for c, n in misses.most_common(12)],
         "wrong_sites": [(c, n, wrong_example[c]) for c, n in wrong.most_common(8)],
     }
 

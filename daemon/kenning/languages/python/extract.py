@@ -50,6 +50,8 @@ _LITERAL_TYPES = {
     "tuple": "tuple",
 }
 _QUERIES: dict[tuple[int, str], Query] = {}
+# Where a parameter's stated type holds: from the start of its function.
+_PARAMETER = Span(0, 0, 0, 0)
 # Builtins that run a special method of their one argument: `len(obj)` -> `__len__`.
 _BUILTIN_PROTOCOLS = {
     "len": "__len__",
@@ -294,16 +296,16 @@ class PythonExtraction(Extraction):
         if not wanted:
             return
         stated = self._stated()
-        symbols, names, attributes = stated.symbols, stated.names, stated.attributes
+        attributes = stated.attributes
         for i in wanted:
             call = self.calls[i]
             assert call.receiver is not None
             if "." in call.receiver:
-                cls_id = self._class_of(symbols, call.caller)
+                cls_id = stated.class_of(call.caller)
                 kinds = attributes.get((cls_id or "", call.receiver.partition(".")[2]), set())
                 found = next(iter(kinds)) if len(kinds) == 1 else ""
             else:
-                found = self._name_type(symbols, names, call)
+                found = self._stated_type(stated, call.caller, call.receiver, call.span)
             if found and found != "None":
                 self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
 
@@ -317,7 +319,11 @@ class PythonExtraction(Extraction):
         names, attributes = stated.names, stated.attributes
         text = self.text
         query = _query(self.queries.language, "receivers")
+        loops: list[dict[str, list[Node]]] = []
         for _, captures in QueryCursor(query).matches(self.root):
+            if "loop" in captures:
+                loops.append(captures)
+                continue
             if "assign" not in captures and "param" not in captures:
                 stated.implicit.append(captures)
                 continue
@@ -331,7 +337,7 @@ class PythonExtraction(Extraction):
                 scope = self.scope_at(body.start_byte)
                 name = text.node_text(captures["name"][0])
                 kind = self._annotation(captures["type"][0])
-                names.setdefault((scope, name), []).append((Span(0, 0, 0, 0), kind))
+                names.setdefault((scope, name), []).append((_PARAMETER, kind))
                 stated.typed_names.add(name)
                 continue
             assign = captures["assign"][0]
@@ -360,30 +366,48 @@ class PythonExtraction(Extraction):
                 continue
             name = text.node_text(attribute)
             stated.self_assigned.add((cls, name))
+            right = assign.child_by_field_name("right")
+            if not kind and right is not None and right.type == "identifier":
+                # `self.ctx = ctx` where the method's parameter is `ctx: Context`.
+                params = names.get((scope, text.node_text(right)), ())
+                kind = next((k for where, k in params if where == _PARAMETER), "")
             if kind != "None":
                 attributes.setdefault((cls, name), set()).add(kind)
                 if kind:
                     stated.typed_attributes.add(name)
+        # Loop variables last: what they iterate may be stated anywhere in the file.
+        for captures in loops:
+            loop = captures["loop"][0]
+            items = captures["loop.items"][0]
+            scope = self.scope_at(loop.start_byte)
+            of = ""
+            if items.type == "identifier":
+                of = self._stated_type(stated, scope, text.node_text(items), text.span(loop))
+            elif items.type == "attribute":
+                receiver = text.node_text(items)
+                if receiver.startswith("self.") and receiver.count(".") == 1:
+                    kinds = attributes.get((stated.class_of(scope) or "", receiver[5:]), set())
+                    of = next(iter(kinds)) if len(kinds) == 1 else ""
+            elif items.type == "call":
+                of = self._typable(items) or ""
+            if of and of != "None":
+                name = text.node_text(captures["loop.name"][0])
+                names.setdefault((scope, name), []).append((text.span(loop), of + "[]"))
+                stated.typed_names.add(name)
         return stated
 
-    def _name_type(
-        self,
-        symbols: dict[str, Any],
-        names: dict[tuple[str, str], list[tuple[Span, str]]],
-        call: CallSite,
-    ) -> str:
-        """The type of the name `call.receiver` at the call, innermost scope first."""
-        assert call.receiver is not None
-        scope: str | None = call.caller
+    def _stated_type(self, stated: _Stated, scope: str | None, name: str, at: Span) -> str:
+        """The type stated for `name` at `at`, innermost scope first: the last
+        assignment before, else the one stated type of every assignment."""
         first = True
         while scope is not None:
-            info = symbols.get(scope)
+            info = stated.symbols.get(scope)
             if info is None:
                 return ""
             if first or info.kind not in TYPE_KINDS:
-                entries = names.get((scope, call.receiver))
+                entries = stated.names.get((scope, name))
                 if entries:
-                    earlier = [kind for where, kind in entries if _before(where, call.span)]
+                    earlier = [kind for where, kind in entries if _before(where, at)]
                     if earlier:
                         return earlier[-1]
                     kinds = {kind for _, kind in entries}
@@ -391,19 +415,6 @@ class PythonExtraction(Extraction):
             first = False
             scope = info.parent
         return ""
-
-    @staticmethod
-    def _class_of(symbols: dict[str, Any], scope: str) -> str | None:
-        """The class whose method (or nested function) `scope` is."""
-        current: str | None = scope
-        while current is not None:
-            info = symbols.get(current)
-            if info is None:
-                return None
-            if info.kind in TYPE_KINDS:
-                return current
-            current = info.parent
-        return None
 
     def _annotation(self, node: Node) -> str:
         return collapse_whitespace(self.text.node_text(node))

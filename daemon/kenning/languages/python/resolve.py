@@ -142,6 +142,11 @@ class PythonResolver:
             found = self._type_of(path, call.caller, call.receiver_type, 0)
             if found is not None:
                 return self._member_on_type(found, call.name)
+        elif receiver.startswith("self.") and receiver.count(".") == 1:
+            # `self.lexer.tokenize()` where `lexer` is a property annotated `-> Lexer`.
+            found = self._property_type(call.caller, receiver[5:])
+            if found is not None:
+                return self._member_on_type(found, call.name)
         parts = receiver.split(".")
         if all(p.isidentifier() for p in parts):
             target = self._resolve_dotted(path, call.caller, [*parts, call.name])
@@ -194,6 +199,19 @@ class PythonResolver:
         if accessor is None:
             return missing
         return Target(accessor, Resolution.PROPERTY, confidence)
+
+    def _property_type(self, scope_id: str, name: str) -> str | None:
+        """The type of `self.name` when `name` is a property of the enclosing class (or
+        a base) whose getter states its return type."""
+        cls = self._enclosing_class(scope_id)
+        getter = self._accessor(cls, name, setter=False) if cls is not None else None
+        if getter is None:
+            return None
+        info = self.model.symbols[getter]
+        _, arrow, returns = info.signature.rpartition(" -> ")
+        if not arrow or info.parent is None:
+            return None
+        return self._type_of(info.path, info.parent, returns, 1)
 
     def _accessor_names(self) -> frozenset[str]:
         """Names of the workspace's property accessors and special methods (built once
@@ -252,6 +270,8 @@ class PythonResolver:
         stated = stated.strip()
         if stated[:1] in ("'", '"') and stated[-1:] == stated[:1]:
             stated = stated[1:-1].strip()
+        if stated.endswith("[]"):
+            return self._element_type(path, scope_id, stated[:-2], depth)
         if stated.endswith("()"):
             return self._returned_type(path, scope_id, stated[:-2], depth)
         alternatives = [a for a in _split_top(stated, "|") if a not in ("None", "")]
@@ -282,6 +302,41 @@ class PythonResolver:
         if self.model.symbols[target.id].kind == SymbolKind.CLASS:
             return target.id
         return None
+
+    def _element_type(self, path: str, scope_id: str, stated: str, depth: int) -> str | None:
+        """The type of an element of a value of type `stated` (`for x in items` where
+        `items: list[Foo]`, or `for x in self.get_items()` annotated `-> Iterator[Foo]`):
+        the first type argument of a container or iterator type."""
+        if depth > 3:
+            return None
+        if stated.endswith("()"):
+            found = self._returned_annotation(path, scope_id, stated[:-2])
+            if found is None:
+                return None
+            stated, path, scope_id = found
+        element = _element_of(stated.strip().strip("'\""))
+        return self._type_of(path, scope_id, element, depth + 1) if element else None
+
+    def _returned_annotation(
+        self, path: str, scope_id: str, callee: str
+    ) -> tuple[str, str, str] | None:
+        """(the return annotation, its file, its scope) of the function `callee` names."""
+        parts = callee.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        if parts[0] in ("self", "cls") and len(parts) == 2:
+            cls = self._enclosing_class(scope_id)
+            member = self._class_member(cls, parts[1], include_own=True) if cls else None
+            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
+        else:
+            target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.is_external or target.resolution == Resolution.UNRESOLVED:
+            return None
+        info = self.model.symbols[target.id]
+        _, arrow, returns = info.signature.rpartition(" -> ")
+        if not arrow or info.parent is None or info.kind == SymbolKind.CLASS:
+            return None
+        return returns, info.path, info.parent
 
     def _returned_type(self, path: str, scope_id: str, callee: str, depth: int) -> str | None:
         """The type of `callee(...)`: the class it constructs, or the return type its
@@ -628,6 +683,36 @@ def _generic(stated: str) -> tuple[str, str | None]:
         outer, _, rest = stated.partition("[")
         return outer.strip(), rest[:-1].strip()
     return stated, None
+
+
+# Containers and iterators whose first type argument is what iterating them yields.
+_ITERABLES = frozenset(
+    {"list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Sequence",
+     "MutableSequence", "Iterable", "Iterator", "Collection", "Generator", "AsyncIterator",
+     "AsyncIterable", "AsyncGenerator", "deque", "Deque", "AbstractSet", "MutableSet",
+     "KeysView", "dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "DefaultDict",
+     "defaultdict"}
+)  # fmt: skip
+
+
+def _element_of(stated: str) -> str:
+    """`Foo` for `list[Foo]`, `t.Iterator["Foo"]`, `Optional[Sequence[Foo]]`; "" when
+    the type is no container or iterator the code states the element of."""
+    for _ in range(3):
+        outer, args = _generic(stated)
+        if args is None:
+            return ""
+        short = outer.rpartition(".")[2]
+        kept = [a for a in _split_top(args, ",") if a not in ("None", "")]
+        if short in ("Optional", "Union"):
+            if len(kept) != 1:
+                return ""
+            stated = kept[0]
+            continue
+        if short in _ITERABLES and kept:
+            return kept[0].strip("'\"")
+        return ""
+    return ""
 
 
 def _single_call(receiver: str) -> str | None:

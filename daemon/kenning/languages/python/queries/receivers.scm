@@ -16,6 +16,11 @@
 (assignment
   left: [(identifier) (attribute)] @left) @assign
 
+; `for x in items`: `x` is an element of whatever `items` is.
+(for_statement
+  left: (identifier) @loop.name
+  right: (_) @loop.items) @loop
+
 ; Code that runs without call syntax, for calls of their own kind: an attribute that
 ; may be a property, a subscript, an iteration, a `with` item, a builtin that calls a
 ; special method, a decorator. Most matches say nothing (a plain attribute);
