@@ -44,7 +44,7 @@ CASES: dict[str, dict[str, Any]] = {
         # A plain attribute is not a call.
         "absent": {("m.py#Client.fetch", "self.timeout"), ("m.py#Client.__init__", "self.timeout")},
     },
-    "property through a typed parameter and an inherited cached_property": {
+    "an inherited cached_property through self; other receivers are not read": {
         "files": {
             "a.py": """
                 from functools import cached_property
@@ -53,20 +53,18 @@ CASES: dict[str, dict[str, Any]] = {
                     @cached_property
                     def size(self):
                         return 1
-
-                class Box(Base):
-                    pass
                 """,
             "b.py": """
-                from a import Box
+                from a import Base
 
-                def measure(box: Box, other):
-                    return box.size + other.size
+                class Box(Base):
+                    def measure(self, box: Base, other):
+                        return self.size + box.size + other.size
                 """,
         },
-        "edges": {("b.py#measure", "box.size"): ("a.py#Base.size", "property")},
-        # The receiver's type unknown: no guess by name.
-        "absent": {("b.py#measure", "other.size")},
+        "edges": {("b.py#Box.measure", "self.size"): ("a.py#Base.size", "property")},
+        # Properties are read through `self` only; never a guess by name.
+        "absent": {("b.py#Box.measure", "box.size"), ("b.py#Box.measure", "other.size")},
     },
     "subscripts, iteration, len and with through stated types": {
         "files": {
@@ -102,6 +100,7 @@ CASES: dict[str, dict[str, Any]] = {
         "more": {
             ("m.py#run", "headers[]", "m.py#Headers.__setitem__", "protocol"),
             ("m.py#run", "headers[]", "m.py#Headers.__delitem__", "protocol"),
+            # One site, two edges: `with` runs both.
             ("m.py#run", "with Lock()", "m.py#Lock.__enter__", "protocol"),
             ("m.py#run", "with Lock()", "m.py#Lock.__exit__", "protocol"),
         },

@@ -50,6 +50,7 @@ _LITERAL_TYPES = {
     "tuple": "tuple",
 }
 _QUERIES: dict[tuple[int, str], Query] = {}
+_BUILTIN_NAMES = frozenset(dir(builtins))
 # Where a parameter's stated type holds: from the start of its function.
 _PARAMETER = Span(0, 0, 0, 0)
 # Builtins that run a special method of their one argument: `len(obj)` -> `__len__`.
@@ -120,12 +121,17 @@ class PythonExtraction(Extraction):
         self._receiver_types()
         if len(self.calls) > explicit:
             # A receiver other than `self` is kept only when its type is stated.
+            stated = self._stated()
             self.calls[explicit:] = [
                 c
                 for c in self.calls[explicit:]
                 if c.implicit == "decorator"
                 or c.receiver == "self"
-                or (c.receiver_type and not _builtin_type(c.receiver_type))
+                or (
+                    c.receiver_type
+                    and not _builtin_type(c.receiver_type)
+                    and stated.may_resolve(c.receiver_type)
+                )
             ]
 
     # -- calls without call syntax ----------------------------------------------------
@@ -148,21 +154,20 @@ class PythonExtraction(Extraction):
             if "implicit.attribute" in captures:
                 # Most attributes are plain (`os.path`, `obj.name` of an unknown type):
                 # cheap checks first, a call site only for a possible property.
-                receiver = text.node_text(captures["implicit.object"][0])
-                if receiver != "self" and receiver not in stated.typed_names:
-                    continue  # `cls.x` too: the property object, no getter runs
+                receiver = "self"  # the query's only receiver of properties
                 node = captures["implicit.attribute"][0]
                 parent = node.parent
                 if parent is None or _is_field(parent, "function", node):
                     continue  # a call: an explicit call site already
                 name = text.node_text(captures["implicit.name"][0])
                 caller = scope_at(node.start_byte)
-                if receiver == "self":
-                    cls = stated.class_of(caller)
-                    if cls is None or (
-                        (cls, name) in stated.self_assigned and (cls, name) not in stated.methods
-                    ):
-                        continue  # a plain attribute the class assigns
+                # Not `self.x` of a plain attribute: one that a class of this file
+                # assigns (`self.x =` in a method, `x = ...` in its body) and none
+                # defines as a method; its subclasses' reads are reads of it.
+                if stated.class_of(caller) is None or (
+                    name in stated.assigned_names and name not in stated.method_names
+                ):
+                    continue
                 kinds: tuple[str, ...] = ("property",)
                 if parent.type == "augmented_assignment" and _is_field(parent, "left", node):
                     kinds = ("property", "setter")
@@ -209,12 +214,12 @@ class PythonExtraction(Extraction):
                 statement = node.parent
                 while statement is not None and statement.type != "with_statement":
                     statement = statement.parent
-                names = ("__enter__", "__exit__")
+                # One site: the resolver adds `__exit__` (`__aexit__`) to `__enter__`.
+                name = "__enter__"
                 if statement is not None and _is_async(statement):
-                    names = ("__aenter__", "__aexit__")
-                for name in names:
-                    add(self._implicit(scope_at(node.start_byte), f"with {receiver}", name,
-                                       receiver, node, "protocol"))  # fmt: skip
+                    name = "__aenter__"
+                add(self._implicit(scope_at(node.start_byte), f"with {receiver}", name,
+                                   receiver, node, "protocol"))  # fmt: skip
             elif "implicit.builtin" in captures:
                 builtin = text.node_text(captures["implicit.builtin"][0])
                 special = _BUILTIN_PROTOCOLS.get(builtin)
@@ -229,6 +234,8 @@ class PythonExtraction(Extraction):
             elif "implicit.decorator" in captures:
                 node = captures["implicit.decorator"][0]
                 dotted = text.node_text(node)
+                if dotted in _BUILTIN_NAMES:
+                    continue  # `@property`, `@staticmethod`: never workspace code
                 parts = dotted.split(".")
                 if not all(part.isidentifier() for part in parts):
                     continue
@@ -339,6 +346,7 @@ class PythonExtraction(Extraction):
                 kind = self._annotation(captures["type"][0])
                 names.setdefault((scope, name), []).append((_PARAMETER, kind))
                 stated.typed_names.add(name)
+                stated.local_names.add(name)
                 continue
             assign = captures["assign"][0]
             left = captures["left"][0]
@@ -347,6 +355,7 @@ class PythonExtraction(Extraction):
             if left.type == "identifier":
                 name = text.node_text(left)
                 names.setdefault((scope, name), []).append((text.span(assign), kind))
+                stated.local_names.add(name)
                 if kind and kind != "None":
                     stated.typed_names.add(name)
                 info = symbols.get(scope)
@@ -562,10 +571,38 @@ class _Stated:
         self.typed_attributes: set[str] = set()
         # (class id, attribute) of every `self.attribute = ...` in the class's methods.
         self.self_assigned: set[tuple[str, str]] = set()
+        # Every name a parameter or an assignment binds, in any scope.
+        self.local_names: set[str] = set()
         # The query's matches of code that may run without call syntax (`@implicit.*`).
         self.implicit: list[dict[str, list[Node]]] = []
         self.methods = {(s.parent, s.name) for s in symbols.values() if s.kind == SymbolKind.METHOD}
         self._classes: dict[str, str | None] = {}
+        self._assigned_names: set[str] | None = None
+        self._method_names: set[str] | None = None
+
+    @property
+    def assigned_names(self) -> set[str]:
+        if self._assigned_names is None:
+            self._assigned_names = {name for _, name in self.self_assigned}
+        return self._assigned_names
+
+    @property
+    def method_names(self) -> set[str]:
+        if self._method_names is None:
+            self._method_names = {name for _, name in self.methods}
+        return self._method_names
+
+    def may_resolve(self, stated: str) -> bool:
+        """Whether an implicit site through the type `stated` is worth resolving: an
+        annotation, or a class constructed (`Foo()`, `mod.Foo()`, not `x.Foo()` of a
+        local value)."""
+        if not stated.endswith("()"):
+            return True
+        parts = stated[:-2].split(".")
+        # Only constructors (CapWords, PEP 8's class names): what a function returns
+        # rarely has special methods or properties of the workspace, and such sites
+        # are many (`with self.assertRaises(...)`).
+        return parts[-1][:1].isupper() and (len(parts) == 1 or parts[0] not in self.local_names)
 
     def class_of(self, scope: str) -> str | None:
         """The class whose method (or nested function) `scope` is."""

@@ -193,7 +193,12 @@ class PythonResolver:
             if member is None or self.model.symbols[member[0]].kind != SymbolKind.METHOD:
                 return missing
             more = self._overrides(cls, member[0], call.name)
-            more = tuple(Target(t.id, Resolution.OVERRIDE, t.confidence) for t in more)
+            exit_name = _EXITS.get(call.name)
+            if exit_name is not None:
+                # `with obj` runs `__exit__` too: an edge of the same site.
+                leave = self._class_member(cls, exit_name, include_own=True)
+                if leave is not None:
+                    more = (Target(leave[0], Resolution.PROTOCOL, confidence), *more)
             return Target(member[0], Resolution.PROTOCOL, confidence, more)
         accessor = self._accessor(cls, call.name, setter=call.implicit == "setter")
         if accessor is None:
@@ -726,6 +731,10 @@ def _single_call(receiver: str) -> str | None:
         if depth == 0:
             return None
     return head
+
+
+# `with` runs the second after the first; extraction makes one site, of the first.
+_EXITS = {"__enter__": "__exit__", "__aenter__": "__aexit__"}
 
 
 def _is_property(decorator: str) -> bool:
