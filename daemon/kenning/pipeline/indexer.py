@@ -32,7 +32,7 @@ from kenning.core.facts import (
     Span,
     SymbolKind,
 )
-from kenning.core.graph import Target
+from kenning.core.graph import Resolution, Target
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -266,8 +266,10 @@ class Indexer:
             chunk_writer.shutdown(wait=True)
         self._model = model
         mix: dict[str, int] = {}
-        for r in resolved:
-            for t in r.calls:
+        for f, r in zip(facts_list, resolved, strict=True):
+            for call, t in zip(f.calls, r.calls, strict=True):
+                if call.implicit and t.resolution == Resolution.UNRESOLVED:
+                    continue  # code without call syntax that reached nothing: no edge
                 mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
         return IndexReport(
             mode="full",

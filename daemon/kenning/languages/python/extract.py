@@ -576,6 +576,12 @@ class _Stated:
         # The query's matches of code that may run without call syntax (`@implicit.*`).
         self.implicit: list[dict[str, list[Node]]] = []
         self.methods = {(s.parent, s.name) for s in symbols.values() if s.kind == SymbolKind.METHOD}
+        # Functions and methods of this file that state their return type.
+        self.annotated_functions = {
+            s.name
+            for s in symbols.values()
+            if s.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) and " -> " in s.signature
+        }
         self._classes: dict[str, str | None] = {}
         self._assigned_names: set[str] | None = None
         self._method_names: set[str] | None = None
@@ -594,14 +600,17 @@ class _Stated:
 
     def may_resolve(self, stated: str) -> bool:
         """Whether an implicit site through the type `stated` is worth resolving: an
-        annotation, or a class constructed (`Foo()`, `mod.Foo()`, not `x.Foo()` of a
-        local value)."""
+        annotation, what a function of this file annotated `-> T` returns, or a class
+        constructed (`Foo()`, `mod.Foo()`, not `x.Foo()` of a local value)."""
         if not stated.endswith("()"):
             return True
         parts = stated[:-2].split(".")
-        # Only constructors (CapWords, PEP 8's class names): what a function returns
-        # rarely has special methods or properties of the workspace, and such sites
-        # are many (`with self.assertRaises(...)`).
+        if len(parts) <= 2 and parts[-1] in self.annotated_functions:
+            # `make()` / `self.make()` where this file states what `make` returns.
+            return len(parts) == 1 or parts[0] == "self"
+        # Else only constructors (CapWords, PEP 8's class names): what other functions
+        # return seldom has the workspace's special methods, and such sites are many
+        # (`with self.assertRaises(...)`).
         return parts[-1][:1].isupper() and (len(parts) == 1 or parts[0] not in self.local_names)
 
     def class_of(self, scope: str) -> str | None:
