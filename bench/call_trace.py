@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -65,6 +66,26 @@ TRACED: dict[str, Traced] = {
     "sqlparse": Traced("sqlparse", ("pytest==8.3.5",), ("-c", "pyproject.toml", "tests")),
 }
 SECONDARY = ("override", "candidate")  # extra edges of a call site, not its answer
+# Edges of calls without call syntax: a property access, a special method run by
+# syntax or a builtin, a decorator applied at definition.
+IMPLICIT = ("property", "protocol", "decorator")
+# Special methods that syntax or builtins run (`obj[k]`, `len(obj)`, `with obj`...).
+PROTOCOL_DUNDERS = frozenset(
+    {"__getitem__", "__setitem__", "__delitem__", "__iter__", "__aiter__", "__next__",
+     "__len__", "__enter__", "__exit__", "__aenter__", "__aexit__", "__reversed__",
+     "__bool__", "__str__", "__repr__", "__hash__", "__contains__"}
+)  # fmt: skip
+
+
+def _is_accessor(decorators: list[str]) -> bool:
+    """A property's getter or setter, from its decorators."""
+    for decorator in decorators:
+        last = decorator.partition("(")[0].rpartition(".")[2]
+        if last in ("property", "cached_property", "setter", "getter"):
+            return True
+        if last.endswith("_property"):
+            return True
+    return False
 
 
 def _venv(key: str, deps: tuple[str, ...]) -> Path:
@@ -124,6 +145,23 @@ def _shape(text: str) -> str:
     if receiver.replace(".", "").isidentifier():
         return "a.b.m()"
     return "expr.m()"
+
+
+def _binding(name: str, caller: dict[str, Any], line_text: Any) -> str:
+    """How the caller binds a receiver `name`, read from its source: a loop variable, a
+    parameter, an assignment, or something else (a closure, a global)."""
+    path, (first, _, last, _) = caller["path"], caller["range"]
+    lines = [line_text(path, ln) for ln in range(first, last + 1)]
+    body = "\n".join(lines)
+    if re.search(rf"\bfor\s+(\w+\s*,\s*)*{name}\b[^\n]*\bin\b", body):
+        return "loop variable"
+    if re.search(rf"def\s+\w+\s*\([^)]*\b{name}\b", body, re.S):
+        return "parameter"
+    if re.search(rf"^\s*{name}\s*(:[^=]+)?=[^=]", body, re.M):
+        return "local"
+    if re.search(rf"\bas\s+{name}\b", body):
+        return "with/except target"
+    return "other"
 
 
 def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
@@ -221,7 +259,7 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
                 accepted.add(sym["parent"])
             naming = [
                 e for e in kenning_sites.get(site, [])
-                if e["text"].rsplit(".", 1)[-1] == named
+                if e["text"].rsplit(".", 1)[-1] == named and e["resolution"] not in IMPLICIT
             ]  # fmt: skip
             if not naming:
                 continue
@@ -233,11 +271,72 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
                 pair_state[pair] = True
             else:
                 pair_state.setdefault(pair, False)
-                primary = next((e for e in naming if e["resolution"] not in SECONDARY), None)
+                shown = next((e for e in naming if e["resolution"] not in SECONDARY), naming[0])
                 where = f"{symbols[caller]['path']}:{site[1] + 1}"
-                pair_example.setdefault(pair, (where, primary))
+                pair_example.setdefault(pair, (where, shown))
     explicit = len(pair_state)
     recalled = sum(pair_state.values())
+
+    # Recall over implicit pairs: executed pairs whose callee is a property accessor or
+    # a special method that syntax runs, or that ran on a decorator line, at a site with
+    # no call expression naming the callee.
+    source_lines: dict[str, list[str]] = {}
+
+    def line_text(path: str, line: int) -> str:
+        if path not in source_lines:
+            source_lines[path] = (root / path).read_text(errors="replace").splitlines()
+        lines = source_lines[path]
+        return lines[line] if 0 <= line < len(lines) else ""
+
+    implicit_state: dict[tuple[str, str], bool] = {}
+    implicit_kind: dict[tuple[str, str], str] = {}
+    implicit_example: dict[tuple[str, str], str] = {}
+    for site, callees in site_callees.items():
+        caller = site[0]
+        if caller not in in_package:
+            continue
+        at_site = kenning_sites.get(site, [])
+        for callee in callees:
+            if callee not in in_package:
+                continue
+            sym = symbols[callee]
+            # Decorators read from the source (the lines from the definition's start to
+            # its name), so that every kenning version is judged on the same pairs.
+            path, first, name_line = sym["path"], sym["range"][0], sym["selection"][0]
+            decorators = [
+                line_text(path, ln).strip()[1:]
+                for ln in range(first, name_line)
+                if line_text(path, ln).strip().startswith("@")
+            ]
+            if _is_accessor(decorators):
+                kind = "property"
+            elif sym["name"] in PROTOCOL_DUNDERS:
+                kind = "protocol"
+            elif line_text(symbols[caller]["path"], site[1]).lstrip().startswith("@"):
+                kind = "decorator"
+            else:
+                continue
+            if any(
+                e["text"].rsplit(".", 1)[-1] == sym["name"] and e["resolution"] not in IMPLICIT
+                for e in at_site
+            ):
+                continue  # called by name: an explicit pair
+            pair = (caller, callee)
+            implicit_kind[pair] = kind
+            hit = any(e["to"] == callee and e["resolution"] in (*IMPLICIT, "override")
+                      for e in at_site)  # fmt: skip
+            implicit_state[pair] = implicit_state.get(pair, False) or hit
+            implicit_example.setdefault(
+                pair, f"{symbols[caller]['path']}:{site[1] + 1} -> {sym['qualname']}"
+            )
+    implicit_pairs: Counter[str] = Counter(implicit_kind.values())
+    implicit_hits: Counter[str] = Counter(
+        implicit_kind[p] for p, ok in implicit_state.items() if ok
+    )
+    implicit_missed: dict[str, str] = {}
+    for pair, ok in implicit_state.items():
+        if not ok:
+            implicit_missed.setdefault(implicit_kind[pair], implicit_example[pair])
     misses: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for pair, ok in pair_state.items():
@@ -245,14 +344,18 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
             continue
         where, edge = pair_example[pair]
         if edge is None:
-            category = "only a candidate/override edge"
+            category = "no edge"
             text = "?"
         else:
             text = edge["text"]
             how = edge["resolution"]
-            if not edge["to"].startswith("ext:"):
+            if how == "candidate":
+                how = "candidates only"
+            elif not edge["to"].startswith("ext:"):
                 how += ", wrong target"
             category = f"{_shape(text)} {how}"
+            if _shape(text) == "name.m()":
+                category += f" ({_binding(text.rsplit('.', 1)[0], symbols[pair[0]], line_text)})"
         misses[category] += 1
         examples.setdefault(category, f"{where} `{text}` -> {symbols[pair[1]]['qualname']}")
 
@@ -262,11 +365,14 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
     sites_total = sites_good = 0
     wrong: Counter[str] = Counter()
     wrong_example: dict[str, str] = {}
-    by_site: dict[tuple[str, int, int], list[dict[str, Any]]] = defaultdict(list)
+    explicit_total = explicit_good = 0
+    # Sites by their whole range: `self.x` (a property) and `self.x.m` (a call) start
+    # at the same column.
+    by_site: dict[tuple[str, int, int, int, int], list[dict[str, Any]]] = defaultdict(list)
     for e in calls:
         if e["from"] in in_package:
-            by_site[(e["from"], e["range"][0], e["range"][1])].append(e)
-    for (caller, line, _col), edges in by_site.items():
+            by_site[(e["from"], *e["range"])].append(e)
+    for (caller, line, _col, _end_line, _end_col), edges in by_site.items():
         lines = range(line, edges[0]["range"][2] + 1)
         ran: set[str] = set()
         executed = False
@@ -284,7 +390,11 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
         if primary is None or primary["to"] not in in_package:
             continue
         sites_total += 1
-        if correct(primary["to"], ran):
+        right = correct(primary["to"], ran)
+        if primary["resolution"] not in IMPLICIT:
+            explicit_total += 1
+            explicit_good += right
+        if right:
             sites_good += 1
         else:
             category = f"{_shape(primary['text'])} {primary['resolution']}"
@@ -305,11 +415,16 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
         "recall_with_candidates": len(with_candidates) / explicit if explicit else None,
         "sites": sites_total,
         "precision": sites_good / sites_total if sites_total else None,
+        "explicit_sites": explicit_total,
+        "explicit_precision": explicit_good / explicit_total if explicit_total else None,
+        "implicit_pairs": dict(implicit_pairs),
+        "implicit_recall": {k: implicit_hits[k] / n for k, n in implicit_pairs.items()},
+        "implicit_missed": implicit_missed,
         "per_kind": {
             k: {"edges": kind_total[k], "precision": kind_good[k] / kind_total[k]}
             for k in sorted(kind_total)
         },
-        "misses": [(c, n, examples[c]) for c, n in misses.most_common(8)],
+        "misses": [(c, n, examples[c]) for c, n in misses.most_common(12)],
         "wrong_sites": [(c, n, wrong_example[c]) for c, n in wrong.most_common(8)],
     }
 
@@ -321,20 +436,28 @@ def _pct(x: float | None) -> str:
 def report(results: list[dict[str, Any]]) -> str:
     lines = [
         "| package | role | explicit pairs | explicit recall | recall counting candidates | "
-        "executed sites | call-site precision | precision by kind |",
-        "|---|---|---|---|---|---|---|---|",
+        "executed sites (call expressions) | call-site precision (call expressions) | "
+        "call-site precision (all sites) | implicit pairs: recall | precision by kind |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         kinds = ", ".join(
             f"{k} {_pct(v['precision'])} ({v['edges']})" for k, v in r["per_kind"].items()
         )
+        implicit = ", ".join(
+            f"{k} {n}: {_pct(r['implicit_recall'][k])}"
+            for k, n in sorted(r["implicit_pairs"].items())
+        )
         lines.append(
             f"| {r['package']} | {r['role']} | {r['explicit_pairs']} | {_pct(r['recall'])} | "
-            f"{_pct(r['recall_with_candidates'])} | {r['sites']} | {_pct(r['precision'])} | "
-            f"{kinds} |"
+            f"{_pct(r['recall_with_candidates'])} | {r['explicit_sites']} | "
+            f"{_pct(r['explicit_precision'])} | {_pct(r['precision'])} ({r['sites']}) | "
+            f"{implicit or '-'} | {kinds} |"
         )
     for r in results:
-        lines.append(f"\n{r['package']}: top misses")
+        lines.append(f"\n{r['package']}: implicit pairs missed, an example per kind")
+        lines += [f"- {k}: {ex}" for k, ex in sorted(r["implicit_missed"].items())]
+        lines.append(f"{r['package']}: top misses")
         lines += [f"- {n} {c}: {ex}" for c, n, ex in r["misses"]]
         lines.append(f"{r['package']}: wrong sites")
         lines += [f"- {n} {c}: {ex}" for c, n, ex in r["wrong_sites"]]

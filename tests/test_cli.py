@@ -206,3 +206,41 @@ def test_python_dash_m_kenning(workspace: Workspace) -> None:
         stderr = proc.stderr.read().decode()
         assert proc.wait(timeout=120) == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_candidates_are_listed_apart_and_a_minimum_confidence_drops_them(
+    cli: Cli, workspace: Workspace
+) -> None:
+    workspace.write(
+        {
+            "orders/models.py": """
+                class Order:
+                    def save(self):
+                        pass
+
+
+                class Invoice:
+                    def save(self):
+                        pass
+
+
+                def store(order: Order, thing):
+                    order.save()
+                    thing.save()
+                """
+        }
+    )
+    cli.json("index", "--no-embeddings")
+    found = cli.json("callers", "Order.save")
+    assert [(e["caller"], e["resolution"]) for e in found["edges"]] == [
+        ("orders/models.py#store", "typed")
+    ]
+    assert [(e["caller"], e["resolution"]) for e in found["candidates"]] == [
+        ("orders/models.py#store", "candidate")
+    ]
+    out = cli("callers", "Order.save")
+    assert "candidates (matched by name only, not resolved): 1" in out
+    assert "[typed 0.90]" in out
+    sure = cli.json("callers", "Order.save", "--min-confidence", "0.5")
+    assert (len(sure["edges"]), sure["candidates"], sure["minConfidence"]) == (1, [], 0.5)
+    cli("callers", "Order.save", "--min-confidence", "2", code=ExitCode.USAGE)

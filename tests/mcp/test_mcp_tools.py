@@ -101,8 +101,8 @@ async def test_every_tool_on_a_project_with_no_index_yet(project: Path) -> None:
             "Changing pkg.core.resolve_target (pkg/core.py:4) reaches 3 caller(s) in 2 "
             "file(s), up to 3 call(s) away",
             "pkg/app.py",
-            "  pkg.app.main  line 4, distance 1, calls at line 7",
-            "  pkg.app.helper  line 10, distance 2, calls at line 11",
+            "  pkg.app.main  line 4, distance 1 [import 0.95], calls at line 7",
+            "  pkg.app.helper  line 10, distance 2 [same-file 0.95], calls at line 11",
         ]
         assert impact.data["totalCallers"] == 3
         assert [f["uri"] for f in impact.data["files"]] == [

@@ -265,7 +265,9 @@ CALL_CASES = [
             (M + "C.m", "body", "body", None),
         ],
     ),
-    ("@plain\ndef f(): pass", []),
+    # A decorator without arguments is called when the definition runs: a call site of
+    # its own kind (`implicit`), its text the decorator as written.
+    ("@plain\ndef f(): pass", [(M, "@plain", "plain", None)]),
     (
         "class A(make_base()):\n    x = g()",
         [(M, "make_base", "make_base", None), (M + "A", "g", "g", None)],

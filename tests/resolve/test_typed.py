@@ -120,6 +120,77 @@ CASES: dict[str, dict[str, Any]] = {
             ("m.py#run", "buffer.write"): ("ext:io.StringIO.write", "external"),
         },
     },
+    "self attribute assigned an annotated parameter": {
+        "files": {
+            "m.py": """
+                class Context:
+                    def exit(self): ...
+
+                class Runner:
+                    def __init__(self, ctx: Context):
+                        self.ctx = ctx
+
+                    def stop(self):
+                        self.ctx.exit()
+                """,
+        },
+        "edges": {("m.py#Runner.stop", "self.ctx.exit"): ("m.py#Context.exit", "typed")},
+    },
+    "self attribute that is a property with a stated return type": {
+        "files": {
+            "m.py": """
+                class Lexer:
+                    def tokenize(self, s): ...
+
+                class Environment:
+                    @property
+                    def lexer(self) -> "Lexer":
+                        return Lexer()
+
+                    def parse(self, s):
+                        return self.lexer.tokenize(s)
+                """,
+        },
+        "edges": {
+            ("m.py#Environment.parse", "self.lexer.tokenize"): ("m.py#Lexer.tokenize", "typed")
+        },
+    },
+    "loop variables over stated containers and iterators": {
+        "files": {
+            "m.py": """
+                import typing as t
+
+                class Param:
+                    def add_to_parser(self, p): ...
+
+                class Command:
+                    def get_params(self) -> t.List["Param"]: ...
+
+                    def make_parser(self, params: t.Optional[t.Sequence[Param]]):
+                        for param in self.get_params():
+                            param.add_to_parser(1)
+                        for other in params:
+                            other.add_to_parser(2)
+                        for key in {"a": 1}:
+                            key.add_to_parser(3)
+                """,
+        },
+        "edges": {
+            ("m.py#Command.make_parser", "param.add_to_parser"): (
+                "m.py#Param.add_to_parser",
+                "typed",
+            ),
+            ("m.py#Command.make_parser", "other.add_to_parser"): (
+                "m.py#Param.add_to_parser",
+                "typed",
+            ),
+            # A dict literal's keys: nothing stated, so only a candidate.
+            ("m.py#Command.make_parser", "key.add_to_parser"): (
+                "m.py#Param.add_to_parser",
+                "candidate",
+            ),
+        },
+    },
     "overload stubs resolve to the implementation": {
         "files": {
             "m.py": """

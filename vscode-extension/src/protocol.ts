@@ -102,6 +102,8 @@ export const MAX_DEPTH = 10;
 export interface CallGraphParams extends Target {
   direction?: Direction;
   depth?: number;
+  /** Edges less certain than this are neither shown nor followed; 0 keeps them all. */
+  minConfidence?: number;
 }
 
 export interface Edge {
@@ -118,11 +120,16 @@ export interface CallGraphResult {
   direction: Direction;
   depth: number;
   nodes: Node[];
+  /** Every edge but the `candidate` ones, which come apart in `candidates`. */
   edges: Edge[];
+  candidates: Edge[];
+  minConfidence: number;
 }
 
 export interface ImpactParams extends Target {
   depth?: number;
+  /** Edges less certain than this are not followed; 0 follows them all. */
+  minConfidence?: number;
 }
 
 export interface ImpactCaller {
@@ -131,6 +138,10 @@ export interface ImpactCaller {
   distance: number;
   /** Where this caller calls the next symbol towards the root. */
   callSites: Range[];
+  /** Its own call's resolution kind on its most certain chain to the root. */
+  resolution: string;
+  /** That chain's confidence: the product of its edges' confidences. */
+  confidence: number;
 }
 
 export interface ImpactFile {
@@ -141,8 +152,13 @@ export interface ImpactFile {
 export interface ImpactResult {
   root: Node;
   depth: number;
+  /** Callers with a chain of resolved calls to the root. */
   files: ImpactFile[];
+  /** Callers whose every chain passes a `candidate` edge, apart. */
+  candidates: ImpactFile[];
+  /** Callers in `files` and `candidates` together. */
   totalCallers: number;
+  minConfidence: number;
 }
 
 // -- kenning/status (request and notification) --------------------------------------
@@ -273,11 +289,14 @@ export interface HierarchyResult {
 export interface CallsParams {
   symbolId: string;
   incoming: boolean;
+  minConfidence?: number;
 }
 
 export interface Call {
   node: Node;
   ranges: Range[];
+  resolution: string;
+  confidence: number;
 }
 
 export interface CallsResult {

@@ -25,6 +25,7 @@ export const SERVER_SETTINGS = [
   'bulkThreshold',
   'debounceMs',
   'requestTimeoutMs',
+  'callHierarchyMinConfidence',
   'embedding.enabled',
   'embedding.model',
   'embedding.threads',

@@ -226,20 +226,26 @@ describe('quick pick items', () => {
     const result: ImpactResult = {
       root: node('a.root'),
       depth: 3,
-      totalCallers: 2,
+      totalCallers: 3,
+      minConfidence: 0,
       files: [
-        { uri: 'file:///ws/a.py', callers: [{ symbol: node('a.f'), distance: 1, callSites: [range, range] }] },
-        { uri: 'file:///ws/b.py', callers: [{ symbol: node('b.g'), distance: 2, callSites: [] }] },
+        { uri: 'file:///ws/a.py', callers: [{ symbol: node('a.f'), distance: 1, callSites: [range, range], resolution: 'import', confidence: 0.95 }] },
+        { uri: 'file:///ws/b.py', callers: [{ symbol: node('b.g'), distance: 2, callSites: [], resolution: 'self', confidence: 0.85 }] },
+      ],
+      candidates: [
+        { uri: 'file:///ws/c.py', callers: [{ symbol: node('c.h'), distance: 1, callSites: [range], resolution: 'candidate', confidence: 0.1 }] },
       ],
     };
     const items = impactItems(result).map((i) => [(i.kind as number | undefined) === -1 ? 'separator' : 'item', i.label, i.description, i.detail]);
     assert.deepEqual(items, [
       ['separator', 'a.py', undefined, undefined],
-      ['item', 'a.f', 'calls it directly', 'a.py:4 (+1 more call sites)'],
+      ['item', 'a.f', 'calls it directly · import 0.95', 'a.py:4 (+1 more call sites)'],
       ['separator', 'b.py', undefined, undefined],
-      ['item', 'b.g', 'distance 2', 'b.py:4'],
+      ['item', 'b.g', 'distance 2 · self 0.85', 'b.py:4'],
+      ['separator', 'candidates: c.py', undefined, undefined],
+      ['item', 'c.h', 'calls it directly · candidate 0.10', 'c.py:4'],
     ]);
-    assert.equal(impactTitle(result), 'Impact of a.root: 2 caller(s) in 2 file(s), depth 3');
+    assert.equal(impactTitle(result), 'Impact of a.root: 3 caller(s) in 2 file(s), depth 3');
   });
 });
 

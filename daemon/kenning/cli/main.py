@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=text)
         p.add_argument("symbol", help="qualified name, dotted suffix or name")
         p.add_argument("--depth", "-d", type=int, default=1, help="levels to follow (1-10)")
+        p.add_argument(
+            "--min-confidence",
+            type=float,
+            default=0.0,
+            metavar="C",
+            help="leave out edges less certain than C, in [0, 1] (default 0: every edge)",
+        )
         p.set_defaults(run=cmd_calls, direction=direction)
 
     p = sub.add_parser(
@@ -601,12 +608,15 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
     if not 1 <= args.depth <= 10:
         raise CliError("--depth must be between 1 and 10", ExitCode.USAGE)
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise CliError("--min-confidence must be between 0 and 1", ExitCode.USAGE)
     settings = Settings()
     root = _workspace(args, settings)
     client = _daemon(args, root, settings)
     if client is not None:
         params = p.CallGraphParams(symbol=args.symbol, direction=args.direction,
-                                   depth=args.depth)  # fmt: skip
+                                   depth=args.depth,
+                                   min_confidence=args.min_confidence)  # fmt: skip
         graph: p.CallGraphResult = _call(client, p.CALL_GRAPH, params, ExitCode.UNKNOWN_SYMBOL)
     else:
         with _open(args, settings, write=False) as engine:
@@ -620,7 +630,9 @@ def cmd_calls(args: argparse.Namespace) -> int:
                     f"{args.symbol!r} is ambiguous: {names}; give a qualified name",
                     ExitCode.UNKNOWN_SYMBOL,
                 )
-            found: CallGraph = engine.call_graph(roots[0], args.direction, args.depth)
+            found: CallGraph = engine.call_graph(
+                roots[0], args.direction, args.depth, args.min_confidence
+            )
         graph = convert.call_graph(engine.root, found)
     if args.json:
         _emit_json(graph)
@@ -676,6 +688,16 @@ def _print_graph(graph: Any, root_dir: Path) -> None:
     walk(root.id, 1)
     if not graph.edges:
         print(f"  (no {'callers' if incoming else 'callees'} found)")
+    if graph.candidates:
+        # Apart: a name several definitions share, nothing telling which one is meant.
+        print(f"candidates (matched by name only, not resolved): {len(graph.candidates)}")
+        for edge in graph.candidates:
+            other_id = edge.caller if incoming else edge.callee
+            other = nodes.get(other_id)
+            label = other.qualname if other else other_id
+            print(f"  {'<-' if incoming else '->'} {label}  "
+                  f"{_local(edge.uri, root_dir)}:{edge.range.start.line + 1}  "
+                  f"[{edge.resolution} {edge.confidence:.2f}]")  # fmt: skip
 
 
 def _address(option: str, value: str) -> tuple[str, int]:

@@ -139,6 +139,18 @@ class CallSite(msgspec.Struct, frozen=True):
     # language's own words: `(String, ?, int)`, one type per argument and `?` where
     # the code states none; `()` for none. Empty when the language records nothing.
     arguments: str = ""
+    # Code that runs without call syntax (`IMPLICIT_KINDS`), or "" for a call
+    # expression. `name` is then the member that runs (`x` of a property `self.x`,
+    # `__getitem__` of `obj[k]`, the decorator's name), and `callee` a short text of
+    # the syntax (`self.x`, `obj[]`, `len(obj)`, `iter(obj)`, `with obj`, `@deco`). Such
+    # a site becomes an edge only when it resolves to a workspace definition.
+    implicit: str = ""
+
+
+# The kinds of `CallSite.implicit`: a property read, a property write (its setter), a
+# special method run by syntax or a builtin (`obj[k]`, `len(obj)`, `for x in obj`,
+# `with obj`), a decorator applied when its definition runs.
+IMPLICIT_KINDS = ("property", "setter", "protocol", "decorator")
 
 
 class BaseClass(msgspec.Struct, frozen=True):

@@ -36,6 +36,15 @@ class Resolution(StrEnum):
     # An override, in a subclass in the workspace, of the method a `self.m()` call
     # resolved to: virtual dispatch may reach it. An extra edge of that call site.
     OVERRIDE = "override"
+    # Code the syntax runs without a call expression, through a receiver whose type
+    # the code states: a property's getter or setter (`self.x`, `self.x = v`) ...
+    PROPERTY = "property"
+    # ... a special method run by syntax or a builtin (`obj[k]` -> `__getitem__`,
+    # `len(obj)` -> `__len__`, `for x in obj` -> `__iter__`, `with obj` -> `__enter__`
+    # and `__exit__`) ...
+    PROTOCOL = "protocol"
+    # ... or a decorator, called when the definition it decorates runs (`@cache`).
+    DECORATOR = "decorator"
     # A name the language itself provides: Python's builtins (`len`, `ValueError`),
     # JavaScript's globals, Go's predeclared functions, Rust's prelude, `java.lang`.
     BUILTIN = "builtin"

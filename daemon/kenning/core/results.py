@@ -60,7 +60,22 @@ class CallGraph(msgspec.Struct, frozen=True, kw_only=True):
     direction: str  # incoming | outgoing | both
     depth: int
     nodes: list[SymbolRef]
+    # Resolved edges (every kind but `candidate`), and apart from them the `candidate`
+    # edges: definitions a name could mean, which are not presented as resolved.
     edges: list[CallEdge]
+    candidates: list[CallEdge] = []
+    # The lowest confidence an edge needed to be followed (0: every edge).
+    min_confidence: float = 0.0
+
+
+class Neighbour(msgspec.Struct, frozen=True, kw_only=True):
+    """A direct caller or callee (call hierarchy) with its call sites and its best edge:
+    the resolution kind and confidence of its most certain call."""
+
+    symbol: SymbolRef
+    sites: list[Span]
+    resolution: str
+    confidence: float
 
 
 class ImpactCaller(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +84,11 @@ class ImpactCaller(msgspec.Struct, frozen=True, kw_only=True):
     distance: int
     # Where it calls the next symbol towards the root.
     sites: list[Span]
+    # The most certain chain of calls from it to the root: the product of its edges'
+    # confidences, and the resolution kind of its own edge on that chain. `candidate`
+    # when every chain passes through a candidate edge (a guess by name).
+    confidence: float = 1.0
+    resolution: str = ""
 
 
 class Impact(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +97,7 @@ class Impact(msgspec.Struct, frozen=True, kw_only=True):
     root: SymbolRef
     depth: int
     callers: list[ImpactCaller]
+    min_confidence: float = 0.0
 
 
 class SymbolDetail(msgspec.Struct, frozen=True, kw_only=True):

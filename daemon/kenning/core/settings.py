@@ -74,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
     debounce_ms: int = 200
     # A query running longer than this is abandoned with an error.
     request_timeout_ms: int = 30_000
+    # The standard call hierarchy (incoming/outgoing calls) leaves out call edges less
+    # certain than this; 0 shows every edge, name-only candidates included.
+    call_hierarchy_min_confidence: float = 0.0
     embedding: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
 
     def __post_init__(self) -> None:
@@ -87,6 +90,8 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
             raise ValueError("parseWorkers must be 0 (one per core) or more")
         if self.bulk_threshold < 1:
             raise ValueError("bulkThreshold must be at least 1")
+        if not 0.0 <= self.call_hierarchy_min_confidence <= 1.0:
+            raise ValueError("callHierarchyMinConfidence must be between 0 and 1")
 
 
 def load_settings(raw: object) -> tuple[Settings, list[str]]:

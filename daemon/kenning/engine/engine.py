@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from kenning import languages
-from kenning.core.facts import Span
 from kenning.core.results import (
     CallGraph,
     Description,
@@ -24,6 +23,7 @@ from kenning.core.results import (
     EmbeddingStatus,
     Impact,
     IndexStatus,
+    Neighbour,
     SearchResult,
     SymbolRef,
 )
@@ -370,15 +370,19 @@ class Engine:
         callers and callees; none (with close matches) when the name is unknown."""
         return describe(self.graph, self.chunks, text, limit, max_code_chars, neighbours)
 
-    def call_graph(self, symbol: SymbolRef, direction: str, depth: int = 1) -> CallGraph:
-        return call_graph(self.graph, symbol, direction, depth)
+    def call_graph(
+        self, symbol: SymbolRef, direction: str, depth: int = 1, min_confidence: float = 0.0
+    ) -> CallGraph:
+        return call_graph(self.graph, symbol, direction, depth, min_confidence)
 
-    def neighbours(self, symbol_id: str, incoming: bool) -> list[tuple[SymbolRef, list[Span]]]:
+    def neighbours(
+        self, symbol_id: str, incoming: bool, min_confidence: float = 0.0
+    ) -> list[Neighbour]:
         """Direct callers or callees of a symbol with their call sites (call hierarchy)."""
-        return neighbours(self.graph, symbol_id, incoming)
+        return neighbours(self.graph, symbol_id, incoming, min_confidence)
 
-    def impact(self, symbol: SymbolRef, depth: int = 3) -> Impact:
-        return impact(self.graph, symbol, depth)
+    def impact(self, symbol: SymbolRef, depth: int = 3, min_confidence: float = 0.0) -> Impact:
+        return impact(self.graph, symbol, depth, min_confidence)
 
     def symbol_at(self, path: str, line: int, col: int) -> list[SymbolRef]:
         """The symbols a cursor at (line, col) of `path` names (UTF-16 columns)."""

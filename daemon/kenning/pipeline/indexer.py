@@ -31,7 +31,7 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import Target
+from kenning.core.graph import Resolution, Target
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -280,7 +280,9 @@ class Indexer:
                 for part in spill.read():
                     for edge_facts in part:
                         resolved = resolver.resolve_file(edge_facts)
-                        for t in resolved.calls:
+                        for call, t in zip(edge_facts.calls, resolved.calls, strict=True):
+                            if call.implicit and t.resolution == Resolution.UNRESOLVED:
+                                continue  # no call syntax and nothing reached: no edge
                             mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
                         load.add_edges(edge_facts, resolved)
             timer.lap("resolve_and_graph_write")

@@ -40,7 +40,7 @@ def export_records(graph: GraphStore, page_size: int = PAGE_SIZE) -> Iterator[di
     yield {"type": "header", "format": FORMAT, "version": FORMAT_VERSION, "kenning": __version__}
     for page in _symbol_pages(graph, page_size):
         for row in page:
-            sid, name, qualname, kind, path, parent, *spans = row
+            sid, name, qualname, kind, path, parent, *spans, decorators = row
             yield {
                 "type": "symbol",
                 "id": sid,
@@ -51,6 +51,7 @@ def export_records(graph: GraphStore, page_size: int = PAGE_SIZE) -> Iterator[di
                 "parent": parent,
                 "range": spans[0:4],
                 "selection": spans[4:8],
+                "decorators": decorators or [],
             }
     for page in _symbol_pages(graph, page_size):
         ids = [row[0] for row in page if row[3] != "external"]

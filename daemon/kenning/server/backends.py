@@ -150,12 +150,14 @@ class LocalBackend:
     async def call_graph(self, params: p.CallGraphParams) -> p.CallGraphResult:
         root = await self._target(params)
         engine = self._engine
-        graph = await self._query(engine.call_graph, root, params.direction, params.depth)
+        graph = await self._query(
+            engine.call_graph, root, params.direction, params.depth, params.min_confidence
+        )
         return convert.call_graph(self.folder.root, graph)
 
     async def impact(self, params: p.ImpactParams) -> p.ImpactResult:
         root = await self._target(params)
-        found = await self._query(self._engine.impact, root, params.depth)
+        found = await self._query(self._engine.impact, root, params.depth, params.min_confidence)
         return convert.impact(self.folder.root, found)
 
     async def symbols(self, params: p.SymbolsParams) -> p.SymbolsResult:
@@ -182,12 +184,20 @@ class LocalBackend:
         return p.HierarchyResult(nodes=[convert.node(self.folder.root, s) for s in found if s.path])
 
     async def calls(self, params: p.CallsParams) -> p.CallsResult:
-        found = await self._query(self._engine.neighbours, params.symbol_id, params.incoming)
+        engine = self._engine
+        found = await self._query(
+            engine.neighbours, params.symbol_id, params.incoming, params.min_confidence
+        )
         root = self.folder.root
         return p.CallsResult(
             calls=[
-                p.Call(node=convert.node(root, s), ranges=[convert.span_to_range(x) for x in sites])
-                for s, sites in found
+                p.Call(
+                    node=convert.node(root, n.symbol),
+                    ranges=[convert.span_to_range(x) for x in n.sites],
+                    resolution=n.resolution,
+                    confidence=n.confidence,
+                )
+                for n in found
             ]
         )
 

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from kenning.core import results
 from kenning.core.facts import Span
+from kenning.core.graph import Resolution
 from kenning.server import protocol as p
 
 
@@ -76,41 +77,52 @@ def search_hits(root: Path, hits: Iterable[results.SearchHit]) -> list[p.SearchH
     ]
 
 
+def _edge(root: Path, e: results.CallEdge) -> p.Edge:
+    return p.Edge(
+        caller=e.caller,
+        callee=e.callee,
+        uri=path_to_uri(root, e.path),
+        range=span_to_range(e.span),
+        resolution=e.resolution,
+        confidence=e.confidence,
+    )
+
+
 def call_graph(root: Path, graph: results.CallGraph) -> p.CallGraphResult:
     return p.CallGraphResult(
         root=node(root, graph.root),
         direction=graph.direction,  # type: ignore[arg-type]
         depth=graph.depth,
         nodes=[node(root, n) for n in graph.nodes],
-        edges=[
-            p.Edge(
-                caller=e.caller,
-                callee=e.callee,
-                uri=path_to_uri(root, e.path),
-                range=span_to_range(e.span),
-                resolution=e.resolution,
-                confidence=e.confidence,
-            )
-            for e in graph.edges
-        ],
+        edges=[_edge(root, e) for e in graph.edges],
+        candidates=[_edge(root, e) for e in graph.candidates],
+        min_confidence=graph.min_confidence,
     )
 
 
 def impact(root: Path, result: results.Impact) -> p.ImpactResult:
     files: dict[str, list[p.ImpactCaller]] = {}
+    guessed: dict[str, list[p.ImpactCaller]] = {}
     for caller in result.callers:
-        files.setdefault(caller.symbol.path, []).append(
+        apart = guessed if caller.resolution == str(Resolution.CANDIDATE) else files
+        apart.setdefault(caller.symbol.path, []).append(
             p.ImpactCaller(
                 symbol=node(root, caller.symbol),
                 distance=caller.distance,
                 call_sites=[span_to_range(s) for s in caller.sites],
+                resolution=caller.resolution,
+                confidence=caller.confidence,
             )
         )
     return p.ImpactResult(
         root=node(root, result.root),
         depth=result.depth,
         files=[p.ImpactFile(uri=path_to_uri(root, path), callers=c) for path, c in files.items()],
+        candidates=[
+            p.ImpactFile(uri=path_to_uri(root, path), callers=c) for path, c in guessed.items()
+        ],
         total_callers=len(result.callers),
+        min_confidence=result.min_confidence,
     )
 
 

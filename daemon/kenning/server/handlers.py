@@ -249,7 +249,7 @@ async def incoming_calls(
     folder, calls = await _calls(ls, params.item, incoming=True)
     return [
         types.CallHierarchyIncomingCall(
-            from_=lsp_items.hierarchy_item(folder.uri, call.node),
+            from_=lsp_items.hierarchy_item(folder.uri, call.node, lsp_items.how(call)),
             from_ranges=[lsp_items.lsp_range(r) for r in call.ranges],
         )
         for call in calls
@@ -263,7 +263,7 @@ async def outgoing_calls(
     folder, calls = await _calls(ls, params.item, incoming=False)
     return [
         types.CallHierarchyOutgoingCall(
-            to=lsp_items.hierarchy_item(folder.uri, call.node),
+            to=lsp_items.hierarchy_item(folder.uri, call.node, lsp_items.how(call)),
             from_ranges=[lsp_items.lsp_range(r) for r in call.ranges],
         )
         for call in calls
@@ -280,7 +280,9 @@ async def _calls(
         raise InvalidParams("the call hierarchy item has no kenning symbol id in `data`")
     folder_uri = data.get("folder")
     folder = ls.ws.folder_of_item(folder_uri if isinstance(folder_uri, str) else None, item.uri)
-    calls = await ls.ws.calls(folder, p.CallsParams(symbol_id=symbol_id, incoming=incoming))
+    least = ls.ws.folders.settings.call_hierarchy_min_confidence
+    request = p.CallsParams(symbol_id=symbol_id, incoming=incoming, min_confidence=least)
+    calls = await ls.ws.calls(folder, request)
     return folder, calls
 
 

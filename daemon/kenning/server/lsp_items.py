@@ -32,15 +32,18 @@ def lsp_range(r: p.Range) -> types.Range:
     )
 
 
-def hierarchy_item(folder_uri: str, node: p.Node) -> types.CallHierarchyItem:
+def hierarchy_item(folder_uri: str, node: p.Node, how: str = "") -> types.CallHierarchyItem:
+    """A call hierarchy entry; `how` (the resolution kind and confidence of its call)
+    leads its `detail`, so an editor shows it next to the name."""
     assert node.uri is not None
+    detail = _detail(node)
     return types.CallHierarchyItem(
         name=node.name,
         kind=SYMBOL_KINDS.get(node.kind, types.SymbolKind.Variable),
         uri=node.uri,
         range=lsp_range(node.range),
         selection_range=lsp_range(node.selection_range),
-        detail=_detail(node),
+        detail=f"[{how}] {detail}" if how else detail,
         data={"id": node.id, "folder": folder_uri},
     )
 
@@ -54,6 +57,11 @@ def symbol_information(node: p.Node) -> types.SymbolInformation:
         location=types.Location(node.uri, lsp_range(node.selection_range)),
         container_name=container,
     )
+
+
+def how(call: p.Call) -> str:
+    """How a call hierarchy entry's call was resolved, for its `detail`."""
+    return f"{call.resolution} {call.confidence:.2f}"
 
 
 def _detail(node: p.Node) -> str:

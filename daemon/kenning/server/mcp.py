@@ -127,10 +127,14 @@ class Tools:
                                      description="qualified name, dotted suffix or name")],
         depth: Annotated[int, Field(ge=1, le=p.MAX_DEPTH, description="levels of callers "
                                     "to follow")] = 1,
+        min_confidence: Annotated[float, Field(ge=0.0, le=1.0, description="leave out "
+                                  "edges less certain than this (0: every edge; 0.5 drops "
+                                  "name-only candidates and overrides)")] = 0.0,
     ) -> CallToolResult:  # fmt: skip
         """Who calls a symbol, transitively to `depth`: each call site with how the call
-        was resolved (import, same-file, self, name-only, ...) and a confidence."""
-        return await self._call_graph(symbol, "incoming", depth)
+        was resolved (import, same-file, self, typed, property, ...) and a confidence;
+        `candidate` edges (a name several definitions share) are listed apart."""
+        return await self._call_graph(symbol, "incoming", depth, min_confidence)
 
     async def callees(
         self,
@@ -138,10 +142,14 @@ class Tools:
                                      description="qualified name, dotted suffix or name")],
         depth: Annotated[int, Field(ge=1, le=p.MAX_DEPTH, description="levels of callees "
                                     "to follow")] = 1,
+        min_confidence: Annotated[float, Field(ge=0.0, le=1.0, description="leave out "
+                                  "edges less certain than this (0: every edge; 0.5 drops "
+                                  "name-only candidates and overrides)")] = 0.0,
     ) -> CallToolResult:  # fmt: skip
         """What a symbol calls, transitively to `depth`, external and unresolved targets
-        included: each call site with its resolution kind and confidence."""
-        return await self._call_graph(symbol, "outgoing", depth)
+        included: each call site with its resolution kind and confidence; `candidate`
+        edges listed apart."""
+        return await self._call_graph(symbol, "outgoing", depth, min_confidence)
 
     async def impact(
         self,
@@ -149,10 +157,15 @@ class Tools:
                                      description="qualified name, dotted suffix or name")],
         depth: Annotated[int, Field(ge=1, le=p.MAX_DEPTH, description="calls away to "
                                     "follow")] = 3,
+        min_confidence: Annotated[float, Field(ge=0.0, le=1.0, description="leave out "
+                                  "edges less certain than this (0: every edge; 0.5 drops "
+                                  "name-only candidates and overrides)")] = 0.0,
     ) -> CallToolResult:  # fmt: skip
         """The blast radius of changing a symbol: its transitive callers, grouped by
-        file, each with its distance (1: calls it directly) and call sites."""
-        params = _params(p.ImpactParams, symbol=symbol, depth=depth)
+        file, each with its distance (1: calls it directly), call sites, resolution kind
+        and confidence; callers reached only through name-only candidates apart."""
+        params = _params(p.ImpactParams, symbol=symbol, depth=depth,
+                         min_confidence=min_confidence)  # fmt: skip
         result, building = await self._answer(lambda: self.ws.impact(params))
         return self._render_impact(result, building)
 
@@ -256,8 +269,11 @@ class Tools:
             raise ToolError(f"{path} is outside the workspace {self.root}")
         return target.as_uri()
 
-    async def _call_graph(self, symbol: str, direction: p.Direction, depth: int) -> CallToolResult:
-        params = _params(p.CallGraphParams, symbol=symbol, direction=direction, depth=depth)
+    async def _call_graph(
+        self, symbol: str, direction: p.Direction, depth: int, min_confidence: float
+    ) -> CallToolResult:
+        params = _params(p.CallGraphParams, symbol=symbol, direction=direction, depth=depth,
+                         min_confidence=min_confidence)  # fmt: skip
         result, building = await self._answer(lambda: self.ws.call_graph(params))
         return self._render_graph(result, building)
 
@@ -412,6 +428,16 @@ class Tools:
         elif shown < len(graph.edges):
             lines.append(f"  ... {len(graph.edges) - shown} more call(s) in the structured "
                          "content")  # fmt: skip
+        if graph.candidates:
+            lines.append(f"Candidates (matched by name only, not resolved): "
+                         f"{len(graph.candidates)}")  # fmt: skip
+            for edge in graph.candidates[:MAX_EDGES_SHOWN]:
+                other_id = edge.caller if incoming else edge.callee
+                other = nodes.get(other_id)
+                label = other.qualname if other is not None else other_id
+                lines.append(f"  {'<-' if incoming else '->'} {label}  at "
+                             f"{self._where(edge.uri, edge.range)}  "
+                             f"[{edge.resolution} {edge.confidence:.2f}]")  # fmt: skip
         lines.append("Next: `symbol` with a name above for its code; "
                      + ("`impact` for every file a change reaches." if incoming
                         else "`callees` with a larger depth to follow further."))  # fmt: skip
@@ -420,44 +446,62 @@ class Tools:
             "direction": graph.direction,
             "depth": graph.depth,
             "nodes": [_node(n) for n in graph.nodes],
-            "edges": [
-                {"caller": e.caller, "callee": e.callee, **_location(e.uri, e.range),
-                 "column": e.range.start.character + 1, "resolution": e.resolution,
-                 "confidence": e.confidence}
-                for e in graph.edges
-            ],
+            "minConfidence": graph.min_confidence,
+            "edges": [self._edge(e) for e in graph.edges],
+            "candidates": [self._edge(e) for e in graph.candidates],
         }  # fmt: skip
         return _result(_text(lines, building), structured, building)
+
+    def _edge(self, e: p.Edge) -> dict[str, Any]:
+        return {"caller": e.caller, "callee": e.callee, **_location(e.uri, e.range),
+                "column": e.range.start.character + 1, "resolution": e.resolution,
+                "confidence": e.confidence}  # fmt: skip
 
     def _render_impact(self, result: p.ImpactResult, building: str) -> CallToolResult:
         root = result.root
         lines = [f"Changing {root.qualname} ({self._where(root.uri, root.selection_range)}) "
                  f"reaches {result.total_callers} caller(s) in {len(result.files)} file(s), "
                  f"up to {result.depth} call(s) away"]  # fmt: skip
-        for file in result.files:
-            lines.append(self._rel(file.uri))
-            for caller in file.callers:
-                sites = ", ".join(str(r.start.line + 1) for r in caller.call_sites)
-                first, _ = _lines(caller.symbol.range)
-                lines.append(
-                    f"  {caller.symbol.qualname}  line {first}, distance "
-                    f"{caller.distance}" + (f", calls at line {sites}" if sites else "")
-                )
+
+        def listed(files: list[p.ImpactFile]) -> None:
+            for file in files:
+                lines.append(self._rel(file.uri))
+                for caller in file.callers:
+                    sites = ", ".join(str(r.start.line + 1) for r in caller.call_sites)
+                    first, _ = _lines(caller.symbol.range)
+                    lines.append(
+                        f"  {caller.symbol.qualname}  line {first}, distance "
+                        f"{caller.distance} [{caller.resolution} {caller.confidence:.2f}]"
+                        + (f", calls at line {sites}" if sites else "")
+                    )
+
+        listed(result.files)
+        if result.candidates:
+            lines.append("Reached only through candidates (matched by name only, not "
+                         "resolved):")  # fmt: skip
+            listed(result.candidates)
         lines.append("Next: `symbol` with a caller's name to read it; `callers` for the call "
-                     "sites with their resolution." if result.files
+                     "sites with their resolution." if result.total_callers
                      else "Nothing in the workspace calls it.")  # fmt: skip
+
+        def files(found: list[p.ImpactFile]) -> list[dict[str, Any]]:
+            return [
+                {"uri": f.uri, "callers": [
+                    {**_node(c.symbol), "distance": c.distance,
+                     "callSites": [_lines(r)[0] for r in c.call_sites],
+                     "resolution": c.resolution, "confidence": c.confidence}
+                    for c in f.callers]}
+                for f in found
+            ]  # fmt: skip
+
         structured = {
             "root": _node(root),
             "depth": result.depth,
+            "minConfidence": result.min_confidence,
             "totalCallers": result.total_callers,
-            "files": [
-                {"uri": f.uri, "callers": [
-                    {**_node(c.symbol), "distance": c.distance,
-                     "callSites": [_lines(r)[0] for r in c.call_sites]}
-                    for c in f.callers]}
-                for f in result.files
-            ],
-        }  # fmt: skip
+            "files": files(result.files),
+            "candidates": files(result.candidates),
+        }
         return _result(_text(lines, ""), structured, "")
 
     def _render_status(self, status: p.StatusResult) -> CallToolResult:

@@ -125,13 +125,21 @@ def _check_depth(depth: int) -> None:
         raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
 
 
+def _check_confidence(value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("minConfidence must be between 0 and 1")
+
+
 class CallGraphParams(_Target, frozen=True, kw_only=True):
     direction: Direction = "both"
     depth: int = 1
+    # Edges less certain than this are neither shown nor followed; 0 keeps them all.
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_depth(self.depth)
+        _check_confidence(self.min_confidence)
 
 
 class Edge(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,26 +148,34 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True):
     # The call site: the callee expression in the caller's file.
     uri: str
     range: Range
-    # How the call was resolved (import, same-file, self, local, typed, override,
-    # name-only, candidate, builtin, external, unresolved) and how sure that is, in [0, 1].
+    # How the call was resolved (local, same-file, self, import, typed, override,
+    # property, protocol, decorator, name-only, candidate, builtin, external,
+    # unresolved) and how sure that is, in [0, 1].
     resolution: str
     confidence: float
 
 
-class CallGraphResult(msgspec.Struct, frozen=True, kw_only=True):
+class CallGraphResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
     root: Node
     direction: Direction
     depth: int
     nodes: list[Node]
+    # Every edge but the `candidate` ones, which come apart: definitions a name could
+    # mean when nothing tells which, not resolved calls.
     edges: list[Edge]
+    candidates: list[Edge]
+    min_confidence: float
 
 
 class ImpactParams(_Target, frozen=True, kw_only=True):
     depth: int = 3
+    # Edges less certain than this are not followed; 0 follows them all.
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_depth(self.depth)
+        _check_confidence(self.min_confidence)
 
 
 class ImpactCaller(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
@@ -168,6 +184,10 @@ class ImpactCaller(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
     distance: int
     # Where this caller calls the next symbol towards the root.
     call_sites: list[Range]
+    # The resolution kind of this caller's own call on its most certain chain to the
+    # root, and that chain's confidence (the product of its edges' confidences).
+    resolution: str
+    confidence: float
 
 
 class ImpactFile(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,8 +198,13 @@ class ImpactFile(msgspec.Struct, frozen=True, kw_only=True):
 class ImpactResult(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
     root: Node
     depth: int
+    # Callers with a chain of resolved calls to the root, by file.
     files: list[ImpactFile]
+    # Callers whose every chain passes through a `candidate` edge, by file, apart.
+    candidates: list[ImpactFile]
+    # Callers in `files` and `candidates` together.
     total_callers: int
+    min_confidence: float
 
 
 # -- kenning/status (request and notification) -------------------------------------
@@ -347,12 +372,20 @@ class CallsParams(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
 
     symbol_id: str
     incoming: bool
+    # Calls less certain than this are left out; 0 keeps them all.
+    min_confidence: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_confidence(self.min_confidence)
 
 
 class Call(msgspec.Struct, frozen=True, kw_only=True):
     # The caller (incoming) or callee, and the call sites in the caller's file.
     node: Node
     ranges: list[Range]
+    # Its most certain call's resolution kind and confidence (`candidate` calls last).
+    resolution: str
+    confidence: float
 
 
 class CallsResult(msgspec.Struct, frozen=True, kw_only=True):

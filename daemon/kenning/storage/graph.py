@@ -40,7 +40,7 @@ from kenning.core.facts import (
     Span,
     Symbol,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.batches import batched
 from kenning.storage.schema import (
@@ -226,6 +226,10 @@ class _Rows:
             self.add_edge("INHERITS", base.class_id, base, target)
 
     def add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
+        if table == "CALLS" and fact.implicit and target.resolution == Resolution.UNRESOLVED:
+            # Code without call syntax is a call only when it reaches a workspace
+            # definition: `self.x` that is no property is a plain attribute.
+            return
         self._add_edge(table, src, fact, target)
         for more in target.more:
             self._add_edge(table, src, fact, more)
@@ -310,6 +314,7 @@ def _edge_values(table: str, fact: Any, target: Target) -> tuple:
             *how,
             fact.receiver_type,
             fact.arguments,
+            fact.implicit,
         )
     if table == "IMPORTS":
         return (
@@ -1044,6 +1049,7 @@ class GraphStore:
                         span,
                         values["receiver_type"] or "",
                         values["arguments"] or "",
+                        values["implicit"] or "",
                     )
                 elif table == "IMPORTS":
                     fact = Import(
@@ -1304,13 +1310,13 @@ class GraphStore:
         """A page of symbols (externals included) in id order, after id `after`.
 
         Keyset paging keeps each page's memory bounded however large the workspace:
-        `(id, name, qualname, kind, path, parent, range..., selection...)` rows.
+        `(id, name, qualname, kind, path, parent, range..., selection..., decorators)` rows.
         """
         return _pyrows(
             self.query(
                 "MATCH (s:Symbol) WHERE s.id > $after RETURN s.id, s.name, s.qualname, s.kind, "
                 "s.path, s.parent, s.start_line, s.start_col, s.end_line, s.end_col, "
-                "s.sel_start_line, s.sel_start_col, s.sel_end_line, s.sel_end_col "
+                "s.sel_start_line, s.sel_start_col, s.sel_end_line, s.sel_end_col, s.decorators "
                 f"ORDER BY s.id LIMIT {int(limit)}",
                 {"after": after},
             )

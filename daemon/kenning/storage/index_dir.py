@@ -23,8 +23,9 @@ from kenning import __version__
 # text holds (so that no index mixes texts of two formats; the rebuilt texts have new
 # hashes, hence are embedded again); an index with another version is refused and must
 # be rebuilt. 7: call sites keep their arguments (Java overloads); a doc comment above a
-# definition joins its chunk's header.
-SCHEMA_VERSION = 7
+# definition joins its chunk's header. 8: code that runs without call syntax
+# (properties, special methods, decorators) as call edges of their own kinds.
+SCHEMA_VERSION = 8
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

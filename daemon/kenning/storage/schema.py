@@ -51,6 +51,7 @@ CALLS_COLUMNS = (
     *_HOW,
     ("receiver_type", "STRING"),
     ("arguments", "STRING"),
+    ("implicit", "STRING"),
 )
 IMPORTS_COLUMNS = (
     ("module", "STRING"),

@@ -18,21 +18,29 @@ interface CallerItem extends vscode.QuickPickItem {
 
 export function impactItems(result: ImpactResult): CallerItem[] {
   const items: CallerItem[] = [];
-  for (const file of result.files) {
-    items.push({ label: relativePath(file.uri), kind: vscode.QuickPickItemKind.Separator });
-    for (const caller of file.callers) {
-      const site = caller.callSites[0] ?? caller.symbol.selectionRange;
-      const sites = caller.callSites.length;
-      items.push({
-        label: caller.symbol.qualname,
-        description: caller.distance === 1 ? 'calls it directly' : `distance ${caller.distance}`,
-        detail: `${relativePath(file.uri)}:${site.start.line + 1}${sites > 1 ? ` (+${sites - 1} more call sites)` : ''}`,
-        iconPath: new vscode.ThemeIcon(caller.symbol.kind === 'method' ? 'symbol-method' : 'symbol-function'),
-        uri: file.uri,
-        caller,
-      });
+  const listed = (files: ImpactResult['files'], apart: string): void => {
+    for (const file of files) {
+      const label = `${apart}${relativePath(file.uri)}`;
+      items.push({ label, kind: vscode.QuickPickItemKind.Separator });
+      for (const caller of file.callers) {
+        const site = caller.callSites[0] ?? caller.symbol.selectionRange;
+        const sites = caller.callSites.length;
+        const distance =
+          caller.distance === 1 ? 'calls it directly' : `distance ${caller.distance}`;
+        items.push({
+          label: caller.symbol.qualname,
+          description: `${distance} · ${caller.resolution} ${caller.confidence.toFixed(2)}`,
+          detail: `${relativePath(file.uri)}:${site.start.line + 1}${sites > 1 ? ` (+${sites - 1} more call sites)` : ''}`,
+          iconPath: new vscode.ThemeIcon(caller.symbol.kind === 'method' ? 'symbol-method' : 'symbol-function'),
+          uri: file.uri,
+          caller,
+        });
+      }
     }
-  }
+  };
+  listed(result.files, '');
+  // Callers reached only through name-only candidates come last, marked as such.
+  listed(result.candidates, 'candidates: ');
   return items;
 }
 

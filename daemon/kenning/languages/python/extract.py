@@ -9,6 +9,7 @@ callees.
 from __future__ import annotations
 
 import ast
+import builtins
 from importlib import resources
 from inspect import cleandoc
 from typing import Any
@@ -48,16 +49,34 @@ _LITERAL_TYPES = {
     "float": "float",
     "tuple": "tuple",
 }
-_RECEIVER_QUERIES: dict[int, Query] = {}
+_QUERIES: dict[tuple[int, str], Query] = {}
+_BUILTIN_NAMES = frozenset(dir(builtins))
+# Where a parameter's stated type holds: from the start of its function.
+_PARAMETER = Span(0, 0, 0, 0)
+# Builtins that run a special method of their one argument: `len(obj)` -> `__len__`.
+_BUILTIN_PROTOCOLS = {
+    "len": "__len__",
+    "iter": "__iter__",
+    "next": "__next__",
+    "list": "__iter__",
+    "tuple": "__iter__",
+    "set": "__iter__",
+    "frozenset": "__iter__",
+    "sorted": "__iter__",
+    "reversed": "__reversed__",
+    "bool": "__bool__",
+    "str": "__str__",
+    "repr": "__repr__",
+    "hash": "__hash__",
+}
 
 
-def _receiver_query(language: Language) -> Query:
-    query = _RECEIVER_QUERIES.get(id(language))
+def _query(language: Language, name: str) -> Query:
+    """One of the queries not combined into the extraction's own (`queries/<name>.scm`)."""
+    query = _QUERIES.get((id(language), name))
     if query is None:
-        source = resources.files(__package__).joinpath("queries", "receivers.scm")
-        query = _RECEIVER_QUERIES[id(language)] = Query(
-            language, source.read_text(encoding="utf-8")
-        )
+        source = resources.files(__package__).joinpath("queries", f"{name}.scm")
+        query = _QUERIES[(id(language), name)] = Query(language, source.read_text(encoding="utf-8"))
     return query
 
 
@@ -96,7 +115,168 @@ class PythonExtraction(Extraction):
 
     def run(self) -> None:
         super().run()
+        self._stated_cache: _Stated | None = None
+        explicit = len(self.calls)
+        self._implicit_calls()
         self._receiver_types()
+        if len(self.calls) > explicit:
+            # A receiver other than `self` is kept only when its type is stated.
+            stated = self._stated()
+            self.calls[explicit:] = [
+                c
+                for c in self.calls[explicit:]
+                if c.implicit == "decorator"
+                or c.receiver == "self"
+                or (
+                    c.receiver_type
+                    and not _builtin_type(c.receiver_type)
+                    and stated.may_resolve(c.receiver_type)
+                )
+            ]
+
+    # -- calls without call syntax ----------------------------------------------------
+
+    def _implicit_calls(self) -> None:
+        """Add a call site for code that may run a function without a call expression:
+        `obj.x` (a property getter, or its setter when assigned), `obj[k]`, `for x in
+        obj`, `with obj`, `len(obj)` and kin (special methods), `@decorator`.
+
+        Receivers are kept only in the forms `_receiver_types` can type (`self`, a name
+        or `self.attr` given a type somewhere in the file, a call of a dotted name);
+        `run` then drops those whose type `_receiver_types` did not find.
+        """
+        text = self.text
+        add = self.calls.append
+        scope_at = self.scope_at
+        stated = self._stated()
+        receiver: str | None
+        for captures in stated.implicit:
+            if "implicit.attribute" in captures:
+                # Most attributes are plain (`os.path`, `obj.name` of an unknown type):
+                # cheap checks first, a call site only for a possible property.
+                receiver = "self"  # the query's only receiver of properties
+                node = captures["implicit.attribute"][0]
+                parent = node.parent
+                if parent is None or _is_field(parent, "function", node):
+                    continue  # a call: an explicit call site already
+                name = text.node_text(captures["implicit.name"][0])
+                caller = scope_at(node.start_byte)
+                # Not `self.x` of a plain attribute: one that a class of this file
+                # assigns (`self.x =` in a method, `x = ...` in its body) and none
+                # defines as a method; its subclasses' reads are reads of it.
+                if stated.class_of(caller) is None or (
+                    name in stated.assigned_names and name not in stated.method_names
+                ):
+                    continue
+                kinds: tuple[str, ...] = ("property",)
+                if parent.type == "augmented_assignment" and _is_field(parent, "left", node):
+                    kinds = ("property", "setter")
+                elif parent.type == "assignment" and _is_field(parent, "left", node):
+                    kinds = ("setter",)
+                elif parent.type == "delete_statement":
+                    continue
+                for kind in kinds:
+                    add(self._implicit(caller, f"{receiver}.{name}", name, receiver, node,
+                                       kind))  # fmt: skip
+            elif "implicit.subscript" in captures:
+                node = captures["implicit.subscript"][0]
+                receiver = self._typable(captures["implicit.subscripted"][0])
+                if receiver is None:
+                    continue
+                parent = node.parent
+                specials: tuple[str, ...] = ("__getitem__",)
+                if parent is not None and parent.type == "delete_statement":
+                    specials = ("__delitem__",)
+                elif parent is not None and _is_field(parent, "left", node):
+                    if parent.type == "assignment":
+                        specials = ("__setitem__",)
+                    elif parent.type == "augmented_assignment":
+                        specials = ("__getitem__", "__setitem__")
+                for name in specials:
+                    add(self._implicit(scope_at(node.start_byte), f"{receiver}[]", name,
+                                       receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.iterated" in captures:
+                node = captures["implicit.iterated"][0]
+                receiver = self._typable(node)
+                if receiver is None:
+                    continue
+                loop = captures.get("implicit.loop")
+                name = "__aiter__" if loop and _is_async(loop[0]) else "__iter__"
+                add(self._implicit(scope_at(node.start_byte), f"iter({receiver})", name,
+                                   receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.entered" in captures:
+                node = captures["implicit.entered"][0]
+                if node.type == "as_pattern" and node.named_children:
+                    node = node.named_children[0]
+                receiver = self._typable(node)
+                if receiver is None:
+                    continue
+                statement = node.parent
+                while statement is not None and statement.type != "with_statement":
+                    statement = statement.parent
+                # One site: the resolver adds `__exit__` (`__aexit__`) to `__enter__`.
+                name = "__enter__"
+                if statement is not None and _is_async(statement):
+                    name = "__aenter__"
+                add(self._implicit(scope_at(node.start_byte), f"with {receiver}", name,
+                                   receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.builtin" in captures:
+                builtin = text.node_text(captures["implicit.builtin"][0])
+                special = _BUILTIN_PROTOCOLS.get(builtin)
+                if special is None:
+                    continue
+                node = captures["implicit.argument"][0]
+                receiver = self._typable(node)
+                if receiver is None:
+                    continue
+                add(self._implicit(scope_at(node.start_byte), f"{builtin}({receiver})", special,
+                                   receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.decorator" in captures:
+                node = captures["implicit.decorator"][0]
+                dotted = text.node_text(node)
+                if dotted in _BUILTIN_NAMES:
+                    continue  # `@property`, `@staticmethod`: never workspace code
+                parts = dotted.split(".")
+                if not all(part.isidentifier() for part in parts):
+                    continue
+                receiver = ".".join(parts[:-1]) or None
+                add(self._implicit(scope_at(node.start_byte), f"@{dotted}", parts[-1],
+                                   receiver, node, "decorator"))  # fmt: skip
+
+    def _implicit(
+        self, caller: str, callee: str, name: str, receiver: str | None, node: Node, kind: str
+    ) -> CallSite:
+        made = ""
+        if receiver is not None and receiver.endswith(")"):
+            # `with Lock() as l`: the type is what the call returns.
+            made = receiver.partition("(")[0] + "()"
+        return CallSite(caller, callee, name, receiver, self.text.span(node), made, implicit=kind)
+
+    def _typable(self, node: Node) -> str | None:
+        """`node`'s text when it is a receiver whose type the code may state: `self`, a
+        name or `self.attr` the file states a type of, or a call of a dotted name
+        (`Foo(...)`)."""
+        kind = node.type
+        if kind == "identifier":
+            name = self.text.node_text(node)
+            return name if name == "self" or name in self._stated().typed_names else None
+        if kind == "attribute":
+            owner = node.child_by_field_name("object")
+            attribute = node.child_by_field_name("attribute")
+            if owner is None or attribute is None or self.text.node_text(owner) != "self":
+                return None
+            if self.text.node_text(attribute) not in self._stated().typed_attributes:
+                return None
+            return self.text.node_text(node)
+        if kind == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type in ("identifier", "attribute"):
+                callee = self.text.node_text(function)
+                if all(part.isidentifier() for part in callee.split(".")):
+                    return callee + "()"
+        return None
+
+    # -- receiver types -----------------------------------------------------------------
 
     def _receiver_types(self) -> None:
         """Give calls on a name or a `self` attribute what the code states of its type.
@@ -122,14 +302,38 @@ class PythonExtraction(Extraction):
         ]
         if not wanted:
             return
+        stated = self._stated()
+        attributes = stated.attributes
+        for i in wanted:
+            call = self.calls[i]
+            assert call.receiver is not None
+            if "." in call.receiver:
+                cls_id = stated.class_of(call.caller)
+                kinds = attributes.get((cls_id or "", call.receiver.partition(".")[2]), set())
+                found = next(iter(kinds)) if len(kinds) == 1 else ""
+            else:
+                found = self._stated_type(stated, call.caller, call.receiver, call.span)
+            if found and found != "None":
+                self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
+
+    def _stated(self) -> _Stated:
+        """What the file states of its names' and `self` attributes' types (one run of
+        the receivers query, kept for the file)."""
+        if self._stated_cache is not None:
+            return self._stated_cache
         symbols = {s.id: s for s in self.symbols}
-        # (scope id, name) -> [(where, type or "" when unknown)], source order.
-        names: dict[tuple[str, str], list[tuple[Span, str]]] = {}
-        # (class id, attribute) -> types assigned ("" when unknown).
-        attributes: dict[tuple[str, str], set[str]] = {}
+        stated = self._stated_cache = _Stated(symbols)
+        names, attributes = stated.names, stated.attributes
         text = self.text
-        query = _receiver_query(self.queries.language)
+        query = _query(self.queries.language, "receivers")
+        loops: list[dict[str, list[Node]]] = []
         for _, captures in QueryCursor(query).matches(self.root):
+            if "loop" in captures:
+                loops.append(captures)
+                continue
+            if "assign" not in captures and "param" not in captures:
+                stated.implicit.append(captures)
+                continue
             if "param" in captures:
                 function = captures["param"][0].parent
                 while function is not None and function.type != "function_definition":
@@ -140,7 +344,9 @@ class PythonExtraction(Extraction):
                 scope = self.scope_at(body.start_byte)
                 name = text.node_text(captures["name"][0])
                 kind = self._annotation(captures["type"][0])
-                names.setdefault((scope, name), []).append((Span(0, 0, 0, 0), kind))
+                names.setdefault((scope, name), []).append((_PARAMETER, kind))
+                stated.typed_names.add(name)
+                stated.local_names.add(name)
                 continue
             assign = captures["assign"][0]
             left = captures["left"][0]
@@ -149,47 +355,68 @@ class PythonExtraction(Extraction):
             if left.type == "identifier":
                 name = text.node_text(left)
                 names.setdefault((scope, name), []).append((text.span(assign), kind))
+                stated.local_names.add(name)
+                if kind and kind != "None":
+                    stated.typed_names.add(name)
                 info = symbols.get(scope)
-                if info is not None and info.kind in TYPE_KINDS and kind:
-                    attributes.setdefault((scope, name), set()).add(kind)
+                if info is not None and info.kind in TYPE_KINDS:
+                    # A class attribute: `self.name` reads it, no property runs.
+                    stated.self_assigned.add((scope, name))
+                    if kind:
+                        attributes.setdefault((scope, name), set()).add(kind)
+                        stated.typed_attributes.add(name)
                 continue
             owner = left.child_by_field_name("object")
             attribute = left.child_by_field_name("attribute")
             if owner is None or attribute is None or text.node_text(owner) not in ("self", "cls"):
                 continue
-            cls = self._class_of(symbols, scope)
-            if cls is not None and kind != "None":
-                attributes.setdefault((cls, text.node_text(attribute)), set()).add(kind)
-        for i in wanted:
-            call = self.calls[i]
-            assert call.receiver is not None
-            if "." in call.receiver:
-                cls_id = self._class_of(symbols, call.caller)
-                kinds = attributes.get((cls_id or "", call.receiver.partition(".")[2]), set())
-                found = next(iter(kinds)) if len(kinds) == 1 else ""
-            else:
-                found = self._name_type(symbols, names, call)
-            if found and found != "None":
-                self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
+            cls = stated.class_of(scope)
+            if cls is None:
+                continue
+            name = text.node_text(attribute)
+            stated.self_assigned.add((cls, name))
+            right = assign.child_by_field_name("right")
+            if not kind and right is not None and right.type == "identifier":
+                # `self.ctx = ctx` where the method's parameter is `ctx: Context`.
+                params = names.get((scope, text.node_text(right)), ())
+                kind = next((k for where, k in params if where == _PARAMETER), "")
+            if kind != "None":
+                attributes.setdefault((cls, name), set()).add(kind)
+                if kind:
+                    stated.typed_attributes.add(name)
+        # Loop variables last: what they iterate may be stated anywhere in the file.
+        for captures in loops:
+            loop = captures["loop"][0]
+            items = captures["loop.items"][0]
+            scope = self.scope_at(loop.start_byte)
+            of = ""
+            if items.type == "identifier":
+                of = self._stated_type(stated, scope, text.node_text(items), text.span(loop))
+            elif items.type == "attribute":
+                receiver = text.node_text(items)
+                if receiver.startswith("self.") and receiver.count(".") == 1:
+                    kinds = attributes.get((stated.class_of(scope) or "", receiver[5:]), set())
+                    of = next(iter(kinds)) if len(kinds) == 1 else ""
+            elif items.type == "call":
+                of = self._typable(items) or ""
+            if of and of != "None":
+                name = text.node_text(captures["loop.name"][0])
+                names.setdefault((scope, name), []).append((text.span(loop), of + "[]"))
+                stated.typed_names.add(name)
+        return stated
 
-    def _name_type(
-        self,
-        symbols: dict[str, Any],
-        names: dict[tuple[str, str], list[tuple[Span, str]]],
-        call: CallSite,
-    ) -> str:
-        """The type of the name `call.receiver` at the call, innermost scope first."""
-        assert call.receiver is not None
-        scope: str | None = call.caller
+    def _stated_type(self, stated: _Stated, scope: str | None, name: str, at: Span) -> str:
+        """The type stated for `name` at `at`, innermost scope first: the last
+        assignment before, else the one stated type of every assignment."""
         first = True
         while scope is not None:
-            info = symbols.get(scope)
+            info = stated.symbols.get(scope)
             if info is None:
                 return ""
             if first or info.kind not in TYPE_KINDS:
-                entries = names.get((scope, call.receiver))
+                entries = stated.names.get((scope, name))
                 if entries:
-                    earlier = [kind for where, kind in entries if _before(where, call.span)]
+                    earlier = [kind for where, kind in entries if _before(where, at)]
                     if earlier:
                         return earlier[-1]
                     kinds = {kind for _, kind in entries}
@@ -197,19 +424,6 @@ class PythonExtraction(Extraction):
             first = False
             scope = info.parent
         return ""
-
-    @staticmethod
-    def _class_of(symbols: dict[str, Any], scope: str) -> str | None:
-        """The class whose method (or nested function) `scope` is."""
-        current: str | None = scope
-        while current is not None:
-            info = symbols.get(current)
-            if info is None:
-                return None
-            if info.kind in TYPE_KINDS:
-                return current
-            current = info.parent
-        return None
 
     def _annotation(self, node: Node) -> str:
         return collapse_whitespace(self.text.node_text(node))
@@ -340,6 +554,101 @@ class PythonExtraction(Extraction):
             if attribute is not None and receiver is not None:
                 return self.text.node_text(attribute), self.text.node_text(receiver)
         return self.text.node_text(callee), None
+
+
+class _Stated:
+    """What one file states of types, for receivers: see `PythonExtraction._stated`."""
+
+    def __init__(self, symbols: dict[str, Any]) -> None:
+        self.symbols = symbols
+        # (scope id, name) -> [(where, type or "" when unknown)], source order.
+        self.names: dict[tuple[str, str], list[tuple[Span, str]]] = {}
+        # (class id, attribute) -> types assigned ("" when unknown).
+        self.attributes: dict[tuple[str, str], set[str]] = {}
+        # Names and `self` attributes given a type somewhere in the file: a cheap first
+        # filter before the scope-aware lookup.
+        self.typed_names: set[str] = set()
+        self.typed_attributes: set[str] = set()
+        # (class id, attribute) of every `self.attribute = ...` in the class's methods.
+        self.self_assigned: set[tuple[str, str]] = set()
+        # Every name a parameter or an assignment binds, in any scope.
+        self.local_names: set[str] = set()
+        # The query's matches of code that may run without call syntax (`@implicit.*`).
+        self.implicit: list[dict[str, list[Node]]] = []
+        self.methods = {(s.parent, s.name) for s in symbols.values() if s.kind == SymbolKind.METHOD}
+        # Functions and methods of this file that state their return type.
+        self.annotated_functions = {
+            s.name
+            for s in symbols.values()
+            if s.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) and " -> " in s.signature
+        }
+        self._classes: dict[str, str | None] = {}
+        self._assigned_names: set[str] | None = None
+        self._method_names: set[str] | None = None
+
+    @property
+    def assigned_names(self) -> set[str]:
+        if self._assigned_names is None:
+            self._assigned_names = {name for _, name in self.self_assigned}
+        return self._assigned_names
+
+    @property
+    def method_names(self) -> set[str]:
+        if self._method_names is None:
+            self._method_names = {name for _, name in self.methods}
+        return self._method_names
+
+    def may_resolve(self, stated: str) -> bool:
+        """Whether an implicit site through the type `stated` is worth resolving: an
+        annotation, what a function of this file annotated `-> T` returns, or a class
+        constructed (`Foo()`, `mod.Foo()`, not `x.Foo()` of a local value)."""
+        if not stated.endswith("()"):
+            return True
+        parts = stated[:-2].split(".")
+        if len(parts) <= 2 and parts[-1] in self.annotated_functions:
+            # `make()` / `self.make()` where this file states what `make` returns.
+            return len(parts) == 1 or parts[0] == "self"
+        # Else only constructors (CapWords, PEP 8's class names): what other functions
+        # return seldom has the workspace's special methods, and such sites are many
+        # (`with self.assertRaises(...)`).
+        return parts[-1][:1].isupper() and (len(parts) == 1 or parts[0] not in self.local_names)
+
+    def class_of(self, scope: str) -> str | None:
+        """The class whose method (or nested function) `scope` is."""
+        known = self._classes.get(scope, "")
+        if known != "":
+            return known
+        current: str | None = scope
+        found = None
+        while current is not None:
+            info = self.symbols.get(current)
+            if info is None:
+                break
+            if info.kind in TYPE_KINDS:
+                found = current
+                break
+            current = info.parent
+        self._classes[scope] = found
+        return found
+
+
+def _builtin_type(stated: str) -> bool:
+    """`list`, `dict[str, int]`, `str()`: a builtin type, whose special methods are
+    never workspace code."""
+    head = stated.partition("[")[0].partition("(")[0].strip()
+    return isinstance(getattr(builtins, head, None), type)
+
+
+def _is_field(parent: Node, field: str, node: Node) -> bool:
+    """`node` is `parent`'s child in `field`."""
+    child = parent.child_by_field_name(field)
+    return child is not None and child.start_byte == node.start_byte and child.id == node.id
+
+
+def _is_async(statement: Node) -> bool:
+    """`async for` / `async with`: the statement's first token is `async`."""
+    first = statement.child(0)
+    return first is not None and first.type == "async"
 
 
 def _dotted(text: str) -> str:

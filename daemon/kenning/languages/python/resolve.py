@@ -96,6 +96,9 @@ class PythonResolver:
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
         self._children: dict[str, list[str]] | None = None
+        # Names of methods that are property accessors, and of special methods, defined
+        # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
+        self._accessors: frozenset[str] | None = None
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -118,6 +121,8 @@ class PythonResolver:
         return Target(external_id(base.expr), Resolution.UNRESOLVED, 0.0)
 
     def resolve_call(self, path: str, call: CallSite) -> Target:
+        if call.implicit:
+            return self._resolve_implicit(path, call)
         receiver = call.receiver
         if receiver is None:
             if call.callee.isidentifier():
@@ -137,6 +142,11 @@ class PythonResolver:
             found = self._type_of(path, call.caller, call.receiver_type, 0)
             if found is not None:
                 return self._member_on_type(found, call.name)
+        elif receiver.startswith("self.") and receiver.count(".") == 1:
+            # `self.lexer.tokenize()` where `lexer` is a property annotated `-> Lexer`.
+            found = self._property_type(call.caller, receiver[5:])
+            if found is not None:
+                return self._member_on_type(found, call.name)
         parts = receiver.split(".")
         if all(p.isidentifier() for p in parts):
             target = self._resolve_dotted(path, call.caller, [*parts, call.name])
@@ -150,6 +160,111 @@ class PythonResolver:
                 return self._member_on_type(found, call.name)
         return self._name_only(call.name, path, methods=True)
 
+    # -- calls without call syntax ---------------------------------------------------
+
+    def _resolve_implicit(self, path: str, call: CallSite) -> Target:
+        """A property access, a special method run by syntax, or a decorator: resolved
+        only through what the code states, never by name; anything that does not reach
+        a workspace definition is `unresolved` (and not stored as an edge)."""
+        missing = Target(external_id(call.name), Resolution.UNRESOLVED, 0.0)
+        if call.implicit == "decorator":
+            parts = [*(call.receiver.split(".") if call.receiver else ()), call.name]
+            found = self._resolve_dotted(path, call.caller, parts)
+            if found is None or found.is_external or found.resolution == Resolution.UNRESOLVED:
+                return missing
+            kind = self.model.symbols[found.id].kind
+            if kind not in (SymbolKind.FUNCTION, SymbolKind.CLASS, SymbolKind.METHOD):
+                return missing
+            return Target(found.id, Resolution.DECORATOR, found.confidence)
+        if call.name not in self._accessor_names():
+            return missing
+        if call.receiver == "self":
+            cls = self._enclosing_class(call.caller)
+            confidence = CONF_SELF
+        elif call.receiver_type:
+            cls = self._type_of(path, call.caller, call.receiver_type, 0)
+            confidence = CONF_SELF
+        else:
+            cls = None
+        if cls is None or cls.startswith("ext:"):
+            return missing
+        if call.implicit == "protocol":
+            member = self._class_member(cls, call.name, include_own=True)
+            if member is None or self.model.symbols[member[0]].kind != SymbolKind.METHOD:
+                return missing
+            more = self._overrides(cls, member[0], call.name)
+            exit_name = _EXITS.get(call.name)
+            if exit_name is not None:
+                # `with obj` runs `__exit__` too: an edge of the same site.
+                leave = self._class_member(cls, exit_name, include_own=True)
+                if leave is not None:
+                    more = (Target(leave[0], Resolution.PROTOCOL, confidence), *more)
+            return Target(member[0], Resolution.PROTOCOL, confidence, more)
+        accessor = self._accessor(cls, call.name, setter=call.implicit == "setter")
+        if accessor is None:
+            return missing
+        return Target(accessor, Resolution.PROPERTY, confidence)
+
+    def _property_type(self, scope_id: str, name: str) -> str | None:
+        """The type of `self.name` when `name` is a property of the enclosing class (or
+        a base) whose getter states its return type."""
+        cls = self._enclosing_class(scope_id)
+        getter = self._accessor(cls, name, setter=False) if cls is not None else None
+        if getter is None:
+            return None
+        info = self.model.symbols[getter]
+        _, arrow, returns = info.signature.rpartition(" -> ")
+        if not arrow or info.parent is None:
+            return None
+        return self._type_of(info.path, info.parent, returns, 1)
+
+    def _accessor_names(self) -> frozenset[str]:
+        """Names of the workspace's property accessors and special methods (built once
+        a generation)."""
+        self._check_generation()
+        if self._accessors is None:
+            self._accessors = frozenset(
+                info.name
+                for info in list(self.model.symbols.values())
+                if info.kind == SymbolKind.METHOD
+                and (
+                    (info.name.startswith("__") and info.name.endswith("__"))
+                    or any(_is_property(d) or d.endswith(".setter") for d in info.decorators)
+                )
+            )
+        return self._accessors
+
+    def _accessor(self, cls: str, name: str, setter: bool) -> str | None:
+        """The getter (`@property`, `@cached_property`) or setter (`@name.setter`) of
+        the property `name` on `cls` or its nearest base that defines `name`."""
+        seen = {cls}
+        queue = [cls]
+        for _ in range(MAX_BASE_DEPTH):
+            next_queue: list[str] = []
+            for current in queue:
+                qualname = self.model.symbols[current].qualname
+                own = [
+                    sid
+                    for sid in self.model.by_qualname.get(f"{qualname}.{name}", ())
+                    if self.model.symbols[sid].parent == current
+                ]
+                if own:
+                    for sid in own:
+                        decorators = self.model.symbols[sid].decorators
+                        if setter and f"{name}.setter" in decorators:
+                            return sid
+                        if not setter and any(_is_property(d) for d in decorators):
+                            return sid
+                    return None
+                for base in self._bases_of(current):
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            queue = next_queue
+            if not queue:
+                break
+        return None
+
     # -- typed resolution -----------------------------------------------------------
 
     def _type_of(self, path: str, scope_id: str, stated: str, depth: int) -> str | None:
@@ -160,6 +275,8 @@ class PythonResolver:
         stated = stated.strip()
         if stated[:1] in ("'", '"') and stated[-1:] == stated[:1]:
             stated = stated[1:-1].strip()
+        if stated.endswith("[]"):
+            return self._element_type(path, scope_id, stated[:-2], depth)
         if stated.endswith("()"):
             return self._returned_type(path, scope_id, stated[:-2], depth)
         alternatives = [a for a in _split_top(stated, "|") if a not in ("None", "")]
@@ -190,6 +307,41 @@ class PythonResolver:
         if self.model.symbols[target.id].kind == SymbolKind.CLASS:
             return target.id
         return None
+
+    def _element_type(self, path: str, scope_id: str, stated: str, depth: int) -> str | None:
+        """The type of an element of a value of type `stated` (`for x in items` where
+        `items: list[Foo]`, or `for x in self.get_items()` annotated `-> Iterator[Foo]`):
+        the first type argument of a container or iterator type."""
+        if depth > 3:
+            return None
+        if stated.endswith("()"):
+            found = self._returned_annotation(path, scope_id, stated[:-2])
+            if found is None:
+                return None
+            stated, path, scope_id = found
+        element = _element_of(stated.strip().strip("'\""))
+        return self._type_of(path, scope_id, element, depth + 1) if element else None
+
+    def _returned_annotation(
+        self, path: str, scope_id: str, callee: str
+    ) -> tuple[str, str, str] | None:
+        """(the return annotation, its file, its scope) of the function `callee` names."""
+        parts = callee.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        if parts[0] in ("self", "cls") and len(parts) == 2:
+            cls = self._enclosing_class(scope_id)
+            member = self._class_member(cls, parts[1], include_own=True) if cls else None
+            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
+        else:
+            target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.is_external or target.resolution == Resolution.UNRESOLVED:
+            return None
+        info = self.model.symbols[target.id]
+        _, arrow, returns = info.signature.rpartition(" -> ")
+        if not arrow or info.parent is None or info.kind == SymbolKind.CLASS:
+            return None
+        return returns, info.path, info.parent
 
     def _returned_type(self, path: str, scope_id: str, callee: str, depth: int) -> str | None:
         """The type of `callee(...)`: the class it constructs, or the return type its
@@ -280,6 +432,7 @@ class PythonResolver:
             self._lookup_cache.clear()
             self._bases_cache.clear()
             self._children = None
+            self._accessors = None
             self._generation = self.model.generation
 
     def _lookup(self, qualname: str, depth: int) -> str | None:
@@ -537,6 +690,36 @@ def _generic(stated: str) -> tuple[str, str | None]:
     return stated, None
 
 
+# Containers and iterators whose first type argument is what iterating them yields.
+_ITERABLES = frozenset(
+    {"list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Sequence",
+     "MutableSequence", "Iterable", "Iterator", "Collection", "Generator", "AsyncIterator",
+     "AsyncIterable", "AsyncGenerator", "deque", "Deque", "AbstractSet", "MutableSet",
+     "KeysView", "dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "DefaultDict",
+     "defaultdict"}
+)  # fmt: skip
+
+
+def _element_of(stated: str) -> str:
+    """`Foo` for `list[Foo]`, `t.Iterator["Foo"]`, `Optional[Sequence[Foo]]`; "" when
+    the type is no container or iterator the code states the element of."""
+    for _ in range(3):
+        outer, args = _generic(stated)
+        if args is None:
+            return ""
+        short = outer.rpartition(".")[2]
+        kept = [a for a in _split_top(args, ",") if a not in ("None", "")]
+        if short in ("Optional", "Union"):
+            if len(kept) != 1:
+                return ""
+            stated = kept[0]
+            continue
+        if short in _ITERABLES and kept:
+            return kept[0].strip("'\"")
+        return ""
+    return ""
+
+
 def _single_call(receiver: str) -> str | None:
     """`make` for a receiver that is one call of a dotted name (`make(x)`), else None."""
     head, paren, rest = receiver.partition("(")
@@ -548,6 +731,16 @@ def _single_call(receiver: str) -> str | None:
         if depth == 0:
             return None
     return head
+
+
+# `with` runs the second after the first; extraction makes one site, of the first.
+_EXITS = {"__enter__": "__exit__", "__aenter__": "__aexit__"}
+
+
+def _is_property(decorator: str) -> bool:
+    """`@property`, `@functools.cached_property`, `@x.getter`, and kin."""
+    last = decorator.rpartition(".")[2]
+    return last in ("property", "cached_property", "getter") or last.endswith("_property")
 
 
 def _is_overload(decorators: tuple[str, ...]) -> bool:
