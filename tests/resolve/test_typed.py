@@ -104,6 +104,15 @@ CASES: dict[str, dict[str, Any]] = {
                     def join(self, x): ...
                     def write(self, x): ...
 
+                class Registry:
+                    def __init__(self):
+                        self.names = []
+                        self.index = dict()
+
+                    def add(self, name):
+                        self.names.append(name)
+                        self.index.update({name: 1})
+
                 def run(items: list[int]):
                     seen = []
                     seen.append(1)
@@ -118,6 +127,8 @@ CASES: dict[str, dict[str, Any]] = {
             ("m.py#run", "items.append"): ("ext:builtins.list.append", "builtin"),
             ("m.py#run", '", ".join'): ("ext:builtins.str.join", "builtin"),
             ("m.py#run", "buffer.write"): ("ext:io.StringIO.write", "external"),
+            ("m.py#Registry.add", "self.names.append"): ("ext:builtins.list.append", "builtin"),
+            ("m.py#Registry.add", "self.index.update"): ("ext:builtins.dict.update", "builtin"),
         },
     },
     "self attribute assigned an annotated parameter": {

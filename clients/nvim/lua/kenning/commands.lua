@@ -111,7 +111,10 @@ function M.calls(client, bufnr, direction)
       nodes[node.id] = node
     end
     local locations = {}
-    for _, edge in ipairs(result.edges or {}) do
+    -- Resolved edges, then the candidates the server keeps apart (a name several
+    -- definitions share, not a resolved call): both listed, the candidates marked.
+    local edges = vim.list_extend(vim.list_extend({}, result.edges or {}), result.candidates or {})
+    for _, edge in ipairs(edges) do
       local incoming = edge.callee == root.id
       if (direction == 'incoming') == incoming then
         local other = nodes[incoming and edge.caller or edge.callee]
@@ -161,9 +164,14 @@ function M.impact(client, bufnr, depth)
   client_util.request(client, ':KenningImpact', methods.impact, params, bufnr, function(result)
     local root = result.root
     local locations = {}
-    for _, file in ipairs(result.files or {}) do
+    -- Callers reached only through candidate edges come after the others, marked.
+    local files = vim.list_extend(vim.list_extend({}, result.files or {}), result.candidates or {})
+    for _, file in ipairs(files) do
       for _, caller in ipairs(file.callers) do
         local text = ('distance %d: %s'):format(caller.distance, caller.symbol.qualname)
+        if caller.resolution == 'candidate' then
+          text = text .. ' (candidate)'
+        end
         local sites = caller.callSites
         if #sites == 0 then
           sites = { caller.symbol.selectionRange }
