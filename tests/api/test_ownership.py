@@ -183,6 +183,7 @@ def test_a_daemon_waits_for_a_writer_without_an_api_then_takes_over(project: Pat
         )  # fmt: skip
         lines: list[str] = []
         said_waiting = threading.Event()
+        said_serving = threading.Event()
 
         def read_stderr() -> None:
             assert waiting.stderr is not None
@@ -190,6 +191,8 @@ def test_a_daemon_waits_for_a_writer_without_an_api_then_takes_over(project: Pat
                 lines.append(line)
                 if "takes over when that process exits" in line:
                     said_waiting.set()
+                if "kenning daemon: serving" in line:
+                    said_serving.set()
 
         reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
@@ -207,11 +210,11 @@ def test_a_daemon_waits_for_a_writer_without_an_api_then_takes_over(project: Pat
                 time.sleep(0.2)
                 record = owner.read(index)
             assert IndexDir(index).owner() is not None
+            assert said_serving.wait(60), "".join(lines)
         finally:
             os.killpg(waiting.pid, signal.SIGTERM)
             waiting.wait(timeout=30)
             reader.join(10)
-        assert any("kenning daemon: serving" in line for line in lines), "".join(lines)
     finally:
         if holder.poll() is None:
             holder.kill()

@@ -130,7 +130,7 @@ test('impact of the symbol at the cursor, grouped by file with distances', async
   assert.deepEqual(labels.slice(0, 1), ['pkg/app.py']);
   assert.ok(labels.includes('pkg/core.py'));
   const main = pick.items.find((i) => i.label === 'pkg.app.main')!;
-  assert.equal(main.description, 'calls it directly');
+  assert.equal(main.description, 'calls it directly · import 0.95');
   pick.accept(main);
   const shown = await until(
     () => fake.shown.find((s) => s.uri === session.uri('pkg/app.py') && s.selection?.start.line === 6),
