@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 
@@ -342,14 +341,13 @@ def test_syntax_errors_keep_partial_facts() -> None:
     assert any(d.message == "syntax error" for d in facts.diagnostics)
 
 
-def test_minified_and_long_lines_are_fast() -> None:
+def test_minified_and_long_lines_extract_everything() -> None:
+    # Their speed is measured in bench/languages.py, not timed here.
     methods = "".join(f"void m{i}(){{m{i + 1}();new T{i}().x();}}" for i in range(3000))
     minified = f"package x;class A{{{methods}}}".encode()
     long_line = b'package x;\nclass B { String s = "' + b"a" * 400_000 + b'"; void f() { g(); } }\n'
-    started = time.perf_counter()
     facts = facts_of(minified)
     long_facts = facts_of(long_line)
-    assert time.perf_counter() - started < 10
     assert len(facts.symbols) == 3002
     assert len(facts.calls) == 9000
     assert [c.name for c in long_facts.calls] == ["g"]
