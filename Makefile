@@ -16,8 +16,8 @@ setup: ## create .venv and install kenning with its dev tools
 test: ## run the whole test suite (as CI does)
 	$(PY) -m pytest
 
-test-fast: ## the tests a developer runs while working: all but the slow end-to-end ones
-	$(PY) -m pytest -m "not slow"
+test-fast: ## the tests a developer runs while working: all but the slow end-to-end ones, on every core
+	$(PY) -m pytest -m "not slow" -n auto
 
 lint: ## ruff lint and format check
 	$(VENV)/bin/ruff check .
