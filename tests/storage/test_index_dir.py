@@ -14,6 +14,7 @@ import pytest
 import kenning
 from helpers import Workspace
 from kenning.engine import Engine
+from kenning.storage import check
 from kenning.storage.index_dir import SCHEMA_VERSION, IndexIncompatible, IndexLocked, IndexMissing
 
 DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
@@ -61,6 +62,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from kenning.engine import Engine
+from kenning.storage import check
 
 engine = Engine.open(Path(sys.argv[1]))
 print("ready", flush=True)
@@ -102,3 +104,30 @@ def test_a_second_writer_is_told_who_holds_the_lock(
     assert writer_process.wait(timeout=60) == 0
     engine = workspace.open()
     assert engine.status().files == 1
+
+
+def test_stores_unchanged_since_a_clean_close_are_not_read_again(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open checks the chunk and vector tables only when their files changed since
+    the writer last closed cleanly (a restart with nothing changed reads no table);
+    a touched file is checked again."""
+    workspace.indexed({"a.py": "def f():\n    return 1\n"}).close()
+    reads: list[Path] = []
+    real = check.check_chunks
+
+    def counted(path: Path, catalog_files: int) -> list[check.Damage]:
+        reads.append(path)
+        return real(path, catalog_files)
+
+    monkeypatch.setattr(check, "check_chunks", counted)
+    workspace.open().close()
+    with workspace.open(read_only=True):
+        pass
+    assert reads == []
+    data = next(p for p in (workspace.root / ".kenning").rglob("*.lance") if p.is_file())
+    later = data.stat().st_mtime_ns + 1_000_000_000
+    os.utime(data, ns=(later, later))
+    with workspace.open(read_only=True):
+        pass
+    assert len(reads) == 1

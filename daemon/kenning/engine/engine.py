@@ -51,7 +51,7 @@ from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
-from kenning.storage.check import open_for_reading, open_for_writing
+from kenning.storage.check import open_for_reading, open_for_writing, record_sound
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.graph import GraphStore
@@ -164,6 +164,10 @@ class Engine:
         if self._status is not None:
             self._status.close()
         self.graph.close()
+        if self.writer:
+            # Closed cleanly: what it wrote is sound, and the next open need not read
+            # the chunk and vector tables again to know it (`storage.check`).
+            record_sound(self.index_dir)
         self.index_dir.release()
 
     def __enter__(self) -> Engine:

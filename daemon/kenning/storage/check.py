@@ -24,6 +24,7 @@ embedded again; a damaged vector table is dropped and its texts queued again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -193,12 +194,58 @@ def _embedded_models(status_path: Path) -> dict[str, int]:
     return {str(model): int(count) for model, count in rows}
 
 
-def check_stores(index_dir: IndexDir, graph: GraphStore) -> list[Damage]:
-    """Every damage found in the stores beside an open graph."""
+# The fingerprint of the chunk, vector and status files as last known sound: written by
+# the writer when it closes cleanly (or after a full check found nothing); while the
+# files still match it, an open skips reading them again.
+VERIFIED_FILE = "verified"
+
+
+def fingerprint(index_dir: IndexDir) -> str:
+    """Every file of the chunk and vector tables and the status database, by path,
+    size and modification time: damage to any of them (truncated, deleted, rewritten)
+    changes it. A stat per file, no read: a few milliseconds on a large index."""
+    entries: list[str] = []
+    chunks = index_dir.chunks_path
+    status = index_dir.embed_status_path
+    roots = [chunks] if chunks.is_dir() else []
+    for root in roots:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = Path(folder) / name
+                with contextlib.suppress(OSError):
+                    st = path.lstat()
+                    entries.append(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}")
+    for path in (status, *status.parent.glob(status.name + "-*")):
+        with contextlib.suppress(OSError):
+            st = path.lstat()
+            entries.append(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def record_sound(index_dir: IndexDir) -> None:
+    """Remember the stores' files as sound (the writer, holding the lock)."""
+    with contextlib.suppress(OSError):
+        (index_dir.path / VERIFIED_FILE).write_text(fingerprint(index_dir), encoding="utf-8")
+
+
+def _known_sound(index_dir: IndexDir) -> bool:
+    try:
+        recorded = (index_dir.path / VERIFIED_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return recorded == fingerprint(index_dir)
+
+
+def check_stores(index_dir: IndexDir, graph: GraphStore, record: bool = False) -> list[Damage]:
+    """Every damage found in the stores beside an open graph. The chunk, vector and
+    status files are read only when they changed since they were last known sound;
+    `record` (the writer): a clean result becomes the new known-sound state."""
     graph_damage = check_graph(graph)
     if graph_damage is not None:
         # Nothing else can be judged against a catalog that cannot be read.
         return [graph_damage]
+    if _known_sound(index_dir):
+        return []
     files = int(graph.counts()["files"])
     damage = check_chunks(index_dir.chunks_path, files)
     status = check_status(index_dir.embed_status_path)
@@ -211,6 +258,8 @@ def check_stores(index_dir: IndexDir, graph: GraphStore) -> list[Damage]:
         damage.append(status)
     else:
         damage += check_vectors(index_dir.chunks_path, index_dir.embed_status_path)
+    if record and not damage:
+        record_sound(index_dir)
     return damage
 
 
@@ -318,7 +367,7 @@ def open_for_writing(index_dir: IndexDir) -> tuple[GraphStore, str]:
         damage.append(Damage(GRAPH, _reason(error.__cause__ or error)))
         remove_graph(index_dir)
         graph = GraphStore(index_dir.graph_path)
-    found = check_stores(index_dir, graph)
+    found = check_stores(index_dir, graph, record=True)
     if any(d.store == GRAPH for d in found):
         graph.close()
         remove_graph(index_dir)
