@@ -237,32 +237,13 @@ class PythonResolver:
     def _accessor(self, cls: str, name: str, setter: bool) -> str | None:
         """The getter (`@property`, `@cached_property`) or setter (`@name.setter`) of
         the property `name` on `cls` or its nearest base that defines `name`."""
-        seen = {cls}
-        queue = [cls]
-        for _ in range(MAX_BASE_DEPTH):
-            next_queue: list[str] = []
-            for current in queue:
-                qualname = self.model.symbols[current].qualname
-                own = [
-                    sid
-                    for sid in self.model.by_qualname.get(f"{qualname}.{name}", ())
-                    if self.model.symbols[sid].parent == current
-                ]
-                if own:
-                    for sid in own:
-                        decorators = self.model.symbols[sid].decorators
-                        if setter and f"{name}.setter" in decorators:
-                            return sid
-                        if not setter and any(_is_property(d) for d in decorators):
-                            return sid
-                    return None
-                for base in self._bases_of(current):
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            queue = next_queue
-            if not queue:
-                break
+        found = self._nearest_definitions(cls, name, include_own=True)
+        for sid in found[0] if found is not None else ():
+            decorators = self.model.symbols[sid].decorators
+            if setter and f"{name}.setter" in decorators:
+                return sid
+            if not setter and any(_is_property(d) for d in decorators):
+                return sid
         return None
 
     # -- typed resolution -----------------------------------------------------------
@@ -578,6 +559,17 @@ class PythonResolver:
 
     def _class_member(self, cls: str, name: str, include_own: bool) -> tuple[str, bool] | None:
         """(id, defined on `cls` itself) of `name` on the class or its bases, breadth first."""
+        found = self._nearest_definitions(cls, name, include_own)
+        if found is None:
+            return None
+        own, owner = found
+        return self._pick(own), owner == cls
+
+    def _nearest_definitions(
+        self, cls: str, name: str, include_own: bool
+    ) -> tuple[list[str], str] | None:
+        """Every definition of `name` in the nearest class that has one, breadth first
+        from `cls` (or from its bases only) through its bases, and that class."""
         seen = {cls}
         queue = [cls] if include_own else list(self._bases_of(cls))
         depth = 0
@@ -591,7 +583,7 @@ class PythonResolver:
                     if self.model.symbols[sid].parent == current
                 ]
                 if own:
-                    return self._pick(own), current == cls
+                    return own, current
                 for base in self._bases_of(current):
                     if base not in seen:
                         seen.add(base)
