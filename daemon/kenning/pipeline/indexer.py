@@ -318,7 +318,7 @@ class Indexer:
             return text.encode("utf-8", "surrogatepass")
         if text is not None:
             return text
-        data = read_source(self.root, self.relpath(rel), self.settings.max_file_size)
+        data = read_source(self.root, rel, self.settings.max_file_size)
         return None if isinstance(data, Skipped) else data
 
     def apply(
@@ -345,7 +345,10 @@ class Indexer:
             batch = [(path, text.encode("utf-8", "surrogatepass") if isinstance(text, str)
                       else text) for path, text in changes]  # fmt: skip
         else:
-            batch = [(self.relpath(path), self._bytes(path, text)) for path, text in changes]
+            rels = [self.relpath(path) for path, _ in changes]
+            batch = [
+                (rel, self._bytes(rel, text)) for rel, (_, text) in zip(rels, changes, strict=True)
+            ]
         self.trees.retain(open_paths)
         model = self.model
         catalog = self.graph.catalog([p for p, _ in batch])

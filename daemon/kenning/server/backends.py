@@ -20,7 +20,7 @@ import msgspec
 
 from kenning.api.client import ApiError, AsyncApiClient, OwnerGone
 from kenning.core import cancel
-from kenning.core.results import SymbolRef
+from kenning.core.results import IndexStatus, SymbolRef
 from kenning.engine.engine import OutsideWorkspace, ReadOnly
 from kenning.pipeline.executors import Executor
 from kenning.query.symbols import UnknownSymbol
@@ -207,7 +207,7 @@ class LocalBackend:
         folder = self.folder
         live = folder.live
         engine = live.engine
-        counts = None
+        counts: IndexStatus | None = None
         if folder.opened.done() and engine is not None:
             # Not bounded: status is a few counts, slow only when the machine is busy,
             # and it is what tells the user that it is.
@@ -379,7 +379,7 @@ def _same_folder(uri: str, folder: Folder) -> bool:
 # -- a folder's status ---------------------------------------------------------------------
 
 
-def folder_status(folder: Folder, counts: Any) -> p.FolderStatus:
+def folder_status(folder: Folder, counts: IndexStatus | None) -> p.FolderStatus:
     """The status of a folder served here, from its engine's counts (None: not open)."""
     live = folder.live
     embedding = counts.embedding if counts is not None else None
@@ -414,7 +414,7 @@ def folder_status(folder: Folder, counts: Any) -> p.FolderStatus:
     )
 
 
-def _status_message(folder: Folder, phase: p.Phase, counts: Any) -> str:
+def _status_message(folder: Folder, phase: p.Phase, counts: IndexStatus | None) -> str:
     live = folder.live
     name = folder.root.name
     if phase == "error":
