@@ -181,10 +181,14 @@ def test_embedding_progress_begins_reports_and_ends(batches_session: Session) ->
     assert percentages and percentages == sorted(percentages), s.output()
     assert all(0 <= p <= 100 for p in percentages), s.output()
     # "n/N chunks" while it runs, "N/N chunks embedded" at the end.
-    running = [v["message"] for v in embedding if v["kind"] == "report"]
-    # The begin may come while the model loads, before any count is known.
-    assert embedding[0]["message"] in ("loading the embedding model", "2/7 chunks"), s.output()
-    assert all(re.fullmatch(r"\d+/7 chunks", m) for m in running), s.output()
+    # Before the first count is known the pool says what it is preparing
+    # (finding new chunks, loading the model); once counting, only counts.
+    messages = [v["message"] for v in embedding[:-1]]
+    counting = [i for i, m in enumerate(messages) if re.fullmatch(r"\d+/7 chunks", m)]
+    assert counting, s.output()
+    preparing = {"looking for new chunks", "loading the embedding model"}
+    assert set(messages[: counting[0]]) <= preparing, s.output()
+    assert all(re.fullmatch(r"\d+/7 chunks", m) for m in messages[counting[0] :]), s.output()
     assert embedding[-1]["message"] == "7/7 chunks embedded", s.output()
     # Every token that began also ended.
     begun = {v["token"] for v in values if v["kind"] == "begin"}
