@@ -24,6 +24,7 @@ export const SERVER_SETTINGS = [
   'parseWorkers',
   'bulkThreshold',
   'debounceMs',
+  'writeBehindMs',
   'requestTimeoutMs',
   'callHierarchyMinConfidence',
   'embedding.enabled',

@@ -72,6 +72,10 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
     # The daemon re-indexes an edited buffer once typing pauses this long (saves,
     # opens and closes go at once).
     debounce_ms: int = 200
+    # An applied change is visible to queries at once and written to the index on disk
+    # once no change has come for this long (at most five times this after the first),
+    # many saves in one write; 0 writes each change before it is visible.
+    write_behind_ms: int = 1000
     # A query running longer than this is abandoned with an error.
     request_timeout_ms: int = 30_000
     # The standard call hierarchy (incoming/outgoing calls) leaves out call edges less
@@ -82,6 +86,8 @@ class Settings(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
     def __post_init__(self) -> None:
         if not 0 <= self.debounce_ms <= 10_000:
             raise ValueError("debounceMs must be between 0 and 10000")
+        if not 0 <= self.write_behind_ms <= 60_000:
+            raise ValueError("writeBehindMs must be between 0 and 60000")
         if self.request_timeout_ms < 100:
             raise ValueError("requestTimeoutMs must be at least 100")
         if self.max_file_size <= 0:

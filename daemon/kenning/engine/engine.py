@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ from kenning.pipeline.indexer import (
     ProgressCallback,
     workspace_path,
 )
+from kenning.pipeline.write_behind import WriteBehind
 from kenning.query.callgraph import call_graph, impact, neighbours, symbol_at
 from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
@@ -56,6 +58,7 @@ from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.graph import GraphStore
 from kenning.storage.index_dir import IndexDir, IndexMissing
+from kenning.storage.layered import ChunkReader, GraphReader, LayeredChunks, LayeredGraph
 from kenning.storage.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -76,6 +79,10 @@ class ModelSpec(msgspec.Struct, frozen=True):
     name: str
     optimize: bool
 
+
+# Above this many files a batch of changes is written at once, not deferred: the
+# recent layer is for what editors change, not for a branch switch's thousand files.
+WRITE_BEHIND_MAX_FILES = 32
 
 # Version control first, then each language's project files (the registry's order).
 WORKSPACE_MARKERS = (".git", ".hg", *languages.WORKSPACE_MARKERS)
@@ -117,6 +124,8 @@ class Engine:
         self._user_paused = False
         self._indexing = False
         self._semantic: SemanticIndex | None = None
+        # Changes applied and visible, not yet written (the writer thread's).
+        self._behind = WriteBehind()
         # What opening had to repair in a damaged index ("" when nothing).
         self.repairs = ""
 
@@ -158,6 +167,11 @@ class Engine:
         return engine
 
     def close(self) -> None:
+        if self.writer:
+            try:
+                self.flush()
+            except Exception:  # the catch-up at the next start parses them again
+                log.exception("writing deferred changes on close failed")
         if self._pool is not None:
             self._pool.stop()
             self._pool = None
@@ -187,6 +201,7 @@ class Engine:
     def index(self, rebuild: bool = False, progress: ProgressCallback | None = None) -> IndexReport:
         """Bring the index up to date with the files on disk (phase 1). A running
         embedding pool waits meanwhile, then compares its queue with the new chunks."""
+        self.flush()
         pool = self._pool
         if pool is not None:
             pool.pause(wait=True)
@@ -205,19 +220,64 @@ class Engine:
         self,
         changes: Sequence[tuple[str, str | bytes | None]],
         open_paths: Collection[str] = (),
+        *,
+        defer: bool = False,
     ) -> ChangeReport:
-        """Files changed, written as one batch: each (path, new text), or (path, None)
-        to read it from disk again (a file that no longer exists is removed from the
-        index). Their new texts are queued for embedding ahead of background work.
-        `open_paths`: the files open in an editor, parsed incrementally from their last
-        trees (which the indexer keeps)."""
-        report = self.indexer.apply(changes, open_paths=open_paths)
+        """Files changed: each (path, new text), or (path, None) to read it from disk
+        again (a file that no longer exists is removed from the index). `open_paths`:
+        the files open in an editor, parsed incrementally from their last trees (which
+        the indexer keeps).
+
+        Written now as one batch, or with `defer` (a few files) prepared and visible to
+        queries at once and written later by `flush`, with whatever else is pending
+        (see `pipeline/write_behind.py`). New texts are queued for embedding, ahead of
+        background work, once written."""
+        if not defer or len(changes) > WRITE_BEHIND_MAX_FILES:
+            self.flush()
+            report = self.indexer.apply(changes, open_paths=open_paths)
+            self._queue_embedding(report.text_hashes)
+            return report
+        started = time.perf_counter()
+        prepared = self.indexer.prepare(changes, open_paths=open_paths, recent=self._behind.recent)
+        self._behind.add(prepared)
+        return msgspec.structs.replace(
+            prepared.report, seconds=round(time.perf_counter() - started, 4)
+        )
+
+    def flush(self) -> int:
+        """Write every change `apply_changes` deferred, in one batch; how many files."""
+        batch = self._behind.batch()
+        if batch is None:
+            return 0
+        started = time.perf_counter()
+        self.indexer.persist(batch)
+        self._behind.written()
+        self._queue_embedding(batch.report.text_hashes)
+        log.info(
+            "wrote %d deferred file(s) in %.0f ms",
+            len(batch.updates), (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        return len(batch.updates)
+
+    @property
+    def unwritten_since(self) -> float | None:
+        """When (monotonic) the oldest change not yet written was applied, or None."""
+        return self._behind.since
+
+    def _queue_embedding(self, text_hashes: Sequence[str]) -> None:
         pool = self._pool
-        if pool is not None and report.text_hashes:
+        if pool is not None and text_hashes:
             if pool.model_id is not None:
-                self.status_store.add(pool.model_id, report.text_hashes, RECENT)
+                self.status_store.add(pool.model_id, list(text_hashes), RECENT)
             pool.kick()
-        return report
+
+    def _views(self) -> tuple[GraphReader, ChunkReader]:
+        """The stores as queries read them: with the recent layer over them while
+        deferred changes wait to be written."""
+        recent = self._behind.recent
+        if not recent:
+            return self.graph, self.chunks
+        return LayeredGraph(self.graph, recent), LayeredChunks(self.chunks, recent)
 
     # -- embedding (phase 2) --------------------------------------------------------
 
@@ -355,42 +415,44 @@ class Engine:
         kinds: Sequence[str] = (),
         mode: str = "hybrid",
     ) -> SearchResult:
-        paths = expand_globs(path_globs, self.graph.catalog()) if path_globs else None
+        graph, chunks = self._views()
+        paths = expand_globs(path_globs, graph.catalog_paths()) if path_globs else None
         filters = ChunkFilter(languages=tuple(languages), kinds=tuple(kinds), paths=paths)
         semantic = self.semantic() if mode != "text" else None
-        return search(self.graph, self.chunks, query, limit, filters, mode, semantic)
+        return search(graph, chunks, query, limit, filters, mode, semantic)
 
     def symbols(self, query: str, limit: int = 20) -> list[SymbolRef]:
-        return find_symbols(self.graph, query, limit)
+        return find_symbols(self._views()[0], query, limit)
 
     def resolve_symbol(self, text: str) -> list[SymbolRef]:
         """The symbols a user's words name; `UnknownSymbol` (with suggestions) if none."""
-        return resolve_symbol(self.graph, text)
+        return resolve_symbol(self._views()[0], text)
 
     def describe(
         self, text: str, limit: int = 5, max_code_chars: int = 4000, neighbours: int = 5
     ) -> Description:
         """The definitions a user's words name, each with doc comment, code and a few
         callers and callees; none (with close matches) when the name is unknown."""
-        return describe(self.graph, self.chunks, text, limit, max_code_chars, neighbours)
+        graph, chunks = self._views()
+        return describe(graph, chunks, text, limit, max_code_chars, neighbours)
 
     def call_graph(
         self, symbol: SymbolRef, direction: str, depth: int = 1, min_confidence: float = 0.0
     ) -> CallGraph:
-        return call_graph(self.graph, symbol, direction, depth, min_confidence)
+        return call_graph(self._views()[0], symbol, direction, depth, min_confidence)
 
     def neighbours(
         self, symbol_id: str, incoming: bool, min_confidence: float = 0.0
     ) -> list[Neighbour]:
         """Direct callers or callees of a symbol with their call sites (call hierarchy)."""
-        return neighbours(self.graph, symbol_id, incoming, min_confidence)
+        return neighbours(self._views()[0], symbol_id, incoming, min_confidence)
 
     def impact(self, symbol: SymbolRef, depth: int = 3, min_confidence: float = 0.0) -> Impact:
-        return impact(self.graph, symbol, depth, min_confidence)
+        return impact(self._views()[0], symbol, depth, min_confidence)
 
     def symbol_at(self, path: str, line: int, col: int) -> list[SymbolRef]:
         """The symbols a cursor at (line, col) of `path` names (UTF-16 columns)."""
-        return symbol_at(self.graph, self.relpath(path), line, col)
+        return symbol_at(self._views()[0], self.relpath(path), line, col)
 
     def relpath(self, path: str | Path) -> str:
         """Workspace-relative posix path; `OutsideWorkspace` for paths outside it."""

@@ -143,10 +143,13 @@ class LiveWorkspace:
         self._open_stores(self.engine)
         # Read-only until now (another process owned the index): not any more.
         self._set(warning="")
+        write_behind = self.settings.write_behind_ms / 1000
         self.scheduler = ChangeScheduler(
             self._apply,
             debounce=self.settings.debounce_ms / 1000,
             on_error=self._worker_failed,
+            flush=self._flush if write_behind else None,
+            flush_after=write_behind,
         )
         if self.settings.embedding.enabled:
             self.engine.pool.add_sink(self._on_embedding)
@@ -452,16 +455,37 @@ class LiveWorkspace:
             edits.append((change.path, source))
             labels.append(f"{change.path}@{version}")
         # The buffers open now (a dict's keys, read once: the loop may change the dict).
-        report = engine.apply_changes(edits, open_paths=frozenset(list(self.documents)))
+        open_paths = frozenset(list(self.documents))
+        defer = self.settings.write_behind_ms > 0
+        report = engine.apply_changes(edits, open_paths=open_paths, defer=defer)
         log.info(
             "applied %d change(s) in %.0f ms: %s",
             len(edits), report.seconds * 1000, ", ".join(labels),
         )  # fmt: skip
         self.post(Changed())
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        if engine.unwritten_since is not None:
+            scheduler.flush_later()
+        elif not scheduler.queued:
+            self._checkpoint(engine)
+
+    def _flush(self) -> None:
+        """Write the changes applied since the last write (the writer thread's)."""
+        engine = self.engine
+        if engine is None:
+            return
+        engine.flush()
+        self.post(Changed())
         if self.scheduler is not None and not self.scheduler.queued:
-            # Idle for now: let other processes (a second editor, the CLI) open the
-            # index read-only, which they cannot while a checkpoint is pending.
-            engine.graph.checkpoint()
+            self._checkpoint(engine)
+
+    @staticmethod
+    def _checkpoint(engine: Engine) -> None:
+        # Idle for now: let other processes (a second editor, the CLI) open the
+        # index read-only, which they cannot while a checkpoint is pending.
+        engine.graph.checkpoint()
 
     def _prioritize(self, rels: list[str]) -> None:
         if rels and self.engine is not None:

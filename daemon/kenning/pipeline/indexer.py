@@ -31,7 +31,7 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import Resolution, Target
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -56,6 +56,7 @@ from kenning.storage.graph import (
     diagnostics_json,
 )
 from kenning.storage.index_dir import IndexDir
+from kenning.storage.layered import EMPTY, RecentFiles
 
 log = logging.getLogger(__name__)
 
@@ -328,14 +329,35 @@ class Indexer:
         *,
         open_paths: Collection[str] = (),
     ) -> ChangeReport:
-        """Write one batch: each file's new text (str or bytes), or None to read it from
-        disk again (a file that is gone is removed from the index). In a catch-up
-        (`found` given) None means the file is to be removed.
+        """Write one batch now: `prepare` it, then `persist` it (see both)."""
+        started = time.perf_counter()
+        prepared = self.prepare(changes, found, open_paths=open_paths)
+        graph_write = self.persist(prepared)
+        return msgspec.structs.replace(
+            prepared.report,
+            graph_write=graph_write,
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+    def prepare(
+        self,
+        changes: Sequence[tuple[str, str | bytes | None]],
+        found: Sequence[FoundFile] | None = None,
+        *,
+        open_paths: Collection[str] = (),
+        recent: RecentFiles = EMPTY,
+    ) -> Prepared:
+        """Parse and resolve one batch, updating the resolution model, and say what to
+        write; nothing is written. Each change is a file's new text (str or bytes), or
+        None to read it from disk again (a file that is gone is removed from the index).
+        In a catch-up (`found` given) None means the file is to be removed.
 
         `found`: the files as discovery found them (their stat), for a catch-up.
         `open_paths`: the files open in an editor. Their trees are kept here, on the
         writer (`EditorTrees`), so that the next change to one is parsed incrementally
         from its last tree; the trees of files no longer open are dropped.
+        `recent`: changes prepared before and not yet persisted (the write-behind
+        layer): their files are compared with, and re-resolved, as the index they are.
         """
         started = time.perf_counter()
         # A catch-up (`found`) has read the files itself: its paths come from discovery,
@@ -351,7 +373,11 @@ class Indexer:
             ]
         self.trees.retain(open_paths)
         model = self.model
-        catalog = self.graph.catalog([p for p, _ in batch])
+        catalog = self.graph.catalog([p for p, _ in batch if p not in recent])
+        for path, _ in batch:
+            record = recent.files[path].record if path in recent else None
+            if record is not None:
+                catalog[path] = record
         stats = {f.path: f for f in found} if found is not None else {}
         updates: list[FileUpdate] = []
         changed: list[str] = []
@@ -398,35 +424,51 @@ class Indexer:
             )
             updates.append(FileUpdate(path, record, facts, None))
             changed.append(path)
-        if touched:
-            self.graph.touch_files(touched)
-        if not updates:
-            return ChangeReport(
-                changed=[],
-                deleted=[],
+        rewires: list[Rewire] = []
+        reresolved: list[FileUpdate] = []
+        if updates:
+            resolver = Resolvers(model)
+            for u in updates:
+                if u.facts is not None:
+                    u.resolved = resolver.resolve_file(u.facts)
+            batch_paths = [u.path for u in updates]
+            rewires, reresolved = self._rewires(
+                resolver, old_ids, old_names, batch_paths, new_facts, recent
+            )
+        chunks = {u.path: _chunk_rows([u.facts]) if u.facts is not None else [] for u in updates}
+        return Prepared(
+            updates=updates,
+            rewires=rewires,
+            touched=touched,
+            chunks=chunks,
+            reresolved=reresolved,
+            report=ChangeReport(
+                changed=changed,
+                deleted=deleted,
                 unchanged=unchanged,
-                rewired=0,
+                rewired=len(rewires),
                 graph_write="",
                 seconds=round(time.perf_counter() - started, 4),
-            )
-        resolver = Resolvers(model)
-        for u in updates:
-            if u.facts is not None:
-                u.resolved = resolver.resolve_file(u.facts)
-        rewires = self._rewires(resolver, old_ids, old_names, [u.path for u in updates], new_facts)
-        bulk = len(updates) >= self.settings.bulk_threshold
-        graph_write = self.graph.write_batch(updates, rewires, bulk=bulk)
-        rows = chunk_table(_chunk_rows(new_facts))
-        self.chunks.replace_files([u.path for u in updates], rows)
-        return ChangeReport(
-            changed=changed,
-            deleted=deleted,
-            unchanged=unchanged,
-            rewired=len(rewires),
-            graph_write=graph_write,
-            seconds=round(time.perf_counter() - started, 4),
-            text_hashes=list(dict.fromkeys(rows.column("text_hash").to_pylist())),
+                text_hashes=list(
+                    dict.fromkeys(c.text_hash for rows in chunks.values() for c, _ in rows)
+                ),
+            ),
         )
+
+    def persist(self, prepared: Prepared) -> str:
+        """Write a prepared batch to both stores: the graph in one transaction, then
+        each file's chunks in one merge. Returns how the graph was written."""
+        if prepared.touched:
+            self.graph.touch_files(prepared.touched)
+        updates = prepared.updates
+        if not updates and not prepared.rewires:
+            return ""
+        bulk = len(updates) >= self.settings.bulk_threshold
+        graph_write = self.graph.write_batch(updates, prepared.rewires, bulk=bulk)
+        if updates:
+            rows = chunk_table(row for u in updates for row in prepared.chunks.get(u.path, []))
+            self.chunks.replace_files([u.path for u in updates], rows)
+        return graph_write
 
     def _module_of(self, path: str) -> str:
         if self._layouts is None:
@@ -441,13 +483,19 @@ class Indexer:
         old_names: set[str],
         batch_paths: list[str],
         new_facts: list[FileFacts],
-    ) -> list[Rewire]:
+        recent: RecentFiles,
+    ) -> tuple[list[Rewire], list[FileUpdate]]:
         """Edges of other files that pointed at this batch's symbols, or could now.
 
         Two kinds: edges into symbols that no longer exist, and edges into `external`
         placeholders named like a definition these files did not have before (so
         `from a import bar` starts resolving when `bar` appears in `a.py`). Names the
         files already defined cannot change what an unresolved edge resolves to.
+
+        Edges of files in `recent` (prepared, not persisted) are not read from the
+        store: such a file is resolved again whole if one of its targets is affected
+        (the second list), and a recent rewire of a persisted edge is checked in place
+        of the edge it replaced.
         """
         new_ids = {s.id for f in new_facts for s in f.symbols}
         removed = sorted(old_ids - new_ids)
@@ -464,25 +512,63 @@ class Indexer:
             for sub in self.graph.subclass_names([parent]):
                 new_names.update(f"{sub}.{m}" for m in methods)
         names = sorted(new_names)
-        edges = self.graph.edges_into(removed, batch_paths)
-        edges += self.graph.edges_into_externals(names, batch_paths)
+        exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
+        edges = self.graph.edges_into(removed, exclude)
+        edges += self.graph.edges_into_externals(names, exclude)
+        # Sites a recent rewire replaced answer as rewired, not as stored.
+        replaced = recent.rewired_sites
+        edges = [e for e in edges if _edge_site(e) not in replaced]
+        affected = set(removed) | {EXTERNAL_PREFIX + n for n in names}
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
-            key = (
-                edge.table,
-                edge.src,
-                edge.dst,
-                edge.fact.span.start_line,
-                edge.fact.span.start_col,
-            )
+            table, src, line, col = _edge_site(edge)
+            key = (table, src, edge.dst, line, col)
             if key in seen or edge.path not in resolver.models:
                 continue
             seen.add(key)
             target = _resolve_stored(resolver, edge)
             if target.id != edge.dst or edge.dst in old_ids:
                 rewires.append(Rewire(edge, target))
-        return rewires
+        for rw in recent.rewires:
+            if not any(t.id in affected for t in (rw.target, *rw.target.more)):
+                continue
+            if rw.edge.path in batch_paths or rw.edge.path not in resolver.models:
+                continue
+            rewires.append(Rewire(rw.edge, _resolve_stored(resolver, rw.edge)))
+        reresolved: list[FileUpdate] = []
+        for path, file in recent.files.items():
+            if path in batch_paths or file.facts is None or file.resolved is None:
+                continue
+            resolved = file.resolved
+            targets = (*resolved.calls, *resolved.imports, *resolved.bases)
+            if any(t.id in affected for target in targets for t in (target, *target.more)):
+                update = FileUpdate(path, file.record, file.facts, None)
+                update.resolved = resolver.resolve_file(file.facts)
+                reresolved.append(update)
+        return rewires, reresolved
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A batch parsed and resolved, not yet written: what `Indexer.persist` writes."""
+
+    updates: list[FileUpdate]
+    # Other files' edges that this batch re-resolves.
+    rewires: list[Rewire]
+    # Catalog rows whose stat changed while their content did not.
+    touched: list[FileRecord]
+    # Each updated file's chunk rows (none for a deleted file).
+    chunks: dict[str, list[tuple[Chunk, str]]]
+    report: ChangeReport
+    # Files prepared earlier, not yet persisted, whose edges this batch changed: their
+    # facts with new targets.
+    reresolved: list[FileUpdate] = field(default_factory=list)
+
+
+def _edge_site(edge: StoredEdge) -> tuple[str, str, int, int]:
+    span = edge.fact.span
+    return (edge.table, edge.src, span.start_line, span.start_col)
 
 
 # Chunk rows a full index gathers before handing them to the chunk table's writer, in

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# What `_next_work` hands the writer thread when it is time to flush.
+_FLUSH: Any = object()
+
 
 @dataclass(frozen=True, slots=True)
 class PendingChange:
@@ -70,6 +73,8 @@ class ChangeScheduler:
         batch_limit: int = 500,
         on_error: Callable[[BaseException], None] | None = None,
         name: str = "kenning-writer",
+        flush: Callable[[], object] | None = None,
+        flush_after: float = 1.0,
     ) -> None:
         if batch_limit < 1:
             raise ValueError("batch_limit must be at least 1")
@@ -90,6 +95,12 @@ class ChangeScheduler:
         self._closed = False
         self._job_turn = False
         self._batches = self._applied = self._superseded = self._job_count = 0
+        # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
+        # and at most `5 * flush_after` after the first batch it has not written yet.
+        self._flush = flush
+        self._flush_after = flush_after
+        self._flush_first: float | None = None
+        self._flush_due: float | None = None
         self.set_debounce(debounce)
         # The single writer: every store write happens on this thread, so the stores
         # need no locking of their own and a batch never interleaves with a reindex.
@@ -144,6 +155,21 @@ class ChangeScheduler:
         change = PendingChange(path, document)
         return self.run(lambda: self._apply([change]))
 
+    def flush_later(self) -> None:
+        """Run `flush` on the writer thread once no batch has come for `flush_after`
+        seconds, and at most `5 * flush_after` after the first such request since the
+        last flush (continuous edits are still written)."""
+        if self._flush is None:
+            raise RuntimeError("this scheduler has nothing to flush")
+        with self._cond:
+            now = time.monotonic()
+            if self._flush_first is None:
+                self._flush_first = now
+            self._flush_due = min(
+                now + self._flush_after, self._flush_first + 5 * self._flush_after
+            )
+            self._cond.notify_all()
+
     def set_debounce(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("debounce must not be negative")
@@ -193,7 +219,7 @@ class ChangeScheduler:
     # -- the writer thread -------------------------------------------------------------
 
     def _idle(self) -> bool:
-        return not self._entries and not self._jobs and not self._busy
+        return not self._entries and not self._jobs and not self._busy and self._flush_due is None
 
     def _run(self) -> None:
         while True:
@@ -204,10 +230,13 @@ class ChangeScheduler:
                     return
                 self._busy = True
                 self._busy_since = time.monotonic()
-                self._busy_with_batch = batch is not None
+                flushing = job is _FLUSH
+                self._busy_with_batch = batch is not None or flushing
             try:
                 if batch is not None:
                     self._run_batch(batch)
+                elif flushing:
+                    self._run_flush()
                 elif job is not None:
                     self._run_job(*job)
             finally:
@@ -234,9 +263,16 @@ class ChangeScheduler:
                 for entry in taken:
                     del self._entries[entry.change.path]
                 return [e.change for e in taken], None
+            if self._flush_due is not None and (self._closed or self._flush_due <= now):
+                # Nothing else to do: write what the batches deferred.
+                self._flush_due = self._flush_first = None
+                return None, _FLUSH
             if self._closed:
                 return None, None
-            next_due = min((e.due for e in self._entries.values()), default=None)
+            dues = [e.due for e in self._entries.values()]
+            if self._flush_due is not None:
+                dues.append(self._flush_due)
+            next_due = min(dues, default=None)
             self._cond.wait(None if next_due is None else max(next_due - now, 0.0))
 
     def _run_batch(self, batch: list[PendingChange]) -> None:
@@ -247,6 +283,16 @@ class ChangeScheduler:
         with self._cond:
             self._batches += 1
             self._applied += len(batch)
+
+    def _run_flush(self) -> None:
+        assert self._flush is not None
+        try:
+            self._flush()
+        except BaseException as error:  # still pending with the caller: try again later
+            self._report(error)
+            with self._cond:
+                self._flush_due = time.monotonic() + 5 * self._flush_after
+                self._cond.notify_all()
 
     def _run_job(self, job: Callable[[], Any], future: Future[Any]) -> None:
         if not future.set_running_or_notify_cancel():

@@ -22,7 +22,7 @@ from kenning.core.results import (
     Neighbour,
     SymbolRef,
 )
-from kenning.storage.graph import GraphStore
+from kenning.storage.layered import GraphReader
 
 MAX_DEPTH = 10
 # Stops a walk from a hub (`__init__`, `get`) from returning the whole workspace.
@@ -40,7 +40,7 @@ def _kept(edges: Iterable[CallEdge], min_confidence: float) -> list[CallEdge]:
 
 
 def call_graph(
-    graph: GraphStore, root: SymbolRef, direction: str, depth: int, min_confidence: float = 0.0
+    graph: GraphReader, root: SymbolRef, direction: str, depth: int, min_confidence: float = 0.0
 ) -> CallGraph:
     """Symbols reachable from `root` along CALLS edges of at least `min_confidence`,
     `depth` steps each way asked; `candidate` edges apart from the others."""
@@ -82,7 +82,7 @@ def call_graph(
     )
 
 
-def impact(graph: GraphStore, root: SymbolRef, depth: int, min_confidence: float = 0.0) -> Impact:
+def impact(graph: GraphReader, root: SymbolRef, depth: int, min_confidence: float = 0.0) -> Impact:
     """Transitive callers of `root` up to `depth` calls away, along edges of at least
     `min_confidence`: the blast radius of a change. Each caller comes once, at its
     shortest distance, with the call sites through which it reaches the next symbol
@@ -137,7 +137,7 @@ def impact(graph: GraphStore, root: SymbolRef, depth: int, min_confidence: float
     return Impact(root=root, depth=depth, callers=callers, min_confidence=min_confidence)
 
 
-def symbol_at(graph: GraphStore, path: str, line: int, col: int) -> list[SymbolRef]:
+def symbol_at(graph: GraphReader, path: str, line: int, col: int) -> list[SymbolRef]:
     """The symbols a cursor names: the callee of the call under it, else the innermost
     definition whose name is under it, else the innermost definition around it."""
     callees = [
@@ -161,7 +161,7 @@ def _covers(span: Span, line: int, col: int) -> bool:
 
 
 def neighbours(
-    graph: GraphStore, symbol_id: str, incoming: bool, min_confidence: float = 0.0
+    graph: GraphReader, symbol_id: str, incoming: bool, min_confidence: float = 0.0
 ) -> list[Neighbour]:
     """Callers (`incoming`) or callees of one symbol through edges of at least
     `min_confidence`, each with its call sites and its most certain edge, in the order

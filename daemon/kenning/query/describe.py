@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from kenning.core.results import Description, SymbolDetail, SymbolRef
 from kenning.query.symbols import UnknownSymbol, resolve_symbol
-from kenning.storage.chunks import ChunkStore
-from kenning.storage.graph import GraphStore
+from kenning.storage.layered import ChunkReader, GraphReader
 
 MAX_DEFINITIONS = 20
 MAX_CODE_CHARS = 20_000
@@ -20,8 +19,8 @@ MAX_NEIGHBOURS = 50
 
 
 def describe(
-    graph: GraphStore,
-    chunks: ChunkStore,
+    graph: GraphReader,
+    chunks: ChunkReader,
     text: str,
     limit: int = 5,
     max_code_chars: int = 4000,
@@ -91,7 +90,7 @@ def _code(symbol: SymbolRef, rows: list[dict], max_chars: int) -> tuple[str, int
     return "\n".join(out), rows[0]["start_line"], False
 
 
-def _neighbours(graph: GraphStore, ids: list[str], incoming: bool) -> dict[str, list[str]]:
+def _neighbours(graph: GraphReader, ids: list[str], incoming: bool) -> dict[str, list[str]]:
     """symbol id -> the distinct ids of its callers (or callees), in call-site order."""
     found: dict[str, list[str]] = {}
     for edge in graph.call_edges(ids, incoming=incoming):
@@ -102,6 +101,6 @@ def _neighbours(graph: GraphStore, ids: list[str], incoming: bool) -> dict[str, 
     return found
 
 
-def _refs(graph: GraphStore, ids: list[str]) -> list[SymbolRef]:
+def _refs(graph: GraphReader, ids: list[str]) -> list[SymbolRef]:
     by_id = {s.id: s for s in graph.symbols_by_ids(ids)}
     return [by_id[i] for i in ids if i in by_id]

@@ -26,8 +26,8 @@ from kenning.core import cancel
 from kenning.core.results import SearchHit, SearchResult
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
-from kenning.storage.chunks import ChunkFilter, ChunkStore, identifier_words, split_query
-from kenning.storage.graph import GraphStore
+from kenning.storage.chunks import ChunkFilter, identifier_words, split_query
+from kenning.storage.layered import ChunkReader, GraphReader
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,8 @@ Ranked = list[tuple[dict[str, Any], float]]
 
 
 def search(
-    graph: GraphStore,
-    chunks: ChunkStore,
+    graph: GraphReader,
+    chunks: ChunkReader,
     query: str,
     limit: int = 10,
     filters: ChunkFilter | None = None,
@@ -221,17 +221,13 @@ def _adjust(fused: dict[str, _Candidate], query: str, ranking: Ranking) -> None:
                 candidate.score *= ranking.outline_factor
 
 
-def _caller_prior(graph: GraphStore, fused: dict[str, _Candidate], weight: float) -> None:
+def _caller_prior(graph: GraphReader, fused: dict[str, _Candidate], weight: float) -> None:
     """Lift candidates that much of the code calls: a used function is more often the
     one a person looks for than an unused one that reads alike."""
     ids = sorted({c.row["symbol_id"] for c in fused.values() if c.row["kind"] != "module"})
     if not ids:
         return
-    table = graph.query(
-        "MATCH (c:Symbol)-[:CALLS]->(s:Symbol) WHERE s.id IN $ids RETURN s.id, count(c)",
-        {"ids": ids},
-    )
-    callers = dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+    callers = graph.caller_counts(ids)
     top = max(callers.values(), default=0)
     if not top:
         return
@@ -262,7 +258,7 @@ def _group(fused: dict[str, _Candidate]) -> list[_Candidate]:
     return out + list(best.values())
 
 
-def _symbol_spans(graph: GraphStore, top: Sequence[_Candidate]) -> dict[str, tuple[int, int]]:
+def _symbol_spans(graph: GraphReader, top: Sequence[_Candidate]) -> dict[str, tuple[int, int]]:
     """The whole line range of each symbol whose hit is one of several chunks, or not
     its first: a hit says where the function is, not where its best piece starts."""
     ids = [
@@ -272,12 +268,7 @@ def _symbol_spans(graph: GraphStore, top: Sequence[_Candidate]) -> dict[str, tup
     ]
     if not ids:
         return {}
-    table = graph.query(
-        "MATCH (s:Symbol) WHERE s.id IN $ids RETURN s.id, s.start_line, s.end_line",
-        {"ids": ids},
-    )
-    cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    return {sid: (start, end) for sid, start, end in zip(*cols, strict=True)}
+    return {s.id: (s.span.start_line, s.span.end_line) for s in graph.symbols_by_ids(ids)}
 
 
 def is_test_path(path: str) -> bool:
@@ -300,7 +291,7 @@ def is_test_path(path: str) -> bool:
 
 def _vector_matches(
     semantic: SemanticIndex,
-    chunks: ChunkStore,
+    chunks: ChunkReader,
     query: str,
     want: int,
     filters: ChunkFilter | None,
@@ -316,7 +307,7 @@ def _vector_matches(
 
 
 def _symbol_matches(
-    graph: GraphStore, chunks: ChunkStore, query: str, want: int, filters: ChunkFilter | None
+    graph: GraphReader, chunks: ChunkReader, query: str, want: int, filters: ChunkFilter | None
 ) -> Ranked:
     """Chunks of symbols whose names match the query's identifiers, best match first,
     with their name-match scores (the ranker used when `Ranking.name_field` is off).

@@ -11,7 +11,7 @@ import difflib
 import re
 
 from kenning.core.results import SymbolRef
-from kenning.storage.graph import GraphStore
+from kenning.storage.layered import GraphReader
 
 CANDIDATES = 2000
 
@@ -43,7 +43,7 @@ def _rank(query: str, sym: SymbolRef) -> tuple[int, int, str]:
     return (tier, len(sym.qualname), sym.qualname)
 
 
-def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolRef]:
+def find_symbols(graph: GraphReader, query: str, limit: int = 20) -> list[SymbolRef]:
     """Definitions matching `query`, best first: exact, dotted suffix, name, prefix,
     substring, then (when those are few) the query's letters in order."""
     last = query.rsplit(".", 1)[-1] if query.strip() else ""
@@ -68,7 +68,7 @@ def find_symbols(graph: GraphStore, query: str, limit: int = 20) -> list[SymbolR
     return candidates[:limit]
 
 
-def resolve_symbol(graph: GraphStore, text: str) -> list[SymbolRef]:
+def resolve_symbol(graph: GraphReader, text: str) -> list[SymbolRef]:
     """The symbols `text` names most precisely (several when a bare name is ambiguous)."""
     if "#" in text:
         exact = graph.symbols_by_ids([text])
@@ -84,7 +84,7 @@ def resolve_symbol(graph: GraphStore, text: str) -> list[SymbolRef]:
     return [m for m in matches if _rank(text, m)[0] == best]
 
 
-def suggest(graph: GraphStore, text: str, n: int = 5) -> list[str]:
+def suggest(graph: GraphReader, text: str, n: int = 5) -> list[str]:
     """Qualified names that look like `text`, for "did you mean" messages."""
     last = text.rsplit(".", 1)[-1]
     pool: dict[str, str] = {}

@@ -1,0 +1,179 @@
+"""Deferred writes: a change is answered from the recent layer before it is written,
+consistently with the stores beneath it, and what is written at last equals a fresh
+index of the same files.
+
+Real stores throughout: each case checks what queries answer while the change waits
+(the stores themselves still hold the old rows), then flushes and compares every row
+with a rebuild."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from helpers import IN_PROCESS, Workspace, snapshot
+from kenning.engine import Engine
+
+CORE = '''\
+"""Core helpers."""
+
+
+def resolve_target(name):
+    """Find where a call goes by looking the name up in the registry."""
+    return name.upper()
+
+
+class Registry:
+    def register(self, item):
+        return resolve_target(item)
+'''
+
+APP = """\
+from pkg.core import Registry, resolve_target
+
+
+def main():
+    registry = Registry()
+    registry.register("x")
+    return resolve_target("y")
+
+
+def helper():
+    return main()
+"""
+
+FILES = {"pkg/__init__.py": "", "pkg/core.py": CORE, "pkg/app.py": APP}
+
+
+def indexed(workspace: Workspace) -> Engine:
+    return workspace.indexed(FILES)
+
+
+def save(engine: Engine, rel: str, text: str | None) -> None:
+    """Write the file (or delete it, `text` None) and apply it deferred."""
+    path = engine.root / rel
+    if text is None:
+        path.unlink()
+    else:
+        path.write_text(text)
+    engine.apply_changes([(rel, text)], defer=True)
+
+
+def names(engine: Engine, query: str) -> set[str]:
+    return {s.name for s in engine.symbols(query)}
+
+
+def callers(engine: Engine, symbol_id: str) -> set[str]:
+    return {n.symbol.name for n in engine.neighbours(symbol_id, incoming=True)}
+
+
+def callees(engine: Engine, name: str) -> dict[str, str]:
+    """Callee id -> resolution of every call in `name`, externals included."""
+    [symbol] = engine.resolve_symbol(name)
+    graph = engine.call_graph(symbol, "outgoing")
+    return {e.callee: e.resolution for e in graph.edges}
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    return {k: v for k, v in snapshot(engine).items() if k != "status"}
+
+
+def rebuilt(root: Path) -> dict[str, Any]:
+    """What a full index of a copy of the files on disk now holds."""
+    copy = root.with_name(root.name + "-fresh")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".kenning"))
+    with Engine.open(copy, IN_PROCESS) as fresh:
+        fresh.index()
+        return stored(fresh)
+
+
+def test_a_rename_is_answered_before_it_is_written(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    before = stored(engine)
+    save(engine, "pkg/core.py", CORE.replace("resolve_target", "find_target"))
+    # Queries see the rename; the stores beneath still hold the old rows.
+    assert names(engine, "_target") == {"find_target"}
+    assert engine.graph.find_symbols("find_target", 10) == []
+    assert stored(engine) == before
+    assert callers(engine, "pkg/core.py#find_target") == {"register"}
+    # app.py still imports the old name: its call is unresolved now, not a call of a
+    # symbol that no longer exists.
+    assert callers(engine, "pkg/core.py#resolve_target") == set()
+    out = callees(engine, "main")
+    assert "pkg/core.py#resolve_target" not in out
+    assert any(i.startswith("ext:") and "resolve_target" in i for i in out), out
+    # Renamed back in a second deferred batch: app.py's call resolves again.
+    save(engine, "pkg/core.py", CORE)
+    assert callees(engine, "main")["pkg/core.py#resolve_target"] == "import"
+    assert callers(engine, "pkg/core.py#resolve_target") == {"main", "register"}
+    assert engine.flush() == 1
+    assert stored(engine) == before == rebuilt(engine.root)
+
+
+def test_a_deleted_file_leaves_every_answer_before_it_is_written(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    save(engine, "pkg/app.py", None)
+    assert names(engine, "main") == set()
+    assert names(engine, "helper") == set()
+    assert callers(engine, "pkg/core.py#resolve_target") == {"register"}
+    assert all(h.path != "pkg/app.py" for h in engine.search("main registry", mode="text").hits)
+    assert engine.symbol_at("pkg/app.py", 4, 5) == []
+    engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_search_finds_new_code_and_never_a_stale_chunk(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    old = engine.search("upper", mode="text").hits
+    assert old and old[0].symbol_id == "pkg/core.py#resolve_target"
+    changed = CORE.replace("name.upper()", "name.casefold()") + (
+        "\n\ndef shuffle_partitions(rows):\n"
+        '    """Spread the rows over the partitions evenly."""\n'
+        "    return sorted(rows)\n"
+    )
+    save(engine, "pkg/core.py", changed)
+    stale = engine.search("upper", mode="text").hits
+    assert all(h.symbol_id != "pkg/core.py#resolve_target" for h in stale)
+    hits = engine.search("shuffle partitions evenly", mode="text").hits
+    assert hits[0].symbol_id == "pkg/core.py#shuffle_partitions"
+    assert (hits[0].start_line, hits[0].end_line) == (13, 15)
+    assert engine.search("casefold", mode="text").hits[0].symbol_id == "pkg/core.py#resolve_target"
+    # Filters apply to the recent layer too.
+    assert engine.search("shuffle partitions", mode="text", path_globs=["pkg/app.py"]).hits == []
+    engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+    assert engine.search("shuffle partitions evenly", mode="text").hits[0].start_line == 13
+
+
+def test_positions_of_a_changed_file_are_its_new_ones(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    save(engine, "pkg/app.py", "\n\n" + APP)
+    # `registry.register("x")` moved two lines down (0-based line 7 now).
+    [at] = engine.symbol_at("pkg/app.py", 7, 14)
+    assert at.id == "pkg/core.py#Registry.register"
+    [main] = engine.resolve_symbol("main")
+    assert main.span.start_line == 5
+    calls = engine.neighbours("pkg/core.py#Registry.register", incoming=True)
+    assert [(c.symbol.name, c.sites[0].start_line) for c in calls] == [("main", 7)]
+
+
+def test_saves_are_written_together_once(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    for n in range(3):
+        save(engine, "pkg/app.py", APP + f"\n\ndef added_{n}():\n    return helper()\n")
+        save(engine, "pkg/core.py", CORE + f"\n\ndef extra_{n}():\n    pass\n")
+    assert names(engine, "added_") == {"added_2"}
+    assert callers(engine, "pkg/app.py#helper") == {"added_2"}
+    assert engine.flush() == 2
+    assert engine.flush() == 0
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_closing_writes_what_waits(workspace: Workspace) -> None:
+    engine = indexed(workspace)
+    save(engine, "pkg/core.py", CORE + "\n\ndef written_on_close():\n    pass\n")
+    engine.close()
+    with Engine.open(engine.root, IN_PROCESS, read_only=True) as reader:
+        assert {s.name for s in reader.symbols("written_on_close")} == {"written_on_close"}
