@@ -143,7 +143,7 @@ async def save_until_visible(
     base = text.split(marker, 1)[0]
     head = f"{base}{marker}def {name}_callee():\n    return len(__name__)\n\n\n"
     new = f"{head}def {name}():\n    return {name}_callee()\n"
-    callee_line = head.count("\n") - 5
+    callee_line = head.count("\n") - 4
     session.client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version),
