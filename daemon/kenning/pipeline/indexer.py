@@ -141,6 +141,7 @@ class Indexer:
         self.index_dir = index_dir
         self._chunks: ChunkStore | None = None
         self._model: WorkspaceModels | None = None
+        self._resolvers: Resolvers | None = None
         self._layouts: Layouts | None = None
         # The open buffers' trees, for incremental parses (this writer's alone).
         self.trees = EditorTrees()
@@ -159,6 +160,13 @@ class Indexer:
         if self._model is None:
             self._model = load_model(self.graph)
         return self._model
+
+    def _resolvers_for(self, model: WorkspaceModels) -> Resolvers:
+        """The resolvers of `model`, kept from batch to batch: their caches of class
+        hierarchies last until the model's shape changes (`WorkspaceModel.shape`)."""
+        if self._resolvers is None or self._resolvers.models is not model:
+            self._resolvers = Resolvers(model)
+        return self._resolvers
 
     # -- full / catch-up indexing -------------------------------------------------
 
@@ -427,7 +435,7 @@ class Indexer:
         rewires: list[Rewire] = []
         reresolved: list[FileUpdate] = []
         if updates:
-            resolver = Resolvers(model)
+            resolver = self._resolvers_for(model)
             for u in updates:
                 if u.facts is not None:
                     u.resolved = resolver.resolve_file(u.facts)

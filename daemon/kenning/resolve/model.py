@@ -64,6 +64,11 @@ class WorkspaceModel:
         self.modules: dict[str, str] = {}  # module name -> path
         # Bumped on every change so caches above the model know when to drop entries.
         self.generation = 0
+        # Bumped only when a change can alter how types relate or what names bind: a
+        # file added or removed, or a file's types, methods, bases or imports changed.
+        # Caches of subclasses and bases outlive edits that change only function
+        # bodies, so such a save costs what the file holds, not what the workspace does.
+        self.shape = 0
 
     # -- building -----------------------------------------------------------------
 
@@ -109,6 +114,7 @@ class WorkspaceModel:
         # scripts); the first keeps it so resolution stays deterministic.
         self.modules.setdefault(scope.module, scope.path)
         self.generation += 1
+        self.shape += 1
 
     def _add_symbol(self, info: SymInfo, scope: FileScope) -> None:
         self.symbols[info.id] = info
@@ -135,11 +141,35 @@ class WorkspaceModel:
                     self.modules[scope.module] = other.path
                     break
         self.generation += 1
+        self.shape += 1
         return scope
 
     def replace(self, facts: FileFacts) -> None:
+        before = self._shape_of(facts.path)
+        shape = self.shape
         self.remove_file(facts.path)
         self.add_facts(facts)
+        if before is not None and before == self._shape_of(facts.path):
+            self.shape = shape  # the same types, bases and imports: caches stay good
+
+    def _shape_of(self, path: str) -> tuple[object, ...] | None:
+        """What of one file the shape caches depend on: every definition but functions
+        and constants (their kinds, parents and decorators), its bases, its imports."""
+        scope = self.files.get(path)
+        if scope is None:
+            return None
+        members = tuple(
+            (info.id, info.kind, info.parent, info.decorators)
+            for sid in scope.symbol_ids
+            if (info := self.symbols.get(sid)) is not None
+            and info.kind not in (SymbolKind.FUNCTION, SymbolKind.CONSTANT)
+        )
+        imports = (
+            tuple((k, tuple(sorted(v.items()))) for k, v in sorted(scope.bindings.items())),
+            tuple((k, tuple(v)) for k, v in sorted(scope.stars.items())),
+        )
+        bases = tuple((k, tuple(v)) for k, v in sorted(scope.bases.items()))
+        return (scope.module, members, bases, imports)
 
     # -- reading ------------------------------------------------------------------
 
@@ -190,7 +220,10 @@ class WorkspaceModels:
         self.model(facts.language).add_facts(facts)
 
     def replace(self, facts: FileFacts) -> None:
-        self.add_facts(facts)
+        if self.language_of.get(facts.path) == facts.language:
+            self.models[facts.language].replace(facts)
+        else:
+            self.add_facts(facts)
 
     def add_file_row(self, path: str, language: str, module: str) -> FileScope:
         self.remove_file(path)

@@ -1111,6 +1111,19 @@ class GraphStore:
             return True
         return pattern is not None and re.search(pattern, text, re.MULTILINE) is not None
 
+    def may_match_pattern(self, pattern: str) -> bool:
+        """False when no definition's lower-case name matches the regular expression
+        `pattern` (searched line by line); True whenever it cannot tell."""
+        if self.read_only:
+            return True
+        cached = self._counts
+        if cached is None:
+            self.counts()
+            cached = self._counts
+            if cached is None:
+                return True
+        return re.search(pattern, cached.names_text(), re.MULTILINE) is not None
+
     def _count_all(self) -> _Counts:
         files = self.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py()
         symbols = (

@@ -50,6 +50,7 @@ class GraphReader(Protocol):
     """The graph store's reads that queries use (`GraphStore`, `LayeredGraph`)."""
 
     def may_match(self, needle: str, pattern: str | None = None) -> bool: ...
+    def may_match_pattern(self, pattern: str) -> bool: ...
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]: ...
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]: ...
     def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]: ...
@@ -259,21 +260,36 @@ class LayeredGraph:
             return recent[:limit]
         return recent + _refetch(read, self._persisted, limit - len(recent))
 
+    def may_match_pattern(self, pattern: str) -> bool:
+        if self.graph.may_match_pattern(pattern):
+            return True
+        compiled = re.compile(pattern)
+        return any(compiled.search(s.name.lower()) for s in self.recent.defined())
+
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
         needle = text.lower()
 
         def match(s: SymbolRef) -> bool:
             return needle in s.name.lower() or s.qualname.lower() == needle or s.id == text
 
-        return self._symbols(lambda n: self.graph.find_symbols(text, n), match, limit)
+        def read(n: int) -> list[SymbolRef]:
+            # The store is not read for a name none of its definitions has (a name
+            # just written in the editor, say): the kept names say so.
+            if "." not in needle and not self.graph.may_match(needle):
+                return []
+            return self.graph.find_symbols(text, n)
+
+        return self._symbols(read, match, limit)
 
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]:
         compiled = re.compile(pattern)
-        return self._symbols(
-            lambda n: self.graph.find_symbols_fuzzy(pattern, n),
-            lambda s: compiled.search(s.name.lower()) is not None,
-            limit,
-        )
+
+        def read(n: int) -> list[SymbolRef]:
+            if not self.graph.may_match_pattern(pattern):
+                return []
+            return self.graph.find_symbols_fuzzy(pattern, n)
+
+        return self._symbols(read, lambda s: compiled.search(s.name.lower()) is not None, limit)
 
     def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]:
         recent = [

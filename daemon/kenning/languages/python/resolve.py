@@ -89,7 +89,8 @@ def binding_target(scope: FileScope, imp: Import) -> str:
 
 
 class PythonResolver:
-    """Resolves facts against a `WorkspaceModel`. Cheap to create; caches per generation."""
+    """Resolves facts against a `WorkspaceModel`. Cheap to create; caches per generation
+    (names) and per shape (bases, subclasses, accessors: see `WorkspaceModel.shape`)."""
 
     def __init__(self, model: WorkspaceModel) -> None:
         self.model = model
@@ -100,6 +101,7 @@ class PythonResolver:
         # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
         self._accessors: frozenset[str] | None = None
         self._generation = model.generation
+        self._shape = model.shape
 
     # -- public -------------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class PythonResolver:
 
     def _accessor_names(self) -> frozenset[str]:
         """Names of the workspace's property accessors and special methods (built once
-        a generation)."""
+        a shape)."""
         self._check_generation()
         if self._accessors is None:
             self._accessors = frozenset(
@@ -386,7 +388,7 @@ class PythonResolver:
         return tuple(found)
 
     def _subclasses(self) -> dict[str, list[str]]:
-        """Class id -> its direct subclasses in the workspace (built once a generation)."""
+        """Class id -> its direct subclasses in the workspace (built once a shape)."""
         self._check_generation()
         if self._children is None:
             children: dict[str, list[str]] = {}
@@ -411,10 +413,13 @@ class PythonResolver:
     def _check_generation(self) -> None:
         if self._generation != self.model.generation:
             self._lookup_cache.clear()
+            self._generation = self.model.generation
+        if self._shape != self.model.shape:
+            # Types, bases or imports changed somewhere: what derives from them goes.
             self._bases_cache.clear()
             self._children = None
             self._accessors = None
-            self._generation = self.model.generation
+            self._shape = self.model.shape
 
     def _lookup(self, qualname: str, depth: int) -> str | None:
         ids = self.model.by_qualname.get(qualname)
