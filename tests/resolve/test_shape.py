@@ -5,6 +5,7 @@ override is linked while the subclass inherits and not after."""
 from __future__ import annotations
 
 from helpers import Workspace, rows
+from kenning.engine import Engine
 
 BASE = """\
 class Base:
@@ -25,7 +26,7 @@ class Sub(Base):
 """
 
 
-def overrides(engine) -> set[str]:  # type: ignore[no-untyped-def]
+def overrides(engine: Engine) -> set[str]:
     found = rows(
         engine,
         "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE e.resolution = 'override' RETURN a.id, b.id",
