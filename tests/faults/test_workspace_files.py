@@ -158,3 +158,24 @@ def test_buffers_over_the_size_limit_are_not_indexed(workspace: Workspace) -> No
     assert live.wait_until_idle(TIMEOUT)
     assert [s.name for s in engine.symbols("small")] == ["small"]
     live.close()
+
+
+def test_fifos_named_like_project_files_are_never_opened(tmp_path: Path) -> None:
+    """Project files are read to name modules (and ignore files to skip paths): one that
+    is a FIFO would block that read until some process wrote to it."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / ".git").mkdir()
+    for name, text in {
+        "main.go": "package main\n\nfunc Healthy() int { return 1 }\n",
+        "index.ts": "export function healthy(): number { return 1; }\n",
+        "src/lib.rs": "pub fn healthy() -> i32 { 1 }\n",
+        "good.py": GOOD,
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    for project_file in ("go.mod", "package.json", "tsconfig.json", "Cargo.toml", ".gitignore"):
+        os.mkfifo(root / project_file)
+    result = run_kenning(root, "index", str(root), "--no-embeddings", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["files"] == 4, result.stdout

@@ -22,12 +22,12 @@ import stat
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import pathspec
 
 from kenning.core.settings import Settings
 from kenning.languages import LANGUAGE_BY_SUFFIX, SOURCE_MARKERS
+from kenning.parse.files import open_nonblocking, read_regular
 
 # Directory names that are never walked: version control, kenning's own index (added
 # from settings), virtual environments, caches and build output. These are pruned by
@@ -512,7 +512,7 @@ def read_source(root: Path, found: FoundFile | str, max_size: int) -> bytes | Sk
     if undecodable(rel):
         return Skipped(printable_path(rel), SKIP_UNDECODABLE_NAME)
     try:
-        with _open_nonblocking(path) as f:
+        with open_nonblocking(path) as f:
             st = os.fstat(f.fileno())
             if stat.S_ISDIR(st.st_mode):
                 return Skipped(rel, SKIP_UNREADABLE)
@@ -533,30 +533,6 @@ def read_source(root: Path, found: FoundFile | str, max_size: int) -> bytes | Sk
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return Skipped(rel, SKIP_BINARY)
     return data
-
-
-def _open_nonblocking(path: str) -> BinaryIO:
-    """Open for reading without blocking: a FIFO created (or swapped in) under a source
-    file's name would otherwise block the open until some process writes to it. The
-    caller checks `fstat` before reading; O_NONBLOCK changes nothing for regular files."""
-    return open(path, "rb", opener=_nonblocking)
-
-
-def _nonblocking(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NONBLOCK)
-
-
-def read_regular(path: str, max_size: int) -> bytes | None:
-    """A small regular file's bytes (an ignore file, a project file), or None when it
-    is missing, unreadable, larger than `max_size` or not a regular file."""
-    try:
-        with _open_nonblocking(path) as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
-                return None
-            return f.read(max_size)
-    except OSError:
-        return None
 
 
 def content_hash(data: bytes) -> str:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from kenning.parse.files import read_regular
+
 GO_MOD = "go.mod"
 # Files of an external test package (`package foo_test`) sit beside the package they
 # test; their import path is the directory's with `_test` appended, as `go list` says.
@@ -24,10 +26,8 @@ _MAX_GO_MOD_BYTES = 1 << 20
 
 def read_module_path(go_mod: Path) -> str | None:
     """The module path a `go.mod` declares, or None when it cannot be read."""
-    try:
-        with go_mod.open("rb") as handle:
-            data = handle.read(_MAX_GO_MOD_BYTES)
-    except OSError:
+    data = read_regular(go_mod, _MAX_GO_MOD_BYTES)
+    if data is None:
         return None
     match = _MODULE_LINE.search(data.decode("utf-8", "replace"))
     return match.group(1) if match else None

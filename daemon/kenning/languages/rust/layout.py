@@ -27,6 +27,8 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
+from kenning.parse.files import read_regular
+
 MANIFEST = "Cargo.toml"
 CRATE_ROOTS = ("lib", "main")
 _TARGET_DIRS = ("examples", "tests", "benches")
@@ -43,9 +45,10 @@ class _Package:
 
 def _read_package(root: Path, manifest: str) -> _Package | None:
     directory = manifest.rpartition("/")[0]
+    raw = read_regular(root / manifest)
     try:
-        data = tomllib.loads((root / manifest).read_text(encoding="utf-8", errors="replace"))
-    except (OSError, tomllib.TOMLDecodeError, ValueError):
+        data = tomllib.loads(raw.decode("utf-8", "replace")) if raw is not None else {}
+    except (tomllib.TOMLDecodeError, ValueError):
         data = {}
     package = data.get("package")
     if not isinstance(package, dict) and "workspace" in data:

@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from kenning.parse.files import read_regular
+
 CONFIG_FILES = ("tsconfig.json", "jsconfig.json")
 PACKAGE_FILE = "package.json"
 LAYOUT_FILES = frozenset({*CONFIG_FILES, PACKAGE_FILE})
@@ -61,9 +63,10 @@ def strip_extension(path: str) -> str:
 
 def read_jsonc(path: Path) -> dict[str, object]:
     """A JSON file that may have comments and trailing commas; {} when unreadable."""
+    raw = read_regular(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = raw.decode("utf-8-sig") if raw is not None else ""
+    except UnicodeDecodeError:
         return {}
     text = _JSONC_TOKEN.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", text)
     text = _TRAILING_COMMA.sub(r"\1", text)
