@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kenning.core.settings import Settings
+from kenning.parse import files as files_module
 from kenning.pipeline import discover as discover_module
 from kenning.pipeline.discover import (
     BINARY_SNIFF_BYTES,
@@ -105,7 +106,7 @@ def test_permission_denied_is_unreadable(tmp_path: Path, monkeypatch: pytest.Mon
             raise PermissionError(13, "Permission denied", file)
         return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(discover_module, "open", guarded_open, raising=False)
+    monkeypatch.setattr(files_module, "open", guarded_open, raising=False)
     assert read_source(tmp_path, "locked.py", LIMIT) == Skipped("locked.py", "unreadable")
     assert read_source(tmp_path, "fine.py", LIMIT) == b"ok = 1\n"
 
