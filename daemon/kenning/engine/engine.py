@@ -279,6 +279,11 @@ class Engine:
             return self.graph, self.chunks
         return LayeredGraph(self.graph, recent), LayeredChunks(self.chunks, recent)
 
+    def _graph_view(self) -> GraphReader:
+        """The graph as queries read it (`_views`), without opening the chunk table."""
+        recent = self._behind.recent
+        return LayeredGraph(self.graph, recent) if recent else self.graph
+
     # -- embedding (phase 2) --------------------------------------------------------
 
     @property
@@ -422,11 +427,11 @@ class Engine:
         return search(graph, chunks, query, limit, filters, mode, semantic)
 
     def symbols(self, query: str, limit: int = 20) -> list[SymbolRef]:
-        return find_symbols(self._views()[0], query, limit)
+        return find_symbols(self._graph_view(), query, limit)
 
     def resolve_symbol(self, text: str) -> list[SymbolRef]:
         """The symbols a user's words name; `UnknownSymbol` (with suggestions) if none."""
-        return resolve_symbol(self._views()[0], text)
+        return resolve_symbol(self._graph_view(), text)
 
     def describe(
         self, text: str, limit: int = 5, max_code_chars: int = 4000, neighbours: int = 5
@@ -439,20 +444,20 @@ class Engine:
     def call_graph(
         self, symbol: SymbolRef, direction: str, depth: int = 1, min_confidence: float = 0.0
     ) -> CallGraph:
-        return call_graph(self._views()[0], symbol, direction, depth, min_confidence)
+        return call_graph(self._graph_view(), symbol, direction, depth, min_confidence)
 
     def neighbours(
         self, symbol_id: str, incoming: bool, min_confidence: float = 0.0
     ) -> list[Neighbour]:
         """Direct callers or callees of a symbol with their call sites (call hierarchy)."""
-        return neighbours(self._views()[0], symbol_id, incoming, min_confidence)
+        return neighbours(self._graph_view(), symbol_id, incoming, min_confidence)
 
     def impact(self, symbol: SymbolRef, depth: int = 3, min_confidence: float = 0.0) -> Impact:
-        return impact(self._views()[0], symbol, depth, min_confidence)
+        return impact(self._graph_view(), symbol, depth, min_confidence)
 
     def symbol_at(self, path: str, line: int, col: int) -> list[SymbolRef]:
         """The symbols a cursor at (line, col) of `path` names (UTF-16 columns)."""
-        return symbol_at(self._views()[0], self.relpath(path), line, col)
+        return symbol_at(self._graph_view(), self.relpath(path), line, col)
 
     def relpath(self, path: str | Path) -> str:
         """Workspace-relative posix path; `OutsideWorkspace` for paths outside it."""

@@ -50,7 +50,7 @@ def find_symbols(graph: GraphReader, query: str, limit: int = 20) -> list[Symbol
     if not last:
         return []
     pattern = "^.*" + ".*".join(re.escape(c) for c in last.lower())
-    if not graph.may_match(last.lower(), pattern if "." not in query else None):
+    if not graph.may_match(last.lower(), letters="." not in query):
         return []  # an editor polling as the user types: most queries match nothing
     candidates = graph.find_symbols(last, CANDIDATES)
     # A dotted query must match the tail of the qualified name.

@@ -1092,12 +1092,12 @@ class GraphStore:
                     self._counts = counted
         return counted.as_dict()
 
-    def may_match(self, needle: str, pattern: str | None = None) -> bool:
-        """False when no definition's lower-case name contains `needle` nor matches the
-        regular expression `pattern` (searched line by line), nor is a dotless qualified
-        name equal to `needle`: then a symbol query for it finds nothing, and a poll that
-        matches nothing costs a string search instead of two scans of the symbol table.
-        True whenever it cannot tell (a read-only store keeps no names)."""
+    def may_match(self, needle: str, letters: bool = False) -> bool:
+        """False when no definition's lower-case name contains `needle` (nor, with
+        `letters`, has its letters in order), nor is a dotless qualified name equal to
+        `needle`: then a symbol query for it finds nothing, and a poll that matches
+        nothing costs a string search instead of two scans of the symbol table. True
+        whenever it cannot tell (a read-only store keeps no names)."""
         if self.read_only or "#" in needle:
             return True  # ids (`path#local`) are matched apart
         cached = self._counts
@@ -1109,7 +1109,7 @@ class GraphStore:
         text = cached.names_text()
         if needle in text:
             return True
-        return pattern is not None and re.search(pattern, text, re.MULTILINE) is not None
+        return letters and re.search(in_order(needle), text) is not None
 
     def may_match_pattern(self, pattern: str) -> bool:
         """False when no definition's lower-case name matches the regular expression
@@ -1370,6 +1370,12 @@ class GraphStore:
             "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
         )
         return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
+
+
+def in_order(needle: str) -> str:
+    """A regular expression for `needle`'s letters in order within one line: unanchored
+    and lazy, so a text of one name per line is searched in one linear pass."""
+    return "[^\n]*?".join(re.escape(c) for c in needle)
 
 
 def _names(table: pa.Table) -> Counter[str]:

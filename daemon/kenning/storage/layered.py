@@ -37,7 +37,7 @@ from kenning.core.facts import CallSite, FileFacts, Span
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.chunks import ChunkFilter, name_terms
-from kenning.storage.graph import FileRecord, Rewire
+from kenning.storage.graph import FileRecord, Rewire, in_order
 
 # How much larger each repeated persisted read is when hiding left it short.
 REFETCH_GROWTH = 4
@@ -49,7 +49,7 @@ BM25_B = 0.75
 class GraphReader(Protocol):
     """The graph store's reads that queries use (`GraphStore`, `LayeredGraph`)."""
 
-    def may_match(self, needle: str, pattern: str | None = None) -> bool: ...
+    def may_match(self, needle: str, letters: bool = False) -> bool: ...
     def may_match_pattern(self, pattern: str) -> bool: ...
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]: ...
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]: ...
@@ -241,12 +241,13 @@ class LayeredGraph:
     def _persisted(self, ref: SymbolRef) -> bool:
         return not self.recent.hides(ref.path)
 
-    def may_match(self, needle: str, pattern: str | None = None) -> bool:
-        if self.graph.may_match(needle, pattern):
+    def may_match(self, needle: str, letters: bool = False) -> bool:
+        if self.graph.may_match(needle, letters):
             return True
+        ordered = re.compile(in_order(needle))
         for sym in self.recent.defined():
             name = sym.name.lower()
-            if needle in name or (pattern is not None and re.search(pattern, name)):
+            if needle in name or (letters and ordered.search(name)):
                 return True
             if "." not in sym.qualname and sym.qualname.lower() == needle:
                 return True
