@@ -14,6 +14,7 @@ from typing import Any
 
 from helpers import IN_PROCESS, Workspace, snapshot
 from kenning.engine import Engine
+from kenning.engine.live import LiveWorkspace
 
 CORE = '''\
 """Core helpers."""
@@ -177,3 +178,19 @@ def test_closing_writes_what_waits(workspace: Workspace) -> None:
     engine.close()
     with Engine.open(engine.root, IN_PROCESS, read_only=True) as reader:
         assert {s.name for s in reader.symbols("written_on_close")} == {"written_on_close"}
+
+
+def test_a_daemon_loads_what_edits_need_after_its_catch_up(workspace: Workspace) -> None:
+    """The first save after a start does not wait for the resolution model: it is
+    loaded on the writer as soon as the catch-up is done."""
+    workspace.indexed(FILES).close()
+    live = LiveWorkspace(workspace.root, IN_PROCESS)
+    try:
+        assert live.open().writer
+        engine = live.engine
+        assert engine is not None and not engine.indexer.model_loaded
+        live.catch_up().result(60)
+        assert live.wait_until_idle(60)
+        assert engine.indexer.model_loaded
+    finally:
+        live.close()

@@ -244,6 +244,11 @@ class Engine:
             prepared.report, seconds=round(time.perf_counter() - started, 4)
         )
 
+    def prepare_for_edits(self) -> None:
+        """Load the resolution model now (from the graph store, a few seconds on a large
+        workspace) rather than on the first edit, which would wait for it."""
+        self.indexer.prepare_for_edits()
+
     def flush(self) -> int:
         """Write every change `apply_changes` deferred, in one batch; how many files."""
         batch = self._behind.batch()

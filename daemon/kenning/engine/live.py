@@ -423,6 +423,10 @@ class LiveWorkspace:
             self._indexed()
         self._prioritize(list(self.documents))
         self._set(warning="")
+        if self.scheduler is not None:
+            # Load what the first edit would otherwise wait for, while nothing waits:
+            # the next job on the writer, after any edit already queued.
+            self.scheduler.run(engine.prepare_for_edits)
         summary = {
             "mode": report.mode,
             "files": report.files,

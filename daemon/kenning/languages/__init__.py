@@ -125,6 +125,18 @@ class Resolvers:
             self._resolvers[language] = resolver
         return resolver
 
+    def warm(self) -> None:
+        """Build each language's workspace-wide caches now, for the resolvers that keep
+        them across changes (an optional `warm()` of a `LanguageResolver`)."""
+        for language in sorted(set(self.models.language_of.values())):
+            resolver = self._resolvers.get(language)
+            if resolver is None:
+                resolver = by_name(language).make_resolver(self.models.model(language))
+                self._resolvers[language] = resolver
+            warm = getattr(resolver, "warm", None)
+            if warm is not None:
+                warm()
+
     def resolve_file(self, facts: FileFacts | EdgeFacts) -> ResolvedFile:
         return ResolvedFile(
             path=facts.path,

@@ -161,6 +161,18 @@ class Indexer:
             self._model = load_model(self.graph)
         return self._model
 
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the resolution model is in memory (an edit will not load it)."""
+        return self._model is not None
+
+    def prepare_for_edits(self) -> None:
+        """Build what the first incremental change needs: the resolution model and the
+        resolvers' workspace-wide caches (each language's class hierarchy), so that the
+        first edit after a start costs what later ones do."""
+        resolvers = self._resolvers_for(self.model)
+        resolvers.warm()
+
     def _resolvers_for(self, model: WorkspaceModels) -> Resolvers:
         """The resolvers of `model`, kept from batch to batch: their caches of class
         hierarchies last until the model's shape changes (`WorkspaceModel.shape`)."""

@@ -399,6 +399,11 @@ class PythonResolver:
             self._children = children
         return self._children
 
+    def warm(self) -> None:
+        """Build the workspace-wide caches (subclasses, accessor names) now."""
+        self._subclasses()
+        self._accessor_names()
+
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace definition named `qualname`, following re-exports."""
         self._check_generation()
