@@ -411,6 +411,13 @@ class LiveWorkspace:
             self._set(warning=f"indexing {self.root} failed: {error}")
             self._indexed()
             raise
+        # Load what the first edit would otherwise wait for (the resolution model, a few
+        # seconds on a large workspace) before saying the folder is ready.
+        self.post(Indexing("loading the resolution model"))
+        try:
+            engine.prepare_for_edits()
+        except Exception as error:  # the first edit tries again and reports it
+            log.warning("loading the resolution model failed: %s", error)
         # Fold the write-ahead log in before saying the folder is indexed: a second
         # editor or the CLI that opens the index read-only as soon as it reads "idle"
         # cannot while a checkpoint is pending.
@@ -423,10 +430,6 @@ class LiveWorkspace:
             self._indexed()
         self._prioritize(list(self.documents))
         self._set(warning="")
-        if self.scheduler is not None:
-            # Load what the first edit would otherwise wait for, while nothing waits:
-            # the next job on the writer, after any edit already queued.
-            self.scheduler.run(engine.prepare_for_edits)
         summary = {
             "mode": report.mode,
             "files": report.files,
