@@ -263,6 +263,95 @@ CASES: dict[str, dict[str, Any]] = {
             ("m.py#Serializer.dumps", "self.dump_payload", "m.py#Deeper.dump_payload", "override"),
         },
     },
+    "attribute chain through another class's attributes, across files": {
+        "files": {
+            "core.py": """
+                class Command:
+                    def get_help_option(self): ...
+
+                class Context:
+                    def __init__(self, command: "Command"):
+                        self.command = command
+                """,
+            "parser.py": """
+                from core import Context
+
+                class Base:
+                    def __init__(self, ctx: Context):
+                        self.ctx = ctx
+
+                class Parser(Base):
+                    def help(self):
+                        self.ctx.command.get_help_option()
+                """,
+        },
+        "edges": {
+            ("parser.py#Parser.help", "self.ctx.command.get_help_option"): (
+                "core.py#Command.get_help_option",
+                "typed",
+            )
+        },
+    },
+    "attribute chain from a typed local: a dataclass field and a constructor": {
+        "files": {
+            "symbols.py": """
+                from dataclasses import dataclass
+
+                class Symbols:
+                    def analyze_node(self, node): ...
+
+                class Loader:
+                    def load(self): ...
+
+                @dataclass
+                class Frame:
+                    symbols: Symbols
+
+                    def __post_init__(self):
+                        self.loader = Loader()
+                """,
+            "compiler.py": """
+                from symbols import Frame
+
+                def visit(frame: Frame, node):
+                    frame.symbols.analyze_node(node)
+                    frame.loader.load()
+                """,
+        },
+        "edges": {
+            ("compiler.py#visit", "frame.symbols.analyze_node"): (
+                "symbols.py#Symbols.analyze_node",
+                "typed",
+            ),
+            ("compiler.py#visit", "frame.loader.load"): ("symbols.py#Loader.load", "typed"),
+        },
+    },
+    "attribute chain: an attribute assigned two types is not followed": {
+        "files": {
+            "m.py": """
+                class A:
+                    def run(self): ...
+
+                class B:
+                    def run(self): ...
+
+                class Holder:
+                    def __init__(self, flag):
+                        self.worker = A() if flag else None
+                        if flag:
+                            self.worker = A()
+                        else:
+                            self.worker = B()
+
+                def go(h: Holder):
+                    h.worker.run()
+                """,
+        },
+        "edges": {
+            ("m.py#go", "h.worker.run"): ("m.py#A.run", "candidate"),
+        },
+        "absent": [("m.py#go", "h.worker.run", "typed")],
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """
@@ -306,3 +395,5 @@ def test_resolution(workspace: Workspace, case: str) -> None:
             assert primary.get(key) == want, case
     for edge in spec.get("more", ()):
         assert edge in found, case
+    for caller, text, how in spec.get("absent", ()):
+        assert not [e for e in found if e[:2] == (caller, text) and e[3] == how], case

@@ -77,6 +77,11 @@ class Symbol(msgspec.Struct, frozen=True):
     signature: str = ""  # "(self, x: int = 1) -> str" for callables, "(Base)" for classes
     docstring: str = ""  # the doc comment or docstring, markers stripped
     decorators: tuple[str, ...] = ()  # decorators, annotations or attributes, as written
+    # Of a class: the attributes whose type its code states, `name: Type` in the
+    # language's own words (Python: `self.x = Foo()` gives `x: Foo()`, a dataclass
+    # field `x: Foo` gives `x: Foo`), so a resolver can follow `a.x.m()` from another
+    # file. The type reads as written in the class's enclosing scope.
+    attributes: tuple[str, ...] = ()
 
 
 class ImportKind(StrEnum):

@@ -119,6 +119,7 @@ class PythonExtraction(Extraction):
         explicit = len(self.calls)
         self._implicit_calls()
         self._receiver_types()
+        self._class_attributes()
         if len(self.calls) > explicit:
             # A receiver other than `self` is kept only when its type is stated.
             stated = self._stated()
@@ -279,7 +280,10 @@ class PythonExtraction(Extraction):
     # -- receiver types -----------------------------------------------------------------
 
     def _receiver_types(self) -> None:
-        """Give calls on a name or a `self` attribute what the code states of its type.
+        """Give calls on a name or a `self` attribute what the code states of its type;
+        of a dotted receiver, the type of its head (`x` of `x.a.m()`, `self.a` of
+        `self.a.b.m()`): the resolver follows the rest through the attributes that
+        classes state (`Symbol.attributes`).
 
         Within one file: a parameter's annotation, the last assignment to a local (or
         module-level) name before the call (`x = Foo()`, `x: Foo = ...`, `x = []`),
@@ -293,11 +297,7 @@ class PythonExtraction(Extraction):
             and call.receiver not in ("self", "cls")
             and (
                 call.receiver.isidentifier()
-                or (
-                    call.receiver.startswith(("self.", "cls."))
-                    and call.receiver.count(".") == 1
-                    and call.receiver.partition(".")[2].isidentifier()
-                )
+                or all(part.isidentifier() for part in call.receiver.split("."))
             )
         ]
         if not wanted:
@@ -307,14 +307,34 @@ class PythonExtraction(Extraction):
         for i in wanted:
             call = self.calls[i]
             assert call.receiver is not None
-            if "." in call.receiver:
+            parts = call.receiver.split(".")
+            if parts[0] in ("self", "cls") and len(parts) > 1:
                 cls_id = stated.class_of(call.caller)
-                kinds = attributes.get((cls_id or "", call.receiver.partition(".")[2]), set())
+                kinds = attributes.get((cls_id or "", parts[1]), set())
                 found = next(iter(kinds)) if len(kinds) == 1 else ""
+            elif parts[0] not in stated.typed_names:
+                continue  # most dotted receivers are modules (`os.path.join`)
             else:
-                found = self._stated_type(stated, call.caller, call.receiver, call.span)
+                found = self._stated_type(stated, call.caller, parts[0], call.span)
             if found and found != "None":
                 self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
+
+    def _class_attributes(self) -> None:
+        """Give each class the attributes whose type it states (`Symbol.attributes`):
+        one stated type among all assignments (`None` aside), for resolving
+        `other.attr.m()` in any file."""
+        stated = self._stated()
+        found: dict[str, list[str]] = {}
+        for (cls, name), kinds in stated.attributes.items():
+            kinds = kinds - {"None"}
+            if len(kinds) == 1 and (kind := next(iter(kinds))):
+                found.setdefault(cls, []).append(f"{name}: {kind}")
+        if not found:
+            return
+        self.symbols = [
+            msgspec.structs.replace(s, attributes=tuple(found[s.id])) if s.id in found else s
+            for s in self.symbols
+        ]
 
     def _stated(self) -> _Stated:
         """What the file states of its names' and `self` attributes' types (one run of

@@ -99,6 +99,8 @@ class PythonResolver:
         # Names of methods that are property accessors, and of special methods, defined
         # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
         self._accessors: frozenset[str] | None = None
+        # (class id, attribute) -> the attribute's type, for `a.x.m()`.
+        self._attribute_cache: dict[tuple[str, str], str | None] = {}
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -138,16 +140,21 @@ class PythonResolver:
         literal = _literal_type(receiver)
         if literal is not None:
             return Target(external_id(f"builtins.{literal}.{call.name}"), Resolution.BUILTIN, 1.0)
+        parts = receiver.split(".")
+        # A dotted receiver's head: `self.a` of `self.a.b`, `x` of `x.a.b`.
+        head = 2 if parts[0] in ("self", "cls") else 1
+        found = None
         if call.receiver_type:
             found = self._type_of(path, call.caller, call.receiver_type, 0)
             if found is not None:
-                return self._member_on_type(found, call.name)
-        elif receiver.startswith("self.") and receiver.count(".") == 1:
-            # `self.lexer.tokenize()` where `lexer` is a property annotated `-> Lexer`.
-            found = self._property_type(call.caller, receiver[5:])
-            if found is not None:
-                return self._member_on_type(found, call.name)
-        parts = receiver.split(".")
+                found = self._follow(found, parts[head:])
+        elif head == 2 and all(p.isidentifier() for p in parts):
+            # `self.lexer.tokenize()`, `self.ctx.command.m()`: through the attributes
+            # and annotated properties of the class and its bases, in any file.
+            cls = self._enclosing_class(call.caller)
+            found = self._follow(cls, parts[1:]) if cls is not None else None
+        if found is not None:
+            return self._member_on_type(found, call.name)
         if all(p.isidentifier() for p in parts):
             target = self._resolve_dotted(path, call.caller, [*parts, call.name])
             if target is not None:
@@ -205,18 +212,62 @@ class PythonResolver:
             return missing
         return Target(accessor, Resolution.PROPERTY, confidence)
 
-    def _property_type(self, scope_id: str, name: str) -> str | None:
-        """The type of `self.name` when `name` is a property of the enclosing class (or
-        a base) whose getter states its return type."""
-        cls = self._enclosing_class(scope_id)
-        getter = self._accessor(cls, name, setter=False) if cls is not None else None
-        if getter is None:
-            return None
-        info = self.model.symbols[getter]
-        _, arrow, returns = info.signature.rpartition(" -> ")
-        if not arrow or info.parent is None:
-            return None
-        return self._type_of(info.path, info.parent, returns, 1)
+    def _follow(self, type_id: str, names: list[str]) -> str | None:
+        """The type of `value.a.b` for a value of type `type_id` and names `[a, b]`;
+        None where a step is unknown or leaves the workspace."""
+        for name in names:
+            if type_id.startswith("ext:"):
+                return None
+            found = self._attribute_type(type_id, name)
+            if found is None:
+                return None
+            type_id = found
+        return type_id
+
+    def _attribute_type(self, cls: str, name: str) -> str | None:
+        """The type of attribute `name` of instances of `cls`: a property whose getter
+        states its return type, or an attribute whose type the class (or its nearest
+        base that assigns it) states (`SymInfo.attributes`)."""
+        self._check_generation()
+        key = (cls, name)
+        if key in self._attribute_cache:
+            return self._attribute_cache[key]
+        self._attribute_cache[key] = None  # guards against cycles (`self.parent: Node`)
+        found = None
+        getter = self._accessor(cls, name, setter=False)
+        if getter is not None:
+            info = self.model.symbols[getter]
+            _, arrow, returns = info.signature.rpartition(" -> ")
+            if arrow and info.parent is not None:
+                found = self._type_of(info.path, info.parent, returns, 1)
+        else:
+            for owner in self._classes_from(cls):
+                stated = self._attributes_of(owner).get(name)
+                if stated is not None:
+                    # Read in the class's own scope: `self.make()` there is its method.
+                    found = self._type_of(self.model.symbols[owner].path, owner, stated, 1)
+                    break
+        self._attribute_cache[key] = found
+        return found
+
+    def _attributes_of(self, cls: str) -> dict[str, str]:
+        info = self.model.symbols[cls]
+        if not info.attributes:
+            return {}
+        return dict(a.split(": ", 1) for a in info.attributes if ": " in a)
+
+    def _classes_from(self, cls: str) -> list[str]:
+        """`cls` and its bases, breadth first (the order attribute lookups take)."""
+        order = [cls]
+        seen = {cls}
+        for current in order:
+            if len(order) > 4 * MAX_BASE_DEPTH:
+                break
+            for base in self._bases_of(current):
+                if base not in seen:
+                    seen.add(base)
+                    order.append(base)
+        return order
 
     def _accessor_names(self) -> frozenset[str]:
         """Names of the workspace's property accessors and special methods (built once
@@ -414,6 +465,7 @@ class PythonResolver:
             self._bases_cache.clear()
             self._children = None
             self._accessors = None
+            self._attribute_cache.clear()
             self._generation = self.model.generation
 
     def _lookup(self, qualname: str, depth: int) -> str | None:
