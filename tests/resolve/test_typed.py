@@ -195,10 +195,11 @@ CASES: dict[str, dict[str, Any]] = {
                 "m.py#Param.add_to_parser",
                 "typed",
             ),
-            # A dict literal's keys: nothing stated, so only a candidate.
+            # A dict literal's keys: nothing stated, so only a guess by the name,
+            # which one method in the workspace has.
             ("m.py#Command.make_parser", "key.add_to_parser"): (
                 "m.py#Param.add_to_parser",
-                "candidate",
+                "name-only",
             ),
         },
     },
@@ -352,6 +353,116 @@ CASES: dict[str, dict[str, Any]] = {
         },
         "absent": [("m.py#go", "h.worker.run", "typed")],
     },
+    "what a typed value's method returns: a local, a self attribute, a loop": {
+        "files": {
+            "lexer.py": """
+                import typing as t
+
+                class Token:
+                    def test(self, expr): ...
+
+                class TokenStream:
+                    def __init__(self):
+                        self.current = Token()
+
+                class Environment:
+                    def _tokenize(self, source) -> TokenStream: ...
+                    def tokens(self) -> t.List[Token]: ...
+                """,
+            "parser.py": """
+                from lexer import Environment
+
+                class Parser:
+                    def __init__(self, environment: Environment, source):
+                        self.stream = environment._tokenize(source)
+
+                    def parse(self):
+                        return self.stream.current.test("name")
+
+                def walk(env: Environment):
+                    stream = env._tokenize("x")
+                    stream.current.test("a")
+                    for token in env.tokens():
+                        token.test("b")
+                """,
+        },
+        "edges": {
+            ("parser.py#Parser.parse", "self.stream.current.test"): (
+                "lexer.py#Token.test",
+                "typed",
+            ),
+            ("parser.py#walk", "stream.current.test"): ("lexer.py#Token.test", "typed"),
+            ("parser.py#walk", "token.test"): ("lexer.py#Token.test", "typed"),
+        },
+    },
+    "with ... as: what __enter__ states it returns": {
+        "files": {
+            "m.py": """
+                class Context:
+                    def __enter__(self) -> "Context":
+                        return self
+
+                    def __exit__(self, *exc): ...
+
+                    def exit(self): ...
+
+                class Command:
+                    def make_context(self) -> Context:
+                        return Context()
+
+                    def main(self):
+                        with self.make_context() as ctx:
+                            ctx.exit()
+                """,
+        },
+        "edges": {("m.py#Command.main", "ctx.exit"): ("m.py#Context.exit", "typed")},
+    },
+    "isinstance narrows a name inside its block only": {
+        "files": {
+            "nodes.py": """
+                class Expr:
+                    def as_const(self): ...
+
+                class Other:
+                    def as_const(self): ...
+                """,
+            "optimizer.py": """
+                import nodes
+
+                def fold(node, other):
+                    if isinstance(node, nodes.Expr):
+                        node.as_const()
+                    other.as_const()
+                    node.as_const()
+                """,
+        },
+        # Two sites name `node.as_const`: only the one in the block is typed.
+        "edges": {},
+        "more": [("optimizer.py#fold", "node.as_const", "nodes.py#Expr.as_const", "typed")],
+        "count": {("optimizer.py#fold", "node.as_const", "typed"): 1},
+    },
+    "an unknown receiver: a method name defined once is a name-only guess, unless a "
+    "builtin type has it": {
+        "files": {
+            "a.py": """
+                class FilterStack:
+                    def enable_grouping(self): ...
+                    def append(self, x): ...
+                """,
+            "b.py": """
+                def build(stack, items):
+                    stack.enable_grouping()
+                    items.append(1)
+                """,
+        },
+        "edges": {
+            ("b.py#build", "stack.enable_grouping"): (
+                "a.py#FilterStack.enable_grouping",
+                "name-only",
+            ),
+            ("b.py#build", "items.append"): ("a.py#FilterStack.append", "candidate"),
+        },
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """
@@ -395,5 +506,7 @@ def test_resolution(workspace: Workspace, case: str) -> None:
             assert primary.get(key) == want, case
     for edge in spec.get("more", ()):
         assert edge in found, case
+    for (caller, text, how), n in spec.get("count", {}).items():
+        assert len([e for e in found if e[:2] == (caller, text) and e[3] == how]) == n, case
     for caller, text, how in spec.get("absent", ()):
         assert not [e for e in found if e[:2] == (caller, text) and e[3] == how], case

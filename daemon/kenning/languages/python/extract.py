@@ -84,6 +84,11 @@ def _before(a: Span, b: Span) -> bool:
     return (a.start_line, a.start_col) < (b.start_line, b.start_col)
 
 
+def _within(a: Span, b: Span) -> bool:
+    """`a` starts inside `b`."""
+    return (b.start_line, b.start_col) <= (a.start_line, a.start_col) <= (b.end_line, b.end_col)
+
+
 def string_literal_value(literal: str) -> str | None:
     """The value of a plain string literal, or None for bytes and f-strings.
 
@@ -348,8 +353,16 @@ class PythonExtraction(Extraction):
         query = _query(self.queries.language, "receivers")
         loops: list[dict[str, list[Node]]] = []
         for _, captures in QueryCursor(query).matches(self.root):
-            if "loop" in captures:
+            if "loop" in captures or "with" in captures:
                 loops.append(captures)
+                continue
+            if "narrow.block" in captures:
+                block = captures["narrow.block"][0]
+                name = text.node_text(captures["narrow.name"][0])
+                kind = _dotted(text.node_text(captures["narrow.type"][0]))
+                scope = self.scope_at(block.start_byte)
+                stated.narrowed.setdefault((scope, name), []).append((text.span(block), kind))
+                stated.typed_names.add(name)
                 continue
             if "assign" not in captures and "param" not in captures:
                 stated.implicit.append(captures)
@@ -400,12 +413,27 @@ class PythonExtraction(Extraction):
                 # `self.ctx = ctx` where the method's parameter is `ctx: Context`.
                 params = names.get((scope, text.node_text(right)), ())
                 kind = next((k for where, k in params if where == _PARAMETER), "")
+            # `self.stream = env.tokenize()` where `env: Environment`: through its type.
+            kind = self._anchor(stated, scope, kind, text.span(assign))
             if kind != "None":
                 attributes.setdefault((cls, name), set()).add(kind)
                 if kind:
                     stated.typed_attributes.add(name)
-        # Loop variables last: what they iterate may be stated anywhere in the file.
+        # Loop and `with` variables last: what they iterate or enter may be stated
+        # anywhere in the file.
         for captures in loops:
+            if "with" in captures:
+                value = self._typable(captures["with.value"][0])
+                if value is None:
+                    continue
+                statement = captures["with"][0]
+                scope = self.scope_at(statement.start_byte)
+                value = self._anchor(stated, scope, value, text.span(statement))
+                name = text.node_text(captures["with.name"][0])
+                entered = "{" + value + "}.__enter__()"
+                names.setdefault((scope, name), []).append((text.span(statement), entered))
+                stated.typed_names.add(name)
+                continue
             loop = captures["loop"][0]
             items = captures["loop.items"][0]
             scope = self.scope_at(loop.start_byte)
@@ -418,16 +446,20 @@ class PythonExtraction(Extraction):
                     kinds = attributes.get((stated.class_of(scope) or "", receiver[5:]), set())
                     of = next(iter(kinds)) if len(kinds) == 1 else ""
             elif items.type == "call":
-                of = self._typable(items) or ""
+                of = self._anchor(stated, scope, self._typable(items) or "", text.span(loop))
             if of and of != "None":
                 name = text.node_text(captures["loop.name"][0])
                 names.setdefault((scope, name), []).append((text.span(loop), of + "[]"))
                 stated.typed_names.add(name)
         return stated
 
-    def _stated_type(self, stated: _Stated, scope: str | None, name: str, at: Span) -> str:
-        """The type stated for `name` at `at`, innermost scope first: the last
-        assignment before, else the one stated type of every assignment."""
+    def _stated_type(
+        self, stated: _Stated, scope: str | None, name: str, at: Span, depth: int = 0
+    ) -> str:
+        """The type stated for `name` at `at`, innermost scope first: an `isinstance`
+        check whose block holds `at` (unless the name is assigned in the block before
+        `at`), the last assignment before, else the one stated type of every
+        assignment."""
         first = True
         while scope is not None:
             info = stated.symbols.get(scope)
@@ -435,15 +467,45 @@ class PythonExtraction(Extraction):
                 return ""
             if first or info.kind not in TYPE_KINDS:
                 entries = stated.names.get((scope, name))
+                narrowed = [
+                    (block, kind)
+                    for block, kind in stated.narrowed.get((scope, name), ())
+                    if _within(at, block)
+                ]
+                if narrowed:
+                    block, kind = narrowed[-1]
+                    if not any(_within(where, block) and _before(where, at)
+                               for where, _ in entries or ()):  # fmt: skip
+                        return kind
                 if entries:
-                    earlier = [kind for where, kind in entries if _before(where, at)]
+                    earlier = [(where, kind) for where, kind in entries if _before(where, at)]
                     if earlier:
-                        return earlier[-1]
+                        where, kind = earlier[-1]
+                        return self._anchor(stated, scope, kind, where, depth)
                     kinds = {kind for _, kind in entries}
-                    return kinds.pop() if len(kinds) == 1 else ""
+                    if len(kinds) != 1:
+                        return ""
+                    where, kind = entries[-1]
+                    return self._anchor(stated, scope, kind, where, depth)
             first = False
             scope = info.parent
         return ""
+
+    def _anchor(
+        self, stated: _Stated, scope: str | None, kind: str, at: Span, depth: int = 0
+    ) -> str:
+        """`{T}.a.make()` for a stated `x.a.make()` (or its `[]` element) where `x` is a
+        name whose type `T` the file states at `at`; else `kind` unchanged."""
+        core, suffix = (kind[:-2], "[]") if kind.endswith("[]") else (kind, "")
+        if not core.endswith("()") or core.startswith("{") or depth > 2:
+            return kind
+        head, dot, rest = core.partition(".")
+        if not dot or head in ("self", "cls") or head not in stated.typed_names:
+            return kind
+        of = self._stated_type(stated, scope, head, at, depth + 1)
+        if not of or of == "None":
+            return kind
+        return "{" + of + "}." + rest + suffix
 
     def _annotation(self, node: Node) -> str:
         return collapse_whitespace(self.text.node_text(node))
@@ -585,6 +647,8 @@ class _Stated:
         self.names: dict[tuple[str, str], list[tuple[Span, str]]] = {}
         # (class id, attribute) -> types assigned ("" when unknown).
         self.attributes: dict[tuple[str, str], set[str]] = {}
+        # (scope id, name) -> [(the block of an `isinstance(name, T)` check, T)].
+        self.narrowed: dict[tuple[str, str], list[tuple[Span, str]]] = {}
         # Names and `self` attributes given a type somewhere in the file: a cheap first
         # filter before the scope-aware lookup.
         self.typed_names: set[str] = set()

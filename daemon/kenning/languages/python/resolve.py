@@ -11,15 +11,21 @@ say so when they guess:
 * `alias.attr` follows the import bound to `alias`, through re-exports in
   `__init__.py` files;
 * `x.m()` where the code states `x`'s type (an annotation, `x = Foo()`, a function
-  annotated `-> Foo`, `self.x = Foo()` in the class, a dataclass field) goes through
-  that type: `typed`, with the overrides in subclasses as `override` edges; builtin
-  and outside types (`x = []`, `", ".join`) give `builtin` and `external` targets;
+  annotated `-> Foo`, `self.x = Foo()` in the class, a dataclass field, an
+  `isinstance` check around the call, `with make() as x` through `__enter__`) goes
+  through that type: `typed`, with the overrides in subclasses as `override` edges;
+  builtin and outside types (`x = []`, `", ".join`) give `builtin` and `external`
+  targets;
+* attribute chains (`self.ctx.command.m()`, `frame.symbols.m()`, `x = env.make()`)
+  follow the attribute types that classes state (`SymInfo.attributes`) and annotated
+  properties, in any file;
 * `self.m()` links the method found on the class and, as `override` edges, the
   methods that override it in subclasses (virtual dispatch);
 * of a name defined twice in one scope, the last definition that is not an
   `@overload` stub;
-* anything else (`obj.method()`) gets a `candidate` edge to each method of that name
-  (not presented as resolved), or is left unresolved.
+* anything else (`obj.method()`): a method name that one workspace definition has and
+  no builtin type or file object has is a `name-only` guess; otherwise a `candidate`
+  edge to each method of that name (not presented as resolved), or unresolved.
 
 Every answer is a `Target` with its `Resolution` kind and a confidence.
 """
@@ -27,6 +33,7 @@ Every answer is a `Target` with its `Resolution` kind and a confidence.
 from __future__ import annotations
 
 import builtins
+import io
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
@@ -34,6 +41,19 @@ from kenning.languages.python.layout import is_package_path
 from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+# Method names of the builtin types and of file objects: a receiver of unknown type
+# calling one of these is as likely a str, list, dict or stream as a workspace object.
+OUTSIDE_METHOD_NAMES = frozenset(
+    name
+    for kind in (
+        *(v for v in vars(builtins).values() if isinstance(v, type)),
+        io.TextIOWrapper,
+        io.BufferedRandom,
+        io.StringIO,
+        io.BytesIO,
+    )
+    for name in dir(kind)
+)
 
 # How many re-export hops (`from .base import Model` in `__init__.py`) to follow.
 MAX_REEXPORT_DEPTH = 5
@@ -307,6 +327,11 @@ class PythonResolver:
         stated = stated.strip()
         if stated[:1] in ("'", '"') and stated[-1:] == stated[:1]:
             stated = stated[1:-1].strip()
+        if stated.startswith("{") and not stated.endswith(("()", "[]")):
+            # `{T}.a.b`: an attribute chain on a value of type T.
+            inner, _, rest = _split_anchor(stated)
+            found = self._type_of(path, scope_id, inner, depth + 1) if rest else None
+            return self._follow(found, rest.split(".")) if found is not None else None
         if stated.endswith("[]"):
             return self._element_type(path, scope_id, stated[:-2], depth)
         if stated.endswith("()"):
@@ -354,20 +379,46 @@ class PythonResolver:
         element = _element_of(stated.strip().strip("'\""))
         return self._type_of(path, scope_id, element, depth + 1) if element else None
 
+    def _callee(self, path: str, scope_id: str, callee: str, depth: int) -> Target | None:
+        """What a called dotted name is, as a stated type names it: `make`, `mod.make`,
+        `self.make`, `self.a.make` (through the class's attributes) or `{T}.a.make`
+        (through the attributes of a value of the stated type `T`, which extraction
+        writes for `x.a.make()` where it knows `x: T`)."""
+        if callee.startswith("{"):
+            inner, _, rest = _split_anchor(callee)
+            found = self._type_of(path, scope_id, inner, depth + 1) if rest else None
+            names = rest.split(".")
+            if found is None or not all(p.isidentifier() for p in names):
+                return None
+            found = self._follow(found, names[:-1])
+            if found is None:
+                return None
+            if found.startswith("ext:"):
+                return Target(f"{found}.{names[-1]}", Resolution.EXTERNAL, CONF_IMPORT)
+            member = self._class_member(found, names[-1], include_own=True)
+            return Target(member[0], Resolution.TYPED, CONF_SELF) if member else None
+        parts = callee.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        if parts[0] in ("self", "cls") and len(parts) >= 2:
+            cls = self._enclosing_class(scope_id)
+            if cls is not None:
+                cls = self._follow(cls, parts[1:-1])
+            if cls is None or cls.startswith("ext:"):
+                return None
+            member = self._class_member(cls, parts[-1], include_own=True)
+            return Target(member[0], Resolution.SELF, CONF_SELF) if member else None
+        target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.resolution == Resolution.UNRESOLVED:
+            return None
+        return target
+
     def _returned_annotation(
         self, path: str, scope_id: str, callee: str
     ) -> tuple[str, str, str] | None:
         """(the return annotation, its file, its scope) of the function `callee` names."""
-        parts = callee.split(".")
-        if not all(p.isidentifier() for p in parts):
-            return None
-        if parts[0] in ("self", "cls") and len(parts) == 2:
-            cls = self._enclosing_class(scope_id)
-            member = self._class_member(cls, parts[1], include_own=True) if cls else None
-            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
-        else:
-            target = self._resolve_dotted(path, scope_id, parts)
-        if target is None or target.is_external or target.resolution == Resolution.UNRESOLVED:
+        target = self._callee(path, scope_id, callee, 0)
+        if target is None or target.is_external:
             return None
         info = self.model.symbols[target.id]
         _, arrow, returns = info.signature.rpartition(" -> ")
@@ -378,18 +429,12 @@ class PythonResolver:
     def _returned_type(self, path: str, scope_id: str, callee: str, depth: int) -> str | None:
         """The type of `callee(...)`: the class it constructs, or the return type its
         definition states."""
-        parts = callee.split(".")
-        if not all(p.isidentifier() for p in parts):
-            return None
-        if parts[0] in ("self", "cls") and len(parts) == 2:
-            cls = self._enclosing_class(scope_id)
-            member = self._class_member(cls, parts[1], include_own=True) if cls else None
-            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
-        else:
-            target = self._resolve_dotted(path, scope_id, parts)
-        if target is None or target.resolution == Resolution.UNRESOLVED:
+        target = self._callee(path, scope_id, callee, depth)
+        if target is None:
             return None
         if target.is_external:
+            if callee.startswith("{"):
+                return None  # a method of an outside type: what it returns is unknown
             # A builtin or an outside class called: its instance (`dict()`, `StringIO()`).
             return target.id
         info = self.model.symbols[target.id]
@@ -684,7 +729,9 @@ class PythonResolver:
         dunder = name.startswith("__") and name.endswith("__")
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        if len(candidates) == 1 and not methods:
+        if len(candidates) == 1 and (not methods or name not in OUTSIDE_METHOD_NAMES):
+            # One definition of the name, and no builtin or standard stream type has a
+            # method of that name that the receiver might be.
             return Target(candidates[0], Resolution.NAME_ONLY, CONF_NAME_ONLY)
         # Nearest first: the definition whose file shares the longest directory prefix.
         ranked = sorted(
@@ -762,6 +809,19 @@ def _element_of(stated: str) -> str:
             return kept[0].strip("'\"")
         return ""
     return ""
+
+
+def _split_anchor(stated: str) -> tuple[str, str, str]:
+    """`{T}.a.m` -> ("T", ".", "a.m"); ("", "", "") when the braces do not close."""
+    depth = 0
+    for i, char in enumerate(stated):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            rest = stated[i + 1 :]
+            if not rest.startswith("."):
+                return "", "", ""
+            return stated[1:i], ".", rest[1:]
+    return "", "", ""
 
 
 def _single_call(receiver: str) -> str | None:

@@ -16,6 +16,26 @@
 (assignment
   left: [(identifier) (attribute)] @left) @assign
 
+; `with make() as x`: `x` is what the value's `__enter__` returns.
+(with_item
+  value: (as_pattern
+    .
+    (_) @with.value
+    alias: (as_pattern_target (identifier) @with.name))) @with
+
+; `if isinstance(x, Foo):` states that `x` is a `Foo` in the block.
+(if_statement
+  condition: (call
+    function: (identifier) @narrow.function
+    arguments: (argument_list
+      .
+      (identifier) @narrow.name
+      .
+      [(identifier) (attribute)] @narrow.type
+      .))
+  consequence: (block) @narrow.block
+  (#eq? @narrow.function "isinstance"))
+
 ; `for x in items`: `x` is an element of whatever `items` is.
 (for_statement
   left: (identifier) @loop.name
