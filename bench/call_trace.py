@@ -65,6 +65,9 @@ TRACED: dict[str, Traced] = {
     # sqlparse has no pytest settings: `-c` keeps pytest from finding a parent's.
     "sqlparse": Traced("sqlparse", ("pytest==8.3.5",), ("-c", "pyproject.toml", "tests")),
 }
+# Methods that run when a class is called: a class with none in the workspace is
+# constructed by code the trace cannot tie to the site.
+CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__attrs_post_init__"})
 SECONDARY = ("override", "candidate")  # extra edges of a call site, not its answer
 # Edges of calls without call syntax: a property access, a special method run by
 # syntax or a builtin, a decorator applied at definition.
@@ -225,6 +228,26 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
                     todo.append(base)
         return seen
 
+    members: dict[str, set[str]] = defaultdict(set)
+    for s in symbols.values():
+        if s["parent"]:
+            members[s["parent"]].add(s["name"])
+
+    def unverifiable(target: str, ran: set[str]) -> bool:
+        """A target whose call runs no code of its own that a trace can attribute to the
+        site: a class that neither it nor a workspace base gives a constructor
+        (`NamedTuple`s, dataclasses: their `__init__` is generated), or a generator
+        made a context manager (`@contextmanager`: its body runs from contextlib's
+        frames). Such sites are left out of precision, not counted right."""
+        sym = symbols.get(target, {})
+        if sym.get("kind") == "class":
+            owners = ancestors(target)
+            if any(symbols[c]["parent"] in owners for c in ran):
+                return False
+            return not any(members[c] & CONSTRUCTORS for c in owners)
+        last = [d.partition("(")[0].rpartition(".")[2] for d in sym.get("decorators", [])]
+        return any(d in ("contextmanager", "asynccontextmanager") for d in last)
+
     def correct(target: str, ran: set[str]) -> bool:
         if target in ran:
             return True
@@ -366,6 +389,7 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
     wrong: Counter[str] = Counter()
     wrong_example: dict[str, str] = {}
     explicit_total = explicit_good = 0
+    unjudged: Counter[bool] = Counter()  # by whether the site is a call expression
     # Sites by their whole range: `self.x` (a property) and `self.x.m` (a call) start
     # at the same column.
     by_site: dict[tuple[str, int, int, int, int], list[dict[str, Any]]] = defaultdict(list)
@@ -383,11 +407,14 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
         if not executed:
             continue
         for e in edges:
-            if e["to"] in in_package:
+            if e["to"] in in_package and not unverifiable(e["to"], ran):
                 kind_total[e["resolution"]] += 1
                 kind_good[e["resolution"]] += correct(e["to"], ran)
         primary = next((e for e in edges if e["resolution"] not in SECONDARY), None)
         if primary is None or primary["to"] not in in_package:
+            continue
+        if unverifiable(primary["to"], ran):
+            unjudged[primary["resolution"] not in IMPLICIT] += 1
             continue
         sites_total += 1
         right = correct(primary["to"], ran)
@@ -417,6 +444,7 @@ def evaluate(key: str, root: Path, spec: Traced) -> dict[str, Any]:
         "precision": sites_good / sites_total if sites_total else None,
         "explicit_sites": explicit_total,
         "explicit_precision": explicit_good / explicit_total if explicit_total else None,
+        "unjudged_sites": unjudged[True],
         "implicit_pairs": dict(implicit_pairs),
         "implicit_recall": {k: implicit_hits[k] / n for k, n in implicit_pairs.items()},
         "implicit_missed": implicit_missed,
@@ -437,8 +465,9 @@ def report(results: list[dict[str, Any]]) -> str:
     lines = [
         "| package | role | explicit pairs | explicit recall | recall counting candidates | "
         "executed sites (call expressions) | call-site precision (call expressions) | "
-        "call-site precision (all sites) | implicit pairs: recall | precision by kind |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "call-site precision (all sites) | sites not judged | implicit pairs: recall | "
+        "precision by kind |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         kinds = ", ".join(
@@ -452,7 +481,7 @@ def report(results: list[dict[str, Any]]) -> str:
             f"| {r['package']} | {r['role']} | {r['explicit_pairs']} | {_pct(r['recall'])} | "
             f"{_pct(r['recall_with_candidates'])} | {r['explicit_sites']} | "
             f"{_pct(r['explicit_precision'])} | {_pct(r['precision'])} ({r['sites']}) | "
-            f"{implicit or '-'} | {kinds} |"
+            f"{r['unjudged_sites']} | {implicit or '-'} | {kinds} |"
         )
     for r in results:
         lines.append(f"\n{r['package']}: implicit pairs missed, an example per kind")
