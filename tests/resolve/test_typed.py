@@ -463,6 +463,32 @@ CASES: dict[str, dict[str, Any]] = {
             ("b.py#build", "items.append"): ("a.py#FilterStack.append", "candidate"),
         },
     },
+    "a Protocol type: its members never run, so only the name is known": {
+        "files": {
+            "m.py": """
+                import typing as t
+
+                class _PDataSerializer(t.Protocol[str]):
+                    def dumps(self, obj) -> str: ...
+
+                class _CompactJSON:
+                    def dumps(self, obj) -> str: ...
+
+                class Serializer:
+                    def __init__(self, serializer: _PDataSerializer[str]):
+                        self.serializer = serializer
+
+                    def dump(self, obj):
+                        return self.serializer.dumps(obj)
+                """,
+        },
+        "edges": {
+            ("m.py#Serializer.dump", "self.serializer.dumps"): (
+                "m.py#_CompactJSON.dumps",
+                "name-only",
+            )
+        },
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """

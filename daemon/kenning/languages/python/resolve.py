@@ -447,18 +447,33 @@ class PythonResolver:
 
     def _member_on_type(self, type_id: str, name: str) -> Target:
         """`name` looked up on a type: its method (and the overrides in subclasses), or
-        a placeholder on an outside type, never a guess by name."""
+        a placeholder on an outside type. A `Protocol` says what the value can do, not
+        what it is: its members are never what runs, so the name is all there is."""
         if type_id.startswith("ext:"):
             how = (
                 Resolution.BUILTIN if type_id.startswith("ext:builtins.") else (Resolution.EXTERNAL)
             )
             return Target(f"{type_id}.{name}", how, CONF_IMPORT)
+        if self._is_protocol(type_id):
+            return self._name_only(name, self.model.symbols[type_id].path, methods=True)
         member = self._class_member(type_id, name, include_own=True)
         if member is None:
             qualname = self.model.symbols[type_id].qualname
             return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
         return Target(
             member[0], Resolution.TYPED, CONF_SELF, self._overrides(type_id, member[0], name)
+        )
+
+    def _is_protocol(self, cls: str) -> bool:
+        """A class that lists `Protocol` among its bases (PEP 544: a protocol names it
+        directly; a class that subclasses one is an implementation)."""
+        info = self.model.symbols.get(cls)
+        scope = self.model.files.get(info.path) if info is not None else None
+        if scope is None:
+            return False
+        return any(
+            expr.partition("[")[0].strip().rpartition(".")[2] == "Protocol"
+            for expr in scope.bases.get(cls, ())
         )
 
     def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
@@ -725,6 +740,7 @@ class PythonResolver:
             sid
             for sid in self.model.by_name.get(name, ())
             if self.model.symbols[sid].kind in wanted
+            and not (methods and self._is_protocol(self.model.symbols[sid].parent or ""))
         ]
         dunder = name.startswith("__") and name.endswith("__")
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
