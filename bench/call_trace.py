@@ -72,11 +72,15 @@ SECONDARY = ("override", "candidate")  # extra edges of a call site, not its ans
 # Edges of calls without call syntax: a property access, a special method run by
 # syntax or a builtin, a decorator applied at definition.
 IMPLICIT = ("property", "protocol", "decorator")
-# Special methods that syntax or builtins run (`obj[k]`, `len(obj)`, `with obj`...).
+# Special methods that syntax or builtins run (`obj[k]`, `len(obj)`, `with obj`,
+# operators and comparisons...).
 PROTOCOL_DUNDERS = frozenset(
     {"__getitem__", "__setitem__", "__delitem__", "__iter__", "__aiter__", "__next__",
      "__len__", "__enter__", "__exit__", "__aenter__", "__aexit__", "__reversed__",
-     "__bool__", "__str__", "__repr__", "__hash__", "__contains__"}
+     "__bool__", "__str__", "__repr__", "__hash__", "__contains__",
+     "__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__", "__mod__", "__pow__",
+     "__matmul__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__",
+     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 )  # fmt: skip
 
 

@@ -71,6 +71,32 @@ _BUILTIN_PROTOCOLS = {
 }
 
 
+# Operators and the special method of the left operand they run (`a + b` -> `__add__`).
+_BINARY = {
+    "+": "__add__",
+    "-": "__sub__",
+    "*": "__mul__",
+    "/": "__truediv__",
+    "//": "__floordiv__",
+    "%": "__mod__",
+    "**": "__pow__",
+    "@": "__matmul__",
+    "&": "__and__",
+    "|": "__or__",
+    "^": "__xor__",
+    "<<": "__lshift__",
+    ">>": "__rshift__",
+}
+_COMPARISONS = {
+    "==": "__eq__",
+    "!=": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
+
+
 def _query(language: Language, name: str) -> Query:
     """One of the queries not combined into the extraction's own (`queries/<name>.scm`)."""
     query = _QUERIES.get((id(language), name))
@@ -145,7 +171,8 @@ class PythonExtraction(Extraction):
     def _implicit_calls(self) -> None:
         """Add a call site for code that may run a function without a call expression:
         `obj.x` (a property getter, or its setter when assigned), `obj[k]`, `for x in
-        obj`, `with obj`, `len(obj)` and kin (special methods), `@decorator`.
+        obj`, `with obj`, `len(obj)` and kin, `a + b`, `a < b`, `x in obj` (special
+        methods), `@decorator`.
 
         Receivers are kept only in the forms `_receiver_types` can type (`self`, a name
         or `self.attr` given a type somewhere in the file, a call of a dotted name);
@@ -237,6 +264,33 @@ class PythonExtraction(Extraction):
                     continue
                 add(self._implicit(scope_at(node.start_byte), f"{builtin}({receiver})", special,
                                    receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.binary" in captures:
+                node = captures["implicit.binary"][0]
+                operator = node.child_by_field_name("operator")
+                if operator is None or operator.type not in _BINARY:
+                    continue
+                receiver = self._typable(captures["implicit.operand"][0])
+                if receiver is None:
+                    continue
+                special = _BINARY[operator.type]
+                add(self._implicit(scope_at(node.start_byte), f"{receiver} {operator.type} _",
+                                   special, receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.comparison" in captures:
+                node = captures["implicit.comparison"][0]
+                operands = node.named_children
+                operators = node.children_by_field_name("operators")
+                for left, operator, right in zip(operands, operators, operands[1:], strict=False):
+                    kind = " ".join(text.node_text(operator).split())
+                    if kind in ("in", "not in"):
+                        receiver, special = self._typable(right), "__contains__"
+                        shown = f"_ {kind} {receiver}"
+                    else:
+                        receiver, special = self._typable(left), _COMPARISONS.get(kind, "")
+                        shown = f"{receiver} {kind} _"
+                    if receiver is None or not special:
+                        continue
+                    add(self._implicit(scope_at(node.start_byte), shown, special, receiver,
+                                       node, "protocol"))  # fmt: skip
             elif "implicit.decorator" in captures:
                 node = captures["implicit.decorator"][0]
                 dotted = text.node_text(node)

@@ -78,6 +78,13 @@
     [(identifier) (attribute)] @implicit.argument
     .))
 
+; `a + b`: the left operand's special method (`__add__`).
+(binary_operator
+  left: [(identifier) (attribute) (call)] @implicit.operand) @implicit.binary
+
+; `a < b`, `a == b`: the left operand's; `x in y`: the right operand's `__contains__`.
+(comparison_operator) @implicit.comparison
+
 ; `@decorator` and `@pkg.decorator`, applied when the definition runs (a decorator
 ; with arguments is a call already).
 (decorator
