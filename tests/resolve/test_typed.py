@@ -489,6 +489,20 @@ CASES: dict[str, dict[str, Any]] = {
             )
         },
     },
+    "a function nested in another is never a name-only guess from elsewhere": {
+        "files": {
+            "m.py": """
+                def determine_setters():
+                    def fmt_setter(name): ...
+                    return fmt_setter
+
+                def make():
+                    fmt_setter = determine_setters()
+                    fmt_setter("x")
+                """,
+        },
+        "edges": {("m.py#make", "fmt_setter"): ("m.py#determine_setters.fmt_setter", "candidate")},
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """

@@ -729,12 +729,18 @@ class PythonResolver:
         self._bases_cache[cls] = bases
         return bases
 
+    def _is_nested(self, sid: str) -> bool:
+        """A function defined inside a function: its name is bound only there, so a
+        call elsewhere reaches it only as a value (returned, passed) under that name."""
+        parent = self.model.symbols.get(self.model.symbols[sid].parent or "")
+        return parent is not None and parent.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+
     def _name_only(self, name: str, path: str, methods: bool) -> Target:
         """A name with no binding: a plain function name defined once in the workspace
-        is `name-only`; a method name (the receiver's type unknown) or a name defined
-        several times gets a `candidate` edge to each definition, nearest path first.
-        Dunder names are never guessed: their callers are mostly protocols and
-        outside types."""
+        is `name-only`, unless a function nests it; so is a method name (the
+        receiver's type unknown) defined once that no builtin type has; else a
+        `candidate` edge to each definition, nearest path first. Dunder names are
+        never guessed: their callers are mostly protocols and outside types."""
         wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
         candidates = [
             sid
@@ -745,7 +751,11 @@ class PythonResolver:
         dunder = name.startswith("__") and name.endswith("__")
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        if len(candidates) == 1 and (not methods or name not in OUTSIDE_METHOD_NAMES):
+        if (
+            len(candidates) == 1
+            and (not methods or name not in OUTSIDE_METHOD_NAMES)
+            and not self._is_nested(candidates[0])
+        ):
             # One definition of the name, and no builtin or standard stream type has a
             # method of that name that the receiver might be.
             return Target(candidates[0], Resolution.NAME_ONLY, CONF_NAME_ONLY)
