@@ -503,6 +503,38 @@ CASES: dict[str, dict[str, Any]] = {
         },
         "edges": {("m.py#make", "fmt_setter"): ("m.py#determine_setters.fmt_setter", "candidate")},
     },
+    "a parameter called as a function: each function the file passes for it": {
+        "files": {
+            "grouping.py": """
+                def match(token): ...
+
+                def _group(tlist, match, valid=lambda t: True, post=None):
+                    for token in tlist:
+                        if match(token) and valid(token):
+                            post(tlist)
+
+                def is_keyword(token): ...
+
+                def group_a(tlist):
+                    def match(token): ...
+                    def post(tlist): ...
+                    _group(tlist, match, post=post)
+
+                def group_b(tlist):
+                    def match(token): ...
+                    _group(tlist, match, is_keyword)
+                """,
+        },
+        "edges": {},
+        "more": [
+            ("grouping.py#_group", "match", "grouping.py#group_a.match", "callback"),
+            ("grouping.py#_group", "match", "grouping.py#group_b.match", "callback"),
+            ("grouping.py#_group", "valid", "grouping.py#is_keyword", "callback"),
+            ("grouping.py#_group", "post", "grouping.py#group_a.post", "callback"),
+        ],
+        # The parameter shadows the module's `match`.
+        "absent": [("grouping.py#_group", "match", "same-file")],
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """

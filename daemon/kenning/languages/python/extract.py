@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from importlib import resources
 from inspect import cleandoc
 from typing import Any
@@ -50,6 +51,7 @@ _LITERAL_TYPES = {
     "tuple": "tuple",
 }
 _QUERIES: dict[tuple[int, str], Query] = {}
+_WORD = re.compile(r"\w+")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 # Where a parameter's stated type holds: from the start of its function.
 _PARAMETER = Span(0, 0, 0, 0)
@@ -106,6 +108,29 @@ def _query(language: Language, name: str) -> Query:
     return query
 
 
+def _parameter_names(text: Any, parameters: Node) -> list[str]:
+    """Positional and keyword parameter names in order (`*args`, `**kw` and the `/`
+    and `*` markers end the positional ones, which is all callbacks need)."""
+    names: list[str] = []
+    for child in parameters.named_children:
+        kind = child.type
+        if kind == "identifier":
+            names.append(text.node_text(child))
+        elif kind in ("default_parameter", "typed_default_parameter"):
+            name = child.child_by_field_name("name")
+            if name is not None:
+                names.append(text.node_text(name))
+        elif kind == "typed_parameter":
+            first = child.named_children[0] if child.named_children else None
+            if first is not None and first.type == "identifier":
+                names.append(text.node_text(first))
+            else:
+                break
+        else:
+            break
+    return names
+
+
 def _before(a: Span, b: Span) -> bool:
     return (a.start_line, a.start_col) < (b.start_line, b.start_col)
 
@@ -150,6 +175,7 @@ class PythonExtraction(Extraction):
         explicit = len(self.calls)
         self._implicit_calls()
         self._receiver_types()
+        self._callbacks()
         self._class_attributes()
         if len(self.calls) > explicit:
             # A receiver other than `self` is kept only when its type is stated.
@@ -377,6 +403,99 @@ class PythonExtraction(Extraction):
                 found = self._stated_type(stated, call.caller, parts[0], call.span)
             if found and found != "None":
                 self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
+
+    def _callbacks(self) -> None:
+        """Give each call of a parameter (`match(token)` in `def _group(tlist, match)`)
+        the functions this file passes for that parameter, by position or keyword
+        (`_group(tlist, match)` where `match` is a function defined where that call
+        is), as `fn:<id>|<id>` in `receiver_type`. Functions passed from other files
+        are not seen."""
+        symbols = {s.id: s for s in self.symbols}
+        wanted: dict[tuple[str, str], list[int]] = {}
+        words: dict[str, set[str]] = {}
+        for i, call in enumerate(self.calls):
+            if call.receiver is None and not call.implicit and call.callee.isidentifier():
+                info = symbols.get(call.caller)
+                if info is None or info.kind != SymbolKind.FUNCTION:
+                    continue
+                # A cheap first filter: the name is a word of the function's signature.
+                if info.id not in words:
+                    words[info.id] = set(_WORD.findall(info.signature))
+                if call.name in words[info.id]:
+                    wanted.setdefault((call.caller, call.name), []).append(i)
+        if not wanted:
+            return
+        functions = {f for f, _ in wanted}
+        text = self.text
+        parameters: dict[str, list[str]] = {}  # function id -> parameter names
+        calls: list[tuple[Node, Node]] = []
+        for _, captures in QueryCursor(_query(self.queries.language, "callbacks")).matches(
+            self.root
+        ):
+            if "callback.parameters" in captures:
+                function = self.scope_at(captures["callback.body"][0].start_byte)
+                if function in functions:
+                    parameters[function] = _parameter_names(
+                        text, captures["callback.parameters"][0]
+                    )
+            else:
+                calls.append((captures["callback.function"][0], captures["callback.arguments"][0]))
+        called = {name for f, name in wanted if name in parameters.get(f, ())}
+        if not called:
+            return
+        by_name: dict[tuple[str | None, str], str] = {
+            (s.parent, s.name): s.id
+            for s in self.symbols
+            if s.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+        }
+        passed: dict[tuple[str, str], list[str]] = {}
+        for function_node, arguments in calls:
+            scope = self.scope_at(function_node.start_byte)
+            target = self._visible(by_name, symbols, scope, text.node_text(function_node))
+            names = parameters.get(target or "")
+            if not names:
+                continue
+            position = 0
+            for argument in arguments.named_children:
+                if argument.type == "keyword_argument":
+                    key = argument.child_by_field_name("name")
+                    value = argument.child_by_field_name("value")
+                    parameter = text.node_text(key) if key is not None else ""
+                else:
+                    value, parameter = argument, ""
+                    if position < len(names):
+                        parameter = names[position]
+                    position += 1
+                if value is None or value.type != "identifier" or parameter not in called:
+                    continue
+                assert target is not None
+                fn = self._visible(by_name, symbols, scope, text.node_text(value))
+                if fn is not None and fn not in passed.setdefault((target, parameter), []):
+                    passed[(target, parameter)].append(fn)
+        for parameter_of, given in passed.items():
+            for i in wanted.get(parameter_of, []):
+                stated = "fn:" + "|".join(given)
+                self.calls[i] = msgspec.structs.replace(self.calls[i], receiver_type=stated)
+
+    @staticmethod
+    def _visible(
+        by_name: dict[tuple[str | None, str], str], symbols: dict[str, Any], scope: str, name: str
+    ) -> str | None:
+        """The function `name` means in `scope`: defined there or in an enclosing
+        function or the module (class bodies do not enclose)."""
+        current: str | None = scope
+        first = True
+        while current is not None:
+            info = symbols.get(current)
+            if info is None:
+                return None
+            if first or info.kind not in TYPE_KINDS:
+                found = by_name.get((current, name))
+                if found is not None:
+                    return found
+            first = False
+            current = info.parent
+        return None
 
     def _class_attributes(self) -> None:
         """Give each class the attributes whose type it states (`Symbol.attributes`):

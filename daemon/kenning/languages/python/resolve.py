@@ -21,6 +21,8 @@ say so when they guess:
   properties, in any file;
 * `self.m()` links the method found on the class and, as `override` edges, the
   methods that override it in subclasses (virtual dispatch);
+* a parameter called as a function links, as `callback` edges, each function the
+  same file passes for it (`_group(tlist, match)` where `match` is a function);
 * of a name defined twice in one scope, the last definition that is not an
   `@overload` stub;
 * anything else (`obj.method()`): a method name that one workspace definition has and
@@ -69,6 +71,8 @@ CONF_STAR = 0.8
 CONF_NAME_ONLY = 0.5
 CONF_CANDIDATE = 0.3
 CONF_OVERRIDE = 0.5
+# Each function passed for a parameter: the call runs it when that caller passes it.
+CONF_CALLBACK = 0.9
 # Overrides linked from one virtual call, at most.
 MAX_OVERRIDES = 20
 # Generic aliases from `typing` and the builtin types they stand for.
@@ -147,6 +151,10 @@ class PythonResolver:
             return self._resolve_implicit(path, call)
         receiver = call.receiver
         if receiver is None:
+            if call.receiver_type.startswith("fn:"):
+                passed = self._callbacks(call.receiver_type[3:].split("|"))
+                if passed:
+                    return passed
             if call.callee.isidentifier():
                 target = self._resolve_dotted(path, call.caller, [call.name])
                 if target is not None:
@@ -728,6 +736,16 @@ class PythonResolver:
                     bases.append(target.id)
         self._bases_cache[cls] = bases
         return bases
+
+    def _callbacks(self, ids: list[str]) -> Target | None:
+        """A parameter called as a function: an edge to each function the file passes
+        for it (`CallSite.receiver_type` of `fn:` form). Unlike candidates, each edge
+        holds: the site runs every one of them, for one caller or another."""
+        known = [sid for sid in ids if sid in self.model.symbols]
+        if not known:
+            return None
+        more = tuple(Target(sid, Resolution.CALLBACK, CONF_CALLBACK) for sid in known[1:])
+        return Target(known[0], Resolution.CALLBACK, CONF_CALLBACK, more)
 
     def _is_nested(self, sid: str) -> bool:
         """A function defined inside a function: its name is bound only there, so a
