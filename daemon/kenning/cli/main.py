@@ -693,7 +693,9 @@ def _print_impact(result: Any, root_dir: Path) -> None:
     top = result.root
     print(f"{top.qualname}  {_local(top.uri, root_dir)}:{top.selection_range.start.line + 1}")
     resolved = sum(len(f.callers) for f in result.files)
-    print(f"{resolved} callers in {len(result.files)} files, up to {result.depth} calls away")
+    files = len(result.files)
+    print(f"{resolved} caller{'s' * (resolved != 1)} in {files} file{'s' * (files != 1)}, "
+          f"up to {result.depth} calls away")  # fmt: skip
 
     def show(files: list[Any]) -> None:
         for group in files:
