@@ -244,3 +244,28 @@ def test_candidates_are_listed_apart_and_a_minimum_confidence_drops_them(
     sure = cli.json("callers", "Order.save", "--min-confidence", "0.5")
     assert (len(sure["edges"]), sure["candidates"], sure["minConfidence"]) == (1, [], 0.5)
     cli("callers", "Order.save", "--min-confidence", "2", code=ExitCode.USAGE)
+
+
+def test_impact_lists_transitive_callers_by_file_with_their_resolution(indexed: Cli) -> None:
+    # write_row <- save_order (store.py) <- process_order (service.py) <- checkout.
+    found = indexed.json("impact", "write_row")
+    callers = {
+        c["symbol"]["id"]: (c["distance"], c["resolution"])
+        for f in found["files"]
+        for c in f["callers"]
+    }
+    assert callers == {
+        "orders/store.py#save_order": (1, "same-file"),
+        "orders/service.py#process_order": (2, "import"),
+        "orders/api/views.py#checkout": (3, "import"),
+    }
+    assert (found["totalCallers"], found["candidates"]) == (3, [])
+    near = indexed.json("impact", "write_row", "--depth", "1")
+    assert [c["symbol"]["id"] for f in near["files"] for c in f["callers"]] == [
+        "orders/store.py#save_order"
+    ]
+    out = indexed("impact", "write_row")
+    assert "3 callers in 3 files, up to 3 calls away" in out
+    assert "orders.service.process_order  (distance 2, line 7)  [import " in out
+    indexed("impact", "write_row", "--depth", "11", code=ExitCode.USAGE)
+    indexed("impact", "no_such_symbol", code=ExitCode.UNKNOWN_SYMBOL)

@@ -123,6 +123,34 @@ CASES: dict[str, dict[str, Any]] = {
             ("m.py#Bag.first", "self[]"): ("m.py#Bag.__getitem__", "protocol"),
         },
     },
+    "operators and comparisons on stated types": {
+        "files": {
+            "m.py": """
+                class Vec:
+                    def __add__(self, other): ...
+                    def __eq__(self, other): ...
+                    def __lt__(self, other): ...
+                    def __contains__(self, item): ...
+
+                def use(v: Vec, w, n: int):
+                    total = v + w
+                    if v == w or v < w:
+                        pass
+                    if 3 not in v:
+                        pass
+                    return w + v, n + 1, v is w
+                """,
+        },
+        "edges": {
+            ("m.py#use", "v + _"): ("m.py#Vec.__add__", "protocol"),
+            ("m.py#use", "v == _"): ("m.py#Vec.__eq__", "protocol"),
+            ("m.py#use", "v < _"): ("m.py#Vec.__lt__", "protocol"),
+            ("m.py#use", "_ not in v"): ("m.py#Vec.__contains__", "protocol"),
+        },
+        # The right operand of `+` is not what runs; an int is never workspace code;
+        # `is` runs nothing.
+        "absent": [("m.py#use", "w + _"), ("m.py#use", "n + _"), ("m.py#use", "v is _")],
+    },
     "decorators applied at definition": {
         "files": {
             "deco.py": """

@@ -134,10 +134,11 @@ CALLS = {
     # Builtins and modules outside the workspace.
     ("pkg/users.py#make", "len"): ("ext:builtins.len", "builtin"),
     ("pkg/users.py#make", "os.path.join"): ("ext:os.path.join", "external"),
-    # `thing` is unbound, but only one method in the workspace has this name.
+    # `thing` is unbound, but only one method in the workspace has this name, and no
+    # builtin type has it: a guess by name, presented as one (`name-only`).
     ("pkg/users.py#make", "thing.very_unique_method"): (
         "pkg/other.py#Thing.very_unique_method",
-        "candidate",
+        "name-only",
     ),
     # Nothing matches: the edge is kept, pointing at a placeholder.
     ("pkg/users.py#make", "nowhere_to_be_found"): ("ext:nowhere_to_be_found", "unresolved"),

@@ -195,10 +195,11 @@ CASES: dict[str, dict[str, Any]] = {
                 "m.py#Param.add_to_parser",
                 "typed",
             ),
-            # A dict literal's keys: nothing stated, so only a candidate.
+            # A dict literal's keys: nothing stated, so only a guess by the name,
+            # which one method in the workspace has.
             ("m.py#Command.make_parser", "key.add_to_parser"): (
                 "m.py#Param.add_to_parser",
-                "candidate",
+                "name-only",
             ),
         },
     },
@@ -263,6 +264,277 @@ CASES: dict[str, dict[str, Any]] = {
             ("m.py#Serializer.dumps", "self.dump_payload", "m.py#Deeper.dump_payload", "override"),
         },
     },
+    "attribute chain through another class's attributes, across files": {
+        "files": {
+            "core.py": """
+                class Command:
+                    def get_help_option(self): ...
+
+                class Context:
+                    def __init__(self, command: "Command"):
+                        self.command = command
+                """,
+            "parser.py": """
+                from core import Context
+
+                class Base:
+                    def __init__(self, ctx: Context):
+                        self.ctx = ctx
+
+                class Parser(Base):
+                    def help(self):
+                        self.ctx.command.get_help_option()
+                """,
+        },
+        "edges": {
+            ("parser.py#Parser.help", "self.ctx.command.get_help_option"): (
+                "core.py#Command.get_help_option",
+                "typed",
+            )
+        },
+    },
+    "attribute chain from a typed local: a dataclass field and a constructor": {
+        "files": {
+            "symbols.py": """
+                from dataclasses import dataclass
+
+                class Symbols:
+                    def analyze_node(self, node): ...
+
+                class Loader:
+                    def load(self): ...
+
+                @dataclass
+                class Frame:
+                    symbols: Symbols
+
+                    def __post_init__(self):
+                        self.loader = Loader()
+                """,
+            "compiler.py": """
+                from symbols import Frame
+
+                def visit(frame: Frame, node):
+                    frame.symbols.analyze_node(node)
+                    frame.loader.load()
+                """,
+        },
+        "edges": {
+            ("compiler.py#visit", "frame.symbols.analyze_node"): (
+                "symbols.py#Symbols.analyze_node",
+                "typed",
+            ),
+            ("compiler.py#visit", "frame.loader.load"): ("symbols.py#Loader.load", "typed"),
+        },
+    },
+    "attribute chain: an attribute assigned two types is not followed": {
+        "files": {
+            "m.py": """
+                class A:
+                    def run(self): ...
+
+                class B:
+                    def run(self): ...
+
+                class Holder:
+                    def __init__(self, flag):
+                        self.worker = A() if flag else None
+                        if flag:
+                            self.worker = A()
+                        else:
+                            self.worker = B()
+
+                def go(h: Holder):
+                    h.worker.run()
+                """,
+        },
+        "edges": {
+            ("m.py#go", "h.worker.run"): ("m.py#A.run", "candidate"),
+        },
+        "absent": [("m.py#go", "h.worker.run", "typed")],
+    },
+    "what a typed value's method returns: a local, a self attribute, a loop": {
+        "files": {
+            "lexer.py": """
+                import typing as t
+
+                class Token:
+                    def test(self, expr): ...
+
+                class TokenStream:
+                    def __init__(self):
+                        self.current = Token()
+
+                class Environment:
+                    def _tokenize(self, source) -> TokenStream: ...
+                    def tokens(self) -> t.List[Token]: ...
+                """,
+            "parser.py": """
+                from lexer import Environment
+
+                class Parser:
+                    def __init__(self, environment: Environment, source):
+                        self.stream = environment._tokenize(source)
+
+                    def parse(self):
+                        return self.stream.current.test("name")
+
+                def walk(env: Environment):
+                    stream = env._tokenize("x")
+                    stream.current.test("a")
+                    for token in env.tokens():
+                        token.test("b")
+                """,
+        },
+        "edges": {
+            ("parser.py#Parser.parse", "self.stream.current.test"): (
+                "lexer.py#Token.test",
+                "typed",
+            ),
+            ("parser.py#walk", "stream.current.test"): ("lexer.py#Token.test", "typed"),
+            ("parser.py#walk", "token.test"): ("lexer.py#Token.test", "typed"),
+        },
+    },
+    "with ... as: what __enter__ states it returns": {
+        "files": {
+            "m.py": """
+                class Context:
+                    def __enter__(self) -> "Context":
+                        return self
+
+                    def __exit__(self, *exc): ...
+
+                    def exit(self): ...
+
+                class Command:
+                    def make_context(self) -> Context:
+                        return Context()
+
+                    def main(self):
+                        with self.make_context() as ctx:
+                            ctx.exit()
+                """,
+        },
+        "edges": {("m.py#Command.main", "ctx.exit"): ("m.py#Context.exit", "typed")},
+    },
+    "isinstance narrows a name inside its block only": {
+        "files": {
+            "nodes.py": """
+                class Expr:
+                    def as_const(self): ...
+
+                class Other:
+                    def as_const(self): ...
+                """,
+            "optimizer.py": """
+                import nodes
+
+                def fold(node, other):
+                    if isinstance(node, nodes.Expr):
+                        node.as_const()
+                    other.as_const()
+                    node.as_const()
+                """,
+        },
+        # Two sites name `node.as_const`: only the one in the block is typed.
+        "edges": {},
+        "more": [("optimizer.py#fold", "node.as_const", "nodes.py#Expr.as_const", "typed")],
+        "count": {("optimizer.py#fold", "node.as_const", "typed"): 1},
+    },
+    "an unknown receiver: a method name defined once is a name-only guess, unless a "
+    "builtin type has it": {
+        "files": {
+            "a.py": """
+                class FilterStack:
+                    def enable_grouping(self): ...
+                    def append(self, x): ...
+                """,
+            "b.py": """
+                def build(stack, items):
+                    stack.enable_grouping()
+                    items.append(1)
+                """,
+        },
+        "edges": {
+            ("b.py#build", "stack.enable_grouping"): (
+                "a.py#FilterStack.enable_grouping",
+                "name-only",
+            ),
+            ("b.py#build", "items.append"): ("a.py#FilterStack.append", "candidate"),
+        },
+    },
+    "a Protocol type: its members never run, so only the name is known": {
+        "files": {
+            "m.py": """
+                import typing as t
+
+                class _PDataSerializer(t.Protocol[str]):
+                    def dumps(self, obj) -> str: ...
+
+                class _CompactJSON:
+                    def dumps(self, obj) -> str: ...
+
+                class Serializer:
+                    def __init__(self, serializer: _PDataSerializer[str]):
+                        self.serializer = serializer
+
+                    def dump(self, obj):
+                        return self.serializer.dumps(obj)
+                """,
+        },
+        "edges": {
+            ("m.py#Serializer.dump", "self.serializer.dumps"): (
+                "m.py#_CompactJSON.dumps",
+                "name-only",
+            )
+        },
+    },
+    "a function nested in another is never a name-only guess from elsewhere": {
+        "files": {
+            "m.py": """
+                def determine_setters():
+                    def fmt_setter(name): ...
+                    return fmt_setter
+
+                def make():
+                    fmt_setter = determine_setters()
+                    fmt_setter("x")
+                """,
+        },
+        "edges": {("m.py#make", "fmt_setter"): ("m.py#determine_setters.fmt_setter", "candidate")},
+    },
+    "a parameter called as a function: each function the file passes for it": {
+        "files": {
+            "grouping.py": """
+                def match(token): ...
+
+                def _group(tlist, match, valid=lambda t: True, post=None):
+                    for token in tlist:
+                        if match(token) and valid(token):
+                            post(tlist)
+
+                def is_keyword(token): ...
+
+                def group_a(tlist):
+                    def match(token): ...
+                    def post(tlist): ...
+                    _group(tlist, match, post=post)
+
+                def group_b(tlist):
+                    def match(token): ...
+                    _group(tlist, match, is_keyword)
+                """,
+        },
+        "edges": {},
+        "more": [
+            ("grouping.py#_group", "match", "grouping.py#group_a.match", "callback"),
+            ("grouping.py#_group", "match", "grouping.py#group_b.match", "callback"),
+            ("grouping.py#_group", "valid", "grouping.py#is_keyword", "callback"),
+            ("grouping.py#_group", "post", "grouping.py#group_a.post", "callback"),
+        ],
+        # The parameter shadows the module's `match`.
+        "absent": [("grouping.py#_group", "match", "same-file")],
+    },
     "an unknown receiver: candidates, not a guess": {
         "files": {
             "a.py": """
@@ -306,3 +578,7 @@ def test_resolution(workspace: Workspace, case: str) -> None:
             assert primary.get(key) == want, case
     for edge in spec.get("more", ()):
         assert edge in found, case
+    for (caller, text, how), n in spec.get("count", {}).items():
+        assert len([e for e in found if e[:2] == (caller, text) and e[3] == how]) == n, case
+    for caller, text, how in spec.get("absent", ()):
+        assert not [e for e in found if e[:2] == (caller, text) and e[3] == how], case

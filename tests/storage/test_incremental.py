@@ -172,3 +172,19 @@ def test_adding_an_inherited_method_resolves_self_calls(reopen) -> None:
         "base.py#Model.validate",
         "self",
     )
+
+
+def test_an_edit_follows_another_files_stated_attribute_types(reopen) -> None:
+    # The attribute types a class states in one file are kept in the graph, so that a
+    # restarted daemon still follows `h.worker.run()` through them after an edit.
+    engine = reopen(
+        {
+            "models.py": "class Worker:\n    def run(self): ...\n\n"
+            "class Holder:\n    def __init__(self):\n        self.worker = Worker()\n",
+            "use.py": "from models import Holder\n\ndef go(h: Holder):\n    pass\n",
+        }
+    )
+    engine.apply_changes(
+        [("use.py", "from models import Holder\n\ndef go(h: Holder):\n    h.worker.run()\n")]
+    )
+    assert edges(engine)[("use.py#go", "h.worker.run")] == ("models.py#Worker.run", "typed")

@@ -1,4 +1,5 @@
-"""`kenning` subcommands: index, embed, search, symbols, callers, callees, status, export.
+"""`kenning` subcommands: index, embed, search, symbols, callers, callees, impact, status,
+export.
 
 Human output goes to stdout with 1-based `path:line` locations (as compilers print
 them); `--json` prints the engine's structs instead, with 0-based LSP ranges. Progress
@@ -139,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
             help="leave out edges less certain than C, in [0, 1] (default 0: every edge)",
         )
         p.set_defaults(run=cmd_calls, direction=direction)
+
+    p = sub.add_parser(
+        "impact", parents=[common], help="every caller a change to SYMBOL may affect, by file"
+    )
+    p.add_argument("symbol", help="qualified name, dotted suffix or name")
+    p.add_argument("--depth", "-d", type=int, default=3, help="calls to follow (1-10, default 3)")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        metavar="C",
+        help="do not follow edges less certain than C, in [0, 1] (default 0: every edge)",
+    )
+    p.set_defaults(run=cmd_impact)
 
     p = sub.add_parser(
         "export", parents=[common], help="every symbol and edge of the index, as JSON Lines"
@@ -602,14 +617,10 @@ def cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    from kenning.query.symbols import UnknownSymbol
     from kenning.server import convert
     from kenning.server import protocol as p
 
-    if not 1 <= args.depth <= 10:
-        raise CliError("--depth must be between 1 and 10", ExitCode.USAGE)
-    if not 0.0 <= args.min_confidence <= 1.0:
-        raise CliError("--min-confidence must be between 0 and 1", ExitCode.USAGE)
+    _check_walk(args)
     settings = Settings()
     root = _workspace(args, settings)
     client = _daemon(args, root, settings)
@@ -620,18 +631,8 @@ def cmd_calls(args: argparse.Namespace) -> int:
         graph: p.CallGraphResult = _call(client, p.CALL_GRAPH, params, ExitCode.UNKNOWN_SYMBOL)
     else:
         with _open(args, settings, write=False) as engine:
-            try:
-                roots = engine.resolve_symbol(args.symbol)
-            except UnknownSymbol as exc:
-                raise CliError(str(exc), ExitCode.UNKNOWN_SYMBOL) from exc
-            if len(roots) > 1:
-                names = ", ".join(r.qualname for r in roots[:10])
-                raise CliError(
-                    f"{args.symbol!r} is ambiguous: {names}; give a qualified name",
-                    ExitCode.UNKNOWN_SYMBOL,
-                )
             found: CallGraph = engine.call_graph(
-                roots[0], args.direction, args.depth, args.min_confidence
+                _one_symbol(engine, args.symbol), args.direction, args.depth, args.min_confidence
             )
         graph = convert.call_graph(engine.root, found)
     if args.json:
@@ -639,6 +640,76 @@ def cmd_calls(args: argparse.Namespace) -> int:
         return ExitCode.OK
     _print_graph(graph, root)
     return ExitCode.OK
+
+
+def _check_walk(args: argparse.Namespace) -> None:
+    if not 1 <= args.depth <= 10:
+        raise CliError("--depth must be between 1 and 10", ExitCode.USAGE)
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise CliError("--min-confidence must be between 0 and 1", ExitCode.USAGE)
+
+
+def _one_symbol(engine: Any, name: str) -> SymbolRef:
+    """The one definition `name` names; unknown and ambiguous names are usage errors."""
+    from kenning.query.symbols import UnknownSymbol
+
+    try:
+        roots: list[SymbolRef] = engine.resolve_symbol(name)
+    except UnknownSymbol as exc:
+        raise CliError(str(exc), ExitCode.UNKNOWN_SYMBOL) from exc
+    if len(roots) > 1:
+        names = ", ".join(r.qualname for r in roots[:10])
+        raise CliError(
+            f"{name!r} is ambiguous: {names}; give a qualified name", ExitCode.UNKNOWN_SYMBOL
+        )
+    return roots[0]
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from kenning.server import convert
+    from kenning.server import protocol as p
+
+    _check_walk(args)
+    settings = Settings()
+    root = _workspace(args, settings)
+    client = _daemon(args, root, settings)
+    if client is not None:
+        params = p.ImpactParams(symbol=args.symbol, depth=args.depth,
+                                min_confidence=args.min_confidence)  # fmt: skip
+        result: p.ImpactResult = _call(client, p.IMPACT, params, ExitCode.UNKNOWN_SYMBOL)
+    else:
+        with _open(args, settings, write=False) as engine:
+            found = engine.impact(_one_symbol(engine, args.symbol), args.depth, args.min_confidence)
+        result = convert.impact(engine.root, found)
+    if args.json:
+        _emit_json(result)
+        return ExitCode.OK
+    _print_impact(result, root)
+    return ExitCode.OK
+
+
+def _print_impact(result: Any, root_dir: Path) -> None:
+    """Callers by file, nearest first; those reached only through candidate edges apart."""
+    top = result.root
+    print(f"{top.qualname}  {_local(top.uri, root_dir)}:{top.selection_range.start.line + 1}")
+    resolved = sum(len(f.callers) for f in result.files)
+    files = len(result.files)
+    print(f"{resolved} caller{'s' * (resolved != 1)} in {files} file{'s' * (files != 1)}, "
+          f"up to {result.depth} calls away")  # fmt: skip
+
+    def show(files: list[Any]) -> None:
+        for group in files:
+            print(f"  {_local(group.uri, root_dir)}")
+            for caller in sorted(group.callers, key=lambda c: (c.distance, -c.confidence)):
+                sites = ", ".join(str(s.start.line + 1) for s in caller.call_sites)
+                print(f"    {caller.symbol.qualname}  (distance {caller.distance}, line "
+                      f"{sites})  [{caller.resolution} {caller.confidence:.2f}]")  # fmt: skip
+
+    show(result.files)
+    if result.candidates:
+        guessed = sum(len(f.callers) for f in result.candidates)
+        print(f"reached only through candidates (matched by name, not resolved): {guessed}")
+        show(result.candidates)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -77,6 +77,11 @@ class Symbol(msgspec.Struct, frozen=True):
     signature: str = ""  # "(self, x: int = 1) -> str" for callables, "(Base)" for classes
     docstring: str = ""  # the doc comment or docstring, markers stripped
     decorators: tuple[str, ...] = ()  # decorators, annotations or attributes, as written
+    # Of a class: the attributes whose type its code states, `name: Type` in the
+    # language's own words (Python: `self.x = Foo()` gives `x: Foo()`, a dataclass
+    # field `x: Foo` gives `x: Foo`), so a resolver can follow `a.x.m()` from another
+    # file. The type reads as written in the class's enclosing scope.
+    attributes: tuple[str, ...] = ()
 
 
 class ImportKind(StrEnum):
@@ -133,7 +138,10 @@ class CallSite(msgspec.Struct, frozen=True):
     span: Span  # the callee expression
     # What the code states of the receiver's type, in the language's own words, for
     # the resolver: an annotation (`Foo`, `Optional[pkg.Foo]`) or the call that made
-    # the value (`Foo()`, `make_foo()`). Empty when the code says nothing.
+    # the value (`Foo()`, `make_foo()`). Empty when the code says nothing. Python: of
+    # a dotted receiver, the type of its head (`x` of `x.a.m()`); of a call of a bare
+    # parameter name, the functions the file passes for that parameter, as
+    # `fn:` and their symbol ids joined by `|`.
     receiver_type: str = ""
     # What the code states of the arguments, for telling overloads apart, in the
     # language's own words: `(String, ?, int)`, one type per argument and `?` where

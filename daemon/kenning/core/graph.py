@@ -36,6 +36,10 @@ class Resolution(StrEnum):
     # An override, in a subclass in the workspace, of the method a `self.m()` call
     # resolved to: virtual dispatch may reach it. An extra edge of that call site.
     OVERRIDE = "override"
+    # A parameter called as a function, and a function the same file passes for it
+    # (`def _group(match): match(t)` called as `_group(is_keyword)`): an edge to each
+    # function passed.
+    CALLBACK = "callback"
     # Code the syntax runs without a call expression, through a receiver whose type
     # the code states: a property's getter or setter (`self.x`, `self.x = v`) ...
     PROPERTY = "property"

@@ -715,7 +715,17 @@ def load_model(graph: GraphStore) -> WorkspaceModels:
         model.add_file_row(f.path, f.language, f.module)
     for s in stored.symbols:
         model.add_symbol_row(
-            SymInfo(s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, s.decorators)
+            SymInfo(
+                s.id,
+                s.name,
+                s.qualname,
+                s.kind,
+                s.parent,
+                s.path,
+                s.signature,
+                s.decorators,
+                s.attributes,
+            )
         )
     for path, imported in stored.imports:
         file_scope = model.file(path)

@@ -29,6 +29,9 @@ class SymInfo:
     # type) and its decorators as written (`overload`, `property`).
     signature: str = ""
     decorators: tuple[str, ...] = ()
+    # Of a class: `name: Type` for each attribute whose type its code states
+    # (`Symbol.attributes`), for following `a.x.m()` across files.
+    attributes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -87,6 +90,7 @@ class WorkspaceModel:
                     facts.path,
                     sym.signature,
                     sym.decorators,
+                    sym.attributes,
                 ),
                 scope,
             )

@@ -290,13 +290,14 @@ def _symbol_values(s: Symbol, path: str) -> tuple:
         s.signature,
         s.docstring,
         list(s.decorators),
+        list(s.attributes),
     )
 
 
 def _external_values(ext_id: str) -> tuple:
     name = ext_id[len(EXTERNAL_PREFIX) :]
     short = name.rsplit(".", 1)[-1]
-    return (ext_id, short, name, "external", "", None, 0, 0, 0, 0, 0, 0, 0, 0, "", "", [])
+    return (ext_id, short, name, "external", "", None, 0, 0, 0, 0, 0, 0, 0, 0, "", "", [], [])
 
 
 def _span_values(span: Span) -> tuple:
@@ -459,6 +460,7 @@ class StoredSymbol(NamedTuple):
     path: str
     signature: str
     decorators: tuple[str, ...]
+    attributes: tuple[str, ...] = ()
 
 
 class StoredBase(NamedTuple):
@@ -953,7 +955,7 @@ class GraphStore:
                 "MATCH (f:File) RETURN f.path, f.language, f.module",
                 "MATCH (s:Symbol) WHERE s.kind <> 'external' "
                 "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, "
-                "s.decorators",
+                "s.decorators, s.attributes",
                 "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
                 "e.alias, e.kind, e.line, e.col, e.end_line, e.end_col, e.conditional, "
                 "e.type_only, e.reexport, e.extra",
@@ -963,8 +965,18 @@ class GraphStore:
         return StoredModel(
             files=[StoredFile(*row) for row in files],
             symbols=[
-                StoredSymbol(sid, name, qual, kind, parent, path, sig or "", tuple(decos or ()))
-                for sid, name, qual, kind, parent, path, sig, decos in symbols
+                StoredSymbol(
+                    sid,
+                    name,
+                    qual,
+                    kind,
+                    parent,
+                    path,
+                    sig or "",
+                    tuple(decos or ()),
+                    tuple(attrs or ()),
+                )
+                for sid, name, qual, kind, parent, path, sig, decos, attrs in symbols
             ],
             imports=[_stored_import(row) for row in imports],
             bases=[StoredBase(*row) for row in bases],

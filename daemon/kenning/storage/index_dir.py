@@ -24,8 +24,10 @@ from kenning import __version__
 # hashes, hence are embedded again); an index with another version is refused and must
 # be rebuilt. 7: call sites keep their arguments (Java overloads); a doc comment above a
 # definition joins its chunk's header. 8: code that runs without call syntax
-# (properties, special methods, decorators) as call edges of their own kinds.
-SCHEMA_VERSION = 8
+# (properties, special methods, decorators) as call edges of their own kinds. 9: a
+# class symbol keeps its attributes' stated types (`attributes`), and a Python call on
+# a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`).
+SCHEMA_VERSION = 9
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

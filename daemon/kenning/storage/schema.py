@@ -38,6 +38,7 @@ SYMBOL_COLUMNS = (
     ("signature", "STRING"),
     ("docstring", "STRING"),
     ("decorators", "STRING[]"),
+    ("attributes", "STRING[]"),
 )
 
 _SPAN = (("line", "INT64"), ("col", "INT64"), ("end_line", "INT64"), ("end_col", "INT64"))

@@ -47,9 +47,10 @@ def test_go_and_python_index_together_without_crossing(workspace: Workspace) -> 
         "same-file",
     )
     assert calls[("tools/report.py#Store.save", "Flush")] == ("tools/report.py#Flush", "same-file")
-    # `v.save()` in Go has no Go method `save` to guess; Python's is not a candidate.
+    # `v.save()` in Go has no Go method `save` to guess; Python's guesses its own only
+    # method of that name.
     assert calls[("server/server.go#handle", "v.save")][1] == "unresolved"
-    assert calls[("tools/report.py#run", "v.save")] == ("tools/report.py#Store.save", "candidate")
+    assert calls[("tools/report.py#run", "v.save")] == ("tools/report.py#Store.save", "name-only")
     # `lookup` exists only in Go: Python's call does not reach it.
     assert calls[("tools/report.py#run", "lookup")][1] == "unresolved"
     symbols = dict(rows(engine, "MATCH (s:Symbol) WHERE s.kind <> 'external' RETURN s.id, s.path"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from importlib import resources
 from inspect import cleandoc
 from typing import Any
@@ -50,6 +51,7 @@ _LITERAL_TYPES = {
     "tuple": "tuple",
 }
 _QUERIES: dict[tuple[int, str], Query] = {}
+_WORD = re.compile(r"\w+")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 # Where a parameter's stated type holds: from the start of its function.
 _PARAMETER = Span(0, 0, 0, 0)
@@ -71,6 +73,32 @@ _BUILTIN_PROTOCOLS = {
 }
 
 
+# Operators and the special method of the left operand they run (`a + b` -> `__add__`).
+_BINARY = {
+    "+": "__add__",
+    "-": "__sub__",
+    "*": "__mul__",
+    "/": "__truediv__",
+    "//": "__floordiv__",
+    "%": "__mod__",
+    "**": "__pow__",
+    "@": "__matmul__",
+    "&": "__and__",
+    "|": "__or__",
+    "^": "__xor__",
+    "<<": "__lshift__",
+    ">>": "__rshift__",
+}
+_COMPARISONS = {
+    "==": "__eq__",
+    "!=": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
+
+
 def _query(language: Language, name: str) -> Query:
     """One of the queries not combined into the extraction's own (`queries/<name>.scm`)."""
     query = _QUERIES.get((id(language), name))
@@ -80,8 +108,36 @@ def _query(language: Language, name: str) -> Query:
     return query
 
 
+def _parameter_names(text: Any, parameters: Node) -> list[str]:
+    """Positional and keyword parameter names in order (`*args`, `**kw` and the `/`
+    and `*` markers end the positional ones, which is all callbacks need)."""
+    names: list[str] = []
+    for child in parameters.named_children:
+        kind = child.type
+        if kind == "identifier":
+            names.append(text.node_text(child))
+        elif kind in ("default_parameter", "typed_default_parameter"):
+            name = child.child_by_field_name("name")
+            if name is not None:
+                names.append(text.node_text(name))
+        elif kind == "typed_parameter":
+            first = child.named_children[0] if child.named_children else None
+            if first is not None and first.type == "identifier":
+                names.append(text.node_text(first))
+            else:
+                break
+        else:
+            break
+    return names
+
+
 def _before(a: Span, b: Span) -> bool:
     return (a.start_line, a.start_col) < (b.start_line, b.start_col)
+
+
+def _within(a: Span, b: Span) -> bool:
+    """`a` starts inside `b`."""
+    return (b.start_line, b.start_col) <= (a.start_line, a.start_col) <= (b.end_line, b.end_col)
 
 
 def string_literal_value(literal: str) -> str | None:
@@ -119,6 +175,8 @@ class PythonExtraction(Extraction):
         explicit = len(self.calls)
         self._implicit_calls()
         self._receiver_types()
+        self._callbacks()
+        self._class_attributes()
         if len(self.calls) > explicit:
             # A receiver other than `self` is kept only when its type is stated.
             stated = self._stated()
@@ -139,7 +197,8 @@ class PythonExtraction(Extraction):
     def _implicit_calls(self) -> None:
         """Add a call site for code that may run a function without a call expression:
         `obj.x` (a property getter, or its setter when assigned), `obj[k]`, `for x in
-        obj`, `with obj`, `len(obj)` and kin (special methods), `@decorator`.
+        obj`, `with obj`, `len(obj)` and kin, `a + b`, `a < b`, `x in obj` (special
+        methods), `@decorator`.
 
         Receivers are kept only in the forms `_receiver_types` can type (`self`, a name
         or `self.attr` given a type somewhere in the file, a call of a dotted name);
@@ -231,6 +290,33 @@ class PythonExtraction(Extraction):
                     continue
                 add(self._implicit(scope_at(node.start_byte), f"{builtin}({receiver})", special,
                                    receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.binary" in captures:
+                node = captures["implicit.binary"][0]
+                operator = node.child_by_field_name("operator")
+                if operator is None or operator.type not in _BINARY:
+                    continue
+                receiver = self._typable(captures["implicit.operand"][0])
+                if receiver is None:
+                    continue
+                special = _BINARY[operator.type]
+                add(self._implicit(scope_at(node.start_byte), f"{receiver} {operator.type} _",
+                                   special, receiver, node, "protocol"))  # fmt: skip
+            elif "implicit.comparison" in captures:
+                node = captures["implicit.comparison"][0]
+                operands = node.named_children
+                operators = node.children_by_field_name("operators")
+                for left, operator, right in zip(operands, operators, operands[1:], strict=False):
+                    kind = " ".join(text.node_text(operator).split())
+                    if kind in ("in", "not in"):
+                        receiver, special = self._typable(right), "__contains__"
+                        shown = f"_ {kind} {receiver}"
+                    else:
+                        receiver, special = self._typable(left), _COMPARISONS.get(kind, "")
+                        shown = f"{receiver} {kind} _"
+                    if receiver is None or not special:
+                        continue
+                    add(self._implicit(scope_at(node.start_byte), shown, special, receiver,
+                                       node, "protocol"))  # fmt: skip
             elif "implicit.decorator" in captures:
                 node = captures["implicit.decorator"][0]
                 dotted = text.node_text(node)
@@ -279,7 +365,10 @@ class PythonExtraction(Extraction):
     # -- receiver types -----------------------------------------------------------------
 
     def _receiver_types(self) -> None:
-        """Give calls on a name or a `self` attribute what the code states of its type.
+        """Give calls on a name or a `self` attribute what the code states of its type;
+        of a dotted receiver, the type of its head (`x` of `x.a.m()`, `self.a` of
+        `self.a.b.m()`): the resolver follows the rest through the attributes that
+        classes state (`Symbol.attributes`).
 
         Within one file: a parameter's annotation, the last assignment to a local (or
         module-level) name before the call (`x = Foo()`, `x: Foo = ...`, `x = []`),
@@ -293,11 +382,7 @@ class PythonExtraction(Extraction):
             and call.receiver not in ("self", "cls")
             and (
                 call.receiver.isidentifier()
-                or (
-                    call.receiver.startswith(("self.", "cls."))
-                    and call.receiver.count(".") == 1
-                    and call.receiver.partition(".")[2].isidentifier()
-                )
+                or all(part.isidentifier() for part in call.receiver.split("."))
             )
         ]
         if not wanted:
@@ -307,14 +392,127 @@ class PythonExtraction(Extraction):
         for i in wanted:
             call = self.calls[i]
             assert call.receiver is not None
-            if "." in call.receiver:
+            parts = call.receiver.split(".")
+            if parts[0] in ("self", "cls") and len(parts) > 1:
                 cls_id = stated.class_of(call.caller)
-                kinds = attributes.get((cls_id or "", call.receiver.partition(".")[2]), set())
+                kinds = attributes.get((cls_id or "", parts[1]), set())
                 found = next(iter(kinds)) if len(kinds) == 1 else ""
+            elif parts[0] not in stated.typed_names:
+                continue  # most dotted receivers are modules (`os.path.join`)
             else:
-                found = self._stated_type(stated, call.caller, call.receiver, call.span)
+                found = self._stated_type(stated, call.caller, parts[0], call.span)
             if found and found != "None":
                 self.calls[i] = msgspec.structs.replace(call, receiver_type=found)
+
+    def _callbacks(self) -> None:
+        """Give each call of a parameter (`match(token)` in `def _group(tlist, match)`)
+        the functions this file passes for that parameter, by position or keyword
+        (`_group(tlist, match)` where `match` is a function defined where that call
+        is), as `fn:<id>|<id>` in `receiver_type`. Functions passed from other files
+        are not seen."""
+        symbols = {s.id: s for s in self.symbols}
+        wanted: dict[tuple[str, str], list[int]] = {}
+        words: dict[str, set[str]] = {}
+        for i, call in enumerate(self.calls):
+            if call.receiver is None and not call.implicit and call.callee.isidentifier():
+                info = symbols.get(call.caller)
+                if info is None or info.kind != SymbolKind.FUNCTION:
+                    continue
+                # A cheap first filter: the name is a word of the function's signature.
+                if info.id not in words:
+                    words[info.id] = set(_WORD.findall(info.signature))
+                if call.name in words[info.id]:
+                    wanted.setdefault((call.caller, call.name), []).append(i)
+        if not wanted:
+            return
+        functions = {f for f, _ in wanted}
+        text = self.text
+        parameters: dict[str, list[str]] = {}  # function id -> parameter names
+        calls: list[tuple[Node, Node]] = []
+        for _, captures in QueryCursor(_query(self.queries.language, "callbacks")).matches(
+            self.root
+        ):
+            if "callback.parameters" in captures:
+                function = self.scope_at(captures["callback.body"][0].start_byte)
+                if function in functions:
+                    parameters[function] = _parameter_names(
+                        text, captures["callback.parameters"][0]
+                    )
+            else:
+                calls.append((captures["callback.function"][0], captures["callback.arguments"][0]))
+        called = {name for f, name in wanted if name in parameters.get(f, ())}
+        if not called:
+            return
+        by_name: dict[tuple[str | None, str], str] = {
+            (s.parent, s.name): s.id
+            for s in self.symbols
+            if s.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+        }
+        passed: dict[tuple[str, str], list[str]] = {}
+        for function_node, arguments in calls:
+            scope = self.scope_at(function_node.start_byte)
+            target = self._visible(by_name, symbols, scope, text.node_text(function_node))
+            names = parameters.get(target or "")
+            if not names:
+                continue
+            position = 0
+            for argument in arguments.named_children:
+                if argument.type == "keyword_argument":
+                    key = argument.child_by_field_name("name")
+                    value = argument.child_by_field_name("value")
+                    parameter = text.node_text(key) if key is not None else ""
+                else:
+                    value, parameter = argument, ""
+                    if position < len(names):
+                        parameter = names[position]
+                    position += 1
+                if value is None or value.type != "identifier" or parameter not in called:
+                    continue
+                assert target is not None
+                fn = self._visible(by_name, symbols, scope, text.node_text(value))
+                if fn is not None and fn not in passed.setdefault((target, parameter), []):
+                    passed[(target, parameter)].append(fn)
+        for parameter_of, given in passed.items():
+            for i in wanted.get(parameter_of, []):
+                stated = "fn:" + "|".join(given)
+                self.calls[i] = msgspec.structs.replace(self.calls[i], receiver_type=stated)
+
+    @staticmethod
+    def _visible(
+        by_name: dict[tuple[str | None, str], str], symbols: dict[str, Any], scope: str, name: str
+    ) -> str | None:
+        """The function `name` means in `scope`: defined there or in an enclosing
+        function or the module (class bodies do not enclose)."""
+        current: str | None = scope
+        first = True
+        while current is not None:
+            info = symbols.get(current)
+            if info is None:
+                return None
+            if first or info.kind not in TYPE_KINDS:
+                found = by_name.get((current, name))
+                if found is not None:
+                    return found
+            first = False
+            current = info.parent
+        return None
+
+    def _class_attributes(self) -> None:
+        """Give each class the attributes whose type it states (`Symbol.attributes`):
+        one stated type among all assignments (`None` aside), for resolving
+        `other.attr.m()` in any file."""
+        stated = self._stated()
+        found: dict[str, list[str]] = {}
+        for (cls, name), kinds in stated.attributes.items():
+            kinds = kinds - {"None"}
+            if len(kinds) == 1 and (kind := next(iter(kinds))):
+                found.setdefault(cls, []).append(f"{name}: {kind}")
+        if not found:
+            return
+        self.symbols = [
+            msgspec.structs.replace(s, attributes=tuple(found[s.id])) if s.id in found else s
+            for s in self.symbols
+        ]
 
     def _stated(self) -> _Stated:
         """What the file states of its names' and `self` attributes' types (one run of
@@ -328,8 +526,16 @@ class PythonExtraction(Extraction):
         query = _query(self.queries.language, "receivers")
         loops: list[dict[str, list[Node]]] = []
         for _, captures in QueryCursor(query).matches(self.root):
-            if "loop" in captures:
+            if "loop" in captures or "with" in captures:
                 loops.append(captures)
+                continue
+            if "narrow.block" in captures:
+                block = captures["narrow.block"][0]
+                name = text.node_text(captures["narrow.name"][0])
+                kind = _dotted(text.node_text(captures["narrow.type"][0]))
+                scope = self.scope_at(block.start_byte)
+                stated.narrowed.setdefault((scope, name), []).append((text.span(block), kind))
+                stated.typed_names.add(name)
                 continue
             if "assign" not in captures and "param" not in captures:
                 stated.implicit.append(captures)
@@ -380,12 +586,27 @@ class PythonExtraction(Extraction):
                 # `self.ctx = ctx` where the method's parameter is `ctx: Context`.
                 params = names.get((scope, text.node_text(right)), ())
                 kind = next((k for where, k in params if where == _PARAMETER), "")
+            # `self.stream = env.tokenize()` where `env: Environment`: through its type.
+            kind = self._anchor(stated, scope, kind, text.span(assign))
             if kind != "None":
                 attributes.setdefault((cls, name), set()).add(kind)
                 if kind:
                     stated.typed_attributes.add(name)
-        # Loop variables last: what they iterate may be stated anywhere in the file.
+        # Loop and `with` variables last: what they iterate or enter may be stated
+        # anywhere in the file.
         for captures in loops:
+            if "with" in captures:
+                value = self._typable(captures["with.value"][0])
+                if value is None:
+                    continue
+                statement = captures["with"][0]
+                scope = self.scope_at(statement.start_byte)
+                value = self._anchor(stated, scope, value, text.span(statement))
+                name = text.node_text(captures["with.name"][0])
+                entered = "{" + value + "}.__enter__()"
+                names.setdefault((scope, name), []).append((text.span(statement), entered))
+                stated.typed_names.add(name)
+                continue
             loop = captures["loop"][0]
             items = captures["loop.items"][0]
             scope = self.scope_at(loop.start_byte)
@@ -398,16 +619,20 @@ class PythonExtraction(Extraction):
                     kinds = attributes.get((stated.class_of(scope) or "", receiver[5:]), set())
                     of = next(iter(kinds)) if len(kinds) == 1 else ""
             elif items.type == "call":
-                of = self._typable(items) or ""
+                of = self._anchor(stated, scope, self._typable(items) or "", text.span(loop))
             if of and of != "None":
                 name = text.node_text(captures["loop.name"][0])
                 names.setdefault((scope, name), []).append((text.span(loop), of + "[]"))
                 stated.typed_names.add(name)
         return stated
 
-    def _stated_type(self, stated: _Stated, scope: str | None, name: str, at: Span) -> str:
-        """The type stated for `name` at `at`, innermost scope first: the last
-        assignment before, else the one stated type of every assignment."""
+    def _stated_type(
+        self, stated: _Stated, scope: str | None, name: str, at: Span, depth: int = 0
+    ) -> str:
+        """The type stated for `name` at `at`, innermost scope first: an `isinstance`
+        check whose block holds `at` (unless the name is assigned in the block before
+        `at`), the last assignment before, else the one stated type of every
+        assignment."""
         first = True
         while scope is not None:
             info = stated.symbols.get(scope)
@@ -415,15 +640,45 @@ class PythonExtraction(Extraction):
                 return ""
             if first or info.kind not in TYPE_KINDS:
                 entries = stated.names.get((scope, name))
+                narrowed = [
+                    (block, kind)
+                    for block, kind in stated.narrowed.get((scope, name), ())
+                    if _within(at, block)
+                ]
+                if narrowed:
+                    block, kind = narrowed[-1]
+                    if not any(_within(where, block) and _before(where, at)
+                               for where, _ in entries or ()):  # fmt: skip
+                        return kind
                 if entries:
-                    earlier = [kind for where, kind in entries if _before(where, at)]
+                    earlier = [(where, kind) for where, kind in entries if _before(where, at)]
                     if earlier:
-                        return earlier[-1]
+                        where, kind = earlier[-1]
+                        return self._anchor(stated, scope, kind, where, depth)
                     kinds = {kind for _, kind in entries}
-                    return kinds.pop() if len(kinds) == 1 else ""
+                    if len(kinds) != 1:
+                        return ""
+                    where, kind = entries[-1]
+                    return self._anchor(stated, scope, kind, where, depth)
             first = False
             scope = info.parent
         return ""
+
+    def _anchor(
+        self, stated: _Stated, scope: str | None, kind: str, at: Span, depth: int = 0
+    ) -> str:
+        """`{T}.a.make()` for a stated `x.a.make()` (or its `[]` element) where `x` is a
+        name whose type `T` the file states at `at`; else `kind` unchanged."""
+        core, suffix = (kind[:-2], "[]") if kind.endswith("[]") else (kind, "")
+        if not core.endswith("()") or core.startswith("{") or depth > 2:
+            return kind
+        head, dot, rest = core.partition(".")
+        if not dot or head in ("self", "cls") or head not in stated.typed_names:
+            return kind
+        of = self._stated_type(stated, scope, head, at, depth + 1)
+        if not of or of == "None":
+            return kind
+        return "{" + of + "}." + rest + suffix
 
     def _annotation(self, node: Node) -> str:
         return collapse_whitespace(self.text.node_text(node))
@@ -565,6 +820,8 @@ class _Stated:
         self.names: dict[tuple[str, str], list[tuple[Span, str]]] = {}
         # (class id, attribute) -> types assigned ("" when unknown).
         self.attributes: dict[tuple[str, str], set[str]] = {}
+        # (scope id, name) -> [(the block of an `isinstance(name, T)` check, T)].
+        self.narrowed: dict[tuple[str, str], list[tuple[Span, str]]] = {}
         # Names and `self` attributes given a type somewhere in the file: a cheap first
         # filter before the scope-aware lookup.
         self.typed_names: set[str] = set()

@@ -11,15 +11,23 @@ say so when they guess:
 * `alias.attr` follows the import bound to `alias`, through re-exports in
   `__init__.py` files;
 * `x.m()` where the code states `x`'s type (an annotation, `x = Foo()`, a function
-  annotated `-> Foo`, `self.x = Foo()` in the class, a dataclass field) goes through
-  that type: `typed`, with the overrides in subclasses as `override` edges; builtin
-  and outside types (`x = []`, `", ".join`) give `builtin` and `external` targets;
+  annotated `-> Foo`, `self.x = Foo()` in the class, a dataclass field, an
+  `isinstance` check around the call, `with make() as x` through `__enter__`) goes
+  through that type: `typed`, with the overrides in subclasses as `override` edges;
+  builtin and outside types (`x = []`, `", ".join`) give `builtin` and `external`
+  targets;
+* attribute chains (`self.ctx.command.m()`, `frame.symbols.m()`, `x = env.make()`)
+  follow the attribute types that classes state (`SymInfo.attributes`) and annotated
+  properties, in any file;
 * `self.m()` links the method found on the class and, as `override` edges, the
   methods that override it in subclasses (virtual dispatch);
+* a parameter called as a function links, as `callback` edges, each function the
+  same file passes for it (`_group(tlist, match)` where `match` is a function);
 * of a name defined twice in one scope, the last definition that is not an
   `@overload` stub;
-* anything else (`obj.method()`) gets a `candidate` edge to each method of that name
-  (not presented as resolved), or is left unresolved.
+* anything else (`obj.method()`): a method name that one workspace definition has and
+  no builtin type or file object has is a `name-only` guess; otherwise a `candidate`
+  edge to each method of that name (not presented as resolved), or unresolved.
 
 Every answer is a `Target` with its `Resolution` kind and a confidence.
 """
@@ -27,6 +35,7 @@ Every answer is a `Target` with its `Resolution` kind and a confidence.
 from __future__ import annotations
 
 import builtins
+import io
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
@@ -34,6 +43,19 @@ from kenning.languages.python.layout import is_package_path
 from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+# Method names of the builtin types and of file objects: a receiver of unknown type
+# calling one of these is as likely a str, list, dict or stream as a workspace object.
+OUTSIDE_METHOD_NAMES = frozenset(
+    name
+    for kind in (
+        *(v for v in vars(builtins).values() if isinstance(v, type)),
+        io.TextIOWrapper,
+        io.BufferedRandom,
+        io.StringIO,
+        io.BytesIO,
+    )
+    for name in dir(kind)
+)
 
 # How many re-export hops (`from .base import Model` in `__init__.py`) to follow.
 MAX_REEXPORT_DEPTH = 5
@@ -49,6 +71,8 @@ CONF_STAR = 0.8
 CONF_NAME_ONLY = 0.5
 CONF_CANDIDATE = 0.3
 CONF_OVERRIDE = 0.5
+# Each function passed for a parameter: the call runs it when that caller passes it.
+CONF_CALLBACK = 0.9
 # Overrides linked from one virtual call, at most.
 MAX_OVERRIDES = 20
 # Generic aliases from `typing` and the builtin types they stand for.
@@ -100,6 +124,8 @@ class PythonResolver:
         # Names of methods that are property accessors, and of special methods, defined
         # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
         self._accessors: frozenset[str] | None = None
+        # (class id, attribute) -> the attribute's type, for `a.x.m()`.
+        self._attribute_cache: dict[tuple[str, str], str | None] = {}
         self._generation = model.generation
         self._shape = model.shape
 
@@ -127,6 +153,10 @@ class PythonResolver:
             return self._resolve_implicit(path, call)
         receiver = call.receiver
         if receiver is None:
+            if call.receiver_type.startswith("fn:"):
+                passed = self._callbacks(call.receiver_type[3:].split("|"))
+                if passed:
+                    return passed
             if call.callee.isidentifier():
                 target = self._resolve_dotted(path, call.caller, [call.name])
                 if target is not None:
@@ -140,16 +170,21 @@ class PythonResolver:
         literal = _literal_type(receiver)
         if literal is not None:
             return Target(external_id(f"builtins.{literal}.{call.name}"), Resolution.BUILTIN, 1.0)
+        parts = receiver.split(".")
+        # A dotted receiver's head: `self.a` of `self.a.b`, `x` of `x.a.b`.
+        head = 2 if parts[0] in ("self", "cls") else 1
+        found = None
         if call.receiver_type:
             found = self._type_of(path, call.caller, call.receiver_type, 0)
             if found is not None:
-                return self._member_on_type(found, call.name)
-        elif receiver.startswith("self.") and receiver.count(".") == 1:
-            # `self.lexer.tokenize()` where `lexer` is a property annotated `-> Lexer`.
-            found = self._property_type(call.caller, receiver[5:])
-            if found is not None:
-                return self._member_on_type(found, call.name)
-        parts = receiver.split(".")
+                found = self._follow(found, parts[head:])
+        elif head == 2 and all(p.isidentifier() for p in parts):
+            # `self.lexer.tokenize()`, `self.ctx.command.m()`: through the attributes
+            # and annotated properties of the class and its bases, in any file.
+            cls = self._enclosing_class(call.caller)
+            found = self._follow(cls, parts[1:]) if cls is not None else None
+        if found is not None:
+            return self._member_on_type(found, call.name)
         if all(p.isidentifier() for p in parts):
             target = self._resolve_dotted(path, call.caller, [*parts, call.name])
             if target is not None:
@@ -207,18 +242,62 @@ class PythonResolver:
             return missing
         return Target(accessor, Resolution.PROPERTY, confidence)
 
-    def _property_type(self, scope_id: str, name: str) -> str | None:
-        """The type of `self.name` when `name` is a property of the enclosing class (or
-        a base) whose getter states its return type."""
-        cls = self._enclosing_class(scope_id)
-        getter = self._accessor(cls, name, setter=False) if cls is not None else None
-        if getter is None:
-            return None
-        info = self.model.symbols[getter]
-        _, arrow, returns = info.signature.rpartition(" -> ")
-        if not arrow or info.parent is None:
-            return None
-        return self._type_of(info.path, info.parent, returns, 1)
+    def _follow(self, type_id: str, names: list[str]) -> str | None:
+        """The type of `value.a.b` for a value of type `type_id` and names `[a, b]`;
+        None where a step is unknown or leaves the workspace."""
+        for name in names:
+            if type_id.startswith("ext:"):
+                return None
+            found = self._attribute_type(type_id, name)
+            if found is None:
+                return None
+            type_id = found
+        return type_id
+
+    def _attribute_type(self, cls: str, name: str) -> str | None:
+        """The type of attribute `name` of instances of `cls`: a property whose getter
+        states its return type, or an attribute whose type the class (or its nearest
+        base that assigns it) states (`SymInfo.attributes`)."""
+        self._check_generation()
+        key = (cls, name)
+        if key in self._attribute_cache:
+            return self._attribute_cache[key]
+        self._attribute_cache[key] = None  # guards against cycles (`self.parent: Node`)
+        found = None
+        getter = self._accessor(cls, name, setter=False)
+        if getter is not None:
+            info = self.model.symbols[getter]
+            _, arrow, returns = info.signature.rpartition(" -> ")
+            if arrow and info.parent is not None:
+                found = self._type_of(info.path, info.parent, returns, 1)
+        else:
+            for owner in self._classes_from(cls):
+                stated = self._attributes_of(owner).get(name)
+                if stated is not None:
+                    # Read in the class's own scope: `self.make()` there is its method.
+                    found = self._type_of(self.model.symbols[owner].path, owner, stated, 1)
+                    break
+        self._attribute_cache[key] = found
+        return found
+
+    def _attributes_of(self, cls: str) -> dict[str, str]:
+        info = self.model.symbols[cls]
+        if not info.attributes:
+            return {}
+        return dict(a.split(": ", 1) for a in info.attributes if ": " in a)
+
+    def _classes_from(self, cls: str) -> list[str]:
+        """`cls` and its bases, breadth first (the order attribute lookups take)."""
+        order = [cls]
+        seen = {cls}
+        for current in order:
+            if len(order) > 4 * MAX_BASE_DEPTH:
+                break
+            for base in self._bases_of(current):
+                if base not in seen:
+                    seen.add(base)
+                    order.append(base)
+        return order
 
     def _accessor_names(self) -> frozenset[str]:
         """Names of the workspace's property accessors and special methods (built once
@@ -258,6 +337,11 @@ class PythonResolver:
         stated = stated.strip()
         if stated[:1] in ("'", '"') and stated[-1:] == stated[:1]:
             stated = stated[1:-1].strip()
+        if stated.startswith("{") and not stated.endswith(("()", "[]")):
+            # `{T}.a.b`: an attribute chain on a value of type T.
+            inner, _, rest = _split_anchor(stated)
+            found = self._type_of(path, scope_id, inner, depth + 1) if rest else None
+            return self._follow(found, rest.split(".")) if found is not None else None
         if stated.endswith("[]"):
             return self._element_type(path, scope_id, stated[:-2], depth)
         if stated.endswith("()"):
@@ -305,20 +389,46 @@ class PythonResolver:
         element = _element_of(stated.strip().strip("'\""))
         return self._type_of(path, scope_id, element, depth + 1) if element else None
 
+    def _callee(self, path: str, scope_id: str, callee: str, depth: int) -> Target | None:
+        """What a called dotted name is, as a stated type names it: `make`, `mod.make`,
+        `self.make`, `self.a.make` (through the class's attributes) or `{T}.a.make`
+        (through the attributes of a value of the stated type `T`, which extraction
+        writes for `x.a.make()` where it knows `x: T`)."""
+        if callee.startswith("{"):
+            inner, _, rest = _split_anchor(callee)
+            found = self._type_of(path, scope_id, inner, depth + 1) if rest else None
+            names = rest.split(".")
+            if found is None or not all(p.isidentifier() for p in names):
+                return None
+            found = self._follow(found, names[:-1])
+            if found is None:
+                return None
+            if found.startswith("ext:"):
+                return Target(f"{found}.{names[-1]}", Resolution.EXTERNAL, CONF_IMPORT)
+            member = self._class_member(found, names[-1], include_own=True)
+            return Target(member[0], Resolution.TYPED, CONF_SELF) if member else None
+        parts = callee.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        if parts[0] in ("self", "cls") and len(parts) >= 2:
+            cls = self._enclosing_class(scope_id)
+            if cls is not None:
+                cls = self._follow(cls, parts[1:-1])
+            if cls is None or cls.startswith("ext:"):
+                return None
+            member = self._class_member(cls, parts[-1], include_own=True)
+            return Target(member[0], Resolution.SELF, CONF_SELF) if member else None
+        target = self._resolve_dotted(path, scope_id, parts)
+        if target is None or target.resolution == Resolution.UNRESOLVED:
+            return None
+        return target
+
     def _returned_annotation(
         self, path: str, scope_id: str, callee: str
     ) -> tuple[str, str, str] | None:
         """(the return annotation, its file, its scope) of the function `callee` names."""
-        parts = callee.split(".")
-        if not all(p.isidentifier() for p in parts):
-            return None
-        if parts[0] in ("self", "cls") and len(parts) == 2:
-            cls = self._enclosing_class(scope_id)
-            member = self._class_member(cls, parts[1], include_own=True) if cls else None
-            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
-        else:
-            target = self._resolve_dotted(path, scope_id, parts)
-        if target is None or target.is_external or target.resolution == Resolution.UNRESOLVED:
+        target = self._callee(path, scope_id, callee, 0)
+        if target is None or target.is_external:
             return None
         info = self.model.symbols[target.id]
         _, arrow, returns = info.signature.rpartition(" -> ")
@@ -329,18 +439,12 @@ class PythonResolver:
     def _returned_type(self, path: str, scope_id: str, callee: str, depth: int) -> str | None:
         """The type of `callee(...)`: the class it constructs, or the return type its
         definition states."""
-        parts = callee.split(".")
-        if not all(p.isidentifier() for p in parts):
-            return None
-        if parts[0] in ("self", "cls") and len(parts) == 2:
-            cls = self._enclosing_class(scope_id)
-            member = self._class_member(cls, parts[1], include_own=True) if cls else None
-            target = Target(member[0], Resolution.SELF, CONF_SELF) if member else None
-        else:
-            target = self._resolve_dotted(path, scope_id, parts)
-        if target is None or target.resolution == Resolution.UNRESOLVED:
+        target = self._callee(path, scope_id, callee, depth)
+        if target is None:
             return None
         if target.is_external:
+            if callee.startswith("{"):
+                return None  # a method of an outside type: what it returns is unknown
             # A builtin or an outside class called: its instance (`dict()`, `StringIO()`).
             return target.id
         info = self.model.symbols[target.id]
@@ -353,18 +457,33 @@ class PythonResolver:
 
     def _member_on_type(self, type_id: str, name: str) -> Target:
         """`name` looked up on a type: its method (and the overrides in subclasses), or
-        a placeholder on an outside type, never a guess by name."""
+        a placeholder on an outside type. A `Protocol` says what the value can do, not
+        what it is: its members are never what runs, so the name is all there is."""
         if type_id.startswith("ext:"):
             how = (
                 Resolution.BUILTIN if type_id.startswith("ext:builtins.") else (Resolution.EXTERNAL)
             )
             return Target(f"{type_id}.{name}", how, CONF_IMPORT)
+        if self._is_protocol(type_id):
+            return self._name_only(name, self.model.symbols[type_id].path, methods=True)
         member = self._class_member(type_id, name, include_own=True)
         if member is None:
             qualname = self.model.symbols[type_id].qualname
             return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
         return Target(
             member[0], Resolution.TYPED, CONF_SELF, self._overrides(type_id, member[0], name)
+        )
+
+    def _is_protocol(self, cls: str) -> bool:
+        """A class that lists `Protocol` among its bases (PEP 544: a protocol names it
+        directly; a class that subclasses one is an implementation)."""
+        info = self.model.symbols.get(cls)
+        scope = self.model.files.get(info.path) if info is not None else None
+        if scope is None:
+            return False
+        return any(
+            expr.partition("[")[0].strip().rpartition(".")[2] == "Protocol"
+            for expr in scope.bases.get(cls, ())
         )
 
     def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
@@ -418,6 +537,8 @@ class PythonResolver:
     def _check_generation(self) -> None:
         if self._generation != self.model.generation:
             self._lookup_cache.clear()
+            # Attribute types are stated in bodies (`self.x = Foo()`): per change.
+            self._attribute_cache.clear()
             self._generation = self.model.generation
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
@@ -627,22 +748,45 @@ class PythonResolver:
         self._bases_cache[cls] = bases
         return bases
 
+    def _callbacks(self, ids: list[str]) -> Target | None:
+        """A parameter called as a function: an edge to each function the file passes
+        for it (`CallSite.receiver_type` of `fn:` form). Unlike candidates, each edge
+        holds: the site runs every one of them, for one caller or another."""
+        known = [sid for sid in ids if sid in self.model.symbols]
+        if not known:
+            return None
+        more = tuple(Target(sid, Resolution.CALLBACK, CONF_CALLBACK) for sid in known[1:])
+        return Target(known[0], Resolution.CALLBACK, CONF_CALLBACK, more)
+
+    def _is_nested(self, sid: str) -> bool:
+        """A function defined inside a function: its name is bound only there, so a
+        call elsewhere reaches it only as a value (returned, passed) under that name."""
+        parent = self.model.symbols.get(self.model.symbols[sid].parent or "")
+        return parent is not None and parent.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+
     def _name_only(self, name: str, path: str, methods: bool) -> Target:
         """A name with no binding: a plain function name defined once in the workspace
-        is `name-only`; a method name (the receiver's type unknown) or a name defined
-        several times gets a `candidate` edge to each definition, nearest path first.
-        Dunder names are never guessed: their callers are mostly protocols and
-        outside types."""
+        is `name-only`, unless a function nests it; so is a method name (the
+        receiver's type unknown) defined once that no builtin type has; else a
+        `candidate` edge to each definition, nearest path first. Dunder names are
+        never guessed: their callers are mostly protocols and outside types."""
         wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
         candidates = [
             sid
             for sid in self.model.by_name.get(name, ())
             if self.model.symbols[sid].kind in wanted
+            and not (methods and self._is_protocol(self.model.symbols[sid].parent or ""))
         ]
         dunder = name.startswith("__") and name.endswith("__")
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        if len(candidates) == 1 and not methods:
+        if (
+            len(candidates) == 1
+            and (not methods or name not in OUTSIDE_METHOD_NAMES)
+            and not self._is_nested(candidates[0])
+        ):
+            # One definition of the name, and no builtin or standard stream type has a
+            # method of that name that the receiver might be.
             return Target(candidates[0], Resolution.NAME_ONLY, CONF_NAME_ONLY)
         # Nearest first: the definition whose file shares the longest directory prefix.
         ranked = sorted(
@@ -720,6 +864,19 @@ def _element_of(stated: str) -> str:
             return kept[0].strip("'\"")
         return ""
     return ""
+
+
+def _split_anchor(stated: str) -> tuple[str, str, str]:
+    """`{T}.a.m` -> ("T", ".", "a.m"); ("", "", "") when the braces do not close."""
+    depth = 0
+    for i, char in enumerate(stated):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            rest = stated[i + 1 :]
+            if not rest.startswith("."):
+                return "", "", ""
+            return stated[1:i], ".", rest[1:]
+    return "", "", ""
 
 
 def _single_call(receiver: str) -> str | None:

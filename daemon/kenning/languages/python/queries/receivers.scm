@@ -16,6 +16,26 @@
 (assignment
   left: [(identifier) (attribute)] @left) @assign
 
+; `with make() as x`: `x` is what the value's `__enter__` returns.
+(with_item
+  value: (as_pattern
+    .
+    (_) @with.value
+    alias: (as_pattern_target (identifier) @with.name))) @with
+
+; `if isinstance(x, Foo):` states that `x` is a `Foo` in the block.
+(if_statement
+  condition: (call
+    function: (identifier) @narrow.function
+    arguments: (argument_list
+      .
+      (identifier) @narrow.name
+      .
+      [(identifier) (attribute)] @narrow.type
+      .))
+  consequence: (block) @narrow.block
+  (#eq? @narrow.function "isinstance"))
+
 ; `for x in items`: `x` is an element of whatever `items` is.
 (for_statement
   left: (identifier) @loop.name
@@ -57,6 +77,13 @@
     .
     [(identifier) (attribute)] @implicit.argument
     .))
+
+; `a + b`: the left operand's special method (`__add__`).
+(binary_operator
+  left: [(identifier) (attribute) (call)] @implicit.operand) @implicit.binary
+
+; `a < b`, `a == b`: the left operand's; `x in y`: the right operand's `__contains__`.
+(comparison_operator) @implicit.comparison
 
 ; `@decorator` and `@pkg.decorator`, applied when the definition runs (a decorator
 ; with arguments is a call already).
