@@ -9,12 +9,17 @@ with a rebuild."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from helpers import IN_PROCESS, Workspace, snapshot
 from kenning.engine import Engine
+from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
+from kenning.storage import chunks as chunks_module
 
 CORE = '''\
 """Core helpers."""
@@ -194,3 +199,24 @@ def test_a_daemon_loads_what_edits_need_after_its_catch_up(workspace: Workspace)
         assert engine.indexer.model_loaded
     finally:
         live.close()
+
+
+def test_written_batches_are_compacted(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each written batch adds a version of the chunk table (and data files that older
+    versions keep); a daemon compacts the table every `COMPACT_AFTER_WRITES` writes,
+    folding new rows into its indexes and dropping versions past their time."""
+    monkeypatch.setattr(chunks_module, "KEEP_VERSIONS_FOR", timedelta(milliseconds=1))
+    engine = indexed(workspace)
+    table = engine.chunks._table
+    for n in range(COMPACT_AFTER_WRITES - 1):
+        save(engine, "pkg/core.py", CORE + f"\n\ndef extra_{n}():\n    pass\n")
+        engine.flush()
+    piled_up = len(table.list_versions())
+    assert piled_up >= COMPACT_AFTER_WRITES
+    save(engine, "pkg/core.py", CORE)
+    engine.flush()
+    assert len(table.list_versions()) < piled_up // 4
+    hits = engine.search("upper", mode="text").hits
+    assert hits and hits[0].symbol_id == "pkg/core.py#resolve_target"

@@ -83,6 +83,10 @@ class ModelSpec(msgspec.Struct, frozen=True):
 # Above this many files a batch of changes is written at once, not deferred: the
 # recent layer is for what editors change, not for a branch switch's thousand files.
 WRITE_BEHIND_MAX_FILES = 32
+# A daemon compacts the chunk table after this many written batches: few enough that
+# searches do not slow down scanning small fragments, many enough that the cost
+# (tens of milliseconds on the writer) is rare.
+COMPACT_AFTER_WRITES = 32
 
 # Version control first, then each language's project files (the registry's order).
 WORKSPACE_MARKERS = (".git", ".hg", *languages.WORKSPACE_MARKERS)
@@ -126,6 +130,7 @@ class Engine:
         self._semantic: SemanticIndex | None = None
         # Changes applied and visible, not yet written (the writer thread's).
         self._behind = WriteBehind()
+        self._writes_since_compaction = 0
         # What opening had to repair in a damaged index ("" when nothing).
         self.repairs = ""
 
@@ -258,11 +263,22 @@ class Engine:
         self.indexer.persist(batch)
         self._behind.written()
         self._queue_embedding(batch.report.text_hashes)
+        self._writes_since_compaction += 1
+        if self._writes_since_compaction >= COMPACT_AFTER_WRITES:
+            self.compact()
         log.info(
             "wrote %d deferred file(s) in %.0f ms",
             len(batch.updates), (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         return len(batch.updates)
+
+    def compact(self) -> None:
+        """Fold the chunk table's small writes together and into its indexes (each
+        written batch adds a fragment and a version that every search reads)."""
+        started = time.perf_counter()
+        self.chunks.optimize()
+        self._writes_since_compaction = 0
+        log.info("compacted the chunk table in %.0f ms", (time.perf_counter() - started) * 1000)
 
     @property
     def unwritten_since(self) -> float | None:

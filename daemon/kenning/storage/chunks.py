@@ -66,6 +66,8 @@ HIT_COLUMNS = [name for name in CHUNK_SCHEMA.names if name not in TEXT_FIELDS]
 FTS_MEMORY_MB = 128
 # How many versions back a text search looks for one with its index (during a rebuild).
 FALLBACK_VERSIONS = 20
+# Table versions kept by `optimize`: longer than any read takes.
+KEEP_VERSIONS_FOR = timedelta(minutes=10)
 # Values per `IN (...)` filter, to keep filter expressions a sensible size.
 IN_BATCH = 2000
 
@@ -233,9 +235,18 @@ class ChunkStore:
         )
 
     def optimize(self) -> None:
-        """Fold small writes into the table and its text index (call when idle)."""
+        """Fold small writes into the table and its indexes (call when idle): every
+        per-file write adds a fragment and a version, and the rows it wrote are scanned
+        by each search until indexed. Versions older than `KEEP_VERSIONS_FOR` go (a
+        reader never holds one that long)."""
         if self._table is not None:
-            self._table.optimize()
+            self._table.optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+
+    def fragments(self) -> int:
+        """How many fragments the table is made of (one per write until `optimize`)."""
+        if self._table is None:
+            return 0
+        return int(self._table.stats()["fragment_stats"]["num_fragments"])
 
     def count(self) -> int:
         return 0 if self._table is None else int(self._table.count_rows())
