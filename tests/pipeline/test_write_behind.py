@@ -116,6 +116,9 @@ def test_a_rename_is_answered_before_it_is_written(workspace: Workspace) -> None
     assert callers(engine, "pkg/core.py#resolve_target") == {"main", "register"}
     assert engine.flush() == 1
     assert stored(engine) == before == rebuilt(engine.root)
+    # Written: the store's kept names answer, without the old rename.
+    assert names(engine, "_target") == {"resolve_target"}
+    assert engine.graph.find_symbols("find_target", 10) == []
 
 
 def test_a_deleted_file_leaves_every_answer_before_it_is_written(workspace: Workspace) -> None:

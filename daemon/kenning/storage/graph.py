@@ -496,6 +496,58 @@ class StoredModel(NamedTuple):
     bases: list[StoredBase]
 
 
+class _NameIndex:
+    """Lower-case definition names -> the ids of the definitions with that name, kept
+    by the writer as it writes, so a symbol query reads the ids it needs by key instead
+    of scanning the symbol table (which grows with the workspace)."""
+
+    def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
+        self._ids: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        self.add(rows)
+
+    def add(self, rows: Iterable[tuple[str, str]]) -> None:
+        with self._lock:
+            for sid, name in rows:
+                self._ids.setdefault(str(name).lower(), set()).add(sid)
+
+    def remove(self, rows: Iterable[tuple[str, str]]) -> None:
+        with self._lock:
+            for sid, name in rows:
+                key = str(name).lower()
+                held = self._ids.get(key)
+                if held is not None:
+                    held.discard(sid)
+                    if not held:
+                        del self._ids[key]
+
+    def matching_pattern(self, pattern: str, limit: int) -> list[str]:
+        """Ids of definitions whose lower-case name matches the regular expression
+        `pattern` (searched), shorter names first, at most `limit`."""
+        compiled = re.compile(pattern)
+        with self._lock:
+            names = sorted((n for n in self._ids if compiled.search(n)), key=lambda n: (len(n), n))
+            out: list[str] = []
+            for name in names:
+                out.extend(sorted(self._ids[name]))
+                if len(out) >= limit:
+                    break
+        return out[:limit]
+
+    def matching(self, needle: str, limit: int) -> list[str]:
+        """Ids of definitions whose lower-case name contains `needle`: exact names
+        first, then prefixes, then the rest, shorter names first, at most `limit`."""
+        with self._lock:
+            names = [n for n in self._ids if needle in n]
+            names.sort(key=lambda n: (n != needle, not n.startswith(needle), len(n), n))
+            out: list[str] = []
+            for name in names:
+                out.extend(sorted(self._ids[name]))
+                if len(out) >= limit:
+                    break
+        return out[:limit]
+
+
 class GraphStore:
     """One ladybug database. Open read-only for queries, read-write for the writer."""
 
@@ -536,6 +588,9 @@ class GraphStore:
         # no recount is kept while a write is under way (`_writing`).
         self._counts_lock = threading.Lock()
         self._writing = False
+        # Definition names -> ids (`_NameIndex`), built on the first symbol query of a
+        # writer's store and kept by its writes; None until then, or after a bulk write.
+        self._names: _NameIndex | None = None
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -696,6 +751,7 @@ class GraphStore:
             self._writing = True
             self._writes += 1
             self._counts = None
+            self._names = None
         try:
             yield
         finally:
@@ -703,6 +759,7 @@ class GraphStore:
                 self._writing = was_writing
                 self._writes += 1
                 self._counts = None
+                self._names = None
 
     def _unwind_rows(self, rows: _Rows, upsert: bool, edges_by_copy: bool = False) -> None:
         verb = "MERGE" if upsert else "CREATE"
@@ -819,9 +876,17 @@ class GraphStore:
             self._writing = True
             self._writes += 1
             keep_counts = self._counts is not None
+            names = self._names
         self._run("BEGIN TRANSACTION")
         try:
             before = self._file_counts(paths) if keep_counts else None
+            old_names = (
+                [(r[0], r[1]) for r in self._for_files(
+                    paths, "", "s.kind <> 'external'", "RETURN s.id, s.name"
+                )]
+                if names is not None
+                else []
+            )  # fmt: skip
             if keep_counts:
                 # ... minus how they resolve now: their edges all go (see below).
                 for table, src, line, col in sites:
@@ -881,7 +946,11 @@ class GraphStore:
                 self._writing = False
                 self._writes += 1
                 self._counts = None
+                self._names = None
             raise
+        if names is not None:
+            names.remove(old_names)
+            names.add(zip(rows.symbols["id"], rows.symbols["name"], strict=True))
         with self._counts_lock:
             cached = self._counts
             self._writing = False
@@ -1222,8 +1291,12 @@ class GraphStore:
 
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
         """Definitions whose name contains `text` or whose qualified name is `text`
-        (case-insensitive); ranking is the caller's job."""
+        (case-insensitive); ranking is the caller's job. A writer's store answers a
+        plain name from its kept names (exact names first, then prefixes, then the
+        rest, shorter first) and reads those symbols by key."""
         needle = text.lower()
+        if not self.read_only and "." not in text and "#" not in text:
+            return self.symbols_by_ids(self._name_index().matching(needle, limit))
         return self._symbol_refs(
             "s.kind <> 'external' AND (lower(s.name) CONTAINS $q OR lower(s.qualname) = $q "
             "OR s.id = $raw)",
@@ -1231,8 +1304,28 @@ class GraphStore:
             limit=limit,
         )
 
+    def _name_index(self) -> _NameIndex:
+        """The kept definition names, built from one scan of the symbol table when
+        first needed (and again after a bulk write)."""
+        with self._counts_lock:
+            names, writes, writing = self._names, self._writes, self._writing
+        if names is not None:
+            return names
+        table = self.query("MATCH (s:Symbol) WHERE s.kind <> 'external' RETURN s.id, s.name")
+        built = _NameIndex(
+            zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
+        )
+        with self._counts_lock:
+            # Kept only when no write started while reading: it may or may not be in it.
+            if writes == self._writes and not writing and not self._writing:
+                self._names = built
+        return built
+
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]:
-        """Definitions whose lower-case name matches the regular expression `pattern`."""
+        """Definitions whose lower-case name matches the regular expression `pattern`
+        (from the kept names in a writer's store, as `find_symbols`)."""
+        if not self.read_only:
+            return self.symbols_by_ids(self._name_index().matching_pattern(pattern, limit))
         return self._symbol_refs(
             "s.kind <> 'external' AND regexp_matches(lower(s.name), $pattern)",
             {"pattern": pattern},
