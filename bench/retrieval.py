@@ -78,10 +78,19 @@ QUERY_SETS = ("functions", "classes")
 SCORINGS = ("lenient", "strict")
 VECTOR_CACHE_DIR = corpora_mod.CACHE_DIR / "vectors"
 # Ranking features the bench can turn off (``--ablate``): name -> `Ranking` fields.
+# The second round of issue 16 (the description ranker, name matches, one hit per name).
+ISSUE16B_OFF: dict[str, Any] = {
+    "describe_weight": 0.0,
+    "name_match_weight": 0.0,
+    "group_names": False,
+}
 ABLATIONS: dict[str, dict[str, Any]] = {
+    # Search as the first round of issue 16 left it.
+    "round-1": ISSUE16B_OFF,
     # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
     # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
     "before": {
+        **ISSUE16B_OFF,
         "fusion": "rrf",
         "name_field": False,
         "split_identifiers": False,
@@ -97,6 +106,10 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+outline-demotion": {"outline_factor": 0.5},
     "+callers-0.2": {"caller_weight": 0.2},
     "+callers-0.5": {"caller_weight": 0.5},
+    "-describe": {"describe_weight": 0.0},
+    "-name-match": {"name_match_weight": 0.0},
+    "-group-names": {"group_names": False},
+    "+vector-fill": {"vector_fill": True},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]

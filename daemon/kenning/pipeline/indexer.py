@@ -425,7 +425,13 @@ class Indexer:
             rewired=len(rewires),
             graph_write=graph_write,
             seconds=round(time.perf_counter() - started, 4),
-            text_hashes=list(dict.fromkeys(rows.column("text_hash").to_pylist())),
+            text_hashes=[
+                h
+                for h in dict.fromkeys(
+                    rows.column("text_hash").to_pylist() + rows.column("desc_hash").to_pylist()
+                )
+                if h
+            ],
         )
 
     def _module_of(self, path: str) -> str:

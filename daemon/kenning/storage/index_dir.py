@@ -24,8 +24,9 @@ from kenning import __version__
 # hashes, hence are embedded again); an index with another version is refused and must
 # be rebuilt. 7: call sites keep their arguments (Java overloads); a doc comment above a
 # definition joins its chunk's header. 8: code that runs without call syntax
-# (properties, special methods, decorators) as call edges of their own kinds.
-SCHEMA_VERSION = 8
+# (properties, special methods, decorators) as call edges of their own kinds. 9: each
+# definition's description (`desc`, `desc_hash`) in the chunk table, embedded too.
+SCHEMA_VERSION = 9
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
