@@ -178,8 +178,7 @@ def search(
     _adjust(fused, query, ranking)
     if ranking.caller_weight:
         _caller_prior(graph, fused, ranking.caller_weight)
-    grouped = _group(fused, ranking.group_names) if ranking.group_symbols else None
-    candidates = grouped if grouped is not None else list(fused.values())
+    candidates = _group(fused, ranking.group_names) if ranking.group_symbols else [*fused.values()]
     candidates.sort(key=lambda c: (-c.score, c.row["path"], c.row["start_line"]))
     top = candidates[:limit]
     spans = _symbol_spans(graph, top) if ranking.group_symbols else {}
@@ -271,7 +270,9 @@ def _name_match(fused: dict[str, _Candidate], query: str, weight: float) -> None
         row = candidate.row
         if row["kind"] == "module":
             continue
-        name = row["qualname"].rpartition(".")[2]
+        # The local id's last part: dotted in every language (a qualified name is not:
+        # `crate::a::Type::f`).
+        name = row["symbol_id"].partition("#")[2].partition("@")[0].rpartition(".")[2]
         share = shares.get(name)
         if share is None:
             words = identifier_words(name)
