@@ -130,7 +130,10 @@ function M.format(s)
   end
   local phase = status.phase
   if phase == 'embedding' then
-    return ('kenning: %s/%s embedded'):format(grouped(status.embedded), grouped(status.chunks))
+    -- Texts to embed, not chunks: each definition's description is a text too (as the
+    -- VS Code extension counts).
+    local texts = status.embedded + status.pending + status.failed
+    return ('kenning: %s/%s embedded'):format(grouped(status.embedded), grouped(texts))
   end
   if phase == 'idle' then
     local parts = { 'kenning: idle' }
