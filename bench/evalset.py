@@ -27,6 +27,14 @@ classes with a docstring that get a chunk of their own (their outline): the quer
 the class docstring's first sentence and the answer is the class. It measures the other
 side of "a method against its class outline".
 
+Other languages (``collect_doc_comments``): the same rules over the definitions kenning
+itself extracts from TypeScript, JavaScript, Go, Java or Rust files, with the doc
+comment right above a definition (JSDoc, Go doc comments, rustdoc, Javadoc) as its
+docstring. Its first sentence stops before the first JSDoc tag line (``@param``); a Go
+doc comment's first word is the name it documents (the Go convention), which is dropped,
+so the query describes the definition rather than names it. Blanking empties the
+comment's lines (each keeps its line break), so every line keeps its number.
+
 Sampling is deterministic: ``random.Random(seed).sample`` over the targets in path and
 line order, then sorted back into that order.
 """
@@ -88,6 +96,9 @@ class Target:
     doc_end_line: int
     doc_end_col: int
     query: str
+    # "python": the docstring literal is blanked; otherwise the doc comment lines
+    # `doc_line..doc_end_line` above the definition are emptied.
+    language: str = "python"
 
 
 @dataclass
@@ -119,6 +130,12 @@ def is_test_or_doc(rel: str) -> bool:
     if any(part in SKIPPED_DIRS for part in parts[:-1]):
         return True
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def _is_test(rel: str) -> bool:
+    from kenning.query.search import is_test_path
+
+    return is_test_or_doc(rel) or is_test_path(rel)
 
 
 def python_files(root: Path) -> Iterator[tuple[str, Path]]:
@@ -210,6 +227,22 @@ def collect(root: Path, cap: int | None = 300, seed: int = 0, classes: bool = Fa
             every.extend(definitions(rel, path.read_bytes()))
         except (SyntaxError, ValueError):
             unparsable += 1
+    return _sample(every, unparsable, cap, seed, classes)
+
+
+def collect_doc_comments(
+    root: Path, cap: int | None = 300, seed: int = 0, classes: bool = False
+) -> EvalSet:
+    """`collect` for the other languages: definitions with a doc comment above them."""
+    every: list[_Definition] = []
+    for rel, path in source_files(root):
+        every.extend(definitions_from_facts(rel, path.read_bytes()))
+    return _sample(every, 0, cap, seed, classes)
+
+
+def _sample(
+    every: list[_Definition], unparsable: int, cap: int | None, seed: int, classes: bool
+) -> EvalSet:
     # Ambiguity is judged against every definition with a docstring, tests included.
     sentence_count = Counter(d.target.query.lower() for d in every if d.target.query)
     evalset = EvalSet(targets=[])
@@ -218,7 +251,7 @@ def collect(root: Path, cap: int | None = 300, seed: int = 0, classes: bool = Fa
     eligible: list[Target] = []
     for definition in every:
         target = definition.target
-        if definition.is_function == classes or is_test_or_doc(target.path):
+        if definition.is_function == classes or _is_test(target.path):
             continue
         evalset.candidates += 1
         reason = _skip_reason(definition, sentence_count)
@@ -232,6 +265,102 @@ def collect(root: Path, cap: int | None = 300, seed: int = 0, classes: bool = Fa
         eligible = [eligible[i] for i in sorted(chosen)]
     evalset.targets = eligible
     return evalset
+
+
+# Kinds of definitions that are queried as functions, and as types (``classes=True``).
+FUNCTION_KINDS = frozenset({"function", "method"})
+TYPE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
+_COMMENT_STARTS = ("//", "/*", "*")
+_SKIPPED_SOURCE_DIRS = frozenset({"node_modules", "vendor", "testdata"})
+
+
+def source_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file under `root` that kenning reads in a language other than Python, as
+    (posix relative path, path), sorted by path."""
+    from kenning.languages import for_path
+
+    found: list[tuple[str, Path]] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in COPY_IGNORED and d not in _SKIPPED_SOURCE_DIRS and not d.startswith(".")
+        )
+        for name in files:
+            language = for_path(name)
+            if language is not None and language.name != "python":
+                path = Path(folder, name)
+                found.append((path.relative_to(root).as_posix(), path))
+    yield from sorted(found)
+
+
+def doc_comment_lines(lines: list[str], row: int) -> tuple[int, int] | None:
+    """The 0-based first and last line of the comment right above line `row` (a
+    definition's first line), or None when the line above is not a comment."""
+    last = row - 1
+    first = last
+    while first >= 0 and lines[first].strip().startswith(_COMMENT_STARTS):
+        first -= 1
+    first += 1
+    return (first, last) if first <= last else None
+
+
+def doc_query(docstring: str, name: str, language: str) -> str:
+    """The query a doc comment gives: its first sentence before any tag line, without
+    the leading name a Go doc comment starts with."""
+    kept: list[str] = []
+    for line in docstring.splitlines():
+        if line.strip().startswith("@"):
+            break
+        kept.append(line)
+    sentence = first_sentence("\n".join(kept))
+    if language == "go":
+        head, _, rest = sentence.partition(" ")
+        if head == name and rest:
+            sentence = rest[0].upper() + rest[1:]
+    return sentence
+
+
+def definitions_from_facts(rel: str, source: bytes) -> list[_Definition]:
+    """The definitions with a doc comment in one non-Python file, as kenning extracts them."""
+    from kenning.languages import for_path
+
+    language = for_path(rel)
+    if language is None:
+        return []
+    facts = language.extract_facts(rel, source, "m")
+    owners = {chunk.symbol_id for chunk in facts.chunks}
+    lines = source.decode("utf-8", errors="replace").splitlines()
+    found: list[_Definition] = []
+    for symbol in facts.symbols:
+        kind = str(symbol.kind)
+        if not symbol.docstring or kind not in FUNCTION_KINDS | TYPE_KINDS:
+            continue
+        span = doc_comment_lines(lines, symbol.span.start_line)
+        if span is None:  # the comment is not on the lines right above (a decorator between)
+            continue
+        local = symbol.id.partition("#")[2].partition("@")[0]
+        found.append(
+            _Definition(
+                Target(
+                    path=rel,
+                    qualname=local,
+                    name=symbol.name,
+                    kind=kind,
+                    line=symbol.selection.start_line + 1,
+                    end_line=symbol.span.end_line + 1,
+                    doc_line=span[0] + 1,
+                    doc_col=0,
+                    doc_end_line=span[1] + 1,
+                    doc_end_col=0,
+                    query=doc_query(symbol.docstring, symbol.name, facts.language),
+                    language=facts.language,
+                ),
+                is_owner=symbol.id in owners,
+                is_function=kind in FUNCTION_KINDS,
+            )
+        )
+    return found
 
 
 def _skip_reason(definition: _Definition, sentence_count: Counter[str]) -> str | None:
@@ -301,6 +430,32 @@ def check_blanked(rel: str, before: bytes, after: bytes, targets: list[Target]) 
             raise BlankingError(f"{rel}:{node.lineno}: docstring of {node.name} not blanked")
 
 
+def blank_comment_lines(source: bytes, targets: list[Target]) -> bytes:
+    """`source` with each target's doc comment lines emptied (line breaks kept)."""
+    lines = source.splitlines(keepends=True)
+    for target in targets:
+        for row in range(target.doc_line - 1, target.doc_end_line):
+            lines[row] = _line_ending(lines[row])
+    return b"".join(lines)
+
+
+def check_comments_blanked(rel: str, before: bytes, after: bytes, targets: list[Target]) -> None:
+    """Raise `BlankingError` unless kenning extracts the same definitions on the same
+    lines from `after` as from `before`, with the targets' doc comments gone."""
+    from kenning.languages import for_path
+
+    language = for_path(rel)
+    assert language is not None
+    old = language.extract_facts(rel, before, "m").symbols
+    new = language.extract_facts(rel, after, "m").symbols
+    if [(s.id, s.span) for s in old] != [(s.id, s.span) for s in new]:
+        raise BlankingError(f"{rel}: a definition changed its lines after blanking")
+    rows = {t.line - 1 for t in targets}
+    for symbol in new:
+        if symbol.selection.start_line in rows and symbol.docstring:
+            raise BlankingError(f"{rel}:{symbol.selection.start_line + 1}: doc comment kept")
+
+
 def _shape(tree: ast.AST) -> list[tuple[str, int, int | None]]:
     return [
         (node.name, node.lineno, node.end_lineno)
@@ -321,7 +476,11 @@ def make_blanked_copy(root: Path, dest: Path, targets: list[Target]) -> int:
     for rel, file_targets in by_file.items():
         path = dest / rel
         before = path.read_bytes()
-        after = blank_docstrings(before, file_targets)
-        check_blanked(rel, before, after, file_targets)
+        if file_targets[0].language == "python":
+            after = blank_docstrings(before, file_targets)
+            check_blanked(rel, before, after, file_targets)
+        else:
+            after = blank_comment_lines(before, file_targets)
+            check_comments_blanked(rel, before, after, file_targets)
         path.write_bytes(after)
     return len(by_file)

@@ -45,7 +45,15 @@ import msgspec
 import numpy as np
 
 from bench import corpora as corpora_mod
-from bench.evalset import Target, collect, is_test_or_doc, make_blanked_copy
+from bench import languages as languages_mod
+from bench.evalset import (
+    EvalSet,
+    Target,
+    collect,
+    collect_doc_comments,
+    is_test_or_doc,
+    make_blanked_copy,
+)
 from bench.measure import median, percentile
 from bench.phase1 import environment, json_safe
 from kenning.core.results import SearchHit, SearchResult
@@ -61,15 +69,28 @@ WORK_DIR = corpora_mod.CACHE_DIR / "retrieval"
 TUNING_CORPORA = ("requests", "flask", "click")
 HELD_OUT_CORPORA = ("jinja2", "httpx", "more-itertools", "attrs")
 DEFAULT_CORPORA = TUNING_CORPORA + HELD_OUT_CORPORA
+# Corpora in other languages (``languages.txt``), queried by their doc comments: name ->
+# the folder inside the package that is indexed (rxjs's `src`, not its built copies).
+# Never tuned on; run when named (``python -m bench.retrieval rxjs``).
+LANGUAGE_CORPORA = {"rxjs": "src", "go-prometheus-client": ""}
 # Query sets per corpus: docstring -> function (or method), docstring -> class.
 QUERY_SETS = ("functions", "classes")
 SCORINGS = ("lenient", "strict")
 VECTOR_CACHE_DIR = corpora_mod.CACHE_DIR / "vectors"
 # Ranking features the bench can turn off (``--ablate``): name -> `Ranking` fields.
+# The second round of issue 16 (the description ranker, name matches, one hit per name).
+ISSUE16B_OFF: dict[str, Any] = {
+    "describe_weight": 0.0,
+    "name_match_weight": 0.0,
+    "group_names": False,
+}
 ABLATIONS: dict[str, dict[str, Any]] = {
+    # Search as the first round of issue 16 left it.
+    "round-1": ISSUE16B_OFF,
     # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
     # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
     "before": {
+        **ISSUE16B_OFF,
         "fusion": "rrf",
         "name_field": False,
         "split_identifiers": False,
@@ -85,6 +106,10 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+outline-demotion": {"outline_factor": 0.5},
     "+callers-0.2": {"caller_weight": 0.2},
     "+callers-0.5": {"caller_weight": 0.5},
+    "-describe": {"describe_weight": 0.0},
+    "-name-match": {"name_match_weight": 0.0},
+    "-group-names": {"group_names": False},
+    "+vector-fill": {"vector_fill": True},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]
@@ -113,6 +138,10 @@ MISS_CATEGORIES = {
     "other library code instead": "every top-10 hit is in another file, none shares the "
     "name, and the first is library code",
 }
+
+
+# Symbol kinds a target can be (functions, methods and types in every language).
+TARGET_KINDS = frozenset({"function", "method", "class", "interface", "struct", "enum", "trait"})
 
 
 class BenchError(RuntimeError):
@@ -194,9 +223,9 @@ def resolve(engine: Engine, targets: Sequence[Target]) -> tuple[list[Query], Cou
     index does not hold as a function with chunks of its own (and count why)."""
     dropped: Counter[str] = Counter()
     table = engine.graph.query(
-        "MATCH (s:Symbol) WHERE s.path IN $paths AND s.kind IN ['function', 'method', 'class'] "
+        "MATCH (s:Symbol) WHERE s.path IN $paths AND s.kind IN $kinds "
         "RETURN s.path, s.sel_start_line, s.id, s.qualname, s.parent",
-        {"paths": sorted({t.path for t in targets})},
+        {"paths": sorted({t.path for t in targets}), "kinds": sorted(TARGET_KINDS)},
     )
     cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
     by_line = {
@@ -209,8 +238,11 @@ def resolve(engine: Engine, targets: Sequence[Target]) -> tuple[list[Query], Cou
             dropped["not in the index"] += 1
             continue
         symbol_id, qualname, parent = row
-        # The index's qualified names carry the module (`requests.sessions.Session.send`).
-        if qualname != target.qualname and not qualname.endswith("." + target.qualname):
+        # The index's qualified names carry the module (`requests.sessions.Session.send`);
+        # the other languages' targets name the symbol's local id (`Type.method`).
+        local = symbol_id.partition("#")[2].partition("@")[0]
+        named = qualname == target.qualname or qualname.endswith("." + target.qualname)
+        if not named and local != target.qualname:
             dropped["kenning's qualified name differs"] += 1
             continue
         found.append(Query(target, symbol_id, parent or ""))
@@ -402,15 +434,18 @@ def evaluate(
     vector_cache: Path | None = None,
     ablations: Sequence[str] = (),
     explain: bool = True,
+    doc_comments: bool = False,
 ) -> tuple[dict[str, Any], dict[str, list[Query]]]:
     """The whole evaluation of the corpus at `root`, its blanked copy made at `work`.
 
     Both query sets (``QUERY_SETS``) are blanked in one copy and searched in one index.
     `ablations` (names of ``ABLATIONS``) are extra hybrid runs, each with one ranking
-    feature turned off or on, reported as modes of that name."""
-    sets = {
-        "functions": collect(root, cap=max_queries, seed=seed),
-        "classes": collect(root, cap=max_class_queries, seed=seed, classes=True),
+    feature turned off or on, reported as modes of that name. `doc_comments`: the
+    corpus is in another language, queried by its doc comments."""
+    collector = collect_doc_comments if doc_comments else collect
+    sets: dict[str, EvalSet] = {
+        "functions": collector(root, cap=max_queries, seed=seed),
+        "classes": collector(root, cap=max_class_queries, seed=seed, classes=True),
     }
     targets = [t for evalset in sets.values() for t in evalset.targets]
     progress(
@@ -464,14 +499,14 @@ def progress(message: str) -> None:
 def print_table(rows: Sequence[tuple[str, str, dict[str, dict[str, Any]]]]) -> None:
     """One line per (corpus or group, query set, mode): lenient recall, MRR@10 under both
     scorings, and the median search latency."""
-    head = f"{'corpus':<16}{'set':<10}{'mode':<18}{'queries':>8}"
+    head = f"{'corpus':<22}{'set':<10}{'mode':<18}{'queries':>8}"
     head += "".join(f"{'R@' + str(k):>7}" for k in KS)
     head += f"{'MRR':>7}{'strict':>8}{'p50 ms':>8}"
     print("\n" + head + "\n" + "-" * len(head))
     for key, set_name, modes in rows:
         for mode, m in modes.items():
             lenient, strict = m["lenient"], m["strict"]
-            line = f"{key:<16}{set_name:<10}{mode:<18}{lenient['queries']:>8}"
+            line = f"{key:<22}{set_name:<10}{mode:<18}{lenient['queries']:>8}"
             line += "".join(f"{lenient[f'recall@{k}']:>7.3f}" for k in KS)
             line += f"{lenient[f'mrr@{LIMIT}']:>7.3f}{strict[f'mrr@{LIMIT}']:>8.3f}"
             line += f"{m.get('latency_ms_p50', NAN):>8.1f}"
@@ -544,11 +579,28 @@ def hybrid_check(overall: dict[str, dict[str, Any]]) -> str | None:
 
 
 def groups(keys: Sequence[str]) -> dict[str, list[str]]:
-    """The tuning and held-out corpora among `keys` (others are reported on their own)."""
+    """The tuning, held-out and other-language corpora among `keys`."""
     return {
         "tuning": [k for k in keys if k in TUNING_CORPORA],
         "held-out": [k for k in keys if k in HELD_OUT_CORPORA],
+        "languages": [k for k in keys if k in LANGUAGE_CORPORA],
     }
+
+
+def prepare_corpora(names: Sequence[str]) -> list[tuple[str, str, Path, bool]]:
+    """(key, version, root, queried by doc comments) of each corpus named, or of the
+    default ones; other-language corpora are fetched through ``bench.languages``."""
+    wanted = [n.lower() for n in names] or list(DEFAULT_CORPORA)
+    others = {c.name: c for c in languages_mod.load() if c.name in LANGUAGE_CORPORA}
+    python = corpora_mod.select([n for n in wanted if n not in others], []) if wanted else []
+    roots = corpora_mod.prepare(python) if python else {}
+    by_key = {c.key: (c.key, c.version, roots[c.key], False) for c in python}
+    for name in wanted:
+        if name in others:
+            corpus = others[name]
+            root = languages_mod.unpack(corpus) / LANGUAGE_CORPORA[name]
+            by_key[name] = (name, corpus.version, root, True)
+    return [by_key[n] for n in wanted]
 
 
 # --------------------------------------------------------------------------------- main
@@ -618,9 +670,8 @@ def ablation_searches(engine: Engine, names: Sequence[str]) -> dict[str, SearchF
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        selected = corpora_mod.select(args.corpora, list(DEFAULT_CORPORA))
-        roots = corpora_mod.prepare(selected)
-    except corpora_mod.CorpusError as exc:
+        selected = prepare_corpora(args.corpora)
+    except (corpora_mod.CorpusError, languages_mod.CorpusError) as exc:
         print(f"error preparing corpora: {exc}", file=sys.stderr)
         return 2
 
@@ -629,13 +680,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     queries: dict[str, dict[str, list[Query]]] = {}
     failed = False
-    for corpus in selected:
-        print(f"\n{corpus.key} {corpus.version}", file=sys.stderr)
+    for key, version, root, doc_comments in selected:
+        print(f"\n{key} {version}", file=sys.stderr)
         try:
-            root = roots[corpus.key]
-            result, queries[corpus.key] = evaluate(
+            result, queries[key] = evaluate(
                 root,
-                args.work_dir / root.name,
+                args.work_dir / f"{key}-{version}",
                 args.modes,
                 max_queries=args.max_queries,
                 max_class_queries=args.max_class_queries,
@@ -643,17 +693,15 @@ def main(argv: list[str] | None = None) -> int:
                 vector_cache=args.vector_cache,
                 ablations=args.ablate,
                 explain=not args.no_explain,
+                doc_comments=doc_comments,
             )
-            results[corpus.key] = {"version": corpus.version, **result}
+            results[key] = {"version": version, **result}
         except Exception as exc:
             # One corpus failing (kenning raising, a blanking check) is reported, and the
             # others still run.
             failed = True
-            results[corpus.key] = {
-                "version": corpus.version,
-                "error": f"{type(exc).__name__}: {exc}",
-            }
-            print(f"  !! {corpus.key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            results[key] = {"version": version, "error": f"{type(exc).__name__}: {exc}"}
+            print(f"  !! {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     keys = [*args.modes, *args.ablate]
     rows: list[tuple[str, str, dict[str, dict[str, Any]]]] = []

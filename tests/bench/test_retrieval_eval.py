@@ -23,6 +23,8 @@ from bench.evalset import (
     blank_docstrings,
     check_blanked,
     collect,
+    collect_doc_comments,
+    doc_query,
     first_sentence,
     make_blanked_copy,
 )
@@ -191,6 +193,89 @@ def test_sampling_is_deterministic_and_keeps_source_order(tmp_path: Path) -> Non
     assert first == sorted(first, key=lambda t: (t.path, t.line))
     every = collect(root, cap=None).targets
     assert set(first) <= set(every)
+
+
+DOC_COMMENT_FIXTURE = {
+    "src/shapes.ts": """
+        /**
+         * Compute the area of a circle from its radius.
+         * @param radius the radius
+         */
+        export function circleArea(radius: number): number {
+          return 3.14159 * radius * radius;
+        }
+
+        /** A closed shape made of straight sides. */
+        export class Polygon {
+          /** Sum the lengths of every side of the polygon. */
+          perimeter(): number {
+            return 0;
+          }
+        }
+
+        /** Too short. */
+        export function tiny(): void {}
+        """,
+    "src/shapes.test.ts": """
+        /** Check the area of a circle from its radius. */
+        export function checkArea(): void {}
+        """,
+    "geo/geo.go": """
+        package geo
+
+        // Distance returns the distance between two points on a plane.
+        func Distance(a, b Point) float64 {
+        \treturn 0
+        }
+
+        // Point is a place on a plane given by two coordinates.
+        type Point struct {
+        \tX, Y float64
+        }
+        """,
+}
+
+
+def test_doc_comments_become_queries_in_other_languages(tmp_path: Path) -> None:
+    root = write(tmp_path, DOC_COMMENT_FIXTURE)
+    functions = collect_doc_comments(root, cap=None)
+    got = {(t.path, t.qualname): t.query for t in functions.targets}
+    assert got == {
+        ("src/shapes.ts", "circleArea"): "Compute the area of a circle from its radius",
+        ("src/shapes.ts", "Polygon.perimeter"): "Sum the lengths of every side of the polygon",
+        ("geo/geo.go", "Distance"): "Returns the distance between two points on a plane",
+    }
+    assert functions.skipped == {"first sentence under 4 words": 1}
+    area = next(t for t in functions.targets if t.name == "circleArea")
+    assert (area.line, area.doc_line, area.doc_end_line) == (6, 2, 5)
+    types = {t.qualname for t in collect_doc_comments(root, cap=None, classes=True).targets}
+    assert types == {"Polygon", "Point"}
+
+
+@pytest.mark.parametrize(
+    ("doc", "name", "language", "query"),
+    [
+        ("Parse a header.\n@param text the text", "parse", "typescript", "Parse a header"),
+        ("Open opens the named file for reading", "Open", "go", "Opens the named file for reading"),
+        ("Opens the file for reading", "Open", "go", "Opens the file for reading"),
+    ],
+)
+def test_doc_query(doc: str, name: str, language: str, query: str) -> None:
+    assert doc_query(doc, name, language) == query
+
+
+def test_blanking_doc_comments_keeps_lines_and_hides_the_answers(tmp_path: Path) -> None:
+    root = write(tmp_path / "corpus", DOC_COMMENT_FIXTURE)
+    targets = collect_doc_comments(root, cap=None).targets
+    copy = tmp_path / "copy"
+    assert make_blanked_copy(root, copy, targets) == 2
+    for rel in DOC_COMMENT_FIXTURE:
+        before, after = (root / rel).read_text(), (copy / rel).read_text()
+        assert len(after.splitlines()) == len(before.splitlines())
+    shapes = (copy / "src/shapes.ts").read_text()
+    assert "area of a circle" not in shapes and "@param" not in shapes
+    assert "A closed shape made of straight sides." in shapes  # not a function target
+    assert "distance between" not in (copy / "geo/geo.go").read_text()
 
 
 # -- blanking -----------------------------------------------------------------------

@@ -180,16 +180,17 @@ def test_embedding_progress_begins_reports_and_ends(batches_session: Session) ->
     percentages = [v["percentage"] for v in embedding if v.get("percentage") is not None]
     assert percentages and percentages == sorted(percentages), s.output()
     assert all(0 <= p <= 100 for p in percentages), s.output()
-    # "n/N chunks" while it runs, "N/N chunks embedded" at the end.
+    # "n/N chunks" while it runs, "N/N chunks embedded" at the end; N counts texts: the
+    # project's 7 chunks and its 5 definitions' descriptions.
     # Before the first count is known the pool says what it is preparing
     # (finding new chunks, loading the model); once counting, only counts.
     messages = [v["message"] for v in embedding[:-1]]
-    counting = [i for i, m in enumerate(messages) if re.fullmatch(r"\d+/7 chunks", m)]
+    counting = [i for i, m in enumerate(messages) if re.fullmatch(r"\d+/12 chunks", m)]
     assert counting, s.output()
     preparing = {"looking for new chunks", "loading the embedding model"}
     assert set(messages[: counting[0]]) <= preparing, s.output()
-    assert all(re.fullmatch(r"\d+/7 chunks", m) for m in messages[counting[0] :]), s.output()
-    assert embedding[-1]["message"] == "7/7 chunks embedded", s.output()
+    assert all(re.fullmatch(r"\d+/12 chunks", m) for m in messages[counting[0] :]), s.output()
+    assert embedding[-1]["message"] == "12/12 chunks embedded", s.output()
     # Every token that began also ended.
     begun = {v["token"] for v in values if v["kind"] == "begin"}
     ended = {v["token"] for v in values if v["kind"] == "end"}
@@ -208,16 +209,16 @@ def test_status_notifications_reach_idle(embedding_session: Session) -> None:
     found = s["status"]
     assert found["idle"], s.output()
     last = found["notifications"][-1]
-    assert last["phase"] == "idle" and last["embedded"] == last["chunks"] == 7, s.output()
+    assert last["phase"] == "idle" and (last["embedded"], last["chunks"]) == (12, 7), s.output()
     now = found["now"]
-    assert now["pending"] == 0 and now["embedded"] == now["chunks"] == 7, s.output()
+    assert now["pending"] == 0 and (now["embedded"], now["chunks"]) == (12, 7), s.output()
 
 
 def test_status_is_not_idle_while_chunks_wait_for_embedding(embedding_session: Session) -> None:
     s = embedding_session
     idle = [n for n in s["status"]["notifications"] if n["phase"] == "idle"]
     assert idle, s.output()
-    assert all(n["embedded"] + n["failed"] == n["chunks"] for n in idle), s.output()
+    assert all(n["embedded"] + n["failed"] == 12 for n in idle), s.output()
 
 
 def test_search_with_vectors(embedding_session: Session) -> None:

@@ -51,13 +51,14 @@ def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
 
     embed = run(workspace.root, "embed", "--no-optimize")
     assert embed.returncode == 0, embed.stderr
-    assert "embedded 2 of 2 chunk texts with all-MiniLM-L6-v2@" in embed.stdout
+    # Two chunks' texts and their two functions' descriptions.
+    assert "embedded 4 of 4 texts with all-MiniLM-L6-v2@" in embed.stdout
     status = run(workspace.root, "status", "--json")
     emb = json.loads(status.stdout)["embedding"]
-    assert (emb["done"], emb["total"], emb["pending"], emb["failed"]) == (2, 2, 0, 0)
+    assert (emb["done"], emb["total"], emb["pending"], emb["failed"]) == (4, 4, 0, 0)
     assert emb["last_run"]["state"] == "finished" and emb["last_run"]["throughput"] > 0
     human = run(workspace.root, "status").stdout
-    assert "embedding  2 of 2 texts (100%), 0 pending, 0 failed" in human
+    assert "embedding  4 of 4 texts (100%), 0 pending, 0 failed" in human
     search = run(workspace.root, "search", "--json", "overdue payment email", "-n", "1")
     result = json.loads(search.stdout)
     assert result["vectorsComplete"] is True
@@ -68,7 +69,7 @@ def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert report["mode"] == "unchanged"
-    assert report["embedding"]["done"] == 2
+    assert report["embedding"]["done"] == 4
 
 
 def many_functions(count: int) -> str:
@@ -125,13 +126,13 @@ def test_kill_9_during_embedding_then_resume(workspace: Workspace, tmp_path: Pat
     proc.wait(timeout=30)
     done_at_kill = done_hashes(status_db)
     embedded_before = traced_hashes(trace)
-    assert 64 <= len(done_at_kill) < 240
+    assert 64 <= len(done_at_kill) < 480  # 240 chunk texts, 240 descriptions
 
     resumed = run(workspace.root, "embed", "--no-optimize", **{TRACE_ENV: str(trace)})
     assert resumed.returncode == 0, resumed.stderr
-    assert "embedded 240 of 240 chunk texts" in resumed.stdout
+    assert "embedded 480 of 480 texts" in resumed.stdout
     status = json.loads(run(workspace.root, "status", "--json").stdout)["embedding"]
-    assert (status["done"], status["pending"], status["failed"]) == (240, 0, 0)
+    assert (status["done"], status["pending"], status["failed"]) == (480, 0, 0)
 
     counts = Counter(traced_hashes(trace))
     assert set(counts) == done_hashes(status_db)
@@ -159,7 +160,7 @@ def test_ctrl_c_stops_after_the_batch_in_flight_and_keeps_finished_work(
     status = json.loads(run(workspace.root, "status", "--json").stdout)["embedding"]
     # Nothing was left half-done: every text is done or still pending.
     assert status["done"] == len(done_hashes(status_db)) >= 32
-    assert status["done"] + status["pending"] == 240
+    assert status["done"] + status["pending"] == 480  # chunk texts and descriptions
     db = sqlite3.connect(f"file:{status_db}?mode=ro", uri=True)
     assert db.execute("SELECT count(*) FROM texts WHERE status = 'in_progress'").fetchone() == (0,)
     db.close()

@@ -149,6 +149,25 @@ def test_vector_search_in_memory_agrees_with_the_table_and_follows_new_vectors(
     assert reader.search("m", query, 1)[0][0] == "nearest"
 
 
+def test_vectors_of_named_texts_agree_with_the_search_from_the_table_and_memory(
+    tmp_path: Path,
+) -> None:
+    writer, reader = VectorStore(tmp_path), VectorStore(tmp_path)
+    points = clustered_vectors(50)
+    writer.add("m", [f"h{i}" for i in range(len(points))], points)
+    query = points[3] + 0.1 * points[4]
+    unit = query / np.linalg.norm(query)
+    nearest = dict(reader.search("m", query, 50))  # the table (first sight of a version)
+    from_table = reader.vectors_of("m", ["h3", "h9", "missing"])
+    reader.search("m", query, 1)  # same version again: now held in memory
+    from_memory = reader.vectors_of("m", ["h3", "h9", "missing"])
+    for found in (from_table, from_memory):
+        assert set(found) == {"h3", "h9"}
+        for h, vector in found.items():
+            assert float(vector @ unit) == pytest.approx(1.0 - nearest[h], abs=1e-5)
+    assert reader.vectors_of("other model", ["h3"]) == {}
+
+
 def test_counts_follow_writes_by_this_and_other_connections(tmp_path: Path) -> None:
     path = tmp_path / "status.sqlite"
     reader, writer = EmbedStatus(path, read_only=False), EmbedStatus(path)

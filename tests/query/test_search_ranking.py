@@ -1,7 +1,8 @@
 """Hybrid search's ranking on a real index of a small project (text and names; the
-vector ranker is covered by the embedding tests): the name field, one hit per symbol,
-methods above their own class outline, test code below library code, and the note
-that says when vectors were not used."""
+vector rankers are covered by the embedding tests): the name field, name matches, one
+hit per symbol and per overloaded name, methods above their own class outline, test
+code below library code, definitions' descriptions, and the note that says when
+vectors were not used."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ import msgspec
 import pytest
 
 from helpers import Workspace
+from kenning.core.facts import text_hash
 from kenning.engine import Engine
-from kenning.query.search import DEFAULT_RANKING, is_test_path, search
-from kenning.storage.chunks import ChunkFilter, identifier_words, name_terms, split_query
+from kenning.query.search import DEFAULT_RANKING, is_test_path, search, words_match
+from kenning.storage.chunks import (
+    ChunkFilter,
+    describe,
+    identifier_words,
+    name_terms,
+    split_query,
+)
 
 LONG_BODY = "\n".join(f"            total += step_{i}(value)" for i in range(80))
 
@@ -180,3 +188,107 @@ def test_the_graph_prior_lifts_the_function_the_code_calls(workspace: Workspace)
     # The most-called candidate (two callers) doubles; one nothing calls keeps its score.
     assert lifted["load_settings"] == pytest.approx(2 * plain["load_settings"], rel=1e-3)
     assert lifted["load_settings_file"] == pytest.approx(plain["load_settings_file"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("item", "item", True),
+        ("iter", "iterable", True),  # a prefix of 3 letters or more
+        ("parse", "parsing", True),  # a stem: all but the shorter word's last letter
+        ("normalize", "normalization", True),
+        ("adaptr", "adapter", True),  # one edit, both 5 letters or more
+        ("recieve", "receive", True),  # two neighbours swapped
+        ("first", "last", False),
+        ("make", "making", False),  # too short a stem to tell
+        ("form", "from", False),  # one edit, but short words
+        ("at", "attr", False),
+    ],
+)
+def test_words_match(a: str, b: str, same: bool) -> None:
+    assert words_match(a, b) is same
+    assert words_match(b, a) is same
+
+
+@pytest.mark.parametrize(
+    ("symbol_id", "kind", "text", "description"),
+    [
+        ("a.py#Session.get_adapter", "method", "# Session.get_adapter(self, url)\n",
+         "get adapter of session (url)"),
+        ("a.py#first", "function", "# first(iterable, default=None)\nx",
+         "first (iterable default none)"),
+        ("a.ts#Cart.add@2", "method", "// Cart.add(item: Item): void\n// Adds.\n",
+         "add of cart (item item void)"),
+        ("a.py#Config", "class", "# Config(dict)\n", "config (dict)"),
+        ("a.py#", "module", "# a\nimport os\n", ""),
+    ],
+)  # fmt: skip
+def test_a_definition_is_described_by_its_name_owner_and_parameter_words(
+    symbol_id: str, kind: str, text: str, description: str
+) -> None:
+    assert describe(symbol_id, kind, text) == description
+
+
+def test_descriptions_are_texts_to_embed_beside_the_chunks(engine: Engine) -> None:
+    rows = engine.chunks.by_symbols(["shop/cart.py#ShoppingCart.add_item"])
+    (row,) = rows
+    assert row["desc_hash"] == text_hash("add item of shopping cart (product quantity 1)")
+    # The embedding pool sees it as one more text: listed, and its text given.
+    assert row["desc_hash"] in engine.chunks.all_hashes()
+    assert engine.chunks.texts_for([row["desc_hash"]]) == {
+        row["desc_hash"]: "add item of shopping cart (product quantity 1)"
+    }
+    found = engine.chunks.by_hashes([row["desc_hash"]], columns=["desc_hash"])
+    assert [r["id"] for r in found] == [row["id"]]
+    both = engine.chunks.by_hashes(
+        [row["desc_hash"], row["text_hash"]], None, ["text_hash", "desc_hash"]
+    )
+    assert [r["id"] for r in both] == [row["id"]]  # each chunk once
+    # A long function's pieces share one description; module code has none.
+    pieces = engine.chunks.by_symbols(["shop/cart.py#checkout_order"])
+    assert len({p["desc_hash"] for p in pieces}) == 1
+    assert all(r["desc_hash"] == "" for r in engine.chunks.by_symbols(["shop/pricing.py#"]))
+
+
+def test_a_name_the_query_spells_lifts_its_definition(engine: Engine) -> None:
+    def scores(weight: float) -> dict[str, float]:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, name_match_weight=weight)
+        result = search(engine.graph, engine.chunks, "removing items from the cart", 10,
+                        ChunkFilter(), "hybrid", None, ranking)  # fmt: skip
+        return {hit.symbol.rpartition(".")[2]: hit.score for hit in result.hits}
+
+    plain, lifted = scores(0.0), scores(1.0)
+    # remove ~ removing, item ~ items: every word of the name; add_item: one of two.
+    assert lifted["remove_item"] == pytest.approx(plain["remove_item"] + 1.0, abs=1e-5)
+    assert lifted["add_item"] == pytest.approx(plain["add_item"] + 0.5, abs=1e-5)
+
+
+def test_overloads_of_one_name_are_one_hit_spanning_the_implementation(
+    workspace: Workspace,
+) -> None:
+    engine = workspace.indexed(
+        {
+            "conv/__init__.py": "",
+            "conv/units.py": """\
+                from typing import overload
+
+
+                @overload
+                def convert_length(value: int) -> int: ...
+                @overload
+                def convert_length(value: float) -> float: ...
+                def convert_length(value):
+                    factor = 2.54
+                    return value * factor
+                """,
+        }
+    )
+
+    def found(**changes: object) -> list[tuple[int, int]]:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, **changes)
+        result = search(engine.graph, engine.chunks, "convert a length", 10, ChunkFilter(),
+                        "hybrid", None, ranking)  # fmt: skip
+        return [(h.start_line, h.end_line) for h in result.hits if h.symbol.endswith("length")]
+
+    assert found() == [(7, 9)]  # the implementation's lines (0-based)
+    assert len(found(group_names=False)) == 3

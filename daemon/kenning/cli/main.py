@@ -368,7 +368,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
         status = msgspec.to_builtins(engine.embedding_status())
         print(
             f"kenning: embedding stopped; {status.get('done', 0):,} of "
-            f"{status.get('total', 0):,} chunk texts embedded (every finished batch is "
+            f"{status.get('total', 0):,} texts embedded (every finished batch is "
             "kept); `kenning embed` resumes",
             file=sys.stderr,
         )
@@ -379,7 +379,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
     if not quiet:
         run = status.get("last_run") or {}
         line = (
-            f"embedded {status.get('done', 0):,} of {status.get('total', 0):,} chunk texts "
+            f"embedded {status.get('done', 0):,} of {status.get('total', 0):,} texts "
             f"with {status.get('model_id')}"
         )
         if run.get("embedded"):
@@ -387,7 +387,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
         print(line)
         if status.get("failed"):
             print(
-                f"{status['failed']:,} chunk texts failed to embed; see `kenning status`, "
+                f"{status['failed']:,} texts failed to embed; see `kenning status`, "
                 "`kenning embed --retry-failed` tries them again",
                 file=sys.stderr,
             )

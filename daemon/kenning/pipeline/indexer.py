@@ -45,7 +45,7 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
-from kenning.storage.chunks import ChunkStore, chunk_table
+from kenning.storage.chunks import ChunkStore, chunk_table, embedded_hashes
 from kenning.storage.graph import (
     BulkCopyFailed,
     FileRecord,
@@ -469,8 +469,9 @@ class Indexer:
                 rewired=len(rewires),
                 graph_write="",
                 seconds=round(time.perf_counter() - started, 4),
-                text_hashes=list(
-                    dict.fromkeys(c.text_hash for rows in chunks.values() for c, _ in rows)
+                # Each chunk's text and its definition's description are embedded.
+                text_hashes=embedded_hashes(
+                    chunk_table(row for rows in chunks.values() for row in rows)
                 ),
             ),
         )

@@ -1,14 +1,17 @@
 """Search: vector similarity, full-text (BM25) and symbol-name matches, fused.
 
-Three rankers each give their best chunks with a raw score: BM25 over the chunk text
+Four rankers each give their best chunks with a raw score: BM25 over the chunk text
 (header + code), BM25 over the `terms` field (the words of the symbol's name,
-qualified name and path, split out of snake_case and camelCase), and the cosine
-similarity of the embedded text. Each ranker's scores are min-max normalised over its
-own candidates and summed with weights (`Ranking`); then test code is demoted unless
-the query is about tests, and each symbol is scored by its best chunk, so a long
-function's pieces are one hit spanning the whole function. The vector ranker joins once
-the active model has vectors; every result says whether they covered every chunk, and
-a hybrid search without them says it ranked by text and names only.
+qualified name and path, split out of snake_case and camelCase), the cosine similarity
+of the embedded text, and that of the definition's description (its name, owner and
+parameter words). Each ranker's scores are min-max normalised over its own candidates
+and summed with weights (`Ranking`); every candidate gains the share of its name's
+words that the query spells (prefix and typo tolerant); then test code is demoted
+unless the query is about tests, and each symbol (and each name within a file: its
+overloads) is scored by its best chunk, so a long function's pieces are one hit
+spanning the whole function. The vector rankers join once the active model has
+vectors; every result says whether they covered every text, and a hybrid search
+without them says it ranked by text and names only.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class Ranking(msgspec.Struct, frozen=True):
     # One hit per symbol, scored by its best chunk (a long function's pieces, a big
     # class's outline pieces), with the symbol's whole range.
     group_symbols: bool = True
+    # Also one hit per name per file (overloads, a property's getter and setter).
+    group_names: bool = True
     # A class outline's score is multiplied by this when one of its own members is also
     # a candidate (the outline lists the member's signature, so it matches too). Off:
     # measured, it cost class queries more than it gained method queries.
@@ -90,6 +95,20 @@ class Ranking(msgspec.Struct, frozen=True):
     # is log(1 + its callers) over the most-called candidate's (0 to 1). Off: measured
     # in bench/README.md.
     caller_weight: float = 0.0
+    # Every candidate is scored against the query vector, not only the vector ranker's
+    # nearest: a candidate that BM25 found would otherwise get nothing for its meaning.
+    # Its part is normalised with the vector ranker's own bounds and kept at or above
+    # `vector_floor` (0: a far candidate gains nothing; below 0 it loses). Off:
+    # measured within noise (bench/README.md).
+    vector_fill: bool = False
+    vector_floor: float = -1.0
+    # Weight of the name match: the share of the symbol's own name words that a query
+    # word matches, tolerating prefixes and one edit (`parse` ~ parsing, `iter` ~
+    # iterable), scored for every candidate of the other rankers.
+    name_match_weight: float = 1.0
+    # Weight of the description ranker: the definitions whose description (name, owner
+    # and parameter words, `chunks.describe`) is nearest the query, by its own vector.
+    describe_weight: float = 1.0
 
 
 DEFAULT_RANKING = Ranking()
@@ -142,18 +161,24 @@ def search(
     cancel.check()
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
-            near = _vector_matches(semantic, chunks, query, want, filters)
+            near, described = _vector_matches(semantic, chunks, query, want, filters)
             rankers.append(("vector", ranking.vector_weight, near))
+            rankers.append(("describe", ranking.describe_weight, described))
         except Exception as exc:  # a broken model must not take text search down with it
             log.warning("vector search failed: %s", exc)
             note = f"vector search unavailable: {exc}; ranked by text and symbol names only"
             semantic = None
     cancel.check()
     fused = _fuse(rankers, ranking)
+    if ranking.vector_fill and semantic is not None:
+        near = next((r for name, _, r in rankers if name == "vector"), [])
+        _fill_vectors(fused, semantic, query, near, ranking)
+    if ranking.name_match_weight:
+        _name_match(fused, query, ranking.name_match_weight)
     _adjust(fused, query, ranking)
     if ranking.caller_weight:
         _caller_prior(graph, fused, ranking.caller_weight)
-    candidates = _group(fused) if ranking.group_symbols else list(fused.values())
+    candidates = _group(fused, ranking.group_names) if ranking.group_symbols else [*fused.values()]
     candidates.sort(key=lambda c: (-c.score, c.row["path"], c.row["start_line"]))
     top = candidates[:limit]
     spans = _symbol_spans(graph, top) if ranking.group_symbols else {}
@@ -204,6 +229,96 @@ def _fuse(rankers: list[tuple[str, float, Ranked]], ranking: Ranking) -> dict[st
     return fused
 
 
+def _fill_vectors(
+    fused: dict[str, _Candidate],
+    semantic: SemanticIndex,
+    query: str,
+    near: Ranked,
+    ranking: Ranking,
+) -> None:
+    """Give the candidates that the vector ranker did not return their vector part too,
+    from their own similarity, on the vector ranker's scale."""
+    if not near or ranking.vector_weight == 0.0:
+        return
+    missing = [c for c in fused.values() if "vector" not in c.sources]
+    if not missing:
+        return
+    high, low = max(s for _, s in near), min(s for _, s in near)
+    similarity = semantic.similarities(query, [c.row["text_hash"] for c in missing])
+    for candidate in missing:
+        sim = similarity.get(candidate.row["text_hash"])
+        if sim is None:
+            continue
+        part = (sim - low) / (high - low) if high > low else 0.0
+        candidate.score += ranking.vector_weight * min(1.0, max(ranking.vector_floor, part))
+
+
+def _name_match(fused: dict[str, _Candidate], query: str, weight: float) -> None:
+    """Add `weight` times the share of each candidate's own name words that some query
+    word matches (see `words_match`)."""
+    probes = [w for w in dict.fromkeys(identifier_words(query)) if w not in STOP]
+    if not probes:
+        return
+    # Candidates share names and names share words: each word is matched once, against
+    # the probes with its first letter (no other can match).
+    by_initial: dict[str, list[str]] = {}
+    for probe in probes:
+        by_initial.setdefault(probe[0], []).append(probe)
+    matched: dict[str, bool] = {}
+    shares: dict[str, float] = {}
+    for candidate in fused.values():
+        row = candidate.row
+        if row["kind"] == "module":
+            continue
+        # The local id's last part: dotted in every language (a qualified name is not:
+        # `crate::a::Type::f`).
+        name = row["symbol_id"].partition("#")[2].partition("@")[0].rpartition(".")[2]
+        share = shares.get(name)
+        if share is None:
+            words = identifier_words(name)
+            for w in words:
+                if w not in matched:
+                    matched[w] = any(words_match(w, p) for p in by_initial.get(w[0], ()))
+            share = shares[name] = sum(matched[w] for w in words) / len(words) if words else 0.0
+        candidate.score += weight * share
+
+
+def words_match(a: str, b: str) -> bool:
+    """Whether two lower-case words are the same word as far as a name is concerned:
+    equal, one a prefix of the other (at least 3 letters: `iter`, iterable), sharing
+    a stem (their first 5 letters, or all but the shorter one's last and at least 4:
+    normalize ~ normalization, parse ~ parsing), or one edit apart when both have 5
+    letters or more (a typo). Words that start differently never match."""
+    if a == b:
+        return True
+    if a[:1] != b[:1]:
+        return False
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 3 and long.startswith(short):
+        return True
+    common = next(
+        (i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short)
+    )
+    if common >= 5 or (common >= 4 and common >= len(short) - 1):
+        return True
+    return len(short) >= 5 and len(long) - len(short) <= 1 and _one_edit(short, long)
+
+
+def _one_edit(short: str, long: str) -> bool:
+    """Whether `long` is `short` with one letter changed, added or dropped, or two
+    neighbours swapped."""
+    if len(short) == len(long):
+        diff = [i for i, (x, y) in enumerate(zip(short, long, strict=True)) if x != y]
+        if len(diff) == 1:
+            return True
+        i = diff[0] if len(diff) == 2 else -1
+        return i >= 0 and diff[1] == i + 1 and short[i] == long[i + 1] and short[i + 1] == long[i]
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
 def _adjust(fused: dict[str, _Candidate], query: str, ranking: Ranking) -> None:
     """Demote test code (unless the query is about tests) and class outlines whose own
     members are candidates too."""
@@ -237,9 +352,12 @@ def _caller_prior(graph: GraphReader, fused: dict[str, _Candidate], weight: floa
         candidate.score *= 1.0 + weight * math.log1p(n) / scale
 
 
-def _group(fused: dict[str, _Candidate]) -> list[_Candidate]:
+def _group(fused: dict[str, _Candidate], by_name: bool = False) -> list[_Candidate]:
     """One candidate per symbol, its best chunk's; module-level code stays per chunk
-    (one module's separate runs of statements are not one thing)."""
+    (one module's separate runs of statements are not one thing). With `by_name`, the
+    definitions of one name in one file are one hit too (`@overload` stubs and their
+    implementation, a property's getter and setter), shown as the longest of them
+    (the implementation, not a stub) with the best score among them."""
     best: dict[str, _Candidate] = {}
     out: list[_Candidate] = []
     for candidate in fused.values():
@@ -247,15 +365,26 @@ def _group(fused: dict[str, _Candidate]) -> list[_Candidate]:
         if row["kind"] == "module":
             out.append(candidate)
             continue
-        held = best.get(row["symbol_id"])
+        key = row["symbol_id"].partition("@")[0] if by_name else row["symbol_id"]
+        held = best.get(key)
         if held is None:
-            best[row["symbol_id"]] = candidate
+            best[key] = candidate
             continue
-        winner, other = (candidate, held) if candidate.score > held.score else (held, candidate)
+        if held.row["symbol_id"] == row["symbol_id"]:
+            winner, other = (candidate, held) if candidate.score > held.score else (held, candidate)
+        else:
+            winner, other = (
+                (candidate, held) if _length(row) > _length(held.row) else (held, candidate)
+            )
+            winner.score = max(winner.score, other.score)
         winner.pieces += other.pieces
         winner.sources.extend(s for s in other.sources if s not in winner.sources)
-        best[row["symbol_id"]] = winner
+        best[key] = winner
     return out + list(best.values())
+
+
+def _length(row: dict[str, Any]) -> int:
+    return int(row["end_line"]) - int(row["start_line"])
 
 
 def _symbol_spans(graph: GraphReader, top: Sequence[_Candidate]) -> dict[str, tuple[int, int]]:
@@ -295,15 +424,21 @@ def _vector_matches(
     query: str,
     want: int,
     filters: ChunkFilter | None,
-) -> Ranked:
-    """Chunks whose text is nearest the query, with their cosine similarity, nearest first."""
+) -> tuple[Ranked, Ranked]:
+    """Chunks whose text is nearest the query, and chunks whose definition's description
+    is, each with its cosine similarity, nearest first. Both kinds of text share one
+    vector table, so twice `want` are read."""
     filtered = filters is not None and filters.expr() is not None
-    near = semantic.nearest(query, want * FILTERED_OVERFETCH if filtered else want)
+    near = semantic.nearest(query, 2 * want * (FILTERED_OVERFETCH if filtered else 1))
     rank = {text_hash: i for i, (text_hash, _) in enumerate(near)}
     similarity = {text_hash: 1.0 - distance for text_hash, distance in near}
-    rows = chunks.by_hashes(list(rank), filters)
-    rows.sort(key=lambda r: (rank[r["text_hash"]], r["path"], r["start_line"]))
-    return [(row, similarity[row["text_hash"]]) for row in rows[:want]]
+    rows = chunks.by_hashes(list(rank), filters, ("text_hash", "desc_hash"))
+    out: list[Ranked] = []
+    for column in ("text_hash", "desc_hash"):
+        mine = [row for row in rows if row[column] in rank]
+        mine.sort(key=lambda r: (rank[r[column]], r["path"], r["start_line"]))
+        out.append([(row, similarity[row[column]]) for row in mine[:want]])
+    return out[0], out[1]
 
 
 def _symbol_matches(

@@ -61,6 +61,16 @@ class SemanticIndex:
             self._cache.popitem(last=False)
         return vector
 
+    def similarities(self, query: str, hashes: Sequence[str]) -> dict[str, float]:
+        """The cosine similarity of the query to each of these texts that has a vector."""
+        if not query.strip() or not hashes:
+            return {}
+        vector = np.asarray(self.embed_query(query), dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        unit = vector / norm if norm > 0 else vector
+        stored = self.vectors.vectors_of(self.model_id, hashes)
+        return {h: float(v @ unit) for h, v in stored.items()}
+
     def nearest(self, query: str, limit: int) -> list[tuple[str, float]]:
         """(text hash, cosine distance), nearest first."""
         if not query.strip():

@@ -6,7 +6,12 @@ are searched by BM25, each with its own full-text index: `text` (what is embedde
 one-line header naming the symbol and its signature, then the code) and `terms`
 (the words of the symbol's name, its qualified name and its file's path, split out of
 snake_case and camelCase). Path words live only in `terms`, never in the embedded
-text, so a moved file keeps its texts' hashes and so its vectors. A file's
+text, so a moved file keeps its texts' hashes and so its vectors. Each definition's
+chunks also carry a short *description* (`desc`: its name's words, its owner's, its
+parameters', see `describe`), embedded as a text of its own under `desc_hash`: a
+vector of what the definition is called, beside the vector of its code, for search
+to weigh. The embedding side sees descriptions as texts like any other (`all_hashes`,
+`texts_for`). A file's
 chunks are replaced in one `merge_insert`, so readers never see a file half-written.
 Filters are built with `lancedb.expr`, never by pasting strings.
 
@@ -28,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pyarrow as pa
 
-from kenning.core.facts import Chunk
+from kenning.core.facts import Chunk, text_hash
 from kenning.storage.batches import batched
 
 if TYPE_CHECKING:
@@ -56,12 +61,16 @@ CHUNK_SCHEMA = pa.schema(
         pa.field("text", pa.string()),
         pa.field("text_hash", pa.string()),
         pa.field("terms", pa.string()),
+        pa.field("desc", pa.string()),
+        pa.field("desc_hash", pa.string()),
     ]
 )
 
 # What a search reads of a chunk: everything but the searchable fields, which are long
 # and only the index needs (reading them took about half of a BM25 search on Django).
-HIT_COLUMNS = [name for name in CHUNK_SCHEMA.names if name not in TEXT_FIELDS]
+HIT_COLUMNS = [name for name in CHUNK_SCHEMA.names if name not in (*TEXT_FIELDS, "desc")]
+# The columns naming an embedded text: the chunk's own and its definition's description.
+HASH_COLUMNS = ("text_hash", "desc_hash")
 
 FTS_MEMORY_MB = 128
 # How many versions back a text search looks for one with its index (during a rebuild).
@@ -133,6 +142,27 @@ def name_terms(symbol_id: str, path: str) -> str:
     return " ".join([*own, *identifier_words(local), *identifier_words(stem)])
 
 
+def describe(symbol_id: str, kind: str, text: str) -> str:
+    """A definition's description, embedded beside its code: the words of its own name,
+    of what it belongs to, and of its signature (`Session.get_adapter(self, url)` ->
+    "get adapter of session (url)"); empty for module-level code. Made from the chunk's
+    header line, so every piece of one definition has the same description. No path:
+    a moved definition keeps its description's vector too."""
+    if kind == "module":
+        return ""
+    local = symbol_id.partition("#")[2].partition("@")[0]
+    owner, _, name = local.rpartition(".")
+    words = " ".join(identifier_words(name))
+    if not words:
+        return ""
+    header = text.partition("\n")[0]
+    signature = header.partition(local)[2] if local in header else ""
+    params = " ".join(w for w in identifier_words(signature) if w != "self")
+    owner_words = " ".join(identifier_words(owner))
+    described = f"{words} of {owner_words}" if owner_words else words
+    return f"{described} ({params})" if params else described
+
+
 def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
     """Arrow rows for (chunk, qualified name of its symbol) pairs."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
@@ -149,6 +179,9 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
         cols["text"].append(chunk.text)
         cols["text_hash"].append(chunk.text_hash)
         cols["terms"].append(name_terms(chunk.symbol_id, chunk.path))
+        desc = describe(chunk.symbol_id, chunk.kind, chunk.text)
+        cols["desc"].append(desc)
+        cols["desc_hash"].append(text_hash(desc) if desc else "")
     return pa.table(cols, schema=CHUNK_SCHEMA)
 
 
@@ -202,8 +235,8 @@ class ChunkStore:
         # other rows by `path`: without these the merge reads the whole table (50 ms on
         # Django and growing with it); with them it reads the file's rows (about 12 ms).
         # Rows written later are unindexed until `optimize()`, and scanned meanwhile.
-        # `text_hash`: the vector ranker looks up the chunks of its nearest texts.
-        for column in ("id", "path", "text_hash"):
+        # `text_hash`, `desc_hash`: search looks up the chunks of its nearest texts.
+        for column in ("id", "path", *HASH_COLUMNS):
             self._table.create_index(column, config=BTree(), replace=True)
 
     def _build_text_index(self) -> None:
@@ -252,11 +285,11 @@ class ChunkStore:
         return 0 if self._table is None else int(self._table.count_rows())
 
     def all_hashes(self) -> set[str]:
-        """The text hash of every chunk."""
+        """The hash of every embedded text: each chunk's, and each description's."""
         if self._table is None:
             return set()
-        rows = self._table.search().select(["text_hash"]).limit(None).to_arrow()
-        return set(rows.column("text_hash").to_pylist())
+        rows = self._table.search().select(list(HASH_COLUMNS)).limit(None).to_arrow()
+        return _hashes(rows)
 
     def hashes_for_paths(self, paths: Sequence[str]) -> list[str]:
         from lancedb.expr import col, lit
@@ -264,33 +297,48 @@ class ChunkStore:
         if self._table is None or not paths:
             return []
         where = col("path").isin([lit(p) for p in paths])
-        rows = self._table.search().where(where).select(["text_hash"]).limit(None).to_arrow()
-        return list(dict.fromkeys(rows.column("text_hash").to_pylist()))
+        rows = self._table.search().where(where).select(list(HASH_COLUMNS)).limit(None)
+        return list(_hashes(rows.to_arrow(), ordered=True))
 
     def texts_for(self, hashes: Sequence[str]) -> dict[str, str]:
-        """The embedded text of each hash that some chunk still holds."""
+        """The embedded text of each hash that some chunk still holds (a chunk's text
+        or a description)."""
         out: dict[str, str] = {}
         for part in batched(hashes, IN_BATCH):
             for row in self._select_hashes(part, ["text_hash", "text"], None):
                 out.setdefault(row["text_hash"], row["text"])
+            rest = [h for h in part if h not in out]
+            for row in self._select_hashes(rest, ["desc_hash", "desc"], None, ["desc_hash"]):
+                out.setdefault(row["desc_hash"], row["desc"])
         return out
 
     def by_hashes(
-        self, hashes: Sequence[str], filters: ChunkFilter | None = None
+        self,
+        hashes: Sequence[str],
+        filters: ChunkFilter | None = None,
+        columns: Sequence[str] = ("text_hash",),
     ) -> list[dict[str, Any]]:
-        """Every chunk whose text has one of these hashes (and passes `filters`), without
-        its searchable fields (`HIT_COLUMNS`)."""
+        """Every chunk whose text (or, with `columns` naming `desc_hash`, description)
+        has one of these hashes and that passes `filters`, without its searchable fields
+        (`HIT_COLUMNS`); each chunk once."""
+        unknown = set(columns) - set(HASH_COLUMNS)
+        if unknown or not columns:
+            raise ValueError(f"unknown hash columns {sorted(unknown)}: expected {HASH_COLUMNS}")
         rows: list[dict[str, Any]] = []
         for part in batched(hashes, IN_BATCH):
-            rows.extend(self._select_hashes(part, HIT_COLUMNS, filters))
+            rows.extend(self._select_hashes(part, HIT_COLUMNS, filters, columns))
         return rows
 
     def _select_hashes(
-        self, hashes: Sequence[str], columns: list[str] | None, filters: ChunkFilter | None
+        self,
+        hashes: Sequence[str],
+        columns: list[str] | None,
+        filters: ChunkFilter | None,
+        match: Sequence[str] = ("text_hash",),
     ) -> list[dict[str, Any]]:
         if self._table is None or not hashes:
             return []
-        query = self._table.search().where(_matching("text_hash", hashes, filters)).limit(None)
+        query = self._table.search().where(_matching(match, hashes, filters)).limit(None)
         if columns is not None:
             query = query.select(columns)
         return list(query.to_list())
@@ -344,6 +392,19 @@ class ChunkStore:
         return list(rows)
 
 
+def embedded_hashes(rows: pa.Table) -> list[str]:
+    """The hashes of the texts `rows` have embedded: each chunk's text and each
+    definition's description, in order, once each."""
+    return list(_hashes(rows, ordered=True))
+
+
+def _hashes(rows: pa.Table, ordered: bool = False) -> Any:
+    """The text and description hashes in `rows` (descriptions may be empty: none)."""
+    found = dict.fromkeys(rows.column("text_hash").to_pylist())
+    found.update(dict.fromkeys(h for h in rows.column("desc_hash").to_pylist() if h))
+    return list(found) if ordered else set(found)
+
+
 def _search_text(
     table: Any, query: str, limit: int, filters: ChunkFilter | None, field: str
 ) -> list[dict[str, Any]]:
@@ -361,10 +422,16 @@ def _no_text_index(error: Exception) -> bool:
     return "INVERTED index" in str(error)
 
 
-def _matching(column: str, values: Sequence[str], filters: ChunkFilter | None) -> Expr:
-    """`column IN values`, and whatever `filters` asks for."""
+def _matching(
+    columns: str | Sequence[str], values: Sequence[str], filters: ChunkFilter | None
+) -> Expr:
+    """`column IN values` (for any of `columns`), and whatever `filters` asks for."""
     from lancedb.expr import col, lit
 
-    where = col(column).isin([lit(v) for v in values])
+    names = [columns] if isinstance(columns, str) else list(columns)
+    literals = [lit(v) for v in values]
+    where = col(names[0]).isin(literals)
+    for name in names[1:]:
+        where = where | col(name).isin(literals)
     extra = filters.expr() if filters is not None else None
     return where if extra is None else where & extra

@@ -26,8 +26,9 @@ from kenning import __version__
 # definition joins its chunk's header. 8: code that runs without call syntax
 # (properties, special methods, decorators) as call edges of their own kinds. 9: a
 # class symbol keeps its attributes' stated types (`attributes`), and a Python call on
-# a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`).
-SCHEMA_VERSION = 9
+# a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`). 10:
+# each definition's description (`desc`, `desc_hash`) in the chunk table, embedded too.
+SCHEMA_VERSION = 10
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

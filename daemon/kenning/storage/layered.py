@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from kenning.core.facts import CallSite, FileFacts, Span
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
-from kenning.storage.chunks import ChunkFilter, name_terms
+from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms
 from kenning.storage.graph import FileRecord, Rewire, in_order
 
 # How much larger each repeated persisted read is when hiding left it short.
@@ -70,7 +70,10 @@ class ChunkReader(Protocol):
         self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
     ) -> list[dict[str, Any]]: ...
     def by_hashes(
-        self, hashes: Sequence[str], filters: ChunkFilter | None = None
+        self,
+        hashes: Sequence[str],
+        filters: ChunkFilter | None = None,
+        columns: Sequence[str] = ("text_hash",),
     ) -> list[dict[str, Any]]: ...
     def by_symbols(
         self, symbol_ids: Sequence[str], filters: ChunkFilter | None = None
@@ -453,7 +456,8 @@ def _passes(row: dict[str, Any], filters: ChunkFilter | None) -> bool:
 
 
 def _hit_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in ("text", "terms")}
+    """A chunk row as the store's reads return it: `HIT_COLUMNS` only."""
+    return {k: row[k] for k in HIT_COLUMNS if k in row}
 
 
 class LayeredChunks:
@@ -483,14 +487,17 @@ class LayeredChunks:
         return merged[:limit]
 
     def by_hashes(
-        self, hashes: Sequence[str], filters: ChunkFilter | None = None
+        self,
+        hashes: Sequence[str],
+        filters: ChunkFilter | None = None,
+        columns: Sequence[str] = ("text_hash",),
     ) -> list[dict[str, Any]]:
         wanted = set(hashes)
-        rows = [r for r in self.chunks.by_hashes(hashes, filters) if self._persisted(r)]
+        rows = [r for r in self.chunks.by_hashes(hashes, filters, columns) if self._persisted(r)]
         rows += [
             _hit_row(r)
             for r in self.recent.chunks
-            if r["text_hash"] in wanted and _passes(r, filters)
+            if any(r.get(c) in wanted for c in columns) and _passes(r, filters)
         ]
         return rows
 

@@ -7,12 +7,14 @@ and a model change builds the new table beside the old one, then drops the old o
 whole.
 
 Search is exact (a flat scan, cosine distance) below `ANN_THRESHOLD` rows: exact
-answers, and fast enough there (`bench/vector_index.py`, 2 cores: top 30 of 10k rows
-in 10 ms, 50k in 29 ms, 100k in 51 ms, alone the whole budget of a hybrid search).
-Once a table has stopped changing (the same version seen by two searches in a row) the
-exact scan runs over a copy of its vectors in memory (`_Matrix`: 1.5 KB per text, 63 MB
-for Django's 41k), a matrix product about three times faster than LanceDB's flat scan;
-while the pool is still appending, searches scan the table.
+answers, and fast enough there. Once a table has stopped changing (the same version
+seen by two searches in a row) the exact scan runs over a copy of its vectors in memory
+(`_Matrix`: 1.5 KB per text, 117 MB for Django's 76k texts: 42k chunk texts and 34k
+definitions' descriptions), one matrix product: about 8 ms for the top 100 of 41k or of
+76k rows on this 2-core machine, where LanceDB's flat scan took 29 ms for 50k rows and
+51 ms for 100k (`bench/vector_index.py`); while the pool is still appending, searches
+scan the table. The threshold was 50k until descriptions nearly doubled the texts of
+an index; at 100k the matrix is 150 MB.
 Approximate indexes can lose recall badly, so past the threshold `ensure_index` builds an
 approximate index (IVF partitions, HNSW inside each, scalar-quantised) and keeps it
 only if its recall@10 against the exact scan, on a sample of stored vectors used as
@@ -36,7 +38,7 @@ from kenning.storage.chunks import IN_BATCH
 
 TABLE_PREFIX = "vectors_"
 # Below this many rows search scans every vector; see the module docstring.
-ANN_THRESHOLD = 50_000
+ANN_THRESHOLD = 100_000
 MIN_RECALL = 0.95
 RECALL_SAMPLE = 50
 ANN_INDEX = "vector_idx"
@@ -59,6 +61,14 @@ class _Matrix:
         vectors = vectors.reshape(len(self.hashes), dim)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.vectors = vectors / np.where(norms > 0, norms, 1.0)
+        self._rows: dict[str, int] | None = None
+
+    def rows_of(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The unit vector of each of `hashes` held here."""
+        if self._rows is None:  # built on first use: most searches never ask
+            self._rows = {h: i for i, h in enumerate(self.hashes)}
+        found = {h: self._rows[h] for h in hashes if h in self._rows}
+        return {h: self.vectors[i] for h, i in found.items()}
 
     def nearest(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         query = np.asarray(vector, dtype=np.float32)
@@ -145,6 +155,29 @@ class VectorStore:
                 strict=True,
             )
         )
+
+    def vectors_of(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored unit vectors of these texts (those that have one), for scoring a
+        few known candidates against a query rather than searching all of them."""
+        table = self._table(model_id)
+        if table is None or not hashes:
+            return {}
+        held = self._matrices.get(model_id)
+        if held is not None and held.version == int(table.version):
+            return held.rows_of(hashes)
+        out: dict[str, np.ndarray] = {}
+        for part in batched(list(dict.fromkeys(hashes)), IN_BATCH):
+            rows = table.search().where(_in(part)).select(["text_hash", "vector"])
+            found = rows.limit(len(part) * 2).to_arrow()
+            for text_hash, vector in zip(
+                found.column("text_hash").to_pylist(),
+                found.column("vector").to_numpy(zero_copy_only=False),
+                strict=True,
+            ):
+                array = np.asarray(vector, dtype=np.float32)
+                norm = float(np.linalg.norm(array))
+                out[text_hash] = array / norm if norm > 0 else array
+        return out
 
     def _matrix(self, model_id: str, table: Any) -> _Matrix | None:
         """The model's vectors in memory when they are current, loading them once the

@@ -283,7 +283,7 @@ function steps.status()
       and last.phase == 'idle'
       and last.pending == 0
       and last.chunks > 0
-      and last.embedded == last.chunks
+      and last.embedded > last.chunks
   end, 50)
   local now = request('kenning/status', vim.empty_dict())
   emit({ step = 'status', notifications = statuses, times_ms = status_times, now = now, idle = idle })

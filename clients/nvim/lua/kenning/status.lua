@@ -130,7 +130,13 @@ function M.format(s)
   end
   local phase = status.phase
   if phase == 'embedding' then
-    return ('kenning: %s/%s embedded'):format(grouped(status.embedded), grouped(status.chunks))
+    -- Texts to embed, not chunks: each definition's description is a text too (as the
+    -- VS Code extension counts).
+    local texts = status.embedded + status.pending + status.failed
+    if texts == 0 then
+      return 'kenning: embedding' -- the pool has not counted the texts yet
+    end
+    return ('kenning: %s/%s embedded'):format(grouped(status.embedded), grouped(texts))
   end
   if phase == 'idle' then
     local parts = { 'kenning: idle' }
