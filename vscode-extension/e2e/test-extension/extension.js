@@ -167,7 +167,8 @@ class Probe {
       if (status.phase !== 'idle') return false;
       if (!embedded) return true;
       const paused = status.folders.some((folder) => folder.embeddingPaused);
-      return !paused && status.embedded + status.failed === status.chunks;
+      // Nothing left to embed (texts are counted, chunks and descriptions alike).
+      return !paused && status.pending === 0 && status.embedded + status.failed > 0;
     }, IDLE_TIMEOUT_MS);
     // The status item follows the server's notifications: give the last one a moment.
     await until(() => IDLE_TEXT.test(this.statusText()), 5000);
