@@ -180,17 +180,17 @@ def test_embedding_progress_begins_reports_and_ends(batches_session: Session) ->
     percentages = [v["percentage"] for v in embedding if v.get("percentage") is not None]
     assert percentages and percentages == sorted(percentages), s.output()
     assert all(0 <= p <= 100 for p in percentages), s.output()
-    # "n/N chunks" while it runs, "N/N chunks embedded" at the end; N counts texts: the
+    # "n/N texts" while it runs, "N/N texts embedded" at the end; N counts texts: the
     # project's 7 chunks and its 5 definitions' descriptions.
     # Before the first count is known the pool says what it is preparing
     # (finding new chunks, loading the model); once counting, only counts.
     messages = [v["message"] for v in embedding[:-1]]
-    counting = [i for i, m in enumerate(messages) if re.fullmatch(r"\d+/12 chunks", m)]
+    counting = [i for i, m in enumerate(messages) if re.fullmatch(r"\d+/12 texts", m)]
     assert counting, s.output()
     preparing = {"looking for new chunks", "loading the embedding model"}
     assert set(messages[: counting[0]]) <= preparing, s.output()
-    assert all(re.fullmatch(r"\d+/12 chunks", m) for m in messages[counting[0] :]), s.output()
-    assert embedding[-1]["message"] == "12/12 chunks embedded", s.output()
+    assert all(re.fullmatch(r"\d+/12 texts", m) for m in messages[counting[0] :]), s.output()
+    assert embedding[-1]["message"] == "12/12 texts embedded", s.output()
     # Every token that began also ended.
     begun = {v["token"] for v in values if v["kind"] == "begin"}
     ended = {v["token"] for v in values if v["kind"] == "end"}

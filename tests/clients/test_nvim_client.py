@@ -127,8 +127,8 @@ STATUSLINE_CASES: list[tuple[dict[str, Any], str]] = [
     ),
     ({"status": status("embedding")}, "kenning: embedding"),  # texts not counted yet
     (
-        {"work": work("kenning: embedding project", "12/34 chunks", 35)},
-        "kenning: embedding 12/34 chunks",
+        {"work": work("kenning: embedding project", "12/34 texts", 35)},
+        "kenning: embedding 12/34 texts",
     ),
     ({"status": status("idle", embedded=7)}, "kenning: idle"),
     ({"status": status("idle", embedded=4, failed=3, health="warning")}, "kenning: idle, 3 failed"),

@@ -61,7 +61,7 @@ async def test_progress_for_indexing_and_embedding(editor: str, project: Path) -
         r.percentage for r in embedding[:-1] if getattr(r, "percentage", None) is not None
     ]
     assert percentages == sorted(percentages)
-    assert embedding[-1].message == f"{final['embedded']}/{final['embedded']} chunks embedded"
+    assert embedding[-1].message == f"{final['embedded']}/{final['embedded']} texts embedded"
     # Status notifications followed the phases, ending on idle.
     notes = lsp.status_notifications  # type: ignore[attr-defined]
 

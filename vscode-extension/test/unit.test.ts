@@ -114,7 +114,7 @@ function status(overrides: Partial<StatusResult> = {}, folders: Partial<FolderSt
     folders: folders.map((f) => ({
       phase: 'idle',
       health: 'ok',
-      message: 'project: 3 files, 5 symbols, 7/7 chunks embedded',
+      message: 'project: 3 files, 5 symbols, 7/7 texts embedded',
       ...counts,
       uri: 'file:///tmp/my%20project',
       embeddingPaused: false,

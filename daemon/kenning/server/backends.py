@@ -432,12 +432,12 @@ def _status_message(folder: Folder, phase: p.Phase, counts: IndexStatus | None) 
     if phase == "embedding":
         if not total:
             return f"{name}: preparing embeddings"
-        return f"{name}: {done:,}/{total:,} chunks embedded"
+        return f"{name}: {done:,}/{total:,} texts embedded"
     if phase == "read-only":
         return f"{base}; {live.warning}"
     parts = [base]
     if embedding is not None and embedding.enabled and total:
-        parts.append(f"{done:,}/{total:,} chunks embedded")
+        parts.append(f"{done:,}/{total:,} texts embedded")
     if live.engine is not None and live.engine.embedding_paused:
         parts.append("embedding paused")
     if embedding is not None and embedding.failed:

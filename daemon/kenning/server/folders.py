@@ -287,7 +287,7 @@ class Folders(Mapping[str, Folder]):
             show(
                 folder,
                 "embedding",
-                f"{progress.done:,}/{progress.total:,} chunks",
+                f"{progress.done:,}/{progress.total:,} texts",
                 int(100 * progress.done / total),
                 False,
             )
@@ -296,7 +296,7 @@ class Folders(Mapping[str, Folder]):
             show(
                 folder,
                 "embedding",
-                f"{progress.done:,}/{progress.total:,} chunks embedded{failed}",
+                f"{progress.done:,}/{progress.total:,} texts embedded{failed}",
                 None,
                 True,
             )

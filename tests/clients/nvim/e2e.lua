@@ -294,7 +294,7 @@ function steps.progress()
   -- due (a short grace for the throttled messages still on their way).
   local ended = vim.wait(3000, function()
     for _, p in ipairs(progress) do
-      if p.kind == 'end' and p.message and p.message:find('chunks embedded') then
+      if p.kind == 'end' and p.message and p.message:find('texts embedded') then
         return true
       end
     end
