@@ -393,9 +393,9 @@ class Indexer:
             ]
         self.trees.retain(open_paths)
         model = self.model
-        catalog = self.graph.catalog([p for p, _ in batch if p not in recent])
+        catalog = self.graph.catalog([p for p, _ in batch if not recent.hides(p)])
         for path, _ in batch:
-            record = recent.files[path].record if path in recent else None
+            record = recent.files[path].record if recent.hides(path) else None
             if record is not None:
                 catalog[path] = record
         stats = {f.path: f for f in found} if found is not None else {}
@@ -538,12 +538,12 @@ class Indexer:
         edges += self.graph.edges_into_externals(names, exclude)
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
-        edges = [e for e in edges if _edge_site(e) not in replaced]
+        edges = [e for e in edges if e.site not in replaced]
         affected = set(removed) | {EXTERNAL_PREFIX + n for n in names}
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
-            table, src, line, col = _edge_site(edge)
+            table, src, line, col = edge.site
             key = (table, src, edge.dst, line, col)
             if key in seen or edge.path not in resolver.models:
                 continue
@@ -585,11 +585,6 @@ class Prepared:
     # Files prepared earlier, not yet persisted, whose edges this batch changed: their
     # facts with new targets.
     reresolved: list[FileUpdate] = field(default_factory=list)
-
-
-def _edge_site(edge: StoredEdge) -> tuple[str, str, int, int]:
-    span = edge.fact.span
-    return (edge.table, edge.src, span.start_line, span.start_col)
 
 
 # Chunk rows a full index gathers before handing them to the chunk table's writer, in

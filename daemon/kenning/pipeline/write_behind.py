@@ -29,11 +29,6 @@ from kenning.storage.graph import FileRecord, FileUpdate, Rewire
 from kenning.storage.layered import EMPTY, RecentFile, RecentFiles
 
 
-def _site(rw: Rewire) -> tuple[str, str, int, int]:
-    span = rw.edge.fact.span
-    return (rw.edge.table, rw.edge.src, span.start_line, span.start_col)
-
-
 class WriteBehind:
     """Changes prepared and visible, not yet persisted, coalesced per file and site."""
 
@@ -72,7 +67,7 @@ class WriteBehind:
             for site in [k for k, rw in self._rewires.items() if rw.edge.path == path]:
                 del self._rewires[site]
         for rw in prepared.rewires:
-            self._rewires[_site(rw)] = rw
+            self._rewires[rw.edge.site] = rw
         for record in prepared.touched:
             held = self._updates.get(record.path)
             if held is not None and held.record is not None:

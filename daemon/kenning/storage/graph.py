@@ -117,6 +117,12 @@ class StoredEdge:
     fact: CallSite | Import | BaseClass
     resolution: str = ""  # how it was resolved when it was read
 
+    @property
+    def site(self) -> tuple[str, str, int, int]:
+        """The call site (or import, or base) the edge belongs to: a site can have
+        several edges (overrides, candidates), and a rewire replaces all of them."""
+        return (self.table, self.src, self.fact.span.start_line, self.fact.span.start_col)
+
 
 @dataclass(slots=True)
 class Rewire:
@@ -527,12 +533,7 @@ class _NameIndex:
         compiled = re.compile(pattern)
         with self._lock:
             names = sorted((n for n in self._ids if compiled.search(n)), key=lambda n: (len(n), n))
-            out: list[str] = []
-            for name in names:
-                out.extend(sorted(self._ids[name]))
-                if len(out) >= limit:
-                    break
-        return out[:limit]
+            return self._ids_of(names, limit)
 
     def matching(self, needle: str, limit: int) -> list[str]:
         """Ids of definitions whose lower-case name contains `needle`: exact names
@@ -540,11 +541,15 @@ class _NameIndex:
         with self._lock:
             names = [n for n in self._ids if needle in n]
             names.sort(key=lambda n: (n != needle, not n.startswith(needle), len(n), n))
-            out: list[str] = []
-            for name in names:
-                out.extend(sorted(self._ids[name]))
-                if len(out) >= limit:
-                    break
+            return self._ids_of(names, limit)
+
+    def _ids_of(self, names: list[str], limit: int) -> list[str]:
+        """The ids of `names`, in their order, at most `limit` (the lock held)."""
+        out: list[str] = []
+        for name in names:
+            out.extend(sorted(self._ids[name]))
+            if len(out) >= limit:
+                break
         return out[:limit]
 
 
@@ -864,7 +869,7 @@ class GraphStore:
         # How the rewired call sites resolve after this batch (every edge of a site).
         moved: dict[str, int] = {}
         for rw in rewires:
-            site = (rw.edge.table, rw.edge.src, *_span_values(rw.edge.fact.span)[:2])
+            site = rw.edge.site
             if site not in sites:
                 sites.add(site)
                 rows.add_edge(rw.edge.table, rw.edge.src, rw.edge.fact, rw.target)
@@ -1191,19 +1196,6 @@ class GraphStore:
         if needle in text:
             return True
         return letters and re.search(in_order(needle), text) is not None
-
-    def may_match_pattern(self, pattern: str) -> bool:
-        """False when no definition's lower-case name matches the regular expression
-        `pattern` (searched line by line); True whenever it cannot tell."""
-        if self.read_only:
-            return True
-        cached = self._counts
-        if cached is None:
-            self.counts()
-            cached = self._counts
-            if cached is None:
-                return True
-        return re.search(pattern, cached.names_text(), re.MULTILINE) is not None
 
     def _count_all(self) -> _Counts:
         files = self.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py()

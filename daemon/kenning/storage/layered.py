@@ -50,7 +50,6 @@ class GraphReader(Protocol):
     """The graph store's reads that queries use (`GraphStore`, `LayeredGraph`)."""
 
     def may_match(self, needle: str, letters: bool = False) -> bool: ...
-    def may_match_pattern(self, pattern: str) -> bool: ...
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]: ...
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]: ...
     def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]: ...
@@ -106,10 +105,6 @@ def _targets(target: Target) -> tuple[Target, ...]:
     return (target, *target.more)
 
 
-def _site(table: str, src: str, span: Span) -> tuple[str, str, int, int]:
-    return (table, src, span.start_line, span.start_col)
-
-
 class RecentFiles:
     """An immutable snapshot of the recent layer, with what reads need indexed."""
 
@@ -130,8 +125,7 @@ class RecentFiles:
         for recent in self.files.values():
             self._add_file(recent)
         for rw in self.rewires:
-            site = _site(rw.edge.table, rw.edge.src, rw.edge.fact.span)
-            self.rewired_sites.add(site)
+            self.rewired_sites.add(rw.edge.site)
             fact = rw.edge.fact
             if not isinstance(fact, CallSite) or (
                 fact.implicit and rw.target.resolution == Resolution.UNRESOLVED
@@ -188,9 +182,6 @@ class RecentFiles:
 
     def __bool__(self) -> bool:
         return bool(self.files or self.rewires)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self.files
 
     def hides(self, path: str) -> bool:
         """Whether the persisted rows of `path` are replaced by this layer's."""
@@ -264,36 +255,21 @@ class LayeredGraph:
             return recent[:limit]
         return recent + _refetch(read, self._persisted, limit - len(recent))
 
-    def may_match_pattern(self, pattern: str) -> bool:
-        if self.graph.may_match_pattern(pattern):
-            return True
-        compiled = re.compile(pattern)
-        return any(compiled.search(s.name.lower()) for s in self.recent.defined())
-
     def find_symbols(self, text: str, limit: int) -> list[SymbolRef]:
         needle = text.lower()
 
         def match(s: SymbolRef) -> bool:
             return needle in s.name.lower() or s.qualname.lower() == needle or s.id == text
 
-        def read(n: int) -> list[SymbolRef]:
-            # The store is not read for a name none of its definitions has (a name
-            # just written in the editor, say): the kept names say so.
-            if "." not in needle and not self.graph.may_match(needle):
-                return []
-            return self.graph.find_symbols(text, n)
-
-        return self._symbols(read, match, limit)
+        return self._symbols(lambda n: self.graph.find_symbols(text, n), match, limit)
 
     def find_symbols_fuzzy(self, pattern: str, limit: int) -> list[SymbolRef]:
         compiled = re.compile(pattern)
-
-        def read(n: int) -> list[SymbolRef]:
-            if not self.graph.may_match_pattern(pattern):
-                return []
-            return self.graph.find_symbols_fuzzy(pattern, n)
-
-        return self._symbols(read, lambda s: compiled.search(s.name.lower()) is not None, limit)
+        return self._symbols(
+            lambda n: self.graph.find_symbols_fuzzy(pattern, n),
+            lambda s: compiled.search(s.name.lower()) is not None,
+            limit,
+        )
 
     def names_containing(self, words: Sequence[str], limit: int) -> list[tuple[str, str, str]]:
         recent = [
@@ -356,7 +332,8 @@ class LayeredGraph:
         persisted = [
             e
             for e in self.graph.call_edges(ids, incoming)
-            if not self.recent.hides(e.path) and _site("CALLS", e.caller, e.span) not in sites
+            if not self.recent.hides(e.path)
+            and ("CALLS", e.caller, e.span.start_line, e.span.start_col) not in sites
         ]
         index = self.recent.edges.incoming if incoming else self.recent.edges.outgoing
         recent = [e for i in dict.fromkeys(ids) for e in index.get(i, [])]
