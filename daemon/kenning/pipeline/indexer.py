@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
+import pyarrow as pa
 
 from kenning.core.facts import (
     BaseClass,
@@ -45,7 +46,7 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
-from kenning.storage.chunks import ChunkStore, chunk_table, embedded_hashes
+from kenning.storage.chunks import CHUNK_SCHEMA, ChunkStore, chunk_table, embedded_hashes
 from kenning.storage.graph import (
     BulkCopyFailed,
     FileRecord,
@@ -455,7 +456,12 @@ class Indexer:
             rewires, reresolved = self._rewires(
                 resolver, old_ids, old_names, batch_paths, new_facts, recent
             )
-        chunks = {u.path: _chunk_rows([u.facts]) if u.facts is not None else [] for u in updates}
+        # Each file's chunk rows, built once: their hashes go to the embedding queue, the
+        # rows to the recent layer and then to the chunk table.
+        chunks = {
+            u.path: chunk_table(_chunk_rows([u.facts] if u.facts is not None else []))
+            for u in updates
+        }
         return Prepared(
             updates=updates,
             rewires=rewires,
@@ -470,8 +476,8 @@ class Indexer:
                 graph_write="",
                 seconds=round(time.perf_counter() - started, 4),
                 # Each chunk's text and its definition's description are embedded.
-                text_hashes=embedded_hashes(
-                    chunk_table(row for rows in chunks.values() for row in rows)
+                text_hashes=list(
+                    dict.fromkeys(h for rows in chunks.values() for h in embedded_hashes(rows))
                 ),
             ),
         )
@@ -487,7 +493,9 @@ class Indexer:
         bulk = len(updates) >= self.settings.bulk_threshold
         graph_write = self.graph.write_batch(updates, prepared.rewires, bulk=bulk)
         if updates:
-            rows = chunk_table(row for u in updates for row in prepared.chunks.get(u.path, []))
+            rows = pa.concat_tables(
+                [prepared.chunks.get(u.path, CHUNK_SCHEMA.empty_table()) for u in updates]
+            )
             self.chunks.replace_files([u.path for u in updates], rows)
         return graph_write
 
@@ -580,7 +588,7 @@ class Prepared:
     # Catalog rows whose stat changed while their content did not.
     touched: list[FileRecord]
     # Each updated file's chunk rows (none for a deleted file).
-    chunks: dict[str, list[tuple[Chunk, str]]]
+    chunks: dict[str, pa.Table]
     report: ChangeReport
     # Files prepared earlier, not yet persisted, whose edges this batch changed: their
     # facts with new targets.

@@ -22,9 +22,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from kenning.core.facts import Chunk
+import pyarrow as pa
+
 from kenning.pipeline.indexer import ChangeReport, Prepared
-from kenning.storage.chunks import chunk_table
 from kenning.storage.graph import FileRecord, FileUpdate, Rewire
 from kenning.storage.layered import EMPTY, RecentFile, RecentFiles
 
@@ -34,7 +34,8 @@ class WriteBehind:
 
     def __init__(self) -> None:
         self._updates: dict[str, FileUpdate] = {}
-        self._chunks: dict[str, list[tuple[Chunk, str]]] = {}
+        self._chunks: dict[str, pa.Table] = {}
+        # The same rows as dicts, for the recent layer.
         self._rows: dict[str, tuple[dict, ...]] = {}
         self._rewires: dict[tuple[str, str, int, int], Rewire] = {}
         self._touched: dict[str, FileRecord] = {}
@@ -60,8 +61,8 @@ class WriteBehind:
         for update in prepared.updates:
             path = update.path
             self._updates[path] = update
-            self._chunks[path] = prepared.chunks.get(path, [])
-            self._rows[path] = tuple(chunk_table(self._chunks[path]).to_pylist())
+            self._chunks[path] = prepared.chunks[path]
+            self._rows[path] = tuple(self._chunks[path].to_pylist())
             self._touched.pop(path, None)
             # The file's own edges are written anew, resolved as of now.
             for site in [k for k, rw in self._rewires.items() if rw.edge.path == path]:
@@ -89,7 +90,7 @@ class WriteBehind:
             updates=updates,
             rewires=list(self._rewires.values()),
             touched=list(self._touched.values()),
-            chunks={u.path: self._chunks.get(u.path, []) for u in updates},
+            chunks={u.path: self._chunks[u.path] for u in updates if u.path in self._chunks},
             report=ChangeReport(
                 changed=[u.path for u in updates if u.facts is not None],
                 deleted=[u.path for u in updates if u.facts is None],
