@@ -20,34 +20,7 @@ from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
 from kenning.storage import chunks as chunks_module
-
-CORE = '''\
-"""Core helpers."""
-
-
-def resolve_target(name):
-    """Find where a call goes by looking the name up in the registry."""
-    return name.upper()
-
-
-class Registry:
-    def register(self, item):
-        return resolve_target(item)
-'''
-
-APP = """\
-from pkg.core import Registry, resolve_target
-
-
-def main():
-    registry = Registry()
-    registry.register("x")
-    return resolve_target("y")
-
-
-def helper():
-    return main()
-"""
+from server.conftest import APP, CORE
 
 FILES = {"pkg/__init__.py": "", "pkg/core.py": CORE, "pkg/app.py": APP}
 
@@ -147,13 +120,13 @@ def test_search_finds_new_code_and_never_a_stale_chunk(workspace: Workspace) -> 
     assert all(h.symbol_id != "pkg/core.py#resolve_target" for h in stale)
     hits = engine.search("shuffle partitions evenly", mode="text").hits
     assert hits[0].symbol_id == "pkg/core.py#shuffle_partitions"
-    assert (hits[0].start_line, hits[0].end_line) == (13, 15)
+    assert (hits[0].start_line, hits[0].end_line) == (15, 17)
     assert engine.search("casefold", mode="text").hits[0].symbol_id == "pkg/core.py#resolve_target"
     # Filters apply to the recent layer too.
     assert engine.search("shuffle partitions", mode="text", path_globs=["pkg/app.py"]).hits == []
     engine.flush()
     assert stored(engine) == rebuilt(engine.root)
-    assert engine.search("shuffle partitions evenly", mode="text").hits[0].start_line == 13
+    assert engine.search("shuffle partitions evenly", mode="text").hits[0].start_line == 15
 
 
 def test_positions_of_a_changed_file_are_its_new_ones(workspace: Workspace) -> None:
