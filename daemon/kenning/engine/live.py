@@ -311,15 +311,20 @@ class LiveWorkspace:
     def _drop_buffer(self, rel: str, session: str) -> None:
         """Forget `session`'s buffer of `rel`; the file is indexed from disk instead
         (where `read_source` applies the same size limit)."""
+        if session in self._sessions.get(rel, {}) or rel in self.documents:
+            self._release(rel, session)
+
+    def _release(self, rel: str, session: str) -> None:
+        """`session` no longer holds a buffer of `rel`: another session's buffer is
+        indexed, or else the file on disk."""
         holders = self._sessions.get(rel, {})
-        if holders.pop(session, None) is not None or rel in self.documents:
-            if holders:
-                self.documents[rel] = next(reversed(holders.values()))
-            else:
-                self._sessions.pop(rel, None)
-                self.documents.pop(rel, None)
-            if self.scheduler is not None:
-                self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+        holders.pop(session, None)
+        if holders:
+            self.documents[rel] = next(reversed(holders.values()))
+        else:
+            self._sessions.pop(rel, None)
+            self.documents.pop(rel, None)
+        self.resubmit(rel)
 
     def has_buffer(self, rel: str, session: str = "") -> bool:
         return session in self._sessions.get(rel, {})
@@ -356,15 +361,7 @@ class LiveWorkspace:
         # Unsaved text goes with the buffer: the file on disk is indexed again, unless
         # another session still has the file open.
         self.oversized.discard(rel)
-        holders = self._sessions.get(rel, {})
-        holders.pop(session, None)
-        if holders:
-            self.documents[rel] = next(reversed(holders.values()))
-        else:
-            self._sessions.pop(rel, None)
-            self.documents.pop(rel, None)
-        if self.scheduler is not None:
-            self.scheduler.submit(rel, self.documents.get(rel), delay=0)
+        self._release(rel, session)
 
     def resubmit(self, rel: str) -> None:
         """Index `rel` again as it is now (its buffer, or the file on disk)."""
