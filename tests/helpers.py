@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 import kenning
-from kenning.core.settings import Settings
+from kenning.core.settings import EmbeddingSettings, Settings
 from kenning.engine import Engine
 
 # The folder holding the `kenning` package under test, for subprocesses' PYTHONPATH.
@@ -28,6 +28,8 @@ DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
 
 # One parser process: faster for tiny workspaces, and lets tests monkeypatch parsing.
 IN_PROCESS = Settings(parse_workers=1)
+# For a live folder whose test is not about vectors: no embedding pool to wait for.
+NO_VECTORS = Settings(parse_workers=1, embedding=EmbeddingSettings(enabled=False))
 
 EDGE_QUERIES = {
     "CALLS": "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) "

@@ -10,10 +10,11 @@ import threading
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from api.conftest import Daemon
-from helpers import IN_PROCESS, Workspace, run_kenning
+from helpers import NO_VECTORS, Workspace, run_kenning
 from kenning.core.facts import Span
 from kenning.core.settings import Settings
 from kenning.engine.live import Event, LiveWorkspace, WorkerFailed
@@ -102,7 +103,7 @@ def test_a_daemon_keeps_indexing_past_bad_names_and_fifos(tmp_path: Path) -> Non
 
 def test_a_writer_stuck_on_one_batch_shows_as_an_error(workspace: Workspace) -> None:
     workspace.write({"a.py": GOOD})
-    live = LiveWorkspace(workspace.root, IN_PROCESS)
+    live = LiveWorkspace(workspace.root, NO_VECTORS)
     assert live.open().writer
     live.catch_up().result(TIMEOUT)
     engine = live.engine
@@ -132,7 +133,7 @@ def test_a_writer_stuck_on_one_batch_shows_as_an_error(workspace: Workspace) -> 
 def test_buffers_over_the_size_limit_are_not_indexed(workspace: Workspace) -> None:
     workspace.write({"a.py": GOOD})
     said: list[str] = []
-    settings = Settings(parse_workers=1, max_file_size=2000)
+    settings = msgspec.structs.replace(NO_VECTORS, max_file_size=2000)
 
     def told(event: Event) -> None:
         if isinstance(event, WorkerFailed):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pytest
 
@@ -245,3 +246,25 @@ def test_apply_now_is_done_once_its_change_is_written(make, recorder: Recorder) 
     assert recorder.batches[-1] == [("b.py", False)]
     assert scheduler.queued == 0
     assert scheduler.stats.superseded == 1
+
+
+def test_a_write_started_by_flush_counts_until_it_ends(recorder: Recorder) -> None:
+    """`flush` may hand its write to another thread: the scheduler is not idle until
+    that write is over, and a write that runs on and on shows as stuck (status turns
+    it into an error), while edits keep being applied meanwhile."""
+    writing: Future[int] = Future()
+    scheduler = ChangeScheduler(recorder, debounce=0.0, flush=lambda: writing, flush_after=0.0)
+    try:
+        scheduler.submit("a.py", None, delay=0)
+        scheduler.flush_later()
+        assert recorder.applied.wait(TIMEOUT)
+        assert not scheduler.wait_until_idle(0.2)
+        assert scheduler.stuck_for() > 0
+        recorder.applied.clear()
+        scheduler.submit("b.py", None, delay=0)
+        assert recorder.applied.wait(TIMEOUT)  # applied while the write runs
+        writing.set_result(1)
+        assert scheduler.wait_until_idle(TIMEOUT)
+        assert scheduler.stuck_for() == 0
+    finally:
+        scheduler.close(TIMEOUT)

@@ -9,13 +9,14 @@ with a rebuild."""
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, Workspace, snapshot
+from helpers import IN_PROCESS, NO_VECTORS, Workspace, snapshot
 from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
@@ -165,7 +166,7 @@ def test_a_daemon_loads_what_edits_need_after_its_catch_up(workspace: Workspace)
     """The first save after a start does not wait for the resolution model: it is
     loaded on the writer as soon as the catch-up is done."""
     workspace.indexed(FILES).close()
-    live = LiveWorkspace(workspace.root, IN_PROCESS)
+    live = LiveWorkspace(workspace.root, NO_VECTORS)
     try:
         assert live.open().writer
         engine = live.engine
@@ -196,3 +197,90 @@ def test_written_batches_are_compacted(
     assert len(table.list_versions()) < piled_up // 4
     hits = engine.search("upper", mode="text").hits
     assert hits and hits[0].symbol_id == "pkg/core.py#resolve_target"
+
+
+class HeldWrite:
+    """Holds `Indexer.persist` until released, so that a test can act while a
+    deferred write is under way (the write itself is the real one)."""
+
+    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        persist = engine.indexer.persist
+
+        def held(prepared: Any) -> str:
+            self.started.set()
+            assert self.release.wait(30), "the test never released the write"
+            return persist(prepared)
+
+        monkeypatch.setattr(engine.indexer, "persist", held)
+
+
+def test_a_save_during_a_write_goes_on_and_stays_the_newest(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The persisted write runs on a thread of its own: a save made while it runs is
+    applied at once (not after it), and the write, when it ends, drops only what it
+    wrote, so the newer text stays visible until it is written in turn."""
+    engine = indexed(workspace)
+    held = HeldWrite(engine, monkeypatch)
+    save(engine, "pkg/core.py", CORE + "\n\ndef first_try():\n    pass\n")
+    writing = engine.flush_behind()
+    assert writing is not None and held.started.wait(30)
+    # The writer is not waiting for the write: this save is applied and visible now.
+    save(engine, "pkg/core.py", CORE + "\n\ndef second_try():\n    pass\n")
+    save(engine, "pkg/app.py", APP + "\n\ndef added():\n    return helper()\n")
+    assert names(engine, "_try") == {"second_try"}
+    assert engine.flush_behind() is writing  # one write at a time
+    held.release.set()
+    assert writing.result(30) == 1
+    # The first text is in the stores; the second stays in the layer over them.
+    assert engine.unwritten_since is not None
+    assert {s.name for s in engine.graph.find_symbols("first_try", 10)} == {"first_try"}
+    assert names(engine, "_try") == {"second_try"}
+    assert callers(engine, "pkg/app.py#helper") == {"added"}
+    assert engine.flush() == 2
+    assert engine.unwritten_since is None
+    assert names(engine, "_try") == {"second_try"}
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_a_failed_write_keeps_everything_for_the_next(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = indexed(workspace)
+    persist = engine.indexer.persist
+    monkeypatch.setattr(engine.indexer, "persist", _fail_once(persist))
+    save(engine, "pkg/core.py", CORE + "\n\ndef kept():\n    pass\n")
+    writing = engine.flush_behind()
+    assert writing is not None and isinstance(writing.exception(30), OSError)
+    assert names(engine, "kept") == {"kept"}
+    assert engine.flush() == 1
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_closing_waits_for_the_write_under_way(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = indexed(workspace)
+    held = HeldWrite(engine, monkeypatch)
+    save(engine, "pkg/core.py", CORE + "\n\ndef one():\n    pass\n")
+    assert engine.flush_behind() is not None and held.started.wait(30)
+    save(engine, "pkg/app.py", APP + "\n\ndef two():\n    return helper()\n")
+    threading.Timer(0.2, held.release.set).start()
+    engine.close()
+    with Engine.open(engine.root, IN_PROCESS, read_only=True) as reader:
+        assert {s.name for s in reader.symbols("one")} >= {"one"}
+        assert {s.name for s in reader.symbols("two")} >= {"two"}
+
+
+def _fail_once(persist: Any) -> Any:
+    failed: list[bool] = []
+
+    def flaky(prepared: Any) -> str:
+        if not failed:
+            failed.append(True)
+            raise OSError("disk full")
+        return persist(prepared)
+
+    return flaky

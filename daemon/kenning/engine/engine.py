@@ -39,11 +39,13 @@ from kenning.pipeline.embedder import (
     ProgressSink,
     status_note,
 )
+from kenning.pipeline.executors import Future, ThreadPoolExecutor, persist_executor, wait
 from kenning.pipeline.indexer import (
     ChangeReport,
     Indexer,
     IndexReport,
     OutsideWorkspace,
+    Prepared,
     ProgressCallback,
     workspace_path,
 )
@@ -128,8 +130,11 @@ class Engine:
         self._user_paused = False
         self._indexing = False
         self._semantic: SemanticIndex | None = None
-        # Changes applied and visible, not yet written (the writer thread's).
+        # Changes applied and visible, not yet written; the thread that writes them
+        # behind (created by the first `flush_behind`) and its write in flight.
         self._behind = WriteBehind()
+        self._persister: ThreadPoolExecutor | None = None
+        self._persisting: Future[int] | None = None
         self._writes_since_compaction = 0
         # What opening had to repair in a damaged index ("" when nothing).
         self.repairs = ""
@@ -173,6 +178,10 @@ class Engine:
 
     def close(self) -> None:
         if self.writer:
+            if self._persister is not None:
+                # The write in flight ends, and what it calls back when done (a
+                # checkpoint) runs, before the rest is written here and the store shuts.
+                self._persister.shutdown(wait=True)
             try:
                 self.flush()
             except Exception:  # the catch-up at the next start parses them again
@@ -255,13 +264,37 @@ class Engine:
         self.indexer.prepare_for_edits()
 
     def flush(self) -> int:
-        """Write every change `apply_changes` deferred, in one batch; how many files."""
+        """Write every change `apply_changes` deferred, now, on this thread (after the
+        write in flight, if one is); how many files."""
+        if self._persisting is not None:
+            # Its failure is logged where it ran; what it did not write is taken below.
+            wait((self._persisting,))
+        batch = self._behind.batch()
+        return 0 if batch is None else self._persist(batch)
+
+    def flush_behind(self) -> Future[int] | None:
+        """Start writing every deferred change on the persist thread, and return at
+        once: the write in flight (a new one, or the one still running, which what came
+        after it waits for), or None when nothing waits to be written."""
+        persisting = self._persisting
+        if persisting is not None and not persisting.done():
+            return persisting
         batch = self._behind.batch()
         if batch is None:
-            return 0
+            return None
+        if self._persister is None:
+            self._persister = persist_executor()
+        self._persisting = self._persister.submit(self._persist, batch)
+        return self._persisting
+
+    def _persist(self, batch: Prepared) -> int:
         started = time.perf_counter()
-        self.indexer.persist(batch)
-        self._behind.written()
+        try:
+            self.indexer.persist(batch)
+        except BaseException:
+            self._behind.failed()
+            raise
+        self._behind.written(batch)
         self._queue_embedding(batch.report.text_hashes)
         self._writes_since_compaction += 1
         if self._writes_since_compaction >= COMPACT_AFTER_WRITES:

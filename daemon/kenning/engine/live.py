@@ -475,14 +475,27 @@ class LiveWorkspace:
         elif not scheduler.queued:
             self._checkpoint(engine)
 
-    def _flush(self) -> None:
-        """Write the changes applied since the last write (the writer thread's)."""
+    def _flush(self) -> Future[int] | None:
+        """Start writing the changes applied since the last write (on the writer
+        thread; the write runs on the engine's persist thread)."""
         engine = self.engine
         if engine is None:
-            return
-        engine.flush()
+            return None
+        writing = engine.flush_behind()
+        if writing is not None:
+            writing.add_done_callback(lambda _: self._written(engine))
+        return writing
+
+    def _written(self, engine: Engine) -> None:
+        """A deferred write is over (on the persist thread): tell status, ask for the
+        next one if changes came meanwhile, and checkpoint when nothing waits."""
         self.post(Changed())
-        if self.scheduler is not None and not self.scheduler.queued:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        if engine.unwritten_since is not None:
+            scheduler.flush_later()
+        elif not scheduler.queued:
             self._checkpoint(engine)
 
     @staticmethod

@@ -1,14 +1,18 @@
-"""The daemon's query threads.
+"""The daemon's query threads, and each writer's persist thread.
 
 Queries (search, call graphs, status) block on the graph store, LanceDB and the query
 model; the asyncio loop that serves the editor must not. They run here instead, on a
 small bounded pool: each thread keeps its own graph connection, and two threads let a
 status poll or a call hierarchy go on while a search embeds its query.
+
+A writer's deferred changes are written to the stores on one thread of their own
+(`persist_executor`, see `pipeline/write_behind.py`), so that the writer thread goes
+on preparing the next save meanwhile. One thread: batches are written in order.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 
 QUERY_THREADS = 2
 
@@ -17,4 +21,8 @@ def query_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=QUERY_THREADS, thread_name_prefix="kenning-query")
 
 
-__all__ = ["Executor", "query_executor"]
+def persist_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-persist")
+
+
+__all__ = ["Executor", "Future", "ThreadPoolExecutor", "persist_executor", "query_executor", "wait"]

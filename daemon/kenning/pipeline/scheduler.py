@@ -73,7 +73,7 @@ class ChangeScheduler:
         batch_limit: int = 500,
         on_error: Callable[[BaseException], None] | None = None,
         name: str = "kenning-writer",
-        flush: Callable[[], object] | None = None,
+        flush: Callable[[], Future[Any] | None] | None = None,
         flush_after: float = 1.0,
     ) -> None:
         if batch_limit < 1:
@@ -97,13 +97,17 @@ class ChangeScheduler:
         self._batches = self._applied = self._superseded = self._job_count = 0
         # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
         # and at most `5 * flush_after` after the first batch it has not written yet.
+        # It may return the write it started elsewhere: not idle until that is done.
         self._flush = flush
+        self._writing: Future[Any] | None = None
+        self._writing_since = 0.0
         self._flush_after = flush_after
         self._flush_first: float | None = None
         self._flush_due: float | None = None
         self.set_debounce(debounce)
-        # The single writer: every store write happens on this thread, so the stores
-        # need no locking of their own and a batch never interleaves with a reindex.
+        # The single writer: every store write starts from this thread (deferred writes
+        # run on a persist thread it hands them to, and a reindex waits for those), so
+        # a batch never interleaves with a reindex.
         # A daemon thread, so a daemon that forgets `close` still exits.
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -191,12 +195,14 @@ class ChangeScheduler:
             return SchedulerStats(self._batches, self._applied, self._superseded, self._job_count)
 
     def stuck_for(self) -> float:
-        """How long the batch of edits in hand has been running, 0 when there is none
-        (jobs such as a full index are not counted: their length is the workspace's)."""
+        """How long the batch of edits in hand, or the write `flush` started, has been
+        running; 0 when there is none (jobs such as a full index are not counted: their
+        length is the workspace's)."""
         with self._cond:
-            if not (self._busy and self._busy_with_batch):
-                return 0.0
-            return time.monotonic() - self._busy_since
+            now = time.monotonic()
+            batch = now - self._busy_since if self._busy and self._busy_with_batch else 0.0
+            writing = self._writing is not None and not self._writing.done()
+            return max(batch, now - self._writing_since if writing else 0.0)
 
     @property
     def alive(self) -> bool:
@@ -219,7 +225,14 @@ class ChangeScheduler:
     # -- the writer thread -------------------------------------------------------------
 
     def _idle(self) -> bool:
-        return not self._entries and not self._jobs and not self._busy and self._flush_due is None
+        writing = self._writing is not None and not self._writing.done()
+        return (
+            not self._entries
+            and not self._jobs
+            and not self._busy
+            and self._flush_due is None
+            and not writing
+        )
 
     def _run(self) -> None:
         while True:
@@ -287,12 +300,28 @@ class ChangeScheduler:
     def _run_flush(self) -> None:
         assert self._flush is not None
         try:
-            self._flush()
+            writing = self._flush()
         except BaseException as error:  # still pending with the caller: try again later
             self._report(error)
             with self._cond:
                 self._flush_due = time.monotonic() + 5 * self._flush_after
                 self._cond.notify_all()
+            return
+        if writing is not None:
+            with self._cond:
+                if writing is not self._writing:
+                    self._writing, self._writing_since = writing, time.monotonic()
+            writing.add_done_callback(self._written)
+
+    def _written(self, writing: Future[Any]) -> None:
+        """A write `flush` started is over (on the thread that wrote it)."""
+        error = writing.exception()
+        with self._cond:
+            if error is not None and not self._closed:
+                self._flush_due = time.monotonic() + 5 * self._flush_after
+            self._cond.notify_all()
+        if error is not None:
+            self._report(error)
 
     def _run_job(self, job: Callable[[], Any], future: Future[Any]) -> None:
         if not future.set_running_or_notify_cancel():

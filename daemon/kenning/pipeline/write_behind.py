@@ -3,13 +3,17 @@
 A save used to wait for its graph transaction and its chunk merge (100-300 ms on
 Django). Now the writer prepares the change (parse, resolve, re-resolve what pointed at
 it: `Indexer.prepare`), adds it here and publishes the recent layer that queries lay
-over the stores (`storage/layered.py`); the persisted write comes later, on the same
-writer thread, for every change prepared since the last one, in one batch
-(`Indexer.persist`). A file saved three times is written once, with its last text.
+over the stores (`storage/layered.py`); the persisted write comes later, for every
+change prepared since the last one, in one batch (`Indexer.persist`), on a thread of its
+own (`kenning-persist`) so that a save never waits behind it. A file saved three times
+is written once, with its last text.
 
-`WriteBehind` is the writer thread's alone; the query threads read only `recent`, an
-immutable snapshot replaced whole. A persisted write that fails leaves everything here
-(queries stay right) to be tried again at the next flush.
+The writer thread adds changes and takes batches; the persist thread says a batch is
+written (`written`), dropping only what no later change replaced (a file saved again
+while its previous text was being written stays, to be written with the next batch).
+The query threads read only `recent`, an immutable snapshot replaced whole. A
+persisted write that fails leaves everything here (queries stay right) to be tried
+again at the next flush.
 
 On a crash the pending changes are lost with the process, and nothing else: the
 catalog still holds the files' old size, mtime and hash, so the catch-up at the next
@@ -19,6 +23,7 @@ reconnects.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -42,6 +47,11 @@ class WriteBehind:
         self._hashes: dict[str, None] = {}
         # When the oldest change not yet persisted was added (monotonic), or None.
         self.since: float | None = None
+        # A batch was taken and is being written; when the first change after it came.
+        self._taken = False
+        self._since_taken: float | None = None
+        # `add`/`batch` (writer thread) against `written`/`failed` (persist thread).
+        self._lock = threading.Lock()
         # What queries lay over the stores; replaced whole, never changed in place.
         self.recent: RecentFiles = EMPTY
 
@@ -55,6 +65,10 @@ class WriteBehind:
 
     def add(self, prepared: Prepared) -> None:
         """Take a prepared batch in (after those before it) and publish the new layer."""
+        with self._lock:
+            self._add(prepared)
+
+    def _add(self, prepared: Prepared) -> None:
         for update in prepared.reresolved:
             if update.path in self._updates:
                 self._updates[update.path] = update
@@ -72,19 +86,32 @@ class WriteBehind:
         for record in prepared.touched:
             held = self._updates.get(record.path)
             if held is not None and held.record is not None:
-                held.record = replace(held.record, size=record.size, mtime_ns=record.mtime_ns)
+                # A new update, not one changed in place: the one held may be in the
+                # batch being written, and `written` drops only what it wrote.
+                kept = replace(held.record, size=record.size, mtime_ns=record.mtime_ns)
+                self._updates[record.path] = replace(held, record=kept)
             else:
                 self._touched[record.path] = record
         self._hashes.update(dict.fromkeys(prepared.report.text_hashes))
-        if self.since is None and self.pending:
-            self.since = time.monotonic()
+        if self.pending:
+            now = time.monotonic()
+            if self.since is None:
+                self.since = now
+            if self._taken and self._since_taken is None:
+                self._since_taken = now
         self._publish()
 
     def batch(self) -> Prepared | None:
         """Everything pending as one batch for `Indexer.persist` (None when nothing is);
         it stays pending, and visible, until `written`."""
-        if not self.pending:
-            return None
+        with self._lock:
+            if not self.pending:
+                return None
+            self._taken = True
+            self._since_taken = None
+            return self._batch()
+
+    def _batch(self) -> Prepared:
         updates = list(self._updates.values())
         return Prepared(
             updates=updates,
@@ -102,18 +129,38 @@ class WriteBehind:
             ),
         )
 
-    def written(self) -> None:
-        """The batch is in the stores: queries read them alone again."""
-        self._updates.clear()
-        self._chunks.clear()
-        self._rows.clear()
-        self._rewires.clear()
-        self._touched.clear()
-        self._hashes.clear()
-        self.since = None
-        self.recent = EMPTY
+    def written(self, batch: Prepared) -> None:
+        """`batch` is in the stores: queries read them alone again for what it wrote.
+        What a later change replaced meanwhile stays pending, and visible."""
+        with self._lock:
+            for update in batch.updates:
+                if self._updates.get(update.path) is update:
+                    del self._updates[update.path]
+                    self._chunks.pop(update.path, None)
+                    self._rows.pop(update.path, None)
+            for rw in batch.rewires:
+                if self._rewires.get(rw.edge.site) is rw:
+                    del self._rewires[rw.edge.site]
+            for record in batch.touched:
+                if self._touched.get(record.path) is record:
+                    del self._touched[record.path]
+            for text_hash in batch.report.text_hashes:
+                self._hashes.pop(text_hash, None)
+            self.since = self._since_taken if self.pending else None
+            self._taken = False
+            self._since_taken = None
+            self._publish()
+
+    def failed(self) -> None:
+        """The batch taken last was not written: all of it stays pending."""
+        with self._lock:
+            self._taken = False
+            self._since_taken = None
 
     def _publish(self) -> None:
+        if not self.pending:
+            self.recent = EMPTY
+            return
         files = {
             path: RecentFile(path, u.record, u.facts, u.resolved, self._rows.get(path, ()))
             for path, u in self._updates.items()
