@@ -113,7 +113,14 @@ def answers(engine: Engine) -> tuple[list[str], list[str]]:
     return [h.symbol_id for h in hits.hits][:1], [s.id for s in engine.symbols("Reader3")][:1]
 
 
-@pytest.mark.parametrize("damage", list(DAMAGE))
+# One case per store in the developer's loop (`-m "not slow"`); all of them in the slow tier.
+FAST = {"fragment garbled at its footer", "status file header garbled", "graph truncated",
+        "loading marker left by a killed bulk load"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "damage", [d if d in FAST else pytest.param(d, marks=pytest.mark.slow) for d in DAMAGE]
+)
 def test_damage_is_refused_by_readers_and_repaired_by_the_writer(
     damage: str, pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -89,14 +89,15 @@ def reference(tmp_path: Path, settings: Settings, edit: bool) -> dict:
         ws.close_all()
 
 
+# One node table and one edge table in the developer's loop, every table in the slow tier.
 @pytest.mark.parametrize(
     "failing_table",
     [
-        "File",
         "Symbol",
-        "DEFINES",
         "CALLS",
-        "INHERITS",
+        pytest.param("File", marks=pytest.mark.slow),
+        pytest.param("DEFINES", marks=pytest.mark.slow),
+        pytest.param("INHERITS", marks=pytest.mark.slow),
     ],
 )
 def test_full_index_falls_back_to_unwind(
@@ -113,7 +114,14 @@ def test_full_index_falls_back_to_unwind(
     assert comparable(snapshot(engine)) == expected
 
 
-@pytest.mark.parametrize("failing_table", ["DEFINES", "CALLS", "IMPORTS"])
+@pytest.mark.parametrize(
+    "failing_table",
+    [
+        "CALLS",
+        pytest.param("DEFINES", marks=pytest.mark.slow),
+        pytest.param("IMPORTS", marks=pytest.mark.slow),
+    ],
+)
 def test_incremental_batch_falls_back_to_unwind(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_table: str
 ) -> None:
