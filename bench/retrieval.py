@@ -120,6 +120,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+query-stop-words": {"query_stop_words": True},
     "+joined-words": {"joined_words": True},
     "+action-outline-0.8": {"outline_factor": 0.8},
+    "+embed-stop-words": {"embed_stop_words": True},
+    "+candidates-100": {"candidates": 100},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]

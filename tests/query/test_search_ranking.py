@@ -15,6 +15,7 @@ from kenning.engine import Engine
 from kenning.query.search import (
     DEFAULT_RANKING,
     is_test_path,
+    joined_pairs,
     names_a_thing,
     search,
     words_match,
@@ -332,3 +333,11 @@ def test_a_query_naming_a_thing_lifts_class_outlines(engine: Engine) -> None:
     # A query that reads as an action leaves outlines as they were.
     action = "Remove the item from the shopping cart"
     assert scores(action) == pytest.approx(scores(action, query_form=False), rel=1e-4)
+
+
+def test_neighbouring_query_words_run_together_spell_a_camel_case_name() -> None:
+    # Prose and short words are skipped; each pair once.
+    assert joined_pairs("The app context of the app context") == [
+        "appcontext",
+        "contextapp",
+    ]

@@ -73,18 +73,23 @@ class Ranking(msgspec.Struct, frozen=True):
     # "score": each ranker's scores min-max normalised over its candidates, then a
     # weighted sum; "spread": each score's distance above the ranker's last candidate
     # in standard deviations of its candidates' scores, so a ranker whose best stands
-    # far above the rest (confident) weighs more than one whose list is flat; "rrf":
-    # weighted reciprocal rank fusion (k = `rrf_k`).
+    # far above the rest (confident) weighs more than one whose list is flat (flat on
+    # the tuning corpora: not the default); "rrf": weighted reciprocal rank fusion
+    # (k = `rrf_k`; clearly worse, see bench/README.md).
     fusion: str = "score"
     rrf_k: int = RRF_K
     # The query words of `STOP` (prose: "return", "given", "used") are left out of the
     # BM25 queries too, not only the name match: in code they match every `return`.
+    # Off: measured within noise.
     query_stop_words: bool = False
     # The chunk-text BM25 query also holds each pair of neighbouring query words run
     # together ("app context" -> appcontext): the full-text tokenizer splits code at
     # underscores but not at case changes, so `app_context` is two words of the code and
-    # `AppContext` (a class, any camelCase name) one.
+    # `AppContext` (a class, any camelCase name) one. Off: measured within noise.
     joined_words: bool = False
+    # The words of `STOP` are left out of the query the model embeds as well. Off:
+    # measured, it cost function queries.
+    embed_stop_words: bool = False
     text_weight: float = 1.0  # BM25 over the chunk text (header + code)
     name_weight: float = 1.0  # BM25 over name and path words, or name matches
     vector_weight: float = 1.0  # cosine similarity of the embedded text
@@ -107,7 +112,9 @@ class Ranking(msgspec.Struct, frozen=True):
     # ...", "A loader that ...") names a thing, as class docs do; any other reads as
     # an action ("Return the ...", "Register a ..."), as function docs do. Then
     # `outline_factor` applies to actions only, and `thing_outline_factor` multiplies
-    # outlines when the query names a thing.
+    # outlines when the query names a thing: a class's methods carry its words in their
+    # names and descriptions, and would otherwise outrank it (bench/README.md, fourth
+    # round: tuning class queries 0.619 -> 0.661, function queries unchanged).
     query_form: bool = True
     thing_outline_factor: float = 1.25
     # Test code's score is multiplied by this unless the query mentions tests: tests are
@@ -191,7 +198,10 @@ def search(
     cancel.check()
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
-            near, described = _vector_matches(semantic, chunks, query, want, filters)
+            embedded = query
+            if ranking.embed_stop_words:
+                embedded = " ".join(w for w in query.split() if w.lower() not in STOP) or query
+            near, described = _vector_matches(semantic, chunks, embedded, want, filters)
             rankers.append(("vector", ranking.vector_weight, near))
             rankers.append(("describe", ranking.describe_weight, described))
         except Exception as exc:  # a broken model must not take text search down with it
