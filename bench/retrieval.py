@@ -85,12 +85,16 @@ ISSUE16B_OFF: dict[str, Any] = {
     "group_names": False,
 }
 ABLATIONS: dict[str, dict[str, Any]] = {
+    # Search as the third round of issue 16 left it (outlines not lifted for a query
+    # that names a thing).
+    "round-3": {"query_form": False},
     # Search as the first round of issue 16 left it.
-    "round-1": ISSUE16B_OFF,
+    "round-1": {**ISSUE16B_OFF, "query_form": False},
     # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
     # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
     "before": {
         **ISSUE16B_OFF,
+        "query_form": False,
         "fusion": "rrf",
         "name_field": False,
         "split_identifiers": False,
@@ -110,6 +114,14 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "-name-match": {"name_match_weight": 0.0},
     "-group-names": {"group_names": False},
     "+vector-fill": {"vector_fill": True},
+    # Fourth round: each tried from the shipped defaults.
+    "+spread-fusion": {"fusion": "spread"},
+    "+rrf-20": {"fusion": "rrf", "rrf_k": 20},
+    "+query-stop-words": {"query_stop_words": True},
+    "+joined-words": {"joined_words": True},
+    "+action-outline-0.8": {"outline_factor": 0.8},
+    "+embed-stop-words": {"embed_stop_words": True},
+    "+candidates-100": {"candidates": 100},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]

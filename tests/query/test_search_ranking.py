@@ -12,7 +12,14 @@ import pytest
 from helpers import Workspace
 from kenning.core.facts import text_hash
 from kenning.engine import Engine
-from kenning.query.search import DEFAULT_RANKING, is_test_path, search, words_match
+from kenning.query.search import (
+    DEFAULT_RANKING,
+    is_test_path,
+    joined_pairs,
+    names_a_thing,
+    search,
+    words_match,
+)
 from kenning.storage.chunks import (
     ChunkFilter,
     describe,
@@ -292,3 +299,45 @@ def test_overloads_of_one_name_are_one_hit_spanning_the_implementation(
 
     assert found() == [(7, 9)]  # the implementation's lines (0-based)
     assert len(found(group_names=False)) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "thing"),
+    [
+        ("The shopping cart of a customer", True),
+        ("A cart", True),
+        ("an item in the cart", True),
+        ("Return the total price", False),
+        ("Adds an item", False),
+        ("theme of the shop", False),
+        ("", False),
+    ],
+)
+def test_a_query_opening_with_an_article_names_a_thing(query: str, thing: bool) -> None:
+    assert names_a_thing(query) is thing
+
+
+def test_a_query_naming_a_thing_lifts_class_outlines(engine: Engine) -> None:
+    def scores(query: str, **changes: object) -> dict[str, float]:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, **changes)
+        result = search(engine.graph, engine.chunks, query, 10, ChunkFilter(), "hybrid",
+                        None, ranking)  # fmt: skip
+        return {hit.symbol.rpartition(".")[2]: hit.score for hit in result.hits}
+
+    factor = DEFAULT_RANKING.thing_outline_factor
+    assert factor > 1.0
+    thing = "The shopping cart holding the items"
+    plain, lifted = scores(thing, query_form=False), scores(thing)
+    assert lifted["ShoppingCart"] == pytest.approx(factor * plain["ShoppingCart"], rel=1e-4)
+    assert lifted["add_item"] == pytest.approx(plain["add_item"], rel=1e-4)
+    # A query that reads as an action leaves outlines as they were.
+    action = "Remove the item from the shopping cart"
+    assert scores(action) == pytest.approx(scores(action, query_form=False), rel=1e-4)
+
+
+def test_neighbouring_query_words_run_together_spell_a_camel_case_name() -> None:
+    # Prose and short words are skipped; each pair once.
+    assert joined_pairs("The app context of the app context") == [
+        "appcontext",
+        "contextapp",
+    ]

@@ -7,15 +7,17 @@ of the embedded text, and that of the definition's description (its name, owner 
 parameter words). Each ranker's scores are min-max normalised over its own candidates
 and summed with weights (`Ranking`); every candidate gains the share of its name's
 words that the query spells (prefix and typo tolerant); then test code is demoted
-unless the query is about tests, and each symbol (and each name within a file: its
-overloads) is scored by its best chunk, so a long function's pieces are one hit
-spanning the whole function. The vector rankers join once the active model has
-vectors; every result says whether they covered every text, and a hybrid search
-without them says it ranked by text and names only.
+unless the query is about tests, class outlines are lifted when the query opens with
+an article (it names a thing, as class docs do, rather than an action), and each
+symbol (and each name within a file: its overloads) is scored by its best chunk, so a
+long function's pieces are one hit spanning the whole function. The vector rankers
+join once the active model has vectors; every result says whether they covered every
+text, and a hybrid search without them says it ranked by text and names only.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # The usual RRF constant: damps the advantage of the very top ranks.
 RRF_K = 60
+# The spread of a uniform distribution over its range, in standard deviations: the
+# unit of `Ranking.fusion` "spread".
+SPREAD_UNIT = math.sqrt(12)
 # Each ranker contributes this many candidates per requested result.
 OVERFETCH = 3
 # With filters, the vector ranker reads this many times more neighbours, since most
@@ -56,6 +61,7 @@ _STOP_WORDS = (
 STOP = frozenset(_STOP_WORDS.split())
 # Chunk kinds that are outlines of a type: their members have chunks of their own.
 OUTLINE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "type"})
+ARTICLES = frozenset({"a", "an", "the"})
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec"})
 
 
@@ -65,8 +71,25 @@ class Ranking(msgspec.Struct, frozen=True):
     measure each, on its tuning corpora only."""
 
     # "score": each ranker's scores min-max normalised over its candidates, then a
-    # weighted sum; "rrf": weighted reciprocal rank fusion (k = 60).
+    # weighted sum; "spread": each score's distance above the ranker's last candidate
+    # in standard deviations of its candidates' scores, so a ranker whose best stands
+    # far above the rest (confident) weighs more than one whose list is flat (flat on
+    # the tuning corpora: not the default); "rrf": weighted reciprocal rank fusion
+    # (k = `rrf_k`; clearly worse, see bench/README.md).
     fusion: str = "score"
+    rrf_k: int = RRF_K
+    # The query words of `STOP` (prose: "return", "given", "used") are left out of the
+    # BM25 queries too, not only the name match: in code they match every `return`.
+    # Off: measured within noise.
+    query_stop_words: bool = False
+    # The chunk-text BM25 query also holds each pair of neighbouring query words run
+    # together ("app context" -> appcontext): the full-text tokenizer splits code at
+    # underscores but not at case changes, so `app_context` is two words of the code and
+    # `AppContext` (a class, any camelCase name) one. Off: measured within noise.
+    joined_words: bool = False
+    # The words of `STOP` are left out of the query the model embeds as well. Off:
+    # measured, it cost function queries.
+    embed_stop_words: bool = False
     text_weight: float = 1.0  # BM25 over the chunk text (header + code)
     name_weight: float = 1.0  # BM25 over name and path words, or name matches
     vector_weight: float = 1.0  # cosine similarity of the embedded text
@@ -85,6 +108,15 @@ class Ranking(msgspec.Struct, frozen=True):
     # a candidate (the outline lists the member's signature, so it matches too). Off:
     # measured, it cost class queries more than it gained method queries.
     outline_factor: float = 1.0
+    # Read the query's form: one that opens with an article ("The request context
+    # ...", "A loader that ...") names a thing, as class docs do; any other reads as
+    # an action ("Return the ...", "Register a ..."), as function docs do. Then
+    # `outline_factor` applies to actions only, and `thing_outline_factor` multiplies
+    # outlines when the query names a thing: a class's methods carry its words in their
+    # names and descriptions, and would otherwise outrank it (bench/README.md, fourth
+    # round: tuning class queries 0.619 -> 0.661, function queries unchanged).
+    query_form: bool = True
+    thing_outline_factor: float = 1.25
     # Test code's score is multiplied by this unless the query mentions tests: tests are
     # named after the behaviour they check, so they match descriptions of it, but the
     # question is where the code is that does it.
@@ -147,9 +179,14 @@ def search(
         raise ValueError(f"unknown search mode {mode!r}: expected one of {', '.join(SEARCH_MODES)}")
     want = max(limit * OVERFETCH, ranking.candidates)
     text_query = split_query(query) if ranking.split_identifiers else query
+    if ranking.query_stop_words:
+        text_query = " ".join(w for w in text_query.split() if w.lower().strip(".,;:") not in STOP)
     rankers: list[tuple[str, float, Ranked]] = []
     if mode in ("hybrid", "text"):
-        text = chunks.search_text(text_query, want, filters)
+        code_query = text_query
+        if ranking.joined_words:
+            code_query = " ".join([text_query, *joined_pairs(query)])
+        text = chunks.search_text(code_query, want, filters)
         rankers.append(("text", ranking.text_weight, [(r, r["_score"]) for r in text]))
         if ranking.name_field:
             names = chunks.search_text(text_query, want, filters, field="terms")
@@ -161,7 +198,10 @@ def search(
     cancel.check()
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
-            near, described = _vector_matches(semantic, chunks, query, want, filters)
+            embedded = query
+            if ranking.embed_stop_words:
+                embedded = " ".join(w for w in query.split() if w.lower() not in STOP) or query
+            near, described = _vector_matches(semantic, chunks, embedded, want, filters)
             rankers.append(("vector", ranking.vector_weight, near))
             rankers.append(("describe", ranking.describe_weight, described))
         except Exception as exc:  # a broken model must not take text search down with it
@@ -213,9 +253,14 @@ def _fuse(rankers: list[tuple[str, float, Ranked]], ranking: Ranking) -> dict[st
             continue
         scores = [score for _, score in ranked]
         high, low = max(scores), min(scores)
+        spread = _deviation(scores) if ranking.fusion == "spread" else 0.0
         for rank, (row, score) in enumerate(ranked):
             if ranking.fusion == "rrf":
-                part = 1.0 / (RRF_K + rank + 1)
+                part = 1.0 / (ranking.rrf_k + rank + 1)
+            elif ranking.fusion == "spread":
+                # Over sqrt(12) standard deviations: an evenly spread list's best is 1,
+                # as under min-max; a best far above the rest is more.
+                part = (score - low) / (spread * SPREAD_UNIT) if spread > 0 else 1.0
             else:
                 # Min-max over the ranker's own candidates: its best is 1, and the last
                 # of a long list near 0, whatever the scale of its raw scores.
@@ -227,6 +272,20 @@ def _fuse(rankers: list[tuple[str, float, Ranked]], ranking: Ranking) -> dict[st
             if source not in candidate.sources:
                 candidate.sources.append(source)
     return fused
+
+
+def joined_pairs(query: str) -> list[str]:
+    """Each pair of neighbouring words of the query (short and prose words aside) run
+    together, once each: "the app context" -> appcontext, as a camelCase name is one
+    token of code to the full-text index."""
+    words = [w for w in identifier_words(query) if len(w) > 2 and w not in STOP]
+    return list(dict.fromkeys(a + b for a, b in itertools.pairwise(words)))
+
+
+def _deviation(scores: Sequence[float]) -> float:
+    """The standard deviation of a ranker's candidates' scores."""
+    mean = sum(scores) / len(scores)
+    return math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
 
 
 def _fill_vectors(
@@ -327,13 +386,24 @@ def _adjust(fused: dict[str, _Candidate], query: str, ranking: Ranking) -> None:
         for candidate in fused.values():
             if is_test_path(candidate.row["path"]):
                 candidate.score *= ranking.test_factor
-    if ranking.outline_factor != 1.0:
+    names_thing = ranking.query_form and names_a_thing(query)
+    if names_thing and ranking.thing_outline_factor != 1.0:
+        for candidate in fused.values():
+            if candidate.row["kind"] in OUTLINE_KINDS:
+                candidate.score *= ranking.thing_outline_factor
+    if ranking.outline_factor != 1.0 and not names_thing:
         symbols = {c.row["symbol_id"] for c in fused.values()}
         parents = {sid.rpartition(".")[0] for sid in symbols if "#" in sid}
         for candidate in fused.values():
             row = candidate.row
             if row["kind"] in OUTLINE_KINDS and row["symbol_id"] in parents:
                 candidate.score *= ranking.outline_factor
+
+
+def names_a_thing(query: str) -> bool:
+    """Whether a query opens with an article, naming a thing rather than an action."""
+    first = query.split(maxsplit=1)[0].lower() if query.strip() else ""
+    return first in ARTICLES
 
 
 def _caller_prior(graph: GraphReader, fused: dict[str, _Candidate], weight: float) -> None:
