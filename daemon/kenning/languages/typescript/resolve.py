@@ -34,7 +34,7 @@ import posixpath
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
-from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
 RESOLVE_EXTENSIONS = (
@@ -75,6 +75,11 @@ CONF_INHERITED = 0.85
 CONF_STAR = 0.8
 CONF_NAME_ONLY = 0.5
 CONF_METHOD_NAME_ONLY = 0.3
+# A method overriding (or implementing) the one a virtual call resolved to, in a
+# subtype in the workspace: dispatch may reach it.
+CONF_OVERRIDE = 0.5
+# Overrides linked from one virtual call, at most.
+MAX_OVERRIDES = 20
 
 _MEMBER_KINDS = frozenset({*TYPE_KINDS, SymbolKind.NAMESPACE})
 _CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
@@ -96,6 +101,9 @@ class ScriptResolver:
         self._generation = model.generation
         self._files: dict[tuple[str, str], FileScope | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
+        self._children: dict[str, list[str]] | None = None
+        self._shape = -1
 
     # -- public --------------------------------------------------------------------
 
@@ -384,7 +392,10 @@ class ScriptResolver:
             return Target(external_id(call.callee), Resolution.UNRESOLVED, 0.0)
         member = self._class_member(cls, call.name, include_own=include_own)
         if member is not None:
-            return Target(member[0], Resolution.SELF, CONF_SELF if member[1] else CONF_INHERITED)
+            # `this.m()` dispatches on the object's class; `super.m()` does not.
+            more = self._overrides(cls, member[0]) if include_own else ()
+            confidence = CONF_SELF if member[1] else CONF_INHERITED
+            return Target(member[0], Resolution.SELF, confidence, more)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
 
@@ -417,7 +428,43 @@ class ScriptResolver:
         member = self._class_member(found.id, call.name, include_own=True)
         if member is None:
             return Target(external_id(f"{info.qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
-        return Target(member[0], Resolution.TYPED, CONF_TYPED if member[1] else CONF_INHERITED)
+        confidence = CONF_TYPED if member[1] else CONF_INHERITED
+        return Target(member[0], Resolution.TYPED, confidence, self._overrides(found.id, member[0]))
+
+    def _overrides(self, cls: str, method: str) -> tuple[Target, ...]:
+        """`override` edges of a call on a `cls` value that reached `method`: the
+        members of that name that `cls`'s subtypes in the workspace declare (classes
+        extending it, classes implementing an interface, at any depth)."""
+        name = self.model.symbols[method].name
+        found: list[Target] = []
+        seen = {cls}
+        queue = list(self._subtypes().get(cls, ()))
+        while queue and len(found) < MAX_OVERRIDES:
+            sub = queue.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            qualname = self.model.symbols[sub].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                if sid != method and self.model.symbols[sid].parent == sub:
+                    found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
+                    break
+            queue.extend(self._subtypes().get(sub, ()))
+        return tuple(found)
+
+    def _subtypes(self) -> dict[str, list[str]]:
+        """Type id -> its direct workspace subtypes, built once per model shape (types,
+        bases and imports), which edits of function bodies leave alone."""
+        self._check_generation()
+        if self._children is None or self._shape != self.model.shape:
+            children: dict[str, list[str]] = {}
+            for sid, info in list(self.model.symbols.items()):
+                if info.kind in _CLASSLIKE:
+                    for base in self._bases_of(sid):
+                        children.setdefault(base, []).append(sid)
+            self._children = children
+            self._shape = self.model.shape
+        return self._children
 
     def _class_member(self, cls: str, name: str, include_own: bool) -> tuple[str, bool] | None:
         """(id, defined on `cls` itself) of `name` on the type or its bases, breadth first."""
@@ -475,8 +522,5 @@ class ScriptResolver:
         ]
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        best = max(
-            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
-        )
         base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
-        return Target(best, Resolution.NAME_ONLY, round(base / len(candidates), 3))
+        return guess_by_name(self.model, candidates, path, base)
