@@ -142,6 +142,8 @@ class JavaResolver:
         # (types, bases and imports), which edits of method bodies leave alone.
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
+        # (type id, method id) -> its override edges (many calls share one method).
+        self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
 
     # -- public -------------------------------------------------------------------
 
@@ -522,13 +524,23 @@ class JavaResolver:
         None for several `picked` (candidates already) or a constructor."""
         if len(picked) != 1:
             return ()
-        method = self.model.symbols[picked[0][0]]
+        key = (cls, picked[0][0])
+        cached = self._override_cache.get(key)
+        if cached is None:
+            cached = self._override_cache[key] = self._find_overrides(cls, picked[0][0])
+        return cached
+
+    def _find_overrides(self, cls: str, method_id: str) -> tuple[Target, ...]:
+        method = self.model.symbols[method_id]
         if method.kind != SymbolKind.METHOD or method.parent is None:
             return ()
+        subtypes = self._subtypes()
+        queue = list(subtypes.get(cls, ()))
+        if not queue:
+            return ()  # most classes have no subtypes: nothing to parse
         params = parse_parameters(method.signature)
         found: list[Target] = []
         seen = {cls}
-        queue = list(self._subtypes().get(cls, ()))
         while queue and len(found) < MAX_OVERRIDES:
             sub = queue.pop(0)
             if sub in seen:
@@ -545,8 +557,8 @@ class JavaResolver:
                 ):
                     found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
                     break
-            queue.extend(self._subtypes().get(sub, ()))
-        return tuple(found[:MAX_OVERRIDES])
+            queue.extend(subtypes.get(sub, ()))
+        return tuple(found)
 
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes (built once per model shape)."""
@@ -707,6 +719,7 @@ class JavaResolver:
             self._packages.clear()
             self._bases.clear()
             self._types.clear()
+            self._override_cache.clear()
             self._generation = self.model.generation
 
     def _package_files(self) -> dict[str, list[str]]:

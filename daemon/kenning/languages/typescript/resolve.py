@@ -104,6 +104,8 @@ class ScriptResolver:
         # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
+        # (type id, method id) -> its override edges (many calls share one method).
+        self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
 
     # -- public --------------------------------------------------------------------
 
@@ -174,6 +176,7 @@ class ScriptResolver:
         if self._generation != self.model.generation:
             self._files.clear()
             self._bases_cache.clear()
+            self._override_cache.clear()
             self._generation = self.model.generation
 
     def _module_file(self, path: str, specifier: str) -> FileScope | None:
@@ -435,6 +438,12 @@ class ScriptResolver:
         """`override` edges of a call on a `cls` value that reached `method`: the
         members of that name that `cls`'s subtypes in the workspace declare (classes
         extending it, classes implementing an interface, at any depth)."""
+        cached = self._override_cache.get((cls, method))
+        if cached is None:
+            cached = self._override_cache[(cls, method)] = self._find_overrides(cls, method)
+        return cached
+
+    def _find_overrides(self, cls: str, method: str) -> tuple[Target, ...]:
         name = self.model.symbols[method].name
         found: list[Target] = []
         seen = {cls}
