@@ -98,6 +98,20 @@ CASES: dict[str, dict[str, Any]] = {
             ("app/app.go#Main", "j.Run"): ("app/make.go#Job.Run", "typed"),
         },
     },
+    "typescript: const x = make() reaches the methods of the type make states": {
+        "files": {
+            "conn.ts": "export class Conn {\n  close(): void {}\n}\n"
+            "export function open(url: string, retry = (n: number) => n): Conn | null {\n"
+            "  return new Conn();\n}\n"
+            "export async function later(): Promise<Conn> { return new Conn(); }\n",
+            "app.ts": "import { open, later } from './conn';\n"
+            "export function main() {\n  const c = open('x');\n  c.close();\n"
+            "  const p = later();\n  p.close();\n}\n",
+        },
+        "edges": {("app.ts#main", "c.close"): ("conn.ts#Conn.close", "typed")},
+        # A promise is no `Conn`: its `close` is not looked up on `Conn`.
+        "absent": [("app.ts#main", "p.close", "typed")],
+    },
     "java: call chains and var locals follow the methods' stated return types": {
         "files": {
             "p/Conn.java": "package p;\npublic class Conn {\n"

@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import posixpath
 
+import msgspec
+
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
+from kenning.languages.typescript.extract import MADE_SUFFIX
 from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
@@ -87,6 +90,32 @@ _CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
 
 def is_relative(specifier: str) -> bool:
     return specifier.startswith(("./", "../")) or specifier in (".", "..")
+
+
+def return_type(signature: str) -> str | None:
+    """The named type a function's signature (`(a: A): Foo<T> | null`) states it
+    returns (`Foo`); None for none, or for other shapes (unions, arrays, functions,
+    `Promise<Foo>`: what the call returns is then not a `Foo`)."""
+    depth = 0
+    for index, char in enumerate(signature):
+        if char in "(<[{":
+            depth += 1
+        elif char in ")>]}" and signature[index - 1 : index + 1] != "=>":
+            depth -= 1
+            if depth == 0 and char == ")":
+                rest = signature[index + 1 :].strip()
+                break
+    else:
+        return None
+    if not rest.startswith(":"):
+        return None
+    rest = rest[1:].strip()
+    for nullish in (" | null", " | undefined"):
+        rest = rest.removesuffix(nullish)
+    name = _strip_type_arguments(rest)
+    if name == "Promise" or not all(p.replace("$", "_").isidentifier() for p in name.split(".")):
+        return None
+    return name
 
 
 def _strip_type_arguments(expr: str) -> str:
@@ -410,7 +439,18 @@ class ScriptResolver:
         return Target(external_id("super"), Resolution.UNRESOLVED, 0.0)
 
     def _resolve_typed(self, path: str, call: CallSite, declared: str) -> Target | None:
-        """`x.m()` where `x: Foo`: `m` on `Foo` and its bases."""
+        """`x.m()` where `x: Foo`: `m` on `Foo` and its bases. Where `x = make()`, the
+        type `make`'s declaration states it returns, read in `make`'s file."""
+        if declared.endswith(MADE_SUFFIX):
+            made = self._resolve_path(path, call.caller, [declared.removesuffix(MADE_SUFFIX)])
+            if made is None or made.is_external:
+                return None
+            info = self.model.symbols[made.id]
+            returned = return_type(info.signature) if info.kind == SymbolKind.FUNCTION else None
+            if returned is None:
+                return None
+            path, call = info.path, msgspec.structs.replace(call, caller=info.parent or "")
+            declared = returned
         parts = declared.split(".")
         if not all(p.replace("$", "_").isidentifier() for p in parts):
             return None
