@@ -84,8 +84,11 @@ CONF_METHOD_NAME_ONLY = 0.3
 # A method overriding (or implementing) the one a virtual call resolved to, in a
 # subtype in the workspace: dispatch may reach it.
 CONF_OVERRIDE = 0.5
-# Overrides linked from one virtual call, at most.
-MAX_OVERRIDES = 20
+# Overrides linked from one virtual call, at most, nearest subtypes first. A call on a
+# type that many classes implement (a collection interface inside the library that
+# defines it) dispatches too widely for more edges to tell a reader much, and they
+# would outnumber the calls themselves.
+MAX_OVERRIDES = 8
 
 
 def overload_target(
