@@ -276,15 +276,9 @@ class GoResolver:
             typ = first_result_type(info.signature)
         else:
             typ = None
-        if typ is None:
-            return None
-        target = self._method_of(scope, typ, name, Resolution.TYPED)
-        # A type the declaring file does not know (a type parameter) says nothing.
-        return (
-            None
-            if target.resolution == Resolution.UNRESOLVED and target.id.startswith(f"ext:{typ}.")
-            else target
-        )
+        if typ is None or self._resolve_type(scope, typ) is None:
+            return None  # a type parameter, or a type the declaring file does not know
+        return self._method_of(scope, typ, name, Resolution.TYPED)
 
     # -- types ----------------------------------------------------------------------
 
