@@ -153,6 +153,21 @@ CASES: dict[str, dict[str, Any]] = {
         # methods of that name.
         "absent": [("p/App.java#App.run", "c.open().lines().size", "name-only")],
     },
+    "java: a method of another arity does not shadow Object's": {
+        "files": {
+            "p/Verifier.java": "package p;\npublic class Verifier {\n"
+            "    ClassLoader loader = getClass().getClassLoader();\n"
+            "    protected Class<?> getClass(String type) { return null; }\n"
+            '    void run() { getClass("x"); }\n}\n',
+        },
+        "edges": {
+            ("p/Verifier.java#Verifier", "getClass"): ("ext:java.lang.Object.getClass", "builtin"),
+            ("p/Verifier.java#Verifier.run", "getClass"): (
+                "p/Verifier.java#Verifier.getClass",
+                "self",
+            ),
+        },
+    },
     # -- virtual dispatch: overrides and implementations as `override` edges --------
     "java: a call on an interface type reaches its implementations as overrides": {
         "files": {

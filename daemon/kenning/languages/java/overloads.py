@@ -253,6 +253,14 @@ def _most_specific(fits: list[tuple[str, Parameters, list[int]]]) -> list[str]:
     return [sid for sid, _, _ in maximal]
 
 
+def arity_fits(signature: str, arguments: str) -> bool:
+    """Whether a call with `arguments` (`CallSite.arguments`) can reach a method of
+    this signature by their number; True when either is not recorded."""
+    stated = parse_arguments(arguments)
+    params = parse_parameters(signature)
+    return stated is None or params is None or _arity_fits(len(stated), params)
+
+
 def _arity_fits(count: int, params: Parameters) -> bool:
     if params.varargs:
         return count >= len(params.types) - 1

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
-from kenning.languages.java.overloads import Parameters, choose, parse_parameters
+from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
 from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
@@ -442,7 +442,10 @@ class JavaResolver:
             return [first] if first is not None else []
         methods = self._methods(cls, name, include_own)
         if len(methods) <= 1:
-            return [first]
+            # One method of that name, which the call cannot reach when the number of
+            # arguments differs: `getClass()` in a class declaring `getClass(Type)`
+            # is `Object`'s.
+            return [first] if arity_fits(self.model.symbols[first[0]].signature, arguments) else []
         own = dict(methods)
         signatures = [(sid, self.model.symbols[sid].signature) for sid, _ in methods]
         return [(sid, own[sid]) for sid in choose(signatures, arguments)]
