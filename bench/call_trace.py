@@ -83,7 +83,7 @@ TRACED: dict[str, Traced] = {
 # Methods that run when a class is called: a class with none in the workspace is
 # constructed by code the trace cannot tie to the site.
 CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__attrs_post_init__"})
-SECONDARY = ("override", "candidate")  # extra edges of a call site, not its answer
+SECONDARY = ("override", "candidate", "abstract")  # extra edges of a call site, not its answer
 # Edges of calls without call syntax: a property access, a special method run by
 # syntax or a builtin, a decorator applied at definition.
 IMPLICIT = ("property", "protocol", "decorator")

@@ -1,13 +1,14 @@
-"""What Python extraction and resolution cost on a folder of real code, in one process.
+"""What extraction and resolution cost on a folder of real code, in one process.
 
-    python bench/resolve_cost.py FOLDER [--rounds N] [--root ROOT]
+    python bench/resolve_cost.py FOLDER [--rounds N] [--root ROOT] [--language NAME]
 
-Extracts every `.py` file under FOLDER (module names relative to ROOT, default
-FOLDER's parent), builds the resolution model and resolves every call, import and
-base class, N times (default 5), after one warm-up file that compiles the queries.
-Prints the CPU seconds of each phase, the median of the rounds. The kenning measured
-is the one on `sys.path`: run it with `PYTHONPATH=<a daemon folder>` to compare two
-versions side by side.
+Extracts every file of the language (default Python) under FOLDER (module names
+relative to ROOT, default FOLDER's parent: Python's from the path, other languages'
+from their module layout, as an index names them), builds the resolution model and
+resolves every call, import and base class, N times (default 5), after one warm-up
+file that compiles the queries. Prints the CPU seconds of each phase, the median of
+the rounds. The kenning measured is the one on `sys.path`: run it with
+`PYTHONPATH=<a daemon folder>` to compare two versions side by side.
 
 CPU time on a shared machine still drifts; for a steadier figure count instructions:
 run the script under `valgrind --tool=callgrind` with `--rounds 1` and `--rounds 2`,
@@ -24,8 +25,8 @@ from pathlib import Path
 
 import kenning
 from kenning.core.facts import FileFacts
-from kenning.languages import Resolvers
-from kenning.languages.python import PYTHON
+from kenning.languages import Resolvers, by_name
+from kenning.languages.base import LanguageSupport
 from kenning.resolve.model import WorkspaceModels
 
 
@@ -36,11 +37,13 @@ def _module(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def one_round(sources: list[tuple[str, str, bytes]]) -> tuple[float, float, int]:
+def one_round(
+    language: LanguageSupport, sources: list[tuple[str, str, bytes]]
+) -> tuple[float, float, int]:
     """(extraction seconds, resolution seconds, edges) of one pass over the sources."""
     start = time.process_time()
     facts: list[FileFacts] = [
-        PYTHON.extract_facts(rel, source, module) for rel, module, source in sources
+        language.extract_facts(rel, source, module) for rel, module, source in sources
     ]
     extracted = time.process_time()
     models = WorkspaceModels()
@@ -59,12 +62,24 @@ def main() -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--root", type=Path, help="module names relative to this folder")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--language", default="python", help="a registered language's name")
     args = parser.parse_args()
+    language = by_name(args.language)
     root = (args.root or args.folder.parent).resolve()
-    files = sorted(args.folder.resolve().rglob("*.py"))
-    sources = [(p.relative_to(root).as_posix(), _module(p, root), p.read_bytes()) for p in files]
-    one_round(sources[:1])  # compiles the queries
-    rounds = [one_round(sources) for _ in range(args.rounds)]
+    files = sorted(
+        p for p in args.folder.resolve().rglob("*") if p.suffix in language.suffixes and p.is_file()
+    )
+    rels = [p.relative_to(root).as_posix() for p in files]
+    if language.name == "python":
+        modules = [_module(p, root) for p in files]
+    else:
+        layout = language.make_layout(root, rels)
+        modules = [layout.module_name(rel) for rel in rels]
+    sources = [
+        (rel, module, p.read_bytes()) for rel, module, p in zip(rels, modules, files, strict=True)
+    ]
+    one_round(language, sources[:1])  # compiles the queries
+    rounds = [one_round(language, sources) for _ in range(args.rounds)]
     extract = statistics.median(r[0] for r in rounds)
     resolve = statistics.median(r[1] for r in rounds)
     print(

@@ -559,6 +559,72 @@ CASES: dict[str, dict[str, Any]] = {
             ("b.py#run", "cache.get", "a.py#LRUCache.get", "candidate"),
         },
     },
+    "an abstract method's overrides are the answer, the method an abstract edge": {
+        "files": {
+            "base.py": """
+                import abc
+
+                class Command:
+                    def invoke(self, ctx):
+                        \"\"\"Run the command.\"\"\"
+                        raise NotImplementedError("subclasses do")
+
+                    def main(self, ctx):
+                        return self.invoke(ctx)
+
+                class Loader(abc.ABC):
+                    @abc.abstractmethod
+                    def get_source(self, name): ...
+
+                    def load(self, name):
+                        return self.get_source(name)
+
+                class Plain:
+                    def run(self):
+                        raise NotImplementedError
+
+                    def go(self):
+                        self.run()
+                """,
+            "impl.py": """
+                from base import Command, Loader
+
+                class Group(Command):
+                    def invoke(self, ctx): ...
+
+                class FileLoader(Loader):
+                    def get_source(self, name): ...
+
+                class DictLoader(Loader):
+                    def get_source(self, name): ...
+
+                def render(loader: Loader, cmd: Command):
+                    loader.get_source("x")
+                    cmd.invoke(None)
+                """,
+        },
+        "edges": {
+            ("base.py#Command.main", "self.invoke"): ("impl.py#Group.invoke", "self"),
+            ("impl.py#render", "cmd.invoke"): ("impl.py#Group.invoke", "typed"),
+            # No override: the method itself stays the answer.
+            ("base.py#Plain.go", "self.run"): ("base.py#Plain.run", "self"),
+        },
+        "more": {
+            ("base.py#Command.main", "self.invoke", "base.py#Command.invoke", "abstract"),
+            ("impl.py#render", "cmd.invoke", "base.py#Command.invoke", "abstract"),
+            # Two overrides: each is an answer, for some loader.
+            ("base.py#Loader.load", "self.get_source", "impl.py#FileLoader.get_source", "self"),
+            ("base.py#Loader.load", "self.get_source", "impl.py#DictLoader.get_source", "self"),
+            ("base.py#Loader.load", "self.get_source", "base.py#Loader.get_source", "abstract"),
+            ("impl.py#render", "loader.get_source", "impl.py#FileLoader.get_source", "typed"),
+            ("impl.py#render", "loader.get_source", "impl.py#DictLoader.get_source", "typed"),
+            ("impl.py#render", "loader.get_source", "base.py#Loader.get_source", "abstract"),
+        },
+        "absent": [
+            ("base.py#Command.main", "self.invoke", "override"),
+            ("base.py#Loader.load", "self.get_source", "override"),
+        ],
+    },
 }
 
 
@@ -570,7 +636,9 @@ def test_resolution(workspace: Workspace, case: str) -> None:
         engine,
         "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) RETURN a.id, e.callee, b.id, e.resolution",
     )
-    primary = {(a, text): (b, how) for a, text, b, how in found if how != "override"}
+    primary = {
+        (a, text): (b, how) for a, text, b, how in found if how not in ("override", "abstract")
+    }
     for key, want in spec["edges"].items():
         if want[1] == "candidate":
             assert (*key, *want) in found, case

@@ -80,7 +80,9 @@ class Symbol(msgspec.Struct, frozen=True):
     # Of a class: the attributes whose type its code states, `name: Type` in the
     # language's own words (Python: `self.x = Foo()` gives `x: Foo()`, a dataclass
     # field `x: Foo` gives `x: Foo`), so a resolver can follow `a.x.m()` from another
-    # file. The type reads as written in the class's enclosing scope.
+    # file. The type reads as written in the class's enclosing scope. Of a method: what
+    # resolution reads of its body (Python: `abstract` when it only raises
+    # `NotImplementedError` or is an `@abstractmethod`).
     attributes: tuple[str, ...] = ()
 
 

@@ -49,6 +49,11 @@ class Resolution(StrEnum):
     PROTOCOL = "protocol"
     # ... or a decorator, called when the definition it decorates runs (`@cache`).
     DECORATOR = "decorator"
+    # An extra edge of a call whose answer is the overrides of the method it names,
+    # because that method never runs as written (Python: its body only raises
+    # `NotImplementedError`, or it is an `@abstractmethod`): the abstract method itself,
+    # kept so that "who calls this" on it still finds the call.
+    ABSTRACT = "abstract"
     # A name the language itself provides: Python's builtins (`len`, `ValueError`),
     # JavaScript's globals, Go's predeclared functions, Rust's prelude, `java.lang`.
     BUILTIN = "builtin"

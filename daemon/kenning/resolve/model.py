@@ -11,10 +11,12 @@ own language's definitions, so no edge is ever invented across languages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kenning.core.facts import FileFacts, Import, SymbolKind
+from kenning.core.graph import Resolution, Target
 
 
 @dataclass(slots=True, frozen=True)
@@ -271,6 +273,28 @@ def common_path_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+def guess_by_name(
+    model: WorkspaceModel,
+    candidates: list[str],
+    path: str,
+    confidence: float,
+    rank: Callable[[str], Any] | None = None,
+) -> Target:
+    """A call matched by name alone to `candidates` (never empty): the one definition
+    of that name is a `name-only` edge at `confidence`; several are each a `candidate`
+    edge sharing `confidence`, best `rank` first (by default the definition nearest the
+    caller's `path`), so an ambiguous guess is never presented as the answer."""
+    if len(candidates) == 1:
+        return Target(candidates[0], Resolution.NAME_ONLY, confidence)
+    if rank is None:
+        rank = lambda sid: common_path_prefix(model.symbols[sid].path, path)  # noqa: E731
+    # Stable: of equally ranked definitions the first found comes first.
+    ranked = sorted(candidates, key=rank, reverse=True)
+    share = round(confidence / len(ranked), 3)
+    more = tuple(Target(sid, Resolution.CANDIDATE, share) for sid in ranked[1:])
+    return Target(ranked[0], Resolution.CANDIDATE, share, more)
 
 
 def _discard(index: dict[str, list[str]], key: str, sid: str) -> None:

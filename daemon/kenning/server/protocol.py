@@ -149,8 +149,8 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True):
     uri: str
     range: Range
     # How the call was resolved (local, same-file, self, import, typed, override,
-    # callback, property, protocol, decorator, name-only, candidate, builtin,
-    # external, unresolved) and how sure that is, in [0, 1].
+    # abstract, callback, property, protocol, decorator, name-only, candidate,
+    # builtin, external, unresolved) and how sure that is, in [0, 1].
     resolution: str
     confidence: float
 

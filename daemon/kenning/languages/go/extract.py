@@ -26,10 +26,10 @@ nor `()`, nor `?`):
 * `self Server`: the receiver of the enclosing method, of type `Server`;
 * `pkg.F()`: a variable holding the result of another package's function
   (`x := pkg.F()`), or such a call itself (`pkg.F().M()`): its type is whatever that
-  package says, which the resolver can only tell apart as outside or inside the
-  workspace;
-* `?`: a parameter or variable whose type the code does not state in this file
-  (`x := f()`), so it is a value, never a package name.
+  package says, which the resolver reads from `F`'s signature in the model;
+* `F()`: the same for a function another file of the package declares (`x := F()`);
+* `?`: a parameter or variable whose type the code does not state (`x := f()` with
+  `f` a local value), so it is a value, never a package name.
 
 Empty when the operand may be a package, a type or anything this file does not
 declare.
@@ -76,6 +76,24 @@ _VERSION = re.compile(r"^v[0-9]+$")
 SELF_PREFIX = "self "
 RESULT_SUFFIX = "()"
 UNSTATED = "?"
+# Predeclared functions whose results are no workspace function's (`len(x)`).
+_PREDECLARED = frozenset(
+    [
+        "append",
+        "cap",
+        "clear",
+        "complex",
+        "copy",
+        "imag",
+        "len",
+        "make",
+        "max",
+        "min",
+        "new",
+        "real",
+        "recover",
+    ]
+)
 
 
 @cache
@@ -358,7 +376,8 @@ class GoExtraction(Extraction):
     def _value_origin(self, node: Node) -> tuple[str | None, str | None]:
         """("typed", T) for a value whose type the expression states, ("result",
         "pkg.F") for the result of a function of another package (`pkg.F()`), whose
-        type only that package states; (None, None) otherwise."""
+        type only that package states, ("result", "F") for one of this package's
+        functions declared in another file; (None, None) otherwise."""
         typ = self._value_type(node)
         if typ is not None:
             return "typed", typ
@@ -374,6 +393,15 @@ class GoExtraction(Extraction):
                     and self._local(self.text.node_text(operand), operand.start_byte) is None
                 ):
                     return "result", f"{self.text.node_text(operand)}.{self.text.node_text(field)}"
+            if (
+                function is not None
+                and function.type == "identifier"
+                and self.text.node_text(function) not in _PREDECLARED
+                and self._local(self.text.node_text(function), function.start_byte) is None
+            ):
+                # `F()` of a function another file of the package declares: what it
+                # returns is stated there, so the resolver reads it (`F()` form).
+                return "result", self.text.node_text(function)
         return None, None
 
     def _value_type(self, node: Node | None) -> str | None:

@@ -27,7 +27,7 @@ from bisect import bisect_left
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.go.extract import read_receiver_type
-from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # Go's predeclared functions and types (the `builtin` package's documentation).
 BUILTIN_FUNCTIONS = frozenset(
@@ -239,9 +239,16 @@ class GoResolver:
         return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
 
     def _method_of_result(self, scope: FileScope, function: str, name: str) -> Target:
-        """Method `name` on the result of `pkg.F()`: outside the workspace when `pkg` is,
-        else guessed among the methods of `pkg` (where its functions' types live)."""
+        """Method `name` on the result of `F()` (a function of this package) or
+        `pkg.F()`: through the first result type the function's declaration states,
+        read in the declaring file (`func New() (*Client, error)` gives `Client`);
+        outside the workspace when `pkg` is; else guessed by name, among the methods of
+        `pkg` first."""
         head, _, tail = function.partition(".")
+        if not tail:  # F() of this package, declared in another of its files
+            found = self._in_package(scope.module, head, scope.path)
+            through = self._through_result(found, name) if found is not None else None
+            return through or self._name_only(name, scope.path)
         package = self._imported_package(scope, head)
         if package is None:  # not a package after all (a package-level variable)
             return self._name_only(name, scope.path)
@@ -251,7 +258,27 @@ class GoResolver:
                 Resolution.EXTERNAL,
                 CONF_GUESSED_EXTERNAL,
             )
-        return self._name_only(name, scope.path, package)
+        found = self._in_package(package, tail, "")
+        through = self._through_result(found, name) if found is not None else None
+        return through or self._name_only(name, scope.path, package)
+
+    def _through_result(self, sid: str, name: str) -> Target | None:
+        """`name` on what the package-level definition `sid` yields when called: a
+        function's first stated result type, a type's conversion (`T(x)`); None when
+        the declaration states no named type (`[]T`, `func()`, a type parameter)."""
+        info = self.model.symbols[sid]
+        scope = self.model.files.get(info.path)
+        if scope is None:
+            return None
+        if info.kind in _TYPE_KINDS:
+            typ: str | None = info.name
+        elif info.kind == SymbolKind.FUNCTION:
+            typ = first_result_type(info.signature)
+        else:
+            typ = None
+        if typ is None or self._resolve_type(scope, typ) is None:
+            return None  # a type parameter, or a type the declaring file does not know
+        return self._method_of(scope, typ, name, Resolution.TYPED)
 
     # -- types ----------------------------------------------------------------------
 
@@ -439,14 +466,66 @@ class GoResolver:
             candidates = own or candidates
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        # Prefer the definition whose file shares the longest directory prefix.
-        best = max(
-            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
-        )
-        return Target(best, Resolution.NAME_ONLY, round(CONF_METHOD_NAME_ONLY / len(candidates), 3))
+        return guess_by_name(self.model, candidates, path, CONF_METHOD_NAME_ONLY)
 
 
 _ROLE = {"self": Resolution.SELF, "typed": Resolution.TYPED}
+
+
+def first_result_type(signature: str) -> str | None:
+    """The named type of a function signature's first result, as written in its file:
+    `(x int) (*pkg.T, error)` -> `pkg.T`, `[T any]() *List[T]` -> `List`; None when
+    the result is unnamed or not a named type (`[]T`, `map[K]V`, `func()`, `chan T`)."""
+    text = signature.strip()
+    if text.startswith("["):  # type parameters
+        text = text[_closing(text, 0, "[", "]") + 1 :].lstrip()
+    if not text.startswith("("):
+        return None
+    result = text[_closing(text, 0, "(", ")") + 1 :].strip()
+    if result.startswith("("):
+        inner = result[1 : _closing(result, 0, "(", ")")]
+        result = _split_top(inner)[0].strip() if inner.strip() else ""
+        # A named result (`n int`, `c *Client`): the type follows the name.
+        name, _, typ = result.partition(" ")
+        if typ and name.isidentifier():
+            result = typ.strip()
+    result = result.lstrip("*").strip()
+    if not result or result.startswith(("[", "map[", "func", "chan", "<-", "interface", "struct")):
+        return None
+    base = _base_type(result)
+    return base if all(p.isidentifier() for p in base.split(".")) else None
+
+
+def _closing(text: str, start: int, opening: str, closing: str) -> int:
+    """The index of the bracket closing the one at `start` (the text's end if none)."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == opening:
+            depth += 1
+        elif text[index] == closing:
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(text) - 1
+
+
+def _split_top(text: str) -> list[str]:
+    """`a, b[c, d], e` split at the commas outside brackets."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
 
 
 def _preferring(ids: list[str], path: str, model: WorkspaceModel) -> str | None:

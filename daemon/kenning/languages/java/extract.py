@@ -109,6 +109,15 @@ class _Declared:
     # The type as an argument's type for overload choice: also primitives and arrays
     # (`int`, `String[]`); None for `var` without a stated initializer.
     written: str | None = None
+    # `var x = a.b()`: the call whose result `x` holds, read as a chain when asked.
+    value: Node | None = None
+
+
+# Joins the links of a call chain in a `receiver_type` (`Foo->b()->c()`): no type name
+# has it, so a chain never reads as a type.
+CHAIN = "->"
+# Links of a call chain followed, at most.
+MAX_CHAIN = 6
 
 
 def strip_type_arguments(text: str) -> str:
@@ -237,9 +246,12 @@ class JavaExtraction(Extraction):
         type_nodes = captures.get("local.type")
         declared = _type_name(self.text, type_nodes[0]) if type_nodes else None
         written = _written_type(self.text, type_nodes[0]) if type_nodes else None
+        made: Node | None = None
         if declared == "var":
             value = captures.get("local.value")
             declared = written = _created_type(self.text, value[0]) if value else None
+            if declared is None and value and value[0].type == "method_invocation":
+                made = value[0]
         elif written is not None and "local.parameter" in captures:
             parent = type_nodes[0].parent if type_nodes else None
             if parent is not None and parent.type == "spread_parameter":
@@ -250,13 +262,58 @@ class JavaExtraction(Extraction):
         if scope is None:
             return
         self._declared.setdefault(name, []).append(
-            _Declared(scope.start_byte, visible_from, scope.end_byte, declared, field, written)
+            _Declared(
+                scope.start_byte, visible_from, scope.end_byte, declared, field, written, made
+            )
         )
 
-    def declared_type(self, name: str, at: int, field_only: bool = False) -> str | None:
-        """The declared class type of the variable `name` seen at byte `at`, if stated."""
+    def declared_type(
+        self, name: str, at: int, field_only: bool = False, depth: int = 0
+    ) -> str | None:
+        """The declared class type of the variable `name` seen at byte `at`, if stated;
+        for `var x = a.b()` the chain that made it (see `chain_type`)."""
         found = self._declaration(name, at, field_only)
-        return found.type if found is not None else None
+        if found is None:
+            return None
+        if found.type is None and found.value is not None:
+            return self.chain_type(found.value, depth + 1)
+        return found.type
+
+    def chain_type(self, call: Node, depth: int = 0) -> str | None:
+        """What the code states of a method call's result, for the resolver to follow
+        through the stated return types of workspace methods: `Foo->b()` for `f.b()`
+        with `Foo f`, `Foo->b()->c()` for `f.b().c()`, `this->b()` for `b()` or
+        `this.b()`, `Foo->make()` for `Foo.make()` or `new Foo().make()` (a head that
+        is no declared variable is read as a type name). None where a link is not a
+        plain call on such a head (`(x).b()`, `a[0].b()`) or the chain is too long."""
+        if depth > MAX_CHAIN or call.type != "method_invocation":
+            return None
+        name = call.child_by_field_name("name")
+        owner = call.child_by_field_name("object")
+        if name is None:
+            return None
+        step = f"{CHAIN}{self.text.node_text(name)}()"
+        if owner is None or owner.type == "this":
+            return f"this{step}"
+        head: str | None = None
+        if owner.type == "identifier":
+            text = self.text.node_text(owner)
+            head = self.declared_type(text, owner.start_byte, depth=depth) or text
+        elif owner.type == "field_access":
+            obj = owner.child_by_field_name("object")
+            field = owner.child_by_field_name("field")
+            if obj is not None and obj.type == "this" and field is not None:
+                head = self.declared_type(
+                    self.text.node_text(field), owner.start_byte, field_only=True, depth=depth
+                )
+            elif all(part.isidentifier() for part in self.text.node_text(owner).split(".")):
+                head = collapse_whitespace(self.text.node_text(owner))  # `a.b.Foo.make()`
+        elif owner.type == "method_invocation":
+            head = self.chain_type(owner, depth + 1)
+        elif owner.type == "object_creation_expression":
+            created = owner.child_by_field_name("type")
+            head = _type_name(self.text, created) if created is not None else None
+        return f"{head}{step}" if head else None
 
     def _declaration(self, name: str, at: int, field_only: bool = False) -> _Declared | None:
         found: _Declared | None = None
@@ -323,7 +380,9 @@ class JavaExtraction(Extraction):
             return msgspec.structs.replace(site, arguments=arguments)
         receiver = captures["call.receiver"][0]
         declared: str | None = None
-        if receiver.type == "identifier":
+        if receiver.type == "method_invocation":
+            declared = self.chain_type(receiver)
+        elif receiver.type == "identifier":
             declared = self.declared_type(site.receiver, callee.start_byte)
         elif receiver.type == "field_access":
             owner = receiver.child_by_field_name("object")
@@ -332,7 +391,8 @@ class JavaExtraction(Extraction):
                 declared = self.declared_type(
                     self.text.node_text(field), callee.start_byte, field_only=True
                 )
-        written = collapse_whitespace(site.receiver) if declared else site.receiver
+        chained = receiver.type == "method_invocation"
+        written = collapse_whitespace(site.receiver) if declared and not chained else site.receiver
         return msgspec.structs.replace(
             site,
             callee=f"{written}.{site.name}",

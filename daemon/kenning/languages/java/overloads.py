@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 UNKNOWN = "?"
 NULL = "null"
@@ -77,9 +78,11 @@ def parse_arguments(arguments: str) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in inner.split(",")) if inner else ()
 
 
+@lru_cache(maxsize=8192)
 def parse_parameters(signature: str) -> Parameters | None:
     """The parameters of a method's signature as kenning writes it (`extract.py`);
-    None when it has no parameter list."""
+    None when it has no parameter list. Cached: an overloaded name's signatures are
+    parsed again for every call that reaches it, and the result is immutable."""
     type_variables: set[str] = set()
     text = signature.strip()
     if text.startswith("<"):
@@ -248,6 +251,14 @@ def _most_specific(fits: list[tuple[str, Parameters, list[int]]]) -> list[str]:
     if len(exact) == 1 and certain(exact[0][1]):
         return [exact[0][0]]
     return [sid for sid, _, _ in maximal]
+
+
+def arity_fits(signature: str, arguments: str) -> bool:
+    """Whether a call with `arguments` (`CallSite.arguments`) can reach a method of
+    this signature by their number; True when either is not recorded."""
+    stated = parse_arguments(arguments)
+    params = parse_parameters(signature)
+    return stated is None or params is None or _arity_fits(len(stated), params)
 
 
 def _arity_fits(count: int, params: Parameters) -> bool:

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
-from kenning.languages.java.extract import strip_type_arguments
-from kenning.languages.java.overloads import choose
-from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
+from kenning.languages.java.extract import CHAIN, strip_type_arguments
+from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
 _JAVA_LANG_NAMES = """
@@ -81,27 +81,40 @@ CONF_STAR = 0.8
 CONF_EXTERNAL_BASE = 0.5
 CONF_NAME_ONLY = 0.5
 CONF_METHOD_NAME_ONLY = 0.3
+# A method overriding (or implementing) the one a virtual call resolved to, in a
+# subtype in the workspace: dispatch may reach it.
+CONF_OVERRIDE = 0.5
+# Overrides linked from one virtual call, at most, nearest subtypes first. A call on a
+# type that many classes implement (a collection interface inside the library that
+# defines it) dispatches too widely for more edges to tell a reader much, and they
+# would outnumber the calls themselves.
+MAX_OVERRIDES = 8
 
 
 def overload_target(
-    picked: list[tuple[str, bool]], how: Resolution, confidence: float, own: bool = False
+    picked: list[tuple[str, bool]],
+    how: Resolution,
+    confidence: float,
+    own: bool = False,
+    more: tuple[Target, ...] = (),
 ) -> Target:
     """The edge(s) of a call reaching `picked` methods ((id, declared by the class the
     call goes through)): one is the answer, with `how` and `confidence` (less when
-    inherited, unless `own`); several are all `candidate` edges sharing it."""
+    inherited, unless `own`) and `more` (its overrides) beside it; several are all
+    `candidate` edges sharing it."""
 
     def conf(declared_there: bool) -> float:
         return confidence if own or declared_there else min(confidence, CONF_INHERITED)
 
     if len(picked) == 1:
         sid, declared_there = picked[0]
-        return Target(sid, how, min(conf(declared_there), CONF_SELF if not own else 1.0))
+        return Target(sid, how, min(conf(declared_there), CONF_SELF if not own else 1.0), more)
     share = [round(conf(d) / len(picked), 3) for _, d in picked]
-    more = tuple(
+    others = tuple(
         Target(sid, Resolution.CANDIDATE, c)
         for (sid, _), c in zip(picked[1:], share[1:], strict=True)
     )
-    return Target(picked[0][0], Resolution.CANDIDATE, share[0], more)
+    return Target(picked[0][0], Resolution.CANDIDATE, share[0], others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,12 @@ class JavaResolver:
         self._packages: dict[str, list[str]] = {}
         self._bases: dict[str, tuple[list[str], list[str]]] = {}
         self._types: dict[tuple[str, str, str], TypeRef | None] = {}
+        # Type id -> its direct subtypes in the workspace, built once per model shape
+        # (types, bases and imports), which edits of method bodies leave alone.
+        self._children: dict[str, list[str]] | None = None
+        self._shape = -1
+        # (type id, method id) -> its override edges (many calls share one method).
+        self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
 
     # -- public -------------------------------------------------------------------
 
@@ -182,6 +201,11 @@ class JavaResolver:
             if call.callee in ("this", "super"):
                 return self._explicit_constructor(call.caller, call.callee, args)
             return self._unqualified(scope, call.caller, call.name, args)
+        if CHAIN in call.receiver_type:
+            found = self._chain_type(scope, call.caller, call.receiver_type)
+            if found is not None:
+                return self._member_target(found, call.name, Resolution.TYPED, True, args)
+            return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
         if call.receiver_type:
             return self._typed(scope, call.caller, call.receiver_type, call.name, args)
         if receiver in ("this", "super"):
@@ -277,6 +301,42 @@ class JavaResolver:
                 return TypeRef(found.id, found.qualname, Resolution.IMPORT, CONF_IMPORT)
             return TypeRef(None, f"java.lang.{head}", Resolution.BUILTIN, CONF_EXACT)
         return None
+
+    def _chain_type(self, scope: FileScope, caller: str, chain: str) -> TypeRef | None:
+        """The type a call chain (`Foo->b()->c()`, `this->b()`: see
+        `JavaExtraction.chain_type`) yields: each link's method found on the type so
+        far (its first declaration: overloads of one name nearly always share a
+        return type), and the return type its signature states, read where the method
+        is declared. None where a link leaves the workspace or states no class type
+        (`void`, a primitive, an array, a type variable)."""
+        head, *links = chain.split(CHAIN)
+        if head == "this":
+            types = self._enclosing_types(caller)
+            found: TypeRef | None = (
+                TypeRef(types[0], self.model.symbols[types[0]].qualname, Resolution.SELF, CONF_SELF)
+                if types
+                else None
+            )
+        else:
+            found = self.resolve_type(scope.path, caller, head)
+        for link in links:
+            if found is None or found.id is None:
+                return None
+            member = self._member(
+                found.id, link.removesuffix("()"), include_own=True, kinds=_METHODS
+            )
+            if member is None:
+                return None
+            method = self.model.symbols[member[0]]
+            returned = return_type(method.signature)
+            if returned is None or method.parent is None:
+                return None
+            found = self.resolve_type(method.path, method.parent, returned)
+            if found is not None and found.id is not None:
+                kind = self.model.symbols[found.id].kind
+                if kind not in TYPE_KINDS:
+                    return None
+        return found
 
     def _qualified_type(self, qualname: str) -> TypeRef | None:
         """A fully qualified type name: a workspace type, else one from a package the
@@ -382,7 +442,10 @@ class JavaResolver:
             return [first] if first is not None else []
         methods = self._methods(cls, name, include_own)
         if len(methods) <= 1:
-            return [first]
+            # One method of that name, which the call cannot reach when the number of
+            # arguments differs: `getClass()` in a class declaring `getClass(Type)`
+            # is `Object`'s.
+            return [first] if arity_fits(self.model.symbols[first[0]].signature, arguments) else []
         own = dict(methods)
         signatures = [(sid, self.model.symbols[sid].signature) for sid, _ in methods]
         return [(sid, own[sid]) for sid in choose(signatures, arguments)]
@@ -434,12 +497,16 @@ class JavaResolver:
     ) -> Target:
         """`Type.name` for a resolved type, reached the way `how` says."""
         if found.id is None:
+            if found.qualname == "java.lang.Object" and name not in OBJECT_METHODS:
+                # `Object` has no such method: the value's real type is not stated.
+                return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
             return Target(
                 external_id(f"{found.qualname}.{name}"), found.resolution, found.confidence
             )
         picked = self._pick_method(found.id, name, include_own, arguments)
         if picked:
-            return overload_target(picked, how, found.confidence)
+            more = self._overrides(found.id, picked) if how in _VIRTUAL and include_own else ()
+            return overload_target(picked, how, found.confidence, more=more)
         return self._missing_member(found.id, name)
 
     def _missing_member(self, cls: str, name: str) -> Target:
@@ -453,6 +520,64 @@ class JavaResolver:
             return Target(external_id(f"{outside}.{name}"), Resolution.EXTERNAL, CONF_EXTERNAL_BASE)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
+
+    # -- virtual dispatch -----------------------------------------------------------
+
+    def _overrides(self, cls: str, picked: list[tuple[str, bool]]) -> tuple[Target, ...]:
+        """`override` edges of a virtual call on a `cls` value that reached one method:
+        the methods of `cls`'s subtypes in the workspace (subclasses, implementing
+        classes, subinterfaces, at any depth) declaring it with the same parameters.
+        None for several `picked` (candidates already) or a constructor."""
+        if len(picked) != 1:
+            return ()
+        key = (cls, picked[0][0])
+        cached = self._override_cache.get(key)
+        if cached is None:
+            cached = self._override_cache[key] = self._find_overrides(cls, picked[0][0])
+        return cached
+
+    def _find_overrides(self, cls: str, method_id: str) -> tuple[Target, ...]:
+        method = self.model.symbols[method_id]
+        if method.kind != SymbolKind.METHOD or method.parent is None:
+            return ()
+        subtypes = self._subtypes()
+        queue = list(subtypes.get(cls, ()))
+        if not queue:
+            return ()  # most classes have no subtypes: nothing to parse
+        params = parse_parameters(method.signature)
+        found: list[Target] = []
+        seen = {cls}
+        while queue and len(found) < MAX_OVERRIDES:
+            sub = queue.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            qualname = self.model.symbols[sub].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{method.name}", ()):
+                info = self.model.symbols[sid]
+                if (
+                    sid != method.id
+                    and info.parent == sub
+                    and info.kind == SymbolKind.METHOD
+                    and _same_parameters(params, parse_parameters(info.signature))
+                ):
+                    found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
+                    break
+            queue.extend(subtypes.get(sub, ()))
+        return tuple(found)
+
+    def _subtypes(self) -> dict[str, list[str]]:
+        """Type id -> its direct workspace subtypes (built once per model shape)."""
+        self._check_generation()
+        if self._children is None or self._shape != self.model.shape:
+            children: dict[str, list[str]] = {}
+            for sid, info in list(self.model.symbols.items()):
+                if info.kind in TYPE_KINDS:
+                    for base in self._bases_of(sid)[0]:
+                        children.setdefault(base, []).append(sid)
+            self._children = children
+            self._shape = self.model.shape
+        return self._children
 
     # -- calls --------------------------------------------------------------------
 
@@ -474,7 +599,9 @@ class JavaResolver:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         picked = self._pick_method(types[0], name, include_own, arguments)
         if picked:
-            return overload_target(picked, Resolution.SELF, CONF_SELF)
+            # `this.m()` dispatches on the object's class; `super.m()` does not.
+            more = self._overrides(types[0], picked) if include_own else ()
+            return overload_target(picked, Resolution.SELF, CONF_SELF, more=more)
         return self._missing_member(types[0], name)
 
     def _unqualified(self, scope: FileScope, caller: str, name: str, arguments: str) -> Target:
@@ -482,10 +609,11 @@ class JavaResolver:
         for cls in types:
             picked = self._pick_method(cls, name, True, arguments)
             if picked:
+                more = self._overrides(cls, picked)
                 if cls != types[0]:
                     # An enclosing class's method: never "own" to the innermost class.
                     picked = [(sid, False) for sid, _ in picked]
-                return overload_target(picked, Resolution.SELF, CONF_SELF)
+                return overload_target(picked, Resolution.SELF, CONF_SELF, more=more)
         bindings = scope.bindings.get(scope.module_id, {})
         imp = bindings.get(name)
         if imp is not None and imp.extra == "static":
@@ -588,11 +716,7 @@ class JavaResolver:
         ]
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        # Prefer the definition whose file shares the longest directory prefix.
-        best = max(
-            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
-        )
-        return Target(best, Resolution.NAME_ONLY, round(confidence / len(candidates), 3))
+        return guess_by_name(self.model, candidates, path, confidence)
 
     # -- caches -------------------------------------------------------------------
 
@@ -601,6 +725,7 @@ class JavaResolver:
             self._packages.clear()
             self._bases.clear()
             self._types.clear()
+            self._override_cache.clear()
             self._generation = self.model.generation
 
     def _package_files(self) -> dict[str, list[str]]:
@@ -611,3 +736,46 @@ class JavaResolver:
                 packages.setdefault(package_of(self.model.files[path]), []).append(path)
             self._packages = packages
         return self._packages
+
+
+def return_type(signature: str) -> str | None:
+    """The class type a method's signature (`<T>(Foo f) -> List<T> throws E`) states
+    it returns; None for `void`, primitives, arrays, type variables, constructors."""
+    _, arrow, returned = signature.partition(") -> ")
+    if not arrow:
+        return None
+    returned = returned.split(" throws ", 1)[0].strip()
+    name = strip_type_arguments(returned)
+    if not name or name.endswith("]") or name in _PRIMITIVES or name == "void":
+        return None
+    if len(name) <= 2 and name.isupper():  # a type variable by convention (`T`, `E2`)
+        return None
+    return name
+
+
+_PRIMITIVES = frozenset({"boolean", "byte", "char", "short", "int", "long", "float", "double"})
+
+
+# Calls that dispatch on the receiver's class at run time (a static `Type.m()` does not).
+_VIRTUAL = frozenset({Resolution.TYPED, Resolution.SELF})
+
+
+def _same_parameters(base: Parameters | None, other: Parameters | None) -> bool:
+    """Whether a subtype's method has the parameters of `base`'s, so overrides it: the
+    same count and types, where a type variable of the base (`compareTo(T)`) takes any
+    type (`compareTo(Money)`). Without parameter lists to compare, the name decides."""
+    if base is None or other is None:
+        return True
+    if len(base.types) != len(other.types) or base.varargs != other.varargs:
+        return False
+    return all(
+        a == b or _type_variable(a.partition("[")[0], base)
+        for a, b in zip(base.types, other.types, strict=True)
+    )
+
+
+def _type_variable(name: str, params: Parameters) -> bool:
+    """A method's own type variable, or by the naming convention (`T`, `E`, `K2`) one
+    of its class's, which the signature does not declare."""
+    by_convention = len(name) <= 2 and name[:1].isupper() and name.isupper()
+    return name in params.type_variables or by_convention

@@ -99,6 +99,11 @@ _COMPARISONS = {
 }
 
 
+# In a method's `Symbol.attributes`: the method never runs as written (see
+# `PythonExtraction._abstract_methods`).
+ABSTRACT = "abstract"
+
+
 def _query(language: Language, name: str) -> Query:
     """One of the queries not combined into the extraction's own (`queries/<name>.scm`)."""
     query = _QUERIES.get((id(language), name))
@@ -177,6 +182,7 @@ class PythonExtraction(Extraction):
         self._receiver_types()
         self._callbacks()
         self._class_attributes()
+        self._abstract_methods()
         if len(self.calls) > explicit:
             # A receiver other than `self` is kept only when its type is stated.
             stated = self._stated()
@@ -511,6 +517,34 @@ class PythonExtraction(Extraction):
             return
         self.symbols = [
             msgspec.structs.replace(s, attributes=tuple(found[s.id])) if s.id in found else s
+            for s in self.symbols
+        ]
+
+    def _abstract_methods(self) -> None:
+        """Mark the methods that never run as written (`Symbol.attributes` holds
+        `abstract`): decorated `@abstractmethod`, or with a body that only raises
+        `NotImplementedError`. A call reaching one through its class answers with the
+        overrides (`resolve.py`)."""
+        abstract = {
+            s.id
+            for s in self.symbols
+            if s.kind == SymbolKind.METHOD
+            and any(d.rpartition(".")[2] == "abstractmethod" for d in s.decorators)
+        }
+        if b"NotImplementedError" in self.text.source:
+            for _, captures in QueryCursor(_query(self.queries.language, "abstract")).matches(
+                self.root
+            ):
+                raised = captures["abstract.raise"][0]
+                words = self.text.node_text(raised).split(None, 1)
+                if len(words) == 2 and words[1].partition("(")[0].strip() == "NotImplementedError":
+                    abstract.add(self.scope_at(raised.start_byte))
+        if not abstract:
+            return
+        self.symbols = [
+            msgspec.structs.replace(s, attributes=(*s.attributes, ABSTRACT))
+            if s.id in abstract and s.kind == SymbolKind.METHOD
+            else s
             for s in self.symbols
         ]
 

@@ -39,6 +39,7 @@ import io
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
 from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
 
@@ -470,9 +471,8 @@ class PythonResolver:
         if member is None:
             qualname = self.model.symbols[type_id].qualname
             return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
-        return Target(
-            member[0], Resolution.TYPED, CONF_SELF, self._overrides(type_id, member[0], name)
-        )
+        overrides = self._overrides(type_id, member[0], name)
+        return self._dispatch(member[0], Resolution.TYPED, CONF_SELF, overrides)
 
     def _is_protocol(self, cls: str) -> bool:
         """A class that lists `Protocol` among its bases (PEP 544: a protocol names it
@@ -505,6 +505,27 @@ class PythonResolver:
                 found.append(Target(member[0], Resolution.OVERRIDE, CONF_OVERRIDE))
             queue.extend(self._subclasses().get(sub, ()))
         return tuple(found)
+
+    def _dispatch(
+        self, method: str, how: Resolution, confidence: float, overrides: tuple[Target, ...]
+    ) -> Target:
+        """A virtual call's edges: `method` as the answer and its `overrides` beside it;
+        but where `method` never runs as written (`ABSTRACT`) and overrides of it do,
+        those are the answer, each reached the way the call was (one keeps its
+        confidence; of several, each runs for some receiver and none is sure), and
+        `method` stays an `abstract` edge."""
+        if not overrides or ABSTRACT not in self.model.symbols[method].attributes:
+            return Target(method, how, confidence, overrides)
+        runs = [o for o in overrides if ABSTRACT not in self.model.symbols[o.id].attributes]
+        if not runs:
+            return Target(method, how, confidence, overrides)
+        share = confidence if len(runs) == 1 else CONF_OVERRIDE
+        more = (
+            *(Target(o.id, how, share) for o in runs[1:]),
+            *(o for o in overrides if ABSTRACT in self.model.symbols[o.id].attributes),
+            Target(method, Resolution.ABSTRACT, CONF_OVERRIDE),
+        )
+        return Target(runs[0].id, how, share, more)
 
     def _subclasses(self) -> dict[str, list[str]]:
         """Class id -> its direct subclasses in the workspace (built once a shape)."""
@@ -684,7 +705,7 @@ class PythonResolver:
             # Virtual dispatch: a subclass's override may run instead (not for super()).
             more = self._overrides(cls, member[0], call.name) if include_own else ()
             confidence = CONF_SELF if member[1] else CONF_INHERITED
-            return Target(member[0], Resolution.SELF, confidence, more)
+            return self._dispatch(member[0], Resolution.SELF, confidence, more)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
 

@@ -30,7 +30,12 @@ import re
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
-from kenning.resolve.model import FileScope, SymInfo, WorkspaceModel, common_path_prefix
+from kenning.resolve.model import (
+    FileScope,
+    SymInfo,
+    WorkspaceModel,
+    guess_by_name,
+)
 
 SEP = "::"
 
@@ -655,11 +660,7 @@ class RustResolver:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         # Prefer the definition nearest the caller, and a body over a trait's
         # declaration (the call runs the impl).
-        best = max(
-            candidates,
-            key=lambda sid: (
-                common_path_prefix(self._info(sid).path, path),
-                not self._in_trait(sid),
-            ),
-        )
-        return Target(best, Resolution.NAME_ONLY, round(CONF_METHOD_NAME_ONLY / len(candidates), 3))
+        # A trait's declaration of the method is not what runs when impls of it exist:
+        # a trait method and its one impl are one guess, not two.
+        bodies = [sid for sid in candidates if not self._in_trait(sid)]
+        return guess_by_name(self.model, bodies or candidates, path, CONF_METHOD_NAME_ONLY)

@@ -11,8 +11,9 @@ A call's `receiver` is the operand's source text (`x`, `this.repo`). When the co
 states the operand's type, the call's `receiver_type` holds the type's name as
 written, without type arguments or `| null` / `| undefined` (`x: Foo<T> | null`
 gives `Foo`, `y: ns.Foo` gives `ns.Foo`); the resolver looks that name up from the
-call's scope. It is stored with the call, so a restart re-resolves it without
-re-parsing.
+call's scope. `const x = make()` gives `make()`: the resolver reads the return type
+that `make`'s declaration states. It is stored with the call, so a restart
+re-resolves it without re-parsing.
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ def skip_reason(path: str, source: bytes) -> str | None:
 
 def unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] in "'\"`" and text[-1] == text[0] else text
+
+
+# Ends a `receiver_type` that names the function whose result the receiver holds
+# (`make()` for `const x = make()`), which no type name does.
+MADE_SUFFIX = "()"
 
 
 def type_name(node: Node, text_of: Callable[[Node], str]) -> str | None:
@@ -248,7 +254,11 @@ class ScriptExtraction(Extraction):
         query = _types_query(self.queries.language, self.types_source)
         for _, captures in QueryCursor(query).matches(self.root):
             type_node = captures["type"][0]
-            type_text = type_name(type_node, self.text.node_text)
+            if "made" in captures:
+                # The resolver reads what the function's declaration says it returns.
+                type_text: str | None = self.text.node_text(captures["made"][0]) + MADE_SUFFIX
+            else:
+                type_text = type_name(type_node, self.text.node_text)
             if not type_text:
                 continue
             declaration = captures["declaration"][0]

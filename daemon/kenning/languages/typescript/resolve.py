@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import posixpath
 
+import msgspec
+
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
-from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
+from kenning.languages.typescript.extract import MADE_SUFFIX
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
 RESOLVE_EXTENSIONS = (
@@ -75,6 +78,14 @@ CONF_INHERITED = 0.85
 CONF_STAR = 0.8
 CONF_NAME_ONLY = 0.5
 CONF_METHOD_NAME_ONLY = 0.3
+# A method overriding (or implementing) the one a virtual call resolved to, in a
+# subtype in the workspace: dispatch may reach it.
+CONF_OVERRIDE = 0.5
+# Overrides linked from one virtual call, at most, nearest subtypes first. A call on a
+# type that many classes implement (a collection interface inside the library that
+# defines it) dispatches too widely for more edges to tell a reader much, and they
+# would outnumber the calls themselves.
+MAX_OVERRIDES = 8
 
 _MEMBER_KINDS = frozenset({*TYPE_KINDS, SymbolKind.NAMESPACE})
 _CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
@@ -82,6 +93,32 @@ _CLASSLIKE = frozenset({SymbolKind.CLASS, SymbolKind.INTERFACE})
 
 def is_relative(specifier: str) -> bool:
     return specifier.startswith(("./", "../")) or specifier in (".", "..")
+
+
+def return_type(signature: str) -> str | None:
+    """The named type a function's signature (`(a: A): Foo<T> | null`) states it
+    returns (`Foo`); None for none, or for other shapes (unions, arrays, functions,
+    `Promise<Foo>`: what the call returns is then not a `Foo`)."""
+    depth = 0
+    for index, char in enumerate(signature):
+        if char in "(<[{":
+            depth += 1
+        elif char in ")>]}" and signature[index - 1 : index + 1] != "=>":
+            depth -= 1
+            if depth == 0 and char == ")":
+                rest = signature[index + 1 :].strip()
+                break
+    else:
+        return None
+    if not rest.startswith(":"):
+        return None
+    rest = rest[1:].strip()
+    for nullish in (" | null", " | undefined"):
+        rest = rest.removesuffix(nullish)
+    name = _strip_type_arguments(rest)
+    if name == "Promise" or not all(p.replace("$", "_").isidentifier() for p in name.split(".")):
+        return None
+    return name
 
 
 def _strip_type_arguments(expr: str) -> str:
@@ -96,6 +133,11 @@ class ScriptResolver:
         self._generation = model.generation
         self._files: dict[tuple[str, str], FileScope | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
+        self._children: dict[str, list[str]] | None = None
+        self._shape = -1
+        # (type id, method id) -> its override edges (many calls share one method).
+        self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
 
     # -- public --------------------------------------------------------------------
 
@@ -166,6 +208,7 @@ class ScriptResolver:
         if self._generation != self.model.generation:
             self._files.clear()
             self._bases_cache.clear()
+            self._override_cache.clear()
             self._generation = self.model.generation
 
     def _module_file(self, path: str, specifier: str) -> FileScope | None:
@@ -384,7 +427,10 @@ class ScriptResolver:
             return Target(external_id(call.callee), Resolution.UNRESOLVED, 0.0)
         member = self._class_member(cls, call.name, include_own=include_own)
         if member is not None:
-            return Target(member[0], Resolution.SELF, CONF_SELF if member[1] else CONF_INHERITED)
+            # `this.m()` dispatches on the object's class; `super.m()` does not.
+            more = self._overrides(cls, member[0]) if include_own else ()
+            confidence = CONF_SELF if member[1] else CONF_INHERITED
+            return Target(member[0], Resolution.SELF, confidence, more)
         qualname = self.model.symbols[cls].qualname
         return Target(external_id(f"{qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
 
@@ -396,7 +442,18 @@ class ScriptResolver:
         return Target(external_id("super"), Resolution.UNRESOLVED, 0.0)
 
     def _resolve_typed(self, path: str, call: CallSite, declared: str) -> Target | None:
-        """`x.m()` where `x: Foo`: `m` on `Foo` and its bases."""
+        """`x.m()` where `x: Foo`: `m` on `Foo` and its bases. Where `x = make()`, the
+        type `make`'s declaration states it returns, read in `make`'s file."""
+        if declared.endswith(MADE_SUFFIX):
+            made = self._resolve_path(path, call.caller, [declared.removesuffix(MADE_SUFFIX)])
+            if made is None or made.is_external:
+                return None
+            info = self.model.symbols[made.id]
+            returned = return_type(info.signature) if info.kind == SymbolKind.FUNCTION else None
+            if returned is None:
+                return None
+            path, call = info.path, msgspec.structs.replace(call, caller=info.parent or "")
+            declared = returned
         parts = declared.split(".")
         if not all(p.replace("$", "_").isidentifier() for p in parts):
             return None
@@ -417,7 +474,49 @@ class ScriptResolver:
         member = self._class_member(found.id, call.name, include_own=True)
         if member is None:
             return Target(external_id(f"{info.qualname}.{call.name}"), Resolution.UNRESOLVED, 0.0)
-        return Target(member[0], Resolution.TYPED, CONF_TYPED if member[1] else CONF_INHERITED)
+        confidence = CONF_TYPED if member[1] else CONF_INHERITED
+        return Target(member[0], Resolution.TYPED, confidence, self._overrides(found.id, member[0]))
+
+    def _overrides(self, cls: str, method: str) -> tuple[Target, ...]:
+        """`override` edges of a call on a `cls` value that reached `method`: the
+        members of that name that `cls`'s subtypes in the workspace declare (classes
+        extending it, classes implementing an interface, at any depth)."""
+        cached = self._override_cache.get((cls, method))
+        if cached is None:
+            cached = self._override_cache[(cls, method)] = self._find_overrides(cls, method)
+        return cached
+
+    def _find_overrides(self, cls: str, method: str) -> tuple[Target, ...]:
+        name = self.model.symbols[method].name
+        found: list[Target] = []
+        seen = {cls}
+        queue = list(self._subtypes().get(cls, ()))
+        while queue and len(found) < MAX_OVERRIDES:
+            sub = queue.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            qualname = self.model.symbols[sub].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                if sid != method and self.model.symbols[sid].parent == sub:
+                    found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
+                    break
+            queue.extend(self._subtypes().get(sub, ()))
+        return tuple(found)
+
+    def _subtypes(self) -> dict[str, list[str]]:
+        """Type id -> its direct workspace subtypes, built once per model shape (types,
+        bases and imports), which edits of function bodies leave alone."""
+        self._check_generation()
+        if self._children is None or self._shape != self.model.shape:
+            children: dict[str, list[str]] = {}
+            for sid, info in list(self.model.symbols.items()):
+                if info.kind in _CLASSLIKE:
+                    for base in self._bases_of(sid):
+                        children.setdefault(base, []).append(sid)
+            self._children = children
+            self._shape = self.model.shape
+        return self._children
 
     def _class_member(self, cls: str, name: str, include_own: bool) -> tuple[str, bool] | None:
         """(id, defined on `cls` itself) of `name` on the type or its bases, breadth first."""
@@ -475,8 +574,5 @@ class ScriptResolver:
         ]
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
-        best = max(
-            candidates, key=lambda sid: common_path_prefix(self.model.symbols[sid].path, path)
-        )
         base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
-        return Target(best, Resolution.NAME_ONLY, round(base / len(candidates), 3))
+        return guess_by_name(self.model, candidates, path, base)

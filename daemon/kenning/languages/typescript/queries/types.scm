@@ -38,3 +38,10 @@
     object: (this)
     property: (property_identifier) @field)
   right: (new_expression constructor: (_) @type)) @declaration
+
+; const x = make(): the call that made the value, for the resolver to read the type
+; that `make`'s declaration states it returns. @made is the called name; the
+; receiver type is written `make()`.
+(variable_declarator
+  name: (identifier) @var
+  value: (call_expression function: (identifier) @made) @type) @declaration

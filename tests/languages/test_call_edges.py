@@ -1,0 +1,276 @@
+"""Call edges in TypeScript, Java, Go and Rust under issue 18's discipline, one case per
+rule: source in, edges and their kinds out.
+
+`edges` are the answers `(caller id, callee text) -> (target id, resolution)` (the
+site's edges other than `override` and `candidate`); `more` the extra edges a site
+must also have, `(caller id, callee text, target id, resolution)`; `absent` edges it
+must not have, `(caller id, callee text, resolution)`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from helpers import Workspace, rows
+
+CASES: dict[str, dict[str, Any]] = {
+    # -- ambiguous name-only guesses are candidates, never an answer ----------------
+    "typescript: a method name two classes define is two candidates": {
+        "files": {
+            "a.ts": "export class A { flush() {} }\n",
+            "b.ts": "export class B { flush() {} }\n",
+            "c.ts": "export function run(x) { x.flush(); }\n",
+        },
+        "edges": {},
+        "more": [
+            ("c.ts#run", "x.flush", "a.ts#A.flush", "candidate"),
+            ("c.ts#run", "x.flush", "b.ts#B.flush", "candidate"),
+        ],
+        "absent": [("c.ts#run", "x.flush", "name-only")],
+    },
+    "typescript: a method name one class defines stays name-only": {
+        "files": {
+            "a.ts": "export class A { flushAll() {} }\n",
+            "c.ts": "export function run(x) { x.flushAll(); }\n",
+        },
+        "edges": {("c.ts#run", "x.flushAll"): ("a.ts#A.flushAll", "name-only")},
+    },
+    "go: a method name two types define is two candidates": {
+        "files": {
+            "go.mod": "module example.com/m\n",
+            "a/a.go": "package a\n\ntype A struct{}\n\nfunc (A) Reset() {}\n",
+            "b/b.go": "package b\n\ntype B struct{}\n\nfunc (B) Reset() {}\n",
+            "c/c.go": 'package c\n\nimport (\n\t"example.com/m/a"\n\t"example.com/m/b"\n)\n\n'
+            "var _, _ = a.A{}, b.B{}\n\n"
+            "func Run(get func() interface{ Reset() }) {\n\tget().Reset()\n}\n",
+        },
+        "edges": {},
+        "more": [
+            ("c/c.go#Run", "get().Reset", "a/a.go#A.Reset", "candidate"),
+            ("c/c.go#Run", "get().Reset", "b/b.go#B.Reset", "candidate"),
+        ],
+        "absent": [("c/c.go#Run", "get().Reset", "name-only")],
+    },
+    "java: a method of an unknown receiver two classes define is two candidates": {
+        "files": {
+            "p/A.java": "package p;\npublic class A { public void drain() {} }\n",
+            "p/B.java": "package p;\npublic class B { public void drain() {} }\n",
+            "p/C.java": "package p;\npublic class C {\n"
+            "    void run(Object[] xs) { ((A) xs[0]).drain(); }\n}\n",
+        },
+        "edges": {},
+        "more": [
+            ("p/C.java#C.run", "((A) xs[0]).drain", "p/A.java#A.drain", "candidate"),
+            ("p/C.java#C.run", "((A) xs[0]).drain", "p/B.java#B.drain", "candidate"),
+        ],
+        "absent": [("p/C.java#C.run", "((A) xs[0]).drain", "name-only")],
+    },
+    "rust: a trait method and its one impl are one guess": {
+        "files": {
+            "Cargo.toml": '[package]\nname = "shop"\n',
+            "src/lib.rs": "mod model;\n\npub fn total(x: &dyn std::any::Any) {\n"
+            "    let i = make();\n    i.price_of();\n}\n",
+            "src/model.rs": "pub trait Priced { fn price_of(&self) -> u32; }\n"
+            "pub struct Item;\nimpl Priced for Item { fn price_of(&self) -> u32 { 1 } }\n",
+        },
+        "edges": {
+            ("src/lib.rs#total", "i.price_of"): ("src/model.rs#Item.price_of", "name-only"),
+        },
+    },
+    # -- stated result types of workspace functions, followed across files ---------
+    "go: x := pkg.New() and x := New() of another file reach the result's methods": {
+        "files": {
+            "go.mod": "module example.com/m\n",
+            "client/client.go": "package client\n\ntype Client struct{}\n\n"
+            "func (c *Client) Do() {}\n\n"
+            "func New(url string) (c *Client, err error) { return &Client{}, nil }\n",
+            "app/make.go": "package app\n\ntype Job struct{}\n\nfunc (Job) Run() {}\n\n"
+            "func NewJob() Job { return Job{} }\n",
+            "app/app.go": 'package app\n\nimport "example.com/m/client"\n\n'
+            'func Main() {\n\tc, _ := client.New("u")\n\tc.Do()\n'
+            "\tj := NewJob()\n\tj.Run()\n}\n",
+        },
+        "edges": {
+            ("app/app.go#Main", "c.Do"): ("client/client.go#Client.Do", "typed"),
+            ("app/app.go#Main", "j.Run"): ("app/make.go#Job.Run", "typed"),
+        },
+    },
+    "typescript: const x = make() reaches the methods of the type make states": {
+        "files": {
+            "conn.ts": "export class Conn {\n  close(): void {}\n}\n"
+            "export function open(url: string, retry = (n: number) => n): Conn | null {\n"
+            "  return new Conn();\n}\n"
+            "export async function later(): Promise<Conn> { return new Conn(); }\n",
+            "app.ts": "import { open, later } from './conn';\n"
+            "export function main() {\n  const c = open('x');\n  c.close();\n"
+            "  const p = later();\n  p.close();\n}\n",
+        },
+        "edges": {("app.ts#main", "c.close"): ("conn.ts#Conn.close", "typed")},
+        # A promise is no `Conn`: its `close` is not looked up on `Conn`.
+        "absent": [("app.ts#main", "p.close", "typed")],
+    },
+    "java: call chains and var locals follow the methods' stated return types": {
+        "files": {
+            "p/Conn.java": "package p;\npublic class Conn {\n"
+            "    public Stream open() { return null; }\n"
+            "    public static Conn make() { return new Conn(); }\n}\n",
+            "p/Stream.java": "package p;\nimport java.util.List;\npublic class Stream {\n"
+            "    public void close() {}\n    public List<String> lines() { return null; }\n"
+            "    public int size() { return 0; }\n}\n",
+            "p/App.java": "package p;\npublic class App {\n"
+            "    Conn conn;\n"
+            "    Conn self() { return conn; }\n"
+            "    void run(Conn c) {\n"
+            "        c.open().close();\n"
+            "        var s = c.open();\n        s.close();\n"
+            "        Conn.make().open().close();\n"
+            "        this.conn.open().close();\n"
+            "        self().open().close();\n"
+            "        c.open().lines().size();\n"
+            "    }\n}\n",
+        },
+        "edges": {
+            ("p/App.java#App.run", "c.open().close"): ("p/Stream.java#Stream.close", "typed"),
+            ("p/App.java#App.run", "s.close"): ("p/Stream.java#Stream.close", "typed"),
+            ("p/App.java#App.run", "Conn.make().open().close"): (
+                "p/Stream.java#Stream.close",
+                "typed",
+            ),
+            ("p/App.java#App.run", "Conn.make().open"): ("p/Conn.java#Conn.open", "typed"),
+            ("p/App.java#App.run", "this.conn.open().close"): (
+                "p/Stream.java#Stream.close",
+                "typed",
+            ),
+            ("p/App.java#App.run", "self().open().close"): (
+                "p/Stream.java#Stream.close",
+                "typed",
+            ),
+        },
+        # `List` is outside the workspace: its `size` is not guessed among workspace
+        # methods of that name.
+        "absent": [("p/App.java#App.run", "c.open().lines().size", "name-only")],
+    },
+    "java: a method of another arity does not shadow Object's": {
+        "files": {
+            "p/Verifier.java": "package p;\npublic class Verifier {\n"
+            "    ClassLoader loader = getClass().getClassLoader();\n"
+            "    protected Class<?> getClass(String type) { return null; }\n"
+            '    void run() { getClass("x"); }\n}\n',
+        },
+        "edges": {
+            ("p/Verifier.java#Verifier", "getClass"): ("ext:java.lang.Object.getClass", "builtin"),
+            ("p/Verifier.java#Verifier.run", "getClass"): (
+                "p/Verifier.java#Verifier.getClass",
+                "self",
+            ),
+        },
+    },
+    # -- virtual dispatch: overrides and implementations as `override` edges --------
+    "java: a call on an interface type reaches its implementations as overrides": {
+        "files": {
+            "p/Shape.java": "package p;\npublic interface Shape { double area(); }\n",
+            "p/Circle.java": "package p;\n"
+            "public class Circle implements Shape { public double area() { return 1; } }\n",
+            "p/Square.java": "package p;\n"
+            "public class Square implements Shape { public double area() { return 2; } }\n",
+            "p/Big.java": "package p;\n"
+            "public class Big extends Circle { public double area() { return 3; }\n"
+            "    public double area(int scale) { return scale; } }\n",
+            "p/App.java": "package p;\npublic class App {\n"
+            "    double sum(Shape s, Circle c) { return s.area() + c.area(); }\n}\n",
+        },
+        "edges": {
+            ("p/App.java#App.sum", "s.area"): ("p/Shape.java#Shape.area", "typed"),
+            ("p/App.java#App.sum", "c.area"): ("p/Circle.java#Circle.area", "typed"),
+        },
+        "more": [
+            ("p/App.java#App.sum", "s.area", "p/Circle.java#Circle.area", "override"),
+            ("p/App.java#App.sum", "s.area", "p/Square.java#Square.area", "override"),
+            ("p/App.java#App.sum", "s.area", "p/Big.java#Big.area", "override"),
+            ("p/App.java#App.sum", "c.area", "p/Big.java#Big.area", "override"),
+        ],
+        "count": {
+            ("p/App.java#App.sum", "s.area", "override"): 3,
+            ("p/App.java#App.sum", "c.area", "override"): 1,
+        },
+    },
+    "java: this.m() and m() reach subclass overrides; super.m() does not": {
+        "files": {
+            "p/Base.java": "package p;\npublic class Base {\n"
+            "    void step() {}\n"
+            "    void run() { step(); this.step(); }\n}\n",
+            "p/Sub.java": "package p;\npublic class Sub extends Base {\n"
+            "    void step() { super.step(); }\n}\n",
+        },
+        "edges": {
+            ("p/Base.java#Base.run", "step"): ("p/Base.java#Base.step", "self"),
+            ("p/Base.java#Base.run", "this.step"): ("p/Base.java#Base.step", "self"),
+            ("p/Sub.java#Sub.step", "super.step"): ("p/Base.java#Base.step", "self"),
+        },
+        "more": [
+            ("p/Base.java#Base.run", "step", "p/Sub.java#Sub.step", "override"),
+            ("p/Base.java#Base.run", "this.step", "p/Sub.java#Sub.step", "override"),
+        ],
+        "absent": [("p/Sub.java#Sub.step", "super.step", "override")],
+    },
+    "java: a generic interface method is overridden by a concrete parameter type": {
+        "files": {
+            "p/Visitor.java": "package p;\npublic interface Visitor<T> { void visit(T node); }\n",
+            "p/Printer.java": "package p;\npublic class Printer implements Visitor<String> {\n"
+            "    public void visit(String node) {}\n    public void visit(int a, int b) {}\n}\n",
+            "p/App.java": "package p;\npublic class App {\n"
+            '    void go(Visitor<String> v) { v.visit("a"); }\n}\n',
+        },
+        "edges": {("p/App.java#App.go", "v.visit"): ("p/Visitor.java#Visitor.visit", "typed")},
+        "more": [("p/App.java#App.go", "v.visit", "p/Printer.java#Printer.visit", "override")],
+        "count": {("p/App.java#App.go", "v.visit", "override"): 1},
+    },
+    "typescript: implements and extends give overrides of typed and this calls": {
+        "files": {
+            "shape.ts": "export interface Shape { area(): number; }\n"
+            "export class Circle implements Shape { area() { return 1; } }\n"
+            "export class Big extends Circle {\n  area() { return 2; }\n"
+            "  twice() { return this.area() + super.area(); }\n}\n",
+            "app.ts": "import { Shape } from './shape';\n"
+            "export function total(s: Shape) { return s.area(); }\n",
+        },
+        "edges": {
+            ("app.ts#total", "s.area"): ("shape.ts#Shape.area", "typed"),
+            ("shape.ts#Big.twice", "this.area"): ("shape.ts#Big.area", "self"),
+            ("shape.ts#Big.twice", "super.area"): ("shape.ts#Circle.area", "self"),
+        },
+        "more": [
+            ("app.ts#total", "s.area", "shape.ts#Circle.area", "override"),
+            ("app.ts#total", "s.area", "shape.ts#Big.area", "override"),
+        ],
+        "absent": [
+            ("shape.ts#Big.twice", "this.area", "override"),
+            ("shape.ts#Big.twice", "super.area", "override"),
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_call_edges(workspace: Workspace, case: str) -> None:
+    spec = CASES[case]
+    files = {path: textwrap.dedent(text) for path, text in spec["files"].items()}
+    engine = workspace.indexed(files)
+    found = rows(
+        engine,
+        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) RETURN a.id, e.callee, b.id, e.resolution",
+    )
+    answers = {
+        (a, text): (b, how) for a, text, b, how in found if how not in ("override", "candidate")
+    }
+    for key, want in spec["edges"].items():
+        assert answers.get(key) == want, (case, key, sorted(found))
+    for edge in spec.get("more", ()):
+        assert edge in found, (case, edge, sorted(found))
+    for (caller, text, how), n in spec.get("count", {}).items():
+        assert len([e for e in found if e[:2] == (caller, text) and e[3] == how]) == n, case
+    for caller, text, how in spec.get("absent", ()):
+        assert not [e for e in found if e[:2] == (caller, text) and e[3] == how], (case, found)
