@@ -364,6 +364,12 @@ def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
 # the workspace.
 NODE_ROWS_PER_PART = 50_000
 EDGE_ROWS_PER_PART = 100_000
+# Rows a full index writes between checkpoints. Until a checkpoint the new pages stay
+# in memory (about 160 bytes a row, measured: 200k relationships held 40 MB more than
+# with a checkpoint after each COPY), so this bounds that memory at about 80 MB; a
+# checkpoint rewrites each relationship table it touched, so one after every COPY
+# made the load cost grow with the square of its parts.
+ROWS_PER_CHECKPOINT = 500_000
 
 
 class BulkLoad:
@@ -388,6 +394,9 @@ class BulkLoad:
         self._externals: set[str] = set()
         self._edges_started = False
         self.method = "copy" if copy else "unwind"
+        # Seconds per step: building each table's Arrow rows, writing each table.
+        self.timings: dict[str, float] = {}
+        self._unchecked_rows = 0
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         assert not self._edges_started, "every node goes in before the first edge"
@@ -401,7 +410,11 @@ class BulkLoad:
             self._edges_started = True
         self._edges.add_edges(facts, resolved)
         if self._edges.edge_rows() >= EDGE_ROWS_PER_PART:
-            self.flush_edges()
+            # Only the table holding the most rows: each COPY has a fixed cost, and the
+            # few imports and bases of a part are not worth one of their own. What stays
+            # is under two thirds of a part, so the rows held stay bounded.
+            edges = self._edges.edges
+            self._flush_edge_tables([max(edges, key=lambda table: len(edges[table]["from"]))])
 
     def flush_nodes(self) -> None:
         rows, self._nodes = self._nodes, _Rows()
@@ -415,14 +428,21 @@ class BulkLoad:
         )
 
     def flush_edges(self) -> None:
-        rows, self._edges = self._edges, _Rows()
+        self._flush_edge_tables(list(EDGE_TABLES))
+
+    def _flush_edge_tables(self, tables: list[str]) -> None:
+        """Write the rows held for `tables`, after every placeholder they may point at."""
+        rows = self._edges
         # A placeholder is shared by the edges of many parts: created by the first.
         rows.externals -= self._externals
         self._externals |= rows.externals
         parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]] = [
             ("Symbol", rows.external_symbols(), SYMBOL_COLUMNS)
         ]
-        for table, cols in rows.edges.items():
+        rows.externals = set()
+        for table in tables:
+            cols = rows.edges[table]
+            rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
             parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
@@ -430,16 +450,35 @@ class BulkLoad:
         self.flush_nodes()
         self.flush_edges()
 
+    def checkpoint(self) -> None:
+        """Fold what was written since the last checkpoint into the database file
+        (the store's automatic checkpoints are off during a load: `bulk_loader`)."""
+        started = time.perf_counter()
+        self._graph.checkpoint()
+        self._unchecked_rows = 0
+        self._add("checkpoint", time.perf_counter() - started)
+
+    def _add(self, step: str, seconds: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
+
     def _write(
         self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
     ) -> None:
         graph = self._graph
         if self.method == "copy":
             for table, cols, spec in parts:
+                started = time.perf_counter()
+                data = _arrow(cols, spec)
+                copied = time.perf_counter()
+                self._add("arrow", copied - started)
                 try:
-                    graph._copy(table, _arrow(cols, spec))
+                    graph._copy(table, data)
                 except Exception as exc:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+                self._add(f"copy_{table}", time.perf_counter() - copied)
+                self._unchecked_rows += data.num_rows
+            if self._unchecked_rows >= ROWS_PER_CHECKPOINT:
+                self.checkpoint()
             return
         graph._run("BEGIN TRANSACTION")
         try:
@@ -716,9 +755,19 @@ class GraphStore:
         # Each COPY commits on its own, so a count read meanwhile sees a partial load:
         # forget counts before and after.
         with self._counting_paused():
-            load = BulkLoad(self, copy)
-            yield load
-            load.finish()
+            # A checkpoint every `ROWS_PER_CHECKPOINT` rows and at the end instead of
+            # one after every COPY: a checkpoint after a COPY into a relationship table
+            # rewrites that table, so with parts they cost more than the COPYs themselves
+            # (docs/architecture.md). A load cut short is redone whatever the write-ahead
+            # log holds (`IndexDir.set_loading`).
+            self._run("CALL auto_checkpoint=false")
+            try:
+                load = BulkLoad(self, copy)
+                yield load
+                load.finish()
+                load.checkpoint()
+            finally:
+                self._run("CALL auto_checkpoint=true")
 
     def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
         """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
