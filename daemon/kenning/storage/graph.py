@@ -364,12 +364,6 @@ def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
 # the workspace.
 NODE_ROWS_PER_PART = 50_000
 EDGE_ROWS_PER_PART = 100_000
-# Rows a full index writes between checkpoints. Until a checkpoint the new pages stay
-# in memory (about 160 bytes a row, measured: 200k relationships held 40 MB more than
-# with a checkpoint after each COPY), so this bounds that memory at about 80 MB; a
-# checkpoint rewrites each relationship table it touched, so one after every COPY
-# made the load cost grow with the square of its parts.
-ROWS_PER_CHECKPOINT = 500_000
 
 
 class BulkLoad:
@@ -394,9 +388,9 @@ class BulkLoad:
         self._externals: set[str] = set()
         self._edges_started = False
         self.method = "copy" if copy else "unwind"
-        # Seconds per step: building each table's Arrow rows, writing each table.
+        # Seconds per step: building each table's Arrow rows, writing each table (a
+        # COPY's time includes the checkpoint the store makes after it).
         self.timings: dict[str, float] = {}
-        self._unchecked_rows = 0
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         assert not self._edges_started, "every node goes in before the first edge"
@@ -450,14 +444,6 @@ class BulkLoad:
         self.flush_nodes()
         self.flush_edges()
 
-    def checkpoint(self) -> None:
-        """Fold what was written since the last checkpoint into the database file
-        (the store's automatic checkpoints are off during a load: `bulk_loader`)."""
-        started = time.perf_counter()
-        self._graph.checkpoint()
-        self._unchecked_rows = 0
-        self._add("checkpoint", time.perf_counter() - started)
-
     def _add(self, step: str, seconds: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
 
@@ -476,9 +462,6 @@ class BulkLoad:
                 except Exception as exc:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
                 self._add(f"copy_{table}", time.perf_counter() - copied)
-                self._unchecked_rows += data.num_rows
-            if self._unchecked_rows >= ROWS_PER_CHECKPOINT:
-                self.checkpoint()
             return
         graph._run("BEGIN TRANSACTION")
         try:
@@ -755,19 +738,9 @@ class GraphStore:
         # Each COPY commits on its own, so a count read meanwhile sees a partial load:
         # forget counts before and after.
         with self._counting_paused():
-            # A checkpoint every `ROWS_PER_CHECKPOINT` rows and at the end instead of
-            # one after every COPY: a checkpoint after a COPY into a relationship table
-            # rewrites that table, so with parts they cost more than the COPYs themselves
-            # (docs/architecture.md). A load cut short is redone whatever the write-ahead
-            # log holds (`IndexDir.set_loading`).
-            self._run("CALL auto_checkpoint=false")
-            try:
-                load = BulkLoad(self, copy)
-                yield load
-                load.finish()
-                load.checkpoint()
-            finally:
-                self._run("CALL auto_checkpoint=true")
+            load = BulkLoad(self, copy)
+            yield load
+            load.finish()
 
     def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
         """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
