@@ -126,16 +126,6 @@ class PythonResolver:
         self._accessors: frozenset[str] | None = None
         # (class id, attribute) -> the attribute's type, for `a.x.m()`.
         self._attribute_cache: dict[tuple[str, str], str | None] = {}
-        # (class id, name, include own) -> its nearest definitions, and (class id,
-        # method, name) -> the overrides: the same few hierarchies are asked about at
-        # thousands of call sites (`self.save()` in every model), and each question
-        # walks a class's bases or every one of its subclasses (hundreds for `Field`).
-        # Both read names and bases only: kept for a generation, but not while some
-        # class's bases are being resolved (`_bases_of` answers a partial list for it
-        # meanwhile, so an answer that went through it is not kept).
-        self._nearest_cache: dict[tuple[str, str, bool], tuple[list[str], str] | None] = {}
-        self._overrides_cache: dict[tuple[str, str, str], tuple[Target, ...]] = {}
-        self._resolving_bases = 0
         self._generation = model.generation
         self._shape = model.shape
 
@@ -498,16 +488,6 @@ class PythonResolver:
 
     def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
         """Edges to the methods that override `method` in subclasses of `cls`."""
-        self._check_generation()
-        key = (cls, method, name)
-        cached = self._overrides_cache.get(key)
-        if cached is None:
-            cached = self._find_overrides(cls, method, name)
-            if not self._resolving_bases:
-                self._overrides_cache[key] = cached
-        return cached
-
-    def _find_overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
         found: list[Target] = []
         overriders: set[str] = set()
         seen = {cls}
@@ -559,8 +539,6 @@ class PythonResolver:
             self._lookup_cache.clear()
             # Attribute types are stated in bodies (`self.x = Foo()`): per change.
             self._attribute_cache.clear()
-            self._nearest_cache.clear()
-            self._overrides_cache.clear()
             self._generation = self.model.generation
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
@@ -722,18 +700,7 @@ class PythonResolver:
         self, cls: str, name: str, include_own: bool
     ) -> tuple[list[str], str] | None:
         """Every definition of `name` in the nearest class that has one, breadth first
-        from `cls` (or from its bases only) through its bases, and that class (shared
-        between callers: not to be changed)."""
-        self._check_generation()
-        key = (cls, name, include_own)
-        if key in self._nearest_cache:
-            return self._nearest_cache[key]
-        found = self._find_nearest(cls, name, include_own)
-        if not self._resolving_bases:
-            self._nearest_cache[key] = found
-        return found
-
-    def _find_nearest(self, cls: str, name: str, include_own: bool) -> tuple[list[str], str] | None:
+        from `cls` (or from its bases only) through its bases, and that class."""
         seen = {cls}
         queue = [cls] if include_own else list(self._bases_of(cls))
         depth = 0
@@ -762,15 +729,6 @@ class PythonResolver:
         if cached is not None:
             return cached
         self._bases_cache[cls] = []  # guards against cycles while resolving
-        self._resolving_bases += 1
-        try:
-            bases = self._resolve_bases(cls)
-        finally:
-            self._resolving_bases -= 1
-        self._bases_cache[cls] = bases
-        return bases
-
-    def _resolve_bases(self, cls: str) -> list[str]:
         info = self.model.symbols.get(cls)
         bases: list[str] = []
         if info is not None:
@@ -787,6 +745,7 @@ class PythonResolver:
                     and self.model.symbols[target.id].kind == SymbolKind.CLASS
                 ):
                     bases.append(target.id)
+        self._bases_cache[cls] = bases
         return bases
 
     def _callbacks(self, ids: list[str]) -> Target | None:
