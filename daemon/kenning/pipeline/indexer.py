@@ -131,6 +131,20 @@ class _Timer:
         """The laps so far plus the wall time since the timer started."""
         return {**self.timings, "total": round(time.perf_counter() - self.started, 4)}
 
+    def add(self, name: str, started: float) -> float:
+        """Add the time since `started` to the step `name` (steps interleave within a
+        lap: a full index's per-file work); returns the time now, the next start."""
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - started
+        return now
+
+    def merge(self, steps: dict[str, float]) -> None:
+        for name, seconds in steps.items():
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+    def rounded(self) -> None:
+        self.timings = {name: round(seconds, 4) for name, seconds in self.timings.items()}
+
 
 class Indexer:
     """Owns the write side of one workspace's stores."""
@@ -271,11 +285,17 @@ class Indexer:
                 self.graph.bulk_loader(copy) as load,
                 _Spill(self.index_dir.path) as spill,
             ):
-                for piece in parse_files(self.root, jobs, self.settings.max_file_size, workers):
+                pool_times: dict[str, float] = {}
+                pieces = parse_files(
+                    self.root, jobs, self.settings.max_file_size, workers, pool_times
+                )
+                for piece in pieces:
                     skipped.extend(piece.skipped)
                     for parsed in piece.parsed:
                         facts = parsed.facts
+                        started = time.perf_counter()
                         model.add_facts(facts)
+                        started = timer.add("parse.model", started)
                         load.add_nodes(
                             FileRecord(
                                 facts.path,
@@ -288,30 +308,44 @@ class Indexer:
                             ),
                             facts,
                         )
+                        started = timer.add("parse.node_rows", started)
                         chunks.add(facts)
+                        timer.add("parse.chunk_rows", started)
                         files += 1
                         diagnostics += len(facts.diagnostics)
                         symbols += len(facts.symbols)
-                    spill.write([EdgeFacts.of(p.facts) for p in piece.parsed])
+                    started = time.perf_counter()
+                    spill.write_encoded(piece.edges)
+                    timer.add("parse.spill_write", started)
                     done += len(piece.parsed) + len(piece.skipped)
                     if progress is not None:
                         progress("parse", done, len(jobs))
+                started = time.perf_counter()
                 chunks.flush()
+                timer.add("parse.chunk_rows", started)
+                timer.merge(pool_times)
                 timer.lap("parse")
                 resolver = Resolvers(model)
+                started = time.perf_counter()
                 for part in spill.read():
+                    started = timer.add("edges.spill_read", started)
                     for edge_facts in part:
                         resolved = resolver.resolve_file(edge_facts)
                         for call, t in zip(edge_facts.calls, resolved.calls, strict=True):
                             if call.implicit and t.resolution == Resolution.UNRESOLVED:
                                 continue  # no call syntax and nothing reached: no edge
                             mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
+                        started = timer.add("edges.resolve", started)
                         load.add_edges(edge_facts, resolved)
+                        started = timer.add("edges.edge_rows", started)
             timer.lap("resolve_and_graph_write")
             chunk_count = chunks.finish()
             self.index_dir.set_loading(False)
             timer.lap("chunk_wait")
-            timer.timings["chunk_write_bg"] = round(chunks.seconds, 4)
+            timer.merge({f"graph.{name}": seconds for name, seconds in load.timings.items()})
+            timer.merge({f"chunks_bg.{name}": seconds for name, seconds in chunks.timings.items()})
+            timer.timings["chunk_write_bg"] = chunks.seconds
+            timer.rounded()
         finally:
             chunk_writer.shutdown(wait=True)
         self._model = model
@@ -610,14 +644,21 @@ class _ChunkParts:
         self._bytes = 0
         self._count = 0
         self.seconds = 0.0
+        # Seconds per step on the writer thread: opening (importing LanceDB), appends,
+        # and the indexes built at the end.
+        self.timings: dict[str, float] = {}
         # Opening the store imports LanceDB: started now, it overlaps parsing.
-        self._pending: Future[None] = writer.submit(self._timed, lambda: store().begin_all())
+        self._pending: Future[None] = writer.submit(
+            self._timed, "open", lambda: store().begin_all()
+        )
         self._store = store
 
-    def _timed(self, work: Callable[[], None]) -> None:
+    def _timed(self, step: str, work: Callable[[], None]) -> None:
         started = time.perf_counter()
         work()
-        self.seconds += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        self.seconds += seconds
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
 
     def add(self, facts: FileFacts) -> None:
         rows = _chunk_rows([facts])
@@ -633,13 +674,15 @@ class _ChunkParts:
         self._rows, self._bytes = [], 0
         self._count += table.num_rows
         self._pending.result()
-        self._pending = self._writer.submit(self._timed, lambda: self._store().append(table))
+        self._pending = self._writer.submit(
+            self._timed, "append", lambda: self._store().append(table)
+        )
 
     def finish(self) -> int:
         """Write what is left, then build the table's indexes; the number of chunks."""
         self.flush()
         self._pending.result()
-        self._writer.submit(self._timed, lambda: self._store().finish_all()).result()
+        self._writer.submit(self._timed, "indexes", lambda: self._store().finish_all()).result()
         return self._count
 
 
@@ -649,7 +692,6 @@ class _Spill:
 
     def __init__(self, folder: Path) -> None:
         self._file = tempfile.TemporaryFile(dir=folder, prefix="spill-")  # noqa: SIM115
-        self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[EdgeFacts])
 
     def __enter__(self) -> _Spill:
@@ -658,9 +700,10 @@ class _Spill:
     def __exit__(self, *exc: object) -> None:
         self._file.close()
 
-    def write(self, part: list[EdgeFacts]) -> None:
-        if part:
-            data = self._encoder.encode(part)
+    def write_encoded(self, data: bytes) -> None:
+        """Write a part that is already msgpack of `list[EdgeFacts]` (the parse
+        workers encode it: `ParsedSlice.edges`)."""
+        if data:
             self._file.write(len(data).to_bytes(8, "little") + data)
 
     def read(self) -> Iterator[list[EdgeFacts]]:

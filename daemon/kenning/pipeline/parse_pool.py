@@ -24,7 +24,7 @@ from pathlib import Path
 
 import msgspec
 
-from kenning.core.facts import FileFacts
+from kenning.core.facts import EdgeFacts, FileFacts
 from kenning.languages import by_name
 from kenning.pipeline.discover import Skipped, content_hash, read_source
 
@@ -49,8 +49,18 @@ class ParsedFile(msgspec.Struct, array_like=True):
 
 
 class ParsedSlice(msgspec.Struct, array_like=True):
+    """One slice's results. A full index resolves call sites only in its second pass,
+    from a spill file: so the worker sends them apart, already encoded as that file's
+    part (`edges`: msgpack of `list[EdgeFacts]`, one per parsed file, in order), and
+    each file's `facts.calls` is empty. The parent writes `edges` to the spill as it is,
+    instead of decoding every call site only to encode it again."""
+
     parsed: list[ParsedFile]
     skipped: list[tuple[str, str]]
+    # The worker's CPU seconds for the slice (reading, hashing, parsing and extracting:
+    # not the encoding of this reply), for a full index's timings.
+    cpu: float = 0.0
+    edges: bytes = b""
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -76,6 +86,7 @@ def parse_one(root: Path, job: ParseJob, max_size: int) -> ParsedFile | Skipped:
 
 
 def _parse_slice(root: str, jobs: list[ParseJob], max_size: int) -> bytes:
+    started = time.process_time()
     parsed: list[ParsedFile] = []
     skipped: list[tuple[str, str]] = []
     for job in jobs:
@@ -84,7 +95,10 @@ def _parse_slice(root: str, jobs: list[ParseJob], max_size: int) -> bytes:
             skipped.append((result.path, result.reason))
         else:
             parsed.append(result)
-    return _encoder.encode(ParsedSlice(parsed, skipped))
+    edges = _encoder.encode([EdgeFacts.of(p.facts) for p in parsed])
+    for p in parsed:
+        p.facts = msgspec.structs.replace(p.facts, calls=[])
+    return _encoder.encode(ParsedSlice(parsed, skipped, time.process_time() - started, edges))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -127,13 +141,20 @@ def _alive(pid: int) -> bool:
 
 
 def parse_files(
-    root: Path, jobs: Sequence[ParseJob], max_size: int, workers: int
+    root: Path,
+    jobs: Sequence[ParseJob],
+    max_size: int,
+    workers: int,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[ParsedSlice]:
-    """Parse `jobs`, yielding results slice by slice as workers finish them."""
+    """Parse `jobs`, yielding results slice by slice as workers finish them. `timings`,
+    when given, gains the seconds spent waiting for workers (`parse.wait`), decoding
+    their results (`parse.decode`) and the workers' CPU seconds (`parse.worker_cpu`)."""
+    times = timings if timings is not None else {}
     slices = [list(jobs[i : i + FILES_PER_TASK]) for i in range(0, len(jobs), FILES_PER_TASK)]
     if workers <= 1 or len(slices) <= 1:
         for piece in slices:
-            yield _decoder.decode(_parse_slice(str(root), piece, max_size))
+            yield _timed_decode(_parse_slice(str(root), piece, max_size), times)
         return
     # "forkserver" rather than fork: the parent may hold database threads and locks
     # that a forked child would inherit in an undefined state; the fork server is a
@@ -153,10 +174,24 @@ def parse_files(
         for first in itertools.islice(queued, workers * IN_FLIGHT_PER_WORKER):
             pending.append(pool.submit(_parse_slice, str(root), first, max_size))
         while pending:
+            started = time.perf_counter()
             data = pending.popleft().result()
+            _add(times, "parse.wait", time.perf_counter() - started)
             for following in itertools.islice(queued, 1):
                 pending.append(pool.submit(_parse_slice, str(root), following, max_size))
-            yield _decoder.decode(data)
+            yield _timed_decode(data, times)
+
+
+def _timed_decode(data: bytes, times: dict[str, float]) -> ParsedSlice:
+    started = time.perf_counter()
+    piece = _decoder.decode(data)
+    _add(times, "parse.decode", time.perf_counter() - started)
+    _add(times, "parse.worker_cpu", piece.cpu)
+    return piece
+
+
+def _add(times: dict[str, float], name: str, seconds: float) -> None:
+    times[name] = times.get(name, 0.0) + seconds
 
 
 def default_workers(setting: int) -> int:

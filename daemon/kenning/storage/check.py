@@ -80,6 +80,10 @@ def check_graph(graph: GraphStore) -> Damage | None:
 
 def check_chunks(path: Path, catalog_files: int) -> list[Damage]:
     """The chunk table: present when the catalog has files, readable, fully indexed."""
+    if not path.is_dir() and not catalog_files:
+        # A new index: nothing to read, and importing LanceDB here (a second or more)
+        # would hold up the first index, whose chunk writer imports it while parsing.
+        return []
     os.environ.setdefault("LANCEDB_LOG", "error")
     import lancedb
 

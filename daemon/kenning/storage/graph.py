@@ -388,6 +388,9 @@ class BulkLoad:
         self._externals: set[str] = set()
         self._edges_started = False
         self.method = "copy" if copy else "unwind"
+        # Seconds per step: building each table's Arrow rows, writing each table (a
+        # COPY's time includes the checkpoint the store makes after it).
+        self.timings: dict[str, float] = {}
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         assert not self._edges_started, "every node goes in before the first edge"
@@ -401,7 +404,11 @@ class BulkLoad:
             self._edges_started = True
         self._edges.add_edges(facts, resolved)
         if self._edges.edge_rows() >= EDGE_ROWS_PER_PART:
-            self.flush_edges()
+            # Only the table holding the most rows: each COPY has a fixed cost, and the
+            # few imports and bases of a part are not worth one of their own. What stays
+            # is under two thirds of a part, so the rows held stay bounded.
+            edges = self._edges.edges
+            self._flush_edge_tables([max(edges, key=lambda table: len(edges[table]["from"]))])
 
     def flush_nodes(self) -> None:
         rows, self._nodes = self._nodes, _Rows()
@@ -415,14 +422,21 @@ class BulkLoad:
         )
 
     def flush_edges(self) -> None:
-        rows, self._edges = self._edges, _Rows()
+        self._flush_edge_tables(list(EDGE_TABLES))
+
+    def _flush_edge_tables(self, tables: list[str]) -> None:
+        """Write the rows held for `tables`, after every placeholder they may point at."""
+        rows = self._edges
         # A placeholder is shared by the edges of many parts: created by the first.
         rows.externals -= self._externals
         self._externals |= rows.externals
         parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]] = [
             ("Symbol", rows.external_symbols(), SYMBOL_COLUMNS)
         ]
-        for table, cols in rows.edges.items():
+        rows.externals = set()
+        for table in tables:
+            cols = rows.edges[table]
+            rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
             parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
@@ -430,16 +444,24 @@ class BulkLoad:
         self.flush_nodes()
         self.flush_edges()
 
+    def _add(self, step: str, seconds: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
+
     def _write(
         self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
     ) -> None:
         graph = self._graph
         if self.method == "copy":
             for table, cols, spec in parts:
+                started = time.perf_counter()
+                data = _arrow(cols, spec)
+                copied = time.perf_counter()
+                self._add("arrow", copied - started)
                 try:
-                    graph._copy(table, _arrow(cols, spec))
+                    graph._copy(table, data)
                 except Exception as exc:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+                self._add(f"copy_{table}", time.perf_counter() - copied)
             return
         graph._run("BEGIN TRANSACTION")
         try:
