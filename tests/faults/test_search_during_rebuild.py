@@ -6,6 +6,7 @@ queries during a rebuild read the table it replaces, not the new one while it fi
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from helpers import Workspace
@@ -52,12 +53,12 @@ def test_queries_read_the_previous_table_until_a_rebuild_is_done(
     during: list[tuple[list[str], int]] = []
     append = ChunkStore.append
 
-    def search_first(store: ChunkStore, rows: object) -> None:
+    def search_first(store: ChunkStore, rows: pa.Table) -> None:
         # The new table is empty (its first part not yet written): what a query thread
         # meets while a daemon rebuilds a workspace.
         hits = [row["id"] for row in store.search_text("parse header", 5)]
         during.append((hits, len(store.by_symbols([symbol]))))
-        append(store, rows)  # type: ignore[arg-type]
+        append(store, rows)
 
     monkeypatch.setattr(ChunkStore, "append", search_first)
     engine.index(rebuild=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from kenning.server.handlers import create_server
+from kenning.server.lsp import KenningProtocol
 
 
 def did_change(version: int) -> bytes:
@@ -26,6 +27,7 @@ def did_change(version: int) -> bytes:
 def test_handled_notifications_leave_nothing_behind() -> None:
     server = create_server()
     protocol = server.protocol
+    assert isinstance(protocol, KenningProtocol)
     # Past `initialize`, which needs a client; didChange for a file in no open folder
     # goes through the whole handler chain and is ignored there.
     protocol.initialize_received = True

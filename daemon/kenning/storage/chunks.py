@@ -35,11 +35,29 @@ import pyarrow as pa
 
 from kenning.core.facts import Chunk, text_hash
 from kenning.storage.batches import batched
+from kenning.storage.index_dir import IndexDamaged
 
 if TYPE_CHECKING:
     from lancedb.expr import Expr
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _damage_reported(path: Path) -> Any:
+    """Lance's report of a file it cannot decode (a page garbled on disk, which the
+    check at open does not read) as the index's damage, with the fix, not a traceback."""
+    try:
+        yield
+    except (RuntimeError, OSError, ValueError) as error:
+        if "corrupt" not in str(error).lower():
+            raise
+        first = str(error).splitlines()[0][:200]
+        raise IndexDamaged(
+            f"the index at {path.parent} is damaged (chunk table: {first}); "
+            "run `kenning index --rebuild` to recreate it"
+        ) from error
+
 
 TABLE = "chunks"
 TEXT_INDEX = "text_idx"
@@ -365,7 +383,8 @@ class ChunkStore:
         query = (table or self._table).search().where(_matching(match, hashes, filters)).limit(None)
         if columns is not None:
             query = query.select(columns)
-        return list(query.to_list())
+        with _damage_reported(self.path):
+            return list(query.to_list())
 
     def search_text(
         self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
@@ -377,7 +396,10 @@ class ChunkStore:
         if self._table is None or not query.strip():
             return []
         try:
-            return _search_text(self._reader(), query, limit, filters, field)
+            with _damage_reported(self.path):
+                return _search_text(self._reader(), query, limit, filters, field)
+        except IndexDamaged:
+            raise
         except Exception as error:
             if not _no_text_index(error):
                 raise
@@ -411,7 +433,8 @@ class ChunkStore:
         if self._table is None or not symbol_ids:
             return []
         where = _matching("symbol_id", symbol_ids, filters)
-        rows = self._reader().search().where(where).limit(len(symbol_ids) * 8).to_list()
+        with _damage_reported(self.path):
+            rows = self._reader().search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)
 
