@@ -8,7 +8,11 @@ unless ``--embeddings``, which waits until every chunk has a vector first), and 
 1. one client alone sends ``--searches`` ``kenning/search`` requests, one after the
    other: the latency with no contention, as the baseline;
 2. ``--clients`` clients, each with its own connection, send ``--searches`` requests
-   each, all at the same time.
+   each, all at the same time;
+3. with ``--during-reindex``, the same again while the daemon rebuilds the workspace
+   (``kenning/reindex``, again and again until the clients are done): every search
+   must still be answered (the issue's case: -32603 "Cannot perform full text search
+   unless an INVERTED index" while the new chunk rows had no full-text index yet).
 
 Queries are docstring sentences from ``evalset.collect`` (the retrieval evaluation's),
 cycled, ``limit`` 10. Every reply is checked: an HTTP status other than 200, a JSON-RPC
@@ -134,12 +138,37 @@ async def load(daemon: Daemon, queries: list[str], clients: int, searches: int) 
     }
 
 
+async def load_during_reindex(
+    daemon: Daemon, queries: list[str], clients: int, searches: int
+) -> dict[str, Any]:
+    """`load` while the workspace is rebuilt over and over; how many rebuilds overlapped."""
+    done = asyncio.Event()
+    rebuilds: list[Any] = []
+
+    async def rebuild() -> None:
+        async with aiohttp.ClientSession(headers=daemon.headers) as session:
+            while not done.is_set():
+                _, reply = await call(session, daemon.url, "kenning/reindex", {})
+                rebuilds.append(reply.get("error") or reply["result"]["message"])
+
+    task = asyncio.create_task(rebuild())
+    await asyncio.sleep(0.5)
+    try:
+        result = await load(daemon, queries, clients, searches)
+    finally:
+        done.set()
+        await task
+    return {**result, "rebuilds": len(rebuilds), "rebuild_replies": rebuilds[:3]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", default="flask")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--searches", type=int, default=200, help="per client")
     parser.add_argument("--embeddings", action="store_true", help="hybrid search with vectors")
+    parser.add_argument("--during-reindex", action="store_true",
+                        help="also search while the workspace is rebuilt")  # fmt: skip
     args = parser.parse_args()
 
     corpus = corpora_mod.select([args.corpus])[0]
@@ -151,6 +180,10 @@ def main() -> int:
         status = asyncio.run(wait_ready(daemon, args.embeddings))
         baseline = asyncio.run(load(daemon, queries, 1, args.searches))
         loaded = asyncio.run(load(daemon, queries, args.clients, args.searches))
+        if args.during_reindex:
+            rebuilding = asyncio.run(
+                load_during_reindex(daemon, queries, args.clients, args.searches)
+            )
     finally:
         daemon.stop()
     result = {
@@ -162,20 +195,26 @@ def main() -> int:
         "queries": len(queries),
         "baseline": baseline,
         "load": loaded,
+        **({"during_reindex": rebuilding} if args.during_reindex else {}),
         "environment": environment([sys.executable, "-m", "kenning"]),
     }
-    for name in ("baseline", "load"):
+    for name in ("baseline", "load", "during_reindex"):
+        if name not in result:
+            continue
         run = result[name]
         print(f"{corpus.key} {name:8} {run['clients']:>2} client(s) x {args.searches} searches: "
               f"p50 {run['p50_ms']:.1f} ms  p90 {run['p90_ms']:.1f}  p99 {run['p99_ms']:.1f}  "
               f"max {run['max_ms']:.1f}  {run['throughput_rps']:.0f} req/s  "
               f"errors {run['errors']}")  # fmt: skip
+        if name == "during_reindex":
+            print(f"  {run['rebuilds']} rebuild(s) overlapped; errors: {run['error_samples']}")
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS_DIR / f"http-load-{stamp}.json"
     out.write_text(json.dumps(json_safe(result), indent=2) + "\n")
     print(f"wrote {out}")
-    return 1 if loaded["errors"] or baseline["errors"] else 0
+    failed = any(result[n]["errors"] for n in ("baseline", "load", "during_reindex") if n in result)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -4,14 +4,19 @@ so, and ends with the same answers as before, embedding nothing twice."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
 from embedding.conftest import EMBED, traced_hashes
+from helpers import kenning_env
 from kenning.engine import Engine
 from kenning.pipeline.embedder import TRACE_ENV
 from kenning.storage.index_dir import IndexDamaged, IndexError_, IndexIncomplete
@@ -22,6 +27,11 @@ SOURCES = {
     f"        return parse_header_{i}(1)\n"
     for i in range(1, 4)
 }
+
+
+# A search loads the embedding model (a few hundred MiB): far below this unless the
+# garbled file makes it read without bound.
+SEARCH_MEMORY_BOUND = 2 * 2**30
 
 
 def kenning_dir(root: Path) -> Path:
@@ -180,3 +190,37 @@ def test_an_index_folder_that_is_a_file_is_refused_then_replaced_by_a_rebuild(
             Engine.open(root, EMBED, read_only=read_only).close()
     with Engine.open(root, EMBED, rebuild=True) as writer:
         assert writer.index().files == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", [0.25, 0.5, 0.75])
+def test_a_fragment_garbled_mid_page_keeps_a_search_bounded(
+    where: float, pristine: Path, tmp_path: Path
+) -> None:
+    """The campaign saw `kenning search` grow to 23 GB on a garbled fragment. Garbled
+    in the middle of its pages (which the cheap check at open does not read), the
+    fragment may give garbled text, but the search ends, without a traceback, in
+    bounded memory (its RSS sampled while it runs)."""
+    root = tmp_path / "ws"
+    shutil.copytree(pristine, root)
+    data = fragment(root)
+    size = data.stat().st_size
+    garble(data, int(size * where), max(64, size // 8))
+    search = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "search", "parse header number 2", "--json"],
+        cwd=root, env=kenning_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    peak = 0
+    process = psutil.Process(search.pid)
+    while search.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, process.memory_info().rss)
+        try:
+            search.wait(0.05)
+        except subprocess.TimeoutExpired:
+            if peak > SEARCH_MEMORY_BOUND:
+                search.kill()
+    out, err = search.communicate(timeout=120)
+    assert peak <= SEARCH_MEMORY_BOUND, f"{peak / 2**20:.0f} MiB"
+    assert "Traceback" not in err and "panicked" not in err, err
+    assert search.returncode in (0, 4), (search.returncode, out, err)

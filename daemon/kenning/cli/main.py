@@ -23,6 +23,7 @@ from kenning import __version__, languages
 from kenning.core.facts import SymbolKind
 from kenning.core.results import CallGraph, SearchResult, SymbolRef
 from kenning.core.settings import Settings
+from kenning.storage.index_dir import IndexError_
 
 
 class ExitCode(IntEnum):
@@ -234,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"kenning: {exc}", file=sys.stderr)
         return int(exc.code)
+    except IndexError_ as exc:
+        # Damage found while answering (a garbled page is read only by a query).
+        print(f"kenning: {exc}", file=sys.stderr)
+        return ExitCode.INDEX_UNUSABLE
     except KeyboardInterrupt:
         print("kenning: interrupted", file=sys.stderr)
         return 130

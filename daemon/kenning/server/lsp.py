@@ -74,6 +74,33 @@ class KenningProtocol(LanguageServerProtocol):
         if handler is not None:
             yield handler, (params,), None
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        # pygls 2.1 files a notification's future under a made-up id like a request's,
+        # but only a reply removes a future from there, and a notification gets none:
+        # every didChange (whose handlers are generators) kept a future, its lock and
+        # its id for the life of the session (about 10 MiB a minute at 100 a second).
+        # A future cancelled is left: `shutdown` cancels the pending ones while it
+        # iterates over them, and the session ends right after.
+        if callback == self._check_handler_result:
+            future = self._request_futures.get(msg_id)
+            if future is not None:
+                future.add_done_callback(
+                    lambda done: done.cancelled() or self._request_futures.pop(msg_id, None)
+                )
+
+    @property
+    def pending_requests(self) -> int:
+        """How many handlers' futures are kept (requests being answered)."""
+        return len(self._request_futures)
+
     def receive(self, body: bytes) -> None:
         """Handle one frame's body (see the module's docstring)."""
         try:

@@ -35,11 +35,29 @@ import pyarrow as pa
 
 from kenning.core.facts import Chunk, text_hash
 from kenning.storage.batches import batched
+from kenning.storage.index_dir import IndexDamaged
 
 if TYPE_CHECKING:
     from lancedb.expr import Expr
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _damage_reported(path: Path) -> Any:
+    """Lance's report of a file it cannot decode (a page garbled on disk, which the
+    check at open does not read) as the index's damage, with the fix, not a traceback."""
+    try:
+        yield
+    except (RuntimeError, OSError, ValueError) as error:
+        if "corrupt" not in str(error).lower():
+            raise
+        first = str(error).splitlines()[0][:200]
+        raise IndexDamaged(
+            f"the index at {path.parent} is damaged (chunk table: {first}); "
+            "run `kenning index --rebuild` to recreate it"
+        ) from error
+
 
 TABLE = "chunks"
 TEXT_INDEX = "text_idx"
@@ -198,6 +216,10 @@ class ChunkStore:
         # for a newer table version on every read rather than serve a stale one.
         self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
         self._table: Any = None
+        # While a full index rewrites the table, queries read the version it replaces
+        # (checked out on its own handle): the new one is empty, then partial, until
+        # `finish_all` (a search during a rebuild found nothing, 490 of 600 on Flask).
+        self._previous: Any = None
         if TABLE in self._db.list_tables().tables:
             # Another process may be creating it this very moment: then it is not there yet.
             with contextlib.suppress(ValueError):
@@ -209,16 +231,34 @@ class ChunkStore:
 
     def replace_all(self, rows: pa.Table) -> None:
         """Write the whole table (full index), then build the full-text index."""
+        self._keep_serving_previous()
         self._table = self._db.create_table(TABLE, rows, schema=CHUNK_SCHEMA, mode="overwrite")
-        self._build_text_index()
-        self._build_key_indexes()
+        self.finish_all()
 
     def begin_all(self) -> None:
         """Start writing the whole table anew (a full index): an empty table that
-        `append` fills part by part and `finish_all` indexes."""
+        `append` fills part by part and `finish_all` indexes. Until then queries read
+        the table as it was (`_reader`)."""
+        self._keep_serving_previous()
         self._table = self._db.create_table(
             TABLE, CHUNK_SCHEMA.empty_table(), schema=CHUNK_SCHEMA, mode="overwrite"
         )
+
+    def _keep_serving_previous(self) -> None:
+        if self._table is None or self._previous is not None:
+            return
+        try:
+            previous = self._db.open_table(TABLE)
+            previous.checkout(self._table.version)
+        except Exception as error:  # damaged or half-written: nothing worth serving
+            log.info("a rebuild's queries read the new table (the old one: %s)", error)
+            return
+        self._previous = previous
+
+    def _reader(self) -> Any:
+        """The table queries read: the one a full index is replacing, until it is done."""
+        previous = self._previous
+        return self._table if previous is None else previous
 
     def append(self, rows: pa.Table) -> None:
         if rows.num_rows:
@@ -227,6 +267,7 @@ class ChunkStore:
     def finish_all(self) -> None:
         self._build_text_index()
         self._build_key_indexes()
+        self._previous = None
 
     def _build_key_indexes(self) -> None:
         from lancedb.index import BTree
@@ -326,7 +367,7 @@ class ChunkStore:
             raise ValueError(f"unknown hash columns {sorted(unknown)}: expected {HASH_COLUMNS}")
         rows: list[dict[str, Any]] = []
         for part in batched(hashes, IN_BATCH):
-            rows.extend(self._select_hashes(part, HIT_COLUMNS, filters, columns))
+            rows.extend(self._select_hashes(part, HIT_COLUMNS, filters, columns, self._reader()))
         return rows
 
     def _select_hashes(
@@ -335,13 +376,15 @@ class ChunkStore:
         columns: list[str] | None,
         filters: ChunkFilter | None,
         match: Sequence[str] = ("text_hash",),
+        table: Any = None,
     ) -> list[dict[str, Any]]:
         if self._table is None or not hashes:
             return []
-        query = self._table.search().where(_matching(match, hashes, filters)).limit(None)
+        query = (table or self._table).search().where(_matching(match, hashes, filters)).limit(None)
         if columns is not None:
             query = query.select(columns)
-        return list(query.to_list())
+        with _damage_reported(self.path):
+            return list(query.to_list())
 
     def search_text(
         self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
@@ -353,7 +396,10 @@ class ChunkStore:
         if self._table is None or not query.strip():
             return []
         try:
-            return _search_text(self._table, query, limit, filters, field)
+            with _damage_reported(self.path):
+                return _search_text(self._reader(), query, limit, filters, field)
+        except IndexDamaged:
+            raise
         except Exception as error:
             if not _no_text_index(error):
                 raise
@@ -387,7 +433,8 @@ class ChunkStore:
         if self._table is None or not symbol_ids:
             return []
         where = _matching("symbol_id", symbol_ids, filters)
-        rows = self._table.search().where(where).limit(len(symbol_ids) * 8).to_list()
+        with _damage_reported(self.path):
+            rows = self._reader().search().where(where).limit(len(symbol_ids) * 8).to_list()
         rows.sort(key=lambda r: (r["path"], r["start_line"]))
         return list(rows)
 
