@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +180,37 @@ def test_counts_follow_writes_by_this_and_other_connections(tmp_path: Path) -> N
     reader.sync("m", ["a"])  # this connection's own write: "b" is orphaned
     assert reader.counts("m").pending == 1
     assert writer.counts("m").pending == 1
+
+
+def test_one_connection_shared_by_threads_is_used_by_one_at_a_time(tmp_path: Path) -> None:
+    """The engine's status connection serves query threads (status reads), the writer
+    (new texts) and `close`: a call waits for the one in progress, so a status read
+    never lands inside another thread's transaction and `close` never pulls the
+    connection from under a running statement (that crashed a server at shutdown)."""
+    status = EmbedStatus(tmp_path / "status.sqlite")
+    inside = threading.Event()
+    release = threading.Event()
+
+    def live_texts() -> Iterator[str]:
+        yield "a"
+        inside.set()  # `sync` is now in its transaction, consuming this
+        assert release.wait(10)
+        yield "b"
+
+    syncing = threading.Thread(target=status.sync, args=("m", live_texts()))
+    syncing.start()
+    assert inside.wait(10)
+    read: list[object] = []
+    reader = threading.Thread(target=lambda: read.append(status.counts("m").pending))
+    closer = threading.Thread(target=status.close)
+    reader.start()
+    reader.join(0.3)
+    closer.start()
+    closer.join(0.3)
+    assert reader.is_alive() and closer.is_alive() and read == []
+    release.set()
+    for thread in (syncing, reader, closer):
+        thread.join(10)
+    assert read == [2]
+    with pytest.raises(sqlite3.ProgrammingError):
+        status.get_meta("x")

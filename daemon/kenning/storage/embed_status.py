@@ -10,19 +10,24 @@ throughput and times, for `kenning status`.
 
 SQLite rather than LanceDB: the pool updates a few hundred rows per batch, thousands of
 times per run. SQLite does that in place and durably (WAL: a kill -9 loses nothing
-committed), where every LanceDB write makes a new table version. Each thread opens its
-own `EmbedStatus`; SQLite's own locking orders their writes. A connection may move
-between threads (an engine is driven from whichever thread its owner uses) but is
-never used by two at once.
+committed), where every LanceDB write makes a new table version. The embedding pool's
+thread opens its own `EmbedStatus`; SQLite's own locking orders its writes against the
+engine's. The engine's connection is shared by the threads that use the engine (query
+threads reading status, the writer and persist threads queueing new texts): each call
+holds the connection alone, so a status read never runs into a write's transaction,
+nor into `close` (closing a connection under a running statement crashed the process).
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -112,6 +117,20 @@ class Failure(msgspec.Struct, frozen=True):
     error: str
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serialized(method: F) -> F:
+    """Run `method` holding the connection alone (see the module's docstring)."""
+
+    @functools.wraps(method)
+    def alone(self: EmbedStatus, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return alone  # type: ignore[return-value]
+
+
 class EmbedStatus:
     """One connection to the status table of an index."""
 
@@ -119,6 +138,7 @@ class EmbedStatus:
         self.path = path
         self.read_only = read_only
         self._counts: tuple[tuple[str, int, int], Counts] | None = None
+        self._lock = threading.RLock()
         if read_only:
             if not path.exists():
                 # An index made before phase 2, or never embedded: nothing to report.
@@ -135,6 +155,7 @@ class EmbedStatus:
             self._db.executescript(_SCHEMA)
             self._db.commit()
 
+    @_serialized
     def close(self) -> None:
         self._db.close()
 
@@ -145,6 +166,7 @@ class EmbedStatus:
 
     # -- the queue ----------------------------------------------------------------
 
+    @_serialized
     def sync(self, model_id: str, live: Iterable[str], now: float | None = None) -> tuple[int, int]:
         """Make the table match the set of texts chunks hold now: new ones become
         pending, vanished ones orphaned, returning ones un-orphaned. Returns
@@ -176,6 +198,7 @@ class EmbedStatus:
             db.execute("DELETE FROM live")
         return added, orphaned
 
+    @_serialized
     def add(self, model_id: str, hashes: Iterable[str], priority: int = RECENT) -> int:
         """Queue texts (new ones pending); raise the priority of those still waiting.
         Returns how many were new."""
@@ -196,6 +219,7 @@ class EmbedStatus:
             )
         return added
 
+    @_serialized
     def prioritize(self, model_id: str, hashes: Iterable[str], priority: int) -> None:
         with self._tx() as db:
             db.executemany(
@@ -204,6 +228,7 @@ class EmbedStatus:
                 ((priority, model_id, h) for h in set(hashes)),
             )
 
+    @_serialized
     def next_pending(self, model_id: str, limit: int) -> list[tuple[str, int | None]]:
         """Up to `limit` pending texts of the highest priority waiting, oldest first:
         (hash, tokens or None)."""
@@ -216,6 +241,7 @@ class EmbedStatus:
         ).fetchall()
         return [(h, t) for h, t in rows]
 
+    @_serialized
     def with_status(self, model_id: str, status: str) -> list[str]:
         """Every (not orphaned) text of `model_id` in `status`."""
         rows = self._db.execute(
@@ -224,6 +250,7 @@ class EmbedStatus:
         )
         return [h for (h,) in rows]
 
+    @_serialized
     def set_tokens(self, model_id: str, tokens: dict[str, int]) -> None:
         with self._tx() as db:
             db.executemany(
@@ -239,14 +266,17 @@ class EmbedStatus:
                 ((*args, now, model_id, h) for h in hashes),
             )
 
+    @_serialized
     def claim(self, model_id: str, hashes: Sequence[str]) -> None:
         """These texts' batch goes into the model now."""
         self._set(model_id, hashes, "status = 'in_progress'")
 
+    @_serialized
     def mark_done(self, model_id: str, hashes: Sequence[str]) -> None:
         """Call only after their vectors are stored."""
         self._set(model_id, hashes, "status = 'done', last_error = NULL")
 
+    @_serialized
     def mark_failed(
         self, model_id: str, hashes: Sequence[str], error: str, max_attempts: int
     ) -> bool:
@@ -274,6 +304,7 @@ class EmbedStatus:
         )
         return status == ERROR
 
+    @_serialized
     def forget(self, model_id: str, hashes: Sequence[str]) -> None:
         """Drop rows whose text no chunk holds (nothing to embed them from)."""
         with self._tx() as db:
@@ -282,6 +313,7 @@ class EmbedStatus:
                 ((model_id, h) for h in hashes),
             )
 
+    @_serialized
     def recover(self) -> list[tuple[str, str]]:
         """After a crash: the (model, hash) rows left `in_progress`, which the caller
         sets done (vector stored) or pending (`requeue`)."""
@@ -290,9 +322,11 @@ class EmbedStatus:
         ).fetchall()
         return [(m, h) for m, h in rows]
 
+    @_serialized
     def requeue(self, model_id: str, hashes: Sequence[str]) -> None:
         self._set(model_id, hashes, "status = 'pending'")
 
+    @_serialized
     def retry_errors(self, model_id: str) -> int:
         """Give failed texts a fresh set of attempts."""
         with self._tx() as db:
@@ -303,6 +337,7 @@ class EmbedStatus:
             )
         return cur.rowcount
 
+    @_serialized
     def expired_orphans(self, model_id: str, older_than: float) -> list[str]:
         rows = self._db.execute(
             "SELECT text_hash FROM texts WHERE model_id = ? AND orphaned_at IS NOT NULL "
@@ -318,6 +353,7 @@ class EmbedStatus:
             query = sql.format(",".join("?" * len(part)))
             yield from self._db.execute(query, (model_id, *part))
 
+    @_serialized
     def counts(self, model_id: str) -> Counts:
         # Every search asks for the coverage, and counting the live rows reads all of
         # them (100+ ms on a Django-size index under load): answer from the last count
@@ -339,6 +375,7 @@ class EmbedStatus:
         ).fetchall()
         return Counts(**{status: n for status, n in rows if status in STATUSES})
 
+    @_serialized
     def failures(self, model_id: str, limit: int = 20) -> list[Failure]:
         rows = self._db.execute(
             "SELECT text_hash, attempts, coalesce(last_error, '') FROM texts "
@@ -348,25 +385,30 @@ class EmbedStatus:
         ).fetchall()
         return [Failure(h, a, e) for h, a, e in rows]
 
+    @_serialized
     def models(self) -> list[str]:
         return [m for (m,) in self._db.execute("SELECT DISTINCT model_id FROM texts")]
 
+    @_serialized
     def drop_model(self, model_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM texts WHERE model_id = ?", (model_id,))
 
     # -- the active model ---------------------------------------------------------
 
+    @_serialized
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    @_serialized
     def set_meta(self, key: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- runs ---------------------------------------------------------------------
 
+    @_serialized
     def start_run(self, model_id: str, total: int) -> int:
         now = time.time()
         with self._tx() as db:
@@ -380,6 +422,7 @@ class EmbedStatus:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    @_serialized
     def update_run(
         self, run_id: int, *, embedded: int, failed: int, seconds: float, state: str = "running"
     ) -> None:
@@ -390,6 +433,7 @@ class EmbedStatus:
                 (embedded, failed, seconds, state, time.time(), run_id),
             )
 
+    @_serialized
     def last_run(self, model_id: str | None = None) -> Run | None:
         sql = (
             "SELECT id, model_id, state, started_at, updated_at, total, embedded, failed, "
