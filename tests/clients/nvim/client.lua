@@ -254,12 +254,13 @@ function steps.health()
 end
 
 function steps.embedded()
-  -- Everything embedded: the statusline went through the embedding counts to idle.
-  wait_for('the statusline to go from the embedding counts to idle', 90000, function()
-    local counted = vim.iter(seen):any(function(text)
-      return text:find(' embedded$') ~= nil
+  -- Everything embedded: the statusline went through embedding (its counts, or only
+  -- "embedding" when the pool finished between two status reports) to idle.
+  wait_for('the statusline to go from embedding to idle', 90000, function()
+    local embedding = vim.iter(seen):any(function(text)
+      return text:find(' embedded$') ~= nil or text == 'kenning: embedding'
     end)
-    return counted and statusline() == 'kenning: idle'
+    return embedding and statusline() == 'kenning: idle'
   end)
   emit({ step = 'embedded', statusline = statusline(), seen = seen })
 end
