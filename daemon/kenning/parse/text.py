@@ -33,6 +33,41 @@ def collapse_whitespace(text: str) -> str:
     return text
 
 
+def closing_bracket(text: str, start: int, opening: str, closing: str) -> int:
+    """The index of the bracket closing the `opening` one at `start`, or -1."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == opening:
+            depth += 1
+        elif text[index] == closing:
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def split_outside(
+    text: str, separator: str = ",", opening: str = "([{", closing: str = ")]}"
+) -> list[str]:
+    """`text` split at `separator` outside brackets (`a, b[c, d], e` -> three parts),
+    each part stripped; the part after the last separator is kept even when empty."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in opening:
+            depth += 1
+        elif char in closing:
+            depth -= 1
+        if char == separator and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
 class SourceText:
     """One file's bytes and decoded text, with node-text and position lookups."""
 

@@ -11,7 +11,8 @@ own language's definitions, so no edge is ever invented across languages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,6 +263,19 @@ class WorkspaceModels:
             if model is not None:
                 names |= model.names_of([path])
         return names
+
+
+def subtypes_nearest_first(subtypes: Mapping[str, Sequence[str]], cls: str) -> Iterator[str]:
+    """The subtypes of `cls` at any depth (`subtypes`: type id -> its direct ones),
+    nearest first, each once: where a virtual call's overrides are looked for."""
+    seen = {cls}
+    queue = deque(subtypes.get(cls, ()))
+    while queue:
+        sub = queue.popleft()
+        if sub not in seen:
+            seen.add(sub)
+            yield sub
+            queue.extend(subtypes.get(sub, ()))
 
 
 def common_path_prefix(a: str, b: str) -> int:

@@ -27,6 +27,7 @@ from bisect import bisect_left
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.go.extract import read_receiver_type
+from kenning.parse.text import closing_bracket, split_outside
 from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
 # Go's predeclared functions and types (the `builtin` package's documentation).
@@ -478,13 +479,19 @@ def first_result_type(signature: str) -> str | None:
     the result is unnamed or not a named type (`[]T`, `map[K]V`, `func()`, `chan T`)."""
     text = signature.strip()
     if text.startswith("["):  # type parameters
-        text = text[_closing(text, 0, "[", "]") + 1 :].lstrip()
+        close = closing_bracket(text, 0, "[", "]")
+        if close < 0:
+            return None
+        text = text[close + 1 :].lstrip()
     if not text.startswith("("):
         return None
-    result = text[_closing(text, 0, "(", ")") + 1 :].strip()
+    close = closing_bracket(text, 0, "(", ")")
+    if close < 0:
+        return None
+    result = text[close + 1 :].strip()
     if result.startswith("("):
-        inner = result[1 : _closing(result, 0, "(", ")")]
-        result = _split_top(inner)[0].strip() if inner.strip() else ""
+        inner = result[1 : closing_bracket(result, 0, "(", ")")]
+        result = split_outside(inner)[0] if inner.strip() else ""
         # A named result (`n int`, `c *Client`): the type follows the name.
         name, _, typ = result.partition(" ")
         if typ and name.isidentifier():
@@ -494,38 +501,6 @@ def first_result_type(signature: str) -> str | None:
         return None
     base = _base_type(result)
     return base if all(p.isidentifier() for p in base.split(".")) else None
-
-
-def _closing(text: str, start: int, opening: str, closing: str) -> int:
-    """The index of the bracket closing the one at `start` (the text's end if none)."""
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == opening:
-            depth += 1
-        elif text[index] == closing:
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(text) - 1
-
-
-def _split_top(text: str) -> list[str]:
-    """`a, b[c, d], e` split at the commas outside brackets."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def _preferring(ids: list[str], path: str, model: WorkspaceModel) -> str | None:

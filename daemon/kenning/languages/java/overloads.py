@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kenning.parse.text import closing_bracket, split_outside
+
 UNKNOWN = "?"
 NULL = "null"
 
@@ -86,22 +88,22 @@ def parse_parameters(signature: str) -> Parameters | None:
     type_variables: set[str] = set()
     text = signature.strip()
     if text.startswith("<"):
-        close = _matching(text, 0, "<", ">")
+        close = closing_bracket(text, 0, "<", ">")
         if close < 0:
             return None
-        for part in _split_top(text[1:close]):
+        for part in split_outside(text[1:close], ",", "<([", ">)]"):
             name = part.split()[0] if part.split() else ""
             if name:
                 type_variables.add(name)
         text = text[close + 1 :].lstrip()
     if not text.startswith("("):
         return None
-    close = _matching(text, 0, "(", ")")
+    close = closing_bracket(text, 0, "(", ")")
     if close < 0:
         return None
     types: list[str] = []
     varargs = False
-    for part in _split_top(text[1:close]):
+    for part in split_outside(text[1:close], ",", "<([", ">)]"):
         part = _ANNOTATION.sub(" ", part)
         words = [w for w in part.replace("...", " ... ").split() if w != "final"]
         if len(words) < 2 or words[-1] == "this":
@@ -271,36 +273,3 @@ def _is_type_variable(name: str, declared: frozenset[str]) -> bool:
     # A class's type variables are not in the method's signature; by convention they
     # are one capital letter, perhaps with a digit (`T`, `K`, `V`, `T2`).
     return name in declared or bool(re.fullmatch(r"[A-Z][0-9]?", name))
-
-
-def _matching(text: str, start: int, opening: str, closing: str) -> int:
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == opening:
-            depth += 1
-        elif text[index] == closing:
-            depth -= 1
-            if depth == 0:
-                return index
-    return -1
-
-
-def _split_top(text: str) -> list[str]:
-    """Split at commas outside `<>`, `()` and `[]`."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char in "<([":
-            depth += 1
-        elif char in ">)]":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    tail = "".join(current).strip()
-    if tail:
-        parts.append(tail)
-    return parts

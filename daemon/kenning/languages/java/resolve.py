@@ -35,7 +35,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
 from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
-from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name, subtypes_nearest_first
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
 _JAVA_LANG_NAMES = """
@@ -541,17 +541,13 @@ class JavaResolver:
         if method.kind != SymbolKind.METHOD or method.parent is None:
             return ()
         subtypes = self._subtypes()
-        queue = list(subtypes.get(cls, ()))
-        if not queue:
+        if not subtypes.get(cls):
             return ()  # most classes have no subtypes: nothing to parse
         params = parse_parameters(method.signature)
         found: list[Target] = []
-        seen = {cls}
-        while queue and len(found) < MAX_OVERRIDES:
-            sub = queue.pop(0)
-            if sub in seen:
-                continue
-            seen.add(sub)
+        for sub in subtypes_nearest_first(subtypes, cls):
+            if len(found) >= MAX_OVERRIDES:
+                break
             qualname = self.model.symbols[sub].qualname
             for sid in self.model.by_qualname.get(f"{qualname}.{method.name}", ()):
                 info = self.model.symbols[sid]
@@ -563,7 +559,6 @@ class JavaResolver:
                 ):
                     found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
                     break
-            queue.extend(subtypes.get(sub, ()))
         return tuple(found)
 
     def _subtypes(self) -> dict[str, list[str]]:

@@ -41,7 +41,13 @@ from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
-from kenning.resolve.model import FileScope, WorkspaceModel, common_path_prefix
+from kenning.parse.text import split_outside
+from kenning.resolve.model import (
+    FileScope,
+    WorkspaceModel,
+    common_path_prefix,
+    subtypes_nearest_first,
+)
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Method names of the builtin types and of file objects: a receiver of unknown type
@@ -347,7 +353,7 @@ class PythonResolver:
             return self._element_type(path, scope_id, stated[:-2], depth)
         if stated.endswith("()"):
             return self._returned_type(path, scope_id, stated[:-2], depth)
-        alternatives = [a for a in _split_top(stated, "|") if a not in ("None", "")]
+        alternatives = [a for a in split_outside(stated, "|") if a not in ("None", "")]
         if len(alternatives) != 1:
             return None
         stated = alternatives[0]
@@ -357,7 +363,7 @@ class PythonResolver:
             if short == "Optional":
                 return self._type_of(path, scope_id, args, depth + 1)
             if short == "Union":
-                kept = [a for a in _split_top(args, ",") if a != "None"]
+                kept = [a for a in split_outside(args, ",") if a != "None"]
                 return self._type_of(path, scope_id, kept[0], depth + 1) if len(kept) == 1 else None
             if short in ("type", "Type"):
                 return self._type_of(path, scope_id, args, depth + 1)
@@ -490,20 +496,15 @@ class PythonResolver:
         """Edges to the methods that override `method` in subclasses of `cls`."""
         found: list[Target] = []
         overriders: set[str] = set()
-        seen = {cls}
-        queue = list(self._subclasses().get(cls, ()))
-        while queue and len(found) < MAX_OVERRIDES:
-            sub = queue.pop(0)
-            if sub in seen:
-                continue
-            seen.add(sub)
+        for sub in subtypes_nearest_first(self._subclasses(), cls):
+            if len(found) >= MAX_OVERRIDES:
+                break
             # Through the subclass's own bases too: a mixin listed before `cls`
             # (`class URLSafe(Mixin, Serializer)`) overrides it as well.
             member = self._class_member(sub, name, include_own=True)
             if member is not None and member[0] != method and member[0] not in overriders:
                 overriders.add(member[0])
                 found.append(Target(member[0], Resolution.OVERRIDE, CONF_OVERRIDE))
-            queue.extend(self._subclasses().get(sub, ()))
         return tuple(found)
 
     def _dispatch(
@@ -830,25 +831,6 @@ def _literal_type(receiver: str) -> str | None:
     return "bytes" if "b" in prefix else "str"
 
 
-def _split_top(text: str, separator: str) -> list[str]:
-    """`text` split at `separator` outside brackets, each part stripped."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        if char == separator and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current).strip())
-    return parts
-
-
 def _generic(stated: str) -> tuple[str, str | None]:
     """`Optional[Foo]` -> ("Optional", "Foo"); `Foo` -> ("Foo", None)."""
     if stated.endswith("]") and "[" in stated:
@@ -875,7 +857,7 @@ def _element_of(stated: str) -> str:
         if args is None:
             return ""
         short = outer.rpartition(".")[2]
-        kept = [a for a in _split_top(args, ",") if a not in ("None", "")]
+        kept = [a for a in split_outside(args, ",") if a not in ("None", "")]
         if short in ("Optional", "Union"):
             if len(kept) != 1:
                 return ""

@@ -37,7 +37,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
-from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
+from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name, subtypes_nearest_first
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
 RESOLVE_EXTENSIONS = (
@@ -489,19 +489,14 @@ class ScriptResolver:
     def _find_overrides(self, cls: str, method: str) -> tuple[Target, ...]:
         name = self.model.symbols[method].name
         found: list[Target] = []
-        seen = {cls}
-        queue = list(self._subtypes().get(cls, ()))
-        while queue and len(found) < MAX_OVERRIDES:
-            sub = queue.pop(0)
-            if sub in seen:
-                continue
-            seen.add(sub)
+        for sub in subtypes_nearest_first(self._subtypes(), cls):
+            if len(found) >= MAX_OVERRIDES:
+                break
             qualname = self.model.symbols[sub].qualname
             for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
                 if sid != method and self.model.symbols[sid].parent == sub:
                     found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
                     break
-            queue.extend(self._subtypes().get(sub, ()))
         return tuple(found)
 
     def _subtypes(self) -> dict[str, list[str]]:
