@@ -466,14 +466,7 @@ class LiveWorkspace:
             "applied %d change(s) in %.0f ms: %s",
             len(edits), report.seconds * 1000, ", ".join(labels),
         )  # fmt: skip
-        self.post(Changed())
-        scheduler = self.scheduler
-        if scheduler is None:
-            return
-        if engine.unwritten_since is not None:
-            scheduler.flush_later()
-        elif not scheduler.queued:
-            self._checkpoint(engine)
+        self._settle(engine)
 
     def _flush(self) -> Future[int] | None:
         """Start writing the changes applied since the last write (on the writer
@@ -483,12 +476,13 @@ class LiveWorkspace:
             return None
         writing = engine.flush_behind()
         if writing is not None:
-            writing.add_done_callback(lambda _: self._written(engine))
+            writing.add_done_callback(lambda _: self._settle(engine))
         return writing
 
-    def _written(self, engine: Engine) -> None:
-        """A deferred write is over (on the persist thread): tell status, ask for the
-        next one if changes came meanwhile, and checkpoint when nothing waits."""
+    def _settle(self, engine: Engine) -> None:
+        """After a change is applied (writer thread) or a deferred write is over
+        (persist thread): tell status, ask for a write while changes wait for one, and
+        checkpoint when nothing is queued."""
         self.post(Changed())
         scheduler = self.scheduler
         if scheduler is None:
