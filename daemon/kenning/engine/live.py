@@ -150,6 +150,7 @@ class LiveWorkspace:
             on_error=self._worker_failed,
             flush=self._flush if write_behind else None,
             flush_after=write_behind,
+            written=self._written,
         )
         if self.settings.embedding.enabled:
             self.engine.pool.add_sink(self._on_embedding)
@@ -471,13 +472,12 @@ class LiveWorkspace:
     def _flush(self) -> Future[int] | None:
         """Start writing the changes applied since the last write (on the writer
         thread; the write runs on the engine's persist thread)."""
-        engine = self.engine
-        if engine is None:
-            return None
-        writing = engine.flush_behind()
-        if writing is not None:
-            writing.add_done_callback(lambda _: self._settle(engine))
-        return writing
+        return None if self.engine is None else self.engine.flush_behind()
+
+    def _written(self) -> None:
+        # A deferred write is over (on the persist thread).
+        if self.engine is not None:
+            self._settle(self.engine)
 
     def _settle(self, engine: Engine) -> None:
         """After a change is applied (writer thread) or a deferred write is over

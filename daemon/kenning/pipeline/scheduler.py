@@ -75,6 +75,7 @@ class ChangeScheduler:
         name: str = "kenning-writer",
         flush: Callable[[], Future[Any] | None] | None = None,
         flush_after: float = 1.0,
+        written: Callable[[], None] | None = None,
     ) -> None:
         if batch_limit < 1:
             raise ValueError("batch_limit must be at least 1")
@@ -97,8 +98,10 @@ class ChangeScheduler:
         self._batches = self._applied = self._superseded = self._job_count = 0
         # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
         # and at most `5 * flush_after` after the first batch it has not written yet.
-        # It may return the write it started elsewhere: not idle until that is done.
+        # It may return the write it started elsewhere: not idle until that is done, and
+        # `written` runs once that write is over (on the thread that wrote it).
         self._flush = flush
+        self._on_written = written
         self._writing: Future[Any] | None = None
         self._writing_since = 0.0
         self._flush_after = flush_after
@@ -201,8 +204,7 @@ class ChangeScheduler:
         with self._cond:
             now = time.monotonic()
             batch = now - self._busy_since if self._busy and self._busy_with_batch else 0.0
-            writing = self._writing is not None and not self._writing.done()
-            return max(batch, now - self._writing_since if writing else 0.0)
+            return max(batch, now - self._writing_since if self._write_running() else 0.0)
 
     @property
     def alive(self) -> bool:
@@ -224,14 +226,16 @@ class ChangeScheduler:
 
     # -- the writer thread -------------------------------------------------------------
 
+    def _write_running(self) -> bool:
+        return self._writing is not None and not self._writing.done()
+
     def _idle(self) -> bool:
-        writing = self._writing is not None and not self._writing.done()
         return (
             not self._entries
             and not self._jobs
             and not self._busy
             and self._flush_due is None
-            and not writing
+            and not self._write_running()
         )
 
     def _run(self) -> None:
@@ -307,14 +311,22 @@ class ChangeScheduler:
                 self._flush_due = time.monotonic() + 5 * self._flush_after
                 self._cond.notify_all()
             return
-        if writing is not None:
-            with self._cond:
-                if writing is not self._writing:
-                    self._writing, self._writing_since = writing, time.monotonic()
-            writing.add_done_callback(self._written)
+        with self._cond:
+            # `flush` hands back the write still running when one is: followed once.
+            if writing is None or writing is self._writing:
+                return
+            self._writing, self._writing_since = writing, time.monotonic()
+        writing.add_done_callback(self._written)
 
     def _written(self, writing: Future[Any]) -> None:
-        """A write `flush` started is over (on the thread that wrote it)."""
+        """A write `flush` started is over (on the thread that wrote it). `written`
+        runs first: a failed write's retry then waits `5 * flush_after`, whatever it
+        asked for."""
+        if self._on_written is not None:
+            try:
+                self._on_written()
+            except Exception as failure:
+                self._report(failure)
         error = writing.exception()
         with self._cond:
             if error is not None and not self._closed:
