@@ -55,6 +55,7 @@ from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
+from kenning.storage import native_memory
 from kenning.storage.check import open_for_reading, open_for_writing, record_sound
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
@@ -116,6 +117,7 @@ class Engine:
     def __init__(
         self, root: Path, settings: Settings, index_dir: IndexDir, graph: GraphStore, writer: bool
     ) -> None:
+        native_memory.configure()
         self.root = root
         self.settings = settings
         self.index_dir = index_dir

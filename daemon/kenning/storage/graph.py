@@ -42,6 +42,7 @@ from kenning.core.facts import (
 )
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
+from kenning.storage import native_memory
 from kenning.storage.batches import batched
 from kenning.storage.schema import (
     CALLS_COLUMNS,
@@ -462,6 +463,10 @@ class BulkLoad:
                 except Exception as exc:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
                 self._add(f"copy_{table}", time.perf_counter() - copied)
+                del data
+            # The part's Arrow tables and what the store's threads allocated to copy them
+            # are freed by now; without this the process keeps their pages.
+            native_memory.release()
             return
         graph._run("BEGIN TRANSACTION")
         try:
