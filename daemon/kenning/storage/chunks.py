@@ -219,8 +219,9 @@ def describe(symbol_id: str, kind: str, text: str) -> str:
     return f"{described} ({params})" if params else described
 
 
-def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
-    """Arrow rows for (chunk, qualified name of its symbol) pairs."""
+def chunk_table(chunks: Iterable[tuple[Chunk, str]], words: bool = True) -> pa.Table:
+    """Arrow rows for (chunk, qualified name of its symbol) pairs; without `words` their
+    `words` are left empty, for `with_words` to fill on another thread."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
     for chunk, qualname in chunks:
         cols["id"].append(chunk.id)
@@ -238,8 +239,17 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
         desc = describe(chunk.symbol_id, chunk.kind, chunk.text)
         cols["desc"].append(desc)
         cols["desc_hash"].append(text_hash(desc) if desc else "")
-    cols["words"] = split_words_column(pa.array(cols["text"], pa.string()))
+    text = pa.array(cols["text"], pa.string())
+    cols["words"] = split_words_column(text) if words else pa.nulls(len(text), pa.string())
     return pa.table(cols, schema=CHUNK_SCHEMA)
+
+
+def with_words(rows: pa.Table) -> pa.Table:
+    """`rows` (of `chunk_table`) with their `words` made from their `text`. A full index
+    calls this on its chunk writer's thread: the regex passes release the GIL there,
+    beside the parse, instead of adding to the thread that collects parsed files."""
+    index = rows.schema.get_field_index("words")
+    return rows.set_column(index, CHUNK_SCHEMA.field("words"), split_words_column(rows["text"]))
 
 
 class ChunkStore:
