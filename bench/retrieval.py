@@ -128,6 +128,12 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+action-outline-0.8": {"outline_factor": 0.8},
     "+embed-stop-words": {"embed_stop_words": True},
     "+candidates-100": {"candidates": 100},
+    # Fifth round, once BM25 searched the split words: its weight, and whether class
+    # outlines still need lifting for a query that names a thing.
+    "+text-weight-1.5": {"text_weight": 1.5},
+    "+text-weight-0.7": {"text_weight": 0.7},
+    "+thing-outline-1.0": {"thing_outline_factor": 1.0},
+    "+thing-outline-1.5": {"thing_outline_factor": 1.5},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]
