@@ -85,8 +85,9 @@ class Ranking(msgspec.Struct, frozen=True):
     query_stop_words: bool = False
     # The chunk-text BM25 query also holds each pair of neighbouring query words run
     # together ("app context" -> appcontext): the full-text tokenizer splits code at
-    # underscores but not at case changes, so `app_context` is two words of the code and
-    # `AppContext` (a class, any camelCase name) one. Off: measured within noise.
+    # underscores but not at case changes, so in the raw text `app_context` is two words
+    # and `AppContext` (a class, any camelCase name) one. Off: measured within noise on
+    # the raw text, and moot on `words` (`text_field`), which splits `AppContext` too.
     joined_words: bool = False
     # The words of `STOP` are left out of the query the model embeds as well. Off:
     # measured, it cost function queries.

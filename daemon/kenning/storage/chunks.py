@@ -149,8 +149,9 @@ def identifier_words(text: str) -> list[str]:
 
 def split_query(query: str) -> str:
     """`query` with each identifier that has several words followed by its words, so
-    that BM25 finds `PreparedRequest` both as one token of code (preparedrequest) and
-    as the words of a name field (prepared, request)."""
+    that BM25 finds `PreparedRequest` by the words (prepared, request) that the `words`
+    and `terms` fields hold; the identifier itself stays for a field that keeps it
+    whole (the raw `text`, which only the bench searches)."""
     out: list[str] = []
     for token in query.split():
         out.append(token)
