@@ -71,11 +71,18 @@ def make_edit(path: str, original: str, site: FunctionSite, token: str) -> Edit:
     return Edit(path, "".join(lines), token, site.qualname)
 
 
+# Digits spelt as letters that a hexadecimal nonce does not use (0 -> g ... 9 -> p).
+DIGIT_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 def plan_edits(originals: dict[str, str], count: int, nonce: str) -> list[Edit]:
     """``count`` edits spread round-robin over the files in ``originals`` (sorted order).
 
-    Tokens are ``kbench<nonce>e<index>``: letters and digits only, so any text-search
-    tokenizer keeps them whole, and the per-run nonce keeps them unique across runs.
+    Tokens are ``kbench<nonce>e<index>`` with every digit spelt as a letter
+    (``DIGIT_LETTERS``): lower-case letters only, so any text-search tokenizer keeps them
+    whole (kenning's full-text field splits letters from digits: `e0003` would be the
+    words e and 0003, shared by every other token of the run), and the per-run nonce
+    keeps them unique across runs.
     """
     paths = sorted(originals)
     sites = {path: function_sites(originals[path]) for path in paths}
@@ -89,7 +96,8 @@ def plan_edits(originals: dict[str, str], count: int, nonce: str) -> list[Edit]:
         # different functions, and do not simply walk the file top to bottom.
         turn = index // len(paths)
         site = sites[path][(turn * 7) % len(sites[path])]
-        edits.append(make_edit(path, originals[path], site, f"kbench{nonce}e{index:04d}"))
+        token = f"kbench{nonce}e{index:04d}".translate(DIGIT_LETTERS)
+        edits.append(make_edit(path, originals[path], site, token))
     for edit in edits:
         ast.parse(edit.text)  # an invalid edit would measure error recovery, not a save
     return edits

@@ -84,15 +84,21 @@ ISSUE16B_OFF: dict[str, Any] = {
     "name_match_weight": 0.0,
     "group_names": False,
 }
+# Ablations that search the raw chunk text build its full-text index first.
+RAW_TEXT = {"text_field": "text"}
 ABLATIONS: dict[str, dict[str, Any]] = {
+    # Search as the fourth round of issue 16 left it: BM25 over the chunk text as
+    # embedded, its camelCase identifiers one token each.
+    "round-4": RAW_TEXT,
     # Search as the third round of issue 16 left it (outlines not lifted for a query
     # that names a thing).
-    "round-3": {"query_form": False},
+    "round-3": {**RAW_TEXT, "query_form": False},
     # Search as the first round of issue 16 left it.
-    "round-1": {**ISSUE16B_OFF, "query_form": False},
+    "round-1": {**RAW_TEXT, **ISSUE16B_OFF, "query_form": False},
     # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
     # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
     "before": {
+        **RAW_TEXT,
         **ISSUE16B_OFF,
         "query_form": False,
         "fusion": "rrf",
@@ -122,6 +128,12 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+action-outline-0.8": {"outline_factor": 0.8},
     "+embed-stop-words": {"embed_stop_words": True},
     "+candidates-100": {"candidates": 100},
+    # Fifth round, once BM25 searched the split words: its weight, and whether class
+    # outlines still need lifting for a query that names a thing.
+    "+text-weight-1.5": {"text_weight": 1.5},
+    "+text-weight-0.7": {"text_weight": 0.7},
+    "+thing-outline-1.0": {"thing_outline_factor": 1.0},
+    "+thing-outline-1.5": {"thing_outline_factor": 1.5},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]
@@ -472,6 +484,9 @@ def evaluate(
         report = engine.index()
         result["index_s"] = time.perf_counter() - started
         result["files"], result["chunks"] = report.files, report.chunks
+        if any(ABLATIONS[name].get("text_field") == "text" for name in ablations):
+            # Not built by an index (`chunks.INDEXED_FIELDS`): only these ablations read it.
+            engine.chunks.build_text_indexes(("text",))
         if VECTOR_MODES & set(modes) or ablations:
             result["embed_s"] = embed(engine, vector_cache)
         progress(f"indexed in {result['index_s']:.1f} s")

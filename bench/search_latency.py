@@ -11,6 +11,11 @@ searches, the query embedding, the vector scan, the chunk lookup of the nearest 
 the symbol spans from the graph, the coverage check) measured by wrapping those calls.
 ``--vectors random`` first stores a random unit vector for every text that has none
 (the scan costs the same whatever the values), for an index that was not embedded.
+``--compare NAME,...`` then times hybrid search under the shipped ranking and under each
+named ablation of ``bench/retrieval.py`` in one process, alternating query by query (each
+ranking first in turn, so none always finds the query's embedding cached): a before /
+after on one index that the machine's load affects alike. An ablation that searches the
+raw chunk text builds its full-text index first (so the index is opened for writing).
 """
 
 from __future__ import annotations
@@ -99,12 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--vectors", choices=("stored", "random"), default="stored")
+    parser.add_argument("--compare", default="", help="ablations to time against the shipped")
     args = parser.parse_args(argv)
     root = args.workspace.resolve()
     evalset = collect(root, cap=args.queries + args.warmup, seed=args.seed)
     queries = [t.query for t in evalset.targets]
     warmup, queries = queries[: args.warmup], queries[args.warmup :]
-    with Engine.open(root, read_only=args.vectors == "stored") as engine:
+    compare = [name for name in args.compare.split(",") if name]
+    writes = args.vectors == "random" or bool(compare)
+    with Engine.open(root, read_only=not writes) as engine:
         if args.vectors == "random":
             print(f"stored {seed_random_vectors(engine)} random vectors")
         print(f"{engine.chunks.count()} chunks; {len(queries)} queries")
@@ -131,7 +139,46 @@ def main(argv: list[str] | None = None) -> int:
             )
             for label, values in per_stage.items():
                 print(f"    {label:<26} p50 {statistics.median(values) * 1000:6.1f} ms")
+        if compare:
+            compare_rankings(engine, queries, compare)
     return 0
+
+
+def compare_rankings(engine: Engine, queries: list[str], names: list[str]) -> None:
+    """Hybrid p50 / p90 of the shipped ranking and of each ablation, alternating."""
+    import msgspec
+
+    from bench.retrieval import ABLATIONS
+    from kenning.query.search import DEFAULT_RANKING, search
+    from kenning.storage.chunks import ChunkFilter
+
+    rankings = {"shipped": DEFAULT_RANKING}
+    for name in names:
+        rankings[name] = msgspec.structs.replace(DEFAULT_RANKING, **ABLATIONS[name])
+    if any(r.text_field == "text" for r in rankings.values()):
+        engine.chunks.build_text_indexes(("text",))
+    times: dict[str, list[float]] = {name: [] for name in rankings}
+    order = list(rankings)
+    for i, query in enumerate(queries):
+        turn = order[i % len(order) :] + order[: i % len(order)]
+        for name in turn:
+            started = time.perf_counter()
+            search(
+                engine.graph,
+                engine.chunks,
+                query,
+                10,
+                ChunkFilter(),
+                "hybrid",
+                engine.semantic(),
+                rankings[name],
+            )
+            times[name].append((time.perf_counter() - started) * 1000)
+    for name, ms in times.items():
+        print(
+            f"hybrid, {name:<16} p50 {statistics.median(ms):6.1f} ms"
+            f"  p90 {percentile(ms, 90):6.1f} ms  (alternating, query-layer search)"
+        )
 
 
 if __name__ == "__main__":

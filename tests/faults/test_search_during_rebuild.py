@@ -25,7 +25,7 @@ def test_text_search_in_the_middle_of_a_rebuild(
     before = [row["id"] for row in engine.chunks.search_text("parse header", 5)]
     assert before
     during: list[list[str]] = []
-    build_index = ChunkStore._build_text_index
+    build_index = ChunkStore.build_text_indexes
 
     def search_first(store: ChunkStore) -> None:
         # The new version holds the rows and no full-text index yet: what a query
@@ -34,7 +34,7 @@ def test_text_search_in_the_middle_of_a_rebuild(
         during.append([row["id"] for row in store.search_text("parse", 5, field="terms")])
         build_index(store)
 
-    monkeypatch.setattr(ChunkStore, "_build_text_index", search_first)
+    monkeypatch.setattr(ChunkStore, "build_text_indexes", search_first)
     engine.index(rebuild=True)
     assert during[0] == before
     assert during[1]

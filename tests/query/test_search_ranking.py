@@ -26,6 +26,7 @@ from kenning.storage.chunks import (
     identifier_words,
     name_terms,
     split_query,
+    split_words,
 )
 
 LONG_BODY = "\n".join(f"            total += step_{i}(value)" for i in range(80))
@@ -95,6 +96,41 @@ def test_the_terms_field_holds_name_qualified_name_and_path_words() -> None:
     assert terms == "add item shopping cart add item shop cart"
     # A query's identifiers are searched whole and as their words.
     assert split_query("find ShoppingCart") == "find ShoppingCart shopping cart"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("class AppContext(Base):", "class App Context(Base):"),
+        ("getUserName(req)", "get User Name(req)"),
+        ("HTTPAdapter, XMLHttpRequest", "HTTP Adapter, XML Http Request"),
+        ("sha256 b64encode", "sha 256 b 64 encode"),
+        # The tokenizer splits these itself.
+        ("app_context MAX_SIZE x", "app_context MAX_SIZE x"),
+    ],
+)
+def test_the_words_field_splits_identifiers_where_their_words_meet(text: str, words: str) -> None:
+    assert split_words(text) == words
+
+
+def test_text_search_finds_code_by_the_words_of_a_camel_case_name(workspace: Workspace) -> None:
+    engine = workspace.indexed(
+        {
+            "billing/quote.py": """\
+                def quote_total(order):
+                    return PriceCalculator().compute(order)
+
+
+                def ship_order(order):
+                    return order.ship()
+                """,
+        }
+    )
+    hits = [r["symbol_id"] for r in engine.chunks.search_text("price calculator", 5)]
+    assert hits[:1] == ["billing/quote.py#quote_total"]
+    # The raw text holds the name as one token (pricecalculator): no match there.
+    engine.chunks.build_text_indexes(("text",))
+    assert engine.chunks.search_text("price calculator", 5, field="text") == []
 
 
 def test_a_method_named_by_the_query_ranks_above_its_class_outline(engine: Engine) -> None:

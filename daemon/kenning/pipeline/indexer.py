@@ -46,7 +46,13 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
-from kenning.storage.chunks import CHUNK_SCHEMA, ChunkStore, chunk_table, embedded_hashes
+from kenning.storage.chunks import (
+    CHUNK_SCHEMA,
+    ChunkStore,
+    chunk_table,
+    embedded_hashes,
+    with_words,
+)
 from kenning.storage.graph import (
     BulkCopyFailed,
     FileRecord,
@@ -670,12 +676,12 @@ class _ChunkParts:
     def flush(self) -> None:
         if not self._rows:
             return
-        table = chunk_table(self._rows)
+        table = chunk_table(self._rows, words=False)
         self._rows, self._bytes = [], 0
         self._count += table.num_rows
         self._pending.result()
         self._pending = self._writer.submit(
-            self._timed, "append", lambda: self._store().append(table)
+            self._timed, "append", lambda: self._store().append(with_words(table))
         )
 
     def finish(self) -> int:

@@ -1,18 +1,19 @@
 """Search: vector similarity, full-text (BM25) and symbol-name matches, fused.
 
 Four rankers each give their best chunks with a raw score: BM25 over the chunk text
-(header + code), BM25 over the `terms` field (the words of the symbol's name,
-qualified name and path, split out of snake_case and camelCase), the cosine similarity
-of the embedded text, and that of the definition's description (its name, owner and
-parameter words). Each ranker's scores are min-max normalised over its own candidates
-and summed with weights (`Ranking`); every candidate gains the share of its name's
-words that the query spells (prefix and typo tolerant); then test code is demoted
-unless the query is about tests, class outlines are lifted when the query opens with
-an article (it names a thing, as class docs do, rather than an action), and each
-symbol (and each name within a file: its overloads) is scored by its best chunk, so a
-long function's pieces are one hit spanning the whole function. The vector rankers
-join once the active model has vectors; every result says whether they covered every
-text, and a hybrid search without them says it ranked by text and names only.
+(header + code, camelCase identifiers split into their words as well), BM25 over the
+`terms` field (the words of the symbol's name, qualified name and path, split out of
+snake_case and camelCase), the cosine similarity of the embedded text, and that of the
+definition's description (its name, owner and parameter words). Each ranker's scores are
+min-max normalised over its own candidates and summed with weights (`Ranking`); every
+candidate gains the share of its name's words that the query spells (prefix and typo
+tolerant); then test code is demoted unless the query is about tests, class outlines are
+lifted when the query opens with an article (it names a thing, as class docs do, rather
+than an action), and each symbol (and each name within a file: its overloads) is scored
+by its best chunk, so a long function's pieces are one hit spanning the whole function.
+The vector rankers join once the active model has vectors; every result says whether
+they covered every text, and a hybrid search without them says it ranked by text and
+names only.
 """
 
 from __future__ import annotations
@@ -84,12 +85,18 @@ class Ranking(msgspec.Struct, frozen=True):
     query_stop_words: bool = False
     # The chunk-text BM25 query also holds each pair of neighbouring query words run
     # together ("app context" -> appcontext): the full-text tokenizer splits code at
-    # underscores but not at case changes, so `app_context` is two words of the code and
-    # `AppContext` (a class, any camelCase name) one. Off: measured within noise.
+    # underscores but not at case changes, so in the raw text `app_context` is two words
+    # and `AppContext` (a class, any camelCase name) one. Off: measured within noise on
+    # the raw text, and moot on `words` (`text_field`), which splits `AppContext` too.
     joined_words: bool = False
     # The words of `STOP` are left out of the query the model embeds as well. Off:
     # measured, it cost function queries.
     embed_stop_words: bool = False
+    # The chunk-text field BM25 searches: "words" (the text with each camelCase
+    # identifier followed by its words, `chunks.split_words`) or "text" as embedded,
+    # whose camelCase names are one token each (only when its index was built:
+    # `ChunkStore.build_text_indexes`, for the bench).
+    text_field: str = "words"
     text_weight: float = 1.0  # BM25 over the chunk text (header + code)
     name_weight: float = 1.0  # BM25 over name and path words, or name matches
     vector_weight: float = 1.0  # cosine similarity of the embedded text
@@ -186,7 +193,7 @@ def search(
         code_query = text_query
         if ranking.joined_words:
             code_query = " ".join([text_query, *joined_pairs(query)])
-        text = chunks.search_text(code_query, want, filters)
+        text = chunks.search_text(code_query, want, filters, field=ranking.text_field)
         rankers.append(("text", ranking.text_weight, [(r, r["_score"]) for r in text]))
         if ranking.name_field:
             names = chunks.search_text(text_query, want, filters, field="terms")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from kenning.storage.chunks import TABLE, TERMS_INDEX, TEXT_INDEX
+from kenning.storage.chunks import INDEXED_FIELDS, TABLE, TEXT_INDEXES
 from kenning.storage.embed_status import DONE
 from kenning.storage.graph import GraphError, GraphStore
 from kenning.storage.index_dir import IndexDamaged, IndexDir
@@ -117,8 +117,8 @@ def check_chunks(path: Path, catalog_files: int) -> list[Damage]:
         # The graph lost its rows (a file cut to nothing is recreated empty).
         damage.append(Damage(GRAPH, f"empty, while the chunk table holds {rows} chunks"))
     if rows:
-        for name, field in ((TEXT_INDEX, "text"), (TERMS_INDEX, "terms")):
-            index = indices.get(name)
+        for field in INDEXED_FIELDS:
+            index = indices.get(TEXT_INDEXES[field])
             folder = path / f"{TABLE}.lance" / "_indices" / str(getattr(index, "index_uuid", ""))
             if index is None or not folder.is_dir():
                 damage.append(Damage(CHUNKS, f"its full-text index on {field} is missing"))

@@ -1,19 +1,23 @@
 """The chunk table: code chunks with a full-text (BM25) index, in LanceDB.
 
-One row per chunk. `text_hash` names the embedded text; its vector and embedding
-status live apart, keyed by that hash (`vectors.py`, `embed_status.py`). Two fields
-are searched by BM25, each with its own full-text index: `text` (what is embedded: a
-one-line header naming the symbol and its signature, then the code) and `terms`
-(the words of the symbol's name, its qualified name and its file's path, split out of
-snake_case and camelCase). Path words live only in `terms`, never in the embedded
-text, so a moved file keeps its texts' hashes and so its vectors. Each definition's
-chunks also carry a short *description* (`desc`: its name's words, its owner's, its
-parameters', see `describe`), embedded as a text of its own under `desc_hash`: a
-vector of what the definition is called, beside the vector of its code, for search
-to weigh. The embedding side sees descriptions as texts like any other (`all_hashes`,
-`texts_for`). A file's
-chunks are replaced in one `merge_insert`, so readers never see a file half-written.
-Filters are built with `lancedb.expr`, never by pasting strings.
+One row per chunk. `text_hash` names the embedded text; its vector and embedding status
+live apart, keyed by that hash (`vectors.py`, `embed_status.py`). Two fields are
+searched by BM25, each with its own full-text index: `words` (the embedded `text` — a
+one-line header naming the symbol and its signature, then the code — with every
+camelCase identifier split into its words, `split_words_column`: LanceDB's tokenizer
+splits `app_context` at the underscore but keeps `AppContext` one token, so the words of
+classes and of most TypeScript, Go and Java names were never found) and `terms` (the
+words of the symbol's name, its qualified name and its file's path, split out of
+snake_case and camelCase). The raw `text` keeps a full-text index only when asked
+(`build_text_indexes`): the retrieval bench's ablation. Path words live only in `terms`,
+never in the embedded text, so a moved file keeps its texts' hashes and so its vectors.
+Each definition's chunks also carry a short *description* (`desc`: its name's words, its
+owner's, its parameters', see `describe`), embedded as a text of its own under
+`desc_hash`: a vector of what the definition is called, beside the vector of its code,
+for search to weigh. The embedding side sees descriptions as texts like any other
+(`all_hashes`, `texts_for`). A file's chunks are replaced in one `merge_insert`, so
+readers never see a file half-written. Filters are built with `lancedb.expr`, never by
+pasting strings.
 
 `lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
 first opened, not when this module is.
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kenning.core.facts import Chunk, text_hash
 from kenning.storage.batches import batched
@@ -61,9 +66,14 @@ def _damage_reported(path: Path) -> Any:
 
 TABLE = "chunks"
 TEXT_INDEX = "text_idx"
+WORDS_INDEX = "words_idx"
 TERMS_INDEX = "terms_idx"
-# The full-text searchable fields (each has its own index).
-TEXT_FIELDS = ("text", "terms")
+# The full-text searchable fields, each with the name of its own index.
+TEXT_INDEXES = {"words": WORDS_INDEX, "terms": TERMS_INDEX, "text": TEXT_INDEX}
+TEXT_FIELDS = tuple(TEXT_INDEXES)
+# The fields every index builds a full-text index on. `text` is not among them: `words`
+# holds all of its tokens and more, and one index fewer is less work for phase 1.
+INDEXED_FIELDS = ("words", "terms")
 
 CHUNK_SCHEMA = pa.schema(
     [
@@ -79,6 +89,7 @@ CHUNK_SCHEMA = pa.schema(
         pa.field("text", pa.string()),
         pa.field("text_hash", pa.string()),
         pa.field("terms", pa.string()),
+        pa.field("words", pa.string()),
         pa.field("desc", pa.string()),
         pa.field("desc_hash", pa.string()),
     ]
@@ -138,8 +149,9 @@ def identifier_words(text: str) -> list[str]:
 
 def split_query(query: str) -> str:
     """`query` with each identifier that has several words followed by its words, so
-    that BM25 finds `PreparedRequest` both as one token of code (preparedrequest) and
-    as the words of a name field (prepared, request)."""
+    that BM25 finds `PreparedRequest` by the words (prepared, request) that the `words`
+    and `terms` fields hold; the identifier itself stays for a field that keeps it
+    whole (the raw `text`, which only the bench searches)."""
     out: list[str] = []
     for token in query.split():
         out.append(token)
@@ -148,6 +160,33 @@ def split_query(query: str) -> str:
             if len(words) > 1:
                 out.extend(words)
     return " ".join(out)
+
+
+# Where an identifier's words meet though the full-text tokenizer sees one token: a case
+# change (`AppContext`, `getURL`, `HTTPAdapter`) or digits against letters (`sha256`).
+# Snake_case needs nothing: the tokenizer splits at underscores. Each pair is one pass of
+# `pyarrow.compute.replace_substring_regex` (RE2, in C++, without the GIL) over a whole
+# batch: a per-identifier Python split took 2.4 s for Django's 18 MB, these 0.45 s.
+_WORD_BOUNDARIES = (
+    (r"([a-z])([A-Z])", r"\1 \2"),
+    (r"([A-Z])([A-Z][a-z])", r"\1 \2"),
+    (r"([A-Za-z])([0-9])", r"\1 \2"),
+    (r"([0-9])([A-Za-z])", r"\1 \2"),
+)
+
+
+def split_words_column(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The `words` field of chunks whose texts are `texts`: each text with a space where
+    an identifier's words meet (`class AppContext:` -> `class App Context:`), so BM25
+    finds a camelCase name by its words, as it finds a snake_case one."""
+    for pattern, replacement in _WORD_BOUNDARIES:
+        texts = pc.replace_substring_regex(texts, pattern, replacement)
+    return texts
+
+
+def split_words(text: str) -> str:
+    """`split_words_column` of one text."""
+    return str(split_words_column(pa.array([text], pa.string()))[0].as_py())
 
 
 def name_terms(symbol_id: str, path: str) -> str:
@@ -181,8 +220,9 @@ def describe(symbol_id: str, kind: str, text: str) -> str:
     return f"{described} ({params})" if params else described
 
 
-def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
-    """Arrow rows for (chunk, qualified name of its symbol) pairs."""
+def chunk_table(chunks: Iterable[tuple[Chunk, str]], words: bool = True) -> pa.Table:
+    """Arrow rows for (chunk, qualified name of its symbol) pairs; without `words` their
+    `words` are left empty, for `with_words` to fill on another thread."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
     for chunk, qualname in chunks:
         cols["id"].append(chunk.id)
@@ -200,7 +240,17 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]]) -> pa.Table:
         desc = describe(chunk.symbol_id, chunk.kind, chunk.text)
         cols["desc"].append(desc)
         cols["desc_hash"].append(text_hash(desc) if desc else "")
+    text = pa.array(cols["text"], pa.string())
+    cols["words"] = split_words_column(text) if words else pa.nulls(len(text), pa.string())
     return pa.table(cols, schema=CHUNK_SCHEMA)
+
+
+def with_words(rows: pa.Table) -> pa.Table:
+    """`rows` (of `chunk_table`) with their `words` made from their `text`. A full index
+    calls this on its chunk writer's thread: the regex passes release the GIL there,
+    beside the parse, instead of adding to the thread that collects parsed files."""
+    index = rows.schema.get_field_index("words")
+    return rows.set_column(index, CHUNK_SCHEMA.field("words"), split_words_column(rows["text"]))
 
 
 class ChunkStore:
@@ -265,7 +315,7 @@ class ChunkStore:
             self._table.add(rows)
 
     def finish_all(self) -> None:
-        self._build_text_index()
+        self.build_text_indexes()
         self._build_key_indexes()
         self._previous = None
 
@@ -280,16 +330,20 @@ class ChunkStore:
         for column in ("id", "path", *HASH_COLUMNS):
             self._table.create_index(column, config=BTree(), replace=True)
 
-    def _build_text_index(self) -> None:
+    def build_text_indexes(self, fields: Sequence[str] = INDEXED_FIELDS) -> None:
+        """Build (or rebuild) the full-text index of each of `fields` (`TEXT_FIELDS`)."""
         from lancedb.index import FTS
 
         # The simple tokenizer splits on non-alphanumerics, so `parse_config` is found
         # by `parse` and by `config`; stemming lets "parsing" find `parse`.
         # The default builder heap is 1 GiB; a bounded one keeps a full index's peak
         # memory predictable at a small cost in build time.
-        for column, name in (("text", TEXT_INDEX), ("terms", TERMS_INDEX)):
+        for column in fields:
             self._table.create_index(
-                column, config=FTS(memory_limit=FTS_MEMORY_MB), replace=True, name=name
+                column,
+                config=FTS(memory_limit=FTS_MEMORY_MB),
+                replace=True,
+                name=TEXT_INDEXES[column],
             )
 
     def replace_files(self, paths: Sequence[str], rows: pa.Table) -> None:
@@ -387,7 +441,7 @@ class ChunkStore:
             return list(query.to_list())
 
     def search_text(
-        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
+        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "words"
     ) -> list[dict[str, Any]]:
         """BM25 full-text search over one of ``TEXT_FIELDS``, best first; each row carries
         its BM25 score as `_score`, and the columns of `HIT_COLUMNS`."""
@@ -414,7 +468,7 @@ class ChunkStore:
     def _indexed_version(self, field: str) -> Any:
         """The newest version of the table whose full-text index on `field` exists, as
         a table of its own (checked out, so the writer's handle is not moved)."""
-        name = TEXT_INDEX if field == "text" else TERMS_INDEX
+        name = TEXT_INDEXES[field]
         versions = sorted((v["version"] for v in self._table.list_versions()), reverse=True)
         for version in versions[:FALLBACK_VERSIONS]:
             table = self._db.open_table(TABLE)

@@ -28,7 +28,9 @@ from kenning import __version__
 # class symbol keeps its attributes' stated types (`attributes`), and a Python call on
 # a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`). 10:
 # each definition's description (`desc`, `desc_hash`) in the chunk table, embedded too.
-SCHEMA_VERSION = 10
+# 11: the chunk table's `words` (its text with camelCase identifiers split into their
+# words) is what BM25 searches; the raw text has no full-text index of its own.
+SCHEMA_VERSION = 11
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

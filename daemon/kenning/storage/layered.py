@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from kenning.core.facts import CallSite, FileFacts, Span
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
-from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms
+from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms, split_words
 from kenning.storage.graph import FileRecord, Rewire, in_order
 
 # How much larger each repeated persisted read is when hiding left it short.
@@ -66,7 +66,7 @@ class ChunkReader(Protocol):
     """The chunk table's reads that queries use (`ChunkStore`, `LayeredChunks`)."""
 
     def search_text(
-        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
+        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "words"
     ) -> list[dict[str, Any]]: ...
     def by_hashes(
         self,
@@ -378,9 +378,12 @@ def _tokens(text: str) -> list[str]:
 def _field_text(row: dict[str, Any], field_name: str) -> str:
     if field_name == "terms":
         return row.get("terms") or name_terms(row["symbol_id"], row["path"])
-    # Persisted hits carry no `text` (it is not read back): the code and the symbol's
-    # name stand in for it when scoring them for the fit.
-    return row.get("text") or f"{row.get('qualname', '')}\n{row.get('code', '')}"
+    if field_name == "words" and row.get("words"):
+        return str(row["words"])
+    # Persisted hits carry no `text` or `words` (they are not read back): the code and
+    # the symbol's name stand in for them when scoring them for the fit.
+    text = row.get("text") or f"{row.get('qualname', '')}\n{row.get('code', '')}"
+    return split_words(text) if field_name == "words" else text
 
 
 def _bm25(query: list[str], docs: list[list[str]]) -> list[float]:
@@ -448,7 +451,7 @@ class LayeredChunks:
         return not self.recent.hides(row["path"])
 
     def search_text(
-        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "text"
+        self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "words"
     ) -> list[dict[str, Any]]:
         persisted = _refetch(
             lambda n: self.chunks.search_text(query, n, filters, field), self._persisted, limit
