@@ -251,6 +251,78 @@ CASES: dict[str, dict[str, Any]] = {
             ("shape.ts#Big.twice", "super.area", "override"),
         ],
     },
+    "rust: a call through a trait reaches the impls of the trait as overrides": {
+        "files": {
+            "Cargo.toml": '[package]\nname = "zoo"\n',
+            "src/lib.rs": "pub mod speak;\npub mod dog;\npub mod cat;\n"
+            "use speak::Speak;\n\n"
+            "pub fn by_ref(s: &dyn Speak) { s.speak(); }\n"
+            "pub fn by_bound<T: Clone + Speak>(s: T) { s.speak(); }\n"
+            "pub fn by_where<T>(s: &T) where T: Speak { s.speak(); }\n"
+            "pub fn by_path(s: &dog::Dog) { Speak::speak(s); }\n"
+            "pub fn boxed(s: Box<dyn Speak>) { s.loudly(); }\n"
+            "pub fn direct(d: dog::Dog) { d.speak(); }\n",
+            "src/speak.rs": "pub trait Speak {\n    fn speak(&self);\n"
+            "    fn loudly(&self) { self.speak(); }\n}\n",
+            "src/dog.rs": "use crate::speak::Speak;\npub struct Dog;\n"
+            "impl Speak for Dog {\n    fn speak(&self) {}\n}\n",
+            "src/cat.rs": "use crate::speak;\npub struct Cat;\n"
+            "impl speak::Speak for Cat {\n    fn speak(&self) {}\n"
+            "    fn loudly(&self) {}\n}\n"
+            "pub trait Other { fn speak(&self); }\n"
+            "impl Other for Cat { fn speak(&self) {} }\n",
+        },
+        "edges": {
+            ("src/lib.rs#by_ref", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_bound", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_where", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_path", "Speak::speak"): ("src/speak.rs#Speak.speak", "import"),
+            ("src/lib.rs#boxed", "s.loudly"): ("src/speak.rs#Speak.loudly", "typed"),
+            ("src/speak.rs#Speak.loudly", "self.speak"): ("src/speak.rs#Speak.speak", "self"),
+            ("src/lib.rs#direct", "d.speak"): ("src/dog.rs#Dog.speak", "typed"),
+        },
+        "more": [
+            ("src/lib.rs#by_ref", "s.speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#by_ref", "s.speak", "src/cat.rs#Cat.speak", "override"),
+            ("src/lib.rs#by_bound", "s.speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#by_where", "s.speak", "src/cat.rs#Cat.speak", "override"),
+            ("src/lib.rs#by_path", "Speak::speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#boxed", "s.loudly", "src/cat.rs#Cat.loudly", "override"),
+            ("src/speak.rs#Speak.loudly", "self.speak", "src/dog.rs#Dog.speak", "override"),
+        ],
+        # `Cat`'s `Other::speak` implements another trait; a concrete `Dog` receiver
+        # dispatches statically.
+        "count": {
+            ("src/lib.rs#by_ref", "s.speak", "override"): 2,
+            ("src/lib.rs#boxed", "s.loudly", "override"): 1,
+        },
+        "absent": [("src/lib.rs#direct", "d.speak", "override")],
+    },
+    "rust: self.field.m() follows a field of a struct another file declares": {
+        "files": {
+            "Cargo.toml": '[package]\nname = "shop"\n',
+            "src/lib.rs": "pub mod model;\npub mod store;\npub mod imp;\n",
+            "src/model.rs": "use crate::store::Store;\n"
+            "pub struct Cart { pub store: Store, pub count: usize }\n",
+            "src/store.rs": "pub struct Db;\nimpl Db { pub fn query(&self) {} }\n"
+            "pub struct Store { pub db: std::sync::Arc<Db> }\n"
+            "impl Store { pub fn save(&self) {} }\n",
+            "src/imp.rs": "use crate::model::Cart;\nimpl Cart {\n"
+            "    pub fn checkout(&self) {\n        self.store.save();\n"
+            "        self.store.db.query();\n        self.count.max(1);\n    }\n}\n",
+        },
+        "edges": {
+            ("src/imp.rs#Cart.checkout", "self.store.save"): (
+                "src/store.rs#Store.save",
+                "typed",
+            ),
+            ("src/imp.rs#Cart.checkout", "self.store.db.query"): (
+                "src/store.rs#Db.query",
+                "typed",
+            ),
+            ("src/imp.rs#Cart.checkout", "self.count.max"): ("ext:usize::max", "builtin"),
+        },
+    },
 }
 
 

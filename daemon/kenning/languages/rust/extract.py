@@ -9,9 +9,17 @@ receiver.
 A receiver whose type the code states is recorded as `<receiver> as <type>`
 (`x as Foo`, `self.conn as net::Conn`): a parameter `x: Foo`, a local
 `let x: Foo = ...` or `let x = Foo::new()` / `Foo::default()` / `Foo { .. }`, a field
-`self.conn` of the impl's struct when this file declares it. A method call's receiver
-can never be a bare cast (`x as T.m()` parses as a cast of the call), so the form
-cannot be confused with real receiver text; the resolver reads the type from it.
+`self.conn` of the impl's struct when this file declares it. A parameter of a generic
+type (`x: T` with `T: Trait` or `where T: Trait`) is stated as its first bound that is
+not one of std's marker or derivable traits. A method call's receiver can never be a
+bare cast (`x as T.m()` parses as a cast of the call), so the form cannot be confused
+with real receiver text; the resolver reads the type from it.
+
+What the resolver needs of other files rides in `Symbol.attributes`: a struct states
+its named fields' types (`conn: net::Conn`, as written in the struct's scope), so
+`self.conn.m()` in an impl of another file follows the field; a method of an
+`impl Trait for Type` block states the trait it implements (`impl Trait`), so a call
+on the trait reaches the impls as overrides.
 """
 
 from __future__ import annotations
@@ -48,6 +56,22 @@ _FIELDS = """
   body: (field_declaration_list
     (field_declaration name: (field_identifier) @field type: (_) @type)))
 """
+# What `Symbol.attributes` carries: a struct's typed fields, and the trait each method
+# of an `impl Trait for Type` block implements.
+_STATED = """
+(struct_item
+  body: (field_declaration_list
+    (field_declaration name: (field_identifier) @field type: (_) @type))) @struct
+(impl_item trait: (_) @trait body: (declaration_list (function_item) @method))
+"""
+# In `Symbol.attributes` of a method: the trait its `impl` block implements.
+IMPL_PREFIX = "impl "
+# Bounds that say nothing about which workspace methods a generic value has: std's
+# marker traits and the traits `#[derive]` provides (their methods are std's).
+_MARKER_BOUNDS = frozenset(
+    {"Send", "Sync", "Sized", "Unpin", "Copy", "Clone", "Debug", "Display", "Default", "Eq",
+     "PartialEq", "Ord", "PartialOrd", "Hash"}
+)  # fmt: skip
 # Callee wrappers that odd_callee looks through to the expression that made the value.
 _LOOK_THROUGH = frozenset(
     {"index_expression", "parenthesized_expression", "try_expression", "await_expression"}
@@ -74,6 +98,34 @@ class RustExtraction(Extraction):
                 found = self._attributes.get((symbol.span.start_line, symbol.span.start_col))
                 if found:
                     self.symbols[index] = msgspec.structs.replace(symbol, decorators=found)
+        self._state_attributes()
+
+    def _state_attributes(self) -> None:
+        """Fill `Symbol.attributes` (see the module docs) for structs and impl methods."""
+        stated: dict[tuple[int, int], list[str]] = {}
+        query = _query(self, "stated", _STATED)
+        for _, captures in QueryCursor(query).matches(self.root):
+            if "struct" in captures:
+                declared = _type_path(self, captures["type"][0])
+                if declared is None:
+                    continue
+                field = self.text.node_text(captures["field"][0])
+                owner, entry = captures["struct"][0], f"{field}: {declared}"
+            else:
+                trait = _type_path(self, captures["trait"][0])
+                if trait is None:
+                    continue
+                owner, entry = captures["method"][0], f"{IMPL_PREFIX}{trait}"
+            span = self.text.span(owner)
+            stated.setdefault((span.start_line, span.start_col), []).append(entry)
+        if not stated:
+            return
+        for index, symbol in enumerate(self.symbols):
+            found = stated.get((symbol.span.start_line, symbol.span.start_col))
+            if found:
+                self.symbols[index] = msgspec.structs.replace(
+                    symbol, attributes=(*symbol.attributes, *found)
+                )
 
     # -- docs and attributes -------------------------------------------------------
 
@@ -278,6 +330,9 @@ class RustExtraction(Extraction):
             name = self.text.node_text(captures["name"][0])
             type_nodes = captures.get("type")
             declared = _type_path(self, type_nodes[0]) if type_nodes else None
+            if declared is not None and SEP not in declared:
+                # A generic type (`x: T`, `x: &mut T`) is known by its bounds only.
+                declared = _bound_of(self, captures["name"][0], declared)
             if "param" in captures:
                 takes = captures["param"][0].parent
                 while takes is not None and takes.type not in _FUNCTION_TYPES:
@@ -339,6 +394,49 @@ class RustExtraction(Extraction):
 
 
 _QUERIES: dict[str, Query] = {}
+SEP = "::"
+
+
+def _bound_of(extraction: Extraction, node: Node, name: str) -> str | None:
+    """`name` itself when no enclosing function, impl or trait declares it as a type
+    parameter; else its first bound that is not a marker (`T: Send + Greet`, `where
+    T: Greet`), or None when it has none (nothing is known of its methods)."""
+    current = node.parent
+    while current is not None:
+        if current.type in ("function_item", "impl_item", "trait_item"):
+            declared = False
+            params = current.child_by_field_name("type_parameters")
+            for param in params.named_children if params is not None else ():
+                if param.type != "type_parameter":
+                    continue
+                param_name = param.child_by_field_name("name")
+                if param_name is not None and extraction.text.node_text(param_name) == name:
+                    declared = True
+                    bound = _first_bound(extraction, param.child_by_field_name("bounds"))
+                    if bound is not None:
+                        return bound
+            for child in current.named_children:
+                if child.type != "where_clause":
+                    continue
+                for predicate in child.named_children:
+                    left = predicate.child_by_field_name("left")
+                    if left is not None and extraction.text.node_text(left) == name:
+                        declared = True
+                        bound = _first_bound(extraction, predicate.child_by_field_name("bounds"))
+                        if bound is not None:
+                            return bound
+            if declared:
+                return None
+        current = current.parent
+    return name
+
+
+def _first_bound(extraction: Extraction, bounds: Node | None) -> str | None:
+    for bound in bounds.named_children if bounds is not None else ():
+        path = _type_path(extraction, bound)
+        if path is not None and path.rpartition(SEP)[2] not in _MARKER_BOUNDS:
+            return path
+    return None
 
 
 def _query(extraction: Extraction, name: str, source: str) -> Query:
@@ -370,7 +468,8 @@ def _type_path(extraction: Extraction, node: Node) -> str | None:
             arguments = current.child_by_field_name("type_arguments")
             if (
                 base is not None
-                and extraction.text.node_text(base) in SMART_POINTERS
+                # `Arc` or `std::sync::Arc` alike.
+                and extraction.text.node_text(base).rpartition("::")[2] in SMART_POINTERS
                 and arguments is not None
                 and arguments.named_children
             ):
