@@ -323,6 +323,35 @@ CASES: dict[str, dict[str, Any]] = {
             ("src/imp.rs#Cart.checkout", "self.count.max"): ("ext:usize::max", "builtin"),
         },
     },
+    "java: a field a superclass of another file declares types its receiver": {
+        "files": {
+            "p/Repo.java": "package p;\npublic class Repo {\n"
+            "    public void save() {}\n    public Repo child() { return this; }\n}\n",
+            "p/Base.java": "package p;\npublic class Base {\n"
+            "    protected Repo repo;\n    protected static Repo SHARED;\n}\n",
+            "p/Mid.java": "package p;\npublic class Mid extends Base {}\n",
+            "q/Tool.java": "package q;\npublic class Tool { public static void save() {} }\n",
+            "p/App.java": "package p;\nimport q.Tool;\npublic class App extends Mid {\n"
+            "    void run() {\n        repo.save();\n        this.repo.save();\n"
+            "        SHARED.save();\n        repo.child().save();\n"
+            "        this.repo.child().save();\n        Tool.save();\n    }\n"
+            "    void shadow(Object repo) { repo.save(); }\n}\n",
+        },
+        "edges": {
+            ("p/App.java#App.run", "repo.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "this.repo.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "SHARED.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "repo.child().save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "this.repo.child().save"): (
+                "p/Repo.java#Repo.save",
+                "typed",
+            ),
+            # A type name is still a type name.
+            ("p/App.java#App.run", "Tool.save"): ("q/Tool.java#Tool.save", "import"),
+        },
+        # A parameter shadows the inherited field: `Object` has no `save`.
+        "absent": [("p/App.java#App.shadow", "repo.save", "typed")],
+    },
 }
 
 

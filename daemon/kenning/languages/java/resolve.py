@@ -13,7 +13,9 @@ guess:
   static imports; `this.m()` through the class, `super.m()` through its supertypes;
 * `Type.m()` through the type and its supertypes; `x.m()` where the code declares
   `Foo x` (parameter, field, local, `var x = new Foo()`; the call's `receiver_type`)
-  through `Foo` (`typed`);
+  through `Foo` (`typed`); `f.m()` and `this.f.m()` where `f` is a field a supertype
+  declares, in any file, through the field's type as that class states it
+  (`SymInfo.attributes`, read in the declaring class);
 * `new Foo()` is the constructor `Foo.Foo` when the class declares one, else the
   class; `this(...)` and `super(...)` the class's or its superclass's constructor;
 * `java.lang` types the workspace does not define, and `Object`'s methods, are
@@ -205,8 +207,10 @@ class JavaResolver:
             found = self._chain_type(scope, call.caller, call.receiver_type)
             if found is not None:
                 return self._member_target(found, call.name, Resolution.TYPED, True, args)
-            return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
-        if call.receiver_type:
+            if not _field_only(call.receiver_type):
+                return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
+            # No inherited field of that name: a type name (`Foo.m()`), read below.
+        elif call.receiver_type:
             return self._typed(scope, call.caller, call.receiver_type, call.name, args)
         if receiver in ("this", "super"):
             return self._on_this(call.caller, call.name, receiver == "this", args)
@@ -310,9 +314,19 @@ class JavaResolver:
         is declared. None where a link leaves the workspace or states no class type
         (`void`, a primitive, an array, a type variable)."""
         head, *links = chain.split(CHAIN)
-        if head == "this":
+        found: TypeRef | None
+        if head == "this" and links and not links[0].endswith("()"):
+            # `this->f`: a field of an enclosing class or a supertype, else (a name
+            # this file declares nowhere) the type `f` names.
+            field = links.pop(0)
+            found = self._field_type(caller, field)
+            if found is None:
+                if not links:
+                    return None  # `f.m()`: the caller reads `f` as a type name
+                found = self.resolve_type(scope.path, caller, field)
+        elif head == "this":
             types = self._enclosing_types(caller)
-            found: TypeRef | None = (
+            found = (
                 TypeRef(types[0], self.model.symbols[types[0]].qualname, Resolution.SELF, CONF_SELF)
                 if types
                 else None
@@ -337,6 +351,33 @@ class JavaResolver:
                 if kind not in TYPE_KINDS:
                     return None
         return found
+
+    def _field_type(self, caller: str, name: str) -> TypeRef | None:
+        """The type of field `name` seen from `caller`: declared by an enclosing class or
+        one of its supertypes (nearest first), as that class states it, read there."""
+        for cls in self._enclosing_types(caller):
+            seen = {cls}
+            queue = [cls]
+            for _ in range(MAX_BASE_DEPTH):
+                next_queue: list[str] = []
+                for current in queue:
+                    info = self.model.symbols[current]
+                    declared = _stated_field(info.attributes, name)
+                    if declared is not None:
+                        found = self.resolve_type(info.path, current, declared)
+                        if found is not None and found.id is not None:
+                            kind = self.model.symbols[found.id].kind
+                            if kind not in TYPE_KINDS:
+                                return None
+                        return found
+                    for base in self._bases_of(current)[0]:
+                        if base not in seen:
+                            seen.add(base)
+                            next_queue.append(base)
+                if not next_queue:
+                    break
+                queue = next_queue
+        return None
 
     def _qualified_type(self, qualname: str) -> TypeRef | None:
         """A fully qualified type name: a workspace type, else one from a package the
@@ -774,3 +815,18 @@ def _type_variable(name: str, params: Parameters) -> bool:
     of its class's, which the signature does not declare."""
     by_convention = len(name) <= 2 and name[:1].isupper() and name.isupper()
     return name in params.type_variables or by_convention
+
+
+def _field_only(receiver_type: str) -> bool:
+    """Whether a receiver type is `this->f`: a field the file declares nowhere."""
+    head, _, rest = receiver_type.partition(CHAIN)
+    return head == "this" and bool(rest) and CHAIN not in rest and not rest.endswith("()")
+
+
+def _stated_field(attributes: tuple[str, ...], name: str) -> str | None:
+    """The type a class states for its field `name` (`name: Type` in its attributes)."""
+    prefix = f"{name}: "
+    for attribute in attributes:
+        if attribute.startswith(prefix):
+            return attribute[len(prefix) :]
+    return None
