@@ -352,6 +352,36 @@ CASES: dict[str, dict[str, Any]] = {
         # A parameter shadows the inherited field: `Object` has no `save`.
         "absent": [("p/App.java#App.shadow", "repo.save", "typed")],
     },
+    "go: fields of structs of other files and of embedded structs type receivers": {
+        "files": {
+            "go.mod": "module example.com/m\n",
+            "store/store.go": "package store\n\ntype DB struct{}\n\n"
+            "func (d *DB) Query() {}\n\ntype Store struct {\n\tdb *DB\n\tName string\n}\n\n"
+            "func (s *Store) Save() {}\n",
+            "app/types.go": 'package app\n\nimport (\n\t"net/http"\n\t"example.com/m/store"\n)\n\n'
+            "type Base struct {\n\tStore *store.Store\n\tclient http.Client\n}\n\n"
+            "type Server struct {\n\tBase\n\tbackup store.Store\n}\n",
+            "app/run.go": "package app\n\n"
+            "func (s *Server) Run() {\n\ts.backup.Save()\n\ts.Store.Save()\n"
+            "\ts.Base.Store.Save()\n\ts.client.Do(nil)\n}\n\n"
+            "func Use(s Server) {\n\ts.Store.Save()\n}\n",
+        },
+        "edges": {
+            ("app/run.go#Server.Run", "s.backup.Save"): ("store/store.go#Store.Save", "typed"),
+            # Promoted from the embedded `Base`.
+            ("app/run.go#Server.Run", "s.Store.Save"): ("store/store.go#Store.Save", "typed"),
+            ("app/run.go#Server.Run", "s.Base.Store.Save"): (
+                "store/store.go#Store.Save",
+                "typed",
+            ),
+            ("app/run.go#Use", "s.Store.Save"): ("store/store.go#Store.Save", "typed"),
+            # A field of a type from outside the workspace is no workspace method.
+            ("app/run.go#Server.Run", "s.client.Do"): (
+                "ext:net/http.Client.Do",
+                "external",
+            ),
+        },
+    },
 }
 
 
