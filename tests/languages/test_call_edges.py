@@ -261,7 +261,10 @@ CASES: dict[str, dict[str, Any]] = {
             "pub fn by_where<T>(s: &T) where T: Speak { s.speak(); }\n"
             "pub fn by_path(s: &dog::Dog) { Speak::speak(s); }\n"
             "pub fn boxed(s: Box<dyn Speak>) { s.loudly(); }\n"
-            "pub fn direct(d: dog::Dog) { d.speak(); }\n",
+            "pub fn direct(d: dog::Dog) { d.speak(); }\n"
+            "pub struct Kennel<S, T: Speak> { first: S, second: T }\n"
+            "impl<S: Speak, T: Speak> Kennel<S, T> {\n"
+            "    fn call(&self) { self.first.speak(); self.second.speak(); }\n}\n",
             "src/speak.rs": "pub trait Speak {\n    fn speak(&self);\n"
             "    fn loudly(&self) { self.speak(); }\n}\n",
             "src/dog.rs": "use crate::speak::Speak;\npub struct Dog;\n"
@@ -280,6 +283,12 @@ CASES: dict[str, dict[str, Any]] = {
             ("src/lib.rs#boxed", "s.loudly"): ("src/speak.rs#Speak.loudly", "typed"),
             ("src/speak.rs#Speak.loudly", "self.speak"): ("src/speak.rs#Speak.speak", "self"),
             ("src/lib.rs#direct", "d.speak"): ("src/dog.rs#Dog.speak", "typed"),
+            # Fields of generic types, by the impl's bound and by the struct's.
+            ("src/lib.rs#Kennel.call", "self.first.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#Kennel.call", "self.second.speak"): (
+                "src/speak.rs#Speak.speak",
+                "typed",
+            ),
         },
         "more": [
             ("src/lib.rs#by_ref", "s.speak", "src/dog.rs#Dog.speak", "override"),

@@ -106,7 +106,7 @@ class RustExtraction(Extraction):
         query = _query(self, "stated", _STATED)
         for _, captures in QueryCursor(query).matches(self.root):
             if "struct" in captures:
-                declared = _type_path(self, captures["type"][0])
+                declared = _stated_field_type(self, captures["type"][0])
                 if declared is None:
                     continue
                 field = self.text.node_text(captures["field"][0])
@@ -295,7 +295,12 @@ class RustExtraction(Extraction):
             if value is not None and field is not None and value.type == "self":
                 owner = _impl_type(receiver)
                 if owner is not None:
-                    return self._field_type(owner, self.text.node_text(field))
+                    declared = self._field_type(owner, self.text.node_text(field))
+                    if declared is not None and SEP not in declared:
+                        # A field of a generic type (`scheduler: S`), typed by the
+                        # bound the impl (or the method) gives `S`.
+                        return _bound_of(self, receiver, declared)
+                    return declared
         return None
 
     def _local_type(self, receiver: Node, name: str) -> str | None:
@@ -382,7 +387,7 @@ class RustExtraction(Extraction):
             fields: dict[tuple[str, str], str] = {}
             query = _query(self, "fields", _FIELDS)
             for _, captures in QueryCursor(query).matches(self.root):
-                declared = _type_path(self, captures["type"][0])
+                declared = _stated_field_type(self, captures["type"][0])
                 if declared is not None:
                     key = (
                         self.text.node_text(captures["struct"][0]),
@@ -395,15 +400,21 @@ class RustExtraction(Extraction):
 
 _QUERIES: dict[str, Query] = {}
 SEP = "::"
+# Items whose type parameters a type inside them can name.
+_GENERIC_ITEMS = frozenset({"function_item", "impl_item", "trait_item", "struct_item"})
 
 
-def _bound_of(extraction: Extraction, node: Node, name: str) -> str | None:
-    """`name` itself when no enclosing function, impl or trait declares it as a type
-    parameter; else its first bound that is not a marker (`T: Send + Greet`, `where
-    T: Greet`), or None when it has none (nothing is known of its methods)."""
+def _bound_of(
+    extraction: Extraction, node: Node, name: str, keep_unbounded: bool = False
+) -> str | None:
+    """`name` itself when no enclosing function, impl, trait or struct declares it as a
+    type parameter; else its first bound that is not a marker (`T: Send + Greet`,
+    `where T: Greet`), or, when it has none, None (nothing is known of its methods) or
+    with `keep_unbounded` the name (a struct's field, which an impl's bounds may type
+    at the call)."""
     current = node.parent
     while current is not None:
-        if current.type in ("function_item", "impl_item", "trait_item"):
+        if current.type in _GENERIC_ITEMS:
             declared = False
             params = current.child_by_field_name("type_parameters")
             for param in params.named_children if params is not None else ():
@@ -426,9 +437,18 @@ def _bound_of(extraction: Extraction, node: Node, name: str) -> str | None:
                         if bound is not None:
                             return bound
             if declared:
-                return None
+                return name if keep_unbounded else None
         current = current.parent
     return name
+
+
+def _stated_field_type(extraction: Extraction, node: Node) -> str | None:
+    """A struct field's type as `_type_path` reads it; a type parameter of the struct
+    by its bound when the struct gives one."""
+    declared = _type_path(extraction, node)
+    if declared is not None and SEP not in declared:
+        return _bound_of(extraction, node, declared, keep_unbounded=True)
+    return declared
 
 
 def _first_bound(extraction: Extraction, bounds: Node | None) -> str | None:
