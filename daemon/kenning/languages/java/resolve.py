@@ -149,6 +149,9 @@ class JavaResolver:
         self._shape = -1
         # (type id, method id) -> its override edges (many calls share one method).
         self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
+        # Class id -> its stated fields by name: a static `Foo.m()` asks each class of
+        # the caller's hierarchy whether `Foo` is a field, so the lookup must be a dict.
+        self._fields: dict[str, dict[str, str]] = {}
 
     # -- public -------------------------------------------------------------------
 
@@ -362,7 +365,7 @@ class JavaResolver:
                 next_queue: list[str] = []
                 for current in queue:
                     info = self.model.symbols[current]
-                    declared = _stated_field(info.attributes, name)
+                    declared = self._fields_of(current, info.attributes).get(name)
                     if declared is not None:
                         found = self.resolve_type(info.path, current, declared)
                         if found is not None and found.id is not None:
@@ -378,6 +381,15 @@ class JavaResolver:
                     break
                 queue = next_queue
         return None
+
+    def _fields_of(self, cls: str, attributes: tuple[str, ...]) -> dict[str, str]:
+        """A class's stated fields (`name: Type` attributes) by name (cached)."""
+        fields = self._fields.get(cls)
+        if fields is None:
+            fields = self._fields[cls] = dict(
+                attribute.split(": ", 1) for attribute in attributes if ": " in attribute
+            )
+        return fields
 
     def _qualified_type(self, qualname: str) -> TypeRef | None:
         """A fully qualified type name: a workspace type, else one from a package the
@@ -762,6 +774,7 @@ class JavaResolver:
             self._bases.clear()
             self._types.clear()
             self._override_cache.clear()
+            self._fields.clear()
             self._generation = self.model.generation
 
     def _package_files(self) -> dict[str, list[str]]:
@@ -821,12 +834,3 @@ def _field_only(receiver_type: str) -> bool:
     """Whether a receiver type is `this->f`: a field the file declares nowhere."""
     head, _, rest = receiver_type.partition(CHAIN)
     return head == "this" and bool(rest) and CHAIN not in rest and not rest.endswith("()")
-
-
-def _stated_field(attributes: tuple[str, ...], name: str) -> str | None:
-    """The type a class states for its field `name` (`name: Type` in its attributes)."""
-    prefix = f"{name}: "
-    for attribute in attributes:
-        if attribute.startswith(prefix):
-            return attribute[len(prefix) :]
-    return None
