@@ -5,6 +5,11 @@ rule: source in, edges and their kinds out.
 site's edges other than `override` and `candidate`); `more` the extra edges a site
 must also have, `(caller id, callee text, target id, resolution)`; `absent` edges it
 must not have, `(caller id, callee text, resolution)`.
+
+The cases whose answers read what other files state (`RESTART`) are checked again
+after a restart, with the calling files edited: the model is rebuilt from the store's
+rows then, so what resolution reads of the other files (a struct's field types, the
+trait an impl method implements) must survive the store.
 """
 
 from __future__ import annotations
@@ -251,6 +256,155 @@ CASES: dict[str, dict[str, Any]] = {
             ("shape.ts#Big.twice", "super.area", "override"),
         ],
     },
+    "rust: a call through a trait reaches the impls of the trait as overrides": {
+        "files": {
+            "Cargo.toml": '[package]\nname = "zoo"\n',
+            "src/lib.rs": "pub mod speak;\npub mod dog;\npub mod cat;\n"
+            "use speak::Speak;\n\n"
+            "pub fn by_ref(s: &dyn Speak) { s.speak(); }\n"
+            "pub fn by_bound<T: Clone + Speak>(s: T) { s.speak(); }\n"
+            "pub fn by_where<T>(s: &T) where T: Speak { s.speak(); }\n"
+            "pub fn by_path(s: &dog::Dog) { Speak::speak(s); }\n"
+            "pub fn boxed(s: Box<dyn Speak>) { s.loudly(); }\n"
+            "pub fn direct(d: dog::Dog) { d.speak(); }\n"
+            "pub struct Kennel<S, T: Speak> { first: S, second: T }\n"
+            "impl<S: Speak, T: Speak> Kennel<S, T> {\n"
+            "    fn call(&self) { self.first.speak(); self.second.speak(); }\n}\n",
+            "src/speak.rs": "pub trait Speak {\n    fn speak(&self);\n"
+            "    fn loudly(&self) { self.speak(); }\n}\n",
+            "src/dog.rs": "use crate::speak::Speak;\npub struct Dog;\n"
+            "impl Speak for Dog {\n    fn speak(&self) {}\n}\n",
+            "src/cat.rs": "use crate::speak;\npub struct Cat;\n"
+            "impl speak::Speak for Cat {\n    fn speak(&self) {}\n"
+            "    fn loudly(&self) {}\n}\n"
+            "pub trait Other { fn speak(&self); }\n"
+            "impl Other for Cat { fn speak(&self) {} }\n",
+        },
+        "edges": {
+            ("src/lib.rs#by_ref", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_bound", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_where", "s.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#by_path", "Speak::speak"): ("src/speak.rs#Speak.speak", "import"),
+            ("src/lib.rs#boxed", "s.loudly"): ("src/speak.rs#Speak.loudly", "typed"),
+            ("src/speak.rs#Speak.loudly", "self.speak"): ("src/speak.rs#Speak.speak", "self"),
+            ("src/lib.rs#direct", "d.speak"): ("src/dog.rs#Dog.speak", "typed"),
+            # Fields of generic types, by the impl's bound and by the struct's.
+            ("src/lib.rs#Kennel.call", "self.first.speak"): ("src/speak.rs#Speak.speak", "typed"),
+            ("src/lib.rs#Kennel.call", "self.second.speak"): (
+                "src/speak.rs#Speak.speak",
+                "typed",
+            ),
+        },
+        "more": [
+            ("src/lib.rs#by_ref", "s.speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#by_ref", "s.speak", "src/cat.rs#Cat.speak", "override"),
+            ("src/lib.rs#by_bound", "s.speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#by_where", "s.speak", "src/cat.rs#Cat.speak", "override"),
+            ("src/lib.rs#by_path", "Speak::speak", "src/dog.rs#Dog.speak", "override"),
+            ("src/lib.rs#boxed", "s.loudly", "src/cat.rs#Cat.loudly", "override"),
+            ("src/speak.rs#Speak.loudly", "self.speak", "src/dog.rs#Dog.speak", "override"),
+        ],
+        # `Cat`'s `Other::speak` implements another trait; a concrete `Dog` receiver
+        # dispatches statically.
+        "count": {
+            ("src/lib.rs#by_ref", "s.speak", "override"): 2,
+            ("src/lib.rs#boxed", "s.loudly", "override"): 1,
+        },
+        "absent": [("src/lib.rs#direct", "d.speak", "override")],
+    },
+    "rust: self.field.m() follows a field of a struct another file declares": {
+        "files": {
+            "Cargo.toml": '[package]\nname = "shop"\n',
+            "src/lib.rs": "pub mod model;\npub mod store;\npub mod imp;\n",
+            "src/model.rs": "use crate::store::Store;\n"
+            "pub struct Cart { pub store: Store, pub count: usize }\n",
+            "src/store.rs": "pub struct Db;\nimpl Db { pub fn query(&self) {} }\n"
+            "pub struct Store { pub db: std::sync::Arc<Db> }\n"
+            "impl Store { pub fn save(&self) {} }\n",
+            "src/imp.rs": "use crate::model::Cart;\nimpl Cart {\n"
+            "    pub fn checkout(&self) {\n        self.store.save();\n"
+            "        self.store.db.query();\n        self.count.max(1);\n    }\n}\n",
+        },
+        "edges": {
+            ("src/imp.rs#Cart.checkout", "self.store.save"): (
+                "src/store.rs#Store.save",
+                "typed",
+            ),
+            ("src/imp.rs#Cart.checkout", "self.store.db.query"): (
+                "src/store.rs#Db.query",
+                "typed",
+            ),
+            ("src/imp.rs#Cart.checkout", "self.count.max"): ("ext:usize::max", "builtin"),
+        },
+    },
+    "java: a field a superclass of another file declares types its receiver": {
+        "files": {
+            "p/Repo.java": "package p;\npublic class Repo {\n"
+            "    public void save() {}\n    public Repo child() { return this; }\n}\n",
+            "p/Base.java": "package p;\npublic class Base {\n"
+            "    protected Repo repo;\n    protected static Repo SHARED;\n}\n",
+            "p/Mid.java": "package p;\npublic class Mid extends Base {}\n",
+            "q/Tool.java": "package q;\npublic class Tool { public static void save() {} }\n",
+            "p/App.java": "package p;\nimport q.Tool;\npublic class App extends Mid {\n"
+            "    void run() {\n        repo.save();\n        this.repo.save();\n"
+            "        SHARED.save();\n        repo.child().save();\n"
+            "        this.repo.child().save();\n        Tool.save();\n    }\n"
+            "    void shadow(Object repo) { repo.save(); }\n}\n",
+        },
+        "edges": {
+            ("p/App.java#App.run", "repo.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "this.repo.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "SHARED.save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "repo.child().save"): ("p/Repo.java#Repo.save", "typed"),
+            ("p/App.java#App.run", "this.repo.child().save"): (
+                "p/Repo.java#Repo.save",
+                "typed",
+            ),
+            # A type name is still a type name.
+            ("p/App.java#App.run", "Tool.save"): ("q/Tool.java#Tool.save", "import"),
+        },
+        # A parameter shadows the inherited field: `Object` has no `save`.
+        "absent": [("p/App.java#App.shadow", "repo.save", "typed")],
+    },
+    "go: fields of structs of other files and of embedded structs type receivers": {
+        "files": {
+            "go.mod": "module example.com/m\n",
+            "store/store.go": "package store\n\ntype DB struct{}\n\n"
+            "func (d *DB) Query() {}\n\ntype Store struct {\n\tdb *DB\n\tName string\n}\n\n"
+            "func (s *Store) Save() {}\n",
+            "app/types.go": 'package app\n\nimport (\n\t"net/http"\n\t"example.com/m/store"\n)\n\n'
+            "type Base struct {\n\tStore *store.Store\n\tclient http.Client\n}\n\n"
+            "type Server struct {\n\tBase\n\tbackup store.Store\n}\n",
+            "app/run.go": "package app\n\n"
+            "func (s *Server) Run() {\n\ts.backup.Save()\n\ts.Store.Save()\n"
+            "\ts.Base.Store.Save()\n\ts.client.Do(nil)\n}\n\n"
+            "func Use(s Server) {\n\ts.Store.Save()\n}\n",
+        },
+        "edges": {
+            ("app/run.go#Server.Run", "s.backup.Save"): ("store/store.go#Store.Save", "typed"),
+            # Promoted from the embedded `Base`.
+            ("app/run.go#Server.Run", "s.Store.Save"): ("store/store.go#Store.Save", "typed"),
+            ("app/run.go#Server.Run", "s.Base.Store.Save"): (
+                "store/store.go#Store.Save",
+                "typed",
+            ),
+            ("app/run.go#Use", "s.Store.Save"): ("store/store.go#Store.Save", "typed"),
+            # A field of a type from outside the workspace is no workspace method.
+            ("app/run.go#Server.Run", "s.client.Do"): (
+                "ext:net/http.Client.Do",
+                "external",
+            ),
+        },
+    },
+}
+
+
+# Cases checked again after a restart: case -> the calling files edited then.
+RESTART = {
+    "rust: a call through a trait reaches the impls of the trait as overrides": ["src/lib.rs"],
+    "rust: self.field.m() follows a field of a struct another file declares": ["src/imp.rs"],
+    "java: a field a superclass of another file declares types its receiver": ["p/App.java"],
+    "go: fields of structs of other files and of embedded structs type receivers": ["app/run.go"],
 }
 
 
@@ -259,6 +413,23 @@ def test_call_edges(workspace: Workspace, case: str) -> None:
     spec = CASES[case]
     files = {path: textwrap.dedent(text) for path, text in spec["files"].items()}
     engine = workspace.indexed(files)
+    check_edges(engine, case)
+
+
+@pytest.mark.parametrize("case", list(RESTART))
+def test_call_edges_after_a_restart(workspace: Workspace, case: str) -> None:
+    spec = CASES[case]
+    files = {path: textwrap.dedent(text) for path, text in spec["files"].items()}
+    workspace.indexed(files).close()
+    engine = workspace.open()
+    # A trailing blank line: new content, the same code, parsed again and resolved
+    # against a model the reopened index built from its rows.
+    engine.apply_changes([(path, files[path] + "\n") for path in RESTART[case]])
+    check_edges(engine, case)
+
+
+def check_edges(engine: Any, case: str) -> None:
+    spec = CASES[case]
     found = rows(
         engine,
         "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) RETURN a.id, e.callee, b.id, e.resolution",

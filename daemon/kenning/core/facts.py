@@ -79,10 +79,11 @@ class Symbol(msgspec.Struct, frozen=True):
     decorators: tuple[str, ...] = ()  # decorators, annotations or attributes, as written
     # Of a class: the attributes whose type its code states, `name: Type` in the
     # language's own words (Python: `self.x = Foo()` gives `x: Foo()`, a dataclass
-    # field `x: Foo` gives `x: Foo`), so a resolver can follow `a.x.m()` from another
-    # file. The type reads as written in the class's enclosing scope. Of a method: what
-    # resolution reads of its body (Python: `abstract` when it only raises
-    # `NotImplementedError` or is an `@abstractmethod`).
+    # field `x: Foo` gives `x: Foo`; Java, Go and Rust: a field's declared type), so a
+    # resolver can follow `a.x.m()` from another file. The type reads as written in the
+    # class's enclosing scope. Of a method: what resolution reads of its body or its
+    # block (Python: `abstract` when it only raises `NotImplementedError` or is an
+    # `@abstractmethod`; Rust: `impl Trait` for a method of an `impl Trait for Type`).
     attributes: tuple[str, ...] = ()
 
 

@@ -208,10 +208,14 @@ CALL_CASES = [
     ("m();", [("m", "m", None, "")]),
     ("this.m();", [("this.m", "m", "this", "")]),
     ("super.m();", [("super.m", "m", "super", "")]),
-    ("Util.m();", [("Util.m", "m", "Util", "")]),
-    # A chain's links as the resolver follows them: `a` is no declared variable here,
-    # so it is read as a type name.
-    ("a.b().c();", [("a.b", "b", "a", ""), ("a.b().c", "c", "a.b()", "a->b()")]),
+    # A name this file declares nowhere: a field of a supertype (`this->Util`), which
+    # the resolver looks for first, else a type name.
+    ("Util.m();", [("Util.m", "m", "Util", "this->Util")]),
+    # A chain's links as the resolver follows them, from the same undeclared head.
+    (
+        "a.b().c();",
+        [("a.b", "b", "a", "this->a"), ("a.b().c", "c", "a.b()", "this->a->b()")],
+    ),
     (
         "p.get().c();",
         [("p.get", "get", "p", "Param"), ("p.get().c", "c", "p.get()", "Param->get()")],

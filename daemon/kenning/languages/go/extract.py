@@ -28,6 +28,11 @@ nor `()`, nor `?`):
   (`x := pkg.F()`), or such a call itself (`pkg.F().M()`): its type is whatever that
   package says, which the resolver reads from `F`'s signature in the model;
 * `F()`: the same for a function another file of the package declares (`x := F()`);
+* `T->f` (`T->f->g`): a field `f` of a value of the named type `T` (then field `g` of
+  that) where this file does not declare `f` on `T`: `T` is declared in another file
+  or package, or `f` is promoted from a struct `T` embeds. The resolver follows the
+  fields each struct states in its symbol's `attributes` (`f: pkg.U`, the type as
+  written in the struct's file), through embedded structs;
 * `?`: a parameter or variable whose type the code does not state (`x := f()` with
   `f` a local value), so it is a value, never a package name.
 
@@ -76,6 +81,7 @@ _VERSION = re.compile(r"^v[0-9]+$")
 SELF_PREFIX = "self "
 RESULT_SUFFIX = "()"
 UNSTATED = "?"
+FIELD_SEP = "->"
 # Predeclared functions whose results are no workspace function's (`len(x)`).
 _PREDECLARED = frozenset(
     [
@@ -201,6 +207,7 @@ class GoExtraction(Extraction):
     def run(self) -> None:
         if not self.generated:
             super().run()
+            self._state_fields()
             return
         # Generated code (protobuf stubs, mocks, stringers, embedded assets) is large,
         # never edited by hand and repeats the same shapes, so its symbols and chunks
@@ -211,6 +218,36 @@ class GoExtraction(Extraction):
         self.diagnostics.append(
             Diagnostic(severity="warning", message="generated file (DO NOT EDIT): not indexed")
         )
+
+    def _state_fields(self) -> None:
+        """Give each package-level struct its fields' named types (`Symbol.attributes`,
+        `name: Type`; an embedded `*pkg.T` is `T: pkg.T`), for `x.f.M()` in other files.
+        A walk of the top-level declarations only: most files are never asked."""
+        source = self.text.source
+        stated: dict[str, tuple[str, ...]] = {}
+        for declaration in self.root.named_children:
+            if declaration.type != "type_declaration":
+                continue
+            for spec in declaration.named_children:
+                name = spec.child_by_field_name("name")
+                struct = spec.child_by_field_name("type")
+                if spec.type != "type_spec" or name is None or struct is None:
+                    continue
+                if struct.type != "struct_type" or not struct.named_children:
+                    continue
+                fields = _fields(struct.named_children[0], source)
+                if fields:
+                    stated[self.text.node_text(name)] = tuple(
+                        f"{field}: {typ}" for field, typ in fields.items()
+                    )
+        if not stated:
+            return
+        module_id = self.symbols[0].id if self.symbols else None
+        for index, symbol in enumerate(self.symbols):
+            if symbol.kind == SymbolKind.STRUCT and symbol.parent == module_id:
+                found = stated.get(symbol.name)
+                if found:
+                    self.symbols[index] = msgspec.structs.replace(symbol, attributes=found)
 
     def module_name_part(self) -> str:
         """The package clause's name (`yaml` for gopkg.in/yaml.v3), else the path's tail."""
@@ -358,7 +395,12 @@ class GoExtraction(Extraction):
                 return None, None
             # A field of a struct this file declares has the type written there.
             field_type = self._fields.get(typ or "", {}).get(self.text.node_text(field))
-            return ("typed", field_type) if field_type else ("local", None)
+            if field_type:
+                return "typed", field_type
+            if role in ("typed", "self", "field") and typ:
+                # Declared elsewhere, or promoted: the resolver follows the structs.
+                return "field", f"{typ}{FIELD_SEP}{self.text.node_text(field)}"
+            return "local", None
         if kind == "parenthesized_expression" and node.named_child_count == 1:
             inner = node.named_children[0]
             operand = inner.child_by_field_name("operand")
@@ -553,12 +595,14 @@ def receiver_type_text(role: str, typ: str | None) -> str:
 
 def read_receiver_type(text: str) -> tuple[str | None, str | None]:
     """(role, type) of a call's `receiver_type`: `pkg.T` -> ("typed", "pkg.T"),
-    `self T` -> ("self", "T"), `pkg.F()` -> ("result", "pkg.F"), `?` -> ("local",
-    None), empty -> (None, None)."""
+    `self T` -> ("self", "T"), `pkg.F()` -> ("result", "pkg.F"), `T->f` -> ("field",
+    "T->f"), `?` -> ("local", None), empty -> (None, None)."""
     if not text:
         return None, None
     if text == UNSTATED:
         return "local", None
+    if FIELD_SEP in text:
+        return "field", text
     if text.startswith(SELF_PREFIX):
         return "self", text.removeprefix(SELF_PREFIX)
     if text.endswith(RESULT_SUFFIX):

@@ -11,7 +11,10 @@ are exact:
 * `x.M()` where the extraction knows `x`'s type (the call's `receiver_type`, see
   `extract.py`): the method of that type or of the types it embeds, `self` for the
   method's own receiver and `typed` for parameters, variables and fields the code
-  declares;
+  declares; `x.f.M()` where `f` is declared in another file or package, or promoted
+  from an embedded struct (`T->f`), through the fields the structs state
+  (`SymInfo.attributes`) and their embedded structs (`typed`); a field of a type
+  outside the workspace is `external`;
 * `(*T).M` and `T.M` (method expressions) through the named type;
 * any other `x.M()`: by method name alone among the workspace's methods, when only
   a handful have that name (`name-only`, low confidence).
@@ -26,7 +29,7 @@ from bisect import bisect_left
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
-from kenning.languages.go.extract import read_receiver_type
+from kenning.languages.go.extract import FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
 from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
 
@@ -144,6 +147,8 @@ class GoResolver:
                 return self._name_only(call.name, path)
             if role == "result":
                 return self._method_of_result(scope, typ, call.name)
+            if role == "field":
+                return self._through_fields(scope, typ, call.name)
             return self._method_of(scope, typ, call.name, _ROLE.get(role, Resolution.TYPED))
         text = call.receiver
         expression = _METHOD_EXPRESSION.match(text)
@@ -238,6 +243,56 @@ class GoResolver:
             )
         # A field of function type (`s.handler()`), or a method promoted from outside.
         return Target(external_id(f"{qualname}.{name}"), Resolution.UNRESOLVED, 0.0)
+
+    def _through_fields(self, scope: FileScope, chain: str, name: str) -> Target:
+        """`name` on `T->f->g`: each field's type as the struct declaring it states it
+        (on `T` or a struct it embeds), read in that struct's file, then the method."""
+        head, *fields = chain.split(FIELD_SEP)
+        typ = head
+        for index, field in enumerate(fields):
+            target = self._resolve_type(scope, _base_type(typ))
+            if target is None:
+                return self._name_only(name, scope.path)
+            if target.is_external:
+                if target.resolution != Resolution.EXTERNAL:
+                    return self._name_only(name, scope.path)
+                rest = ".".join(fields[index:])
+                owner = target.id.removeprefix("ext:")
+                return Target(
+                    external_id(f"{owner}.{rest}.{name}"),
+                    Resolution.EXTERNAL,
+                    CONF_GUESSED_EXTERNAL,
+                )
+            found = self._field_of(target.id, field)
+            if found is None:
+                return self._name_only(name, scope.path)
+            typ, declaring = found
+            declaring_scope = self.model.files.get(self.model.symbols[declaring].path)
+            if declaring_scope is None:
+                return self._name_only(name, scope.path)
+            scope = declaring_scope
+        return self._method_of(scope, _base_type(typ), name, Resolution.TYPED)
+
+    def _field_of(self, type_id: str, field: str) -> tuple[str, str] | None:
+        """(type as written, id of the declaring struct) of field `field` of a struct or
+        of the structs it embeds, nearest first."""
+        prefix = f"{field}: "
+        seen = {type_id}
+        queue = [type_id]
+        for _ in range(MAX_EMBEDDING_DEPTH):
+            next_queue: list[str] = []
+            for current in queue:
+                for attribute in self.model.symbols[current].attributes:
+                    if attribute.startswith(prefix):
+                        return attribute[len(prefix) :], current
+                for base in self._bases(current)[0]:
+                    if base not in seen:
+                        seen.add(base)
+                        next_queue.append(base)
+            if not next_queue:
+                break
+            queue = next_queue
+        return None
 
     def _method_of_result(self, scope: FileScope, function: str, name: str) -> Target:
         """Method `name` on the result of `F()` (a function of this package) or

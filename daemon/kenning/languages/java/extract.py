@@ -20,6 +20,13 @@ operand's text as its `receiver` (`f`, `this.repo`) and has that type in
 `Foo f; f.run()` and `var f = new Foo()`, `Map.Entry` for `Map.Entry<K, V> e`,
 `java.util.List` for a fully qualified one); the resolver reads it as a type name
 seen from the call's scope.
+
+A receiver this file declares nowhere (`f.m()`, `this.f.m()` with no local, parameter
+or field `f` here) may be a field inherited from a supertype of another file: its
+`receiver_type` is the chain `this->f` (a link without parentheses is a field), which
+the resolver follows through the fields each class states in its symbol's
+`attributes` (`f: Foo`, the type as written in the class), and otherwise reads as
+before (`Foo.m()` with `Foo` a type name).
 """
 
 from __future__ import annotations
@@ -152,6 +159,18 @@ class JavaExtraction(Extraction):
         self.chunker.module = self.file_module
         self._declared: dict[str, list[_Declared]] = {}
         self._declared_sorted = False
+        # Class declaration start (line, column) -> `name: Type` of its typed fields.
+        self._fields: dict[tuple[int, int], list[str]] = {}
+
+    def run(self) -> None:
+        super().run()
+        if self._fields:
+            for index, symbol in enumerate(self.symbols):
+                found = self._fields.get((symbol.span.start_line, symbol.span.start_col))
+                if found:
+                    self.symbols[index] = msgspec.structs.replace(
+                        symbol, attributes=(*symbol.attributes, *found)
+                    )
 
     # -- names -------------------------------------------------------------------
 
@@ -261,6 +280,10 @@ class JavaExtraction(Extraction):
         scope, visible_from = _scope_of(node, field)
         if scope is None:
             return
+        if field and declared is not None and scope.parent is not None:
+            # The class states it for subclasses of other files (`this->f` chains).
+            at = self.text.span(scope.parent)
+            self._fields.setdefault((at.start_line, at.start_col), []).append(f"{name}: {declared}")
         self._declared.setdefault(name, []).append(
             _Declared(
                 scope.start_byte, visible_from, scope.end_byte, declared, field, written, made
@@ -298,14 +321,19 @@ class JavaExtraction(Extraction):
         head: str | None = None
         if owner.type == "identifier":
             text = self.text.node_text(owner)
-            head = self.declared_type(text, owner.start_byte, depth=depth) or text
+            head = self.declared_type(text, owner.start_byte, depth=depth)
+            if head is None:
+                # A type name, or a field a supertype declares: the resolver tells.
+                undeclared = self._declaration(text, owner.start_byte) is None
+                head = f"this{CHAIN}{text}" if undeclared else text
         elif owner.type == "field_access":
             obj = owner.child_by_field_name("object")
             field = owner.child_by_field_name("field")
             if obj is not None and obj.type == "this" and field is not None:
+                name_text = self.text.node_text(field)
                 head = self.declared_type(
-                    self.text.node_text(field), owner.start_byte, field_only=True, depth=depth
-                )
+                    name_text, owner.start_byte, field_only=True, depth=depth
+                ) or self._inherited(name_text, owner.start_byte)
             elif all(part.isidentifier() for part in self.text.node_text(owner).split(".")):
                 head = collapse_whitespace(self.text.node_text(owner))  # `a.b.Foo.make()`
         elif owner.type == "method_invocation":
@@ -314,6 +342,13 @@ class JavaExtraction(Extraction):
             created = owner.child_by_field_name("type")
             head = _type_name(self.text, created) if created is not None else None
         return f"{head}{step}" if head else None
+
+    def _inherited(self, name: str, at: int) -> str | None:
+        """`this->name` for a `this.name` no class of this file declares (a field of a
+        supertype, maybe of another file); None where one does (its type is unstated)."""
+        if self._declaration(name, at, field_only=True) is not None:
+            return None
+        return f"this{CHAIN}{name}"
 
     def _declaration(self, name: str, at: int, field_only: bool = False) -> _Declared | None:
         found: _Declared | None = None
@@ -384,13 +419,16 @@ class JavaExtraction(Extraction):
             declared = self.chain_type(receiver)
         elif receiver.type == "identifier":
             declared = self.declared_type(site.receiver, callee.start_byte)
+            if declared is None and self._declaration(site.receiver, callee.start_byte) is None:
+                declared = f"this{CHAIN}{site.receiver}"
         elif receiver.type == "field_access":
             owner = receiver.child_by_field_name("object")
             field = receiver.child_by_field_name("field")
             if owner is not None and owner.type == "this" and field is not None:
+                name_text = self.text.node_text(field)
                 declared = self.declared_type(
-                    self.text.node_text(field), callee.start_byte, field_only=True
-                )
+                    name_text, callee.start_byte, field_only=True
+                ) or self._inherited(name_text, callee.start_byte)
         chained = receiver.type == "method_invocation"
         written = collapse_whitespace(site.receiver) if declared and not chained else site.receiver
         return msgspec.structs.replace(

@@ -13,7 +13,9 @@ guess:
   static imports; `this.m()` through the class, `super.m()` through its supertypes;
 * `Type.m()` through the type and its supertypes; `x.m()` where the code declares
   `Foo x` (parameter, field, local, `var x = new Foo()`; the call's `receiver_type`)
-  through `Foo` (`typed`);
+  through `Foo` (`typed`); `f.m()` and `this.f.m()` where `f` is a field a supertype
+  declares, in any file, through the field's type as that class states it
+  (`SymInfo.attributes`, read in the declaring class);
 * `new Foo()` is the constructor `Foo.Foo` when the class declares one, else the
   class; `this(...)` and `super(...)` the class's or its superclass's constructor;
 * `java.lang` types the workspace does not define, and `Object`'s methods, are
@@ -147,6 +149,9 @@ class JavaResolver:
         self._shape = -1
         # (type id, method id) -> its override edges (many calls share one method).
         self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
+        # Class id -> its stated fields by name: a static `Foo.m()` asks each class of
+        # the caller's hierarchy whether `Foo` is a field, so the lookup must be a dict.
+        self._fields: dict[str, dict[str, str]] = {}
 
     # -- public -------------------------------------------------------------------
 
@@ -205,8 +210,10 @@ class JavaResolver:
             found = self._chain_type(scope, call.caller, call.receiver_type)
             if found is not None:
                 return self._member_target(found, call.name, Resolution.TYPED, True, args)
-            return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
-        if call.receiver_type:
+            if not _field_only(call.receiver_type):
+                return self._name_only(call.name, path, _METHODS, CONF_METHOD_NAME_ONLY)
+            # No inherited field of that name: a type name (`Foo.m()`), read below.
+        elif call.receiver_type:
             return self._typed(scope, call.caller, call.receiver_type, call.name, args)
         if receiver in ("this", "super"):
             return self._on_this(call.caller, call.name, receiver == "this", args)
@@ -310,9 +317,19 @@ class JavaResolver:
         is declared. None where a link leaves the workspace or states no class type
         (`void`, a primitive, an array, a type variable)."""
         head, *links = chain.split(CHAIN)
-        if head == "this":
+        found: TypeRef | None
+        if head == "this" and links and not links[0].endswith("()"):
+            # `this->f`: a field of an enclosing class or a supertype, else (a name
+            # this file declares nowhere) the type `f` names.
+            field = links.pop(0)
+            found = self._field_type(caller, field)
+            if found is None:
+                if not links:
+                    return None  # `f.m()`: the caller reads `f` as a type name
+                found = self.resolve_type(scope.path, caller, field)
+        elif head == "this":
             types = self._enclosing_types(caller)
-            found: TypeRef | None = (
+            found = (
                 TypeRef(types[0], self.model.symbols[types[0]].qualname, Resolution.SELF, CONF_SELF)
                 if types
                 else None
@@ -337,6 +354,42 @@ class JavaResolver:
                 if kind not in TYPE_KINDS:
                     return None
         return found
+
+    def _field_type(self, caller: str, name: str) -> TypeRef | None:
+        """The type of field `name` seen from `caller`: declared by an enclosing class or
+        one of its supertypes (nearest first), as that class states it, read there."""
+        for cls in self._enclosing_types(caller):
+            seen = {cls}
+            queue = [cls]
+            for _ in range(MAX_BASE_DEPTH):
+                next_queue: list[str] = []
+                for current in queue:
+                    info = self.model.symbols[current]
+                    declared = self._fields_of(current, info.attributes).get(name)
+                    if declared is not None:
+                        found = self.resolve_type(info.path, current, declared)
+                        if found is not None and found.id is not None:
+                            kind = self.model.symbols[found.id].kind
+                            if kind not in TYPE_KINDS:
+                                return None
+                        return found
+                    for base in self._bases_of(current)[0]:
+                        if base not in seen:
+                            seen.add(base)
+                            next_queue.append(base)
+                if not next_queue:
+                    break
+                queue = next_queue
+        return None
+
+    def _fields_of(self, cls: str, attributes: tuple[str, ...]) -> dict[str, str]:
+        """A class's stated fields (`name: Type` attributes) by name (cached)."""
+        fields = self._fields.get(cls)
+        if fields is None:
+            fields = self._fields[cls] = dict(
+                attribute.split(": ", 1) for attribute in attributes if ": " in attribute
+            )
+        return fields
 
     def _qualified_type(self, qualname: str) -> TypeRef | None:
         """A fully qualified type name: a workspace type, else one from a package the
@@ -721,6 +774,7 @@ class JavaResolver:
             self._bases.clear()
             self._types.clear()
             self._override_cache.clear()
+            self._fields.clear()
             self._generation = self.model.generation
 
     def _package_files(self) -> dict[str, list[str]]:
@@ -774,3 +828,9 @@ def _type_variable(name: str, params: Parameters) -> bool:
     of its class's, which the signature does not declare."""
     by_convention = len(name) <= 2 and name[:1].isupper() and name.isupper()
     return name in params.type_variables or by_convention
+
+
+def _field_only(receiver_type: str) -> bool:
+    """Whether a receiver type is `this->f`: a field the file declares nowhere."""
+    head, _, rest = receiver_type.partition(CHAIN)
+    return head == "this" and bool(rest) and CHAIN not in rest and not rest.endswith("()")

@@ -9,9 +9,17 @@ receiver.
 A receiver whose type the code states is recorded as `<receiver> as <type>`
 (`x as Foo`, `self.conn as net::Conn`): a parameter `x: Foo`, a local
 `let x: Foo = ...` or `let x = Foo::new()` / `Foo::default()` / `Foo { .. }`, a field
-`self.conn` of the impl's struct when this file declares it. A method call's receiver
-can never be a bare cast (`x as T.m()` parses as a cast of the call), so the form
-cannot be confused with real receiver text; the resolver reads the type from it.
+`self.conn` of the impl's struct when this file declares it. A parameter of a generic
+type (`x: T` with `T: Trait` or `where T: Trait`) is stated as its first bound that is
+not one of std's marker or derivable traits. A method call's receiver can never be a
+bare cast (`x as T.m()` parses as a cast of the call), so the form cannot be confused
+with real receiver text; the resolver reads the type from it.
+
+What the resolver needs of other files rides in `Symbol.attributes`: a struct states
+its named fields' types (`conn: net::Conn`, as written in the struct's scope), so
+`self.conn.m()` in an impl of another file follows the field; a method of an
+`impl Trait for Type` block states the trait it implements (`impl Trait`), so a call
+on the trait reaches the impls as overrides.
 """
 
 from __future__ import annotations
@@ -48,6 +56,14 @@ _FIELDS = """
   body: (field_declaration_list
     (field_declaration name: (field_identifier) @field type: (_) @type)))
 """
+# In `Symbol.attributes` of a method: the trait its `impl` block implements.
+IMPL_PREFIX = "impl "
+# Bounds that say nothing about which workspace methods a generic value has: std's
+# marker traits and the traits `#[derive]` provides (their methods are std's).
+_MARKER_BOUNDS = frozenset(
+    {"Send", "Sync", "Sized", "Unpin", "Copy", "Clone", "Debug", "Display", "Default", "Eq",
+     "PartialEq", "Ord", "PartialOrd", "Hash"}
+)  # fmt: skip
 # Callee wrappers that odd_callee looks through to the expression that made the value.
 _LOOK_THROUGH = frozenset(
     {"index_expression", "parenthesized_expression", "try_expression", "await_expression"}
@@ -74,6 +90,63 @@ class RustExtraction(Extraction):
                 found = self._attributes.get((symbol.span.start_line, symbol.span.start_col))
                 if found:
                     self.symbols[index] = msgspec.structs.replace(symbol, decorators=found)
+        self._state_attributes()
+
+    def _state_attributes(self) -> None:
+        """Fill `Symbol.attributes` (see the module docs) for structs and impl methods.
+
+        A walk of the items of the file and of its `mod` blocks, not a query: a query
+        visits every node of every function body, which cost a tenth of extraction."""
+        stated: dict[tuple[int, int], list[str]] = {}
+        bodies = [self.root]
+        while bodies:
+            for item in bodies.pop().named_children:
+                kind = item.type
+                if kind == "struct_item":
+                    entries = self._struct_fields(item)
+                    if entries:
+                        span = self.text.span(item)
+                        stated.setdefault((span.start_line, span.start_col), []).extend(entries)
+                elif kind == "impl_item":
+                    trait_node = item.child_by_field_name("trait")
+                    body = item.child_by_field_name("body")
+                    trait = _type_path(self, trait_node) if trait_node is not None else None
+                    if trait is None or body is None:
+                        continue
+                    for method in body.named_children:
+                        if method.type == "function_item":
+                            span = self.text.span(method)
+                            stated.setdefault((span.start_line, span.start_col), []).append(
+                                f"{IMPL_PREFIX}{trait}"
+                            )
+                elif kind == "mod_item":
+                    body = item.child_by_field_name("body")
+                    if body is not None:
+                        bodies.append(body)
+        if not stated:
+            return
+        for index, symbol in enumerate(self.symbols):
+            found = stated.get((symbol.span.start_line, symbol.span.start_col))
+            if found:
+                self.symbols[index] = msgspec.structs.replace(
+                    symbol, attributes=(*symbol.attributes, *found)
+                )
+
+    def _struct_fields(self, struct: Node) -> list[str]:
+        """`name: Type` of a struct's named fields whose type is a path."""
+        body = struct.child_by_field_name("body")
+        if body is None or body.type != "field_declaration_list":
+            return []
+        entries: list[str] = []
+        for field in body.named_children:
+            name = field.child_by_field_name("name")
+            type_node = field.child_by_field_name("type")
+            if field.type != "field_declaration" or name is None or type_node is None:
+                continue
+            declared = _stated_field_type(self, type_node)
+            if declared is not None:
+                entries.append(f"{self.text.node_text(name)}: {declared}")
+        return entries
 
     # -- docs and attributes -------------------------------------------------------
 
@@ -243,7 +316,12 @@ class RustExtraction(Extraction):
             if value is not None and field is not None and value.type == "self":
                 owner = _impl_type(receiver)
                 if owner is not None:
-                    return self._field_type(owner, self.text.node_text(field))
+                    declared = self._field_type(owner, self.text.node_text(field))
+                    if declared is not None and SEP not in declared:
+                        # A field of a generic type (`scheduler: S`), typed by the
+                        # bound the impl (or the method) gives `S`.
+                        return _bound_of(self, receiver, declared)
+                    return declared
         return None
 
     def _local_type(self, receiver: Node, name: str) -> str | None:
@@ -278,6 +356,9 @@ class RustExtraction(Extraction):
             name = self.text.node_text(captures["name"][0])
             type_nodes = captures.get("type")
             declared = _type_path(self, type_nodes[0]) if type_nodes else None
+            if declared is not None and SEP not in declared:
+                # A generic type (`x: T`, `x: &mut T`) is known by its bounds only.
+                declared = _bound_of(self, captures["name"][0], declared)
             if "param" in captures:
                 takes = captures["param"][0].parent
                 while takes is not None and takes.type not in _FUNCTION_TYPES:
@@ -327,7 +408,7 @@ class RustExtraction(Extraction):
             fields: dict[tuple[str, str], str] = {}
             query = _query(self, "fields", _FIELDS)
             for _, captures in QueryCursor(query).matches(self.root):
-                declared = _type_path(self, captures["type"][0])
+                declared = _stated_field_type(self, captures["type"][0])
                 if declared is not None:
                     key = (
                         self.text.node_text(captures["struct"][0]),
@@ -339,6 +420,64 @@ class RustExtraction(Extraction):
 
 
 _QUERIES: dict[str, Query] = {}
+SEP = "::"
+# Items whose type parameters a type inside them can name.
+_GENERIC_ITEMS = frozenset({"function_item", "impl_item", "trait_item", "struct_item"})
+
+
+def _bound_of(
+    extraction: Extraction, node: Node, name: str, keep_unbounded: bool = False
+) -> str | None:
+    """`name` itself when no enclosing function, impl, trait or struct declares it as a
+    type parameter; else its first bound that is not a marker (`T: Send + Greet`,
+    `where T: Greet`), or, when it has none, None (nothing is known of its methods) or
+    with `keep_unbounded` the name (a struct's field, which an impl's bounds may type
+    at the call)."""
+    current = node.parent
+    while current is not None:
+        if current.type in _GENERIC_ITEMS:
+            declared = False
+            params = current.child_by_field_name("type_parameters")
+            for param in params.named_children if params is not None else ():
+                if param.type != "type_parameter":
+                    continue
+                param_name = param.child_by_field_name("name")
+                if param_name is not None and extraction.text.node_text(param_name) == name:
+                    declared = True
+                    bound = _first_bound(extraction, param.child_by_field_name("bounds"))
+                    if bound is not None:
+                        return bound
+            for child in current.named_children:
+                if child.type != "where_clause":
+                    continue
+                for predicate in child.named_children:
+                    left = predicate.child_by_field_name("left")
+                    if left is not None and extraction.text.node_text(left) == name:
+                        declared = True
+                        bound = _first_bound(extraction, predicate.child_by_field_name("bounds"))
+                        if bound is not None:
+                            return bound
+            if declared:
+                return name if keep_unbounded else None
+        current = current.parent
+    return name
+
+
+def _stated_field_type(extraction: Extraction, node: Node) -> str | None:
+    """A struct field's type as `_type_path` reads it; a type parameter of the struct
+    by its bound when the struct gives one."""
+    declared = _type_path(extraction, node)
+    if declared is not None and SEP not in declared:
+        return _bound_of(extraction, node, declared, keep_unbounded=True)
+    return declared
+
+
+def _first_bound(extraction: Extraction, bounds: Node | None) -> str | None:
+    for bound in bounds.named_children if bounds is not None else ():
+        path = _type_path(extraction, bound)
+        if path is not None and path.rpartition(SEP)[2] not in _MARKER_BOUNDS:
+            return path
+    return None
 
 
 def _query(extraction: Extraction, name: str, source: str) -> Query:
@@ -370,7 +509,8 @@ def _type_path(extraction: Extraction, node: Node) -> str | None:
             arguments = current.child_by_field_name("type_arguments")
             if (
                 base is not None
-                and extraction.text.node_text(base) in SMART_POINTERS
+                # `Arc` or `std::sync::Arc` alike.
+                and extraction.text.node_text(base).rpartition("::")[2] in SMART_POINTERS
                 and arguments is not None
                 and arguments.named_children
             ):

@@ -14,8 +14,16 @@ when they guess:
   type's file) and their supertraits;
 * `self.m()` goes through the impl's type the same way (resolution `self`); a
   receiver whose type the code states (`x as Foo` from extraction: a parameter, a
-  typed or constructed local, a field of the impl's struct) through that type
-  (resolution `typed`); a prelude type's method (`Vec::push`) is builtin;
+  typed or constructed local, a generic parameter by its bound, a field of the impl's
+  struct) through that type (resolution `typed`); `self.a.b.m()` through the fields
+  the structs state (`SymInfo.attributes`), wherever the struct is declared; a
+  prelude type's method (`Vec::push`) is builtin;
+* a call that reaches a trait's method through the trait (a `&dyn Trait`, `impl
+  Trait` or `T: Trait` receiver, `Trait::m(x)`, `<T as Trait>::m()`, `self.m()` in
+  the trait's own default methods) answers with the trait's method and gets an
+  `override` edge to each method of an `impl Trait for Type` block of the workspace
+  that defines it (at most 8, those nearest the trait's file first): dispatch may
+  reach any of them;
 * any other `x.m()` is matched by method name alone among workspace methods, except
   names that std's types and traits provide everywhere (`clone`, `len`, `iter`...),
   which stay unresolved. A bare `f()` that nothing binds is a closure or a parameter,
@@ -30,10 +38,12 @@ import re
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKind, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
+from kenning.languages.rust.extract import IMPL_PREFIX
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
     WorkspaceModel,
+    common_path_prefix,
     guess_by_name,
 )
 
@@ -95,6 +105,13 @@ CONF_STAR = 0.85
 CONF_INHERITED = 0.8  # another module's impl, or a trait's default method
 CONF_VARIANT = 0.9  # `Enum::Variant(..)`: the enum, whose variant constructs
 CONF_METHOD_NAME_ONLY = 0.3
+# An `impl Trait for Type` method that a call through the trait may dispatch to.
+CONF_OVERRIDE = 0.5
+# Override edges of one call through a trait, at most, as in Java and TypeScript: a
+# trait that many types implement dispatches too widely for more edges to help.
+MAX_OVERRIDES = 8
+# Fields followed from `self` in `self.a.b.m()`, at most.
+MAX_FIELD_DEPTH = 4
 
 _MODULE_KINDS = frozenset({SymbolKind.MODULE, SymbolKind.NAMESPACE})
 # A declared receiver type as extraction records it: a path (`Foo`, `::a::B`).
@@ -119,6 +136,8 @@ class RustResolver:
         self._traits_cache: dict[str, list[str]] = {}
         self._globs_cache: dict[str, list[str]] = {}
         self._glob_index_cache: dict[str, tuple[dict[str, str], list[str]]] = {}
+        # (trait id, method name) -> the `override` edges of a call through the trait.
+        self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
         self._generation = model.generation
 
     # -- public -------------------------------------------------------------------
@@ -190,12 +209,17 @@ class RustResolver:
                 return self._self_member(scope, call.caller, name)
             target = self._resolve_path(scope, call.caller, [*parts, name]) if parts else None
             if target is not None:
-                return target
+                # `Trait::m(x)` dispatches on `x`; `Type::m()` does not.
+                return self._through_trait(target, parts[-1])
             return Target(external_id(f"{raw}{SEP}{name}"), Resolution.UNRESOLVED, 0.0)
         if raw == "self":
             return self._self_member(scope, call.caller, name)
         if typed:
             target = self._typed(scope, call.caller, typed, name)
+            if target is not None:
+                return target
+        elif raw.startswith("self."):
+            target = self._through_fields(scope, call.caller, raw.split(".")[1:], name)
             if target is not None:
                 return target
         return self._name_only(name, path, call.caller)
@@ -224,6 +248,7 @@ class RustResolver:
             self._traits_cache.clear()
             self._globs_cache.clear()
             self._glob_index_cache.clear()
+            self._override_cache.clear()
             self._generation = self.model.generation
 
     def _info(self, sid: str) -> SymInfo:
@@ -499,7 +524,7 @@ class RustResolver:
         parts = split_path(trait_path or type_path)
         target = self._resolve_path(scope, call.caller, [*parts, call.name]) if parts else None
         if target is not None:
-            return target
+            return self._through_trait(target, parts[-1]) if trait_path else target
         return Target(external_id(f"<{inner}>{SEP}{call.name}"), Resolution.UNRESOLVED, 0.0)
 
     # -- internals: types and their members -------------------------------------------
@@ -541,6 +566,10 @@ class RustResolver:
         type_qual, type_id = enclosing
         own = self.model.by_qualname.get(f"{type_qual}{SEP}{name}")
         if own:
+            # In a trait's default method, `self` is any type implementing the trait.
+            if type_id is not None and self._info(type_id).kind == SymbolKind.TRAIT:
+                more = self._overrides(type_id, name)
+                return Target(own[0], Resolution.SELF, CONF_SELF, more)
             return Target(own[0], Resolution.SELF, CONF_SELF)
         if type_id is not None:
             member = self._type_member(type_id, name)
@@ -578,7 +607,12 @@ class RustResolver:
         member = self._type_member(found.id, name)
         if member is not None:
             confidence = CONF_TYPED if member[1] == CONF_EXACT else member[1]
-            return Target(member[0], Resolution.TYPED, confidence)
+            more: tuple[Target, ...] = ()
+            if info.kind == SymbolKind.TRAIT:  # a trait object or a generic bound
+                declaring = self._info(member[0]).parent
+                if declaring is not None:
+                    more = self._overrides(declaring, name)
+            return Target(member[0], Resolution.TYPED, confidence, more)
         if name in STD_TRAIT_METHODS:
             return Target(external_id(f"{info.qualname}{SEP}{name}"), Resolution.BUILTIN, 0.8)
         return Target(external_id(f"{info.qualname}{SEP}{name}"), Resolution.UNRESOLVED, 0.0)
@@ -642,6 +676,82 @@ class RustResolver:
         self._traits_cache[type_id] = traits
         return traits
 
+    # -- internals: fields and traits -----------------------------------------------
+
+    def _through_fields(
+        self, scope: FileScope, caller: str, fields: list[str], name: str
+    ) -> Target | None:
+        """`self.a.b.m()`: each field's type as its struct states it (`a: Foo` in the
+        struct's attributes, read in the struct's scope), then `m` on the last one.
+        None where a step has no stated type in the workspace."""
+        if not fields or len(fields) > MAX_FIELD_DEPTH:
+            return None
+        enclosing = self._enclosing_type(scope, caller)
+        owner = enclosing[1] if enclosing is not None else None
+        for index, field in enumerate(fields):
+            if owner is None or not field.isidentifier():
+                return None
+            info = self._info(owner)
+            declared = _field_type(info, field)
+            owner_scope = self.model.files.get(info.path)
+            if declared is None or owner_scope is None:
+                return None
+            scope_id = info.parent or owner_scope.module_id
+            if index == len(fields) - 1:
+                return self._typed(owner_scope, scope_id, declared, name)
+            parts = split_path(declared)
+            found = self._resolve_path(owner_scope, scope_id, parts) if parts else None
+            if found is None or found.is_external or self._info(found.id).kind not in TYPE_KINDS:
+                return None
+            owner = found.id
+        return None
+
+    def _through_trait(self, target: Target, written: str) -> Target:
+        """A path call `Trait::m()` that reached the trait's own method (`written` is the
+        path segment before `m`) with its `override` edges; any other as it is."""
+        if target.is_external or target.more:
+            return target
+        parent = self.model.symbols.get(self._info(target.id).parent or "")
+        if parent is None or parent.kind != SymbolKind.TRAIT or parent.name != written:
+            return target
+        more = self._overrides(parent.id, self._info(target.id).name)
+        return Target(target.id, target.resolution, target.confidence, more) if more else target
+
+    def _overrides(self, trait_id: str, name: str) -> tuple[Target, ...]:
+        """`override` edges to the methods `name` of `impl Trait for Type` blocks in the
+        workspace (the trait each states in its attributes, resolved where the impl
+        is), nearest the trait's file first, at most `MAX_OVERRIDES`."""
+        self._check_generation()
+        key = (trait_id, name)
+        cached = self._override_cache.get(key)
+        if cached is not None:
+            return cached
+        self._override_cache[key] = ()  # guards against re-entry while resolving
+        trait = self._info(trait_id)
+        found: list[SymInfo] = []
+        for sid in self.model.by_name.get(name, ()):
+            info = self._info(sid)
+            implemented = _implemented_trait(info)
+            if info.kind != SymbolKind.METHOD or implemented is None:
+                continue
+            # A quick filter before resolving: the impl names the trait by its name.
+            if split_path(implemented)[-1:] != [trait.name]:
+                continue
+            scope = self.model.files.get(info.path)
+            module = self._module_of(sid)
+            if scope is None:
+                continue
+            scope_id = module.id if module is not None else scope.module_id
+            target = self._resolve_path(scope, scope_id, split_path(implemented))
+            if target is not None and target.id == trait_id:
+                found.append(info)
+        found.sort(key=lambda i: -common_path_prefix(i.path, trait.path))
+        edges = tuple(
+            Target(i.id, Resolution.OVERRIDE, CONF_OVERRIDE) for i in found[:MAX_OVERRIDES]
+        )
+        self._override_cache[key] = edges
+        return edges
+
     def _in_trait(self, sid: str) -> bool:
         parent = self.model.symbols.get(self._info(sid).parent or "")
         return parent is not None and parent.kind == SymbolKind.TRAIT
@@ -664,3 +774,20 @@ class RustResolver:
         # a trait method and its one impl are one guess, not two.
         bodies = [sid for sid in candidates if not self._in_trait(sid)]
         return guess_by_name(self.model, bodies or candidates, path, CONF_METHOD_NAME_ONLY)
+
+
+def _field_type(info: SymInfo, field: str) -> str | None:
+    """The type a struct states for its field `field` (`SymInfo.attributes`)."""
+    prefix = f"{field}: "
+    for attribute in info.attributes:
+        if attribute.startswith(prefix):
+            return attribute[len(prefix) :]
+    return None
+
+
+def _implemented_trait(info: SymInfo) -> str | None:
+    """The trait path a method of an `impl Trait for Type` block states it implements."""
+    for attribute in info.attributes:
+        if attribute.startswith(IMPL_PREFIX):
+            return attribute[len(IMPL_PREFIX) :]
+    return None
