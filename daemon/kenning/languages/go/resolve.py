@@ -28,7 +28,7 @@ import re
 from bisect import bisect_left
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
-from kenning.core.graph import Resolution, Target, external_id
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target, external_id
 from kenning.languages.go.extract import FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
 from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
@@ -223,7 +223,7 @@ class GoResolver:
             # A type parameter, or a type no file declares.
             return Target(external_id(f"{typ}.{name}"), Resolution.UNRESOLVED, 0.0)
         if target.is_external:
-            owner = target.id.removeprefix("ext:")
+            owner = target.id.removeprefix(EXTERNAL_PREFIX)
             if target.resolution == Resolution.BUILTIN and (owner, name) != BUILTIN_METHOD:
                 # Of the predeclared types only `error` has a method.
                 return Target(external_id(f"{owner}.{name}"), Resolution.UNRESOLVED, 0.0)
@@ -257,7 +257,7 @@ class GoResolver:
                 if target.resolution != Resolution.EXTERNAL:
                     return self._name_only(name, scope.path)
                 rest = ".".join(fields[index:])
-                owner = target.id.removeprefix("ext:")
+                owner = target.id.removeprefix(EXTERNAL_PREFIX)
                 return Target(
                     external_id(f"{owner}.{rest}.{name}"),
                     Resolution.EXTERNAL,
@@ -400,7 +400,7 @@ class GoResolver:
                 if not target.is_external:
                     inside.append(target.id)
                 elif target.resolution == Resolution.EXTERNAL:
-                    outside.append(target.id.removeprefix("ext:"))
+                    outside.append(target.id.removeprefix(EXTERNAL_PREFIX))
         self._bases_cache[type_id] = (inside, outside)
         return inside, outside
 
