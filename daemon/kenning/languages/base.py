@@ -79,6 +79,10 @@ class LanguageSupport:
     # TypeScript's `.tsx` is the tsx grammar. The language's queries compile against
     # each grammar, so they may use only node types the grammars share.
     suffix_grammars: tuple[tuple[str, Callable[[], object]], ...] = ()
+    # Query files of the language's own concerns (`queries/<name>.scm`) compiled into
+    # the combined query, so that they cost no walk of the tree of their own; the
+    # extraction receives their matches through `Extraction.concern_match`.
+    extra_concerns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -91,7 +95,7 @@ class LanguageSupport:
     @cached_property
     def queries(self) -> LanguageQueries:
         folder = resources.files(self.package).joinpath("queries")
-        return LanguageQueries(self.name, self.grammar, folder)
+        return LanguageQueries(self.name, self.grammar, folder, self.extra_concerns)
 
     @cached_property
     def _variants(self) -> dict[str, tuple[Language, LanguageQueries]]:
@@ -109,7 +113,8 @@ class LanguageSupport:
                 if candidate == suffix:
                     grammar = Language(loader())
                     folder = resources.files(self.package).joinpath("queries")
-                    variant = (grammar, LanguageQueries(self.name, grammar, folder))
+                    queries = LanguageQueries(self.name, grammar, folder, self.extra_concerns)
+                    variant = (grammar, queries)
                     # Two threads may both compile it; either result is the same.
                     return self._variants.setdefault(suffix, variant)
         return self.grammar, self.queries

@@ -90,11 +90,9 @@ class _Scope:
     body_start: int
     body_end: int
     owner: ChunkOwner | None  # set when the definition gets its own chunk
-
-
-def _call_order(captures: dict[str, list[Node]]) -> tuple[int, int]:
-    callee = captures["call.callee"][0]
-    return callee.start_byte, -callee.end_byte
+    body: Node
+    # Ids of the body's child nodes, listed when first asked (see `_stands_in`).
+    children: set[int] | None = None
 
 
 class Extraction:
@@ -156,6 +154,10 @@ class Extraction:
     def local_declaration(self, captures: dict[str, list[Node]]) -> None:
         """One match of the `locals` query (a declared variable); collected before calls."""
 
+    def concern_match(self, concern: str, captures: dict[str, list[Node]]) -> None:
+        """One match of a language's own concern (`LanguageSupport.extra_concerns`),
+        handed over as the combined query finds it, before definitions are built."""
+
     def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
         """A language's last word on a call site, with the call pattern's nodes at hand
         (e.g. to set `receiver_type`, the receiver's declared type). The default keeps
@@ -189,8 +191,13 @@ class Extraction:
     def statement_of(self, node: Node) -> Node:
         """The node that stands in the enclosing body for a definition: the definition
         itself, or the outermost wrapper around it (`export function f`)."""
-        while node.parent is not None and node.parent.type in self.wrapper_types:
-            node = node.parent
+        if not self.wrapper_types:
+            return node
+        # `Node.parent` searches down from the root (tree-sitter keeps no parent
+        # pointers): ask once per step.
+        parent = node.parent
+        while parent is not None and parent.type in self.wrapper_types:
+            node, parent = parent, parent.parent
         return node
 
     def doc_comment(self, outer: Node) -> str:
@@ -278,6 +285,8 @@ class Extraction:
                 bases.append(captures)
             elif role == "locals":
                 self.local_declaration(captures)
+            else:
+                self.concern_match(role, captures)
 
         self._definitions(definitions, decorated, docstrings)
         for captures in imports:
@@ -314,7 +323,13 @@ class Extraction:
         self.symbols.append(module_symbol)
         self.module_symbol = module_symbol
         module_scope = _Scope(
-            module_symbol, "", self.root.end_byte, self.root.start_byte, self.root.end_byte, None
+            module_symbol,
+            "",
+            self.root.end_byte,
+            self.root.start_byte,
+            self.root.end_byte,
+            None,
+            self.root,
         )
         self.top_owners: dict[int, ChunkOwner] = {}
         separator = self.syntax.separator
@@ -341,11 +356,13 @@ class Extraction:
                 stack.pop()
             # Normally the top of the stack; in broken trees a definition can sit
             # inside another one's node but outside its body.
-            parent = next(
-                s
-                for s in reversed(stack)
-                if s.body_start <= start < s.body_end or s is module_scope
-            )
+            parent = stack[-1]
+            if not (parent.body_start <= start < parent.body_end or parent is module_scope):
+                parent = next(
+                    s
+                    for s in reversed(stack)
+                    if s.body_start <= start < s.body_end or s is module_scope
+                )
             captures = definition.captures
             name_node = captures["name"][0]
             name = text.node_text(name_node)
@@ -404,12 +421,7 @@ class Extraction:
             if kind != SymbolKind.CONSTANT and (
                 parent is module_scope or (parent.owner is not None and parent.owner.is_class)
             ):
-                statement_parent = outer.parent
-                if (
-                    statement_parent is not None
-                    and statement_parent.start_byte == parent.body_start
-                    and statement_parent.end_byte == parent.body_end
-                ):
+                if self._stands_in(outer, parent):
                     owner = ChunkOwner(symbol, outer, body, header_end, kind in TYPE_KINDS)
                     if parent is module_scope:
                         self.top_owners[outer.start_byte] = owner
@@ -420,7 +432,9 @@ class Extraction:
                 elif "owner.block" in captures and parent is module_scope:
                     block = captures["owner.block"][0]
                     owner = self._block_member(symbol, block, outer, body, header_end)
-            scope = _Scope(symbol, local, node.end_byte, body.start_byte, body.end_byte, owner)
+            scope = _Scope(
+                symbol, local, node.end_byte, body.start_byte, body.end_byte, owner, body
+            )
             stack.append(scope)
 
             # Scope map: close segments of scopes that ended before this body.
@@ -438,6 +452,26 @@ class Extraction:
             ids.append(open_scopes[-1].symbol.id if open_scopes else module_symbol.id)
         if owned:
             self._adopt(owned)
+
+    def _stands_in(self, outer: Node, scope: _Scope) -> bool:
+        """Whether `outer`'s parent node spans exactly `scope`'s body: the statement
+        stands in the body itself, not in a block nested in it (an `if`, a `try`).
+
+        `Node.parent` searches down from the root, which made it the costliest step of
+        a definition in a large file; a direct child of the body is found among the
+        body's children instead, listed once per scope. Anything else asks its parent,
+        since a node nested in the body can in principle span the same bytes."""
+        children = scope.children
+        if children is None:
+            children = scope.children = {child.id for child in scope.body.children}
+        if outer.id in children:
+            return True
+        statement_parent = outer.parent
+        return (
+            statement_parent is not None
+            and statement_parent.start_byte == scope.body_start
+            and statement_parent.end_byte == scope.body_end
+        )
 
     def _block_member(
         self, symbol: Symbol, block: Node, outer: Node, body: Node, header_end: int
@@ -499,10 +533,14 @@ class Extraction:
         starts, ids = self._segment_starts, self._segment_ids
         append = self.calls.append
         # Source order, an outer call before the calls inside its callee (`a.b().c()`):
-        # the query reports nested matches in the order it finishes them.
-        calls.sort(key=_call_order)
-        for captures in calls:
+        # the query reports nested matches in the order it finishes them. The match's
+        # index keeps equal keys in query order and the nodes out of the comparison.
+        ordered = []
+        for index, captures in enumerate(calls):
             callee = captures["call.callee"][0]
+            ordered.append((callee.start_byte, -callee.end_byte, index, callee, captures))
+        ordered.sort()
+        for start, _, _, callee, captures in ordered:
             callee_text = text.node_text(callee)
             if "call.odd" in captures:
                 name, receiver = self.odd_callee(callee)
@@ -511,7 +549,7 @@ class Extraction:
                 receiver_nodes = captures.get("call.receiver")
                 receiver = self.call_receiver(receiver_nodes[0]) if receiver_nodes else None
             site = CallSite(
-                caller=ids[bisect_right(starts, callee.start_byte) - 1],
+                caller=ids[bisect_right(starts, start) - 1],
                 callee=callee_text,
                 name=name,
                 receiver=receiver,

@@ -48,13 +48,21 @@ def _read(folder: Traversable, concern: str) -> str:
 class LanguageQueries:
     """The compiled queries of one language. Immutable, so threads may share it."""
 
-    def __init__(self, name: str, language: Language, folder: Traversable) -> None:
+    def __init__(
+        self,
+        name: str,
+        language: Language,
+        folder: Traversable,
+        extra_concerns: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
         self.language = language
         parts: list[str] = []
         starts: list[tuple[int, str]] = []
         offset = 0
-        for concern in CONCERNS:
+        # A language's own concerns (`extra_concerns`) ride along in the same walk; their
+        # matches go to `Extraction.concern_match` under the concern's name.
+        for concern in (*CONCERNS, *extra_concerns):
             text = _read(folder, concern) + "\n"
             starts.append((offset, concern))
             parts.append(text)

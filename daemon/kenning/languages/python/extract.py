@@ -175,6 +175,10 @@ class PythonExtraction(Extraction):
     """Python's hooks into the generic extraction."""
 
     def run(self) -> None:
+        # Matches of `receivers.scm` and `abstract.scm`, which ride in the combined
+        # query (see `concern_match`); read once the definitions are known.
+        self._receiver_matches: list[dict[str, list[Node]]] = []
+        self._abstract_matches: list[dict[str, list[Node]]] = []
         super().run()
         self._stated_cache: _Stated | None = None
         explicit = len(self.calls)
@@ -197,6 +201,12 @@ class PythonExtraction(Extraction):
                     and stated.may_resolve(c.receiver_type)
                 )
             ]
+
+    def concern_match(self, concern: str, captures: dict[str, list[Node]]) -> None:
+        if concern == "receivers":
+            self._receiver_matches.append(captures)
+        elif concern == "abstract":
+            self._abstract_matches.append(captures)
 
     # -- calls without call syntax ----------------------------------------------------
 
@@ -221,18 +231,19 @@ class PythonExtraction(Extraction):
                 # cheap checks first, a call site only for a possible property.
                 receiver = "self"  # the query's only receiver of properties
                 node = captures["implicit.attribute"][0]
-                parent = node.parent
-                if parent is None or _is_field(parent, "function", node):
-                    continue  # a call: an explicit call site already
                 name = text.node_text(captures["implicit.name"][0])
                 caller = scope_at(node.start_byte)
                 # Not `self.x` of a plain attribute: one that a class of this file
                 # assigns (`self.x =` in a method, `x = ...` in its body) and none
-                # defines as a method; its subclasses' reads are reads of it.
+                # defines as a method; its subclasses' reads are reads of it. Checked
+                # before the parent, which tree-sitter finds by a search from the root.
                 if stated.class_of(caller) is None or (
                     name in stated.assigned_names and name not in stated.method_names
                 ):
                     continue
+                parent = node.parent
+                if parent is None or _is_field(parent, "function", node):
+                    continue  # a call: an explicit call site already
                 kinds: tuple[str, ...] = ("property",)
                 if parent.type == "augmented_assignment" and _is_field(parent, "left", node):
                     kinds = ("property", "setter")
@@ -532,9 +543,7 @@ class PythonExtraction(Extraction):
             and any(d.rpartition(".")[2] == "abstractmethod" for d in s.decorators)
         }
         if b"NotImplementedError" in self.text.source:
-            for _, captures in QueryCursor(_query(self.queries.language, "abstract")).matches(
-                self.root
-            ):
+            for captures in self._abstract_matches:
                 raised = captures["abstract.raise"][0]
                 words = self.text.node_text(raised).split(None, 1)
                 if len(words) == 2 and words[1].partition("(")[0].strip() == "NotImplementedError":
@@ -557,9 +566,8 @@ class PythonExtraction(Extraction):
         stated = self._stated_cache = _Stated(symbols)
         names, attributes = stated.names, stated.attributes
         text = self.text
-        query = _query(self.queries.language, "receivers")
         loops: list[dict[str, list[Node]]] = []
-        for _, captures in QueryCursor(query).matches(self.root):
+        for captures in self._receiver_matches:
             if "loop" in captures or "with" in captures:
                 loops.append(captures)
                 continue

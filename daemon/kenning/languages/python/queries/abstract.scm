@@ -1,7 +1,7 @@
 ; Methods whose body only raises NotImplementedError (after an optional docstring):
 ; abstract in all but name, so a call through the base reaches an override instead.
-; Run only for files that mention NotImplementedError; `extract.py` checks the
-; raised name.
+; Part of the combined query (`extra_concerns`); `extract.py` reads its matches only
+; in files that mention NotImplementedError, and checks the raised name.
 
 (function_definition
   body: (block . (raise_statement) @abstract.raise .))

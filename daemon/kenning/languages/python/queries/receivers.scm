@@ -1,8 +1,9 @@
 ; What the code states of a value's type, for typed resolution of `x.m()` calls, and
-; code that may run a function without call syntax. Not one of the combined concerns:
-; `extract.py` runs it once per file, after the definitions and calls, and keeps only
-; what it can type. First: parameters with annotations, and assignments to a name or
-; an attribute (their annotation or value says the type).
+; code that may run a function without call syntax. A concern of Python's own
+; (`extra_concerns`), compiled into the combined query: `extract.py` reads its matches
+; once the definitions and calls are known, and keeps only what it can type. First:
+; parameters with annotations, and assignments to a name or an attribute (their
+; annotation or value says the type).
 
 (typed_parameter
   .
