@@ -46,11 +46,14 @@ log = logging.getLogger(__name__)
 @contextlib.contextmanager
 def _damage_reported(path: Path) -> Any:
     """Lance's report of a file it cannot decode (a page garbled on disk, which the
-    check at open does not read) as the index's damage, with the fix, not a traceback."""
+    check at open does not read) as the index's damage, with the fix, not a traceback.
+    Lance says so either as a "corrupt file" error or, where garbled lengths send its
+    decoder past a buffer's end, as a panic of the task that read the page."""
     try:
         yield
     except (RuntimeError, OSError, ValueError) as error:
-        if "corrupt" not in str(error).lower():
+        said = str(error).lower()
+        if "corrupt" not in said and "panicked" not in said:
             raise
         first = str(error).splitlines()[0][:200]
         raise IndexDamaged(
