@@ -28,6 +28,7 @@ from kenning.server import convert
 from kenning.server import protocol as p
 from kenning.server.errors import AmbiguousSymbol, InvalidParams, OwnerError, RequestFailed
 from kenning.server.folder import EMBEDDING_ACTIVE, Backend, Folder
+from kenning.storage.index_dir import IndexError_
 
 if TYPE_CHECKING:
     from kenning.core.settings import Settings
@@ -70,6 +71,10 @@ class Queries:
         except (OutsideWorkspace, p.InvalidParams) as error:
             raise InvalidParams(str(error)) from None
         except (UnknownSymbol, ReadOnly) as error:
+            raise RequestFailed(str(error)) from None
+        except IndexError_ as error:
+            # Damage a query met on disk (a garbled page, which the check at open does
+            # not read): its message names the fix, which is the user's to run.
             raise RequestFailed(str(error)) from None
 
 

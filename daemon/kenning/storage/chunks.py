@@ -51,17 +51,32 @@ log = logging.getLogger(__name__)
 @contextlib.contextmanager
 def _damage_reported(path: Path) -> Any:
     """Lance's report of a file it cannot decode (a page garbled on disk, which the
-    check at open does not read) as the index's damage, with the fix, not a traceback."""
+    check at open does not read) as the index's damage, with the fix, not a traceback.
+    Lance says so either as a "corrupt file" error or, where garbled lengths send its
+    decoder past a buffer's end, as a panic of the task that read the page."""
     try:
         yield
     except (RuntimeError, OSError, ValueError) as error:
-        if "corrupt" not in str(error).lower():
+        said = str(error).lower()
+        if "corrupt" not in said and "panicked" not in said:
             raise
         first = str(error).splitlines()[0][:200]
         raise IndexDamaged(
             f"the index at {path.parent} is damaged (chunk table: {first}); "
             "run `kenning index --rebuild` to recreate it"
         ) from error
+
+
+def _connect(path: Path) -> tuple[Any, Any]:
+    """A connection to the chunk database with a cache session of its own, and the
+    session (its size is how much Lance has cached)."""
+    import lancedb
+
+    session = lancedb.Session()
+    # The embedding pool and read-only engines read while the owner writes: check
+    # for a newer table version on every read rather than serve a stale one.
+    db = lancedb.connect(str(path), read_consistency_interval=timedelta(0), session=session)
+    return db, session
 
 
 TABLE = "chunks"
@@ -259,12 +274,9 @@ class ChunkStore:
     def __init__(self, path: Path) -> None:
         # Lance logs routine notices ("no existing dataset, creating") at WARN on stderr.
         os.environ.setdefault("LANCEDB_LOG", "error")
-        import lancedb
 
         self.path = path
-        # The embedding pool and read-only engines read while the owner writes: check
-        # for a newer table version on every read rather than serve a stale one.
-        self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+        self._db, self.cache = _connect(path)
         self._table: Any = None
         # While a full index rewrites the table, queries read the version it replaces
         # (checked out on its own handle): the new one is empty, then partial, until
@@ -369,6 +381,19 @@ class ChunkStore:
         reader never holds one that long)."""
         if self._table is not None:
             self._table.optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+            self._drop_caches()
+
+    def _drop_caches(self) -> None:
+        """Read on through a new connection with empty caches. Lance's session caches
+        what it read of every table version (manifests, file metadata, index pages),
+        keyed by version and file, and evicts only past 6 GiB of index and 1 GiB of
+        metadata: each write adds entries for a version that compaction retires, so a
+        daemon's memory grew write after write. After a compaction the next read loads
+        the new files anyway; the old entries go with the last handle that uses them."""
+        if self._previous is not None:  # a rebuild's queries read the old handle
+            return
+        db, cache = _connect(self.path)
+        self._db, self._table, self.cache = db, db.open_table(TABLE), cache
 
     def fragments(self) -> int:
         """How many fragments the table is made of (one per write until `optimize`)."""
