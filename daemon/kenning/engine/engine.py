@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from kenning import languages
-from kenning.core import heap
 from kenning.core.results import (
     CallGraph,
     Description,
@@ -303,8 +302,8 @@ class Engine:
         if self._writes_since_compaction >= COMPACT_AFTER_WRITES:
             self.compact()
         # The write's native buffers are freed but kept by malloc; without this the
-        # RSS under a steady stream of edits rose write after write (core/heap.py).
-        heap.release()
+        # RSS under a steady stream of edits rose write after write (storage/native_memory.py).
+        native_memory.release()
         log.info(
             "wrote %d deferred file(s) in %.0f ms",
             len(batch.updates), (time.perf_counter() - started) * 1000,

@@ -1,22 +1,30 @@
 """Memory that native allocators keep after it is freed, handed back to the system.
 
-A full index builds Arrow tables for every `COPY FROM` and the graph store's worker
-threads allocate while they copy; both free what they used, but by default the memory
-stays with the process: Arrow's bundled allocator keeps its pages for reuse, and glibc
-keeps each thread arena's freed chunks until something trims them. Summed over a full
-index of Django that retention was a third of the peak (about 860 MB with it, 630 MB
-without). So kenning allocates Arrow memory with the system allocator (what Arrow
-frees goes back to glibc) and asks glibc to return freed pages after each large write
-(`release`). Where glibc is not the C library, `release` does nothing.
+The stores' native code (Lance and Arrow, ladybug's copy threads) makes large
+short-lived allocations from whichever thread runs it, each thread with its own glibc
+arena. When they are freed glibc keeps the pages: free chunks below the top of an arena
+stay in the process until something trims them. Arrow's bundled allocator (jemalloc or
+mimalloc) keeps its own pages too, where no trim reaches them. Summed over a full index
+of Django that retention was a sixth of the peak (916 MB with it, 765 MB without), and
+under a steady stream of edits a daemon's RSS rose write after write while the memory
+in use did not.
+
+So an open engine allocates Arrow memory with the system allocator (`configure`: what
+Arrow frees goes back to glibc), and `release` asks glibc to return the free pages of
+every arena after a burst of native work: each part of a full index's bulk load, each
+deferred write. Where the C library has no `malloc_trim` (musl, macOS) `release`
+does nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
-import sys
 import threading
+import time
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -24,36 +32,42 @@ log = logging.getLogger(__name__)
 
 _configured = False
 _lock = threading.Lock()
-_trim: ctypes._NamedFuncPointer | None = None
 
 
 def configure() -> None:
     """Use the system allocator for Arrow memory from now on; once per process.
 
-    Arrow's default (jemalloc or mimalloc, bundled) keeps freed pages in its own pools,
-    where glibc's trim cannot reach them. Tables allocated before the switch stay valid:
-    each buffer remembers the pool it came from.
+    Tables allocated before the switch stay valid: each buffer remembers its pool.
     """
-    global _configured, _trim
+    global _configured
     with _lock:
-        if _configured:
-            return
-        _configured = True
-        pa.set_memory_pool(pa.system_memory_pool())
-        if sys.platform.startswith("linux"):
-            name = ctypes.util.find_library("c")
-            try:
-                libc = ctypes.CDLL(name or "libc.so.6")
-                _trim = libc.malloc_trim
-            except (OSError, AttributeError):  # musl has no malloc_trim
-                _trim = None
-            else:
-                _trim.argtypes = [ctypes.c_size_t]
-                _trim.restype = ctypes.c_int
+        if not _configured:
+            _configured = True
+            pa.set_memory_pool(pa.system_memory_pool())
 
 
-def release() -> None:
-    """Give the pages freed so far back to the system (every glibc arena, not only the
-    calling thread's). Costs a few milliseconds: call it after large writes, not per row."""
-    if _trim is not None:
-        _trim(0)
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release() -> bool:
+    """Give the allocator's free pages back to the system; whether any were. Costs a
+    walk over the free chunks of every arena (a few milliseconds on a gigabyte heap):
+    call it after a burst of native work, not per request."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    started = time.perf_counter()
+    released = bool(trim(0))
+    log.debug("malloc_trim in %.1f ms", (time.perf_counter() - started) * 1000)
+    return released
