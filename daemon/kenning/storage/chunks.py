@@ -67,9 +67,15 @@ def _damage_reported(path: Path) -> Any:
         ) from error
 
 
-def _connect(path: Path) -> tuple[Any, Any]:
-    """A connection to the chunk database with a cache session of its own, and the
-    session (its size is how much Lance has cached)."""
+def connect(path: Path) -> tuple[Any, Any]:
+    """A connection to the chunk database (the chunk and vector tables) with a cache
+    session of its own, and the session (its size is how much Lance has cached).
+
+    Lance's session caches what it read of every table version (manifests, file
+    metadata, index pages), keyed by version and file, and evicts only past 6 GiB of
+    index and 1 GiB of metadata: each write adds entries for a version that compaction
+    retires, so a daemon's memory grew write after write. Each store connects again
+    after compacting, with an empty cache."""
     import lancedb
 
     session = lancedb.Session()
@@ -276,7 +282,7 @@ class ChunkStore:
         os.environ.setdefault("LANCEDB_LOG", "error")
 
         self.path = path
-        self._db, self.cache = _connect(path)
+        self._db, self.cache = connect(path)
         self._table: Any = None
         # While a full index rewrites the table, queries read the version it replaces
         # (checked out on its own handle): the new one is empty, then partial, until
@@ -384,15 +390,12 @@ class ChunkStore:
             self._drop_caches()
 
     def _drop_caches(self) -> None:
-        """Read on through a new connection with empty caches. Lance's session caches
-        what it read of every table version (manifests, file metadata, index pages),
-        keyed by version and file, and evicts only past 6 GiB of index and 1 GiB of
-        metadata: each write adds entries for a version that compaction retires, so a
-        daemon's memory grew write after write. After a compaction the next read loads
-        the new files anyway; the old entries go with the last handle that uses them."""
+        """Read on through a new connection with empty caches (`connect`). After a
+        compaction the next read loads the new files anyway; the old entries go with the
+        last handle that uses them."""
         if self._previous is not None:  # a rebuild's queries read the old handle
             return
-        db, cache = _connect(self.path)
+        db, cache = connect(self.path)
         self._db, self._table, self.cache = db, db.open_table(TABLE), cache
 
     def fragments(self) -> int:

@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from kenning.storage.batches import batched
-from kenning.storage.chunks import IN_BATCH
+from kenning.storage.chunks import IN_BATCH, connect
 
 TABLE_PREFIX = "vectors_"
 # Below this many rows search scans every vector; see the module docstring.
@@ -87,11 +87,10 @@ class VectorStore:
 
     def __init__(self, path: Path) -> None:
         os.environ.setdefault("LANCEDB_LOG", "error")
-        import lancedb
-
-        # Other threads and processes write these tables: check for a newer version
-        # on every read rather than serving a stale one.
-        self._db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+        self.path = path
+        # Other threads and processes write these tables: `connect` checks for a newer
+        # version on every read rather than serving a stale one.
+        self._db, self.cache = connect(path)
         self._tables: dict[str, Any] = {}
         # Per model: the vectors in memory, and the table version the last search saw.
         self._matrices: dict[str, _Matrix] = {}
@@ -270,6 +269,11 @@ class VectorStore:
         table = self._table(model_id)
         if table is not None:
             table.optimize(cleanup_older_than=timedelta(minutes=1))
+            # Every batch the pool wrote left cache entries for a version this retired:
+            # read on with an empty cache (`connect`), or a daemon's memory grows with
+            # each batch embedded. Searches in flight keep the handles they hold.
+            self._db, self.cache = connect(self.path)
+            self._tables = {}
 
 
 def _in(hashes: Sequence[str]) -> str:
