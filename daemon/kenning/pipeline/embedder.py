@@ -26,16 +26,17 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
-import numpy as np
 
 from kenning.core.settings import EmbeddingSettings
-from kenning.embed.errors import ModelError
 from kenning.storage.chunks import ChunkStore
 from kenning.storage.embed_status import PENDING, Counts, EmbedStatus
 from kenning.storage.vectors import ANN_THRESHOLD, VectorStore
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,10 @@ class EmbedPool:
         except Exception as exc:
             # A model that cannot load is the user's to fix, and the error state below
             # carries the message to whichever front end shows it; no traceback.
+            # Imported here: importing `kenning.embed` loads the model code and its
+            # package metadata, which nothing but a pool that runs needs.
+            from kenning.embed.errors import ModelError
+
             if isinstance(exc, ModelError):
                 log.info("embedding stopped: %s", exc)
             else:

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kenning.core.facts import Chunk, text_hash
 from kenning.storage.batches import batched
@@ -200,6 +199,11 @@ def split_words_column(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunk
     """The `words` field of chunks whose texts are `texts`: each text with a space where
     an identifier's words meet (`class AppContext:` -> `class App Context:`), so BM25
     finds a camelCase name by its words, as it finds a snake_case one."""
+    # Imported here, not with the module: `pyarrow.compute` builds its ~300 function
+    # wrappers and their docs on import (0.1-0.3 s), which a restart with nothing to
+    # write, or a query that reads the chunk table, would pay for nothing.
+    import pyarrow.compute as pc
+
     for pattern, replacement in _WORD_BOUNDARIES:
         texts = pc.replace_substring_regex(texts, pattern, replacement)
     return texts

@@ -1,0 +1,75 @@
+"""A restart with nothing changed (`kenning index` on an index that is up to date) loads
+only what it uses: the graph store and the walk, not the embedding model's code, the
+vector and chunk tables' driver or the Arrow compute kernels. Importing those took
+most of a restart's time (see "Where the budgets stand" in `docs/architecture.md`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import Workspace, kenning_env
+
+# What a no-change restart must not import: each is needed only to embed, to search,
+# or to write chunks, and each costs tens to hundreds of milliseconds to import.
+NOT_NEEDED = ("kenning.embed", "onnxruntime", "fastembed", "lancedb", "pyarrow.compute")
+
+# Runs the command line in a fresh interpreter and writes the modules it loaded to the
+# file named by its first argument.
+RUN_AND_LIST_MODULES = """
+import sys
+from pathlib import Path
+from kenning.cli.main import main
+out = sys.argv.pop(1)
+code = main(sys.argv[1:])
+Path(out).write_text("\\n".join(sorted(sys.modules)))
+raise SystemExit(code)
+"""
+
+
+def restart(root: Path, modules_file: Path, *options: str) -> tuple[dict, set[str]]:
+    command = [sys.executable, "-c", RUN_AND_LIST_MODULES, str(modules_file)]
+    done = subprocess.run(
+        [*command, "index", str(root), "--json", *options],
+        env=kenning_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), set(modules_file.read_text().split("\n"))
+
+
+def test_a_restart_with_nothing_changed_loads_neither_embedding_nor_chunk_code(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.indexed(
+        {"shop/cart.py": "def total(items):\n    return sum(price(i) for i in items)\n\n\n"
+         "def price(item):\n    return item.price\n"}
+    ).close()  # fmt: skip
+
+    report, modules = restart(workspace.root, tmp_path / "modules.txt", "--no-embeddings")
+
+    assert (report["files"], report["parsed"], report["deleted"]) == (1, 0, 0)
+    loaded = {m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_NEEDED)}
+    assert loaded == set()
+    # The check is real: the store it did read is among the modules listed.
+    assert "ladybug" in modules
+
+
+def test_a_restart_that_finds_a_change_still_writes_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The lazily imported code is still there when a restart has something to write."""
+    workspace.indexed({"shop/cart.py": "def total(items):\n    return len(items)\n"}).close()
+    workspace.write({"shop/tax.py": "def vatRate(country):\n    return 0.2\n"})
+
+    report, modules = restart(workspace.root, tmp_path / "modules.txt", "--no-embeddings")
+
+    assert (report["files"], report["parsed"]) == (2, 1)
+    assert "pyarrow.compute" in modules  # the camelCase split of the new chunk's words
+    engine = workspace.open(read_only=True)
+    assert [s.name for s in engine.symbols("vatRate")] == ["vatRate"]
