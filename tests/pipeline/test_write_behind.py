@@ -8,6 +8,7 @@ with a rebuild."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
 from datetime import timedelta
@@ -174,6 +175,11 @@ def test_a_daemon_loads_what_edits_need_after_its_catch_up(workspace: Workspace)
         live.catch_up().result(60)
         assert live.wait_until_idle(60)
         assert engine.indexer.model_loaded
+        # ... and left out of the cyclic collector's walks, which otherwise pause a
+        # save now and then for as long as the whole model takes to walk.
+        model = engine.indexer.model
+        assert gc.is_tracked(model)
+        assert not any(o is model for generation in range(3) for o in gc.get_objects(generation))
     finally:
         live.close()
 

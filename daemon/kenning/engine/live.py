@@ -13,6 +13,7 @@ happen on; the receiver hops to its own.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -416,6 +417,13 @@ class LiveWorkspace:
             engine.prepare_for_edits()
         except Exception as error:  # the first edit tries again and reports it
             log.warning("loading the resolution model failed: %s", error)
+        # The model and the resolvers' caches are ~300k long-lived objects on Django; left
+        # to the cyclic collector, every full collection walks all of them (50-100 ms on
+        # Django), and one lands on a save every dozen or so: the save's p99. Frozen, the
+        # collector skips them; they are still freed by reference counting when a save
+        # replaces them (only a reference cycle among them would stay, at most once).
+        gc.collect()
+        gc.freeze()
         # Fold the write-ahead log in before saying the folder is indexed: a second
         # editor or the CLI that opens the index read-only as soon as it reads "idle"
         # cannot while a checkpoint is pending.
