@@ -278,6 +278,27 @@ def subtypes_nearest_first(subtypes: Mapping[str, Sequence[str]], cls: str) -> I
             queue.extend(subtypes.get(sub, ()))
 
 
+def supertypes_nearest_first(
+    cls: str, bases: Callable[[str], Sequence[str]], max_depth: int
+) -> Iterator[str]:
+    """`cls`, then its supertypes (`bases`: type id -> its direct ones in the workspace)
+    level by level, nearest first, each once, at most `max_depth` levels: where a field
+    or member that a type may inherit is looked for."""
+    seen = {cls}
+    level = [cls]
+    for _ in range(max_depth):
+        following: list[str] = []
+        for current in level:
+            yield current
+            for base in bases(current):
+                if base not in seen:
+                    seen.add(base)
+                    following.append(base)
+        if not following:
+            return
+        level = following
+
+
 def common_path_prefix(a: str, b: str) -> int:
     """How many leading folders two workspace paths share: name-only guesses prefer
     the definition nearest the caller."""

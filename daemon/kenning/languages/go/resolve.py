@@ -31,7 +31,12 @@ from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target, external_id
 from kenning.languages.go.extract import FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
-from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name
+from kenning.resolve.model import (
+    FileScope,
+    WorkspaceModel,
+    guess_by_name,
+    supertypes_nearest_first,
+)
 
 # Go's predeclared functions and types (the `builtin` package's documentation).
 BUILTIN_FUNCTIONS = frozenset(
@@ -277,21 +282,10 @@ class GoResolver:
         """(type as written, id of the declaring struct) of field `field` of a struct or
         of the structs it embeds, nearest first."""
         prefix = f"{field}: "
-        seen = {type_id}
-        queue = [type_id]
-        for _ in range(MAX_EMBEDDING_DEPTH):
-            next_queue: list[str] = []
-            for current in queue:
-                for attribute in self.model.symbols[current].attributes:
-                    if attribute.startswith(prefix):
-                        return attribute[len(prefix) :], current
-                for base in self._bases(current)[0]:
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            if not next_queue:
-                break
-            queue = next_queue
+        for current in supertypes_nearest_first(type_id, self._embedded, MAX_EMBEDDING_DEPTH):
+            for attribute in self.model.symbols[current].attributes:
+                if attribute.startswith(prefix):
+                    return attribute[len(prefix) :], current
         return None
 
     def _method_of_result(self, scope: FileScope, function: str, name: str) -> Target:
@@ -380,6 +374,10 @@ class GoResolver:
             queue = next_queue
             depth += 1
         return None
+
+    def _embedded(self, type_id: str) -> list[str]:
+        """The workspace structs and interfaces a type embeds."""
+        return self._bases(type_id)[0]
 
     def _bases(self, type_id: str) -> tuple[list[str], list[str]]:
         """(workspace types, outside type names) that `type_id` embeds."""

@@ -37,7 +37,13 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
 from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
-from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name, subtypes_nearest_first
+from kenning.resolve.model import (
+    FileScope,
+    WorkspaceModel,
+    guess_by_name,
+    subtypes_nearest_first,
+    supertypes_nearest_first,
+)
 
 # The types of `java.lang` (Java 17), which every file sees without an import.
 _JAVA_LANG_NAMES = """
@@ -359,28 +365,21 @@ class JavaResolver:
         """The type of field `name` seen from `caller`: declared by an enclosing class or
         one of its supertypes (nearest first), as that class states it, read there."""
         for cls in self._enclosing_types(caller):
-            seen = {cls}
-            queue = [cls]
-            for _ in range(MAX_BASE_DEPTH):
-                next_queue: list[str] = []
-                for current in queue:
-                    info = self.model.symbols[current]
-                    declared = self._fields_of(current, info.attributes).get(name)
-                    if declared is not None:
-                        found = self.resolve_type(info.path, current, declared)
-                        if found is not None and found.id is not None:
-                            kind = self.model.symbols[found.id].kind
-                            if kind not in TYPE_KINDS:
-                                return None
-                        return found
-                    for base in self._bases_of(current)[0]:
-                        if base not in seen:
-                            seen.add(base)
-                            next_queue.append(base)
-                if not next_queue:
-                    break
-                queue = next_queue
+            for current in supertypes_nearest_first(cls, self._supertypes, MAX_BASE_DEPTH):
+                info = self.model.symbols[current]
+                declared = self._fields_of(current, info.attributes).get(name)
+                if declared is not None:
+                    found = self.resolve_type(info.path, current, declared)
+                    if found is not None and found.id is not None:
+                        kind = self.model.symbols[found.id].kind
+                        if kind not in TYPE_KINDS:
+                            return None
+                    return found
         return None
+
+    def _supertypes(self, cls: str) -> list[str]:
+        """A class's direct supertypes in the workspace."""
+        return self._bases_of(cls)[0]
 
     def _fields_of(self, cls: str, attributes: tuple[str, ...]) -> dict[str, str]:
         """A class's stated fields (`name: Type` attributes) by name (cached)."""
