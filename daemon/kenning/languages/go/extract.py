@@ -82,20 +82,26 @@ SELF_PREFIX = "self "
 RESULT_SUFFIX = "()"
 UNSTATED = "?"
 FIELD_SEP = "->"
-# Predeclared functions whose results are no workspace function's (`len(x)`).
-_PREDECLARED = frozenset(
+# Go's predeclared functions (the `builtin` package's documentation): what they return
+# is no workspace function's (`len(x)`), and the resolver never guesses them by name.
+BUILTIN_FUNCTIONS = frozenset(
     [
         "append",
         "cap",
         "clear",
+        "close",
         "complex",
         "copy",
+        "delete",
         "imag",
         "len",
         "make",
         "max",
         "min",
         "new",
+        "panic",
+        "print",
+        "println",
         "real",
         "recover",
     ]
@@ -438,7 +444,7 @@ class GoExtraction(Extraction):
             if (
                 function is not None
                 and function.type == "identifier"
-                and self.text.node_text(function) not in _PREDECLARED
+                and self.text.node_text(function) not in BUILTIN_FUNCTIONS
                 and self._local(self.text.node_text(function), function.start_byte) is None
             ):
                 # `F()` of a function another file of the package declares: what it

@@ -29,7 +29,7 @@ from bisect import bisect_left
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target, external_id
-from kenning.languages.go.extract import FIELD_SEP, read_receiver_type
+from kenning.languages.go.extract import BUILTIN_FUNCTIONS, FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
 from kenning.resolve.model import (
     FileScope,
@@ -38,29 +38,7 @@ from kenning.resolve.model import (
     supertypes_nearest_first,
 )
 
-# Go's predeclared functions and types (the `builtin` package's documentation).
-BUILTIN_FUNCTIONS = frozenset(
-    [
-        "append",
-        "cap",
-        "clear",
-        "close",
-        "complex",
-        "copy",
-        "delete",
-        "imag",
-        "len",
-        "make",
-        "max",
-        "min",
-        "new",
-        "panic",
-        "print",
-        "println",
-        "real",
-        "recover",
-    ]
-)
+# Go's predeclared types (the `builtin` package's documentation).
 BUILTIN_TYPES = frozenset(
     [
         "any",
