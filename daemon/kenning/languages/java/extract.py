@@ -330,10 +330,7 @@ class JavaExtraction(Extraction):
             obj = owner.child_by_field_name("object")
             field = owner.child_by_field_name("field")
             if obj is not None and obj.type == "this" and field is not None:
-                name_text = self.text.node_text(field)
-                head = self.declared_type(
-                    name_text, owner.start_byte, field_only=True, depth=depth
-                ) or self._inherited(name_text, owner.start_byte)
+                head = self._this_field(self.text.node_text(field), owner.start_byte, depth)
             elif all(part.isidentifier() for part in self.text.node_text(owner).split(".")):
                 head = collapse_whitespace(self.text.node_text(owner))  # `a.b.Foo.make()`
         elif owner.type == "method_invocation":
@@ -343,9 +340,13 @@ class JavaExtraction(Extraction):
             head = _type_name(self.text, created) if created is not None else None
         return f"{head}{step}" if head else None
 
-    def _inherited(self, name: str, at: int) -> str | None:
-        """`this->name` for a `this.name` no class of this file declares (a field of a
-        supertype, maybe of another file); None where one does (its type is unstated)."""
+    def _this_field(self, name: str, at: int, depth: int = 0) -> str | None:
+        """The type of `this.name`: as a class of this file declares the field, else
+        `this->name` where none does (a field of a supertype, maybe of another file, for
+        the resolver to find); None where the declaration states no type."""
+        declared = self.declared_type(name, at, field_only=True, depth=depth)
+        if declared:
+            return declared
         if self._declaration(name, at, field_only=True) is not None:
             return None
         return f"this{CHAIN}{name}"
@@ -425,10 +426,7 @@ class JavaExtraction(Extraction):
             owner = receiver.child_by_field_name("object")
             field = receiver.child_by_field_name("field")
             if owner is not None and owner.type == "this" and field is not None:
-                name_text = self.text.node_text(field)
-                declared = self.declared_type(
-                    name_text, callee.start_byte, field_only=True
-                ) or self._inherited(name_text, callee.start_byte)
+                declared = self._this_field(self.text.node_text(field), callee.start_byte)
         chained = receiver.type == "method_invocation"
         written = collapse_whitespace(site.receiver) if declared and not chained else site.receiver
         return msgspec.structs.replace(
