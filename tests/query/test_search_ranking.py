@@ -7,6 +7,7 @@ vectors were not used."""
 from __future__ import annotations
 
 import msgspec
+import pyarrow as pa
 import pytest
 
 from helpers import Workspace
@@ -26,7 +27,7 @@ from kenning.storage.chunks import (
     identifier_words,
     name_terms,
     split_query,
-    split_words,
+    split_words_column,
 )
 
 LONG_BODY = "\n".join(f"            total += step_{i}(value)" for i in range(80))
@@ -110,7 +111,7 @@ def test_the_terms_field_holds_name_qualified_name_and_path_words() -> None:
     ],
 )
 def test_the_words_field_splits_identifiers_where_their_words_meet(text: str, words: str) -> None:
-    assert split_words(text) == words
+    assert split_words_column(pa.array([text]))[0].as_py() == words
 
 
 def test_text_search_finds_code_by_the_words_of_a_camel_case_name(workspace: Workspace) -> None:

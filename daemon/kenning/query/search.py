@@ -92,8 +92,8 @@ class Ranking(msgspec.Struct, frozen=True):
     # The words of `STOP` are left out of the query the model embeds as well. Off:
     # measured, it cost function queries.
     embed_stop_words: bool = False
-    # The chunk-text field BM25 searches: "words" (the text with each camelCase
-    # identifier followed by its words, `chunks.split_words`) or "text" as embedded,
+    # The chunk-text field BM25 searches: "words" (the text with a space wherever an
+    # identifier's words meet, `chunks.split_words_column`) or "text" as embedded,
     # whose camelCase names are one token each (only when its index was built:
     # `ChunkStore.build_text_indexes`, for the bench).
     text_field: str = "words"

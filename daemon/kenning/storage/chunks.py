@@ -209,11 +209,6 @@ def split_words_column(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunk
     return texts
 
 
-def split_words(text: str) -> str:
-    """`split_words_column` of one text."""
-    return str(split_words_column(pa.array([text], pa.string()))[0].as_py())
-
-
 def name_terms(symbol_id: str, path: str) -> str:
     """The `terms` field of a chunk: its symbol's own name words, then the words of its
     qualified name (so the own name counts twice, its class once), then its path's.

@@ -33,10 +33,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from kenning.core.facts import CallSite, FileFacts, Span
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
-from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms, split_words
+from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms, split_words_column
 from kenning.storage.graph import FileRecord, Rewire, in_order
 
 # How much larger each repeated persisted read is when hiding left it short.
@@ -375,15 +377,22 @@ def _tokens(text: str) -> list[str]:
     return [_stem(t) for t in _TOKEN.findall(text.lower())]
 
 
-def _field_text(row: dict[str, Any], field_name: str) -> str:
+def _field_texts(rows: Sequence[dict[str, Any]], field_name: str) -> list[str]:
+    """What full-text field `field_name` holds for each row."""
     if field_name == "terms":
-        return row.get("terms") or name_terms(row["symbol_id"], row["path"])
-    if field_name == "words" and row.get("words"):
-        return str(row["words"])
+        return [r.get("terms") or name_terms(r["symbol_id"], r["path"]) for r in rows]
     # Persisted hits carry no `text` or `words` (they are not read back): the code and
     # the symbol's name stand in for them when scoring them for the fit.
-    text = row.get("text") or f"{row.get('qualname', '')}\n{row.get('code', '')}"
-    return split_words(text) if field_name == "words" else text
+    texts = [r.get("text") or f"{r.get('qualname', '')}\n{r.get('code', '')}" for r in rows]
+    if field_name != "words":
+        return texts
+    fields = [r.get("words") for r in rows]
+    missing = [i for i, words in enumerate(fields) if not words]
+    if missing:  # split in one batch: a call per row costs more than its regexes
+        split = split_words_column(pa.array([texts[i] for i in missing], pa.string()))
+        for i, words in zip(missing, split.to_pylist(), strict=True):
+            fields[i] = words
+    return [str(words) for words in fields]
 
 
 def _bm25(query: list[str], docs: list[list[str]]) -> list[float]:
@@ -415,7 +424,7 @@ def _calibrated(
 ) -> list[tuple[dict[str, Any], float]]:
     """The recent rows that match `query`, each with a score on the persisted scale."""
     words = _tokens(query)
-    docs = [_tokens(_field_text(r, field_name)) for r in (*persisted, *recent)]
+    docs = [_tokens(text) for text in _field_texts([*persisted, *recent], field_name)]
     local = _bm25(words, docs)
     mine, theirs = local[: len(persisted)], local[len(persisted) :]
     # Least squares through the origin over the persisted candidates: lance ~ a * local.
