@@ -3,12 +3,16 @@ stores exactly what one part stores."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from helpers import IN_PROCESS, Workspace, snapshot
 from kenning.storage import graph as graph_module
+from kenning.storage.graph import GraphStore
+from kenning.storage.schema import FILE_COLUMNS
 
 from .test_fallback import FILES, comparable, reference
 
@@ -26,3 +30,37 @@ def test_small_parts_store_the_same_rows(
 
     assert report.graph_write == "copy"
     assert comparable(snapshot(engine)) == expected
+
+
+def test_a_copy_holds_none_of_its_rows_afterwards(tmp_path: Path) -> None:
+    """A full index copies the whole workspace part by part: a part's Arrow rows must be
+    freed once it is in, or memory grows with the workspace (the store's binding kept
+    every table passed to it as a parameter until the connection closed). The store
+    may keep the last part until its next checkpoint: what is held must not grow."""
+    graph = GraphStore(tmp_path / "graph")
+    try:
+        names = [name for name, _ in FILE_COLUMNS]
+        count = 20_000
+        held: list[int] = []
+        part_bytes = 0
+        for part in range(4):
+            rows = pa.table(
+                {
+                    name: [f"src/package_{part}/module_{n}.py" for n in range(count)]
+                    if name == "path"
+                    else ([n for n in range(count)] if kind == "INT64" else ["x" * 40] * count)
+                    for name, kind in FILE_COLUMNS
+                }
+            ).select(names)
+            part_bytes = rows.nbytes
+            graph._copy("File", rows)
+            del rows
+            gc.collect()
+            held.append(pa.total_allocated_bytes())
+        grown = held[-1] - held[0]
+        assert grown < part_bytes / 2, f"Arrow memory held grew by {grown} bytes over 3 COPYs"
+        assert graph.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py() == 4 * count
+        last = graph.query("MATCH (f:File {path: 'src/package_2/module_7.py'}) RETURN f.size")
+        assert last.column(0).to_pylist() == [7]
+    finally:
+        graph.close()

@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -689,6 +690,17 @@ class GraphStore:
         """Run one statement and read its rows, counted as in flight from start to end
         (the result is read and closed before `close` may close the connection). A
         query whose request was cancelled stops here, before its next statement."""
+        with self._statement() as conn:
+            result = conn.execute(cypher, params or {})
+            assert not isinstance(result, list)
+            try:
+                return result.get_as_arrow() if fetch else None
+            finally:
+                result.close()
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[Any]:
+        """This thread's connection, with what runs on it counted as in flight."""
         cancel.check()
         with self._connections_lock:
             while self._checkpointing:
@@ -697,21 +709,30 @@ class GraphStore:
                 raise GraphError("the graph store is closed")
             self._running += 1
         try:
-            result = self._conn.execute(cypher, params or {})
-            assert not isinstance(result, list)
-            try:
-                return result.get_as_arrow() if fetch else None
-            finally:
-                result.close()
+            yield self._conn
         finally:
             with self._connections_lock:
                 self._running -= 1
                 self._connections_lock.notify_all()
 
     def _copy(self, table: str, data: pa.Table) -> None:
-        """COPY rows into a table; the bulk path. Tests replace this to force a failure."""
-        if data.num_rows:
-            self._execute(f"COPY {table} FROM $data", {"data": data}, fetch=False)
+        """COPY rows into a table; the bulk path. Tests replace this to force a failure.
+
+        The rows reach the store as an Arrow table registered for this one statement
+        and dropped after it, not as a `$data` parameter: the store's Python binding
+        caches a prepared statement per Arrow object passed as a parameter, and the
+        statement holds that object for the connection's life, so every COPY's rows
+        stayed in memory until the store closed (a full index's whole edge set)."""
+        if not data.num_rows:
+            return
+        name = f"kenning_copy_{uuid.uuid4().hex}"
+        columns = ", ".join(f"_r.`{column}`" for column in data.column_names)
+        with self._statement() as conn:
+            conn.create_arrow_table(name, data).close()
+            try:
+                conn.execute(f"COPY {table} FROM (MATCH (_r:`{name}`) RETURN {columns})").close()
+            finally:
+                conn.drop_arrow_table(name).close()
 
     # -- full index ---------------------------------------------------------------
 
