@@ -46,6 +46,7 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
+from kenning.storage import native_memory
 from kenning.storage.chunks import (
     CHUNK_SCHEMA,
     ChunkStore,
@@ -680,9 +681,13 @@ class _ChunkParts:
         self._rows, self._bytes = [], 0
         self._count += table.num_rows
         self._pending.result()
-        self._pending = self._writer.submit(
-            self._timed, "append", lambda: self._store().append(with_words(table))
-        )
+        self._pending = self._writer.submit(self._timed, "append", lambda: self._append(table))
+
+    def _append(self, table: pa.Table) -> None:
+        self._store().append(with_words(table))
+        # The part's rows, their words and what Lance allocated to write them are freed
+        # now: give the pages back before the next part (storage/native_memory.py).
+        native_memory.release()
 
     def finish(self) -> int:
         """Write what is left, then build the table's indexes; the number of chunks."""

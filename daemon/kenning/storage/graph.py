@@ -465,9 +465,11 @@ class BulkLoad:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
                 self._add(f"copy_{table}", time.perf_counter() - copied)
                 del data
-            # The part's Arrow tables and what the store's threads allocated to copy them
-            # are freed by now; without this the process keeps their pages.
-            native_memory.release()
+                # The table's Arrow rows and what the store's threads allocated to copy
+                # them are freed by now; without this the process keeps their pages, and
+                # the next table's COPY would allocate on top of them (trimming once per
+                # part instead left Django's peak about 45 MB higher).
+                native_memory.release()
             return
         graph._run("BEGIN TRANSACTION")
         try:
