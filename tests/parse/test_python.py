@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from kenning.core.facts import FileFacts, Span, SymbolKind, text_hash
+from kenning.core.words import hidden_words
 from kenning.languages.python import PYTHON
 from kenning.languages.python.extract import string_literal_value
 from kenning.parse.chunker import MAX_CHARS, MAX_LINES
@@ -385,6 +386,25 @@ def test_chunks_of_a_small_file() -> None:
 def test_chunk_header_spells_out_the_words_of_a_camel_case_name(source: str, header: str) -> None:
     chunk = next(c for c in reversed(facts_of(source).chunks) if c.kind != "module")
     assert chunk.text == header + chunk.code
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("AppContext", "app context"),
+        ("getURL", "get url"),
+        ("sha256", "sha 256"),
+        ("get_user_name", ""),
+        ("__init__", ""),
+        ("$el", ""),
+        ("$$observable", ""),
+        ("x", ""),
+    ],
+)
+def test_hidden_words_are_the_ones_a_word_piece_tokenizer_would_not_split(
+    name: str, words: str
+) -> None:
+    assert hidden_words(name) == words
 
 
 def test_nested_functions_stay_in_their_function_chunk() -> None:

@@ -25,6 +25,7 @@ def hidden_words(name: str) -> str:
     letters and digits, so `AppContext` reaches it as pieces like `app`, `##con`,
     `##text`, and `sha256` as `sha`, `##25`, `##6`."""
     words = identifier_words(name)
-    if "_".join(words) == name.lower().strip("_"):
+    # `$` (JavaScript) is punctuation to the tokenizer: it splits there as at `_`.
+    if "_".join(words) == name.lower().replace("$", "_").strip("_"):
         return ""
     return " ".join(words)
