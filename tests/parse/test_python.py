@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from kenning.core.facts import FileFacts, Span, SymbolKind, text_hash
+from kenning.core.words import hidden_words
 from kenning.languages.python import PYTHON
 from kenning.languages.python.extract import string_literal_value
 from kenning.parse.chunker import MAX_CHARS, MAX_LINES
@@ -363,6 +364,47 @@ def test_chunks_of_a_small_file() -> None:
         assert chunk.text_hash == text_hash(chunk.text)
         assert chunk.language == "python"
         assert chunk.path == PATH
+
+
+@pytest.mark.parametrize(
+    ("source", "header"),
+    [
+        # The model's tokenizer splits at underscores but not at case changes or
+        # digits: a camelCase name gets its words spelled out before it.
+        ("class AppContext(Base):\n    x = 1\n", "# app context: AppContext(Base)\n"),
+        ("class HTTPAdapter2:\n    x = 1\n", "# http adapter 2: HTTPAdapter2\n"),
+        (
+            "class A:\n    def getUserName(self, id): pass\n",
+            "# get user name: A.getUserName(self, id)\n",
+        ),
+        # Words the tokenizer finds on its own are not repeated.
+        ("def get_user_name(id):\n    pass\n", "# get_user_name(id)\n"),
+        ("class A:\n    def __init__(self): pass\n", "# A.__init__(self)\n"),
+        ("def _private():\n    pass\n", "# _private()\n"),
+    ],
+)
+def test_chunk_header_spells_out_the_words_of_a_camel_case_name(source: str, header: str) -> None:
+    chunk = next(c for c in reversed(facts_of(source).chunks) if c.kind != "module")
+    assert chunk.text == header + chunk.code
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("AppContext", "app context"),
+        ("getURL", "get url"),
+        ("sha256", "sha 256"),
+        ("get_user_name", ""),
+        ("__init__", ""),
+        ("$el", ""),
+        ("$$observable", ""),
+        ("x", ""),
+    ],
+)
+def test_hidden_words_are_the_ones_a_word_piece_tokenizer_would_not_split(
+    name: str, words: str
+) -> None:
+    assert hidden_words(name) == words
 
 
 def test_nested_functions_stay_in_their_function_chunk() -> None:

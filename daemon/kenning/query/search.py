@@ -30,9 +30,10 @@ import pathspec
 
 from kenning.core import cancel
 from kenning.core.results import SearchHit, SearchResult
+from kenning.core.words import identifier_words
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
-from kenning.storage.chunks import ChunkFilter, identifier_words, split_query
+from kenning.storage.chunks import ChunkFilter, split_query
 from kenning.storage.layered import ChunkReader, GraphReader
 
 log = logging.getLogger(__name__)

@@ -38,6 +38,7 @@ import msgspec
 import pyarrow as pa
 
 from kenning.core.facts import Chunk, text_hash
+from kenning.core.words import identifier_words
 from kenning.storage.batches import batched
 from kenning.storage.index_dir import IndexDamaged
 
@@ -156,15 +157,7 @@ class ChunkFilter(msgspec.Struct, frozen=True):
         return combined
 
 
-# A word inside an identifier: `HTTPAdapter` -> HTTP, Adapter; `get_url2` -> get, url, 2.
-_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-
-
-def identifier_words(text: str) -> list[str]:
-    """The lower-case words of the identifiers in `text`, split at underscores, digits and
-    case changes, in order: `parse_HTTPHeader2` -> parse, http, header, 2."""
-    return [word.lower() for word in _WORD.findall(text)]
 
 
 def split_query(query: str) -> str:

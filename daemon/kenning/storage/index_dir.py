@@ -29,8 +29,9 @@ from kenning import __version__
 # a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`). 10:
 # each definition's description (`desc`, `desc_hash`) in the chunk table, embedded too.
 # 11: the chunk table's `words` (its text with camelCase identifiers split into their
-# words) is what BM25 searches; the raw text has no full-text index of its own.
-SCHEMA_VERSION = 11
+# words) is what BM25 searches; the raw text has no full-text index of its own. 12: a
+# chunk header spells out the words of a camelCase name (`# app context: AppContext`).
+SCHEMA_VERSION = 12
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
