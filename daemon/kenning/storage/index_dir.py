@@ -29,9 +29,11 @@ from kenning import __version__
 # a dotted receiver states the type of the receiver's head (`x` of `x.a.m()`). 10:
 # each definition's description (`desc`, `desc_hash`) in the chunk table, embedded too.
 # 11: the chunk table's `words` (its text with camelCase identifiers split into their
-# words) is what BM25 searches; the raw text has no full-text index of its own. 12: a
-# chunk header spells out the words of a camelCase name (`# app context: AppContext`).
-SCHEMA_VERSION = 12
+# words) is what BM25 searches; the raw text has no full-text index of its own. (A
+# chunk header that spells out a camelCase name's words, `# app context: AppContext`,
+# changed no column: an index made before keeps its texts, and its vectors, until their
+# files change, rather than embedding every text again.)
+SCHEMA_VERSION = 11
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
