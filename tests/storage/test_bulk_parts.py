@@ -64,3 +64,31 @@ def test_a_copy_holds_none_of_its_rows_afterwards(tmp_path: Path) -> None:
         assert last.column(0).to_pylist() == [7]
     finally:
         graph.close()
+
+
+def test_a_failed_copy_reports_the_stores_own_error(tmp_path: Path) -> None:
+    """A COPY that fails inside a batch's transaction (which rolls back) is reported by
+    what went wrong, so the log of the UNWIND fallback says why; and the store takes
+    the next COPY."""
+    graph = GraphStore(tmp_path / "graph")
+    try:
+
+        def files(*paths: str) -> pa.Table:
+            return pa.table(
+                {
+                    name: list(paths)
+                    if name == "path"
+                    else [1 if kind == "INT64" else "x"] * len(paths)
+                    for name, kind in FILE_COLUMNS
+                }
+            )
+
+        graph._run("BEGIN TRANSACTION")
+        with pytest.raises(RuntimeError, match=r"(?i)duplicate"):
+            graph._copy("File", files("a.py", "a.py"))
+        graph._rollback()
+        graph._copy("File", files("b.py"))
+        paths = graph.query("MATCH (f:File) RETURN f.path").column(0).to_pylist()
+        assert paths == ["b.py"]
+    finally:
+        graph.close()

@@ -733,8 +733,13 @@ class GraphStore:
             conn.create_arrow_table(name, data).close()
             try:
                 conn.execute(f"COPY {table} FROM (MATCH (_r:`{name}`) RETURN {columns})").close()
-            finally:
-                conn.drop_arrow_table(name).close()
+            except BaseException:
+                # A COPY that fails inside a transaction rolls it back, and the table
+                # registered in it goes too: the COPY's own error is the one to report.
+                with contextlib.suppress(RuntimeError):
+                    conn.drop_arrow_table(name).close()
+                raise
+            conn.drop_arrow_table(name).close()
 
     # -- full index ---------------------------------------------------------------
 
