@@ -13,6 +13,7 @@ The indexer is the single writer of both stores; callers serialise calls to it.
 from __future__ import annotations
 
 import logging
+import posixpath
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -51,6 +52,7 @@ from kenning.storage.chunks import (
     ChunkStore,
     chunk_table,
     embedded_hashes,
+    split_words_column,
     with_words,
 )
 from kenning.storage.graph import (
@@ -190,9 +192,26 @@ class Indexer:
     def prepare_for_edits(self) -> None:
         """Build what the first incremental change needs: the resolution model and the
         resolvers' workspace-wide caches (each language's class hierarchy), so that the
-        first edit after a start costs what later ones do."""
+        first edit after a start costs what later ones do; and what the graph store
+        keeps for symbol queries, so that the first query that finds an edit's new
+        names does not scan the symbol table."""
         resolvers = self._resolvers_for(self.model)
         resolvers.warm()
+        self.graph.prepare_for_queries()
+        # What a daemon that parsed nothing at start (a catch-up with nothing changed
+        # parses in worker processes, if at all) would otherwise build on its first
+        # edit, 150-200 ms on Django: each language's compiled queries (one file per
+        # suffix: a suffix may have a grammar of its own), the module layout, and the
+        # camelCase word split's `pyarrow.compute`.
+        suffixes: dict[str, str] = {}
+        for path in self.model.paths():
+            suffixes.setdefault(posixpath.splitext(path)[1], path)
+        for path in suffixes.values():
+            language = for_path(path)
+            if language is not None:
+                language.grammar_for(path)
+                self._module_of(path)
+        split_words_column(pa.array([""], pa.string()))
 
     def _resolvers_for(self, model: WorkspaceModels) -> Resolvers:
         """The resolvers of `model`, kept from batch to batch: their caches of class

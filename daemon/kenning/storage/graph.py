@@ -532,10 +532,16 @@ class StoredModel(NamedTuple):
 class _NameIndex:
     """Lower-case definition names -> the ids of the definitions with that name, kept
     by the writer as it writes, so a symbol query reads the ids it needs by key instead
-    of scanning the symbol table (which grows with the workspace)."""
+    of scanning the symbol table (which grows with the workspace).
+
+    The names are also kept as one text, a name per line, so that a query finds the
+    names it matches with one search of that text in C rather than a test per name in
+    Python (28k names on Django: 11 ms for a letters-in-order pattern name by name, 1-2
+    ms over the text); the text is joined again on the first query after a write."""
 
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
         self._ids: dict[str, set[str]] = {}
+        self._text: str | None = None
         self._lock = threading.Lock()
         self.add(rows)
 
@@ -543,6 +549,7 @@ class _NameIndex:
         with self._lock:
             for sid, name in rows:
                 self._ids.setdefault(str(name).lower(), set()).add(sid)
+            self._text = None
 
     def remove(self, rows: Iterable[tuple[str, str]]) -> None:
         with self._lock:
@@ -553,20 +560,60 @@ class _NameIndex:
                     held.discard(sid)
                     if not held:
                         del self._ids[key]
+            self._text = None
+
+    def warm(self) -> None:
+        """Join the names' text now, not on the next query."""
+        with self._lock:
+            self._names_text()
+
+    def _names_text(self) -> str:
+        """Every name on a line of its own, newline-terminated (the lock held)."""
+        if self._text is None:
+            self._text = "".join(f"{name}\n" for name in self._ids)
+        return self._text
 
     def matching_pattern(self, pattern: str, limit: int) -> list[str]:
         """Ids of definitions whose lower-case name matches the regular expression
         `pattern` (searched), shorter names first, at most `limit`."""
         compiled = re.compile(pattern)
         with self._lock:
-            names = sorted((n for n in self._ids if compiled.search(n)), key=lambda n: (len(n), n))
+            found = self._search_lines(pattern)
+            if found is None:
+                found = {n for n in self._ids if compiled.search(n)}
+            else:
+                # What the text search found is checked name by name, as before.
+                found = {n for n in found if compiled.search(n)}
+            names = sorted(found, key=lambda n: (len(n), n))
             return self._ids_of(names, limit)
+
+    def _search_lines(self, pattern: str) -> set[str] | None:
+        """The names (lines of the text) where `pattern` finds a match, searching the
+        whole text at once; None when that search could differ from searching each
+        name: anchors (beyond a leading ``^.*``, which any name's search satisfies as
+        the rest does), or a match that runs over a line's end."""
+        rest = pattern.removeprefix("^.*")
+        if any(token in rest for token in ("^", "$", "\\A", "\\Z", "\\b", "\\B", "(?")):
+            return None
+        text = self._names_text()
+        found: set[str] = set()
+        for match in re.finditer(rest, text):
+            if "\n" in match.group():
+                return None
+            if match.start() == len(text):
+                break  # an empty match after the last line
+            start = text.rfind("\n", 0, match.start()) + 1
+            found.add(text[start : text.index("\n", match.end())])
+        return found
 
     def matching(self, needle: str, limit: int) -> list[str]:
         """Ids of definitions whose lower-case name contains `needle`: exact names
         first, then prefixes, then the rest, shorter names first, at most `limit`."""
         with self._lock:
-            names = [n for n in self._ids if needle in n]
+            if not needle or "\n" in needle:
+                names = [n for n in self._ids if needle in n]
+            else:
+                names = list(_lines_containing(self._names_text(), needle))
             names.sort(key=lambda n: (n != needle, not n.startswith(needle), len(n), n))
             return self._ids_of(names, limit)
 
@@ -578,6 +625,19 @@ class _NameIndex:
             if len(out) >= limit:
                 break
         return out[:limit]
+
+
+def _lines_containing(text: str, needle: str) -> dict[str, None]:
+    """The lines of `text` (each ending in a newline) that contain `needle`, which holds
+    no newline, in order and each once."""
+    found: dict[str, None] = {}
+    at = text.find(needle)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.index("\n", at)
+        found[text[start:end]] = None
+        at = text.find(needle, end + 1)
+    return found
 
 
 class GraphStore:
@@ -1323,6 +1383,19 @@ class GraphStore:
             limit=limit,
         )
 
+    def prepare_for_queries(self) -> None:
+        """Build what a writer's store keeps for symbol queries (the counts with their
+        names, the name index, and the texts searched in them) now, rather than on the
+        first query that needs them, which would wait for a scan of the symbol table
+        (100-200 ms on Django: the first save that a symbol query finds)."""
+        if self.read_only:
+            return
+        self.counts()
+        cached = self._counts
+        if cached is not None:
+            cached.names_text()
+        self._name_index().warm()
+
     def _name_index(self) -> _NameIndex:
         """The kept definition names, built from one scan of the symbol table when
         first needed (and again after a bulk write)."""
@@ -1497,9 +1570,14 @@ class GraphStore:
 
 
 def in_order(needle: str) -> str:
-    """A regular expression for `needle`'s letters in order within one line: unanchored
-    and lazy, so a text of one name per line is searched in one linear pass."""
-    return "[^\n]*?".join(re.escape(c) for c in needle)
+    """A regular expression for `needle`'s letters in order within one line, unanchored.
+
+    Each letter after the first is reached by skipping, possessively, what is neither it
+    nor a line's end: the earliest next letter is as good as any later one, so nothing
+    is tried twice (about a third of the time of a lazy ``[^\\n]*?`` on Django's
+    names when nothing matches, the case a poll as the user types meets most)."""
+    parts = [re.escape(c) for c in needle]
+    return "".join(part if i == 0 else f"[^{part}\\n]*+{part}" for i, part in enumerate(parts))
 
 
 def _names(table: pa.Table) -> Counter[str]:
