@@ -541,26 +541,38 @@ class _NameIndex:
 
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
         self._ids: dict[str, set[str]] = {}
+        # Every id held, whatever its name: which definitions the store has.
+        self._all: set[str] = set()
         self._text: str | None = None
         self._lock = threading.Lock()
         self.add(rows)
 
     def add(self, rows: Iterable[tuple[str, str]]) -> None:
-        with self._lock:
-            for sid, name in rows:
-                self._ids.setdefault(str(name).lower(), set()).add(sid)
-            self._text = None
+        self.replace((), rows)
 
     def remove(self, rows: Iterable[tuple[str, str]]) -> None:
+        self.replace(rows, ())
+
+    def replace(self, removed: Iterable[tuple[str, str]], added: Iterable[tuple[str, str]]) -> None:
+        """Forget `removed` and take `added` in, in one step: a reader never sees an id
+        that both hold (a definition a write kept) missing."""
         with self._lock:
-            for sid, name in rows:
+            for sid, name in removed:
                 key = str(name).lower()
                 held = self._ids.get(key)
                 if held is not None:
                     held.discard(sid)
                     if not held:
                         del self._ids[key]
+                self._all.discard(sid)
+            for sid, name in added:
+                self._ids.setdefault(str(name).lower(), set()).add(sid)
+                self._all.add(sid)
             self._text = None
+
+    def holds(self, sid: str) -> bool:
+        """Whether the definition `sid` is stored."""
+        return sid in self._all
 
     def warm(self) -> None:
         """Join the names' text now, not on the next query."""
@@ -683,6 +695,11 @@ class GraphStore:
         # Definition names -> ids (`_NameIndex`), built on the first symbol query of a
         # writer's store and kept by its writes; None until then, or after a bulk write.
         self._names: _NameIndex | None = None
+        # The ids of the stored placeholders (`external` symbols), or more (placeholders
+        # deleted since stay): built with the name index by `prepare_for_queries`, kept
+        # by the writer, None until then or after a bulk write. With the name index it
+        # tells re-resolution which symbols no stored edge can point at.
+        self._externals: set[str] | None = None
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -844,6 +861,7 @@ class GraphStore:
             self._writes += 1
             self._counts = None
             self._names = None
+            self._externals = None
         try:
             yield
         finally:
@@ -852,6 +870,7 @@ class GraphStore:
                 self._writes += 1
                 self._counts = None
                 self._names = None
+                self._externals = None
 
     def _unwind_rows(self, rows: _Rows, upsert: bool, edges_by_copy: bool = False) -> None:
         verb = "MERGE" if upsert else "CREATE"
@@ -1041,9 +1060,12 @@ class GraphStore:
                 self._names = None
             raise
         if names is not None:
-            names.remove(old_names)
-            names.add(zip(rows.symbols["id"], rows.symbols["name"], strict=True))
+            names.replace(old_names, zip(rows.symbols["id"], rows.symbols["name"], strict=True))
         with self._counts_lock:
+            if self._externals is not None:
+                # Orphans deleted above stay in it: a placeholder it holds may be gone,
+                # never one it lacks stored.
+                self._externals |= rows.externals
             cached = self._counts
             self._writing = False
             self._writes += 1
@@ -1147,18 +1169,36 @@ class GraphStore:
         self, target_ids: Sequence[str], exclude_paths: Sequence[str]
     ) -> list[StoredEdge]:
         """Edges from files outside `exclude_paths` into any of `target_ids`."""
-        if not target_ids:
+        ids = self._maybe_stored(target_ids)
+        if not ids:
             return []
-        return self._stored_edges(list(target_ids), exclude_paths)
+        return self._stored_edges(ids, exclude_paths)
 
     def edges_into_externals(
         self, names: Sequence[str], exclude_paths: Sequence[str]
     ) -> list[StoredEdge]:
         """Edges into external placeholders named like any of `names` (`a.bar` or `bar`)."""
-        if not names:
-            return []
         # A placeholder's id is its name behind the external prefix: a key lookup.
-        return self._stored_edges([EXTERNAL_PREFIX + n for n in names], exclude_paths)
+        ids = self._maybe_stored([EXTERNAL_PREFIX + n for n in names])
+        if not ids:
+            return []
+        return self._stored_edges(ids, exclude_paths)
+
+    def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
+        """`ids` less those the writer knows are not stored (a definition outside the
+        name index, a placeholder outside the kept set), so that a save whose new or
+        removed names nothing stored points at reads nothing (three statements per
+        name otherwise). All of them when it keeps neither."""
+        with self._counts_lock:
+            names, externals = self._names, self._externals
+        out: list[str] = []
+        for i in ids:
+            if i.startswith(EXTERNAL_PREFIX):
+                if externals is None or i in externals:
+                    out.append(i)
+            elif names is None or names.holds(i):
+                out.append(i)
+        return out
 
     def subclass_names(self, class_ids: Sequence[str], depth: int = 5) -> list[str]:
         """Qualified names of the classes inheriting, directly or not, from `class_ids`."""
@@ -1395,6 +1435,15 @@ class GraphStore:
         if cached is not None:
             cached.names_text()
         self._name_index().warm()
+        with self._counts_lock:
+            writes, writing, kept = self._writes, self._writing, self._externals
+        if kept is None:
+            table = self.query("MATCH (s:Symbol) WHERE s.kind = 'external' RETURN s.id")
+            externals = set(table.column(0).to_pylist())
+            with self._counts_lock:
+                # Kept only when no write started while reading, as the name index.
+                if writes == self._writes and not writing and not self._writing:
+                    self._externals = externals
 
     def _name_index(self) -> _NameIndex:
         """The kept definition names, built from one scan of the symbol table when
