@@ -49,6 +49,7 @@ from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
 from kenning.storage.chunks import (
     CHUNK_SCHEMA,
+    ChunkFields,
     ChunkStore,
     chunk_table,
     embedded_hashes,
@@ -168,6 +169,8 @@ class Indexer:
         self._layouts: Layouts | None = None
         # The open buffers' trees, for incremental parses (this writer's alone).
         self.trees = EditorTrees()
+        # Each open file's chunk fields of its last save (`chunk_table`'s `keep`).
+        self._chunk_fields: dict[str, ChunkFields] = {}
 
     # -- lazily opened pieces -----------------------------------------------------
 
@@ -517,10 +520,21 @@ class Indexer:
             )
         # Each file's chunk rows, built once: their hashes go to the embedding queue, the
         # rows to the recent layer and then to the chunk table.
-        chunks = {
-            u.path: chunk_table(_chunk_rows([u.facts] if u.facts is not None else []))
-            for u in updates
-        }
+        # An open file's chunks that a save left as they were reuse what the last save
+        # derived from them (`chunk_table`'s `reuse`): their words, terms, descriptions.
+        for path in [p for p in self._chunk_fields if p not in open_paths]:
+            del self._chunk_fields[path]
+        chunks: dict[str, pa.Table] = {}
+        for u in updates:
+            rows = _chunk_rows([u.facts] if u.facts is not None else [])
+            if u.path in open_paths and u.facts is not None:
+                kept: ChunkFields = {}
+                reuse = self._chunk_fields.get(u.path)
+                chunks[u.path] = chunk_table(rows, reuse=reuse, keep=kept)
+                self._chunk_fields[u.path] = kept
+            else:
+                self._chunk_fields.pop(u.path, None)
+                chunks[u.path] = chunk_table(rows)
         return Prepared(
             updates=updates,
             rewires=rewires,
