@@ -20,16 +20,20 @@ def bar():
 """
 
 
-@pytest.fixture(params=["same engine", "reopened"])
+@pytest.fixture(params=["same engine", "reopened", "prepared"])
 def reopen(request: pytest.FixtureRequest, workspace: Workspace):
     """Index, then hand back an engine: the indexing one, or a new one that rebuilds
-    its resolution model from the stored graph (what a daemon restart does)."""
+    its resolution model from the stored graph (what a daemon restart does), or one
+    prepared for edits as a daemon's is (its store then keeps which definitions and
+    placeholders it holds, and re-resolution reads only those)."""
 
     def indexed(files: dict[str, str]) -> Engine:
         engine = workspace.indexed(files)
-        if request.param == "reopened":
+        if request.param != "same engine":
             engine.close()
             engine = workspace.open()
+        if request.param == "prepared":
+            engine.prepare_for_edits()
         return engine
 
     return indexed
@@ -60,6 +64,24 @@ def test_adding_a_missing_definition_resolves_waiting_callers(reopen) -> None:
     assert report.changed == ["a.py"]
     assert report.rewired >= 1
     assert edges(engine)[("b.py#use", "a.bar")] == ("a.py#bar", "import")
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_names_written_by_edits_are_followed_by_later_edits(reopen, defer: bool) -> None:
+    """A placeholder and a definition that edits wrote (not the full index) are found
+    again by the edits after them, whether each edit is written at once or behind."""
+    engine = reopen({"a.py": A_WITH_FOO, "b.py": "import a\n\ndef use():\n    a.foo()\n"})
+
+    def apply(path: str, text: str) -> None:
+        engine.apply_changes([(path, text)], defer=defer)
+        engine.flush()
+
+    apply("b.py", "import a\n\ndef use():\n    a.foo()\n    a.qux()\n")
+    assert edges(engine)[("b.py#use", "a.qux")] == ("ext:a.qux", "unresolved")
+    apply("a.py", A_WITH_FOO + "\n\ndef qux():\n    return 2\n")
+    assert edges(engine)[("b.py#use", "a.qux")] == ("a.py#qux", "import")
+    apply("a.py", A_WITH_FOO + "\n\ndef quux():\n    return 2\n")
+    assert edges(engine)[("b.py#use", "a.qux")] == ("ext:a.qux", "unresolved")
 
 
 START = {

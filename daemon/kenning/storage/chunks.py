@@ -233,10 +233,27 @@ def describe(symbol_id: str, kind: str, text: str) -> str:
     return f"{described} ({params})" if params else described
 
 
-def chunk_table(chunks: Iterable[tuple[Chunk, str]], words: bool = True) -> pa.Table:
+# What `chunk_table` derives from a chunk's symbol id, path, kind and text alone
+# (its `terms`, `desc`, `desc_hash` and `words`), keyed by those four.
+ChunkFields = dict[tuple[str, str, str, str], tuple[str, str, str, str]]
+
+
+def chunk_table(
+    chunks: Iterable[tuple[Chunk, str]],
+    words: bool = True,
+    reuse: ChunkFields | None = None,
+    keep: ChunkFields | None = None,
+) -> pa.Table:
     """Arrow rows for (chunk, qualified name of its symbol) pairs; without `words` their
-    `words` are left empty, for `with_words` to fill on another thread."""
+    `words` are left empty, for `with_words` to fill on another thread.
+
+    `reuse`: the derived fields of chunks made before (`keep` of an earlier call), taken
+    for a chunk with the same symbol id, path, kind and text instead of derived again
+    (they are functions of those alone); `keep` receives every row's, for the next call.
+    A file saved again in an editor changes a few of its chunks, not all."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
+    # With `reuse`, words already split; None where they are to be split below.
+    known_words: list[str | None] = []
     for chunk, qualname in chunks:
         cols["id"].append(chunk.id)
         cols["path"].append(chunk.path)
@@ -249,12 +266,37 @@ def chunk_table(chunks: Iterable[tuple[Chunk, str]], words: bool = True) -> pa.T
         cols["code"].append(chunk.code)
         cols["text"].append(chunk.text)
         cols["text_hash"].append(chunk.text_hash)
-        cols["terms"].append(name_terms(chunk.symbol_id, chunk.path))
-        desc = describe(chunk.symbol_id, chunk.kind, chunk.text)
+        key = (chunk.symbol_id, chunk.path, chunk.kind, chunk.text)
+        held = reuse.get(key) if reuse is not None else None
+        if held is not None and (held[3] or not words):
+            terms, desc, desc_hash, split = held
+            known_words.append(split if words else None)
+        else:
+            terms = name_terms(chunk.symbol_id, chunk.path)
+            desc = describe(chunk.symbol_id, chunk.kind, chunk.text)
+            desc_hash = text_hash(desc) if desc else ""
+            known_words.append(None)
+        cols["terms"].append(terms)
         cols["desc"].append(desc)
-        cols["desc_hash"].append(text_hash(desc) if desc else "")
+        cols["desc_hash"].append(desc_hash)
     text = pa.array(cols["text"], pa.string())
-    cols["words"] = split_words_column(text) if words else pa.nulls(len(text), pa.string())
+    if not words:
+        cols["words"] = pa.nulls(len(text), pa.string())
+    elif reuse is None and keep is None:
+        cols["words"] = split_words_column(text)
+    else:
+        missing = [i for i, w in enumerate(known_words) if w is None]
+        if missing:
+            split = split_words_column(pa.array([cols["text"][i] for i in missing], pa.string()))
+            for i, w in zip(missing, split.to_pylist(), strict=True):
+                known_words[i] = w
+        cols["words"] = pa.array(known_words, pa.string())
+    if keep is not None:
+        keys = zip(cols["symbol_id"], cols["path"], cols["kind"], cols["text"], strict=True)
+        for i, key in enumerate(keys):
+            # Words not split here (`words` False) are split again when next asked for.
+            split = (known_words[i] or "") if words else ""
+            keep[key] = (cols["terms"][i], cols["desc"][i], cols["desc_hash"][i], split)
     return pa.table(cols, schema=CHUNK_SCHEMA)
 
 

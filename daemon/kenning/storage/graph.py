@@ -535,41 +535,100 @@ class StoredModel(NamedTuple):
 class _NameIndex:
     """Lower-case definition names -> the ids of the definitions with that name, kept
     by the writer as it writes, so a symbol query reads the ids it needs by key instead
-    of scanning the symbol table (which grows with the workspace)."""
+    of scanning the symbol table (which grows with the workspace).
+
+    The names are also kept as one text, a name per line, so that a query finds the
+    names it matches with one search of that text in C rather than a test per name in
+    Python (28k names on Django: 11 ms for a letters-in-order pattern name by name, 1-2
+    ms over the text); the text is joined again on the first query after a write."""
 
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
         self._ids: dict[str, set[str]] = {}
+        # Every id held, whatever its name: which definitions the store has.
+        self._all: set[str] = set()
+        self._text: str | None = None
         self._lock = threading.Lock()
         self.add(rows)
 
     def add(self, rows: Iterable[tuple[str, str]]) -> None:
-        with self._lock:
-            for sid, name in rows:
-                self._ids.setdefault(str(name).lower(), set()).add(sid)
+        self.replace((), rows)
 
     def remove(self, rows: Iterable[tuple[str, str]]) -> None:
+        self.replace(rows, ())
+
+    def replace(self, removed: Iterable[tuple[str, str]], added: Iterable[tuple[str, str]]) -> None:
+        """Forget `removed` and take `added` in, in one step: a reader never sees an id
+        that both hold (a definition a write kept) missing."""
         with self._lock:
-            for sid, name in rows:
+            for sid, name in removed:
                 key = str(name).lower()
                 held = self._ids.get(key)
                 if held is not None:
                     held.discard(sid)
                     if not held:
                         del self._ids[key]
+                self._all.discard(sid)
+            for sid, name in added:
+                self._ids.setdefault(str(name).lower(), set()).add(sid)
+                self._all.add(sid)
+            self._text = None
+
+    def holds(self, sid: str) -> bool:
+        """Whether the definition `sid` is stored."""
+        return sid in self._all
+
+    def warm(self) -> None:
+        """Join the names' text now, not on the next query."""
+        with self._lock:
+            self._names_text()
+
+    def _names_text(self) -> str:
+        """Every name on a line of its own, newline-terminated (the lock held)."""
+        if self._text is None:
+            self._text = "".join(f"{name}\n" for name in self._ids)
+        return self._text
 
     def matching_pattern(self, pattern: str, limit: int) -> list[str]:
         """Ids of definitions whose lower-case name matches the regular expression
         `pattern` (searched), shorter names first, at most `limit`."""
         compiled = re.compile(pattern)
         with self._lock:
-            names = sorted((n for n in self._ids if compiled.search(n)), key=lambda n: (len(n), n))
+            found = self._search_lines(pattern)
+            if found is None:
+                found = {n for n in self._ids if compiled.search(n)}
+            else:
+                # What the text search found is checked name by name, as before.
+                found = {n for n in found if compiled.search(n)}
+            names = sorted(found, key=lambda n: (len(n), n))
             return self._ids_of(names, limit)
+
+    def _search_lines(self, pattern: str) -> set[str] | None:
+        """The names (lines of the text) where `pattern` finds a match, searching the
+        whole text at once; None when that search could differ from searching each
+        name: anchors (beyond a leading ``^.*``, which any name's search satisfies as
+        the rest does), or a match that runs over a line's end."""
+        rest = pattern.removeprefix("^.*")
+        if any(token in rest for token in ("^", "$", "\\A", "\\Z", "\\b", "\\B", "(?")):
+            return None
+        text = self._names_text()
+        found: set[str] = set()
+        for match in re.finditer(rest, text):
+            if "\n" in match.group():
+                return None
+            if match.start() == len(text):
+                break  # an empty match after the last line
+            start = text.rfind("\n", 0, match.start()) + 1
+            found.add(text[start : text.index("\n", match.end())])
+        return found
 
     def matching(self, needle: str, limit: int) -> list[str]:
         """Ids of definitions whose lower-case name contains `needle`: exact names
         first, then prefixes, then the rest, shorter names first, at most `limit`."""
         with self._lock:
-            names = [n for n in self._ids if needle in n]
+            if not needle or "\n" in needle:
+                names = [n for n in self._ids if needle in n]
+            else:
+                names = list(_lines_containing(self._names_text(), needle))
             names.sort(key=lambda n: (n != needle, not n.startswith(needle), len(n), n))
             return self._ids_of(names, limit)
 
@@ -581,6 +640,19 @@ class _NameIndex:
             if len(out) >= limit:
                 break
         return out[:limit]
+
+
+def _lines_containing(text: str, needle: str) -> dict[str, None]:
+    """The lines of `text` (each ending in a newline) that contain `needle`, which holds
+    no newline, in order and each once."""
+    found: dict[str, None] = {}
+    at = text.find(needle)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.index("\n", at)
+        found[text[start:end]] = None
+        at = text.find(needle, end + 1)
+    return found
 
 
 class GraphStore:
@@ -626,6 +698,11 @@ class GraphStore:
         # Definition names -> ids (`_NameIndex`), built on the first symbol query of a
         # writer's store and kept by its writes; None until then, or after a bulk write.
         self._names: _NameIndex | None = None
+        # The ids of the stored placeholders (`external` symbols), or more (placeholders
+        # deleted since stay): built with the name index by `prepare_for_queries`, kept
+        # by the writer, None until then or after a bulk write. With the name index it
+        # tells re-resolution which symbols no stored edge can point at.
+        self._externals: set[str] | None = None
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -812,6 +889,7 @@ class GraphStore:
             self._writes += 1
             self._counts = None
             self._names = None
+            self._externals = None
         try:
             yield
         finally:
@@ -820,6 +898,7 @@ class GraphStore:
                 self._writes += 1
                 self._counts = None
                 self._names = None
+                self._externals = None
 
     def _unwind_rows(self, rows: _Rows, upsert: bool, edges_by_copy: bool = False) -> None:
         verb = "MERGE" if upsert else "CREATE"
@@ -1009,9 +1088,12 @@ class GraphStore:
                 self._names = None
             raise
         if names is not None:
-            names.remove(old_names)
-            names.add(zip(rows.symbols["id"], rows.symbols["name"], strict=True))
+            names.replace(old_names, zip(rows.symbols["id"], rows.symbols["name"], strict=True))
         with self._counts_lock:
+            if self._externals is not None:
+                # Orphans deleted above stay in it: a placeholder it holds may be gone,
+                # never one it lacks stored.
+                self._externals |= rows.externals
             cached = self._counts
             self._writing = False
             self._writes += 1
@@ -1115,18 +1197,36 @@ class GraphStore:
         self, target_ids: Sequence[str], exclude_paths: Sequence[str]
     ) -> list[StoredEdge]:
         """Edges from files outside `exclude_paths` into any of `target_ids`."""
-        if not target_ids:
+        ids = self._maybe_stored(target_ids)
+        if not ids:
             return []
-        return self._stored_edges(list(target_ids), exclude_paths)
+        return self._stored_edges(ids, exclude_paths)
 
     def edges_into_externals(
         self, names: Sequence[str], exclude_paths: Sequence[str]
     ) -> list[StoredEdge]:
         """Edges into external placeholders named like any of `names` (`a.bar` or `bar`)."""
-        if not names:
-            return []
         # A placeholder's id is its name behind the external prefix: a key lookup.
-        return self._stored_edges([EXTERNAL_PREFIX + n for n in names], exclude_paths)
+        ids = self._maybe_stored([EXTERNAL_PREFIX + n for n in names])
+        if not ids:
+            return []
+        return self._stored_edges(ids, exclude_paths)
+
+    def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
+        """`ids` less those the writer knows are not stored (a definition outside the
+        name index, a placeholder outside the kept set), so that a save whose new or
+        removed names nothing stored points at reads nothing (three statements per
+        name otherwise). All of them when it keeps neither."""
+        with self._counts_lock:
+            names, externals = self._names, self._externals
+        out: list[str] = []
+        for i in ids:
+            if i.startswith(EXTERNAL_PREFIX):
+                if externals is None or i in externals:
+                    out.append(i)
+            elif names is None or names.holds(i):
+                out.append(i)
+        return out
 
     def subclass_names(self, class_ids: Sequence[str], depth: int = 5) -> list[str]:
         """Qualified names of the classes inheriting, directly or not, from `class_ids`."""
@@ -1351,6 +1451,28 @@ class GraphStore:
             limit=limit,
         )
 
+    def prepare_for_queries(self) -> None:
+        """Build what a writer's store keeps for symbol queries (the counts with their
+        names, the name index, and the texts searched in them) now, rather than on the
+        first query that needs them, which would wait for a scan of the symbol table
+        (100-200 ms on Django: the first save that a symbol query finds)."""
+        if self.read_only:
+            return
+        self.counts()
+        cached = self._counts
+        if cached is not None:
+            cached.names_text()
+        self._name_index().warm()
+        with self._counts_lock:
+            writes, writing, kept = self._writes, self._writing, self._externals
+        if kept is None:
+            table = self.query("MATCH (s:Symbol) WHERE s.kind = 'external' RETURN s.id")
+            externals = set(table.column(0).to_pylist())
+            with self._counts_lock:
+                # Kept only when no write started while reading, as the name index.
+                if writes == self._writes and not writing and not self._writing:
+                    self._externals = externals
+
     def _name_index(self) -> _NameIndex:
         """The kept definition names, built from one scan of the symbol table when
         first needed (and again after a bulk write)."""
@@ -1525,9 +1647,14 @@ class GraphStore:
 
 
 def in_order(needle: str) -> str:
-    """A regular expression for `needle`'s letters in order within one line: unanchored
-    and lazy, so a text of one name per line is searched in one linear pass."""
-    return "[^\n]*?".join(re.escape(c) for c in needle)
+    """A regular expression for `needle`'s letters in order within one line, unanchored.
+
+    Each letter after the first is reached by skipping, possessively, what is neither it
+    nor a line's end: the earliest next letter is as good as any later one, so nothing
+    is tried twice (about a third of the time of a lazy ``[^\\n]*?`` on Django's
+    names when nothing matches, the case a poll as the user types meets most)."""
+    parts = [re.escape(c) for c in needle]
+    return "".join(part if i == 0 else f"[^{part}\\n]*+{part}" for i, part in enumerate(parts))
 
 
 def _names(table: pa.Table) -> Counter[str]:
