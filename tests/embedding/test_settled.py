@@ -16,6 +16,7 @@ import pytest
 
 from helpers import Workspace, kenning_env
 from kenning.engine import Engine
+from kenning.engine.live import LiveWorkspace
 from kenning.pipeline.embedder import EmbedProgress
 from kenning.storage.vectors import table_name
 
@@ -49,6 +50,7 @@ import os, signal, sys
 from pathlib import Path
 from kenning.core.settings import EmbeddingSettings, Settings
 from kenning.engine import Engine
+from kenning.engine.live import LiveWorkspace
 settings = Settings(parse_workers=1, embedding=EmbeddingSettings(optimize=False))
 engine = Engine.open(Path(sys.argv[1]), settings)
 engine.indexer.apply([(sys.argv[2], None)])
@@ -102,6 +104,24 @@ def test_a_start_with_everything_embedded_says_so_without_the_pool(
     assert (engine.embed().done, engine.embed().total) == (total, total)
     assert engine.search("cost of the items in a cart", 1).vectors_complete
     assert traced_hashes(trace) == embedded
+
+
+def test_a_daemons_folder_opens_and_catches_up_without_the_pool(workspace: Workspace) -> None:
+    total = embedded_and_closed(workspace)
+    live = LiveWorkspace(workspace.root, EMBED)
+    try:
+        assert live.open().writer
+        live.catch_up().result(timeout=120)
+        assert live.wait_until_idle(60)
+
+        assert live.engine is not None and not live.engine.pool_made
+        # What the folder's status shows: embedding idle, everything embedded.
+        assert (live.embedding.state, live.embedding.done, live.embedding.total) == (
+            "idle", total, total,
+        )  # fmt: skip
+        assert not live.error
+    finally:
+        live.close()
 
 
 def test_texts_of_an_edit_after_such_a_start_are_embedded(
