@@ -623,6 +623,11 @@ class GraphStore:
         # Definition names -> ids (`_NameIndex`), built on the first symbol query of a
         # writer's store and kept by its writes; None until then, or after a bulk write.
         self._names: _NameIndex | None = None
+        # A writer's last read of the whole catalog, with `_writes` then: handed to the
+        # next such read (once) if nothing was written in between. An open's check
+        # reads the catalog and the indexer's catch-up reads it right after; on a large
+        # workspace each read is a tenth of a second or more.
+        self._catalog_kept: tuple[int, dict[str, FileRecord]] | None = None
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -1032,6 +1037,11 @@ class GraphStore:
 
     def catalog(self, paths: Sequence[str] | None = None) -> dict[str, FileRecord]:
         """Catalog entries of every file, or of `paths` only."""
+        if paths is None:
+            kept, self._catalog_kept = self._catalog_kept, None
+            if kept is not None and kept[0] == self._writes and not self._writing:
+                return kept[1]
+        writes = self._writes
         returns = "RETURN f.path, f.language, f.module, f.size, f.mtime_ns, f.hash, f.diagnostics"
         if paths is not None and len(paths) <= KEY_LOOKUPS_MAX:
             rows = [
@@ -1046,7 +1056,10 @@ class GraphStore:
         table = self.query(
             f"MATCH (f:File) {where}{returns}", {} if paths is None else {"paths": list(paths)}
         )
-        return {row[0]: FileRecord(*row) for row in _pyrows(table)}
+        found = {row[0]: FileRecord(*row) for row in _pyrows(table)}
+        if paths is None and not self.read_only and not self._writing:
+            self._catalog_kept = (writes, dict(found))
+        return found
 
     def model_rows(self) -> StoredModel:
         """What the resolution model is rebuilt from: files, symbols, imports, bases."""
