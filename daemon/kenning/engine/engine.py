@@ -62,7 +62,7 @@ from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
-from kenning.storage import native_memory
+from kenning.storage import graph_counts, native_memory
 from kenning.storage.check import open_for_reading, open_for_writing, record_sound
 from kenning.storage.chunk_files import chunk_fingerprint, known_rows, record_rows
 from kenning.storage.chunks import ChunkFilter, ChunkStore
@@ -186,9 +186,13 @@ class Engine:
                 index_dir.wipe()
                 index_dir.create()
             index_dir.check()
+            # Read before the graph is opened: the files as the last writer left them.
+            counts = graph_counts.recorded(index_dir)
             # Damaged stores are repaired here (all of it is derived data); `repairs`
             # says what was done, for the front end to tell the user.
             graph, repairs = open_for_writing(index_dir)
+            if counts is not None and not repairs:
+                graph.adopt_counts(counts)
         except BaseException:
             index_dir.release()
             raise
@@ -213,6 +217,7 @@ class Engine:
             self._status.close()
         self.graph.close()
         if self.writer:
+            graph_counts.record(self.index_dir, self.graph.kept_counts())
             chunks = self._open_chunks()
             if chunks is not None:
                 # Its rows as they are now, for status to read without opening it.

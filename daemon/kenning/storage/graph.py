@@ -1218,6 +1218,38 @@ class GraphStore:
                     self._counts = counted
         return counted.as_dict()
 
+    def kept_counts(self) -> dict[str, Any] | None:
+        """The counts a writer keeps, as plain data for `adopt_counts` (None when it has
+        not counted, or it is a reader)."""
+        counts = self._counts
+        if counts is None or self.read_only:
+            return None
+        return {
+            "files": counts.files,
+            "symbols": counts.symbols,
+            "resolution": dict(counts.resolution),
+            "imports": counts.imports,
+            "inherits": counts.inherits,
+            "diagnostics": counts.diagnostics,
+            "names": dict(counts.names),
+        }
+
+    def adopt_counts(self, kept: dict[str, Any]) -> None:
+        """Take counts an earlier writer kept for these very files (`kept_counts`), as
+        if this store had counted them, unless it has counted or written already."""
+        counts = _Counts(
+            int(kept["files"]),
+            int(kept["symbols"]),
+            {str(k): int(v) for k, v in kept["resolution"].items()},
+            int(kept["imports"]),
+            int(kept["inherits"]),
+            int(kept["diagnostics"]),
+            Counter({str(k): int(v) for k, v in kept["names"].items()}),
+        )
+        with self._counts_lock:
+            if self._counts is None and not self._writes and not self.read_only:
+                self._counts = counts
+
     def may_match(self, needle: str, letters: bool = False) -> bool:
         """False when no definition's lower-case name contains `needle` (nor, with
         `letters`, has its letters in order), nor is a dotless qualified name equal to
