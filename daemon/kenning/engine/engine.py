@@ -220,8 +220,12 @@ class Engine:
             graph_counts.record(self.index_dir, self.graph.kept_counts())
             chunks = self._open_chunks()
             if chunks is not None:
-                # Its rows as they are now, for status to read without opening it.
-                record_rows(self.index_dir, chunks.count())
+                # Its rows as they are now, for status to read without opening it. A
+                # table that cannot say must not keep the lock from being released.
+                try:
+                    record_rows(self.index_dir, chunks.count())
+                except Exception:
+                    log.warning("counting the chunk table on close failed", exc_info=True)
             # Closed cleanly: what it wrote is sound, and the next open need not read
             # the chunk and vector tables again to know it (`storage.check`).
             record_sound(self.index_dir)
