@@ -37,9 +37,16 @@ from kenning.pipeline.embedder import (
     EmbedPool,
     EmbedProgress,
     ProgressSink,
+    settled_progress,
     status_note,
 )
-from kenning.pipeline.executors import Future, ThreadPoolExecutor, persist_executor, wait
+from kenning.pipeline.executors import (
+    Future,
+    ThreadPoolExecutor,
+    opening_lock,
+    persist_executor,
+    wait,
+)
 from kenning.pipeline.indexer import (
     ChangeReport,
     Indexer,
@@ -55,8 +62,9 @@ from kenning.query.describe import describe
 from kenning.query.search import expand_globs, search
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols, resolve_symbol
-from kenning.storage import native_memory
+from kenning.storage import graph_counts, native_memory
 from kenning.storage.check import open_for_reading, open_for_writing, record_sound
+from kenning.storage.chunk_files import chunk_fingerprint, known_rows, record_rows
 from kenning.storage.chunks import ChunkFilter, ChunkStore
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.graph import GraphStore
@@ -128,6 +136,16 @@ class Engine:
         self._vectors: VectorStore | None = None
         self._status: EmbedStatus | None = None
         self._pool: EmbedPool | None = None
+        # The stores and the pool are opened on first use, by whichever thread needs
+        # them first (a query thread, the writer, the persist thread): one at a time,
+        # so that no two threads open or create the same store. Reentrant: the pool
+        # opens the chunk and vector tables.
+        self._opening = opening_lock()
+        # Who hears the pool's progress, also before it exists (`add_embedding_sink`).
+        self._sinks: list[ProgressSink] = []
+        # Phase 2 as a start found it, when it had nothing to do and the pool was not
+        # made (`start_embedding`); the pool is made when new texts come.
+        self._settled: EmbedProgress | None = None
         # Embedding paused by the user (`pause_embedding`), and a full index running.
         self._user_paused = False
         self._indexing = False
@@ -168,9 +186,13 @@ class Engine:
                 index_dir.wipe()
                 index_dir.create()
             index_dir.check()
+            # Read before the graph is opened: the files as the last writer left them.
+            counts = graph_counts.recorded(index_dir)
             # Damaged stores are repaired here (all of it is derived data); `repairs`
             # says what was done, for the front end to tell the user.
             graph, repairs = open_for_writing(index_dir)
+            if counts is not None and not repairs:
+                graph.adopt_counts(counts)
         except BaseException:
             index_dir.release()
             raise
@@ -195,6 +217,15 @@ class Engine:
             self._status.close()
         self.graph.close()
         if self.writer:
+            graph_counts.record(self.index_dir, self.graph.kept_counts())
+            chunks = self._open_chunks()
+            if chunks is not None:
+                # Its rows as they are now, for status to read without opening it. A
+                # table that cannot say must not keep the lock from being released.
+                try:
+                    record_rows(self.index_dir, chunks.count())
+                except Exception:
+                    log.warning("counting the chunk table on close failed", exc_info=True)
             # Closed cleanly: what it wrote is sound, and the next open need not read
             # the chunk and vector tables again to know it (`storage.check`).
             record_sound(self.index_dir)
@@ -325,6 +356,12 @@ class Engine:
 
     def _queue_embedding(self, text_hashes: Sequence[str]) -> None:
         pool = self._pool
+        if pool is None and self._settled is not None and text_hashes:
+            # The start found nothing to embed and made no pool: make it now; its first
+            # pass compares the queue with the chunk table, new texts included.
+            self._settled = None
+            self.pool.start()
+            return
         if pool is not None and text_hashes:
             if pool.model_id is not None:
                 self.status_store.add(pool.model_id, list(text_hashes), RECENT)
@@ -348,19 +385,56 @@ class Engine:
     @property
     def pool(self) -> EmbedPool:
         """The embedding pool (created on first use; writers only)."""
-        if self._pool is None:
-            if not self.writer:
-                raise ReadOnly("this engine was opened read-only")
-            spec = self._model_spec
-            self._pool = EmbedPool(
-                self.index_dir.embed_status_path,
-                self.chunks,
-                self.vectors,
-                lambda: self._load_model(spec, self.settings.embedding.threads),
-                self.settings.embedding,
-                msgspec.json.encode(spec).decode(),
-            )
+        if self._pool is not None:
+            return self._pool
+        with self._opening:
+            if self._pool is None:
+                if not self.writer:
+                    raise ReadOnly("this engine was opened read-only")
+                spec = self._model_spec
+                pool = EmbedPool(
+                    self.index_dir.embed_status_path,
+                    self.chunks,
+                    self.vectors,
+                    lambda: self._load_model(spec, self.settings.embedding.threads),
+                    self.settings.embedding,
+                    msgspec.json.encode(spec).decode(),
+                    chunk_files=lambda: chunk_fingerprint(self.index_dir.chunks_path),
+                )
+                for sink in self._sinks:
+                    pool.add_sink(sink)
+                self._pool = pool
         return self._pool
+
+    @property
+    def pool_made(self) -> bool:
+        """Whether the embedding pool exists: a start that finds every text embedded
+        makes none until new texts come."""
+        return self._pool is not None
+
+    def add_embedding_sink(self, sink: ProgressSink) -> None:
+        """Hear the embedding pool's progress, whenever the pool is made."""
+        with self._opening:
+            self._sinks.append(sink)
+            if self._pool is not None:
+                self._pool.add_sink(sink)
+
+    def _settled_embedding(self) -> EmbedProgress | None:
+        """Phase 2's state when it has nothing to do, known without the chunk and
+        vector tables or the model (`embedder.settled_progress`); None otherwise."""
+        if not self.index_dir.embed_status_path.exists():
+            return None
+        from kenning.embed import ModelError, resolve_model
+
+        spec = self._model_spec
+        try:
+            # Which files the configured model would load, and so its id: tens of
+            # milliseconds, where loading it takes seconds.
+            model_id = resolve_model(spec.name, optimize=spec.optimize).model_id
+        except ModelError:
+            return None  # the pool reports it
+        files = chunk_fingerprint(self.index_dir.chunks_path)
+        return settled_progress(self.status_store, model_id, files, self.settings.embedding)
 
     @property
     def _model_spec(self) -> ModelSpec:
@@ -374,13 +448,34 @@ class Engine:
         return EmbeddingModel(resolved, threads or os.cpu_count() or 1)
 
     def start_embedding(self) -> None:
-        """Embed pending texts in the background (no-op when embedding is off)."""
-        if self.settings.embedding.enabled:
-            self.pool.start(resync=True)
+        """Embed pending texts in the background (no-op when embedding is off). When
+        everything is embedded already, the pool is not made until new texts come."""
+        if not self.settings.embedding.enabled:
+            return
+        if self._pool is None and self._settle():
+            return
+        self.pool.start(resync=True)
+
+    def _settle(self) -> bool:
+        """Whether phase 2 has nothing to do (then every sink hears so, once)."""
+        settled = self._settled_embedding()
+        if settled is None:
+            return False
+        self._settled = settled
+        for sink in list(self._sinks):
+            sink(settled)
+        return True
 
     def embed(self, progress: ProgressSink | None = None) -> EmbedProgress:
         """Embed every pending text, blocking until done (or paused); Ctrl-C stops
         after the batch in flight, keeping every finished batch."""
+        if self._pool is None:
+            settled = self._settled_embedding()
+            if settled is not None:
+                self._settled = settled
+                if progress is not None:
+                    progress(settled)
+                return settled
         pool = self.pool
         if progress is not None:
             pool.add_sink(progress)
@@ -433,23 +528,47 @@ class Engine:
 
     @property
     def chunks(self) -> ChunkStore:
-        if self._indexer is not None:
-            return self._indexer.chunks
-        if self._chunks is None:
-            self._chunks = ChunkStore(self.index_dir.chunks_path)
-        return self._chunks
+        opened = self._open_chunks()
+        if opened is not None:
+            return opened
+        with self._opening:
+            if self._indexer is not None:
+                return self._indexer.chunks
+            if self._chunks is None:
+                self._chunks = ChunkStore(self.index_dir.chunks_path)
+            return self._chunks
+
+    def _open_chunks(self) -> ChunkStore | None:
+        """The chunk table if it is open already, else None (without opening it)."""
+        return self._indexer.opened_chunks if self._indexer is not None else self._chunks
+
+    def chunk_count(self) -> int:
+        """The chunk table's rows: counted when it is open, else as recorded with its
+        files while they are unchanged (`storage/chunk_files.py`), else counted."""
+        opened = self._open_chunks()
+        if opened is None:
+            rows = known_rows(self.index_dir)
+            if rows is not None:
+                return rows
+        return (opened or self.chunks).count()
 
     @property
     def vectors(self) -> VectorStore:
         if self._vectors is None:
-            self._vectors = VectorStore(self.index_dir.chunks_path)
+            with self._opening:
+                if self._vectors is None:
+                    self._vectors = VectorStore(self.index_dir.chunks_path)
         return self._vectors
 
     @property
     def status_store(self) -> EmbedStatus:
         """This thread's connection to the embedding status table."""
         if self._status is None:
-            self._status = EmbedStatus(self.index_dir.embed_status_path, read_only=not self.writer)
+            with self._opening:
+                if self._status is None:
+                    self._status = EmbedStatus(
+                        self.index_dir.embed_status_path, read_only=not self.writer
+                    )
         return self._status
 
     def semantic(self) -> SemanticIndex | None:
@@ -535,7 +654,7 @@ class Engine:
             imports=counts["imports"],
             inherits=counts["inherits"],
             diagnostics=counts["diagnostics"],
-            chunks=self.chunks.count(),
+            chunks=self.chunk_count(),
             embedding=self.embedding_status(),
             owner=owner.describe() if owner else None,
         )
@@ -555,7 +674,11 @@ class Engine:
             model=self.settings.embedding.model,
             model_id=model_id,
             active_model_id=active,
-            state=pool.progress().state if pool is not None else None,
+            state=pool.progress().state
+            if pool is not None
+            else self._settled.state
+            if self._settled is not None
+            else None,
         )
         if model_id is None:
             return base

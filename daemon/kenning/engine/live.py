@@ -141,7 +141,9 @@ class LiveWorkspace:
         except (IndexError_, OSError) as error:
             self._set(error=f"cannot open the index of {self.root}: {error}")
             return Outcome(writer=False, error=self._state.error)
-        self._open_stores(self.engine)
+        # The writer's chunk and vector tables open on first use (LanceDB takes a second
+        # or more to import, and a start with nothing changed may never need them).
+        _ = self.engine.status_store
         # Read-only until now (another process owned the index): not any more.
         self._set(warning="")
         write_behind = self.settings.write_behind_ms / 1000
@@ -154,13 +156,13 @@ class LiveWorkspace:
             written=self._written,
         )
         if self.settings.embedding.enabled:
-            self.engine.pool.add_sink(self._on_embedding)
+            self.engine.add_embedding_sink(self._on_embedding)
         return Outcome(writer=True, warning=self.engine.repairs)
 
     @staticmethod
     def _open_stores(engine: Engine) -> None:
-        # Opened here, before the writer and the query threads share the engine, so no
-        # two threads race to open (or create) the same store.
+        # A reader opens them now, where a failure (the owner between a write and its
+        # checkpoint) is tried again, rather than in a query.
         _ = engine.chunks, engine.vectors, engine.status_store
 
     def open_read_only(self, why: str) -> Outcome:

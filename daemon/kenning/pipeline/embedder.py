@@ -14,10 +14,18 @@ A batch that raises goes back to pending with its attempt counted; after
 on. When the queue runs dry the pool garbage-collects vectors no chunk has referred to
 for the grace period and, after a model change, switches search over to the new model
 once enough texts have vectors under it.
+
+When a pass that compared the queue with the chunk table (a resync) ends with nothing
+pending, the pool records that, with the fingerprint of the chunk table's files taken
+before it read them (`SYNCED`). A later start whose chunk files, model and queue still
+agree with that record (`settled_progress`) has nothing to embed, and need not open the
+chunk and vector tables (LanceDB: a second or more to import) nor load the model to
+find that out.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -60,6 +68,11 @@ VECTOR_SEARCH = "vector_search"
 VECTOR_SEARCH_ROWS = "vector_search_rows"
 # What loading the model had to say (an optimised file rejected, say).
 MODEL_NOTE = "model_note"
+# The status table was in sync with the chunk table's files as they were when this
+# fingerprint was taken, under this model, with nothing left to embed: JSON
+# {"chunks": fingerprint, "model": model id}. Kept in the status table itself, so that a
+# status file that is lost or recreated takes the record with it.
+SYNCED = "synced_with_chunks"
 # Set to a file path to log every batch handed to the model (one line per batch:
 # the text hashes), for checking that nothing is embedded twice.
 TRACE_ENV = "KENNING_EMBED_TRACE"
@@ -111,6 +124,40 @@ def status_note(
     return "; ".join(n for n in notes if n)
 
 
+def settled_progress(
+    status: EmbedStatus, model_id: str, chunk_files: str, settings: EmbeddingSettings
+) -> EmbedProgress | None:
+    """Phase 2's state when it has nothing to do, read from the status table alone:
+    the last resync under `model_id` saw the chunk table's files as they are now
+    (`chunk_files`, their fingerprint), nothing is pending or in progress, search uses
+    this model (no switch under way) and no orphaned vector is due for collection.
+    None when any of that does not hold: the pool must run."""
+    try:
+        synced = json.loads(status.get_meta(SYNCED) or "{}")
+    except ValueError:
+        return None
+    if not isinstance(synced, dict):
+        return None
+    if synced.get("chunks") != chunk_files or synced.get("model") != model_id:
+        return None
+    if status.get_meta(ACTIVE_MODEL) != model_id:
+        return None
+    counts = status.counts(model_id)
+    if counts.pending or counts.in_progress:
+        return None
+    if status.expired_orphans(model_id, time.time() - settings.gc_grace_seconds):
+        return None
+    return EmbedProgress(
+        state="idle",
+        model_id=model_id,
+        active_model_id=model_id,
+        total=counts.total,
+        done=counts.done,
+        failed=counts.error,
+        note=status_note(status, model_id, model_id, counts, settings.switch_threshold),
+    )
+
+
 def plan_batches(
     items: Sequence[tuple[str, int]], batch_tokens: int, batch_size: int, max_tokens: int = 256
 ) -> list[list[str]]:
@@ -145,8 +192,12 @@ class EmbedPool:
         settings: EmbeddingSettings,
         model_spec: str,
         on_progress: ProgressSink | None = None,
+        chunk_files: Callable[[], str] | None = None,
     ) -> None:
         self.status_path = status_path
+        # The fingerprint of the chunk table's files, for the `SYNCED` record (None:
+        # none is kept).
+        self._chunk_files = chunk_files
         self.chunks = chunks
         self.vectors = vectors
         self.settings = settings
@@ -329,6 +380,9 @@ class EmbedPool:
                 self._work = False
                 self._busy = True
                 resync, self._resync = self._resync, False
+            # Taken before the chunks are read: a write that lands after it changes the
+            # files, and the record made below then matches them no more.
+            files = self._chunk_files() if resync and self._chunk_files else None
             if resync:
                 # Queue texts new to the chunk table; mark those no chunk holds.
                 added, _ = status.sync(model_id, self.chunks.all_hashes())
@@ -337,7 +391,16 @@ class EmbedPool:
             self._drain(status, self._model)
             self._collect_garbage(status, model_id)
             self._maybe_switch(status, model_id)
+            if files is not None and not self._should_pause():
+                self._record_synced(status, model_id, files)
             self._publish(self._snapshot(status, "paused" if self._paused else "idle"))
+
+    def _record_synced(self, status: EmbedStatus, model_id: str, files: str) -> None:
+        """After a resync: record it when it left nothing to embed (see `SYNCED`)."""
+        counts = status.counts(model_id)
+        if counts.pending or counts.in_progress or status.get_meta(ACTIVE_MODEL) != model_id:
+            return
+        status.set_meta(SYNCED, json.dumps({"chunks": files, "model": model_id}))
 
     def _recover(self, status: EmbedStatus) -> None:
         """Settle texts a killed run left `in_progress`: done if the vector was stored

@@ -8,10 +8,14 @@ status poll or a call hierarchy go on while a search embeds its query.
 A writer's deferred changes are written to the stores on one thread of their own
 (`persist_executor`, see `pipeline/write_behind.py`), so that the writer thread goes
 on preparing the next save meanwhile. One thread: batches are written in order.
+
+`opening_lock` is for what these threads share and open on first use (an engine's
+stores): whichever thread comes first opens it, the others wait for it.
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 
 QUERY_THREADS = 2
@@ -25,4 +29,18 @@ def persist_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-persist")
 
 
-__all__ = ["Executor", "Future", "ThreadPoolExecutor", "persist_executor", "query_executor", "wait"]
+def opening_lock() -> threading.RLock:
+    """A lock for opening shared things on first use; reentrant, so that opening one
+    may open another under it."""
+    return threading.RLock()
+
+
+__all__ = [
+    "Executor",
+    "Future",
+    "ThreadPoolExecutor",
+    "opening_lock",
+    "persist_executor",
+    "query_executor",
+    "wait",
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -165,6 +166,7 @@ class Indexer:
         self.graph = graph
         self.index_dir = index_dir
         self._chunks: ChunkStore | None = None
+        self._chunks_lock = threading.Lock()
         self._model: WorkspaceModels | None = None
         self._resolvers: Resolvers | None = None
         self._layouts: Layouts | None = None
@@ -178,7 +180,15 @@ class Indexer:
     @property
     def chunks(self) -> ChunkStore:
         if self._chunks is None:
-            self._chunks = ChunkStore(self.index_dir.chunks_path)
+            # Opened once, whichever thread asks first (the engine's query threads too).
+            with self._chunks_lock:
+                if self._chunks is None:
+                    self._chunks = ChunkStore(self.index_dir.chunks_path)
+        return self._chunks
+
+    @property
+    def opened_chunks(self) -> ChunkStore | None:
+        """The chunk table if it is open already (without opening it)."""
         return self._chunks
 
     @property

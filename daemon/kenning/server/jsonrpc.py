@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import cattrs
-from pygls.exceptions import JsonRpcException
 
 # JSON-RPC 2.0's error codes, and the two LSP adds that kenning uses.
 PARSE_ERROR = -32700
@@ -29,11 +28,17 @@ REQUEST_FAILED = -32803
 RequestId = int | str | None
 
 
-class RpcError(JsonRpcException):
-    """A request refused by kenning itself (its code first, as JSON-RPC lists them)."""
+class RpcError(Exception):
+    """A request refused by kenning itself (its code first, as JSON-RPC lists them).
+
+    Not pygls's `JsonRpcException`: both transports catch it themselves, and importing
+    pygls's exceptions imports every LSP type (half a second), which the HTTP API that
+    a headless daemon serves would wait for before it answers."""
 
     def __init__(self, code: int, message: str) -> None:
-        super().__init__(message=message, code=code)
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class InvalidMessage(RpcError):

@@ -703,6 +703,11 @@ class GraphStore:
         # by the writer, None until then or after a bulk write. With the name index it
         # tells re-resolution which symbols no stored edge can point at.
         self._externals: set[str] | None = None
+        # A writer's last read of the whole catalog, with `_writes` then: handed to the
+        # next such read (once) if nothing was written in between. An open's check
+        # reads the catalog and the indexer's catch-up reads it right after; on a large
+        # workspace each read is a tenth of a second or more.
+        self._catalog_kept: tuple[int, dict[str, FileRecord]] | None = None
         if not read_only:
             for statement in DDL:
                 self._conn.execute(statement)
@@ -1142,6 +1147,11 @@ class GraphStore:
 
     def catalog(self, paths: Sequence[str] | None = None) -> dict[str, FileRecord]:
         """Catalog entries of every file, or of `paths` only."""
+        if paths is None:
+            kept, self._catalog_kept = self._catalog_kept, None
+            if kept is not None and kept[0] == self._writes and not self._writing:
+                return kept[1]
+        writes = self._writes
         returns = "RETURN f.path, f.language, f.module, f.size, f.mtime_ns, f.hash, f.diagnostics"
         if paths is not None and len(paths) <= KEY_LOOKUPS_MAX:
             rows = [
@@ -1156,7 +1166,10 @@ class GraphStore:
         table = self.query(
             f"MATCH (f:File) {where}{returns}", {} if paths is None else {"paths": list(paths)}
         )
-        return {row[0]: FileRecord(*row) for row in _pyrows(table)}
+        found = {row[0]: FileRecord(*row) for row in _pyrows(table)}
+        if paths is None and not self.read_only and not self._writing:
+            self._catalog_kept = (writes, dict(found))
+        return found
 
     def model_rows(self) -> StoredModel:
         """What the resolution model is rebuilt from: files, symbols, imports, bases."""
@@ -1332,6 +1345,38 @@ class GraphStore:
                 if writes == self._writes and not self._writing:
                     self._counts = counted
         return counted.as_dict()
+
+    def kept_counts(self) -> dict[str, Any] | None:
+        """The counts a writer keeps, as plain data for `adopt_counts` (None when it has
+        not counted, or it is a reader)."""
+        counts = self._counts
+        if counts is None or self.read_only:
+            return None
+        return {
+            "files": counts.files,
+            "symbols": counts.symbols,
+            "resolution": dict(counts.resolution),
+            "imports": counts.imports,
+            "inherits": counts.inherits,
+            "diagnostics": counts.diagnostics,
+            "names": dict(counts.names),
+        }
+
+    def adopt_counts(self, kept: dict[str, Any]) -> None:
+        """Take counts an earlier writer kept for these very files (`kept_counts`), as
+        if this store had counted them, unless it has counted or written already."""
+        counts = _Counts(
+            int(kept["files"]),
+            int(kept["symbols"]),
+            {str(k): int(v) for k, v in kept["resolution"].items()},
+            int(kept["imports"]),
+            int(kept["inherits"]),
+            int(kept["diagnostics"]),
+            Counter({str(k): int(v) for k, v in kept["names"].items()}),
+        )
+        with self._counts_lock:
+            if self._counts is None and not self._writes and not self.read_only:
+                self._counts = counts
 
     def may_match(self, needle: str, letters: bool = False) -> bool:
         """False when no definition's lower-case name contains `needle` (nor, with
