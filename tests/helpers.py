@@ -121,6 +121,22 @@ class Workspace:
         self._engines.clear()
 
 
+def count_statements(monkeypatch: Any) -> list[str]:
+    """Every statement the graph store's reads run from now on (`GraphStore.query`), in
+    order: for tests of what a step reads, and how often."""
+    from kenning.storage.graph import GraphStore
+
+    statements: list[str] = []
+    query = GraphStore.query
+
+    def counting(self: GraphStore, cypher: str, params: Any = None) -> Any:
+        statements.append(cypher)
+        return query(self, cypher, params)
+
+    monkeypatch.setattr(GraphStore, "query", counting)
+    return statements
+
+
 def kenning_env(**env: str) -> dict[str, str]:
     """The environment for a `python -m kenning` subprocess running the code under test."""
     return {**os.environ, "PYTHONPATH": DAEMON_DIR, **env}

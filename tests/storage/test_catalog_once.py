@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Workspace
-from kenning.storage.graph import GraphStore
+from helpers import Workspace, count_statements
 
 FILES = {"shop/cart.py": "def total(items):\n    return len(items)\n"}
 CATALOG_READ = "MATCH (f:File) RETURN"
@@ -18,14 +17,7 @@ def test_an_open_and_its_catch_up_read_the_catalog_once(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workspace.indexed(FILES).close()
-    statements: list[str] = []
-    query = GraphStore.query
-
-    def counting(self: GraphStore, cypher: str, params: object = None) -> object:
-        statements.append(cypher)
-        return query(self, cypher, params)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(GraphStore, "query", counting)
+    statements = count_statements(monkeypatch)
     engine = workspace.open()
     report = engine.index()
 

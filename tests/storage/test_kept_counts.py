@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from helpers import Workspace, kenning_env
-from kenning.storage.graph import GraphStore
+from helpers import Workspace, count_statements, kenning_env
 
 FILES = {
     "shop/cart.py": "def total(items):\n    return sum(price(i) for i in items)\n\n\n"
@@ -45,18 +44,6 @@ def counted(workspace: Workspace) -> tuple[int, int, int, int]:
 
 def figures(status: object) -> tuple[int, int, int, int]:
     return status.files, status.symbols, status.calls, status.imports  # type: ignore[attr-defined]
-
-
-def count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    statements: list[str] = []
-    query = GraphStore.query
-
-    def counting(self: GraphStore, cypher: str, params: object = None) -> object:
-        statements.append(cypher)
-        return query(self, cypher, params)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(GraphStore, "query", counting)
-    return statements
 
 
 def test_the_next_writer_adopts_the_counts_kept_by_the_last(
