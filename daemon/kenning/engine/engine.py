@@ -141,6 +141,7 @@ class Engine:
         # so that no two threads open or create the same store. Reentrant: the pool
         # opens the chunk and vector tables.
         self._opening = opening_lock()
+        self._closing = False
         # Who hears the pool's progress, also before it exists (`add_embedding_sink`).
         self._sinks: list[ProgressSink] = []
         # Phase 2 as a start found it, when it had nothing to do and the pool was not
@@ -200,7 +201,20 @@ class Engine:
         engine.repairs = repairs
         return engine
 
+    def warm_up(self) -> None:
+        """Open the chunk and vector tables now (LanceDB's import and the tables' open,
+        a second or more), so that a long-lived daemon's first search does not wait for
+        them; a start opens them only on first use, to answer sooner. Does nothing once
+        the engine is closing."""
+        with self._opening:
+            if self._closing:
+                return
+            _ = self.chunks, self.vectors
+
     def close(self) -> None:
+        with self._opening:
+            # A warm-up that has not opened the tables yet will not open them now.
+            self._closing = True
         if self.writer:
             if self._persister is not None:
                 # The write in flight ends, and what it calls back when done (a

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -438,6 +439,10 @@ class LiveWorkspace:
             self._indexed()
         self._prioritize(list(self.documents))
         self._set(warning="")
+        # The folder answered before its chunk and vector tables were opened; open them
+        # now, off the writer thread, so the first search does not pay for it (LanceDB's
+        # import and the tables' open: 2-3 s after a daemon's start on this machine).
+        threading.Thread(target=self._warm_up, name="kenning-warm-up", daemon=True).start()
         summary = {
             "mode": report.mode,
             "files": report.files,
@@ -446,6 +451,20 @@ class LiveWorkspace:
             "skipped": len(report.skipped),
         }
         return summary
+
+    def _warm_up(self) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        started = time.perf_counter()
+        try:
+            engine.warm_up()
+        except Exception:  # the first search opens them and reports what fails
+            log.warning("opening the chunk and vector tables ahead of a search failed",
+                        exc_info=True)  # fmt: skip
+            return
+        log.info("opened the chunk and vector tables in %.0f ms",
+                 (time.perf_counter() - started) * 1000)  # fmt: skip
 
     def _indexed(self) -> None:
         self._set(indexing=False)
