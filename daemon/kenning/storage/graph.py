@@ -373,6 +373,14 @@ EDGE_ROWS_PER_PART = 100_000
 # whole part of them stays with the process after the part is written.
 ARROW_BATCH_ROWS = 8_192
 
+# A copy load creates a part's nodes of a table with UNWIND instead of COPY when they
+# are fewer than this (a part's new placeholders: a few thousand). A COPY into a node
+# table took 55-65 MB more memory for its moment however few its rows (5k rows into a
+# table of 400k), UNWIND in statements of `UNWIND_FEW_CHUNK` rows 5-25 MB, in about
+# the same time; past a few thousand rows UNWIND takes longer, as it grows with them.
+UNWIND_NODES_BELOW = 8_192
+UNWIND_FEW_CHUNK = 1_000
+
 # One table's rows of a part: the table, its rows (Python columns, or Arrow already),
 # their types (None: every column a string).
 _Part = tuple[str, "dict[str, list[Any]] | pa.Table", Sequence[tuple[str, str]] | None]
@@ -515,6 +523,21 @@ class BulkLoad:
     def _add(self, step: str, seconds: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
 
+    def _create_few(self, table: str, cols: dict[str, list[Any]]) -> None:
+        """A copy load's few nodes of a table (a part's new placeholders, the last
+        part's files), created with UNWIND in one transaction, as a COPY would commit
+        them."""
+        if not cols[next(iter(cols))]:
+            return
+        graph = self._graph
+        graph._run("BEGIN TRANSACTION")
+        try:
+            graph._create_rows(table, cols, UNWIND_FEW_CHUNK)
+            graph._run("COMMIT")
+        except Exception as exc:
+            graph._rollback()
+            raise BulkCopyFailed(f"CREATE in {table} failed: {exc}") from exc
+
     def _write(self, parts: list[_Part]) -> None:
         """Write `parts` in order. The list is emptied: the caller keeps no other
         reference to the rows, so each table's Python rows are freed as soon as they are
@@ -526,20 +549,31 @@ class BulkLoad:
             # 100k calls: 48 MB of lists and objects), and a COPY's own transient
             # allocations come on top of whatever is held while it runs.
             started = time.perf_counter()
-            arrow: list[tuple[str, pa.Table]] = []
+            arrow: list[tuple[str, pa.Table | dict[str, list[Any]]]] = []
             while parts:
                 table, cols, spec = parts.pop(0)
-                arrow.append((table, cols if isinstance(cols, pa.Table) else _arrow(cols, spec)))
+                if isinstance(cols, pa.Table):
+                    arrow.append((table, cols))
+                elif (
+                    table in ("File", "Symbol") and len(cols[next(iter(cols))]) < UNWIND_NODES_BELOW
+                ):
+                    arrow.append((table, cols))  # few: written with UNWIND, below
+                else:
+                    arrow.append((table, _arrow(cols, spec)))
                 del cols
             self._add("arrow", time.perf_counter() - started)
             while arrow:
                 table, data = arrow.pop(0)
                 copied = time.perf_counter()
-                try:
-                    graph._copy(table, data)
-                except Exception as exc:
-                    raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
-                self._add(f"copy_{table}", time.perf_counter() - copied)
+                if isinstance(data, dict):
+                    self._create_few(table, data)
+                    self._add(f"unwind_{table}", time.perf_counter() - copied)
+                else:
+                    try:
+                        graph._copy(table, data)
+                    except Exception as exc:
+                        raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+                    self._add(f"copy_{table}", time.perf_counter() - copied)
                 del data
                 # The table's Arrow rows and what the store's threads allocated to copy
                 # them are freed by now; without this the process keeps their pages, and
@@ -936,12 +970,15 @@ class GraphStore:
             yield load
             load.finish()
 
-    def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
-        """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
+    def _create_rows(
+        self, table: str, cols: dict[str, list[Any]], chunk: int = UNWIND_CHUNK
+    ) -> None:
+        """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY, and
+        its way for a few nodes (`BulkLoad._create_few`)."""
         props = [name for name in cols if name not in ("from", "to")]
         if table in ("File", "Symbol"):
             fields = ", ".join(f"{n}: r.{n}" for n in props)
-            self._unwind(f"UNWIND $rows AS r CREATE (n:{table} {{{fields}}})", _rows(cols))
+            self._unwind(f"UNWIND $rows AS r CREATE (n:{table} {{{fields}}})", _rows(cols), chunk)
             return
         source = "File {path: r.from}" if table == "DEFINES" else "Symbol {id: r.from}"
         fields = f" {{{', '.join(f'{n}: r.{n}' for n in props)}}}" if props else ""
@@ -1047,8 +1084,10 @@ class GraphStore:
         found = self.query("UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id", {"ids": ids})
         return set(found.column(0).to_pylist())
 
-    def _unwind(self, cypher: str, rows: list[dict[str, Any]]) -> None:
-        for chunk in batched(rows, UNWIND_CHUNK):
+    def _unwind(
+        self, cypher: str, rows: list[dict[str, Any]], chunk_rows: int = UNWIND_CHUNK
+    ) -> None:
+        for chunk in batched(rows, chunk_rows):
             self._run(cypher, {"rows": chunk})
 
     # -- incremental --------------------------------------------------------------
