@@ -45,6 +45,7 @@ def test_rows_moved_into_arrow_in_batches_store_the_same_rows(
     misread the nulls of an Arrow table of several chunks)."""
     expected = reference(tmp_path, IN_PROCESS, edit=False)
     monkeypatch.setattr(graph_module, "ARROW_BATCH_ROWS", 2)
+    monkeypatch.setattr(graph_module, "UNWIND_NODES_BELOW", 0)  # every node by COPY
     if small_parts:
         monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 5)
         monkeypatch.setattr(graph_module, "EDGE_ROWS_PER_PART", 5)
@@ -55,6 +56,28 @@ def test_rows_moved_into_arrow_in_batches_store_the_same_rows(
 
     assert report.graph_write == "copy"
     assert comparable(snapshot(engine)) == expected
+
+
+@pytest.mark.parametrize("unwind_below", [0, 10**9], ids=["nodes-by-copy", "nodes-by-unwind"])
+def test_a_parts_few_nodes_store_the_same_rows_either_way(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unwind_below: int
+) -> None:
+    """A copy load creates a part's few nodes (its new placeholders, a last small part's
+    files and symbols) with UNWIND rather than COPY: the rows stored are the same."""
+    expected = reference(tmp_path, IN_PROCESS, edit=False)
+    monkeypatch.setattr(graph_module, "UNWIND_NODES_BELOW", unwind_below)
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 7)
+    monkeypatch.setattr(graph_module, "EDGE_ROWS_PER_PART", 3)
+
+    workspace.write(FILES)
+    engine = workspace.open()
+    report = engine.index()
+
+    assert report.graph_write == "copy"
+    assert comparable(snapshot(engine)) == expected
+    wrote = set(report.timings)
+    assert ("graph.unwind_Symbol" in wrote) == bool(unwind_below)
+    assert ("graph.copy_Symbol" in wrote) == (not unwind_below)
 
 
 def test_a_copy_holds_none_of_its_rows_afterwards(tmp_path: Path) -> None:

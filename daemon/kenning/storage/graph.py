@@ -566,7 +566,9 @@ class BulkLoad:
                 table, data = arrow.pop(0)
                 copied = time.perf_counter()
                 if isinstance(data, dict):
-                    self._create_few(table, data)
+                    # What the statements allocated is given back before the next COPY.
+                    with native_memory.burst():
+                        self._create_few(table, data)
                     self._add(f"unwind_{table}", time.perf_counter() - copied)
                 else:
                     # The table's Arrow rows and what the store's threads allocated to
