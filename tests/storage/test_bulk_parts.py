@@ -33,39 +33,12 @@ def test_small_parts_store_the_same_rows(
     assert comparable(snapshot(engine)) == expected
 
 
-@pytest.mark.parametrize("small_parts", [False, True], ids=["one-part", "small-parts"])
-def test_rows_moved_into_arrow_in_batches_store_the_same_rows(
-    workspace: Workspace,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    small_parts: bool,
-) -> None:
-    """A copy load moves rows into Arrow a few at a time, so a part's rows reach the
-    COPY as several batches, some of them with null columns (a top-level symbol's
-    parent, a call without a receiver): every row must be stored as given (the store
-    misread the nulls of an Arrow table of several chunks)."""
-    expected = reference(tmp_path, IN_PROCESS, edit=False)
-    monkeypatch.setattr(graph_module, "ARROW_BATCH_ROWS", 2)
-    monkeypatch.setattr(graph_module, "UNWIND_NODES_BELOW", 0)  # every node by COPY
-    if small_parts:
-        monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 5)
-        monkeypatch.setattr(graph_module, "EDGE_ROWS_PER_PART", 5)
-
-    workspace.write(FILES)
-    engine = workspace.open()
-    report = engine.index()
-
-    assert report.graph_write == "copy"
-    assert comparable(snapshot(engine)) == expected
-
-
 def test_a_copy_of_thousands_of_rows_keeps_their_nulls(tmp_path: Path) -> None:
-    """Thousands of symbols, the parent of every third one null, reach one COPY as
-    several Arrow batches: each is stored with its own parent. (The store's scan of an
-    Arrow table read each batch's null bitmap wrongly past its first 2,048 rows: nulls
-    came back as empty strings, parents as nulls.)"""
+    """Thousands of symbols, the parent of every third one null, go in with one COPY:
+    each is stored with its own parent. (The store's scan of an Arrow table read each
+    batch's null bitmap wrongly past its first 2,048 rows: nulls came back as empty
+    strings, parents as nulls.)"""
     path = "pkg/big.py"
-    count = 3 * graph_module.ARROW_BATCH_ROWS // 2
     span = Span(1, 0, 1, 1)
     module = Symbol(f"{path}#", "big", "pkg.big", SymbolKind.MODULE, span, span, None)
     symbols = [module] + [
@@ -78,7 +51,7 @@ def test_a_copy_of_thousands_of_rows_keeps_their_nulls(tmp_path: Path) -> None:
             span,
             None if n % 3 == 0 else module.id,
         )
-        for n in range(count)
+        for n in range(6 * graph_module.ARROW_SCAN_ROWS)
     ]
     facts = FileFacts(path, "python", "pkg.big", symbols, [], [], [], [], [])
     graph = GraphStore(tmp_path / "graph")
@@ -90,28 +63,6 @@ def test_a_copy_of_thousands_of_rows_keeps_their_nulls(tmp_path: Path) -> None:
         assert got == {s.id: s.parent for s in symbols}
     finally:
         graph.close()
-
-
-@pytest.mark.parametrize("unwind_below", [0, 10**9], ids=["nodes-by-copy", "nodes-by-unwind"])
-def test_a_parts_few_nodes_store_the_same_rows_either_way(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unwind_below: int
-) -> None:
-    """A copy load creates a part's few nodes (its new placeholders, a last small part's
-    files and symbols) with UNWIND rather than COPY: the rows stored are the same."""
-    expected = reference(tmp_path, IN_PROCESS, edit=False)
-    monkeypatch.setattr(graph_module, "UNWIND_NODES_BELOW", unwind_below)
-    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 7)
-    monkeypatch.setattr(graph_module, "EDGE_ROWS_PER_PART", 3)
-
-    workspace.write(FILES)
-    engine = workspace.open()
-    report = engine.index()
-
-    assert report.graph_write == "copy"
-    assert comparable(snapshot(engine)) == expected
-    wrote = set(report.timings)
-    assert ("graph.unwind_Symbol" in wrote) == bool(unwind_below)
-    assert ("graph.copy_Symbol" in wrote) == (not unwind_below)
 
 
 def test_a_copy_holds_none_of_its_rows_afterwards(tmp_path: Path) -> None:

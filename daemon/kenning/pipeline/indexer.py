@@ -727,11 +727,10 @@ class _ChunkParts:
         self._pending = self._writer.submit(self._timed, "append", lambda: self._append(table))
 
     def _append(self, table: pa.Table) -> None:
-        # Not while the graph store copies a part on the main thread: the two bursts'
-        # memory would add up. The part's words and what Lance allocated to write it
-        # are given back after it (storage/native_memory.py).
-        with native_memory.burst():
-            self._store().append(with_words(table))
+        self._store().append(with_words(table))
+        # The part's rows, their words and what Lance allocated to write them are freed
+        # now: give the pages back before the next part (storage/native_memory.py).
+        native_memory.release()
 
     def finish(self) -> int:
         """Write what is left, then build the table's indexes; the number of chunks."""

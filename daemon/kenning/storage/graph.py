@@ -371,36 +371,6 @@ ARROW_SCAN_ROWS = 2_048
 NODE_ROWS_PER_PART = 50_000
 EDGE_ROWS_PER_PART = 100_000
 
-# A copy load moves each table's rows from Python lists into Arrow every this many
-# rows: a call's row as Python objects (14 columns, most of them new strings) takes
-# about twice its size in Arrow, and memory the interpreter's allocator took for a
-# whole part of them stays with the process after the part is written.
-ARROW_BATCH_ROWS = 8_192
-
-# A copy load creates a part's nodes of a table with UNWIND instead of COPY when they
-# are fewer than this (a part's new placeholders: a few thousand). A COPY into a node
-# table took 55-65 MB more memory for its moment however few its rows (5k rows into a
-# table of 400k), UNWIND in statements of `UNWIND_FEW_CHUNK` rows 5-25 MB, in about
-# the same time; past a few thousand rows UNWIND takes longer, as it grows with them.
-UNWIND_NODES_BELOW = 8_192
-UNWIND_FEW_CHUNK = 1_000
-
-# One table's rows of a part: the table, its rows (Python columns, or Arrow already),
-# their types (None: every column a string).
-_Part = tuple[str, "dict[str, list[Any]] | pa.Table", Sequence[tuple[str, str]] | None]
-
-# The node tables of a part: the table, its attribute of `_Rows`, its column types.
-_NODE_TABLES: tuple[tuple[str, str, Sequence[tuple[str, str]] | None], ...] = (
-    ("File", "files", FILE_COLUMNS),
-    ("Symbol", "symbols", SYMBOL_COLUMNS),
-    ("DEFINES", "defines", None),
-    ("CONTAINS", "contains", None),
-)
-
-
-def _edge_spec(table: str) -> Sequence[tuple[str, str]]:
-    return (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])
-
 
 class BulkLoad:
     """A full index written in parts, so memory does not grow with the workspace.
@@ -424,78 +394,38 @@ class BulkLoad:
         self._externals: set[str] = set()
         self._edges_started = False
         self.method = "copy" if copy else "unwind"
-        # A copy load's rows already in Arrow, per table, and their count
-        # (`ARROW_BATCH_ROWS`); the rest of a part's rows are in `_nodes`/`_edges`.
-        self._arrow: dict[str, list[pa.Table]] = {}
-        self._arrow_rows: dict[str, int] = {}
         # Seconds per step: building each table's Arrow rows, writing each table (a
         # COPY's time includes the checkpoint the store makes after it).
         self.timings: dict[str, float] = {}
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         assert not self._edges_started, "every node goes in before the first edge"
-        nodes = self._nodes
-        nodes.add_nodes(record, facts)
-        held = nodes.node_rows()
-        if self.method == "copy" and held >= ARROW_BATCH_ROWS:
-            started = time.perf_counter()
-            for table, attr, spec in _NODE_TABLES:
-                cols = getattr(nodes, attr)
-                setattr(nodes, attr, {name: [] for name in cols})
-                self._hold(table, _arrow(cols, spec))
-            del cols
-            self._add("arrow", time.perf_counter() - started)
-        if held + self._held("File") + self._held("Symbol") >= NODE_ROWS_PER_PART:
+        self._nodes.add_nodes(record, facts)
+        if self._nodes.node_rows() >= NODE_ROWS_PER_PART:
             self.flush_nodes()
 
     def add_edges(self, facts: FileFacts | EdgeFacts, resolved: ResolvedFile) -> None:
         if not self._edges_started:
             self.flush_nodes()
             self._edges_started = True
-        edges = self._edges.edges
         self._edges.add_edges(facts, resolved)
-        held = self._edges.edge_rows()
-        if self.method == "copy" and held >= ARROW_BATCH_ROWS:
-            started = time.perf_counter()
-            for table in EDGE_TABLES:
-                if edges[table]["from"]:
-                    cols, edges[table] = edges[table], {name: [] for name in edges[table]}
-                    self._hold(table, _arrow(cols, _edge_spec(table)))
-                    del cols
-            self._add("arrow", time.perf_counter() - started)
-        counts = {table: len(edges[table]["from"]) + self._held(table) for table in EDGE_TABLES}
-        if sum(counts.values()) >= EDGE_ROWS_PER_PART:
+        if self._edges.edge_rows() >= EDGE_ROWS_PER_PART:
             # Only the table holding the most rows: each COPY has a fixed cost, and the
             # few imports and bases of a part are not worth one of their own. What stays
             # is under two thirds of a part, so the rows held stay bounded.
-            self._flush_edge_tables([max(counts, key=counts.__getitem__)])
-
-    def _hold(self, table: str, data: pa.Table) -> None:
-        self._arrow.setdefault(table, []).append(data)
-        self._arrow_rows[table] = self._arrow_rows.get(table, 0) + data.num_rows
-
-    def _held(self, table: str) -> int:
-        return self._arrow_rows.get(table, 0)
-
-    def _take(
-        self, table: str, cols: dict[str, list[Any]], spec: Sequence[tuple[str, str]] | None
-    ) -> dict[str, list[Any]] | pa.Table:
-        """A table's rows of the part: those still in Python after those in Arrow."""
-        held = self._arrow.pop(table, [])
-        self._arrow_rows.pop(table, None)
-        if not held:
-            return cols
-        held.append(_arrow(cols, spec))
-        return pa.concat_tables(held)  # no copy: `_copy` slices it into small batches
+            edges = self._edges.edges
+            self._flush_edge_tables([max(edges, key=lambda table: len(edges[table]["from"]))])
 
     def flush_nodes(self) -> None:
         rows, self._nodes = self._nodes, _Rows()
-        parts: list[_Part] = [
-            (table, self._take(table, getattr(rows, attr), spec), spec)
-            for table, attr, spec in _NODE_TABLES
-        ]
-        del rows  # `_write` frees each table's Python rows once they are Arrow
-        self._write(parts)
+        self._write(
+            [
+                ("File", rows.files, FILE_COLUMNS),
+                ("Symbol", rows.symbols, SYMBOL_COLUMNS),
+                ("DEFINES", rows.defines, None),
+                ("CONTAINS", rows.contains, None),
+            ]
+        )
 
     def flush_edges(self) -> None:
         self._flush_edge_tables(list(EDGE_TABLES))
@@ -506,14 +436,14 @@ class BulkLoad:
         # A placeholder is shared by the edges of many parts: created by the first.
         rows.externals -= self._externals
         self._externals |= rows.externals
-        parts: list[_Part] = [("Symbol", rows.external_symbols(), SYMBOL_COLUMNS)]
+        parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]] = [
+            ("Symbol", rows.external_symbols(), SYMBOL_COLUMNS)
+        ]
         rows.externals = set()
         for table in tables:
-            # No local name keeps the rows: `_write` frees them once they are Arrow.
-            parts.append(
-                (table, self._take(table, rows.edges[table], _edge_spec(table)), _edge_spec(table))
-            )
+            cols = rows.edges[table]
             rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
+            parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
     def finish(self) -> None:
@@ -523,73 +453,31 @@ class BulkLoad:
     def _add(self, step: str, seconds: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
 
-    def _create_few(self, table: str, cols: dict[str, list[Any]]) -> None:
-        """A copy load's few nodes of a table (a part's new placeholders, the last
-        part's files), created with UNWIND in one transaction, as a COPY would commit
-        them."""
-        if not cols[next(iter(cols))]:
-            return
-        graph = self._graph
-        graph._run("BEGIN TRANSACTION")
-        try:
-            graph._create_rows(table, cols, UNWIND_FEW_CHUNK)
-            graph._run("COMMIT")
-        except Exception as exc:
-            graph._rollback()
-            raise BulkCopyFailed(f"CREATE in {table} failed: {exc}") from exc
-
-    def _write(self, parts: list[_Part]) -> None:
-        """Write `parts` in order. The list is emptied: the caller keeps no other
-        reference to the rows, so each table's Python rows are freed as soon as they are
-        Arrow."""
+    def _write(
+        self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
+    ) -> None:
         graph = self._graph
         if self.method == "copy":
-            # Every table becomes Arrow before the first COPY, and its Python rows go:
-            # they take about twice the memory of the same rows in Arrow (a part of
-            # 100k calls: 48 MB of lists and objects), and a COPY's own transient
-            # allocations come on top of whatever is held while it runs.
-            started = time.perf_counter()
-            arrow: list[tuple[str, pa.Table | dict[str, list[Any]]]] = []
-            while parts:
-                table, cols, spec = parts.pop(0)
-                if isinstance(cols, pa.Table):
-                    arrow.append((table, cols))
-                elif (
-                    table in ("File", "Symbol") and len(cols[next(iter(cols))]) < UNWIND_NODES_BELOW
-                ):
-                    arrow.append((table, cols))  # few: written with UNWIND, below
-                else:
-                    arrow.append((table, _arrow(cols, spec)))
-                del cols
-            self._add("arrow", time.perf_counter() - started)
-            while arrow:
-                table, data = arrow.pop(0)
+            for table, cols, spec in parts:
+                started = time.perf_counter()
+                data = _arrow(cols, spec)
                 copied = time.perf_counter()
-                if isinstance(data, dict):
-                    # What the statements allocated is given back before the next COPY.
-                    with native_memory.burst():
-                        self._create_few(table, data)
-                    self._add(f"unwind_{table}", time.perf_counter() - copied)
-                else:
-                    # The table's Arrow rows and what the store's threads allocated to
-                    # copy them are freed when the COPY is done, and `burst` gives their
-                    # pages back then; without that the process keeps them, and the next
-                    # table's COPY would allocate on top of them (trimming once per part
-                    # instead left Django's peak about 45 MB higher).
-                    try:
-                        with native_memory.burst():
-                            graph._copy(table, data)
-                    except Exception as exc:
-                        raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
-                    self._add(f"copy_{table}", time.perf_counter() - copied)
+                self._add("arrow", copied - started)
+                try:
+                    graph._copy(table, data)
+                except Exception as exc:
+                    raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+                self._add(f"copy_{table}", time.perf_counter() - copied)
                 del data
+                # The table's Arrow rows and what the store's threads allocated to copy
+                # them are freed by now; without this the process keeps their pages, and
+                # the next table's COPY would allocate on top of them (trimming once per
+                # part instead left Django's peak about 45 MB higher).
+                native_memory.release()
             return
         graph._run("BEGIN TRANSACTION")
         try:
-            while parts:
-                table, cols, _ = parts.pop(0)
-                # An UNWIND load never moves rows into Arrow (`BulkLoad.add_nodes`).
-                assert not isinstance(cols, pa.Table)
+            for table, cols, _ in parts:
                 graph._create_rows(table, cols)
             graph._run("COMMIT")
         except Exception:
@@ -979,15 +867,12 @@ class GraphStore:
             yield load
             load.finish()
 
-    def _create_rows(
-        self, table: str, cols: dict[str, list[Any]], chunk: int = UNWIND_CHUNK
-    ) -> None:
-        """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY, and
-        its way for a few nodes (`BulkLoad._create_few`)."""
+    def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
+        """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
         props = [name for name in cols if name not in ("from", "to")]
         if table in ("File", "Symbol"):
             fields = ", ".join(f"{n}: r.{n}" for n in props)
-            self._unwind(f"UNWIND $rows AS r CREATE (n:{table} {{{fields}}})", _rows(cols), chunk)
+            self._unwind(f"UNWIND $rows AS r CREATE (n:{table} {{{fields}}})", _rows(cols))
             return
         source = "File {path: r.from}" if table == "DEFINES" else "Symbol {id: r.from}"
         fields = f" {{{', '.join(f'{n}: r.{n}' for n in props)}}}" if props else ""
@@ -1093,10 +978,8 @@ class GraphStore:
         found = self.query("UNWIND $ids AS i MATCH (s:Symbol {id: i}) RETURN s.id", {"ids": ids})
         return set(found.column(0).to_pylist())
 
-    def _unwind(
-        self, cypher: str, rows: list[dict[str, Any]], chunk_rows: int = UNWIND_CHUNK
-    ) -> None:
-        for chunk in batched(rows, chunk_rows):
+    def _unwind(self, cypher: str, rows: list[dict[str, Any]]) -> None:
+        for chunk in batched(rows, UNWIND_CHUNK):
             self._run(cypher, {"rows": chunk})
 
     # -- incremental --------------------------------------------------------------

@@ -18,14 +18,13 @@ does nothing.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -33,9 +32,6 @@ log = logging.getLogger(__name__)
 
 _configured = False
 _lock = threading.Lock()
-# Held by each burst of native allocation that a full index makes on more than one
-# thread: a COPY into the graph store, an append to the chunk table.
-_burst = threading.Lock()
 
 
 def configure() -> None:
@@ -75,19 +71,3 @@ def release() -> bool:
     released = bool(trim(0))
     log.debug("malloc_trim in %.1f ms", (time.perf_counter() - started) * 1000)
     return released
-
-
-@contextlib.contextmanager
-def burst() -> Iterator[None]:
-    """One burst of native allocation at a time, then its free pages given back.
-
-    A COPY into the graph store and an append to the chunk table each take tens of
-    megabytes for a moment (on Django a COPY 50-100 MB, an append 30-70 MB); a full
-    index runs them on two threads, and where they met the process's peak was their
-    sum. Taken in turn, the peak is the larger one; the other waits (less than a second
-    on Django), and each gives its pages back before the next starts."""
-    with _burst:
-        try:
-            yield
-        finally:
-            release()
