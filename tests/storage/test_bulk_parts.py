@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 
 from helpers import IN_PROCESS, Workspace, snapshot
+from kenning.core.facts import FileFacts, Span, Symbol, SymbolKind
 from kenning.storage import graph as graph_module
-from kenning.storage.graph import GraphStore
+from kenning.storage.graph import FileRecord, GraphStore
 from kenning.storage.schema import FILE_COLUMNS
 
 from .test_fallback import FILES, comparable, reference
@@ -30,6 +31,38 @@ def test_small_parts_store_the_same_rows(
 
     assert report.graph_write == "copy"
     assert comparable(snapshot(engine)) == expected
+
+
+def test_a_copy_of_thousands_of_rows_keeps_their_nulls(tmp_path: Path) -> None:
+    """Thousands of symbols, the parent of every third one null, go in with one COPY:
+    each is stored with its own parent. (The store's scan of an Arrow table read each
+    batch's null bitmap wrongly past its first 2,048 rows: nulls came back as empty
+    strings, parents as nulls.)"""
+    path = "pkg/big.py"
+    span = Span(1, 0, 1, 1)
+    module = Symbol(f"{path}#", "big", "pkg.big", SymbolKind.MODULE, span, span, None)
+    symbols = [module] + [
+        Symbol(
+            f"{path}#f{n}",
+            f"f{n}",
+            f"pkg.big.f{n}",
+            SymbolKind.FUNCTION,
+            span,
+            span,
+            None if n % 3 == 0 else module.id,
+        )
+        for n in range(6 * graph_module.ARROW_SCAN_ROWS)
+    ]
+    facts = FileFacts(path, "python", "pkg.big", symbols, [], [], [], [], [])
+    graph = GraphStore(tmp_path / "graph")
+    try:
+        with graph.bulk_loader() as load:
+            load.add_nodes(FileRecord(path, "python", "pkg.big", 1, 1, "h"), facts)
+        stored = graph.query("MATCH (s:Symbol) RETURN s.id, s.parent").to_pydict()
+        got = dict(zip(stored["s.id"], stored["s.parent"], strict=True))
+        assert got == {s.id: s.parent for s in symbols}
+    finally:
+        graph.close()
 
 
 def test_a_copy_holds_none_of_its_rows_afterwards(tmp_path: Path) -> None:

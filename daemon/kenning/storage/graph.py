@@ -360,6 +360,10 @@ def _set_clause(var: str, cols: Sequence[tuple[str, str]], skip: str) -> str:
     return ", ".join(f"{var}.{name} = r.{name}" for name, _ in cols if name != skip)
 
 
+# Rows per Arrow batch that the store's scan of a registered Arrow table reads right
+# (`GraphStore._copy`): its vector size.
+ARROW_SCAN_ROWS = 2_048
+
 # Rows a full index holds before writing them: a part's nodes, then a part's edges.
 # Large enough that a COPY's fixed cost is small against its rows, small enough that the
 # rows of one part (Python lists, then Arrow) stay tens of megabytes whatever the size of
@@ -809,6 +813,12 @@ class GraphStore:
         stayed in memory until the store closed (a full index's whole edge set)."""
         if not data.num_rows:
             return
+        # In batches of at most one vector of the store's: its scan of a registered
+        # Arrow table reads each batch's null bitmap as if the batch ended after its
+        # first 2,048 rows (ladybug 0.22), so past them nulls came back as values and
+        # values as nulls: a top-level symbol got a parent, a call lost its receiver.
+        # The batches are slices of the same buffers, not copies.
+        data = pa.Table.from_batches(data.to_batches(max_chunksize=ARROW_SCAN_ROWS), data.schema)
         name = f"kenning_copy_{uuid.uuid4().hex}"
         columns = ", ".join(f"_r.`{column}`" for column in data.column_names)
         with self._statement() as conn:
