@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from kenning.engine.engine import Engine, ReadOnly
 from kenning.pipeline.discover import PathFilter
 from kenning.pipeline.documents import OpenDocument, TextChange
 from kenning.pipeline.embedder import EmbedProgress
+from kenning.pipeline.executors import in_background
 from kenning.pipeline.scheduler import ChangeScheduler, Future, PendingChange
 from kenning.pipeline.watcher import FileWatcher
 from kenning.storage.index_dir import IndexError_, IndexIncompatible, IndexLocked
@@ -442,7 +442,7 @@ class LiveWorkspace:
         # The folder answered before its chunk and vector tables were opened; open them
         # now, off the writer thread, so the first search does not pay for it (LanceDB's
         # import and the tables' open: 2-3 s after a daemon's start on this machine).
-        threading.Thread(target=self._warm_up, name="kenning-warm-up", daemon=True).start()
+        in_background("kenning-warm-up", self._warm_up)
         summary = {
             "mode": report.mode,
             "files": report.files,
