@@ -18,41 +18,28 @@ from pygls.exceptions import JsonRpcException
 
 from api.conftest import Daemon
 from kenning.core.settings import EmbeddingSettings, Settings
-from kenning.engine import Engine
 from server.conftest import FAST, request, start, stop
 from server.conftest import idle as lsp_idle
 
+from .test_index_damage import fragment, garble, indexed_sources
+
 REQUEST_FAILED = -32803
 INTERNAL_ERROR = -32603
-SOURCES = {
-    f"m{i}.py": f'def parse_header_{i}(x):\n    """Parse header number {i}."""\n'
-    f"    return x + {i}\n\n\nclass Reader{i}:\n    def read(self):\n"
-    f"        return parse_header_{i}(1)\n"
-    for i in range(1, 4)
-}
 SEARCH = {"query": "parse header number 2", "limit": 3}
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine") / "ws"
-    root.mkdir()
-    (root / ".git").mkdir()
-    for name, text in SOURCES.items():
-        (root / name).write_text(text)
-    with Engine.open(root, Settings(embedding=EmbeddingSettings(enabled=False))) as engine:
-        engine.index()
-    return root
+    no_embedding = Settings(embedding=EmbeddingSettings(enabled=False))
+    return indexed_sources(tmp_path_factory.mktemp("pristine"), no_embedding, embed=False)
 
 
 def garble_a_data_page(root: Path) -> None:
     """Overwrite an eighth of the chunk table's first data file a tenth of the way in:
     inside its pages, which a search decodes, not its footer, which opening reads."""
-    data = sorted((root / ".kenning" / "chunks" / "chunks.lance" / "data").glob("*.lance"))[0]
+    data = fragment(root)
     size = data.stat().st_size
-    with open(data, "r+b") as out:
-        out.seek(size // 10)
-        out.write(bytes((7 * i + 13) % 256 for i in range(max(64, size // 8))))
+    garble(data, size // 10, max(64, size // 8))
 
 
 def assert_names_the_fix(code: int, message: str) -> None:

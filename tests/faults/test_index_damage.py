@@ -17,6 +17,7 @@ import pytest
 
 from embedding.conftest import EMBED, traced_hashes
 from helpers import kenning_env
+from kenning.core.settings import Settings
 from kenning.engine import Engine
 from kenning.pipeline.embedder import TRACE_ENV
 from kenning.storage.index_dir import IndexDamaged, IndexError_, IndexIncomplete
@@ -105,17 +106,24 @@ VECTORS_SURVIVE = {name for name in DAMAGE if name not in ("vector table deleted
                                                            "chunks folder deleted")}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine") / "ws"
+def indexed_sources(folder: Path, settings: Settings, embed: bool) -> Path:
+    """`SOURCES` written to `folder`/ws (a git root) and indexed, embedded too with
+    `embed`: the pristine index that each test damages a copy of."""
+    root = folder / "ws"
     root.mkdir()
     (root / ".git").mkdir()
     for name, text in SOURCES.items():
         (root / name).write_text(text)
-    with Engine.open(root, EMBED) as engine:
+    with Engine.open(root, settings) as engine:
         engine.index()
-        engine.embed()
+        if embed:
+            engine.embed()
     return root
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return indexed_sources(tmp_path_factory.mktemp("pristine"), EMBED, embed=True)
 
 
 def answers(engine: Engine) -> tuple[list[str], list[str]]:
