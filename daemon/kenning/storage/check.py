@@ -24,7 +24,6 @@ embedded again; a damaged vector table is dropped and its texts queued again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -36,7 +35,7 @@ from pathlib import Path
 from kenning.storage.chunks import INDEXED_FIELDS, TABLE, TEXT_INDEXES
 from kenning.storage.embed_status import DONE
 from kenning.storage.graph import GraphError, GraphStore
-from kenning.storage.index_dir import IndexDamaged, IndexDir
+from kenning.storage.index_dir import IndexDamaged, IndexDir, stat_fingerprint, tree_files
 from kenning.storage.vectors import TABLE_PREFIX, table_name
 
 log = logging.getLogger(__name__)
@@ -208,22 +207,11 @@ def fingerprint(index_dir: IndexDir) -> str:
     """Every file of the chunk and vector tables and the status database, by path,
     size and modification time: damage to any of them (truncated, deleted, rewritten)
     changes it. A stat per file, no read: a few milliseconds on a large index."""
-    entries: list[str] = []
-    chunks = index_dir.chunks_path
     status = index_dir.embed_status_path
-    roots = [chunks] if chunks.is_dir() else []
-    for root in roots:
-        for folder, _, names in os.walk(root):
-            for name in names:
-                path = Path(folder) / name
-                with contextlib.suppress(OSError):
-                    st = path.lstat()
-                    entries.append(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}")
-    for path in (status, *status.parent.glob(status.name + "-*")):
-        with contextlib.suppress(OSError):
-            st = path.lstat()
-            entries.append(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+    databases = (status, *status.parent.glob(status.name + "-*"))
+    return stat_fingerprint(
+        [*tree_files(index_dir.chunks_path), *((path.name, path) for path in databases)]
+    )
 
 
 def record_sound(index_dir: IndexDir) -> None:

@@ -14,13 +14,12 @@ the embedding pool's note that its status table was in sync with the chunks
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from kenning.storage.chunks import TABLE
-from kenning.storage.index_dir import IndexDir
+from kenning.storage.index_dir import IndexDir, stat_fingerprint, tree_files
 
 # The chunk table's row count and the fingerprint of its files when it was counted.
 ROWS_FILE = "chunk-rows.json"
@@ -28,17 +27,7 @@ ROWS_FILE = "chunk-rows.json"
 
 def chunk_fingerprint(chunks_path: Path) -> str:
     """The fingerprint of the chunk table's files ("" when there is no table)."""
-    root = chunks_path / f"{TABLE}.lance"
-    entries: list[str] = []
-    for folder, _, names in os.walk(root):
-        for name in names:
-            path = os.path.join(folder, name)
-            with contextlib.suppress(OSError):
-                st = os.lstat(path)
-                entries.append(f"{os.path.relpath(path, root)}\0{st.st_size}\0{st.st_mtime_ns}")
-    if not entries:
-        return ""
-    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+    return stat_fingerprint(tree_files(chunks_path / f"{TABLE}.lance"))
 
 
 def record_rows(index_dir: IndexDir, rows: int) -> None:

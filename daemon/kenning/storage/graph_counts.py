@@ -12,13 +12,12 @@ files (or a write-ahead log), so its stale record is not adopted.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from typing import Any
 
 import msgspec
 
-from kenning.storage.index_dir import IndexDir
+from kenning.storage.index_dir import IndexDir, stat_fingerprint
 
 COUNTS_FILE = "graph-counts.json"
 
@@ -26,12 +25,8 @@ COUNTS_FILE = "graph-counts.json"
 def graph_fingerprint(index_dir: IndexDir) -> str:
     """The graph's files by name, size and modification time ("" when none)."""
     graph = index_dir.graph_path
-    entries = []
-    for path in sorted((graph, *graph.parent.glob(graph.name + ".*"))):
-        with contextlib.suppress(OSError):
-            st = path.lstat()
-            entries.append(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else ""
+    files = (graph, *graph.parent.glob(graph.name + ".*"))
+    return stat_fingerprint((path.name, path) for path in files)
 
 
 def record(index_dir: IndexDir, counts: dict[str, Any] | None) -> None:

@@ -8,11 +8,14 @@ names that process so a second writer can say who owns the index.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -252,3 +255,27 @@ def _parse_owner(text: str) -> LockOwner | None:
         return LockOwner(pid=int(data["pid"]), command=str(data.get("command", "")))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def stat_fingerprint(files: Iterable[tuple[str, Path]]) -> str:
+    """A SHA-256 over each (label, file)'s label, size and modification time: a stat per
+    file, no read. Any write makes new files or changes these, so a fingerprint taken
+    when something was recorded about the files tells whether they are still what they
+    were. Files that cannot be stat'ed are left out; "" when none can."""
+    entries: list[str] = []
+    for label, path in files:
+        with contextlib.suppress(OSError):
+            st = path.lstat()
+            entries.append(f"{label}\0{st.st_size}\0{st.st_mtime_ns}")
+    if not entries:
+        return ""
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def tree_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file under `root`, labelled by its path relative to `root` (none when
+    `root` does not exist): the files of a LanceDB table or folder of tables."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder) / name
+            yield str(path.relative_to(root)), path
