@@ -53,6 +53,7 @@ def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
     assert embed.returncode == 0, embed.stderr
     # Two chunks' texts and their two functions' descriptions.
     assert "embedded 4 of 4 texts with all-MiniLM-L6-v2@" in embed.stdout
+    assert "(4 this run, " in embed.stdout
     status = run(workspace.root, "status", "--json")
     emb = json.loads(status.stdout)["embedding"]
     assert (emb["done"], emb["total"], emb["pending"], emb["failed"]) == (4, 4, 0, 0)
@@ -70,6 +71,11 @@ def test_index_embeds_and_status_reports_it(workspace: Workspace) -> None:
     report = json.loads(again.stdout)
     assert report["mode"] == "unchanged"
     assert report["embedding"]["done"] == 4
+    # Nor does `embed`, which says so without the last run's count as its own.
+    idle = run(workspace.root, "embed", "--no-optimize")
+    assert idle.returncode == 0, idle.stderr
+    assert "embedded 4 of 4 texts with all-MiniLM-L6-v2@" in idle.stdout
+    assert "this run" not in idle.stdout
 
 
 def many_functions(count: int) -> str:

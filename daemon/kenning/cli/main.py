@@ -366,6 +366,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
 def _embed(engine: Any, quiet: bool) -> Any:
     """Run phase 2 to the end with a progress bar; Ctrl-C keeps finished batches."""
     bar = EmbedProgressBar(enabled=not quiet)
+    # The status table keeps the last run; a start with nothing to embed makes none,
+    # so "this run" is said only of a run that began here.
+    last = msgspec.to_builtins(engine.embedding_status()).get("last_run") or {}
+    before = last.get("started_at")
     try:
         with bar:
             progress = engine.embed(progress=bar.update)
@@ -387,7 +391,7 @@ def _embed(engine: Any, quiet: bool) -> Any:
             f"embedded {status.get('done', 0):,} of {status.get('total', 0):,} texts "
             f"with {status.get('model_id')}"
         )
-        if run.get("embedded"):
+        if run.get("embedded") and run.get("started_at") != before:
             line += f" ({run['embedded']:,} this run, {run['throughput']:.1f} texts/s)"
         print(line)
         if status.get("failed"):
