@@ -124,6 +124,29 @@ def test_status_recounts_chunks_written_by_a_writer_that_did_not_close(
     assert "lancedb" in modules
 
 
+def test_a_close_whose_last_writes_failed_vouches_for_nothing(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next open counts and checks the stores itself rather than trust a record
+    written by a close that could not finish writing."""
+    workspace.indexed({"shop/cart.py": "def total(items):\n    return len(items)\n"}).close()
+    engine = workspace.open()
+    workspace.write({"shop/tax.py": "def vat_rate(country):\n    return 0.2\n"})
+    engine.apply_changes([("shop/tax.py", None)])
+
+    def failing_flush() -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine, "flush", failing_flush)
+    engine.close()
+
+    status, modules = run_listing_modules(tmp_path / "m.txt", "status", "-w", str(workspace.root),
+                                          "--json")  # fmt: skip
+
+    assert status["chunks"] == 2
+    assert "lancedb" in modules  # counted in the table, not taken from a record
+
+
 # What a restart with every text embedded must not import: the model's runtime and the
 # chunk and vector tables' driver (the model's files are only located, to know its id).
 NOT_NEEDED_WHEN_EMBEDDED = ("onnxruntime", "fastembed", "lancedb", "pyarrow.compute")

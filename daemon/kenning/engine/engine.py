@@ -215,6 +215,9 @@ class Engine:
         with self._opening:
             # A warm-up that has not opened the tables yet will not open them now.
             self._closing = True
+        # Whether what was written can be vouched for: a close whose last writes
+        # failed records nothing, so the next open counts and checks for itself.
+        clean = True
         if self.writer:
             if self._persister is not None:
                 # The write in flight ends, and what it calls back when done (a
@@ -224,13 +227,14 @@ class Engine:
                 self.flush()
             except Exception:  # the catch-up at the next start parses them again
                 log.exception("writing deferred changes on close failed")
+                clean = False
         if self._pool is not None:
             self._pool.stop()
             self._pool = None
         if self._status is not None:
             self._status.close()
         self.graph.close()
-        if self.writer:
+        if self.writer and clean:
             graph_counts.record(self.index_dir, self.graph.kept_counts())
             chunks = self._open_chunks()
             if chunks is not None:
