@@ -785,7 +785,10 @@ class GraphStore:
             result = conn.execute(cypher, params or {})
             assert not isinstance(result, list)
             try:
-                return result.get_as_arrow() if fetch else None
+                # One chunk of the result's own size: the binding's default sizes the
+                # Arrow buffers for ten million values whatever the result holds,
+                # about 1 ms a statement (0.06 ms this way, a key lookup on Django).
+                return result.get_as_arrow(0) if fetch else None
             finally:
                 result.close()
 
