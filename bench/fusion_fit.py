@@ -23,9 +23,12 @@ Run by hand, never by the test suite (which checks its logic on a small fixture)
     trained on relevant-versus-other pairs, L2-regularised).
 ``python -m bench.fusion_fit sweep requests flask click --features bm25_file``
     the shipped fusion plus one feature at a few weights.
+``python -m bench.fusion_fit siblings requests flask click``
+    where a hit of the target's own file ranks above it, which features favour the
+    target and which the sibling.
 
-Nothing is fitted on or chosen with the held-out corpora: ``fit``, ``pairs`` and
-``sweep`` refuse them; ``replay`` and ``score`` report any captured corpus.
+Nothing is fitted on or chosen with the held-out corpora: ``fit``, ``pairs``,
+``sweep`` and ``siblings`` refuse them; ``replay`` and ``score`` report any captured corpus.
 """
 
 from __future__ import annotations
@@ -456,6 +459,9 @@ SHIPPED: Params = {
     "test_factor": DEFAULT_RANKING.test_factor,
     "thing_factor": DEFAULT_RANKING.thing_outline_factor,
 }
+# Search's constants before they were fitted (sixth round of issue 16), the baseline
+# every fit in bench/README.md's seventh round started from (``--baseline round-6``).
+ROUND_6: Params = {**SHIPPED, "text": 1.0, "vector": 1.0, "test_factor": 0.5, "thing_factor": 1.25}
 # Factors multiply the weighted sum of the chunks their flag marks, as search's do.
 FACTORS = {
     "test_factor": "test",
@@ -547,12 +553,18 @@ class Training:
 
 
 def coordinate_ascent(
-    training: Training, start: Params, grids: dict[str, Sequence[float]], rounds: int = 4
+    training: Training,
+    start: Params,
+    grids: dict[str, Sequence[float]],
+    rounds: int = 4,
+    min_gain: float = 0.0,
 ) -> Params:
     """Coordinate ascent (Metzler and Croft's, for linear rankers): each round tries
     every value of every constant's grid with the others held and keeps the best; it
     stops when a round changes nothing. MRR is a step function of the weights, so a
-    grid, not a gradient. Ties keep the current value (fewer changes from search)."""
+    grid, not a gradient. Ties keep the current value (fewer changes from search), and
+    a change is taken only when it gains more than `min_gain` (a regulariser: a step
+    that gains less is as likely to be noise in the training queries)."""
     params = dict(start)
     best = training.objective(params)
     for _ in range(rounds):
@@ -561,7 +573,7 @@ def coordinate_ascent(
             for value in grid:
                 trial = {**params, name: value}
                 score = training.objective(trial)
-                if score > best + 1e-9:
+                if score > best + max(min_gain, 1e-9):
                     best, params, changed = score, trial, True
         if not changed:
             break
@@ -621,7 +633,9 @@ MODELS: dict[str, Model] = {
 }
 
 
-def fit(captured: dict[str, dict[str, Any]], model: Model, class_weight: float) -> None:
+def fit(
+    captured: dict[str, dict[str, Any]], model: Model, class_weight: float, min_gain: float = 0.0
+) -> None:
     """Leave-one-corpus-out figures of `model`, then its constants fitted on all."""
     start, grids = model()
     names = list(captured)
@@ -630,10 +644,10 @@ def fit(captured: dict[str, dict[str, Any]], model: Model, class_weight: float) 
         for held in names:
             rest = {k: v for k, v in captured.items() if k != held}
             training = Training(build(rest, "functions"), build(rest, "classes"), class_weight)
-            fitted = coordinate_ascent(training, start, grids)
+            fitted = coordinate_ascent(training, start, grids, min_gain=min_gain)
             _left_out(captured, held, fitted, _changed(start, fitted))
     training = Training(build(captured, "functions"), build(captured, "classes"), class_weight)
-    fitted = coordinate_ascent(training, start, grids)
+    fitted = coordinate_ascent(training, start, grids, min_gain=min_gain)
     _show("fitted on all (in sample)", training, fitted)
     print("  " + json.dumps(fitted))
 
@@ -756,6 +770,40 @@ def fit_pairwise(
         _show("  fitted on all (in sample)", training, fit_pairs(training, features, l2))
 
 
+# ---------------------------------------------------------------------------- siblings
+
+
+def siblings(batch: Batch) -> tuple[int, dict[str, tuple[int, int]]]:
+    """Where search puts another hit of the target's own file above the target (strict),
+    which features know better: per feature, (queries where the target's best chunk has
+    more of it than the best such sibling's, queries where it has less)."""
+    chunk = scores(batch, SHIPPED)
+    ends = np.r_[batch.group_starts[1:], len(chunk)]
+    rep = np.array(
+        [s + int(np.argmax(chunk[s:e])) for s, e in zip(batch.group_starts, ends, strict=True)]
+    )
+    gscore, gfile = chunk[rep], batch.file_key[rep]
+    relevant = batch.group_relevant["strict"]
+    counts = {k: [0, 0] for k in batch.feat}
+    n = 0
+    for q in range(batch.n_queries):
+        mine = np.flatnonzero(batch.group_query == q)
+        good = mine[relevant[mine]]
+        if not len(good):
+            continue
+        t = good[np.argmax(gscore[good])]
+        above = mine[(gfile[mine] == gfile[t]) & ~relevant[mine] & (gscore[mine] > gscore[t])]
+        if not len(above):
+            continue
+        s = above[np.argmax(gscore[above])]
+        n += 1
+        for k, values in batch.feat.items():
+            a, b = values[rep[t]], values[rep[s]]
+            if a != b:
+                counts[k][0 if a > b else 1] += 1
+    return n, {k: (v[0], v[1]) for k, v in counts.items()}
+
+
 # -------------------------------------------------------------------------------- main
 
 
@@ -779,16 +827,27 @@ def load(names: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument("command", choices=("capture", "replay", "fit", "pairs", "sweep", "score"))
+    parser.add_argument(
+        "command", choices=("capture", "replay", "fit", "pairs", "sweep", "siblings", "score")
+    )
     parser.add_argument("corpora", nargs="+")
     parser.add_argument("--model", default="weights", choices=sorted(MODELS), help="fit: (weights)")
     parser.add_argument(
         "--class-weight", type=float, default=1.0, help="a class query's weight (1)"
     )
+    parser.add_argument(
+        "--min-gain", type=float, default=0.0, help="fit: the least gain a step must make (0)"
+    )
     parser.add_argument("--fill", action="store_true", help="pairs: the probes as features too")
     parser.add_argument("--l2", default="0.001,0.01,0.1", help="pairs: L2 penalties tried")
     parser.add_argument("--features", default=",".join(PROBES), help="sweep: features added")
     parser.add_argument("--params", help="score: JSON constants (default: search's)")
+    parser.add_argument(
+        "--baseline",
+        choices=("shipped", "round-6"),
+        default="shipped",
+        help="the constants fits start from and are compared with (shipped)",
+    )
     parser.add_argument("--vector-cache", type=Path, default=retrieval.VECTOR_CACHE_DIR)
     args = parser.parse_args(argv)
     if args.command == "capture":
@@ -797,11 +856,14 @@ def main(argv: list[str] | None = None) -> int:
             path = capture(key, version, root, doc_comments, args.vector_cache)
             print(f"{key}: {path} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         return 0
-    if args.command in ("fit", "pairs", "sweep"):
+    if args.baseline == "round-6":
+        # Every fit, sweep and replay reads `SHIPPED`: start them all from round 6.
+        SHIPPED.update(ROUND_6)
+    if args.command in ("fit", "pairs", "sweep", "siblings"):
         _tuning_only(args.corpora)
     captured = load(args.corpora)
     if args.command == "fit":
-        fit(captured, MODELS[args.model], args.class_weight)
+        fit(captured, MODELS[args.model], args.class_weight, args.min_gain)
     elif args.command == "pairs":
         features = PAIR_FEATURES + (PROBES if args.fill else ())
         l2s = [float(v) for v in args.l2.split(",")]
@@ -812,6 +874,12 @@ def main(argv: list[str] | None = None) -> int:
         for feature in args.features.split(","):
             for w in (0.25, 0.5, 1.0, 1.5):
                 _show(f"+ {feature} {w:g}", training, {**SHIPPED, feature: w})
+    elif args.command == "siblings":
+        n, counts = siblings(build(captured, "functions"))
+        print(f"{n} function queries with a hit of the target's file above it; the target has")
+        for k, (more, less) in sorted(counts.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+            if more or less:
+                print(f"  {k:<20} more {more:>4}   less {less:>4}")
     else:
         params = json.loads(args.params) if args.params else SHIPPED
         for query_set in retrieval.QUERY_SETS:
