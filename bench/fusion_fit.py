@@ -282,6 +282,7 @@ class Batch:
     group_query: np.ndarray
     group_tie: np.ndarray  # order of (path, line) within its query: ties break on it
     group_relevant: dict[str, np.ndarray]  # scoring -> bool per group
+    group_span: list[tuple[str, int, int]]  # per group: the hit's path and line range
 
 
 def _minmax(values: dict[int, float]) -> dict[int, float]:
@@ -299,6 +300,7 @@ def build(corpora: dict[str, dict[str, Any]], query_set: str) -> Batch:
     group_of: list[int] = []
     g_query: list[int] = []
     g_tie: list[int] = []
+    g_span: list[tuple[str, int, int]] = []
     relevant: dict[str, list[bool]] = {"lenient": [], "strict": []}
     corpus_of: list[int] = []
     n_groups = n_files = 0
@@ -319,6 +321,7 @@ def build(corpora: dict[str, dict[str, Any]], query_set: str) -> Batch:
                 inside = path == q["path"] and start <= line <= stop
                 g_query.append(qi)
                 g_tie.append(tie[g])
+                g_span.append(spans[g])
                 relevant["lenient"].append(inside)
                 relevant["strict"].append(inside and stop <= end)
                 for i in members:
@@ -339,6 +342,7 @@ def build(corpora: dict[str, dict[str, Any]], query_set: str) -> Batch:
         group_query=np.array(g_query, dtype=np.int64),
         group_tie=np.array(g_tie, dtype=np.int64),
         group_relevant={k: np.array(v, dtype=bool) for k, v in relevant.items()},
+        group_span=g_span,
     )
 
 
@@ -508,6 +512,16 @@ def ranks(batch: Batch, params: Params) -> dict[str, np.ndarray]:
         np.minimum.at(best, gq[hit], pos[hit])
         out[scoring] = np.where(best < np.iinfo(np.int64).max, best + 1, 0)
     return out
+
+
+def top_hits(batch: Batch, params: Params, query: int, limit: int) -> list[tuple[Any, ...]]:
+    """One query's first `limit` hits as the replay ranks them: (path, start line, end
+    line, score), to compare with what search returns."""
+    chunk = scores(batch, params)
+    group_score = np.maximum.reduceat(chunk, batch.group_starts)
+    mine = np.flatnonzero(batch.group_query == query)
+    order = mine[np.lexsort((batch.group_tie[mine], -group_score[mine]))][:limit]
+    return [(*batch.group_span[g], float(group_score[g])) for g in order]
 
 
 def mrr(r: np.ndarray, cutoff: int = retrieval.LIMIT) -> float:

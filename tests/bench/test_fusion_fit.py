@@ -27,6 +27,7 @@ from bench.fusion_fit import (
     main,
     mrr,
     ranks,
+    top_hits,
 )
 from bench.retrieval import LIMIT, range_rank, resolve
 
@@ -215,8 +216,9 @@ CORPUS = {
 
 @pytest.mark.slow
 def test_the_replay_ranks_as_search_does(tmp_path: Path) -> None:
-    """With search's own constants, the replay over captured candidates gives every
-    query the rank the real hybrid search gives it, under both scorings."""
+    """With search's own constants, the replay over captured candidates returns every
+    query's top ten as the real hybrid search does: the same hits, in the same order,
+    with the same scores; and so the same rank for each target under both scorings."""
     root = tmp_path / "corpus"
     Workspace(root).write(CORPUS)
     targets = collect(root, cap=None).targets + collect(root, cap=None, classes=True).targets
@@ -235,15 +237,16 @@ def test_the_replay_ranks_as_search_does(tmp_path: Path) -> None:
                 **capture_engine(engine, {"functions": found}),
             }
         }
-        expected = {}
-        for scoring in ("lenient", "strict"):
-            expected[scoring] = [
-                range_rank(
-                    engine.search(q.target.query, limit=LIMIT).hits, q.target, scoring == "strict"
-                )
-                or 0
-                for q in found
-            ]
-    got = ranks(build(captured, "functions"), SHIPPED)
-    for scoring, want in expected.items():
+        results = [engine.search(q.target.query, limit=LIMIT).hits for q in found]
+    batch = build(captured, "functions")
+    for i, hits in enumerate(results):
+        replayed = top_hits(batch, SHIPPED, i, LIMIT)
+        assert [h[:3] for h in replayed] == [(h.path, h.start_line, h.end_line) for h in hits]
+        assert [h[3] for h in replayed] == pytest.approx([h.score for h in hits], abs=1e-5)
+    got = ranks(batch, SHIPPED)
+    for scoring in ("lenient", "strict"):
+        want = [
+            range_rank(hits, q.target, scoring == "strict") or 0
+            for hits, q in zip(results, found, strict=True)
+        ]
         assert [r if r <= LIMIT else 0 for r in got[scoring].tolist()] == want
