@@ -86,18 +86,27 @@ ISSUE16B_OFF: dict[str, Any] = {
 }
 # Ablations that search the raw chunk text build its full-text index first.
 RAW_TEXT = {"text_field": "text"}
+# Search's constants as the sixth round of issue 16 left them, before the seventh fitted
+# them (`bench.fusion_fit`): every earlier round's ablation holds them too.
+ROUND_6: dict[str, Any] = {
+    "text_weight": 1.0,
+    "vector_weight": 1.0,
+    "test_factor": 0.5,
+    "thing_outline_factor": 1.25,
+}
 ABLATIONS: dict[str, dict[str, Any]] = {
     # Search as the fourth round of issue 16 left it: BM25 over the chunk text as
     # embedded, its camelCase identifiers one token each.
-    "round-4": RAW_TEXT,
+    "round-4": {**ROUND_6, **RAW_TEXT},
     # Search as the third round of issue 16 left it (outlines not lifted for a query
     # that names a thing).
-    "round-3": {**RAW_TEXT, "query_form": False},
+    "round-3": {**ROUND_6, **RAW_TEXT, "query_form": False},
     # Search as the first round of issue 16 left it.
-    "round-1": {**RAW_TEXT, **ISSUE16B_OFF, "query_form": False},
+    "round-1": {**ROUND_6, **RAW_TEXT, **ISSUE16B_OFF, "query_form": False},
     # Search as it was before issue 16: plain RRF of BM25 over the chunk text, substring
     # matches on symbol names and vectors, 30 candidates each, a hit per chunk.
     "before": {
+        **ROUND_6,
         **RAW_TEXT,
         **ISSUE16B_OFF,
         "query_form": False,
@@ -134,6 +143,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+text-weight-0.7": {"text_weight": 0.7},
     "+thing-outline-1.0": {"thing_outline_factor": 1.0},
     "+thing-outline-1.5": {"thing_outline_factor": 1.5},
+    # Search as the sixth round left it.
+    "round-6": ROUND_6,
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]
