@@ -34,7 +34,7 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -48,6 +48,7 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
+from kenning.resolve.reuse import CallResolutions, RecordingResolver, resolve_calls
 from kenning.storage import native_memory
 from kenning.storage.chunks import (
     CHUNK_SCHEMA,
@@ -174,6 +175,11 @@ class Indexer:
         self.trees = EditorTrees()
         # Each open file's chunk fields of its last save (`chunk_table`'s `keep`).
         self._chunk_fields: dict[str, ChunkFields] = {}
+        # Each open file's call sites with their targets and what resolving them read,
+        # from its last save: what the next save may reuse (`resolve/reuse.py`).
+        self._resolutions: dict[str, CallResolutions] = {}
+        # How many call targets the last `prepare` reused (for tests and benchmarks).
+        self.reused_calls = 0
 
     # -- lazily opened pieces -----------------------------------------------------
 
@@ -466,7 +472,11 @@ class Indexer:
                 (rel, self._bytes(rel, text)) for rel, (_, text) in zip(rels, changes, strict=True)
             ]
         self.trees.retain(open_paths)
+        for path in [p for p in self._resolutions if p not in open_paths]:
+            del self._resolutions[path]
         model = self.model
+        # An open file's model generation just before and after its replace.
+        generations: dict[str, tuple[int, int]] = {}
         catalog = self.graph.catalog([p for p, _ in batch if not recent.hides(p)])
         for path, _ in batch:
             record = recent.files[path].record if recent.hides(path) else None
@@ -509,7 +519,10 @@ class Indexer:
                 self.trees.keep(path, data, tree)
             else:
                 facts = language.extract_facts(path, data, module)
+            before = model.model(facts.language).generation
             model.replace(facts)
+            if path in open_paths:
+                generations[path] = (before, model.model(facts.language).generation)
             new_facts.append(facts)
             stat = stats.get(path)
             size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
@@ -522,8 +535,14 @@ class Indexer:
         reresolved: list[FileUpdate] = []
         if updates:
             resolver = self._resolvers_for(model)
+            self.reused_calls = 0
             for u in updates:
-                if u.facts is not None:
+                if u.facts is None:
+                    continue
+                if u.path in generations:
+                    u.resolved = self._resolve_open(resolver, u.facts, generations[u.path])
+                else:
+                    self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
             batch_paths = [u.path for u in updates]
             rewires, reresolved = self._rewires(
@@ -564,6 +583,38 @@ class Indexer:
                     dict.fromkeys(h for rows in chunks.values() for h in embedded_hashes(rows))
                 ),
             ),
+        )
+
+    def _resolve_open(
+        self, resolver: Resolvers, facts: FileFacts, generations: tuple[int, int]
+    ) -> ResolvedFile:
+        """Resolve an open file, reusing its last save's call targets where that is
+        provably exact (`resolve/reuse.py`); a language whose resolver cannot record
+        what it reads is resolved whole."""
+        language_resolver = resolver.language_resolver(facts.path)
+        language_model = self.model.model_of(facts.path)
+        if (
+            language_model is None
+            or language_resolver is None
+            or not hasattr(language_resolver, "forget_generation")
+        ):
+            self._resolutions.pop(facts.path, None)
+            return resolver.resolve_file(facts)
+        recording: RecordingResolver = language_resolver  # type: ignore[assignment]
+        calls, kept, reused = resolve_calls(
+            recording,
+            language_model,
+            facts,
+            self._resolutions.get(facts.path),
+            *generations,
+        )
+        self._resolutions[facts.path] = kept
+        self.reused_calls += reused
+        return ResolvedFile(
+            path=facts.path,
+            calls=calls,
+            imports=[resolver.resolve_import(facts.path, i) for i in facts.imports],
+            bases=[resolver.resolve_base(facts.path, b) for b in facts.bases],
         )
 
     def persist(self, prepared: Prepared) -> str:

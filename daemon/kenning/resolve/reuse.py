@@ -1,0 +1,322 @@
+"""Reusing a call site's resolution from one save of an open file to the next, where
+it is provably the one resolving it again would give.
+
+A call's target depends on names anywhere in the workspace (a new function can change
+how any call of that name resolves), so exact reuse must know what each call looked
+up. While an open file's calls are resolved, the resolver reads the workspace model
+through `RecordingModel`, which notes every key each call read (`Reads`: symbol ids,
+qualified and simple names, modules, file scopes), including the reads behind the
+resolver's per-generation caches (a cached computation is a frame of its own, whose
+reads are kept with the entry and added to every call that hits it: `Recorder`).
+
+At the file's next save the model differs from the one those reads saw only in the
+keys of the file's own definitions that changed (`changed_keys`), provided that
+nothing else changed the model since (its generation), that the file's shape (types,
+methods, bases, imports: `WorkspaceModel.shape`) is the same, so the resolver keeps
+its shape caches as they are, and that the resolver is the same object. A call site
+whose fields are equal but for its span, and none of whose reads is a changed key,
+resolves as it did: the resolver is a deterministic function of a call's fields and
+of what it reads, and never reads a call's span. Every other call is resolved again,
+recording. A call whose resolution read a whole map (an iteration), hit a cache entry
+still being computed (a cycle guard) or one filled before recording started is never
+reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any, Protocol
+
+from kenning.core.facts import CallSite, FileFacts, SymbolKind
+from kenning.core.graph import Target
+from kenning.resolve.model import SymInfo, WorkspaceModel
+
+# The maps of `WorkspaceModel` a resolver reads, in the order `Reads.keys` holds them.
+_MAPS = ("symbols", "by_qualname", "by_name", "modules", "files")
+_SYMBOLS, _QUALNAMES, _NAMES = 0, 1, 2
+
+
+class Reads:
+    """The keys of each model map that one computation read (or, of a save, that
+    changed); `everything` when it depended on more than keys can say."""
+
+    __slots__ = ("everything", "keys")
+
+    def __init__(self) -> None:
+        self.keys: tuple[set[Hashable], ...] = tuple(set() for _ in _MAPS)
+        self.everything = False
+
+    def merge(self, other: Reads) -> None:
+        for mine, theirs in zip(self.keys, other.keys, strict=True):
+            mine |= theirs
+        self.everything = self.everything or other.everything
+
+    def touches(self, changed: Reads) -> bool:
+        if self.everything or changed.everything:
+            return True
+        return any(not a.isdisjoint(b) for a, b in zip(self.keys, changed.keys, strict=True))
+
+
+class Recorder:
+    """The reads of the call being resolved, a frame per cached computation in it."""
+
+    def __init__(self) -> None:
+        self.stack: list[Reads] = [Reads()]
+        # Cache key -> the reads that computed the entry (this recorder's generation).
+        self.kept: dict[Hashable, Reads] = {}
+        self.computing: set[Hashable] = set()
+
+    def start_call(self) -> None:
+        self.stack = [Reads()]
+
+    def finish_call(self) -> Reads:
+        return self.stack[0]
+
+    def begin(self, key: Hashable) -> None:
+        """A cached computation starts: its reads are kept with its entry."""
+        self.computing.add(key)
+        self.stack.append(Reads())
+
+    def end(self, key: Hashable) -> None:
+        reads = self.stack.pop()
+        self.computing.discard(key)
+        self.kept[key] = reads
+        self.stack[-1].merge(reads)
+
+    def cached(self, key: Hashable) -> None:
+        """A cache entry was read: what computed it counts as read here too."""
+        reads = self.kept.get(key)
+        if reads is None or key in self.computing:
+            # Filled before recording started, or a cycle guard's placeholder (its
+            # value depends on the order calls were resolved in): never reuse.
+            self.taint()
+        else:
+            self.stack[-1].merge(reads)
+
+    def taint(self) -> None:
+        for reads in self.stack:
+            reads.everything = True
+
+
+class _ReadMap:
+    """One model map, read through: each key read is noted in the recorder's frame."""
+
+    __slots__ = ("_data", "_index", "_recorder")
+
+    def __init__(self, data: dict[Any, Any], index: int, recorder: Recorder) -> None:
+        self._data = data
+        self._index = index
+        self._recorder = recorder
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        self._recorder.stack[-1].keys[self._index].add(key)
+        return self._data.get(key, default)
+
+    def __getitem__(self, key: Hashable) -> Any:
+        self._recorder.stack[-1].keys[self._index].add(key)
+        return self._data[key]
+
+    def __contains__(self, key: Hashable) -> bool:
+        self._recorder.stack[-1].keys[self._index].add(key)
+        return key in self._data
+
+    # Reading the whole map depends on every key.
+    def items(self) -> Any:
+        self._recorder.taint()
+        return self._data.items()
+
+    def values(self) -> Any:
+        self._recorder.taint()
+        return self._data.values()
+
+    def keys(self) -> Any:
+        self._recorder.taint()
+        return self._data.keys()
+
+    def __iter__(self) -> Iterator[Any]:
+        self._recorder.taint()
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        self._recorder.taint()
+        return len(self._data)
+
+
+class RecordingModel:
+    """A `WorkspaceModel` as a resolver sees it while recording: the same maps, read
+    through `_ReadMap`s."""
+
+    def __init__(self, model: WorkspaceModel, recorder: Recorder) -> None:
+        self._model = model
+        self.symbols = _ReadMap(model.symbols, 0, recorder)
+        self.by_qualname = _ReadMap(model.by_qualname, 1, recorder)
+        self.by_name = _ReadMap(model.by_name, 2, recorder)
+        self.modules = _ReadMap(model.modules, 3, recorder)
+        self.files = _ReadMap(model.files, 4, recorder)
+        self._recorder = recorder
+
+    @property
+    def generation(self) -> int:
+        return self._model.generation
+
+    @property
+    def shape(self) -> int:
+        return self._model.shape
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else of the model: depend on everything rather than guess.
+        self._recorder.taint()
+        return getattr(self._model, name)
+
+
+class RecordingResolver(Protocol):
+    """A language resolver that can record what each call reads (`PythonResolver`)."""
+
+    model: Any
+    recorder: Recorder | None
+
+    def resolve_call(self, path: str, call: CallSite) -> Target: ...
+
+    def forget_generation(self) -> None:
+        """Drop the per-generation caches (filled again, recorded, as calls need them)."""
+        ...
+
+
+def call_key(call: CallSite) -> tuple[object, ...]:
+    """Everything of a call site that resolution reads: all but its span."""
+    return (
+        call.caller,
+        call.callee,
+        call.name,
+        call.receiver,
+        call.receiver_type,
+        call.arguments,
+        call.implicit,
+    )
+
+
+def file_symbols(model: WorkspaceModel, path: str) -> list[SymInfo]:
+    scope = model.files.get(path)
+    if scope is None:
+        return []
+    return [model.symbols[sid] for sid in scope.symbol_ids if sid in model.symbols]
+
+
+def changed_keys(old: list[SymInfo], new: list[SymInfo]) -> Reads:
+    """The model keys whose values differ between a file's old and new definitions,
+    given that the model changed only by replacing that file: the ids whose info
+    changed, came or went, and the qualified and simple names whose lists of ids
+    changed (the file's ids stand last in each list, in file order, both times: a
+    replace removes them and appends them again, and nothing else changed)."""
+    changed = Reads()
+    old_by_id = {s.id: s for s in old}
+    new_by_id = {s.id: s for s in new}
+    changed.keys[_SYMBOLS].update(
+        sid
+        for sid in old_by_id.keys() | new_by_id.keys()
+        if old_by_id.get(sid) != new_by_id.get(sid)
+    )
+    for index, key, skip_modules in ((_QUALNAMES, "qualname", False), (_NAMES, "name", True)):
+        before = _ids_by(old, key, skip_modules)
+        after = _ids_by(new, key, skip_modules)
+        changed.keys[index].update(
+            k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+        )
+    return changed
+
+
+def _ids_by(infos: list[SymInfo], key: str, skip_modules: bool) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for info in infos:
+        if skip_modules and info.kind == SymbolKind.MODULE:
+            continue
+        found.setdefault(getattr(info, key), []).append(info.id)
+    return found
+
+
+class CallResolutions:
+    """An open file's call sites, each with its target and what resolving it read, as
+    of the file's last save: what its next save may reuse (see the module doc)."""
+
+    def __init__(
+        self,
+        resolver: RecordingResolver,
+        model: WorkspaceModel,
+        generation: int,
+        shape: int,
+        module_owner: str | None,
+        symbols: list[SymInfo],
+        entries: dict[tuple[object, ...], tuple[Target, Reads]],
+    ) -> None:
+        self.resolver = resolver
+        self.model = model
+        self.generation = generation
+        self.shape = shape
+        self.module_owner = module_owner
+        self.symbols = symbols
+        self.entries = entries
+
+
+def resolve_calls(
+    resolver: RecordingResolver,
+    model: WorkspaceModel,
+    facts: FileFacts,
+    kept: CallResolutions | None,
+    generation_before: int,
+    generation_after: int,
+) -> tuple[list[Target], CallResolutions, int]:
+    """Resolve `facts.calls` of a file just replaced in `model`, reusing from `kept`
+    (its last save's resolutions) what provably holds. `generation_before` and
+    `generation_after`: the model's generation just before and just after the file's
+    replace; anything else that changed the model since `kept` was made, or between
+    the replace and now, makes nothing reusable. Returns the targets, what the next
+    save may reuse, and how many targets were reused."""
+    path = facts.path
+    module_owner = model.modules.get(facts.module)
+    symbols = file_symbols(model, path)
+    reusable: dict[tuple[object, ...], tuple[Target, Reads]] = {}
+    changed: Reads | None = None
+    if (
+        kept is not None
+        and kept.resolver is resolver
+        and kept.model is model
+        and kept.generation == generation_before
+        and model.generation == generation_after
+        and kept.shape == model.shape
+        and kept.module_owner == module_owner
+    ):
+        reusable = kept.entries
+        changed = changed_keys(kept.symbols, symbols)
+    recorder = Recorder()
+    entries: dict[tuple[object, ...], tuple[Target, Reads]] = {}
+    targets: list[Target] = []
+    reused = 0
+    real = resolver.model
+    resolver.forget_generation()
+    resolver.model = RecordingModel(model, recorder)
+    resolver.recorder = recorder
+    try:
+        for call in facts.calls:
+            key = call_key(call)
+            entry = entries.get(key)
+            if entry is None:
+                entry = reusable.get(key)
+                if entry is not None:
+                    assert changed is not None
+                    if entry[1].touches(changed):
+                        entry = None
+                    else:
+                        reused += 1
+            if entry is None or entry[1].everything:
+                recorder.start_call()
+                target = resolver.resolve_call(path, call)
+                entry = (target, recorder.finish_call())
+            entries[key] = entry
+            targets.append(entry[0])
+    finally:
+        resolver.model = real
+        resolver.recorder = None
+    memo = CallResolutions(
+        resolver, model, model.generation, model.shape, module_owner, symbols, entries
+    )
+    return targets, memo, reused
