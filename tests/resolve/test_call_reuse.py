@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ class Session:
         self.kept.pop(path, None)
 
 
-def _explain(mismatches: list[tuple[object, Target, Target]]) -> str:
+def _explain(mismatches: Sequence[tuple[object, Target, Target]]) -> str:
     lines = [f"{len(mismatches)} call(s) resolved differently when reused:"]
     for call, got, want in mismatches[:5]:
         lines.append(f"  {call}\n    reused: {got}\n    afresh: {want}")

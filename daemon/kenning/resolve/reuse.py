@@ -65,9 +65,17 @@ class Recorder:
         # Cache key -> the reads that computed the entry (this recorder's generation).
         self.kept: dict[Hashable, Reads] = {}
         self.computing: set[Hashable] = set()
+        # The maps that note reads: each writes straight into the top frame's set.
+        self.maps: list[_ReadMap] = []
+
+    def _retarget(self) -> None:
+        keys = self.stack[-1].keys
+        for read_map in self.maps:
+            read_map.sink = keys[read_map.index]
 
     def start_call(self) -> None:
         self.stack = [Reads()]
+        self._retarget()
 
     def finish_call(self) -> Reads:
         return self.stack[0]
@@ -76,12 +84,14 @@ class Recorder:
         """A cached computation starts: its reads are kept with its entry."""
         self.computing.add(key)
         self.stack.append(Reads())
+        self._retarget()
 
     def end(self, key: Hashable) -> None:
         reads = self.stack.pop()
         self.computing.discard(key)
         self.kept[key] = reads
         self.stack[-1].merge(reads)
+        self._retarget()
 
     def cached(self, key: Hashable) -> None:
         """A cache entry was read: what computed it counts as read here too."""
@@ -101,23 +111,26 @@ class Recorder:
 class _ReadMap:
     """One model map, read through: each key read is noted in the recorder's frame."""
 
-    __slots__ = ("_data", "_index", "_recorder")
+    __slots__ = ("_data", "_recorder", "index", "sink")
 
     def __init__(self, data: dict[Any, Any], index: int, recorder: Recorder) -> None:
         self._data = data
-        self._index = index
+        self.index = index
         self._recorder = recorder
+        # The top frame's keys of this map (set by the recorder as frames change).
+        self.sink: set[Hashable] = recorder.stack[-1].keys[index]
+        recorder.maps.append(self)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
-        self._recorder.stack[-1].keys[self._index].add(key)
+        self.sink.add(key)
         return self._data.get(key, default)
 
     def __getitem__(self, key: Hashable) -> Any:
-        self._recorder.stack[-1].keys[self._index].add(key)
+        self.sink.add(key)
         return self._data[key]
 
     def __contains__(self, key: Hashable) -> bool:
-        self._recorder.stack[-1].keys[self._index].add(key)
+        self.sink.add(key)
         return key in self._data
 
     # Reading the whole map depends on every key.
