@@ -19,19 +19,20 @@ from kenning.resolve.model import WorkspaceModels
 from kenning.resolve.reuse import CallResolutions, RecordingResolver, resolve_calls
 
 DAEMON = Path(__file__).resolve().parents[2] / "daemon"
+# Workspace-relative paths and their facts (or their text, extracted when the model is built).
+Sources = dict[str, FileFacts | str]
 
 
 class Session:
     """A workspace's model and its long-lived resolver, as the daemon's writer keeps
     them, with one open file saved again and again."""
 
-    def __init__(self, root: Path, files: dict[str, FileFacts] | dict[str, str]) -> None:
+    def __init__(self, root: Path, files: Sources) -> None:
         self.root = root
         self.layouts = Layouts(root, sorted(files))
         self.models = WorkspaceModels()
-        for path, facts in sorted(files.items()):
-            if isinstance(facts, str):
-                facts = self.extract(path, facts.encode())
+        for path, given in sorted(files.items()):
+            facts = self.extract(path, given.encode()) if isinstance(given, str) else given
             self.models.add_facts(facts)
         self.resolvers = Resolvers(self.models)
         self.resolvers.warm()
@@ -78,11 +79,11 @@ def _explain(mismatches: Sequence[tuple[object, Target, Target]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def kenning_sources() -> dict[str, FileFacts]:
+def kenning_sources() -> Sources:
     """The facts of kenning's own sources (extracted once: models are built anew)."""
     paths = sorted(p.relative_to(DAEMON).as_posix() for p in DAEMON.glob("kenning/**/*.py"))
     layouts = Layouts(DAEMON, paths)
-    facts = {}
+    facts: Sources = {}
     for path in paths:
         language = for_path(path)
         assert language is not None
@@ -161,9 +162,7 @@ def _edits(text: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("path", [INDEXER, RESOLVE])
-def test_each_kind_of_edit_resolves_as_afresh(
-    kenning_sources: dict[str, FileFacts], path: str
-) -> None:
+def test_each_kind_of_edit_resolves_as_afresh(kenning_sources: Sources, path: str) -> None:
     session = Session(DAEMON, kenning_sources)
     text = (DAEMON / path).read_text()
     session.save(path, text)  # opened: nothing to reuse yet
@@ -177,7 +176,9 @@ def test_each_kind_of_edit_resolves_as_afresh(
             assert session.reused - before > calls // 2, name
 
 
-def test_a_change_to_another_file_reuses_nothing(kenning_sources: dict[str, FileFacts]) -> None:
+def test_a_change_to_another_file_reuses_nothing(
+    kenning_sources: Sources,
+) -> None:
     session = Session(DAEMON, kenning_sources)
     text = (DAEMON / INDEXER).read_text()
     session.save(INDEXER, text)
@@ -217,7 +218,7 @@ def random_saves(text: str, rng: random.Random, count: int) -> Iterable[str]:
 
 
 @pytest.mark.parametrize("path", [INDEXER, RESOLVE, "kenning/engine/engine.py"])
-def test_random_edits_resolve_as_afresh(kenning_sources: dict[str, FileFacts], path: str) -> None:
+def test_random_edits_resolve_as_afresh(kenning_sources: Sources, path: str) -> None:
     session = Session(DAEMON, kenning_sources)
     text = (DAEMON / path).read_text()
     session.save(path, text)
