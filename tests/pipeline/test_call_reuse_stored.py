@@ -63,14 +63,19 @@ def make_store() -> Store:
 
 FILES = {"pkg/__init__.py": "", "pkg/app.py": APP, "pkg/store.py": STORE}
 
+BACKUP = APP.replace("self.backup = Store()", "self.backup = make_store()")
+
 # (file, new text) saved in turn, the open file being pkg/app.py.
 SAVES = [
     ("pkg/app.py", APP.replace("return len(str(value))", "return len(repr(value))")),
     ("pkg/app.py", APP + "\n\ndef helper2(value):\n    return helper(value)\n"),
     ("pkg/app.py", APP.replace("def helper(", "def helper_renamed(")),
-    ("pkg/app.py", APP.replace("self.backup = Store()", "self.backup = make_store()")),
+    ("pkg/app.py", BACKUP),
+    # Another file changes what `self.store.inner` is; the open file's next save
+    # changes nothing its calls read, yet `first`'s call must follow the other file.
     ("pkg/store.py", STORE.replace("-> Inner:", "-> Other:")),
-    ("pkg/app.py", APP.replace("return self.store", "value = 1\n        return self.store")),
+    ("pkg/app.py", BACKUP + "\n"),
+    ("pkg/app.py", BACKUP.replace("return self.store", "value = 1\n        return self.store")),
     (
         "pkg/app.py",
         APP.replace("from pkg.store import Store, make_store", "from pkg.store import Store"),

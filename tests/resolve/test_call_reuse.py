@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,13 @@ from kenning.core.facts import FileFacts
 from kenning.core.graph import Target
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.resolve.model import WorkspaceModels
-from kenning.resolve.reuse import CallResolutions, RecordingResolver, resolve_calls
+from kenning.resolve.reuse import (
+    CallResolutions,
+    ModelChanges,
+    RecordingResolver,
+    Snapshot,
+    resolve_calls,
+)
 
 DAEMON = Path(__file__).resolve().parents[2] / "daemon"
 # Workspace-relative paths and their facts (or their text, extracted when the model is built).
@@ -37,6 +43,7 @@ class Session:
         self.resolvers = Resolvers(self.models)
         self.resolvers.warm()
         self.kept: dict[str, CallResolutions] = {}
+        self.changes = ModelChanges()
         self.reused = 0
 
     def extract(self, path: str, source: bytes) -> FileFacts:
@@ -47,15 +54,13 @@ class Session:
     def save(self, path: str, text: str) -> FileFacts:
         """One save of an open file: replace it in the model, resolve its calls reusing
         what its last save may lend, and check every target against a fresh resolver."""
-        facts = self.extract(path, text.encode())
+        facts = self.change(path, text)
         model = self.models.model("python")
-        before = model.generation
-        self.models.replace(facts)
         resolver = self.resolvers.language_resolver(path)
         assert resolver is not None
         recording: RecordingResolver = resolver  # type: ignore[assignment]
         targets, self.kept[path], reused = resolve_calls(
-            recording, model, facts, self.kept.get(path), before, model.generation
+            recording, model, facts, self.kept.get(path), self.changes
         )
         self.reused += reused
         expected = Resolvers(self.models).resolve_file(facts).calls
@@ -67,8 +72,13 @@ class Session:
         assert not mismatches, _explain(mismatches)
         return facts
 
-    def close(self, path: str) -> None:
-        self.kept.pop(path, None)
+    def change(self, path: str, text: str) -> FileFacts:
+        """A file's new text in the model, the change logged as the indexer logs it."""
+        facts = self.extract(path, text.encode())
+        snapshot = Snapshot(self.models.model("python"), path, facts)
+        self.models.replace(facts)
+        self.changes.record(snapshot)
+        return facts
 
 
 def _explain(mismatches: Sequence[tuple[object, Target, Target]]) -> str:
@@ -176,23 +186,25 @@ def test_each_kind_of_edit_resolves_as_afresh(kenning_sources: Sources, path: st
             assert session.reused - before > calls // 2, name
 
 
-def test_a_change_to_another_file_reuses_nothing(
-    kenning_sources: Sources,
-) -> None:
+def test_another_files_change_counts_when_logged(kenning_sources: Sources) -> None:
     session = Session(DAEMON, kenning_sources)
     text = (DAEMON / INDEXER).read_text()
     session.save(INDEXER, text)
     other = (DAEMON / RESOLVE).read_text()
-    # Another file gains a definition the open file's calls may look up.
-    session.models.replace(
-        session.extract(RESOLVE, (other + "\ndef _stat():\n    pass\n").encode())
-    )
+    # Another file gains a definition the open file's calls may look up: logged, so
+    # what the change did not touch is reused (and `save` checks every target).
+    session.change(RESOLVE, other + "\ndef _stat():\n    pass\n")
     before = session.reused
     session.save(INDEXER, text + "\n")
+    assert session.reused > before
+    # A change the log does not hold: nothing is reused.
+    session.models.replace(session.extract(RESOLVE, other.encode()))
+    before = session.reused
+    session.save(INDEXER, text)
     assert session.reused == before
 
 
-def random_saves(text: str, rng: random.Random, count: int) -> Iterable[str]:
+def random_saves(text: str, rng: random.Random, count: int) -> Iterator[str]:
     """Random edits as typing makes them: lines deleted, duplicated, a call added, a
     name swapped for another of the file's, lines moved; syntax errors included."""
     lines = text.splitlines(keepends=True)
@@ -222,7 +234,13 @@ def test_random_edits_resolve_as_afresh(kenning_sources: Sources, path: str) -> 
     session = Session(DAEMON, kenning_sources)
     text = (DAEMON / path).read_text()
     session.save(path, text)
-    for new in random_saves(text, random.Random(path), 25):
+    others = [p for p in (INDEXER, RESOLVE, "kenning/engine/engine.py") if p != path]
+    rng = random.Random(path)
+    for count, new in enumerate(random_saves(text, rng, 25)):
+        if count % 5 == 4:
+            # Another file edited in between (the open file's calls may read its names).
+            other = others[count % 2]
+            session.change(other, next(random_saves((DAEMON / other).read_text(), rng, 1)))
         session.save(path, new)
     assert session.reused > 0
 

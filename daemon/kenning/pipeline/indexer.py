@@ -48,7 +48,13 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
-from kenning.resolve.reuse import CallResolutions, RecordingResolver, resolve_calls
+from kenning.resolve.reuse import (
+    CallResolutions,
+    ModelChanges,
+    RecordingResolver,
+    Snapshot,
+    resolve_calls,
+)
 from kenning.storage import native_memory
 from kenning.storage.chunks import (
     CHUNK_SCHEMA,
@@ -178,6 +184,9 @@ class Indexer:
         # Each open file's call sites with their targets and what resolving them read,
         # from its last save: what the next save may reuse (`resolve/reuse.py`).
         self._resolutions: dict[str, CallResolutions] = {}
+        # The keys each change of the model altered, so that another file's save in
+        # between still lets an open file reuse what that change did not touch.
+        self._model_changes = ModelChanges()
         # How many call targets the last `prepare` reused (for tests and benchmarks).
         self.reused_calls = 0
 
@@ -475,8 +484,9 @@ class Indexer:
         for path in [p for p in self._resolutions if p not in open_paths]:
             del self._resolutions[path]
         model = self.model
-        # An open file's model generation just before and after its replace.
-        generations: dict[str, tuple[int, int]] = {}
+        # A small batch's changes of the model are logged for reuse (`ModelChanges`);
+        # a large one (a branch switch) leaves a gap in the log, and nothing reusable.
+        log = len(batch) <= MAX_LOGGED_BATCH
         catalog = self.graph.catalog([p for p, _ in batch if not recent.hides(p)])
         for path, _ in batch:
             record = recent.files[path].record if recent.hides(path) else None
@@ -496,7 +506,11 @@ class Indexer:
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
+                    language_model = model.model_of(path)
+                    snapshot = Snapshot(language_model, path, None) if language_model else None
                     model.remove_file(path)
+                    if log and snapshot is not None:
+                        self._model_changes.record(snapshot)
                     updates.append(FileUpdate(path, None, None, None))
                     deleted.append(path)
                 continue
@@ -519,10 +533,10 @@ class Indexer:
                 self.trees.keep(path, data, tree)
             else:
                 facts = language.extract_facts(path, data, module)
-            before = model.model(facts.language).generation
+            snapshot = Snapshot(model.model(facts.language), path, facts) if log else None
             model.replace(facts)
-            if path in open_paths:
-                generations[path] = (before, model.model(facts.language).generation)
+            if snapshot is not None:
+                self._model_changes.record(snapshot)
             new_facts.append(facts)
             stat = stats.get(path)
             size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
@@ -539,8 +553,8 @@ class Indexer:
             for u in updates:
                 if u.facts is None:
                     continue
-                if u.path in generations:
-                    u.resolved = self._resolve_open(resolver, u.facts, generations[u.path])
+                if u.path in open_paths:
+                    u.resolved = self._resolve_open(resolver, u.facts)
                 else:
                     self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
@@ -585,9 +599,7 @@ class Indexer:
             ),
         )
 
-    def _resolve_open(
-        self, resolver: Resolvers, facts: FileFacts, generations: tuple[int, int]
-    ) -> ResolvedFile:
+    def _resolve_open(self, resolver: Resolvers, facts: FileFacts) -> ResolvedFile:
         """Resolve an open file, reusing its last save's call targets where that is
         provably exact (`resolve/reuse.py`); a language whose resolver cannot record
         what it reads is resolved whole."""
@@ -606,7 +618,7 @@ class Indexer:
             language_model,
             facts,
             self._resolutions.get(facts.path),
-            *generations,
+            self._model_changes,
         )
         self._resolutions[facts.path] = kept
         self.reused_calls += reused
@@ -729,6 +741,9 @@ class Prepared:
     # facts with new targets.
     reresolved: list[FileUpdate] = field(default_factory=list)
 
+
+# Files in a batch whose changes of the model are logged for reuse, at most.
+MAX_LOGGED_BATCH = 32
 
 # Chunk rows a full index gathers before handing them to the chunk table's writer, in
 # bytes of code and embedded text: bounds the rows in memory, not tuned to a workspace.

@@ -9,11 +9,15 @@ qualified and simple names, modules, file scopes), including the reads behind th
 resolver's per-generation caches (a cached computation is a frame of its own, whose
 reads are kept with the entry and added to every call that hits it: `Recorder`).
 
-At the file's next save the model differs from the one those reads saw only in the
-keys of the file's own definitions that changed (`changed_keys`), provided that
-nothing else changed the model since (its generation), that the file's shape (types,
-methods, bases, imports: `WorkspaceModel.shape`) is the same, so the resolver keeps
-its shape caches as they are, and that the resolver is the same object. A call site
+Every change of a file in the model between two saves of the open file is logged
+with the keys it changed (`ModelChanges`: the ids whose info changed, came or went,
+the qualified and simple names whose lists of ids changed, compared before and after,
+and the module names whose owner changed). At the file's next save the model differs
+from the one its calls' reads saw only in those keys, provided that every change
+since is in the log (the generations follow on), that the shape (types, methods,
+bases, imports: `WorkspaceModel.shape`) is the same, so the resolver keeps its shape
+caches as they are and every file scope reads as it did, and that the resolver is the
+same object. A call site
 whose fields are equal but for its span, and none of whose reads is a changed key,
 resolves as it did: the resolver is a deterministic function of a call's fields and
 of what it reads, and never reads a call's span. Every other call is resolved again,
@@ -27,13 +31,13 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 from typing import Any, Protocol
 
-from kenning.core.facts import CallSite, FileFacts, SymbolKind
+from kenning.core.facts import CallSite, FileFacts
 from kenning.core.graph import Target
 from kenning.resolve.model import SymInfo, WorkspaceModel
 
 # The maps of `WorkspaceModel` a resolver reads, in the order `Reads.keys` holds them.
 _MAPS = ("symbols", "by_qualname", "by_name", "modules", "files")
-_SYMBOLS, _QUALNAMES, _NAMES = 0, 1, 2
+_SYMBOLS, _QUALNAMES, _NAMES, _MODULES = 0, 1, 2, 3
 
 
 class Reads:
@@ -215,36 +219,75 @@ def file_symbols(model: WorkspaceModel, path: str) -> list[SymInfo]:
     return [model.symbols[sid] for sid in scope.symbol_ids if sid in model.symbols]
 
 
-def changed_keys(old: list[SymInfo], new: list[SymInfo]) -> Reads:
-    """The model keys whose values differ between a file's old and new definitions,
-    given that the model changed only by replacing that file: the ids whose info
-    changed, came or went, and the qualified and simple names whose lists of ids
-    changed (the file's ids stand last in each list, in file order, both times: a
-    replace removes them and appends them again, and nothing else changed)."""
-    changed = Reads()
-    old_by_id = {s.id: s for s in old}
-    new_by_id = {s.id: s for s in new}
-    changed.keys[_SYMBOLS].update(
-        sid
-        for sid in old_by_id.keys() | new_by_id.keys()
-        if old_by_id.get(sid) != new_by_id.get(sid)
-    )
-    for index, key, skip_modules in ((_QUALNAMES, "qualname", False), (_NAMES, "name", True)):
-        before = _ids_by(old, key, skip_modules)
-        after = _ids_by(new, key, skip_modules)
-        changed.keys[index].update(
-            k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+class Snapshot:
+    """What of the model one file's change may alter, read just before the change."""
+
+    def __init__(self, model: WorkspaceModel, path: str, facts: FileFacts | None) -> None:
+        self.model = model
+        self.generation = model.generation
+        self.symbols = {s.id: s for s in file_symbols(model, path)}
+        scope = model.files.get(path)
+        # Every name the file defines before or after the change, and its module names.
+        qualnames = {s.qualname for s in self.symbols.values()}
+        names = {s.name for s in self.symbols.values()}
+        modules = {scope.module} if scope is not None else set()
+        if facts is not None:
+            qualnames.update(s.qualname for s in facts.symbols)
+            names.update(s.name for s in facts.symbols)
+            modules.add(facts.module)
+        self.path = path
+        self.qualnames = {q: tuple(model.by_qualname.get(q, ())) for q in qualnames}
+        self.names = {n: tuple(model.by_name.get(n, ())) for n in names}
+        self.modules = {m: model.modules.get(m) for m in modules}
+
+    def changed(self) -> Reads:
+        """The keys whose values the change altered (called just after it)."""
+        model = self.model
+        changed = Reads()
+        after = {s.id: s for s in file_symbols(model, self.path)}
+        ids = self.symbols.keys() | after.keys()
+        changed.keys[_SYMBOLS].update(sid for sid in ids if self.symbols.get(sid) != after.get(sid))
+        changed.keys[_QUALNAMES].update(
+            q for q, ids in self.qualnames.items() if tuple(model.by_qualname.get(q, ())) != ids
         )
-    return changed
+        changed.keys[_NAMES].update(
+            n for n, ids in self.names.items() if tuple(model.by_name.get(n, ())) != ids
+        )
+        changed.keys[_MODULES].update(
+            m for m, owner in self.modules.items() if model.modules.get(m) != owner
+        )
+        return changed
 
 
-def _ids_by(infos: list[SymInfo], key: str, skip_modules: bool) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for info in infos:
-        if skip_modules and info.kind == SymbolKind.MODULE:
-            continue
-        found.setdefault(getattr(info, key), []).append(info.id)
-    return found
+# Changes kept in the log, at most: a batch that changes more files (a branch switch)
+# leaves nothing to reuse, and the log stays small.
+MAX_LOGGED_CHANGES = 64
+
+
+class ModelChanges:
+    """The keys each logged change of a model altered, by the generations it spans."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[WorkspaceModel, int, int, Reads]] = []
+
+    def record(self, snapshot: Snapshot) -> None:
+        model = snapshot.model
+        self._entries.append((model, snapshot.generation, model.generation, snapshot.changed()))
+        del self._entries[:-MAX_LOGGED_CHANGES]
+
+    def since(self, model: WorkspaceModel, generation: int) -> Reads | None:
+        """Every key changed in `model` from `generation` to now; None when a change
+        in between was not logged."""
+        changed = Reads()
+        at = generation
+        for logged, before, after, keys in self._entries:
+            if logged is not model or after <= generation:
+                continue
+            if before != at:
+                return None
+            changed.merge(keys)
+            at = after
+        return changed if at == model.generation else None
 
 
 class CallResolutions:
@@ -257,16 +300,12 @@ class CallResolutions:
         model: WorkspaceModel,
         generation: int,
         shape: int,
-        module_owner: str | None,
-        symbols: list[SymInfo],
         entries: dict[tuple[object, ...], tuple[Target, Reads]],
     ) -> None:
         self.resolver = resolver
         self.model = model
         self.generation = generation
         self.shape = shape
-        self.module_owner = module_owner
-        self.symbols = symbols
         self.entries = entries
 
 
@@ -275,31 +314,24 @@ def resolve_calls(
     model: WorkspaceModel,
     facts: FileFacts,
     kept: CallResolutions | None,
-    generation_before: int,
-    generation_after: int,
+    changes: ModelChanges,
 ) -> tuple[list[Target], CallResolutions, int]:
     """Resolve `facts.calls` of a file just replaced in `model`, reusing from `kept`
-    (its last save's resolutions) what provably holds. `generation_before` and
-    `generation_after`: the model's generation just before and just after the file's
-    replace; anything else that changed the model since `kept` was made, or between
-    the replace and now, makes nothing reusable. Returns the targets, what the next
-    save may reuse, and how many targets were reused."""
+    (its last save's resolutions) what provably holds, given the `changes` logged
+    since. Returns the targets, what the next save may reuse, and how many targets
+    were reused."""
     path = facts.path
-    module_owner = model.modules.get(facts.module)
-    symbols = file_symbols(model, path)
     reusable: dict[tuple[object, ...], tuple[Target, Reads]] = {}
     changed: Reads | None = None
     if (
         kept is not None
         and kept.resolver is resolver
         and kept.model is model
-        and kept.generation == generation_before
-        and model.generation == generation_after
         and kept.shape == model.shape
-        and kept.module_owner == module_owner
     ):
-        reusable = kept.entries
-        changed = changed_keys(kept.symbols, symbols)
+        changed = changes.since(model, kept.generation)
+        if changed is not None:
+            reusable = kept.entries
     recorder = Recorder()
     entries: dict[tuple[object, ...], tuple[Target, Reads]] = {}
     targets: list[Target] = []
@@ -329,7 +361,4 @@ def resolve_calls(
     finally:
         resolver.model = real
         resolver.recorder = None
-    memo = CallResolutions(
-        resolver, model, model.generation, model.shape, module_owner, symbols, entries
-    )
-    return targets, memo, reused
+    return targets, CallResolutions(resolver, model, model.generation, model.shape, entries), reused
