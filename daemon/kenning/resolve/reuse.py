@@ -336,6 +336,10 @@ def resolve_calls(
     entries: dict[tuple[object, ...], tuple[Target, Reads]] = {}
     targets: list[Target] = []
     reused = 0
+    # The resolver reads the model through the recording view for this file's calls
+    # only. Resolvers are the writer thread's alone (`Indexer`), so no other thread
+    # sees the swap. Its per-generation caches start empty, so that every entry a call
+    # hits was filled, and its reads kept, while recording.
     real = resolver.model
     resolver.forget_generation()
     resolver.model = RecordingModel(model, recorder)
