@@ -4,6 +4,8 @@ holds."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,20 @@ def test_saves_of_an_open_file_store_what_resolving_afresh_stores(
         assert afresh.indexer.reused_calls == 0
         assert stored(reusing) == stored(afresh), (path, text)
     assert reused > 0
+
+
+def test_a_full_index_frees_the_model_the_saves_reused(tmp_path: Path) -> None:
+    space = Workspace(tmp_path)
+    try:
+        engine = space.indexed(FILES)
+        for text in (APP + "\n", APP):
+            engine.apply_changes([("pkg/app.py", text)], open_paths={"pkg/app.py"})
+        assert engine.indexer.reused_calls > 0
+        old = weakref.ref(engine.indexer.model.model("python"))
+        engine.index(rebuild=True)
+        engine.apply_changes([("pkg/app.py", APP + "\n")], open_paths={"pkg/app.py"})
+        gc.collect()
+        # Neither the change log nor what the open file kept holds the old model.
+        assert old() is None
+    finally:
+        space.close_all()

@@ -247,6 +247,9 @@ class Indexer:
         hierarchies last until the model's shape changes (`WorkspaceModel.shape`)."""
         if self._resolvers is None or self._resolvers.models is not model:
             self._resolvers = Resolvers(model)
+            # What open files kept for reuse was resolved against the model before (a
+            # full index replaced it): never reusable now, so not kept alive either.
+            self._resolutions.clear()
         return self._resolvers
 
     # -- full / catch-up indexing -------------------------------------------------

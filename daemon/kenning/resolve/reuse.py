@@ -28,6 +28,7 @@ reused.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable, Iterator
 from typing import Any, Protocol
 
@@ -268,11 +269,14 @@ class ModelChanges:
     """The keys each logged change of a model altered, by the generations it spans."""
 
     def __init__(self) -> None:
-        self._entries: list[tuple[WorkspaceModel, int, int, Reads]] = []
+        # A model is held weakly: one that a full index replaced is freed, not kept
+        # alive by the log.
+        self._entries: list[tuple[weakref.ref[WorkspaceModel], int, int, Reads]] = []
 
     def record(self, snapshot: Snapshot) -> None:
         model = snapshot.model
-        self._entries.append((model, snapshot.generation, model.generation, snapshot.changed()))
+        changed = snapshot.changed()
+        self._entries.append((weakref.ref(model), snapshot.generation, model.generation, changed))
         del self._entries[:-MAX_LOGGED_CHANGES]
 
     def since(self, model: WorkspaceModel, generation: int) -> Reads | None:
@@ -281,7 +285,7 @@ class ModelChanges:
         changed = Reads()
         at = generation
         for logged, before, after, keys in self._entries:
-            if logged is not model or after <= generation:
+            if logged() is not model or after <= generation:
                 continue
             if before != at:
                 return None
