@@ -287,3 +287,36 @@ def test_what_a_cached_type_read_counts_for_every_call_that_uses_it(tmp_path: Pa
     facts = session.save("app.py", edited)
     resolved = Resolvers(session.models).resolve_file(facts).calls
     assert [t.id for t in resolved if t.id.endswith(".get")] == ["app.py#Other.get"] * 2
+
+
+DJANGO = Path(__file__).resolve().parents[2] / "bench" / ".cache" / "corpora" / "django-5.2.8"
+DJANGO_FILES = [
+    "django/db/models/query.py",
+    "django/contrib/admin/options.py",
+    "django/db/models/base.py",
+    "django/forms/models.py",
+    "django/core/handlers/base.py",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DJANGO / "django").is_dir(), reason="the Django corpus is not on disk")
+def test_django_edits_resolve_as_afresh() -> None:
+    # The named edits and 40 random ones on five Django modules, another of them
+    # edited at random every fifth save (`python bench/phase1.py django --fetch-only` fetches
+    # Django).
+    paths = sorted(p.relative_to(DJANGO).as_posix() for p in (DJANGO / "django").rglob("*.py"))
+    session = Session(DJANGO, {p: (DJANGO / p).read_text(errors="replace") for p in paths})
+    for path in DJANGO_FILES:
+        text = (DJANGO / path).read_text()
+        session.save(path, text)
+        for _, new in _edits(text):
+            session.save(path, new)
+        rng = random.Random(path)
+        for count, new in enumerate(random_saves(text, rng, 40)):
+            if count % 5 == 4:
+                other = DJANGO_FILES[(DJANGO_FILES.index(path) + 1 + count % 3) % 5]
+                session.change(other, next(random_saves((DJANGO / other).read_text(), rng, 1)))
+            session.save(path, new)
+        session.save(path, text)
+    assert session.reused > 0
