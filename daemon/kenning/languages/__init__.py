@@ -137,6 +137,10 @@ class Resolvers:
             if warm is not None:
                 warm()
 
+    def language_resolver(self, path: str) -> LanguageResolver | None:
+        """The resolver of `path`'s language (None for a file no model holds)."""
+        return self._for(path)
+
     def resolve_file(self, facts: FileFacts | EdgeFacts) -> ResolvedFile:
         return ResolvedFile(
             path=facts.path,

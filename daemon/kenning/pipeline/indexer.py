@@ -34,7 +34,7 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -48,6 +48,13 @@ from kenning.pipeline.discover import (
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
 from kenning.resolve.model import SymInfo, WorkspaceModels
+from kenning.resolve.reuse import (
+    CallResolutions,
+    ModelChanges,
+    RecordingResolver,
+    Snapshot,
+    resolve_calls,
+)
 from kenning.storage import native_memory
 from kenning.storage.chunks import (
     CHUNK_SCHEMA,
@@ -174,6 +181,14 @@ class Indexer:
         self.trees = EditorTrees()
         # Each open file's chunk fields of its last save (`chunk_table`'s `keep`).
         self._chunk_fields: dict[str, ChunkFields] = {}
+        # Each open file's call sites with their targets and what resolving them read,
+        # from its last save: what the next save may reuse (`resolve/reuse.py`).
+        self._resolutions: dict[str, CallResolutions] = {}
+        # The keys each change of the model altered, so that another file's save in
+        # between still lets an open file reuse what that change did not touch.
+        self._model_changes = ModelChanges()
+        # How many call targets the last `prepare` reused (for tests and benchmarks).
+        self.reused_calls = 0
 
     # -- lazily opened pieces -----------------------------------------------------
 
@@ -232,6 +247,9 @@ class Indexer:
         hierarchies last until the model's shape changes (`WorkspaceModel.shape`)."""
         if self._resolvers is None or self._resolvers.models is not model:
             self._resolvers = Resolvers(model)
+            # What open files kept for reuse was resolved against the model before (a
+            # full index replaced it): never reusable now, so not kept alive either.
+            self._resolutions.clear()
         return self._resolvers
 
     # -- full / catch-up indexing -------------------------------------------------
@@ -466,7 +484,12 @@ class Indexer:
                 (rel, self._bytes(rel, text)) for rel, (_, text) in zip(rels, changes, strict=True)
             ]
         self.trees.retain(open_paths)
+        for path in [p for p in self._resolutions if p not in open_paths]:
+            del self._resolutions[path]
         model = self.model
+        # A small batch's changes of the model are logged for reuse (`ModelChanges`);
+        # a large one (a branch switch) leaves a gap in the log, and nothing reusable.
+        log = len(batch) <= MAX_LOGGED_BATCH
         catalog = self.graph.catalog([p for p, _ in batch if not recent.hides(p)])
         for path, _ in batch:
             record = recent.files[path].record if recent.hides(path) else None
@@ -486,7 +509,11 @@ class Indexer:
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
+                    language_model = model.model_of(path)
+                    snapshot = Snapshot(language_model, path, None) if language_model else None
                     model.remove_file(path)
+                    if log and snapshot is not None:
+                        self._model_changes.record(snapshot)
                     updates.append(FileUpdate(path, None, None, None))
                     deleted.append(path)
                 continue
@@ -509,7 +536,10 @@ class Indexer:
                 self.trees.keep(path, data, tree)
             else:
                 facts = language.extract_facts(path, data, module)
+            snapshot = Snapshot(model.model(facts.language), path, facts) if log else None
             model.replace(facts)
+            if snapshot is not None:
+                self._model_changes.record(snapshot)
             new_facts.append(facts)
             stat = stats.get(path)
             size, mtime_ns = (stat.size, stat.mtime_ns) if stat else _stat(self.root / path)
@@ -522,8 +552,14 @@ class Indexer:
         reresolved: list[FileUpdate] = []
         if updates:
             resolver = self._resolvers_for(model)
+            self.reused_calls = 0
             for u in updates:
-                if u.facts is not None:
+                if u.facts is None:
+                    continue
+                if u.path in open_paths:
+                    u.resolved = self._resolve_open(resolver, u.facts)
+                else:
+                    self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
             batch_paths = [u.path for u in updates]
             rewires, reresolved = self._rewires(
@@ -564,6 +600,36 @@ class Indexer:
                     dict.fromkeys(h for rows in chunks.values() for h in embedded_hashes(rows))
                 ),
             ),
+        )
+
+    def _resolve_open(self, resolver: Resolvers, facts: FileFacts) -> ResolvedFile:
+        """Resolve an open file, reusing its last save's call targets where that is
+        provably exact (`resolve/reuse.py`); a language whose resolver cannot record
+        what it reads is resolved whole."""
+        language_resolver = resolver.language_resolver(facts.path)
+        language_model = self.model.model_of(facts.path)
+        if (
+            language_model is None
+            or language_resolver is None
+            or not hasattr(language_resolver, "forget_generation")
+        ):
+            self._resolutions.pop(facts.path, None)
+            return resolver.resolve_file(facts)
+        recording: RecordingResolver = language_resolver  # type: ignore[assignment]
+        calls, kept, reused = resolve_calls(
+            recording,
+            language_model,
+            facts,
+            self._resolutions.get(facts.path),
+            self._model_changes,
+        )
+        self._resolutions[facts.path] = kept
+        self.reused_calls += reused
+        return ResolvedFile(
+            path=facts.path,
+            calls=calls,
+            imports=[resolver.resolve_import(facts.path, i) for i in facts.imports],
+            bases=[resolver.resolve_base(facts.path, b) for b in facts.bases],
         )
 
     def persist(self, prepared: Prepared) -> str:
@@ -678,6 +744,9 @@ class Prepared:
     # facts with new targets.
     reresolved: list[FileUpdate] = field(default_factory=list)
 
+
+# Files in a batch whose changes of the model are logged for reuse, at most.
+MAX_LOGGED_BATCH = 32
 
 # Chunk rows a full index gathers before handing them to the chunk table's writer, in
 # bytes of code and embedded text: bounds the rows in memory, not tuned to a workspace.

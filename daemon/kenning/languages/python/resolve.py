@@ -48,6 +48,7 @@ from kenning.resolve.model import (
     common_path_prefix,
     subtypes_nearest_first,
 )
+from kenning.resolve.reuse import Recorder
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Method names of the builtin types and of file objects: a receiver of unknown type
@@ -135,6 +136,9 @@ class PythonResolver:
         self._attribute_cache: dict[tuple[str, str], str | None] = {}
         self._generation = model.generation
         self._shape = model.shape
+        # Set while an open file's calls are resolved for reuse at its next save
+        # (`resolve/reuse.py`): the reads behind each per-generation cache entry.
+        self.recorder: Recorder | None = None
 
     # -- public -------------------------------------------------------------------
 
@@ -267,9 +271,14 @@ class PythonResolver:
         base that assigns it) states (`SymInfo.attributes`)."""
         self._check_generation()
         key = (cls, name)
+        recorder = self.recorder
         if key in self._attribute_cache:
+            if recorder is not None:
+                recorder.cached(("attribute", key))
             return self._attribute_cache[key]
         self._attribute_cache[key] = None  # guards against cycles (`self.parent: Node`)
+        if recorder is not None:
+            recorder.begin(("attribute", key))
         found = None
         getter = self._accessor(cls, name, setter=False)
         if getter is not None:
@@ -285,6 +294,8 @@ class PythonResolver:
                     found = self._type_of(self.model.symbols[owner].path, owner, stated, 1)
                     break
         self._attribute_cache[key] = found
+        if recorder is not None:
+            recorder.end(("attribute", key))
         return found
 
     def _attributes_of(self, cls: str) -> dict[str, str]:
@@ -548,11 +559,23 @@ class PythonResolver:
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace definition named `qualname`, following re-exports."""
         self._check_generation()
+        recorder = self.recorder
         if qualname in self._lookup_cache:
+            if recorder is not None:
+                recorder.cached(("lookup", qualname))
             return self._lookup_cache[qualname]
+        if recorder is not None:
+            recorder.begin(("lookup", qualname))
         found = self._lookup(qualname, 0)
         self._lookup_cache[qualname] = found
+        if recorder is not None:
+            recorder.end(("lookup", qualname))
         return found
+
+    def forget_generation(self) -> None:
+        """Drop what is cached per generation of the model (as a change does)."""
+        self._lookup_cache.clear()
+        self._attribute_cache.clear()
 
     # -- internals ----------------------------------------------------------------
 

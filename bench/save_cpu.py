@@ -1,0 +1,115 @@
+"""The writer's CPU per save of an open file, builds side by side.
+
+Run by hand (``python -m bench.save_cpu <workspace> <file> [--build label=DIR ...]``),
+never by the test suite. The workspace must hold an index the builds can open (e.g.
+``bench/.cache/scratch/scale-1x/django1`` after ``bench.scale``'s cold phase). Each run
+is a fresh process of one build (its ``daemon/`` folder first on ``PYTHONPATH``) that
+opens the index as a daemon's writer does (the resolution model loaded, the caches
+warmed, ``gc.freeze()``), saves the file once, then ``--saves`` more times as an open,
+deferred save (``Engine.apply_changes(..., defer=True, open_paths=...)``), and reports
+the median CPU of the calling thread per save (wall time follows the machine's load;
+CPU time much less). Builds alternate run by run. Edits (``--edit``):
+
+- ``append``: what ``bench.scale``'s LSP phase saves: two functions appended under a
+  marker, one calling the other, renamed every save;
+- ``body``: a statement added inside one function (the 40th ``return`` in the file at
+  method depth), so every line below it moves;
+- ``alternate``: ``append``, with another open file (``--other``) saved before each
+  save of the file.
+
+The file and the other file are restored at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MARKER = "\n# kenning-scale-bench\n"
+
+
+def appended(original: str, i: int) -> str:
+    return (
+        f"{original}{MARKER}def kb{i}_callee():\n    return len(__name__)\n\n\n"
+        f"def kb{i}():\n    return kb{i}_callee()\n"
+    )
+
+
+def in_body(original: str, i: int) -> str:
+    at = -1
+    for _ in range(40):
+        at = original.index("\n        return ", at + 1)
+    return original[:at] + f"\n        probe_{i} = len(str({i}))" + original[at:]
+
+
+def child(root: Path, rel: str, edit: str, other: str, saves: int) -> dict[str, object]:
+    from kenning.engine import Engine
+
+    original = (root / rel).read_text(encoding="utf-8")
+    other_text = (root / other).read_text(encoding="utf-8")
+    open_paths = [rel, other] if edit == "alternate" else [rel]
+    cpu: list[float] = []
+    with Engine.open(root) as engine:
+        engine.prepare_for_edits()
+        gc.collect()
+        gc.freeze()
+        engine.apply_changes([(rel, original)], defer=True, open_paths=open_paths)
+        try:
+            for i in range(saves + 1):
+                if edit == "alternate":
+                    text = other_text + f"\n\ndef kother{i}():\n    return {i}\n"
+                    engine.apply_changes([(other, text)], defer=True, open_paths=open_paths)
+                text = in_body(original, i) if edit == "body" else appended(original, i)
+                started = time.thread_time()
+                engine.apply_changes([(rel, text)], defer=True, open_paths=open_paths)
+                if i > 0:  # the first save after opening builds what the next ones reuse
+                    cpu.append(time.thread_time() - started)
+        finally:
+            engine.flush()
+            engine.apply_changes([(rel, original), (other, other_text)])
+    return {"cpu_ms": [round(c * 1000, 2) for c in cpu]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("file", help="workspace-relative path of the file saved")
+    parser.add_argument("--build", action="append", default=[], help="label=DAEMON_DIR")
+    parser.add_argument("--edit", choices=("append", "body", "alternate"), default="append")
+    parser.add_argument("--other", default="django/contrib/admin/options.py")
+    parser.add_argument("--saves", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    root = args.workspace.resolve()
+    if args.child:
+        print(json.dumps(child(root, args.file, args.edit, args.other, args.saves)))
+        return 0
+    builds = dict(b.split("=", 1) for b in args.build) or {"": ""}
+    medians: dict[str, list[float]] = {label: [] for label in builds}
+    for run in range(args.runs):
+        for label, daemon in builds.items():
+            env = dict(os.environ)
+            if daemon:
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [daemon, env.get("PYTHONPATH")]))
+            command = [sys.executable, "-m", "bench.save_cpu", str(root), args.file, "--child"]
+            command += ["--edit", args.edit, "--other", args.other, "--saves", str(args.saves)]
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+            cpu = json.loads(out.stdout.strip().splitlines()[-1])["cpu_ms"]
+            medians[label].append(statistics.median(cpu))
+            print(f"run {run + 1} {label or 'build'}: CPU p50 {medians[label][-1]:.1f} ms")
+    for label, values in medians.items():
+        shown = ", ".join(f"{v:.1f}" for v in values)
+        print(f"{label or 'build'} ({args.edit}): CPU per save, median of each run: {shown} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
