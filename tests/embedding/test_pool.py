@@ -3,6 +3,7 @@ failures, garbage collection, model changes and hybrid search."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -379,3 +380,37 @@ def test_work_after_an_index_shows_at_once_never_idle(workspace: Workspace) -> N
     assert "paused" in seen and seen[-1] == "preparing"
     assert engine.wait_until_idle(60)
     assert engine.embedding_status().pending == 0
+
+
+def test_a_start_while_a_failing_worker_ends_is_answered(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kenning index --model <missing>` exited 0 as if nothing was to embed: its start
+    came while the background worker, which had just failed to load the model, was
+    ending; it found the worker still running, and the worker then ended without
+    reading it, so the caller's wait returned on the state that start had published."""
+    engine = workspace.indexed(FILES, EMBED)
+
+    def broken(self: Engine, spec: Any, threads: int) -> Any:
+        raise RuntimeError("model files are gone")
+
+    monkeypatch.setattr(Engine, "_load_model", broken)
+    pool = engine.pool
+    failed, go_on = threading.Event(), threading.Event()
+    publish = pool._publish
+
+    def held(progress: Any) -> None:
+        publish(progress)
+        if progress.state == "error" and not failed.is_set():
+            failed.set()
+            go_on.wait(10)  # the worker has said "error" and not yet ended
+
+    monkeypatch.setattr(pool, "_publish", held)
+    pool.start(resync=True)
+    assert failed.wait(10)
+    pool.start(resync=True)
+    go_on.set()
+
+    assert pool.wait_until_idle(timeout=20)
+    assert pool.progress().state == "error"
+    assert "model files are gone" in pool.progress().note

@@ -217,6 +217,9 @@ class EmbedPool:
         self._stopping = False
         self._busy = False
         self._future: Future[None] | None = None
+        # Starts asked for so far: a worker that ends (an error) after a start it did
+        # not see, whose future still read as running then, runs again for it.
+        self._requests = 0
         self._last = EmbedProgress(state="idle")
         self._trace = os.environ.get(TRACE_ENV)
         # The worker runs until stopped, and the interpreter joins executor threads at
@@ -250,6 +253,7 @@ class EmbedPool:
         """Start the worker (if not running) and have it look for work; `resync` after
         chunks changed wholesale (a full index) to compare the queue with them."""
         with self._cv:
+            self._requests += 1
             if self._future is None or self._future.done():
                 self._stopping = False
                 self._future = self._executor.submit(self._run)
@@ -330,6 +334,8 @@ class EmbedPool:
 
     def _run(self) -> None:
         status: EmbedStatus | None = None
+        with self._cv:
+            seen = self._requests
         try:
             # Opened inside the `try`: a status file that cannot be opened must end in
             # the error state and wake every waiter like any other failure, not kill the
@@ -355,6 +361,12 @@ class EmbedPool:
             with self._cv:
                 self._busy = False
                 self._work = False
+                if self._requests != seen and not self._stopping:
+                    # A start came after this worker had stopped taking requests and
+                    # found it still running: it must get an answer of its own (and
+                    # a waiter must not read the state it published as final).
+                    self._work = True
+                    self._future = self._executor.submit(self._run)
                 self._cv.notify_all()
 
     def _loop(self, status: EmbedStatus) -> None:
