@@ -137,8 +137,8 @@ def _files(count: int) -> list[tuple[FileRecord, FileFacts]]:
     ]
 
 
-def _auto_checkpoint(graph: GraphStore) -> str:
-    setting = graph.query("CALL current_setting('auto_checkpoint') RETURN *")
+def _setting(graph: GraphStore, name: str) -> str:
+    setting = graph.query(f"CALL current_setting('{name}') RETURN *")
     return str(setting.column(0)[0].as_py())
 
 
@@ -146,9 +146,9 @@ def test_a_bulk_load_is_checkpointed_part_by_part_and_readable_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full index checkpoints each COPY itself, with the store's own checkpoints off
-    for the load: every part is folded into the database file before the next, a
-    reader opened right after the load sees every row, and later writes are
-    checkpointed by the store again."""
+    for the load, on one of the store's threads: every part is folded into the
+    database file before the next, a reader opened right after the load sees every
+    row, and later writes are checkpointed by the store again, on all its threads."""
     monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 3)
     graph = GraphStore(tmp_path / "graph")
     checkpoints: list[int] = []
@@ -160,14 +160,21 @@ def test_a_bulk_load_is_checkpointed_part_by_part_and_readable_at_once(
 
     monkeypatch.setattr(graph, "checkpoint", counted)
     try:
+        threads = _setting(graph, "threads")
         with graph.bulk_loader() as load:
             for record, facts in _files(7):
                 load.add_nodes(record, facts)
-            assert _auto_checkpoint(graph) == "False"
+            assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+                "False",
+                "1",
+            )
         # One per COPY that wrote rows: parts of 3, 3 and 1 files (the files define
         # no symbols, so the other tables' COPYs are skipped).
         assert checkpoints == [3, 6, 7]
-        assert _auto_checkpoint(graph) == "True"
+        assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+            "True",
+            threads,
+        )
         assert not (tmp_path / "graph.wal").exists()
         reader = GraphStore(tmp_path / "graph", read_only=True)
         try:
@@ -196,6 +203,6 @@ def test_a_failed_bulk_load_gives_the_store_its_checkpoints_back(
         ):
             for record, facts in _files(2):
                 load.add_nodes(record, facts)
-        assert _auto_checkpoint(graph) == "True"
+        assert _setting(graph, "auto_checkpoint") == "True"
     finally:
         graph.close()
