@@ -125,3 +125,84 @@ def test_a_failed_copy_reports_the_stores_own_error(tmp_path: Path) -> None:
         assert paths == ["b.py"]
     finally:
         graph.close()
+
+
+def _files(count: int) -> list[tuple[FileRecord, FileFacts]]:
+    return [
+        (
+            FileRecord(f"pkg/m{n}.py", "python", f"pkg.m{n}", 1, 1, "h"),
+            FileFacts(f"pkg/m{n}.py", "python", f"pkg.m{n}", [], [], [], [], [], []),
+        )
+        for n in range(count)
+    ]
+
+
+def _setting(graph: GraphStore, name: str) -> str:
+    setting = graph.query(f"CALL current_setting('{name}') RETURN *")
+    return str(setting.column(0)[0].as_py())
+
+
+def test_a_bulk_load_is_checkpointed_part_by_part_and_readable_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full index checkpoints each COPY itself, with the store's own checkpoints off
+    for the load, on one of the store's threads: every part is folded into the
+    database file before the next, a reader opened right after the load sees every
+    row, and later writes are checkpointed by the store again, on all its threads."""
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 3)
+    graph = GraphStore(tmp_path / "graph")
+    checkpoints: list[int] = []
+    checkpoint = graph.checkpoint
+
+    def counted() -> None:
+        checkpoint()
+        checkpoints.append(graph.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py())
+
+    monkeypatch.setattr(graph, "checkpoint", counted)
+    try:
+        threads = _setting(graph, "threads")
+        with graph.bulk_loader() as load:
+            for record, facts in _files(7):
+                load.add_nodes(record, facts)
+            assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+                "False",
+                "1",
+            )
+        # One per COPY that wrote rows: parts of 3, 3 and 1 files (the files define
+        # no symbols, so the other tables' COPYs are skipped).
+        assert checkpoints == [3, 6, 7]
+        assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+            "True",
+            threads,
+        )
+        assert not (tmp_path / "graph.wal").exists()
+        reader = GraphStore(tmp_path / "graph", read_only=True)
+        try:
+            assert reader.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py() == 7
+        finally:
+            reader.close()
+    finally:
+        graph.close()
+
+
+def test_a_failed_bulk_load_gives_the_store_its_checkpoints_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COPY that fails ends the load (the caller loads again with UNWIND): the
+    store checkpoints its writes on its own again."""
+    graph = GraphStore(tmp_path / "graph")
+
+    def failing(table: str, data: pa.Table) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(graph, "_copy", failing)
+    try:
+        with (
+            pytest.raises(graph_module.BulkCopyFailed, match="disk full"),
+            graph.bulk_loader() as load,
+        ):
+            for record, facts in _files(2):
+                load.add_nodes(record, facts)
+        assert _setting(graph, "auto_checkpoint") == "True"
+    finally:
+        graph.close()

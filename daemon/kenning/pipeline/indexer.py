@@ -750,7 +750,13 @@ MAX_LOGGED_BATCH = 32
 
 # Chunk rows a full index gathers before handing them to the chunk table's writer, in
 # bytes of code and embedded text: bounds the rows in memory, not tuned to a workspace.
-CHUNK_BYTES_PER_PART = 16 * 1024 * 1024
+# A part costs several times its bytes while it is turned into Arrow rows, split into
+# words and appended (the rows, their Arrow copy, the words, Lance's write buffers):
+# with 16 MiB parts the parent rose about 100 MB for each while the parse workers still
+# ran, and the parent's peak in the graph write was higher too (docs/architecture.md,
+# "Memory"). Each part is one fragment of the table (11 for Django's 2,930 files), as
+# each written batch of saves is, until the table is compacted.
+CHUNK_BYTES_PER_PART = 4 * 1024 * 1024
 
 
 class _ChunkParts:

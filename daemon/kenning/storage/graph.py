@@ -384,7 +384,15 @@ class BulkLoad:
     table, committing on its own: one transaction around all of them would pin every
     new page in the buffer pool until the end (and fail once a workspace outgrows the
     pool). The caller marks the load unfinished meanwhile (`IndexDir.set_loading`), so
-    a load cut short is redone on the next start. If a COPY fails it raises
+    a load cut short is redone on the next start.
+
+    Each COPY is checkpointed by its own `CHECKPOINT` statement, once the part's Arrow
+    rows are dropped and their pages trimmed, not by the checkpoint the store forces
+    inside the COPY's commit (turned off for the load, `GraphStore.bulk_loader`): a
+    checkpoint into a relationship table rewrites about the whole table, its transient
+    memory grows with it, and inside the commit it came on top of the part's rows and
+    what the COPY had allocated. The checkpoints are as many as before, so the file is
+    laid out as before. If a COPY fails it raises
     `BulkCopyFailed`: the caller empties the store and loads again with `copy=False`,
     every part through `UNWIND ... CREATE` (a failed COPY may still have committed its
     rows, so a part cannot simply be written again).
@@ -397,8 +405,8 @@ class BulkLoad:
         self._externals: set[str] = set()
         self._edges_started = False
         self.method = "copy" if copy else "unwind"
-        # Seconds per step: building each table's Arrow rows, writing each table (a
-        # COPY's time includes the checkpoint the store makes after it).
+        # Seconds per step: building each table's Arrow rows, writing each table
+        # (`copy_<table>`), checkpointing after it (`checkpoint_<table>`).
         self.timings: dict[str, float] = {}
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
@@ -453,8 +461,11 @@ class BulkLoad:
         self.flush_nodes()
         self.flush_edges()
 
-    def _add(self, step: str, seconds: float) -> None:
-        self.timings[step] = self.timings.get(step, 0.0) + seconds
+    def _add(self, step: str, started: float) -> float:
+        """Add the seconds since `started` to `step`; now, for the next step."""
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - started
+        return now
 
     def _write(
         self, parts: list[tuple[str, dict[str, list[Any]], Sequence[tuple[str, str]] | None]]
@@ -464,18 +475,26 @@ class BulkLoad:
             for table, cols, spec in parts:
                 started = time.perf_counter()
                 data = _arrow(cols, spec)
-                copied = time.perf_counter()
-                self._add("arrow", copied - started)
+                copied = self._add("arrow", started)
                 try:
                     graph._copy(table, data)
                 except Exception as exc:
                     raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
-                self._add(f"copy_{table}", time.perf_counter() - copied)
+                copied = self._add(f"copy_{table}", copied)
+                rows = data.num_rows
                 del data
                 # The table's Arrow rows and what the store's threads allocated to copy
                 # them are freed by now; without this the process keeps their pages, and
-                # the next table's COPY would allocate on top of them (trimming once per
-                # part instead left Django's peak about 45 MB higher).
+                # the checkpoint and the next COPY would allocate on top of them
+                # (trimming once per part instead left Django's peak about 45 MB higher).
+                native_memory.release()
+                if not rows:
+                    continue  # nothing was copied (`_copy` skips an empty table)
+                try:
+                    graph.checkpoint()
+                except Exception as exc:
+                    raise BulkCopyFailed(f"checkpoint after COPY into {table}: {exc}") from exc
+                self._add(f"checkpoint_{table}", copied)
                 native_memory.release()
             return
         graph._run("BEGIN TRANSACTION")
@@ -870,8 +889,29 @@ class GraphStore:
         # forget counts before and after.
         with self._counting_paused():
             load = BulkLoad(self, copy)
-            yield load
-            load.finish()
+            if not copy:
+                yield load
+                load.finish()
+                return
+            # The load checkpoints each COPY itself (see `BulkLoad`). A COPY's rows are
+            # not in the write-ahead log, so a crash before its checkpoint loses them:
+            # the caller redoes an unfinished load anyway. Other writes keep the store's
+            # own checkpoints.
+            # And the load's statements run on one of the store's threads (a setting of
+            # this connection): each thread of a COPY partitions its rows in buffers and
+            # a glibc arena of its own, and with two the parent's peak on Django was
+            # about 30 MB higher, for no COPY time this machine could tell apart.
+            threads = self.query("CALL current_setting('threads') RETURN *").column(0)[0]
+            self._run("CALL auto_checkpoint=false")
+            self._run("CALL threads=1")
+            try:
+                yield load
+                load.finish()
+            finally:
+                # A store closed under the load (a daemon shutting down) needs no setting.
+                with contextlib.suppress(GraphError):
+                    self._run("CALL auto_checkpoint=true")
+                    self._run(f"CALL threads={int(threads.as_py())}")
 
     def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
         """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""
