@@ -17,7 +17,8 @@ owner's, its parameters', see `describe`), embedded as a text of its own under
 for search to weigh. The embedding side sees descriptions as texts like any other
 (`all_hashes`, `texts_for`). A file's chunks are replaced in one `merge_insert`, so
 readers never see a file half-written. Filters are built with `lancedb.expr`, never by
-pasting strings.
+pasting strings. Several BM25 searches can be started together and waited for later
+(`start_text_searches`): they run on LanceDB's own event loop, in Rust.
 
 `lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
 first opened, not when this module is.
