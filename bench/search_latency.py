@@ -5,8 +5,9 @@ opens the workspace's index read-only (index and embed it first: ``kenning index
 takes the first sentences of docstrings found in the workspace's Python files as
 queries (``evalset.collect``; every query distinct, so the query-embedding cache never
 answers), and times ``Engine.search(query, limit=10, mode=...)`` in-process, query
-embedding included, after a few warm-up searches (the first loads the model). It prints
-p50/p90/p99 per mode and, for hybrid, the median time of each stage (the two BM25
+embedding included, after a few warm-up searches (the first loads the model; their times
+are printed: the first searches after a start). It prints p50/p90/p99 per mode and, for
+hybrid, the median time of each stage (the two BM25
 searches, the query embedding, the vector scan, the chunk lookup of the nearest texts,
 the symbol spans from the graph, the coverage check) measured by wrapping those calls.
 ``--vectors random`` first stores a random unit vector for every text that has none
@@ -14,7 +15,9 @@ the symbol spans from the graph, the coverage check) measured by wrapping those 
 ``--compare NAME,...`` then times hybrid search under the shipped ranking and under each
 named ablation of ``bench/retrieval.py`` in one process, alternating query by query (each
 ranking first in turn, so none always finds the query's embedding cached): a before /
-after on one index that the machine's load affects alike. An ablation that searches the
+after on one index that the machine's load affects alike. ``bm25-one-by-one`` is the
+shipped ranking with its two BM25 searches run one after the other before the vector
+rankers, as search ran them before it started them together. An ablation that searches the
 raw chunk text builds its full-text index first (so the index is opened for writing).
 """
 
@@ -35,15 +38,22 @@ from bench.evalset import collect
 from bench.measure import percentile
 from kenning.engine import Engine
 
-# (owner, attribute name, stage label) of the calls timed inside a hybrid search.
+# (owner, attribute name, stage label) of the calls timed inside a hybrid search. Search
+# starts its two BM25 searches together before the vector rankers and waits for them
+# after: "bm25 start" is the time to start them, "bm25 wait" what is left of them
+# then (`ChunkStore.search_text`: a tree without that, searching one by one).
 STAGES = (
     ("kenning.storage.chunks", "ChunkStore.search_text", "bm25 (both fields)"),
+    ("kenning.storage.chunks", "ChunkStore.start_text_searches", "bm25 start"),
     ("kenning.query.semantic", "SemanticIndex.embed_query", "query embedding"),
     ("kenning.storage.vectors", "VectorStore.search", "vector scan"),
     ("kenning.storage.chunks", "ChunkStore.by_hashes", "chunks of nearest texts"),
     ("kenning.query.search", "_symbol_spans", "symbol spans (graph)"),
     ("kenning.engine.engine", "Engine.semantic", "coverage check"),
 )
+
+
+REST = "rest (fusion, grouping)"
 
 
 def instrument(spent: dict[str, float]) -> Callable[[], None]:
@@ -58,14 +68,27 @@ def instrument(spent: dict[str, float]) -> Callable[[], None]:
         if "." in attr:
             cls_name, name = attr.split(".")
             owner = getattr(module, cls_name)
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:  # a tree from before this stage existed
+            continue
 
         def timed(*args: Any, _original: Any = original, _label: str = label, **kw: Any) -> Any:
             started = time.perf_counter()
             try:
-                return _original(*args, **kw)
+                result = _original(*args, **kw)
             finally:
                 spent[_label] += time.perf_counter() - started
+            return _waited(result) if _label == "bm25 start" else result
+
+        def _waited(pending: Callable[[], Any]) -> Callable[[], Any]:
+            def wait() -> Any:
+                started = time.perf_counter()
+                try:
+                    return pending()
+                finally:
+                    spent["bm25 wait"] += time.perf_counter() - started
+
+            return wait
 
         setattr(owner, name, timed)
         undo.append((owner, name, original))
@@ -77,13 +100,26 @@ def instrument(spent: dict[str, float]) -> Callable[[], None]:
     return restore
 
 
+def kenning_dir() -> str:
+    """Where the `kenning` package searched was imported from (a before / after run puts
+    another tree's `daemon/` first on PYTHONPATH)."""
+    import kenning
+
+    return str(Path(kenning.__file__).resolve().parent.parent.parent)
+
+
 def seed_random_vectors(engine: Engine) -> int:
-    """A random unit vector for every chunk text without one, under the active model."""
+    """A random unit vector for every chunk text without one, under the active model;
+    then every text's status row done and that model active, as a finished embedding
+    leaves them (without which search has no vector ranker), and the vector table
+    compacted."""
     import numpy as np
 
     from kenning.embed import resolve_model
+    from kenning.pipeline.embedder import ACTIVE_MODEL
 
-    model_id = engine.status_store.get_meta("active_model") or resolve_model().model_id
+    status = engine.status_store
+    model_id = status.get_meta(ACTIVE_MODEL) or resolve_model().model_id
     hashes = sorted(engine.chunks.all_hashes())
     have = engine.vectors.existing(model_id, hashes) if engine.vectors.exists(model_id) else set()
     missing = [h for h in hashes if h not in have]
@@ -93,6 +129,10 @@ def seed_random_vectors(engine: Engine) -> int:
         vectors = rng.standard_normal((len(part), 384)).astype("float32")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         engine.vectors.add(model_id, part, vectors)
+    status.sync(model_id, hashes)
+    status.mark_done(model_id, hashes)
+    status.set_meta(ACTIVE_MODEL, model_id)
+    engine.vectors.optimize(model_id)
     return len(missing)
 
 
@@ -113,11 +153,23 @@ def main(argv: list[str] | None = None) -> int:
     compare = [name for name in args.compare.split(",") if name]
     writes = args.vectors == "random" or bool(compare)
     with Engine.open(root, read_only=not writes) as engine:
+        started = time.perf_counter()
+        engine.warm_up()
+        opened = (time.perf_counter() - started) * 1000
         if args.vectors == "random":
             print(f"stored {seed_random_vectors(engine)} random vectors")
-        print(f"{engine.chunks.count()} chunks; {len(queries)} queries")
+        print(
+            f"{engine.chunks.count()} chunks; {len(queries)} queries; kenning from {kenning_dir()}"
+        )
+        # The warm-up searches are the first after the open: a daemon's warm-up thread
+        # has opened the tables by then (`Engine.warm_up`), the query model and the
+        # vectors in memory are loaded by the first searches that need them.
+        first = []
         for query in warmup:
+            started = time.perf_counter()
             engine.search(query + " warm", mode="hybrid")
+            first.append(f"{(time.perf_counter() - started) * 1000:.0f}")
+        print(f"tables opened in {opened:.0f} ms; first searches {', '.join(first)} ms")
         for mode in args.modes.split(","):
             spent: dict[str, float] = defaultdict(float)
             per_stage: dict[str, list[float]] = defaultdict(list)
@@ -130,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(time.perf_counter() - started)
                 for label, seconds in spent.items():
                     per_stage[label].append(seconds)
+                if spent:
+                    # The stages run one after another in this thread (what runs beside
+                    # it counts where it is waited for): the rest is Python's.
+                    per_stage[REST].append(latencies[-1] - sum(spent.values()))
             if undo is not None:
                 undo()
             ms = [s * 1000 for s in latencies]
@@ -144,6 +200,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# Not an ablation: the shipped search with its two BM25 searches run one after the
+# other before the vector rankers, as search ran them until they were started together.
+ONE_BY_ONE = "bm25-one-by-one"
+
+
+class _OneByOne:
+    """The chunk store, its text searches run at once and one by one when started."""
+
+    def __init__(self, chunks: Any) -> None:
+        self._chunks = chunks
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._chunks, name)
+
+    def start_text_searches(self, searches: Any) -> Callable[[], Any]:
+        rows = [self._chunks.search_text(*search) for search in searches]
+        return lambda: rows
+
+
 def compare_rankings(engine: Engine, queries: list[str], names: list[str]) -> None:
     """Hybrid p50 / p90 of the shipped ranking and of each ablation, alternating."""
     import msgspec
@@ -153,7 +228,12 @@ def compare_rankings(engine: Engine, queries: list[str], names: list[str]) -> No
     from kenning.storage.chunks import ChunkFilter
 
     rankings = {"shipped": DEFAULT_RANKING}
+    readers: dict[str, Any] = {}
     for name in names:
+        if name == ONE_BY_ONE:
+            rankings[name] = DEFAULT_RANKING
+            readers[name] = _OneByOne(engine.chunks)
+            continue
         rankings[name] = msgspec.structs.replace(DEFAULT_RANKING, **ABLATIONS[name])
     if any(r.text_field == "text" for r in rankings.values()):
         engine.chunks.build_text_indexes(("text",))
@@ -165,7 +245,7 @@ def compare_rankings(engine: Engine, queries: list[str], names: list[str]) -> No
             started = time.perf_counter()
             search(
                 engine.graph,
-                engine.chunks,
+                readers.get(name, engine.chunks),
                 query,
                 10,
                 ChunkFilter(),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kenning.pipeline.embedder import plan_batches
+from kenning.query.semantic import SemanticIndex
 from kenning.storage.embed_status import OPEN, RECENT, EmbedStatus
 from kenning.storage.vectors import VectorStore
 
@@ -214,3 +215,29 @@ def test_one_connection_shared_by_threads_is_used_by_one_at_a_time(tmp_path: Pat
     assert read == [2]
     with pytest.raises(sqlite3.ProgrammingError):
         status.get_meta("x")
+
+
+def test_with_every_text_embedded_the_first_search_reads_the_vectors_in_memory(
+    tmp_path: Path,
+) -> None:
+    """While texts wait to be embedded the table is about to change, so a search scans
+    it and the vectors are loaded into memory at the second search of one version; with
+    none waiting, at the first (the first search after a daemon starts, on a finished
+    index, does not scan a cold table first)."""
+    VectorStore(tmp_path).add("m", [f"h{i}" for i in range(400)], clustered_vectors(400))
+    query = clustered_vectors(400)[7]
+
+    class Model:
+        model_id = "m"
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            return np.stack([query for _ in texts])
+
+    answers = []
+    for coverage, loaded in ((0.9, False), (1.0, True)):
+        vectors = VectorStore(tmp_path)
+        semantic = SemanticIndex(vectors, "m", Model, coverage)
+        answers.append(semantic.nearest("a query", 10))
+        assert ("m" in vectors._matrices) is loaded
+    assert [h for h, _ in answers[1]] == [h for h, _ in answers[0]]
+    assert answers[1][0][0] == "h7"

@@ -32,12 +32,18 @@ def test_text_search_in_the_middle_of_a_rebuild(
         # thread meets while a rebuild runs.
         during.append([row["id"] for row in store.search_text("parse header", 5)])
         during.append([row["id"] for row in store.search_text("parse", 5, field="terms")])
+        # And started together, as hybrid search starts them.
+        together = store.start_text_searches(
+            [("parse header", 5, None, "words"), ("parse", 5, None, "terms")]
+        )()
+        during.extend([row["id"] for row in rows] for rows in together)
         build_index(store)
 
     monkeypatch.setattr(ChunkStore, "build_text_indexes", search_first)
     engine.index(rebuild=True)
     assert during[0] == before
     assert during[1]
+    assert during[2:] == during[:2]
     after = [row["id"] for row in engine.chunks.search_text("parse header", 5)]
     assert after == before
 

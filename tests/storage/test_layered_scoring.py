@@ -65,6 +65,9 @@ class Persisted:
     ) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows[:limit]]
 
+    def start_text_searches(self, searches: Sequence[Any]) -> Any:
+        return lambda: [self.search_text(*search) for search in searches]
+
     def by_hashes(self, hashes: Sequence[str], filters: Any = None, columns: Any = ()) -> list:
         return []
 
@@ -112,3 +115,20 @@ def test_a_snapshot_scores_every_search_as_a_fresh_one_would() -> None:
     # And the recent rows are found at all, above the persisted one they outscore.
     hits = shared.search_text("pushing context", 10)
     assert {h["path"] for h in hits} >= {"r.py", "s.py", "p.py"}
+
+
+def test_searches_started_together_score_as_one_by_one() -> None:
+    """Including a persisted hit of a recent file, hidden, which leaves the first read
+    short (limit 1) and is read again, larger."""
+    hidden = {**row("r.py", "parse_old", "def parse_old(): parse context"), "_score": 9.0}
+    persisted = Persisted([hidden, *PERSISTED])
+    searches = [
+        (query, limit, filters, field)
+        for field in ("words", "terms")
+        for query, filters in QUERIES
+        for limit in (1, 10)
+    ]
+    chunks = LayeredChunks(persisted, layer())
+    expected = [chunks.search_text(*search) for search in searches]
+    assert all("parse_old" not in r["id"] for rows in expected for r in rows)
+    assert LayeredChunks(persisted, layer()).start_text_searches(searches)() == expected

@@ -33,7 +33,7 @@ from kenning.core.results import SearchHit, SearchResult
 from kenning.core.words import identifier_words
 from kenning.query.semantic import SemanticIndex
 from kenning.query.symbols import find_symbols
-from kenning.storage.chunks import ChunkFilter, split_query
+from kenning.storage.chunks import ChunkFilter, PendingSearches, split_query
 from kenning.storage.layered import ChunkReader, GraphReader
 
 log = logging.getLogger(__name__)
@@ -198,19 +198,20 @@ def search(
     if ranking.query_stop_words:
         text_query = " ".join(w for w in text_query.split() if w.lower().strip(".,;:") not in STOP)
     rankers: list[tuple[str, float, Ranked]] = []
+    # The BM25 searches are started first and waited for after the vector rankers:
+    # LanceDB runs them without the GIL while this thread embeds the query and scans
+    # the vectors (bench/README.md, "Search latency").
+    bm25: PendingSearches | None = None
     if mode in ("hybrid", "text"):
         code_query = text_query
         if ranking.joined_words:
             code_query = " ".join([text_query, *joined_pairs(query)])
-        text = chunks.search_text(code_query, want, filters, field=ranking.text_field)
-        rankers.append(("text", ranking.text_weight, [(r, r["_score"]) for r in text]))
+        searches = [(code_query, want, filters, ranking.text_field)]
         if ranking.name_field:
-            names = chunks.search_text(text_query, want, filters, field="terms")
-            rankers.append(("symbol", ranking.name_weight, [(r, r["_score"]) for r in names]))
-        else:
-            names_ranked = _symbol_matches(graph, chunks, query, want, filters)
-            rankers.append(("symbol", ranking.name_weight, names_ranked))
+            searches.append((text_query, want, filters, "terms"))
+        bm25 = chunks.start_text_searches(searches)
     note = ""
+    vector_rankers: list[tuple[str, float, Ranked]] = []
     cancel.check()
     if mode in ("hybrid", "vector") and semantic is not None:
         try:
@@ -218,12 +219,21 @@ def search(
             if ranking.embed_stop_words:
                 embedded = " ".join(w for w in query.split() if w.lower() not in STOP) or query
             near, described = _vector_matches(semantic, chunks, embedded, want, filters)
-            rankers.append(("vector", ranking.vector_weight, near))
-            rankers.append(("describe", ranking.describe_weight, described))
+            vector_rankers.append(("vector", ranking.vector_weight, near))
+            vector_rankers.append(("describe", ranking.describe_weight, described))
         except Exception as exc:  # a broken model must not take text search down with it
             log.warning("vector search failed: %s", exc)
             note = f"vector search unavailable: {exc}; ranked by text and symbol names only"
             semantic = None
+    if bm25 is not None:
+        text, *names = bm25()
+        rankers.append(("text", ranking.text_weight, [(r, r["_score"]) for r in text]))
+        if ranking.name_field:
+            rankers.append(("symbol", ranking.name_weight, [(r, r["_score"]) for r in names[0]]))
+        else:
+            names_ranked = _symbol_matches(graph, chunks, query, want, filters)
+            rankers.append(("symbol", ranking.name_weight, names_ranked))
+    rankers.extend(vector_rankers)
     cancel.check()
     fused = _fuse(rankers, ranking)
     if ranking.vector_fill and semantic is not None:

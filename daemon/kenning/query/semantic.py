@@ -75,4 +75,6 @@ class SemanticIndex:
         """(text hash, cosine distance), nearest first."""
         if not query.strip():
             return []
-        return self.vectors.search(self.model_id, self.embed_query(query), limit)
+        vector = self.embed_query(query)
+        # Every text embedded: no batch of the pool is about to change the table.
+        return self.vectors.search(self.model_id, vector, limit, settled=self.coverage >= 1.0)

@@ -17,7 +17,8 @@ owner's, its parameters', see `describe`), embedded as a text of its own under
 for search to weigh. The embedding side sees descriptions as texts like any other
 (`all_hashes`, `texts_for`). A file's chunks are replaced in one `merge_insert`, so
 readers never see a file half-written. Filters are built with `lancedb.expr`, never by
-pasting strings.
+pasting strings. Several BM25 searches can be started together and waited for later
+(`start_text_searches`): they run on LanceDB's own event loop, in Rust.
 
 `lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
 first opened, not when this module is.
@@ -25,11 +26,12 @@ first opened, not when this module is.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,6 +158,11 @@ class ChunkFilter(msgspec.Struct, frozen=True):
             combined = combined & part
         return combined
 
+
+# One BM25 search as `ChunkStore.search_text` takes it: (query, limit, filters, field).
+TextSearch = tuple[str, int, ChunkFilter | None, str]
+# What `start_text_searches` returns: call it to wait for the searches' rows.
+PendingSearches = Callable[[], list[list[dict[str, Any]]]]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -527,6 +534,38 @@ class ChunkStore:
             return []
         return _search_text(previous, query, limit, filters, field)
 
+    def start_text_searches(self, searches: Sequence[TextSearch]) -> PendingSearches:
+        """Start several BM25 searches at once; the returned callable waits for their
+        rows, each list as `search_text` gives it, in the order asked.
+
+        LanceDB runs a query in Rust on its own event-loop thread, without the GIL, and a
+        synchronous call only waits for it: started together here, the searches run side
+        by side, and beside whatever the caller does before it waits (hybrid search
+        embeds the query and scans the vectors meanwhile). No thread is started: the
+        queries go to the loop LanceDB's synchronous API already runs them on. Should
+        starting or running them fail in any way (a version without its full-text index
+        during a rebuild, a damaged page), they run again one by one through
+        `search_text`, which answers or reports it as it always did."""
+        for _, _, _, field in searches:
+            if field not in TEXT_FIELDS:
+                raise ValueError(f"unknown text field {field!r}: expected one of {TEXT_FIELDS}")
+        started: Any = None
+        if self._table is not None and all(query.strip() for query, *_ in searches):
+            try:
+                started = _start_searches(self._reader(), searches)
+            except Exception as error:  # an API this LanceDB lacks: run them one by one
+                log.debug("text searches run one by one: %s", error)
+
+        def results() -> list[list[dict[str, Any]]]:
+            if started is not None:
+                try:
+                    return list(started.result())
+                except Exception as error:
+                    log.debug("text searches again one by one: %s", error)
+            return [self.search_text(*search) for search in searches]
+
+        return results
+
     def _indexed_version(self, field: str) -> Any:
         """The newest version of the table whose full-text index on `field` exists, as
         a table of its own (checked out, so the writer's handle is not moved)."""
@@ -578,6 +617,29 @@ def _search_text(
     if where is not None:
         builder = builder.where(where, prefilter=True)
     return list(builder.to_list())
+
+
+def _start_searches(table: Any, searches: Sequence[TextSearch]) -> Any:
+    """Submit `searches` (as `_search_text` runs them) to LanceDB's event loop, all at
+    once; returns the future of their rows."""
+    from lancedb.background_loop import LOOP
+
+    # The asynchronous table under LanceDB's synchronous handle (which runs each of its
+    # calls on this same loop): same version, same cache session, same consistency.
+    async_table = table._table
+
+    async def one(query: str, limit: int, filters: ChunkFilter | None, field: str) -> Any:
+        builder = async_table.query().nearest_to_text(query, columns=field)
+        builder = builder.select(HIT_COLUMNS).limit(limit)
+        where = filters.expr() if filters is not None else None
+        if where is not None:
+            builder = builder.where(where)  # a prefilter, as `_search_text`'s
+        return await builder.to_list()
+
+    async def every() -> list[Any]:
+        return list(await asyncio.gather(*(one(*search) for search in searches)))
+
+    return asyncio.run_coroutine_threadsafe(every(), LOOP.loop)
 
 
 def _no_text_index(error: Exception) -> bool:

@@ -38,7 +38,14 @@ import pyarrow as pa
 from kenning.core.facts import CallSite, FileFacts, Span
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
 from kenning.core.results import CallEdge, SymbolRef
-from kenning.storage.chunks import HIT_COLUMNS, ChunkFilter, name_terms, split_words_column
+from kenning.storage.chunks import (
+    HIT_COLUMNS,
+    ChunkFilter,
+    PendingSearches,
+    TextSearch,
+    name_terms,
+    split_words_column,
+)
 from kenning.storage.graph import FileRecord, Rewire, in_order
 
 # How much larger each repeated persisted read is when hiding left it short.
@@ -70,6 +77,7 @@ class ChunkReader(Protocol):
     def search_text(
         self, query: str, limit: int, filters: ChunkFilter | None = None, field: str = "words"
     ) -> list[dict[str, Any]]: ...
+    def start_text_searches(self, searches: Sequence[TextSearch]) -> PendingSearches: ...
     def by_hashes(
         self,
         hashes: Sequence[str],
@@ -500,6 +508,39 @@ class LayeredChunks:
         persisted = _refetch(
             lambda n: self.chunks.search_text(query, n, filters, field), self._persisted, limit
         )
+        return self._with_recent(query, limit, filters, field, persisted)
+
+    def start_text_searches(self, searches: Sequence[TextSearch]) -> PendingSearches:
+        """The persisted searches started together (`ChunkStore.start_text_searches`);
+        one that hiding leaves short is read again, larger, when its rows are waited for."""
+        first = self.chunks.start_text_searches(searches)
+
+        def read(search: TextSearch) -> Callable[[int], list[dict[str, Any]]]:
+            query, _, filters, column = search
+            return lambda n: self.chunks.search_text(query, n, filters, column)
+
+        def results() -> list[list[dict[str, Any]]]:
+            out = []
+            for search, rows in zip(searches, first(), strict=True):
+                query, limit, filters, column = search
+                kept = [r for r in rows if self._persisted(r)]
+                if len(kept) < limit and len(rows) >= limit:
+                    kept = _refetch(read(search), self._persisted, limit)
+                out.append(self._with_recent(query, limit, filters, column, kept[:limit]))
+            return out
+
+        return results
+
+    def _with_recent(
+        self,
+        query: str,
+        limit: int,
+        filters: ChunkFilter | None,
+        field: str,
+        persisted: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """`persisted` (the table's hits, none of a recent file) with the recent layer's
+        chunks scored on their scale, best `limit` first."""
         passing = [i for i, r in enumerate(self.recent.chunks) if _passes(r, filters)]
         if not passing or not query.strip():
             return persisted
