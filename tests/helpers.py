@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -181,3 +181,24 @@ def run_group(
             f"{label} ran past {timeout} s\n--- stdout\n{stdout}\n--- stderr\n{stderr or ''}"
         ) from None
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr or "")
+
+
+@contextlib.contextmanager
+def indexed_twice(
+    folder: Path, files: Mapping[str, str], names: tuple[str, str]
+) -> Iterator[tuple[Engine, Engine]]:
+    """`files` indexed in two workspaces under `folder`: one engine to change one way
+    and one to change another (or not at all), their stores then compared (`stored`)."""
+    spaces = [Workspace(folder / name) for name in names]
+    for space in spaces:
+        space.root.mkdir()
+    try:
+        yield spaces[0].indexed(files), spaces[1].indexed(files)
+    finally:
+        for space in spaces:
+            space.close_all()
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    """What `snapshot` finds in the stores, less the status (which tells writers apart)."""
+    return {k: v for k, v in snapshot(engine).items() if k != "status"}

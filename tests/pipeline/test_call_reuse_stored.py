@@ -8,11 +8,10 @@ import gc
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from helpers import Workspace, snapshot
+from helpers import Workspace, indexed_twice, stored
 from kenning.engine import Engine
 
 APP = """\
@@ -88,16 +87,8 @@ SAVES = [
 
 @pytest.fixture
 def engines(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
-    spaces = [Workspace(tmp_path / name) for name in ("reusing", "afresh")]
-    for space in spaces:
-        space.root.mkdir()
-    yield spaces[0].indexed(FILES), spaces[1].indexed(FILES)
-    for space in spaces:
-        space.close_all()
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    return {k: v for k, v in snapshot(engine).items() if k != "status"}
+    with indexed_twice(tmp_path, FILES, ("reusing", "afresh")) as pair:
+        yield pair
 
 
 def test_saves_of_an_open_file_store_what_resolving_afresh_stores(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tree_sitter import Parser
 
-from helpers import Workspace, edges, snapshot
+from helpers import edges, indexed_twice, stored
 from kenning.core.facts import Span
 from kenning.engine import Engine
 from kenning.languages.python import PYTHON
@@ -27,16 +26,8 @@ ADD = [TextChange("\n\ndef more():\n    return bar() + baz()\n", Span(6, 0, 6, 0
 
 @pytest.fixture
 def engines(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
-    spaces = [Workspace(tmp_path / name) for name in ("with_trees", "without")]
-    for space in spaces:
-        space.root.mkdir()
-    yield spaces[0].indexed(FILES), spaces[1].indexed(FILES)
-    for space in spaces:
-        space.close_all()
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    return {k: v for k, v in snapshot(engine).items() if k != "status"}
+    with indexed_twice(tmp_path, FILES, ("with_trees", "without")) as pair:
+        yield pair
 
 
 def test_open_buffers_reparsed_from_their_trees_index_like_a_fresh_parse(
