@@ -53,3 +53,20 @@ def test_a_body_edit_keeps_the_shape_and_a_base_change_drops_it(workspace: Works
     engine.apply_changes([("sub.py", SUB)])
     engine.apply_changes([("base.py", BASE)])
     assert overrides(engine) == {"base.py#Base.run -> sub.py#Sub.step"}
+
+
+def test_lines_inserted_above_the_imports_keep_the_shape(workspace: Workspace) -> None:
+    """Where an import sits is no resolver's concern: a docstring or a blank line added
+    at the top of a file must not rebuild the workspace's caches (a few hundred ms on
+    Django), while changing what it imports must."""
+    engine = workspace.indexed({"base.py": BASE, "sub.py": SUB})
+    engine.apply_changes([("sub.py", SUB + "\n")])
+    model = engine.indexer.model.model("python")
+    shape = model.shape
+    engine.apply_changes([("sub.py", '"""Subclasses."""\n\n' + SUB)])
+    assert model.shape == shape
+    assert overrides(engine) == {"base.py#Base.run -> sub.py#Sub.step"}
+    engine.apply_changes(
+        [("sub.py", SUB.replace("from base import Base", "from base import Base as B"))]
+    )
+    assert model.shape != shape

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kenning.core.facts import FileFacts, Import, SymbolKind
+import msgspec
+
+from kenning.core.facts import FileFacts, Import, Span, SymbolKind
 from kenning.core.graph import Resolution, Target
 
 
@@ -171,9 +173,17 @@ class WorkspaceModel:
             if (info := self.symbols.get(sid)) is not None
             and info.kind not in (SymbolKind.FUNCTION, SymbolKind.CONSTANT)
         )
+        # Where an import sits is no resolver's concern (which one binds a name is
+        # settled as the file is read: the last wins): lines inserted above a file's
+        # imports leave its shape, and the workspace's caches, as they were.
         imports = (
-            tuple((k, tuple(sorted(v.items()))) for k, v in sorted(scope.bindings.items())),
-            tuple((k, tuple(v)) for k, v in sorted(scope.stars.items())),
+            tuple(
+                (k, tuple(sorted((name, _placed_nowhere(i)) for name, i in v.items())))
+                for k, v in sorted(scope.bindings.items())
+            ),
+            tuple(
+                (k, tuple(_placed_nowhere(i) for i in v)) for k, v in sorted(scope.stars.items())
+            ),
         )
         bases = tuple((k, tuple(v)) for k, v in sorted(scope.bases.items()))
         return (scope.module, members, bases, imports)
@@ -342,3 +352,11 @@ def _discard(index: dict[str, list[str]], key: str, sid: str) -> None:
         return
     if not ids:
         del index[key]
+
+
+_NOWHERE = Span(0, 0, 0, 0)
+
+
+def _placed_nowhere(imp: Import) -> Import:
+    """`imp` without its position, for comparing what a file imports."""
+    return msgspec.structs.replace(imp, span=_NOWHERE)
