@@ -220,17 +220,22 @@ EMPTY = RecentFiles()
 
 
 def _refetch(
-    read: Callable[[int], list[Any]], keep: Callable[[Any], bool], limit: int
+    read: Callable[[int], list[Any]],
+    keep: Callable[[Any], bool],
+    limit: int,
+    first: list[Any] | None = None,
 ) -> list[Any]:
     """`read(n)` filtered by `keep`, read again larger while hiding left fewer than
-    `limit` rows and the store may have more."""
+    `limit` rows and the store may have more. `first`: what `read(limit)` gave, when
+    the caller has it already."""
     n = limit
+    rows = read(n) if first is None else first
     while True:
-        rows = read(n)
         kept = [r for r in rows if keep(r)]
         if len(kept) >= limit or len(rows) < n:
             return kept[:limit]
         n *= REFETCH_GROWTH
+        rows = read(n)
 
 
 def _external_ref(ext_id: str) -> SymbolRef:
@@ -523,10 +528,8 @@ class LayeredChunks:
             out = []
             for search, rows in zip(searches, first(), strict=True):
                 query, limit, filters, column = search
-                kept = [r for r in rows if self._persisted(r)]
-                if len(kept) < limit and len(rows) >= limit:
-                    kept = _refetch(read(search), self._persisted, limit)
-                out.append(self._with_recent(query, limit, filters, column, kept[:limit]))
+                kept = _refetch(read(search), self._persisted, limit, first=rows)
+                out.append(self._with_recent(query, limit, filters, column, kept))
             return out
 
         return results
