@@ -268,3 +268,67 @@ def test_a_write_started_by_flush_counts_until_it_ends(recorder: Recorder) -> No
         assert scheduler.stuck_for() == 0
     finally:
         scheduler.close(TIMEOUT)
+
+
+class Gate:
+    """An `apply` that holds the writer inside each batch until `release` is set."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.applied: list[str] = []
+        self.fail = fail
+
+    def __call__(self, batch: list[PendingChange]) -> None:
+        self.entered.set()
+        assert self.release.wait(TIMEOUT)
+        self.applied.extend(c.path for c in batch)
+        if self.fail:
+            raise RuntimeError("this batch fails")
+
+
+def test_a_reader_waits_for_a_save_but_not_for_typing() -> None:
+    gate = Gate()
+    scheduler = ChangeScheduler(gate, debounce=60)
+    try:
+        scheduler.submit("typed.py", doc("typed.py"))  # inside its debounce
+        assert scheduler.applied_due() is None
+        scheduler.submit("saved.py", doc("saved.py"), delay=0)
+        due = scheduler.applied_due()
+        assert due is not None
+        assert gate.entered.wait(TIMEOUT)  # the save is in hand now
+        in_hand = scheduler.applied_due()
+        assert in_hand is not None
+        assert not due.done() and not in_hand.done()
+        gate.release.set()
+        due.result(TIMEOUT)
+        in_hand.result(TIMEOUT)
+        assert gate.applied == ["saved.py"]  # done once applied, typing still waits
+        assert scheduler.applied_due() is None
+    finally:
+        gate.release.set()
+        scheduler.close(TIMEOUT)
+
+
+def test_a_reader_is_not_held_by_a_job_or_a_closed_scheduler(make) -> None:
+    scheduler = make(debounce=60)
+    release = park(scheduler)  # a full index, say
+    scheduler.submit("saved.py", doc("saved.py"), delay=0)
+    assert scheduler.applied_due() is None
+    release.set()
+    assert scheduler.wait_until_idle(TIMEOUT)
+    scheduler.close(TIMEOUT)
+    assert scheduler.applied_due() is None
+
+
+def test_a_failed_batch_still_wakes_its_readers() -> None:
+    gate = Gate(fail=True)
+    scheduler = ChangeScheduler(gate, debounce=60, on_error=lambda error: None)
+    try:
+        scheduler.submit("broken.py", doc("broken.py"), delay=0)
+        due = scheduler.applied_due()
+        assert due is not None
+        gate.release.set()
+        assert due.result(TIMEOUT) is None
+    finally:
+        gate.release.set()
+        scheduler.close(TIMEOUT)

@@ -185,3 +185,31 @@ async def test_files_changed_on_disk_are_indexed(editor: str, project: Path) -> 
         assert not watched
     await until(lambda: symbol_names(lsp, "written_outside"), lambda n: bool(n), timeout=15)
     await stop(lsp)
+
+
+async def test_a_query_right_after_a_save_answers_with_it(project: Path) -> None:
+    """No polling: the first `workspace/symbol`, incoming calls and text search sent after
+    `didSave` see the saved text (they wait for the save to be applied), five times."""
+    lsp = await start(project, options={"embedding": {"enabled": False}})
+    await idle(lsp)
+    text = APP
+    lsp.text_document_did_open(opened(project, "pkg/app.py", text))
+    for n in range(1, 6):
+        text += f"\n\ndef added_{n}():\n    return resolve_target('added')\n"
+        (project / "pkg/app.py").write_text(text)
+        lsp.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(
+                    version=n + 1, uri=uri(project, "pkg/app.py")
+                ),
+                [types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        lsp.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                types.TextDocumentIdentifier(uri(project, "pkg/app.py"))
+            )
+        )
+        assert await symbol_names(lsp, f"added_{n}") == {f"added_{n}"}, n
+        assert f"added_{n}" in await callers_of(lsp, project, "pkg/core.py", 3, 6), n
+    await stop(lsp)

@@ -394,6 +394,11 @@ class LiveWorkspace:
         """Index one file again now: its open buffer, or the file on disk."""
         return self._writer.apply_now(rel, self.documents.get(rel))
 
+    def changes_due(self) -> Future[None] | None:
+        """Done once the changes due now are applied (a save just sent, say); None when
+        nothing is due or the writer is running a job (see `ChangeScheduler.applied_due`)."""
+        return None if self.scheduler is None else self.scheduler.applied_due()
+
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """For tests: every queued change applied and embedding drained."""
         if self.scheduler is not None and not self.scheduler.wait_until_idle(timeout):

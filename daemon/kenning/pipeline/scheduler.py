@@ -6,18 +6,21 @@ versions nobody will query. `ChangeScheduler` keeps at most one pending entry pe
 never longer than `max_delay` after the first queued change, so continuous typing still
 shows up), and hands every due entry to `apply` as one batch, open editor buffers first.
 Saves, opens and closes ask for no delay. Exclusive jobs (a full index, a reindex) run
-on the same thread between batches, so one thread owns every write.
+on the same thread between batches, so one thread owns every write. A reader that wants
+what is due (a query right after a save) gets a future from `applied_due` instead of
+answering from the state before it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -96,6 +99,11 @@ class ChangeScheduler:
         self._closed = False
         self._job_turn = False
         self._batches = self._applied = self._superseded = self._job_count = 0
+        # The paths of the batch being applied, and the readers waiting for changes that
+        # were due when they asked (see `applied_due`): (when they asked, which paths,
+        # their future).
+        self._in_hand: frozenset[str] = frozenset()
+        self._waiters: list[tuple[float, frozenset[str], Future[None]]] = []
         # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
         # and at most `5 * flush_after` after the first batch it has not written yet.
         # It may return the write it started elsewhere: not idle until that is done, and
@@ -162,6 +170,25 @@ class ChangeScheduler:
         change = PendingChange(path, document)
         return self.run(lambda: self._apply([change]))
 
+    def applied_due(self) -> Future[None] | None:
+        """A future done once every change due now (a save, a close, typing past its
+        debounce) and the batch being applied are in the index; None when there is none.
+
+        A query made right after a save waits on it (the reader decides for how long)
+        rather than answering from the index before the save; typing still inside its
+        debounce is not waited for, nor is a job (a full index, a reindex), whose length
+        is the workspace's."""
+        with self._cond:
+            if self._closed or (self._busy and not self._busy_with_batch):
+                return None
+            now = time.monotonic()
+            paths = self._in_hand | {p for p, e in self._entries.items() if e.due <= now}
+            if not paths:
+                return None
+            future: Future[None] = Future()
+            self._waiters.append((now, paths, future))
+            return future
+
     def flush_later(self) -> None:
         """Run `flush` on the writer thread once no batch has come for `flush_after`
         seconds, and at most `5 * flush_after` after the first such request since the
@@ -220,6 +247,7 @@ class ChangeScheduler:
         """Apply everything queued now, run the queued jobs, then stop the thread."""
         with self._cond:
             self._closed = True
+            self._release_waiters(everyone=True)
             self._cond.notify_all()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
@@ -279,6 +307,7 @@ class ChangeScheduler:
                 taken = due[: self._batch_limit]
                 for entry in taken:
                     del self._entries[entry.change.path]
+                self._in_hand = frozenset(e.change.path for e in taken)
                 return [e.change for e in taken], None
             if self._flush_due is not None and (self._closed or self._flush_due <= now):
                 # Nothing else to do: write what the batches deferred.
@@ -300,6 +329,24 @@ class ChangeScheduler:
         with self._cond:
             self._batches += 1
             self._applied += len(batch)
+            self._in_hand = frozenset()
+            self._release_waiters()
+
+    def _release_waiters(self, everyone: bool = False) -> None:
+        """Wake the readers none of whose paths is still due or in hand (holding the
+        condition). A failed batch wakes them too: they read what is there."""
+        waiting = []
+        for asked, paths, future in self._waiters:
+            if not everyone and any(
+                path in self._in_hand
+                or ((entry := self._entries.get(path)) is not None and entry.due <= asked)
+                for path in paths
+            ):
+                waiting.append((asked, paths, future))
+            elif not future.done():
+                with contextlib.suppress(InvalidStateError):  # given up on meanwhile
+                    future.set_result(None)
+        self._waiters = waiting
 
     def _run_flush(self) -> None:
         assert self._flush is not None

@@ -10,6 +10,7 @@ when the time is up or the client gives up (`core/cancel.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# How long a query waits for the changes due when it came (a save the editor just sent,
+# typing past its debounce) before answering from the index as it is. A save of a large
+# file takes tens of milliseconds to apply; answering before it would return the state
+# before the save (a renamed function still under its old name), and a client that polls
+# for its edit would compete for the interpreter with the writer applying it.
+FRESH_WAIT_S = 0.5
 
 
 class Queries:
@@ -100,7 +108,15 @@ class LocalBackend:
 
     async def _query(self, fn: Callable[..., T], *args: Any, bounded: bool = True) -> T:
         await self.folder.opened
+        await self._changes_due()
         return await self.queries.run(fn, *args, bounded=bounded)
+
+    async def _changes_due(self) -> None:
+        """Wait, at most `FRESH_WAIT_S`, for the changes due now to be applied."""
+        due = self.folder.live.changes_due()
+        if due is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.wrap_future(due), FRESH_WAIT_S)
 
     @property
     def _engine(self) -> Engine:
