@@ -290,3 +290,23 @@ def _fail_once(persist: Any) -> Any:
         return persist(prepared)
 
     return flaky
+
+
+def test_a_base_changed_in_an_unwritten_file_counts_for_a_new_method(
+    workspace: Workspace,
+) -> None:
+    """`class Sub(Base)` saved (not yet written), then a method `Base.helper` added:
+    `self.helper()` in Sub now calls it, as a fresh index of the same files says."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    pass\n",
+        "pkg/sub.py": "class Sub:\n    def run(self):\n        return self.helper()\n",
+    }
+    engine = workspace.indexed(files)
+    save(engine, "pkg/sub.py", "from pkg.base import Base\n\n\n" + files["pkg/sub.py"].replace(
+        "class Sub:", "class Sub(Base):"))  # fmt: skip
+    save(engine, "pkg/base.py", "class Base:\n    def helper(self):\n        return 1\n")
+    assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
+    engine.flush()
+    assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
+    assert stored(engine) == rebuilt(engine.root)

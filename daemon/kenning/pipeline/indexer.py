@@ -561,9 +561,8 @@ class Indexer:
                 else:
                     self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
-            batch_paths = [u.path for u in updates]
             rewires, reresolved = self._rewires(
-                resolver, old_ids, old_names, batch_paths, new_facts, recent
+                resolver, old_ids, old_names, updates, new_facts, recent
             )
         # Each file's chunk rows, built once: their hashes go to the embedding queue, the
         # rows to the recent layer and then to the chunk table.
@@ -660,7 +659,7 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
-        batch_paths: list[str],
+        updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
     ) -> tuple[list[Rewire], list[FileUpdate]]:
@@ -687,10 +686,13 @@ class Indexer:
             for s in f.symbols:
                 if s.kind == SymbolKind.METHOD and s.qualname in new_names and s.parent:
                     gained.setdefault(s.parent, []).append(s.name)
-        for parent, methods in gained.items():
-            for sub in self.graph.subclass_names([parent]):
-                new_names.update(f"{sub}.{m}" for m in methods)
+        if gained:
+            layered = _layered_bases(updates, recent)
+            for parent, methods in gained.items():
+                for sub in self._subclass_names(parent, *layered):
+                    new_names.update(f"{sub}.{m}" for m in methods)
         names = sorted(new_names)
+        batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
         edges = self.graph.edges_into(removed, exclude)
         edges += self.graph.edges_into_externals(names, exclude)
@@ -726,6 +728,61 @@ class Indexer:
                 update.resolved = resolver.resolve_file(file.facts)
                 reresolved.append(update)
         return rewires, reresolved
+
+    def _subclass_names(
+        self,
+        cls: str,
+        layer_paths: set[str],
+        layer_children: dict[str, list[tuple[str, str]]],
+        depth: int = 5,
+    ) -> set[str]:
+        """Qualified names of the classes inheriting from `cls`, directly or not (at
+        most `depth` levels), as the stores and the layer above them say together: the
+        bases of a file in the layer (this batch, or prepared and not yet written) are
+        its own, its stored ones are not read."""
+        names: set[str] = set()
+        seen = {cls}
+        level = [cls]
+        for _ in range(depth):
+            found = [
+                (sub, qualname)
+                for _, sub, qualname, path in self.graph.direct_subclasses(level)
+                if path not in layer_paths
+            ]
+            found += [child for base in level for child in layer_children.get(base, ())]
+            level = []
+            for sub, qualname in found:
+                if sub not in seen:
+                    seen.add(sub)
+                    names.add(qualname)
+                    level.append(sub)
+            if not level:
+                break
+        return names
+
+
+def _layered_bases(
+    updates: list[FileUpdate], recent: RecentFiles
+) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+    """The files whose bases the layer states (a batch's files, then the recent
+    layer's; a deleted file states none), and base id -> (class id, qualified name) of
+    the classes there that inherit from it."""
+    files: dict[str, tuple[FileFacts | None, ResolvedFile | None]] = {
+        u.path: (u.facts, u.resolved) for u in updates
+    }
+    for path, file in recent.files.items():
+        files.setdefault(path, (file.facts, file.resolved))
+    children: dict[str, list[tuple[str, str]]] = {}
+    for facts, resolved in files.values():
+        if facts is None or resolved is None:
+            continue
+        qualnames = {s.id: s.qualname for s in facts.symbols}
+        for base, target in zip(facts.bases, resolved.bases, strict=True):
+            for t in (target, *target.more):
+                children.setdefault(t.id, []).append(
+                    (base.class_id, qualnames.get(base.class_id, ""))
+                )
+    return set(files), children
 
 
 @dataclass(slots=True)

@@ -1297,24 +1297,18 @@ class GraphStore:
                 out.append(i)
         return out
 
-    def subclass_names(self, class_ids: Sequence[str], depth: int = 5) -> list[str]:
-        """Qualified names of the classes inheriting, directly or not, from `class_ids`."""
-        if not class_ids:
-            return []
-        walk = f"MATCH (a:Symbol)-[:INHERITS*1..{int(depth)}]->"
-        if len(class_ids) <= KEY_LOOKUPS_MAX:
-            names: set[str] = set()
-            for cid in class_ids:
-                table = self.query(
-                    f"{walk}(b:Symbol {{id: $id}}) RETURN DISTINCT a.qualname", {"id": cid}
-                )
-                names.update(str(n) for n in table.column(0).to_pylist())
-            return sorted(names)
-        table = self.query(
-            f"{walk}(b:Symbol) WHERE b.id IN $ids RETURN DISTINCT a.qualname",
-            {"ids": list(class_ids)},
-        )
-        return [str(name) for name in table.column(0).to_pylist()]
+    def direct_subclasses(self, class_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """(base id, subclass id, its qualified name, its path) for each class stored as
+        inheriting directly from one of `class_ids`: one key lookup per id."""
+        found: list[tuple[str, str, str, str]] = []
+        for cid in dict.fromkeys(class_ids):
+            table = self.query(
+                "MATCH (a:Symbol)-[:INHERITS]->(b:Symbol {id: $id}) "
+                "RETURN DISTINCT a.id, a.qualname, a.path",
+                {"id": cid},
+            )
+            found.extend((cid, str(a), str(q), str(p)) for a, q, p in _pyrows(table))
+        return found
 
     def _stored_edges(self, ids: list[str], exclude_paths: Sequence[str]) -> list[StoredEdge]:
         """Edges into the symbols `ids` from files outside `exclude_paths`."""
