@@ -20,6 +20,11 @@ writes only its ``.kenning/`` there) without the save phase. Per workspace:
    text (the original plus one new function), the file written, ``didSave``, then
    ``workspace/symbol`` polled without sleeping until the new function is found.
 
+With ``--against-axon PATH`` (the ``axon`` executable of an installed ``axoniq``), each
+cold run of kenning follows a cold ``axon analyze --no-embeddings`` of the same workspace
+(``bench.languages.run_axon``: a scratch HOME, git's search stopped at the workspace),
+measured the same way, and the table adds Axon's wall, peak and the ratio of the two.
+
 It prints one table per workspace and the growth ratios of each size against the
 smallest, and writes the raw figures to ``bench/results/scale-<UTC timestamp>.json``.
 """
@@ -35,6 +40,7 @@ import secrets
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +49,7 @@ from typing import Any
 from lsprotocol import types
 
 from bench import corpora as corpora_mod
+from bench.languages import run_axon
 from bench.lsp_latency import (
     FAST,
     Session,
@@ -86,10 +93,27 @@ def django_workspace(pristine: Path, copies: int) -> Path:
 # ---------------------------------------------------------------------------- CLI phases
 
 
-def bench_cold(kenning: list[str], root: Path, runs: int) -> dict[str, Any]:
+def bench_cold(
+    kenning: list[str], root: Path, runs: int, axon: Path | None = None
+) -> dict[str, Any]:
     samples: list[dict[str, Any]] = []
+    axon_runs: list[dict[str, Any]] = []
     for i in range(runs):
         shutil.rmtree(root / ".kenning", ignore_errors=True)
+        if axon is not None:
+            # Axon's cold `analyze`, run by run before kenning's, each side walking a
+            # folder without the other's index in it.
+            with tempfile.TemporaryDirectory(prefix="axon-home-") as home:
+                arun, store = run_axon(axon, root, Path(home), timeout_s=3600)
+            shutil.rmtree(root / ".axon", ignore_errors=True)
+            files = len(store["files"])
+            peak = arun.peak_rss_bytes / MB
+            axon_runs.append(
+                {"wall_s": arun.wall_s, "peak_bytes": arun.peak_rss_bytes, "files": files}
+            )
+            progress(
+                f"Axon cold {i + 1}/{runs}: {arun.wall_s:.2f} s, {peak:.0f} MB, {files:,} files"
+            )
         argv = ["--rebuild", "--no-embeddings", "--json", "--timings"]
         run, report = run_index(kenning, root, argv, timeout_s=1800)
         samples.append(
@@ -114,6 +138,18 @@ def bench_cold(kenning: list[str], root: Path, runs: int) -> dict[str, Any]:
         "calls": last.get("calls"),
         "chunks": last.get("chunks"),
         "timings_s": last.get("timings", {}),
+        **(
+            {
+                "axon": {
+                    "runs": axon_runs,
+                    "wall_s": median([a["wall_s"] for a in axon_runs]),
+                    "peak_bytes": median([a["peak_bytes"] for a in axon_runs]),
+                    "files": axon_runs[-1]["files"],
+                }
+            }
+            if axon_runs
+            else {}
+        ),
     }
 
 
@@ -279,6 +315,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
     row("cold index: wall s", lambda r: r["cold"]["wall_s"], ".2f")
     row("cold index: peak MB (tree PSS / wait4)", lambda r: r["cold"]["peak_bytes"] / MB, ",.0f")
     row("cold index: peak MB (tree RSS sum)", lambda r: r["cold"]["tree_rss_bytes"] / MB, ",.0f")
+    row("Axon cold analyze: wall s", lambda r: r["cold"]["axon"]["wall_s"], ".2f")
+    row("Axon cold analyze: peak MB (tree PSS)", lambda r: r["cold"]["axon"]["peak_bytes"] / MB,
+        ",.0f")  # fmt: skip
+    row("Axon's cold wall / kenning's",
+        lambda r: r["cold"]["axon"]["wall_s"] / r["cold"]["wall_s"], ".1f")  # fmt: skip
     row("restart, nothing changed: wall s", lambda r: r["restart"]["wall_s"], ".2f")
     row("LSP warm start: spawn -> idle s", lambda r: r["lsp"]["warm_spawn_to_idle_s"], ".2f")
     for label in ("kenning/status", "workspace/symbol, no match"):
@@ -360,6 +401,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "kenning'; repeat to compare builds side by side, each workspace measured by every "
         "build in turn (default: the console script beside this interpreter)",
     )
+    parser.add_argument(
+        "--against-axon",
+        type=Path,
+        metavar="PATH",
+        help="the `axon` executable of an installed axoniq: its cold `analyze "
+        "--no-embeddings` of each workspace runs before each of kenning's cold runs",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON, not the table")
     return parser.parse_args(argv)
 
@@ -394,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
             r: dict[str, Any] = {"root": str(root), "kenning": kenning}
             # Every build starts from its own cold index: builds need not share a format.
             if "cold" in phases or label or not (root / ".kenning").exists():
-                r["cold"] = bench_cold(kenning, root, args.runs if "cold" in phases else 1)
+                axon = args.against_axon if "cold" in phases else None
+                r["cold"] = bench_cold(kenning, root, args.runs if "cold" in phases else 1, axon)
             if "restart" in phases:
                 r["restart"] = bench_restart(kenning, root, args.runs)
             if "lsp" in phases:
