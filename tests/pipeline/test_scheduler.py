@@ -309,6 +309,17 @@ def test_a_reader_waits_for_a_save_but_not_for_typing() -> None:
         scheduler.close(TIMEOUT)
 
 
+def test_a_reader_at_a_position_has_that_buffer_applied_now(make, recorder: Recorder) -> None:
+    scheduler = make(debounce=60)
+    scheduler.submit("typed.py", doc("typed.py"))
+    scheduler.submit("other.py", doc("other.py"))
+    due = scheduler.applied_due(now_for=["typed.py"])
+    assert due is not None
+    due.result(TIMEOUT)  # not a minute later
+    assert recorder.batches == [[("typed.py", True)]]
+    assert scheduler.queued == 1  # the other buffer's typing still waits
+
+
 def test_a_reader_is_not_held_by_a_job_or_a_closed_scheduler(make) -> None:
     scheduler = make(debounce=60)
     release = park(scheduler)  # a full index, say

@@ -213,3 +213,26 @@ async def test_a_query_right_after_a_save_answers_with_it(project: Path) -> None
         assert await symbol_names(lsp, f"added_{n}") == {f"added_{n}"}, n
         assert f"added_{n}" in await callers_of(lsp, project, "pkg/core.py", 3, 6), n
     await stop(lsp)
+
+
+async def test_a_position_in_a_buffer_being_typed_is_its_newest_text(project: Path) -> None:
+    """A request at a position in a buffer whose typing is still inside its debounce
+    (a minute here) is answered from that buffer's newest text."""
+    lsp = await start(project, options={"embedding": {"enabled": False}, "debounceMs": 60000})
+    await idle(lsp)
+    lsp.text_document_did_open(opened(project, "pkg/app.py", APP))
+    text = APP + "\n\ndef typed_just_now():\n    return main()\n"
+    lsp.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri(project, "pkg/app.py")),
+            [types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    line = text.splitlines().index("def typed_just_now():")
+    items = await lsp.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(
+            types.TextDocumentIdentifier(uri(project, "pkg/app.py")), types.Position(line, 6)
+        )
+    )
+    assert [i.name for i in items or []] == ["typed_just_now"]
+    await stop(lsp)

@@ -16,7 +16,7 @@ import dataclasses
 import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -394,10 +394,11 @@ class LiveWorkspace:
         """Index one file again now: its open buffer, or the file on disk."""
         return self._writer.apply_now(rel, self.documents.get(rel))
 
-    def changes_due(self) -> Future[None] | None:
-        """Done once the changes due now are applied (a save just sent, say); None when
-        nothing is due or the writer is running a job (see `ChangeScheduler.applied_due`)."""
-        return None if self.scheduler is None else self.scheduler.applied_due()
+    def changes_due(self, now_for: Collection[str] = ()) -> Future[None] | None:
+        """Done once the changes due now are applied (a save just sent, say), and the
+        typing in the buffers of `now_for` too; None when nothing is due or the writer
+        is running a job (see `ChangeScheduler.applied_due`)."""
+        return None if self.scheduler is None else self.scheduler.applied_due(now_for)
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """For tests: every queued change applied and embedding drained."""

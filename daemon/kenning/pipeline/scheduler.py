@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -170,18 +170,25 @@ class ChangeScheduler:
         change = PendingChange(path, document)
         return self.run(lambda: self._apply([change]))
 
-    def applied_due(self) -> Future[None] | None:
+    def applied_due(self, now_for: Collection[str] = ()) -> Future[None] | None:
         """A future done once every change due now (a save, a close, typing past its
         debounce) and the batch being applied are in the index; None when there is none.
 
         A query made right after a save waits on it (the reader decides for how long)
         rather than answering from the index before the save; typing still inside its
-        debounce is not waited for, nor is a job (a full index, a reindex), whose length
-        is the workspace's."""
+        debounce is not waited for, unless its path is in `now_for` (a request at a
+        position in that buffer: the position is in its newest text), which makes it
+        due now. A job (a full index, a reindex) is not waited for: its length is the
+        workspace's."""
         with self._cond:
             if self._closed or (self._busy and not self._busy_with_batch):
                 return None
             now = time.monotonic()
+            for path in now_for:
+                entry = self._entries.get(path)
+                if entry is not None and entry.due > now:
+                    entry.requested_due = now
+                    self._cond.notify_all()
             paths = self._in_hand | {p for p, e in self._entries.items() if e.due <= now}
             if not paths:
                 return None

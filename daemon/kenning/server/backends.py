@@ -106,14 +106,19 @@ class LocalBackend:
         # the folder list).
         self._rebuild_broken = rebuild
 
-    async def _query(self, fn: Callable[..., T], *args: Any, bounded: bool = True) -> T:
+    async def _query(
+        self, fn: Callable[..., T], *args: Any, bounded: bool = True, at: str | None = None
+    ) -> T:
+        """Run `fn` on a query thread once the changes due now are applied (at most
+        `FRESH_WAIT_S`); `at`: the file a position of the request is in, whose typing
+        is applied now too."""
         await self.folder.opened
-        await self._changes_due()
+        await self._changes_due(at)
         return await self.queries.run(fn, *args, bounded=bounded)
 
-    async def _changes_due(self) -> None:
+    async def _changes_due(self, at: str | None) -> None:
         """Wait, at most `FRESH_WAIT_S`, for the changes due now to be applied."""
-        due = self.folder.live.changes_due()
+        due = self.folder.live.changes_due(() if at is None else (at,))
         if due is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.wrap_future(due), FRESH_WAIT_S)
@@ -157,7 +162,7 @@ class LocalBackend:
         if params.text_document is not None and params.position is not None:
             rel = self._rel(params.text_document.uri)
             pos = params.position
-            found = await self._query(engine.symbol_at, rel, pos.line, pos.character)
+            found = await self._query(engine.symbol_at, rel, pos.line, pos.character, at=rel)
             if not found:
                 raise RequestFailed(f"no symbol at {rel}:{pos.line + 1}:{pos.character + 1}")
             return found[0]
@@ -201,7 +206,7 @@ class LocalBackend:
     async def hierarchy(self, params: p.HierarchyParams) -> p.HierarchyResult:
         rel = self._rel(params.text_document.uri)
         pos = params.position
-        found = await self._query(self._engine.symbol_at, rel, pos.line, pos.character)
+        found = await self._query(self._engine.symbol_at, rel, pos.line, pos.character, at=rel)
         return p.HierarchyResult(nodes=[convert.node(self.folder.root, s) for s in found if s.path])
 
     async def calls(self, params: p.CallsParams) -> p.CallsResult:
