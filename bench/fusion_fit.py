@@ -180,7 +180,8 @@ def capture_query(
             scores.setdefault(row["id"], {})[ranker] = [float(score), rank]
     # The name match as search computes it: with weight 1 the score is the share.
     fused = {cid: search_mod._Candidate(row) for cid, row in rows.items()}
-    search_mod._name_match(fused, text, 1.0)
+    verbs = search_mod.leading_verb_names(text) if DEFAULT_RANKING.verb_match else frozenset()
+    search_mod._name_match(fused, text, 1.0, verbs)
     ids = sorted({r["symbol_id"] for r in rows.values() if r["kind"] != "module"})
     spans = {s.id: (s.span.start_line, s.span.end_line) for s in graph.symbols_by_ids(ids)}
     unit_query = _unit(np.asarray(semantic.embed_query(text), dtype=np.float64))

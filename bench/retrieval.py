@@ -145,6 +145,9 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+thing-outline-1.5": {"thing_outline_factor": 1.5},
     # Search as the sixth round left it.
     "round-6": ROUND_6,
+    # Eighth round: no name's first word matched by the query's leading verb (search
+    # as the seventh round left it).
+    "-verb-match": {"verb_match": False},
 }
 # (query, limit, mode) -> result: how an ablation searches the engine.
 SearchFn = Callable[[str, int, str], SearchResult]

@@ -17,6 +17,7 @@ from kenning.query.search import (
     DEFAULT_RANKING,
     is_test_path,
     joined_pairs,
+    leading_verb_names,
     names_a_thing,
     search,
     words_match,
@@ -305,6 +306,68 @@ def test_a_name_the_query_spells_lifts_its_definition(engine: Engine) -> None:
     # remove ~ removing, item ~ items: every word of the name; add_item: one of two.
     assert lifted["remove_item"] == pytest.approx(plain["remove_item"] + 1.0, abs=1e-5)
     assert lifted["add_item"] == pytest.approx(plain["add_item"] + 0.5, abs=1e-5)
+
+
+LABELS = {
+    "tags/__init__.py": "",
+    "tags/labels.py": """\
+        def label_width(item, font):
+            \"\"\"How wide the label of an item is in a font.\"\"\"
+            label = item.label
+            return font.measure(label)
+
+
+        def get_label(item):
+            return item.text
+        """,
+    "tags/colours.py": """\
+        def label_colour(item):
+            return item.colour
+        """,
+    "tags/fonts.py": """\
+        def font_size(font):
+            return font.size
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("Returns the label of an item", {"get", "fetch", "retrieve", "obtain"}),
+        ("Check whether the label is empty", {"is", "has", "check", "should", "can",
+                                             "verify", "validate"}),
+        ("creates and returns a new Counter", {"create", "make", "build", "construct", "new"}),
+        ("Registers a connection adapter.", {"add", "register", "append", "insert", "attach"}),
+        ("The label of an item", set()),  # names a thing
+        ("parse the headers", set()),  # the same word in a name: the name match has it
+        ("", set()),
+    ],
+)  # fmt: skip
+def test_a_querys_leading_verb_says_how_a_name_of_that_action_opens(
+    query: str, names: set[str]
+) -> None:
+    assert leading_verb_names(query) == names
+
+
+def test_a_names_leading_verb_matches_the_querys(workspace: Workspace) -> None:
+    engine = workspace.indexed(LABELS)
+    query = "Returns the label of an item"
+
+    def scores(**changes: object) -> dict[str, float]:
+        ranking = msgspec.structs.replace(DEFAULT_RANKING, **changes)
+        result = search(engine.graph, engine.chunks, query, 10, ChunkFilter(), "hybrid", None,
+                        ranking)  # fmt: skip
+        return {hit.symbol.rpartition(".")[2]: hit.score for hit in result.hits}
+
+    plain, verbs = scores(verb_match=False), scores()
+    # "returns" is a stop word, so only `label` matched: half of each name. The verb
+    # match gives get_label its `get` too; label_width's `label` was already counted.
+    assert verbs["get_label"] == pytest.approx(plain["get_label"] + 0.5, abs=1e-5)
+    assert verbs["label_width"] == pytest.approx(plain["label_width"], abs=1e-5)
+    # The undocumented getter now comes before its documented sibling.
+    assert max(plain, key=plain.__getitem__) == "label_width", (plain, verbs)
+    assert max(verbs, key=verbs.__getitem__) == "get_label", (plain, verbs)
 
 
 def test_overloads_of_one_name_are_one_hit_spanning_the_implementation(
