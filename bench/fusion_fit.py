@@ -831,12 +831,20 @@ def _tuning_only(names: Sequence[str]) -> None:
 def load(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for name in names:
-        found = sorted(CACHE.glob(f"{name}-*.json"))
+        # `<name>-<version>.json` only: another JSON file beside it is not a capture.
+        found = [
+            p
+            for p in CACHE.glob(f"{name}-*.json")
+            if re.fullmatch(rf"{re.escape(name)}-\d[\w.+]*", p.stem)
+        ]
         if not found:
             raise SystemExit(
                 f"no capture of {name}: run `python -m bench.fusion_fit capture {name}`"
             )
-        out[name] = json.loads(found[-1].read_text())
+        if len(found) > 1:
+            listed = ", ".join(sorted(p.name for p in found))
+            raise SystemExit(f"several captures of {name} ({listed}): keep one")
+        out[name] = json.loads(found[0].read_text())
     return out
 
 
