@@ -320,6 +320,25 @@ def test_a_reader_at_a_position_has_that_buffer_applied_now(make, recorder: Reco
     assert scheduler.queued == 1  # the other buffer's typing still waits
 
 
+def test_a_reader_waits_for_a_buffer_opened_just_before() -> None:
+    gate = Gate()
+    scheduler = ChangeScheduler(gate, debounce=60)
+    try:
+        opened = scheduler.apply_now("opened.py", doc("opened.py"))  # a job of its own
+        due = scheduler.applied_due()
+        assert due is not None
+        assert gate.entered.wait(TIMEOUT)
+        assert not due.done()
+        gate.release.set()
+        due.result(TIMEOUT)
+        opened.result(TIMEOUT)
+        assert gate.applied == ["opened.py"]
+        assert scheduler.applied_due() is None
+    finally:
+        gate.release.set()
+        scheduler.close(TIMEOUT)
+
+
 def test_a_reader_is_not_held_by_a_job_or_a_closed_scheduler(make) -> None:
     scheduler = make(debounce=60)
     release = park(scheduler)  # a full index, say

@@ -236,3 +236,22 @@ async def test_a_position_in_a_buffer_being_typed_is_its_newest_text(project: Pa
     )
     assert [i.name for i in items or []] == ["typed_just_now"]
     await stop(lsp)
+
+
+async def test_a_query_right_after_opening_a_changed_buffer_answers_with_it(
+    project: Path,
+) -> None:
+    """A buffer opened with text the file on disk does not have (an editor restoring
+    unsaved work): the first query after `didOpen` already sees it, five times."""
+    lsp = await start(project, options={"embedding": {"enabled": False}})
+    await idle(lsp)
+    for n in range(1, 6):
+        text = APP + f"\n\ndef restored_{n}():\n    return main()\n"
+        lsp.text_document_did_open(opened(project, "pkg/app.py", text, version=n))
+        assert await symbol_names(lsp, f"restored_{n}") == {f"restored_{n}"}, n
+        lsp.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                types.TextDocumentIdentifier(uri(project, "pkg/app.py"))
+            )
+        )
+    await stop(lsp)

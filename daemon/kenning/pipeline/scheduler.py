@@ -103,6 +103,9 @@ class ChangeScheduler:
         # were due when they asked (see `applied_due`): (when they asked, which paths,
         # their future).
         self._in_hand: frozenset[str] = frozenset()
+        # The jobs that apply changes (`apply_now`: an opened buffer, a file reindexed),
+        # queued or running, and their paths: readers wait for them as for batches.
+        self._edit_jobs: dict[Future[Any], frozenset[str]] = {}
         self._waiters: list[tuple[float, frozenset[str], Future[None]]] = []
         # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
         # and at most `5 * flush_after` after the first batch it has not written yet.
@@ -149,13 +152,16 @@ class ChangeScheduler:
                 entry.requested_due = min(entry.requested_due, now + max(delay, 0.0))
             self._cond.notify_all()
 
-    def run(self, job: Callable[[], T]) -> Future[T]:
-        """Run `job` on the writer thread, alone, after the jobs submitted before it."""
+    def run(self, job: Callable[[], T], *, edits: Collection[str] = ()) -> Future[T]:
+        """Run `job` on the writer thread, alone, after the jobs submitted before it.
+        `edits`: the paths it applies changes to, if it does (readers wait for it)."""
         future: Future[T] = Future()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the change scheduler is closed")
             self._jobs.append((job, future))
+            if edits:
+                self._edit_jobs[future] = frozenset(edits)
             self._cond.notify_all()
         return future
 
@@ -168,7 +174,7 @@ class ChangeScheduler:
             if self._entries.pop(path, None) is not None:
                 self._superseded += 1
         change = PendingChange(path, document)
-        return self.run(lambda: self._apply([change]))
+        return self.run(lambda: self._apply([change]), edits=(path,))
 
     def applied_due(self, now_for: Collection[str] = ()) -> Future[None] | None:
         """A future done once every change due now (a save, a close, typing past its
@@ -178,8 +184,9 @@ class ChangeScheduler:
         rather than answering from the index before the save; typing still inside its
         debounce is not waited for, unless its path is in `now_for` (a request at a
         position in that buffer: the position is in its newest text), which makes it
-        due now. A job (a full index, a reindex) is not waited for: its length is the
-        workspace's."""
+        due now. A change applied as a job of its own (`apply_now`: a buffer just
+        opened) is waited for; another job (a full index, a reindex) is not: its length
+        is the workspace's."""
         with self._cond:
             if self._closed or (self._busy and not self._busy_with_batch):
                 return None
@@ -190,6 +197,7 @@ class ChangeScheduler:
                     entry.requested_due = now
                     self._cond.notify_all()
             paths = self._in_hand | {p for p, e in self._entries.items() if e.due <= now}
+            paths = paths.union(*self._edit_jobs.values())
             if not paths:
                 return None
             future: Future[None] = Future()
@@ -283,7 +291,11 @@ class ChangeScheduler:
                 self._busy = True
                 self._busy_since = time.monotonic()
                 flushing = job is _FLUSH
-                self._busy_with_batch = batch is not None or flushing
+                job_future = job[1] if job is not None and not flushing else None
+                edits = self._edit_jobs.get(job_future) if job_future is not None else None
+                self._busy_with_batch = batch is not None or flushing or edits is not None
+                if edits is not None:
+                    self._in_hand = edits
             try:
                 if batch is not None:
                     self._run_batch(batch)
@@ -294,6 +306,10 @@ class ChangeScheduler:
             finally:
                 with self._cond:
                     self._busy = False
+                    if job_future is not None and edits is not None:
+                        del self._edit_jobs[job_future]
+                        self._in_hand = frozenset()
+                        self._release_waiters()
                     self._cond.notify_all()
 
     def _next_work(
@@ -343,9 +359,11 @@ class ChangeScheduler:
         """Wake the readers none of whose paths is still due or in hand (holding the
         condition). A failed batch wakes them too: they read what is there."""
         waiting = []
+        queued = frozenset[str]().union(*self._edit_jobs.values())
         for asked, paths, future in self._waiters:
             if not everyone and any(
                 path in self._in_hand
+                or path in queued
                 or ((entry := self._entries.get(path)) is not None and entry.due <= asked)
                 for path in paths
             ):
