@@ -10,8 +10,10 @@ are printed: the first searches after a start). It prints p50/p90/p99 per mode a
 hybrid, the median time of each stage (the two BM25
 searches, the query embedding, the vector scan, the chunk lookup of the nearest texts,
 the symbol spans from the graph, the coverage check) measured by wrapping those calls.
-``--vectors random`` first stores a random unit vector for every text that has none
-(the scan costs the same whatever the values), for an index that was not embedded.
+``--queries-from FOLDER`` takes the queries from one folder of the workspace (one copy
+of a workspace made of several copies, whose docstrings all repeat). ``--vectors
+random`` first stores a random unit vector for every text that has none (the scan costs
+the same whatever the values), for an index that was not embedded.
 ``--compare NAME,...`` then times hybrid search under the shipped ranking and under each
 named ablation of ``bench/retrieval.py`` in one process, alternating query by query (each
 ranking first in turn, so none always finds the query's embedding cached): a before /
@@ -145,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--vectors", choices=("stored", "random"), default="stored")
     parser.add_argument("--compare", default="", help="ablations to time against the shipped")
+    parser.add_argument(
+        "--queries-from",
+        type=Path,
+        help="take the queries from this folder (inside the workspace): a workspace of "
+        "several copies of one package has every docstring several times, and the query "
+        "set leaves out sentences that are not unique",
+    )
     args = parser.parse_args(argv)
     root = args.workspace.resolve()
-    evalset = collect(root, cap=args.queries + args.warmup, seed=args.seed)
+    source = args.queries_from.resolve() if args.queries_from else root
+    evalset = collect(source, cap=args.queries + args.warmup, seed=args.seed)
     queries = [t.query for t in evalset.targets]
     warmup, queries = queries[: args.warmup], queries[args.warmup :]
     compare = [name for name in args.compare.split(",") if name]
