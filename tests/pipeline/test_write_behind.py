@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import shutil
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from helpers import IN_PROCESS, NO_VECTORS, Workspace, snapshot
 from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
+from kenning.pipeline import indexer as indexer_module
 from kenning.storage import chunks as chunks_module
 from server.conftest import APP, CORE
 
@@ -203,6 +205,36 @@ def test_written_batches_are_compacted(
     assert len(table.list_versions()) < piled_up // 4
     hits = engine.search("upper", mode="text").hits
     assert hits and hits[0].symbol_id == "pkg/core.py#resolve_target"
+
+
+def test_a_daemon_compacts_the_fragments_a_full_index_left(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full index appends a fragment of the chunk table per part it writes (every
+    search reads every fragment); once a daemon has caught up, they are folded into
+    one in the background, and search answers as before."""
+    monkeypatch.setattr(indexer_module, "CHUNK_BYTES_PER_PART", 64)  # a part per file
+    engine = indexed(workspace)
+    assert engine.chunks.fragments() > 1
+    hits = [(h.symbol_id, h.start_line) for h in engine.search("upper", mode="text").hits]
+    assert hits
+    engine.close()
+    live = LiveWorkspace(workspace.root, NO_VECTORS)
+    try:
+        assert live.open().writer
+        live.catch_up().result(60)
+        assert live.wait_until_idle(60)
+        opened = live.engine
+        assert opened is not None
+        deadline = time.monotonic() + 60
+        while opened.chunks.fragments() > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the warm-up's compaction runs in the background
+        assert opened.chunks.fragments() == 1
+        assert [
+            (h.symbol_id, h.start_line) for h in opened.search("upper", mode="text").hits
+        ] == hits
+    finally:
+        live.close()
 
 
 class HeldWrite:

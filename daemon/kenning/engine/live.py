@@ -12,6 +12,7 @@ happen on; the receiver hops to its own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import logging
@@ -471,6 +472,12 @@ class LiveWorkspace:
             return
         log.info("opened the chunk and vector tables in %.0f ms",
                  (time.perf_counter() - started) * 1000)  # fmt: skip
+        scheduler = self.scheduler
+        if scheduler is not None and engine.writer:
+            # A full index leaves the chunk table in many fragments: folded together
+            # on the persist thread, started from the writer's (see `compact_behind`).
+            with contextlib.suppress(RuntimeError):  # closing meanwhile
+                scheduler.run(engine.compact_behind)
 
     def _indexed(self) -> None:
         self._set(indexing=False)
