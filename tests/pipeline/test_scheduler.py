@@ -339,6 +339,23 @@ def test_a_reader_waits_for_a_buffer_opened_just_before() -> None:
         scheduler.close(TIMEOUT)
 
 
+def test_a_reader_is_not_held_by_more_files_than_it_allows() -> None:
+    gate = Gate()  # holds the first batch while in hand; the rest stay due
+    scheduler = ChangeScheduler(gate, debounce=60)
+    try:
+        for n in range(3):
+            scheduler.submit(f"switched_{n}.py", None, delay=0)  # a branch switch
+        assert gate.entered.wait(TIMEOUT)
+        assert scheduler.applied_due(most=2) is None
+        assert scheduler.applied_due(most=3) is not None
+        gate.release.set()
+        assert scheduler.wait_until_idle(TIMEOUT)
+        assert sorted(gate.applied) == [f"switched_{n}.py" for n in range(3)]
+    finally:
+        gate.release.set()
+        scheduler.close(TIMEOUT)
+
+
 def test_a_reader_is_not_held_by_a_job_or_a_closed_scheduler(make) -> None:
     scheduler = make(debounce=60)
     release = park(scheduler)  # a full index, say

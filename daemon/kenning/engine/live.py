@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning.core.settings import Settings
-from kenning.engine.engine import Engine, ReadOnly
+from kenning.engine.engine import WRITE_BEHIND_MAX_FILES, Engine, ReadOnly
 from kenning.pipeline.discover import PathFilter
 from kenning.pipeline.documents import OpenDocument, TextChange
 from kenning.pipeline.embedder import EmbedProgress
@@ -399,7 +399,11 @@ class LiveWorkspace:
         """Done once the changes due now are applied (a save just sent, say), and the
         typing in the buffers of `now_for` too; None when nothing is due or the writer
         is running a job (see `ChangeScheduler.applied_due`)."""
-        return None if self.scheduler is None else self.scheduler.applied_due(now_for)
+        if self.scheduler is None:
+            return None
+        # What editors change, not a branch switch: that many files take seconds, and
+        # a query would wait its whole allowance each time, to answer as it would now.
+        return self.scheduler.applied_due(now_for, most=WRITE_BEHIND_MAX_FILES)
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """For tests: every queued change applied and embedding drained."""

@@ -176,7 +176,9 @@ class ChangeScheduler:
         change = PendingChange(path, document)
         return self.run(lambda: self._apply([change]), edits=(path,))
 
-    def applied_due(self, now_for: Collection[str] = ()) -> Future[None] | None:
+    def applied_due(
+        self, now_for: Collection[str] = (), most: int | None = None
+    ) -> Future[None] | None:
         """A future done once every change due now (a save, a close, typing past its
         debounce) and the batch being applied are in the index; None when there is none.
 
@@ -186,7 +188,7 @@ class ChangeScheduler:
         position in that buffer: the position is in its newest text), which makes it
         due now. A change applied as a job of its own (`apply_now`: a buffer just
         opened) is waited for; another job (a full index, a reindex) is not: its length
-        is the workspace's."""
+        is the workspace's. Nor are more than `most` files (a branch switch's thousand)."""
         with self._cond:
             if self._closed or (self._busy and not self._busy_with_batch):
                 return None
@@ -198,7 +200,7 @@ class ChangeScheduler:
                     self._cond.notify_all()
             paths = self._in_hand | {p for p, e in self._entries.items() if e.due <= now}
             paths = paths.union(*self._edit_jobs.values())
-            if not paths:
+            if not paths or (most is not None and len(paths) > most):
                 return None
             future: Future[None] = Future()
             self._waiters.append((now, paths, future))
