@@ -70,6 +70,11 @@ class WorkspaceModel:
         self.by_qualname: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.modules: dict[str, str] = {}  # module name -> path
+        # Members whose qualified name is not their parent's and their own name joined
+        # (or whose parent was not known when they came): none in the languages' models
+        # so far. While there are none, the members a class defines under a name are
+        # among `by_name[name]`, which a resolver may rely on.
+        self.irregular_members: set[str] = set()
         # Bumped on every change so caches above the model know when to drop entries.
         self.generation = 0
         # Bumped only when a change can alter how types relate or what names bind: a
@@ -126,6 +131,14 @@ class WorkspaceModel:
         self.shape += 1
 
     def _add_symbol(self, info: SymInfo, scope: FileScope) -> None:
+        if info.parent is not None:
+            parent = self.symbols.get(info.parent)
+            if (
+                parent is None
+                or info.kind == SymbolKind.MODULE
+                or info.qualname != f"{parent.qualname}.{info.name}"
+            ):
+                self.irregular_members.add(info.id)
         self.symbols[info.id] = info
         self.by_qualname.setdefault(info.qualname, []).append(info.id)
         if info.kind != SymbolKind.MODULE:
@@ -140,6 +153,7 @@ class WorkspaceModel:
             info = self.symbols.pop(sid, None)
             if info is None:
                 continue
+            self.irregular_members.discard(sid)
             _discard(self.by_qualname, info.qualname, sid)
             _discard(self.by_name, info.name, sid)
         if self.modules.get(scope.module) == path:
