@@ -4,6 +4,8 @@ stores exactly what one part stores."""
 from __future__ import annotations
 
 import gc
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -205,4 +207,76 @@ def test_a_failed_bulk_load_gives_the_store_its_checkpoints_back(
                 load.add_nodes(record, facts)
         assert _setting(graph, "auto_checkpoint") == "True"
     finally:
+        graph.close()
+
+
+def test_a_bulk_load_on_a_writer_thread_copies_there_while_the_caller_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a writer (one thread), a part's COPYs and checkpoints run there while the
+    caller gathers the next part, on the writer's connection with the load's settings;
+    every row is stored, the settings are put back and the writer's connection closed."""
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 3)
+    graph = GraphStore(tmp_path / "graph")
+    copy = graph._copy
+    gathering = threading.Event()
+    copies: list[tuple[str, str, bool, tuple[str, str]]] = []
+
+    def watched(table: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return  # the tables these files leave empty (`_copy` skips them)
+        # The first part's COPY waits until the caller has added files past it.
+        went_on = gathering.wait(10) if not copies else True
+        settings = (_setting(graph, "auto_checkpoint"), _setting(graph, "threads"))
+        copies.append((table, threading.current_thread().name, went_on, settings))
+        copy(table, data)
+
+    monkeypatch.setattr(graph, "_copy", watched)
+    connections = len(graph._connections)
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer")
+    try:
+        threads = _setting(graph, "threads")
+        with graph.bulk_loader(writer=writer) as load:
+            for n, (record, facts) in enumerate(_files(7)):
+                load.add_nodes(record, facts)
+                if n == 4:  # the first part (3 files) is being written meanwhile
+                    gathering.set()
+        assert [table for table, *_ in copies] == ["File", "File", "File"]
+        assert all(name.startswith("graph-writer") for _, name, _, _ in copies)
+        assert all(went_on for _, _, went_on, _ in copies)
+        assert {settings for *_, settings in copies} == {("False", "1")}
+        assert graph.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py() == 7
+        assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+            "True",
+            threads,
+        )
+        assert len(graph._connections) == connections
+    finally:
+        writer.shutdown()
+        graph.close()
+
+
+def test_a_copy_failing_on_the_writer_thread_ends_the_load_in_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COPY that fails on the writer thread ends the load where the caller is (the
+    caller loads again with UNWIND), and the store checkpoints on its own again."""
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 2)
+    graph = GraphStore(tmp_path / "graph")
+
+    def failing(table: str, data: pa.Table) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(graph, "_copy", failing)
+    writer = ThreadPoolExecutor(max_workers=1)
+    try:
+        with (
+            pytest.raises(graph_module.BulkCopyFailed, match="disk full"),
+            graph.bulk_loader(writer=writer) as load,
+        ):
+            for record, facts in _files(5):
+                load.add_nodes(record, facts)
+        assert _setting(graph, "auto_checkpoint") == "True"
+    finally:
+        writer.shutdown()
         graph.close()
