@@ -7,12 +7,15 @@ import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FunctionType, ModuleType
 
+import msgspec
 import pyarrow as pa
 import pytest
 
 from helpers import IN_PROCESS, Workspace, snapshot
-from kenning.core.facts import FileFacts, Span, Symbol, SymbolKind
+from kenning.core.facts import CallSite, EdgeFacts, FileFacts, Span, Symbol, SymbolKind
+from kenning.core.graph import Resolution, ResolvedFile, Target
 from kenning.storage import graph as graph_module
 from kenning.storage.graph import FileRecord, GraphStore
 from kenning.storage.schema import FILE_COLUMNS
@@ -277,6 +280,52 @@ def test_a_copy_failing_on_the_writer_thread_ends_the_load_in_the_caller(
             for record, facts in _files(5):
                 load.add_nodes(record, facts)
         assert _setting(graph, "auto_checkpoint") == "True"
+    finally:
+        writer.shutdown()
+        graph.close()
+
+
+def _list_items_reachable(root: object, stop: tuple[object, ...]) -> int:
+    """Items of every list reachable from `root`, not through `stop`."""
+    seen: set[int] = set()
+    stack = [root]
+    items = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or any(obj is s for s in stop):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, list):
+            items += len(obj)
+        if isinstance(obj, str | bytes | int | float | type | ModuleType | FunctionType):
+            continue  # values, or code and what it names: not the load's own
+        stack.extend(gc.get_referents(obj))
+    return items
+
+
+def test_a_finished_load_holds_none_of_its_rows(tmp_path: Path) -> None:
+    """Once a load is finished, nothing of the rows it wrote is held (on 4x Django the
+    last part of edges is up to 100,000 rows, kept otherwise while the chunk table's
+    indexes are built)."""
+    graph = GraphStore(tmp_path / "graph")
+    writer = ThreadPoolExecutor(max_workers=1)
+    try:
+        span = Span(1, 0, 1, 1)
+        with graph.bulk_loader(writer=writer) as load:
+            for record, facts in _files(3):
+                module = Symbol(
+                    f"{facts.path}#", "m", facts.module, SymbolKind.MODULE, span, span, None
+                )
+                load.add_nodes(record, msgspec.structs.replace(facts, symbols=[module]))
+            for n in range(3):
+                path = f"pkg/m{n}.py"
+                call = CallSite(f"{path}#", "f", "f", None, Span(1, 0, 1, 3))
+                target = Target(f"ext:f{n}", Resolution.UNRESOLVED, 0.0)
+                load.add_edges(
+                    EdgeFacts(path, [call], [], []), ResolvedFile(path, [target], [], [])
+                )
+        assert graph.query("MATCH ()-[c:CALLS]->() RETURN count(*)").column(0)[0].as_py() == 3
+        assert _list_items_reachable(load, (graph, writer)) == 0
     finally:
         writer.shutdown()
         graph.close()

@@ -218,6 +218,10 @@ class _Rows:
         default_factory=dict
     )
 
+    def forget_appends(self, table: str) -> None:
+        """Drop the appends of `table`'s column lists (being written: not to be kept)."""
+        self._appenders.pop(table, None)
+
     def _appends(self, table: str, cols: dict[str, list[Any]]) -> tuple[Any, ...]:
         kept = self._appenders.get(table)
         if kept is None or kept[0] is not cols:
@@ -499,6 +503,7 @@ class BulkLoad:
         for table in tables:
             cols = rows.edges[table]
             rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
+            rows.forget_appends(table)  # they hold the part's lists too
             parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
