@@ -12,7 +12,7 @@ from kenning.core.graph import Resolution
 from kenning.languages import Resolvers
 from kenning.languages.python import PYTHON
 from kenning.languages.python import resolve as python_resolve
-from kenning.resolve.model import WorkspaceModels
+from kenning.resolve.model import SymInfo, WorkspaceModels
 
 BASE = """\
 class Base:
@@ -101,3 +101,26 @@ def test_a_method_nothing_else_defines_is_not_looked_for_in_subclasses(
     walks = counted_walks(monkeypatch)
     assert step_targets(resolvers, models) == {("base.py#Base.step", str(Resolution.SELF))}
     assert walks == []
+
+
+def test_whether_members_are_named_under_their_class_does_not_depend_on_order() -> None:
+    """Skipping the walk relies on every class member's qualified name being its
+    class's and its own joined; a model read back from the store gets members before
+    their class as often as not, and counts them as named under it all the same; one
+    that is not is counted, which turns the skip off."""
+    models = WorkspaceModels()
+    models.add_facts(PYTHON.extract_facts("base.py", BASE.encode(), "base"))
+    written = models.model("python")
+    assert written.irregular_members == set()
+
+    read_back = WorkspaceModels()
+    read_back.add_file_row("base.py", "python", "base")
+    for info in reversed(list(written.symbols.values())):  # members first
+        read_back.add_symbol_row(info)
+    assert read_back.model("python").irregular_members == set()
+
+    odd = SymInfo(
+        "base.py#Base.odd", "odd", "base.elsewhere.odd", "method", "base.py#Base", "base.py"
+    )
+    read_back.add_symbol_row(odd)
+    assert read_back.model("python").irregular_members == {odd.id}

@@ -75,6 +75,9 @@ class WorkspaceModel:
         # so far. While there are none, the members a class defines under a name are
         # among `by_name[name]`, which a resolver may rely on.
         self.irregular_members: set[str] = set()
+        # Parent id -> members added before it (rows read back from the store come in
+        # no set order): counted irregular until their parent comes and says otherwise.
+        self._awaiting_parent: dict[str, list[str]] = {}
         # Bumped on every change so caches above the model know when to drop entries.
         self.generation = 0
         # Bumped only when a change can alter how types relate or what names bind: a
@@ -133,12 +136,15 @@ class WorkspaceModel:
     def _add_symbol(self, info: SymInfo, scope: FileScope) -> None:
         if info.parent is not None:
             parent = self.symbols.get(info.parent)
-            if (
-                parent is None
-                or info.kind == SymbolKind.MODULE
-                or info.qualname != f"{parent.qualname}.{info.name}"
-            ):
+            if parent is None:
                 self.irregular_members.add(info.id)
+                self._awaiting_parent.setdefault(info.parent, []).append(info.id)
+            elif not _named_under(info, parent):
+                self.irregular_members.add(info.id)
+        for member in self._awaiting_parent.pop(info.id, ()):
+            waiting = self.symbols.get(member)
+            if waiting is not None and waiting.parent == info.id and _named_under(waiting, info):
+                self.irregular_members.discard(member)
         self.symbols[info.id] = info
         self.by_qualname.setdefault(info.qualname, []).append(info.id)
         if info.kind != SymbolKind.MODULE:
@@ -287,6 +293,13 @@ class WorkspaceModels:
             if model is not None:
                 names |= model.names_of([path])
         return names
+
+
+def _named_under(member: SymInfo, parent: SymInfo) -> bool:
+    """Whether `member`'s qualified name is its parent's and its own joined."""
+    return (
+        member.kind != SymbolKind.MODULE and member.qualname == f"{parent.qualname}.{member.name}"
+    )
 
 
 def subtypes_nearest_first(subtypes: Mapping[str, Sequence[str]], cls: str) -> Iterator[str]:
