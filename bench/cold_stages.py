@@ -12,8 +12,9 @@ and before them start-up: imports and opening the stores); the table gives the
 median of each timing over the runs and the peak parent and worker RSS within each
 stage. Timings named `stage.step` are steps summed inside a stage (`parse.wait` is the
 parent blocked on workers, `parse.worker_cpu` the workers' CPU seconds, `graph.copy_X`
-the COPY into table X, `chunks_bg.*` the chunk writer thread, which overlaps the
-stages).
+the COPY into table X and `graph.checkpoint_X` its checkpoint (both on the graph writer
+thread, overlapping the stages; `graph.wait` is the main thread blocked on it),
+`chunks_bg.*` the chunk writer thread, which overlaps the stages).
 
 `--tracemalloc` runs the index in this process instead, with `tracemalloc` on, and
 adds the peak Python heap per stage (the rest of the parent's RSS is native: ladybug's

@@ -1,12 +1,18 @@
 """The resolver keeps the overrides it found for a method until the model changes:
-a subclass that gains an override after the first resolution is linked the next time."""
+asked again, it answers without walking the subclasses again, and a subclass that
+gains an override after the first resolution is linked the next time."""
 
 from __future__ import annotations
+
+from typing import Any
+
+import pytest
 
 from kenning.core.graph import Resolution
 from kenning.languages import Resolvers
 from kenning.languages.python import PYTHON
-from kenning.resolve.model import WorkspaceModels
+from kenning.languages.python import resolve as python_resolve
+from kenning.resolve.model import SymInfo, WorkspaceModels
 
 BASE = """\
 class Base:
@@ -23,6 +29,7 @@ from base import Base
 class Sub(Base):
     pass
 """
+SUB_WITH_STEP = SUB.replace("    pass", "    def step(self):\n        return 2")
 
 
 def step_targets(resolvers: Resolvers, models: WorkspaceModels) -> set[tuple[str, str]]:
@@ -42,10 +49,78 @@ def test_an_override_added_later_is_found_by_the_same_resolver() -> None:
     # Asked twice, answered the same (from the cache).
     assert step_targets(resolvers, models) == {("base.py#Base.step", str(Resolution.SELF))}
 
-    with_step = SUB.replace("    pass", "    def step(self):\n        return 2")
-    models.replace(PYTHON.extract_facts("sub.py", with_step.encode(), "sub"))
+    models.replace(PYTHON.extract_facts("sub.py", SUB_WITH_STEP.encode(), "sub"))
 
     assert step_targets(resolvers, models) == {
         ("base.py#Base.step", str(Resolution.SELF)),
         ("sub.py#Sub.step", str(Resolution.OVERRIDE)),
     }
+
+
+def counted_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The classes whose subclasses are walked for overrides, in order, from now on."""
+    walks: list[str] = []
+    walk = python_resolve.subtypes_nearest_first
+
+    def counted(subtypes: Any, cls: str) -> Any:
+        walks.append(cls)
+        return walk(subtypes, cls)
+
+    monkeypatch.setattr(python_resolve, "subtypes_nearest_first", counted)
+    return walks
+
+
+def test_a_virtual_call_asked_again_does_not_walk_the_subclasses_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full index asks for the overrides of the same method at thousands of call
+    sites (`self.save()` in every model of Django), each answer a walk of every
+    subclass: within a generation the walk is made once."""
+    models = WorkspaceModels()
+    models.add_facts(PYTHON.extract_facts("base.py", BASE.encode(), "base"))
+    models.add_facts(PYTHON.extract_facts("sub.py", SUB_WITH_STEP.encode(), "sub"))
+    resolvers = Resolvers(models)
+    walks = counted_walks(monkeypatch)
+    for _ in range(3):
+        assert step_targets(resolvers, models) == {
+            ("base.py#Base.step", str(Resolution.SELF)),
+            ("sub.py#Sub.step", str(Resolution.OVERRIDE)),
+        }
+    assert walks == ["base.py#Base"]
+
+
+def test_a_method_nothing_else_defines_is_not_looked_for_in_subclasses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no other class defines a method's name, no subclass overrides it: its
+    subclasses are not walked (on Django, half of the methods asked about)."""
+    models = WorkspaceModels()
+    models.add_facts(PYTHON.extract_facts("base.py", BASE.encode(), "base"))
+    models.add_facts(PYTHON.extract_facts("sub.py", SUB.encode(), "sub"))
+    resolvers = Resolvers(models)
+    walks = counted_walks(monkeypatch)
+    assert step_targets(resolvers, models) == {("base.py#Base.step", str(Resolution.SELF))}
+    assert walks == []
+
+
+def test_whether_members_are_named_under_their_class_does_not_depend_on_order() -> None:
+    """Skipping the walk relies on every class member's qualified name being its
+    class's and its own joined; a model read back from the store gets members before
+    their class as often as not, and counts them as named under it all the same; one
+    that is not is counted, which turns the skip off."""
+    models = WorkspaceModels()
+    models.add_facts(PYTHON.extract_facts("base.py", BASE.encode(), "base"))
+    written = models.model("python")
+    assert written.irregular_members == set()
+
+    read_back = WorkspaceModels()
+    read_back.add_file_row("base.py", "python", "base")
+    for info in reversed(list(written.symbols.values())):  # members first
+        read_back.add_symbol_row(info)
+    assert read_back.model("python").irregular_members == set()
+
+    odd = SymInfo(
+        "base.py#Base.odd", "odd", "base.elsewhere.odd", "method", "base.py#Base", "base.py"
+    )
+    read_back.add_symbol_row(odd)
+    assert read_back.model("python").irregular_members == {odd.id}

@@ -4,13 +4,18 @@ stores exactly what one part stores."""
 from __future__ import annotations
 
 import gc
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FunctionType, ModuleType
 
+import msgspec
 import pyarrow as pa
 import pytest
 
 from helpers import IN_PROCESS, Workspace, snapshot
-from kenning.core.facts import FileFacts, Span, Symbol, SymbolKind
+from kenning.core.facts import CallSite, EdgeFacts, FileFacts, Span, Symbol, SymbolKind
+from kenning.core.graph import Resolution, ResolvedFile, Target
 from kenning.storage import graph as graph_module
 from kenning.storage.graph import FileRecord, GraphStore
 from kenning.storage.schema import FILE_COLUMNS
@@ -205,4 +210,122 @@ def test_a_failed_bulk_load_gives_the_store_its_checkpoints_back(
                 load.add_nodes(record, facts)
         assert _setting(graph, "auto_checkpoint") == "True"
     finally:
+        graph.close()
+
+
+def test_a_bulk_load_on_a_writer_thread_copies_there_while_the_caller_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a writer (one thread), a part's COPYs and checkpoints run there while the
+    caller gathers the next part, on the writer's connection with the load's settings;
+    every row is stored, the settings are put back and the writer's connection closed."""
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 3)
+    graph = GraphStore(tmp_path / "graph")
+    copy = graph._copy
+    gathering = threading.Event()
+    copies: list[tuple[str, str, bool, tuple[str, str]]] = []
+
+    def watched(table: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return  # the tables these files leave empty (`_copy` skips them)
+        # The first part's COPY waits until the caller has added files past it.
+        went_on = gathering.wait(10) if not copies else True
+        settings = (_setting(graph, "auto_checkpoint"), _setting(graph, "threads"))
+        copies.append((table, threading.current_thread().name, went_on, settings))
+        copy(table, data)
+
+    monkeypatch.setattr(graph, "_copy", watched)
+    connections = len(graph._connections)
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer")
+    try:
+        threads = _setting(graph, "threads")
+        with graph.bulk_loader(writer=writer) as load:
+            for n, (record, facts) in enumerate(_files(7)):
+                load.add_nodes(record, facts)
+                if n == 4:  # the first part (3 files) is being written meanwhile
+                    gathering.set()
+        assert [table for table, *_ in copies] == ["File", "File", "File"]
+        assert all(name.startswith("graph-writer") for _, name, _, _ in copies)
+        assert all(went_on for _, _, went_on, _ in copies)
+        assert {settings for *_, settings in copies} == {("False", "1")}
+        assert graph.query("MATCH (f:File) RETURN count(*)").column(0)[0].as_py() == 7
+        assert (_setting(graph, "auto_checkpoint"), _setting(graph, "threads")) == (
+            "True",
+            threads,
+        )
+        assert len(graph._connections) == connections
+    finally:
+        writer.shutdown()
+        graph.close()
+
+
+def test_a_copy_failing_on_the_writer_thread_ends_the_load_in_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COPY that fails on the writer thread ends the load where the caller is (the
+    caller loads again with UNWIND), and the store checkpoints on its own again."""
+    monkeypatch.setattr(graph_module, "NODE_ROWS_PER_PART", 2)
+    graph = GraphStore(tmp_path / "graph")
+
+    def failing(table: str, data: pa.Table) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(graph, "_copy", failing)
+    writer = ThreadPoolExecutor(max_workers=1)
+    try:
+        with (
+            pytest.raises(graph_module.BulkCopyFailed, match="disk full"),
+            graph.bulk_loader(writer=writer) as load,
+        ):
+            for record, facts in _files(5):
+                load.add_nodes(record, facts)
+        assert _setting(graph, "auto_checkpoint") == "True"
+    finally:
+        writer.shutdown()
+        graph.close()
+
+
+def _list_items_reachable(root: object, stop: tuple[object, ...]) -> int:
+    """Items of every list reachable from `root`, not through `stop`."""
+    seen: set[int] = set()
+    stack = [root]
+    items = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or any(obj is s for s in stop):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, list):
+            items += len(obj)
+        if isinstance(obj, str | bytes | int | float | type | ModuleType | FunctionType):
+            continue  # values, or code and what it names: not the load's own
+        stack.extend(gc.get_referents(obj))
+    return items
+
+
+def test_a_finished_load_holds_none_of_its_rows(tmp_path: Path) -> None:
+    """Once a load is finished, nothing of the rows it wrote is held (on 4x Django the
+    last part of edges is up to 100,000 rows, kept otherwise while the chunk table's
+    indexes are built)."""
+    graph = GraphStore(tmp_path / "graph")
+    writer = ThreadPoolExecutor(max_workers=1)
+    try:
+        span = Span(1, 0, 1, 1)
+        with graph.bulk_loader(writer=writer) as load:
+            for record, facts in _files(3):
+                module = Symbol(
+                    f"{facts.path}#", "m", facts.module, SymbolKind.MODULE, span, span, None
+                )
+                load.add_nodes(record, msgspec.structs.replace(facts, symbols=[module]))
+            for n in range(3):
+                path = f"pkg/m{n}.py"
+                call = CallSite(f"{path}#", "f", "f", None, Span(1, 0, 1, 3))
+                target = Target(f"ext:f{n}", Resolution.UNRESOLVED, 0.0)
+                load.add_edges(
+                    EdgeFacts(path, [call], [], []), ResolvedFile(path, [target], [], [])
+                )
+        assert graph.query("MATCH ()-[c:CALLS]->() RETURN count(*)").column(0)[0].as_py() == 3
+        assert _list_items_reachable(load, (graph, writer)) == 0
+    finally:
+        writer.shutdown()
         graph.close()

@@ -329,6 +329,9 @@ class Indexer:
         # releases the GIL) overlaps resolution and the graph write.
         chunk_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-chunks")
         chunks = _ChunkParts(chunk_writer, lambda: self.chunks)
+        # And one for the graph's COPYs and checkpoints (native code that releases the
+        # GIL): a part is written there while this thread parses or resolves the next.
+        graph_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kenning-graph")
         self.index_dir.set_loading(True)
         self.graph.clear()
         try:
@@ -339,7 +342,7 @@ class Indexer:
             # imports and bases in a spill file on disk. Pass 2 reads those back, resolves
             # them against the complete model and writes the edges.
             with (
-                self.graph.bulk_loader(copy) as load,
+                self.graph.bulk_loader(copy, graph_writer) as load,
                 _Spill(self.index_dir.path) as spill,
             ):
                 pool_times: dict[str, float] = {}
@@ -404,6 +407,7 @@ class Indexer:
             timer.timings["chunk_write_bg"] = chunks.seconds
             timer.rounded()
         finally:
+            graph_writer.shutdown(wait=True)
             chunk_writer.shutdown(wait=True)
         self._model = model
         return IndexReport(

@@ -70,6 +70,14 @@ class WorkspaceModel:
         self.by_qualname: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.modules: dict[str, str] = {}  # module name -> path
+        # Members whose qualified name is not their parent's and their own name joined
+        # (or whose parent was not known when they came): none in the languages' models
+        # so far. While there are none, the members a class defines under a name are
+        # among `by_name[name]`, which a resolver may rely on.
+        self.irregular_members: set[str] = set()
+        # Parent id -> members added before it (rows read back from the store come in
+        # no set order): counted irregular until their parent comes and says otherwise.
+        self._awaiting_parent: dict[str, list[str]] = {}
         # Bumped on every change so caches above the model know when to drop entries.
         self.generation = 0
         # Bumped only when a change can alter how types relate or what names bind: a
@@ -126,6 +134,17 @@ class WorkspaceModel:
         self.shape += 1
 
     def _add_symbol(self, info: SymInfo, scope: FileScope) -> None:
+        if info.parent is not None:
+            parent = self.symbols.get(info.parent)
+            if parent is None:
+                self.irregular_members.add(info.id)
+                self._awaiting_parent.setdefault(info.parent, []).append(info.id)
+            elif not _named_under(info, parent):
+                self.irregular_members.add(info.id)
+        for member in self._awaiting_parent.pop(info.id, ()):
+            waiting = self.symbols.get(member)
+            if waiting is not None and waiting.parent == info.id and _named_under(waiting, info):
+                self.irregular_members.discard(member)
         self.symbols[info.id] = info
         self.by_qualname.setdefault(info.qualname, []).append(info.id)
         if info.kind != SymbolKind.MODULE:
@@ -140,6 +159,7 @@ class WorkspaceModel:
             info = self.symbols.pop(sid, None)
             if info is None:
                 continue
+            self.irregular_members.discard(sid)
             _discard(self.by_qualname, info.qualname, sid)
             _discard(self.by_name, info.name, sid)
         if self.modules.get(scope.module) == path:
@@ -273,6 +293,13 @@ class WorkspaceModels:
             if model is not None:
                 names |= model.names_of([path])
         return names
+
+
+def _named_under(member: SymInfo, parent: SymInfo) -> bool:
+    """Whether `member`'s qualified name is its parent's and its own joined."""
+    return (
+        member.kind != SymbolKind.MODULE and member.qualname == f"{parent.qualname}.{member.name}"
+    )
 
 
 def subtypes_nearest_first(subtypes: Mapping[str, Sequence[str]], cls: str) -> Iterator[str]:

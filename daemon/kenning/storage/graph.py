@@ -21,10 +21,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import ladybug
 import msgspec
@@ -211,6 +211,23 @@ class _Rows:
         }
     )
     externals: set[str] = field(default_factory=set)
+    # Each table's column lists' `append`s, in column order (`_appends`): a row is
+    # appended without looking its columns up by name (a full index appends 300,000
+    # rows on Django).
+    _appenders: dict[str, tuple[dict[str, list[Any]], tuple[Any, ...]]] = field(
+        default_factory=dict
+    )
+
+    def forget_appends(self, table: str) -> None:
+        """Drop the appends of `table`'s column lists (being written: not to be kept)."""
+        self._appenders.pop(table, None)
+
+    def _appends(self, table: str, cols: dict[str, list[Any]]) -> tuple[Any, ...]:
+        kept = self._appenders.get(table)
+        if kept is None or kept[0] is not cols:
+            kept = (cols, tuple(values.append for values in cols.values()))
+            self._appenders[table] = kept
+        return kept[1]
 
     def add_file(self, record: FileRecord, facts: FileFacts, resolved: ResolvedFile) -> None:
         self.add_nodes(record, facts)
@@ -218,14 +235,22 @@ class _Rows:
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
         """The file's catalog row, its symbols and their DEFINES and CONTAINS edges."""
-        _append(self.files, FILE_COLUMNS, _file_values(record))
+        for append, value in zip(
+            self._appends("File", self.files), _file_values(record), strict=True
+        ):
+            append(value)
+        symbols = self._appends("Symbol", self.symbols)
+        defines_from, defines_to = self.defines["from"].append, self.defines["to"].append
+        contains_from, contains_to = self.contains["from"].append, self.contains["to"].append
+        path = facts.path
         for sym in facts.symbols:
-            _append(self.symbols, SYMBOL_COLUMNS, _symbol_values(sym, facts.path))
-            self.defines["from"].append(facts.path)
-            self.defines["to"].append(sym.id)
+            for append, value in zip(symbols, _symbol_values(sym, path), strict=True):
+                append(value)
+            defines_from(path)
+            defines_to(sym.id)
             if sym.parent is not None:
-                self.contains["from"].append(sym.parent)
-                self.contains["to"].append(sym.id)
+                contains_from(sym.parent)
+                contains_to(sym.id)
 
     def add_edges(self, facts: FileFacts | EdgeFacts, resolved: ResolvedFile) -> None:
         """The file's CALLS, IMPORTS and INHERITS edges, as resolved."""
@@ -246,15 +271,16 @@ class _Rows:
             self._add_edge(table, src, fact, more)
 
     def _add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
-        cols = self.edges[table]
-        cols["from"].append(src)
-        cols["to"].append(target.id)
-        if target.id.startswith(EXTERNAL_PREFIX):
-            self.externals.add(target.id)
-        for (name, _), value in zip(
-            EDGE_TABLES[table], _edge_values(table, fact, target), strict=True
+        target_id = target.id
+        if target_id.startswith(EXTERNAL_PREFIX):
+            self.externals.add(target_id)
+        # The columns are "from", "to", then the table's own, as `_edge_values` gives them.
+        for append, value in zip(
+            self._appends(table, self.edges[table]),
+            (src, target_id, *_edge_values(table, fact, target)),
+            strict=True,
         ):
-            cols[name].append(value)
+            append(value)
 
     def node_rows(self) -> int:
         return len(self.files["path"]) + len(self.symbols["id"])
@@ -375,6 +401,18 @@ NODE_ROWS_PER_PART = 50_000
 EDGE_ROWS_PER_PART = 100_000
 
 
+class Handle(Protocol):
+    """Work handed to a `Writer`: done when `result` returns, raising what it raised."""
+
+    def result(self, timeout: float | None = None) -> Any: ...
+
+
+class Writer(Protocol):
+    """Where a bulk load's statements run: an executor of one thread (the pipeline's)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Handle: ...
+
+
 class BulkLoad:
     """A full index written in parts, so memory does not grow with the workspace.
 
@@ -396,10 +434,21 @@ class BulkLoad:
     `BulkCopyFailed`: the caller empties the store and loads again with `copy=False`,
     every part through `UNWIND ... CREATE` (a failed COPY may still have committed its
     rows, so a part cannot simply be written again).
+
+    With a `writer` (an executor of one thread, the pipeline's), each part's COPYs and
+    checkpoints run there while the caller goes on gathering the next part: the
+    store's COPY and CHECKPOINT release the GIL, so on Django the CALLS COPYs overlap
+    the resolution of the next part's calls instead of following it. The part's
+    Arrow rows are built on the caller's thread, after the part before it is written:
+    at most one part is being written while the next is gathered, as many rows as
+    before (the Python rows of a part go once its Arrow rows are built).
     """
 
-    def __init__(self, graph: GraphStore, copy: bool = True) -> None:
+    def __init__(self, graph: GraphStore, copy: bool = True, writer: Writer | None = None) -> None:
         self._graph = graph
+        self._writer = writer
+        # What was handed to the writer and is not known to be done, in order.
+        self._pending: list[Handle] = []
         self._nodes = _Rows()
         self._edges = _Rows()
         self._externals: set[str] = set()
@@ -454,12 +503,31 @@ class BulkLoad:
         for table in tables:
             cols = rows.edges[table]
             rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
+            rows.forget_appends(table)  # they hold the part's lists too
             parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
     def finish(self) -> None:
         self.flush_nodes()
         self.flush_edges()
+        self.wait()
+
+    def wait(self) -> None:
+        """Wait for what is being written on the writer thread; raise what it raised."""
+        pending, self._pending = self._pending, []
+        if pending:
+            started = time.perf_counter()
+            try:
+                for future in pending:
+                    future.result()
+            finally:
+                self._add("wait", started)
+
+    def settle(self) -> None:
+        """Wait for the part being written, whatever it raised: the load is ending
+        on an error already, and no other statement may run beside the write."""
+        with contextlib.suppress(Exception):
+            self.wait()
 
     def _add(self, step: str, started: float) -> float:
         """Add the seconds since `started` to `step`; now, for the next step."""
@@ -472,30 +540,19 @@ class BulkLoad:
     ) -> None:
         graph = self._graph
         if self.method == "copy":
+            # One part at a time on the writer: the next part's Arrow rows are built
+            # once the part before it is written, so no more rows are held than without it.
+            self.wait()
+            tables: list[tuple[str, pa.Table]] = []
             for table, cols, spec in parts:
                 started = time.perf_counter()
-                data = _arrow(cols, spec)
-                copied = self._add("arrow", started)
-                try:
-                    graph._copy(table, data)
-                except Exception as exc:
-                    raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
-                copied = self._add(f"copy_{table}", copied)
-                rows = data.num_rows
-                del data
-                # The table's Arrow rows and what the store's threads allocated to copy
-                # them are freed by now; without this the process keeps their pages, and
-                # the checkpoint and the next COPY would allocate on top of them
-                # (trimming once per part instead left Django's peak about 45 MB higher).
-                native_memory.release()
-                if not rows:
-                    continue  # nothing was copied (`_copy` skips an empty table)
-                try:
-                    graph.checkpoint()
-                except Exception as exc:
-                    raise BulkCopyFailed(f"checkpoint after COPY into {table}: {exc}") from exc
-                self._add(f"checkpoint_{table}", copied)
-                native_memory.release()
+                tables.append((table, _arrow(cols, spec)))
+                self._add("arrow", started)
+            parts.clear()
+            if self._writer is None:
+                self._copy_tables(tables)
+            else:
+                self._pending.append(self._writer.submit(self._copy_tables, tables))
             return
         graph._run("BEGIN TRANSACTION")
         try:
@@ -505,6 +562,33 @@ class BulkLoad:
         except Exception:
             graph._rollback()
             raise
+
+    def _copy_tables(self, tables: list[tuple[str, pa.Table]]) -> None:
+        """COPY each table's rows, each checkpointed on its own (see the class)."""
+        graph = self._graph
+        while tables:
+            table, data = tables.pop(0)
+            copied = time.perf_counter()
+            try:
+                graph._copy(table, data)
+            except Exception as exc:
+                raise BulkCopyFailed(f"COPY into {table} failed: {exc}") from exc
+            copied = self._add(f"copy_{table}", copied)
+            rows = data.num_rows
+            del data
+            # The table's Arrow rows and what the store's threads allocated to copy
+            # them are freed by now; without this the process keeps their pages, and
+            # the checkpoint and the next COPY would allocate on top of them
+            # (trimming once per part instead left Django's peak about 45 MB higher).
+            native_memory.release()
+            if not rows:
+                continue  # nothing was copied (`_copy` skips an empty table)
+            try:
+                graph.checkpoint()
+            except Exception as exc:
+                raise BulkCopyFailed(f"checkpoint after COPY into {table}: {exc}") from exc
+            self._add(f"checkpoint_{table}", copied)
+            native_memory.release()
 
 
 class StoredFile(NamedTuple):
@@ -748,6 +832,18 @@ class GraphStore:
                 self._connections.append(conn)
         return conn
 
+    def _close_connection(self) -> None:
+        """Close this thread's connection (a thread that is ending), if it has one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._connections_lock:
+            if self._closed:
+                return
+            self._connections.remove(conn)
+        conn.close()
+
     def close(self) -> None:
         """Wait for statements in flight on other threads, then close: a connection
         closed under a running statement crashes the process."""
@@ -882,36 +978,60 @@ class GraphStore:
         raise AssertionError("unreachable")
 
     @contextlib.contextmanager
-    def bulk_loader(self, copy: bool = True) -> Iterator[BulkLoad]:
+    def bulk_loader(self, copy: bool = True, writer: Writer | None = None) -> Iterator[BulkLoad]:
         """A full load into an empty store, written in parts as the caller adds files:
-        every file's nodes first, then every file's edges (see `BulkLoad`)."""
+        every file's nodes first, then every file's edges (see `BulkLoad`). With a
+        `writer` (an executor of one thread) every statement of the load runs on its
+        thread, the COPYs beside the caller's work; the caller runs none meanwhile."""
         # Each COPY commits on its own, so a count read meanwhile sees a partial load:
         # forget counts before and after.
         with self._counting_paused():
-            load = BulkLoad(self, copy)
+            load = BulkLoad(self, copy, writer if copy else None)
             if not copy:
                 yield load
                 load.finish()
                 return
-            # The load checkpoints each COPY itself (see `BulkLoad`). A COPY's rows are
-            # not in the write-ahead log, so a crash before its checkpoint loses them:
-            # the caller redoes an unfinished load anyway. Other writes keep the store's
-            # own checkpoints.
-            # And the load's statements run on one of the store's threads (a setting of
-            # this connection): each thread of a COPY partitions its rows in buffers and
-            # a glibc arena of its own, and with two the parent's peak on Django was
-            # about 30 MB higher, for no COPY time this machine could tell apart.
-            threads = self.query("CALL current_setting('threads') RETURN *").column(0)[0]
-            self._run("CALL auto_checkpoint=false")
-            self._run("CALL threads=1")
-            try:
+            if writer is not None:
+                # The settings below belong to the connection that runs the load.
+                on_writer = writer
+                try:
+                    with self._bulk_settings(lambda work: on_writer.submit(work).result()):
+                        try:
+                            yield load
+                            load.finish()
+                        finally:
+                            load.settle()
+                finally:
+                    # The writer's thread goes with its executor; its connection too.
+                    with contextlib.suppress(GraphError, RuntimeError):
+                        on_writer.submit(self._close_connection).result()
+                return
+            with self._bulk_settings(lambda work: work()):
                 yield load
                 load.finish()
-            finally:
-                # A store closed under the load (a daemon shutting down) needs no setting.
-                with contextlib.suppress(GraphError):
-                    self._run("CALL auto_checkpoint=true")
-                    self._run(f"CALL threads={int(threads.as_py())}")
+
+    @contextlib.contextmanager
+    def _bulk_settings(self, run: Callable[[Callable[[], Any]], Any]) -> Iterator[None]:
+        """The loading connection's settings for a bulk load (`run` runs a statement on
+        the thread whose connection loads), put back after it, failed or not."""
+        # The load checkpoints each COPY itself (see `BulkLoad`). A COPY's rows are
+        # not in the write-ahead log, so a crash before its checkpoint loses them:
+        # the caller redoes an unfinished load anyway. Other writes keep the store's
+        # own checkpoints.
+        # And the load's statements run on one of the store's threads (a setting of
+        # this connection): each thread of a COPY partitions its rows in buffers and
+        # a glibc arena of its own, and with two the parent's peak on Django was
+        # about 30 MB higher, for no COPY time this machine could tell apart.
+        threads = run(lambda: self.query("CALL current_setting('threads') RETURN *").column(0)[0])
+        run(lambda: self._run("CALL auto_checkpoint=false"))
+        run(lambda: self._run("CALL threads=1"))
+        try:
+            yield
+        finally:
+            # A store closed under the load (a daemon shutting down) needs no setting.
+            with contextlib.suppress(GraphError):
+                run(lambda: self._run("CALL auto_checkpoint=true"))
+                run(lambda: self._run(f"CALL threads={int(threads.as_py())}"))
 
     def _create_rows(self, table: str, cols: dict[str, list[Any]]) -> None:
         """CREATE one table's rows with UNWIND: the bulk load's fallback from COPY."""

@@ -134,6 +134,10 @@ class PythonResolver:
         self._accessors: frozenset[str] | None = None
         # (class id, attribute) -> the attribute's type, for `a.x.m()`.
         self._attribute_cache: dict[tuple[str, str], str | None] = {}
+        # (class id, method id, name) -> the overrides of a virtual call (`_overrides`),
+        # per generation: a full index asks the same few thousand of them at 27,000
+        # call sites of Django, each a walk of every subclass.
+        self._overrides_cache: dict[tuple[str, str, str], tuple[Target, ...]] = {}
         self._generation = model.generation
         self._shape = model.shape
         # Set while an open file's calls are resolved for reuse at its next save
@@ -504,7 +508,38 @@ class PythonResolver:
         )
 
     def _overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
-        """Edges to the methods that override `method` in subclasses of `cls`."""
+        """Edges to the methods that override `method` in subclasses of `cls`.
+
+        Kept per generation, but not while a recorder is set: a recording resolution
+        notes what each call reads, so it walks them again. A kept answer is what the
+        walk gives again: it is asked only at the top of a call's resolution (no base
+        list is being resolved, so no cycle guard of `_bases_of` is in force) and reads
+        the model and the per-shape caches, which hold still within a generation."""
+        if self.recorder is not None:
+            return self._find_overrides(cls, method, name)
+        self._check_generation()
+        key = (cls, method, name)
+        found = self._overrides_cache.get(key)
+        if found is None:
+            overridable = self._defined_elsewhere(method, name)
+            found = self._find_overrides(cls, method, name) if overridable else ()
+            self._overrides_cache[key] = found
+        return found
+
+    def _defined_elsewhere(self, method: str, name: str) -> bool:
+        """Whether anything named `name` is defined outside `method`'s class. If not, no
+        subclass can override it, and every subclass would be walked to find none (on
+        Django half of the distinct questions, two thirds of the walking). The classes
+        that define `name` are the parents of `by_name[name]` while every member's
+        qualified name is its parent's and its own joined (`irregular_members`);
+        otherwise, walk."""
+        if self.model.irregular_members:
+            return True
+        symbols = self.model.symbols
+        owner = symbols[method].parent
+        return any(symbols[sid].parent != owner for sid in self.model.by_name.get(name, ()))
+
+    def _find_overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
         found: list[Target] = []
         overriders: set[str] = set()
         for sub in subtypes_nearest_first(self._subclasses(), cls):
@@ -576,6 +611,7 @@ class PythonResolver:
         """Drop what is cached per generation of the model (as a change does)."""
         self._lookup_cache.clear()
         self._attribute_cache.clear()
+        self._overrides_cache.clear()
 
     # -- internals ----------------------------------------------------------------
 
@@ -584,6 +620,7 @@ class PythonResolver:
             self._lookup_cache.clear()
             # Attribute types are stated in bodies (`self.x = Foo()`): per change.
             self._attribute_cache.clear()
+            self._overrides_cache.clear()
             self._generation = self.model.generation
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
