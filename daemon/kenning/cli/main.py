@@ -23,6 +23,7 @@ from kenning import __version__, languages
 from kenning.core.facts import SymbolKind
 from kenning.core.results import CallGraph, SearchResult, SymbolRef
 from kenning.core.settings import Settings
+from kenning.storage import native_memory
 from kenning.storage.index_dir import IndexError_
 
 
@@ -222,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before any store starts a thread (see `native_memory.ARENAS`).
+    native_memory.limit_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
