@@ -99,12 +99,11 @@ class ChangeScheduler:
         self._closed = False
         self._job_turn = False
         self._batches = self._applied = self._superseded = self._job_count = 0
-        # The paths of the batch being applied, and the readers waiting for changes that
-        # were due when they asked (see `applied_due`): (when they asked, which paths,
-        # their future).
+        # The paths of the batch being applied; the jobs that apply changes (`apply_now`:
+        # an opened buffer, a file reindexed), queued or running, and their paths; and
+        # the readers waiting for what was outstanding when they asked (see
+        # `applied_due`): (when they asked, which paths, their future).
         self._in_hand: frozenset[str] = frozenset()
-        # The jobs that apply changes (`apply_now`: an opened buffer, a file reindexed),
-        # queued or running, and their paths: readers wait for them as for batches.
         self._edit_jobs: dict[Future[Any], frozenset[str]] = {}
         self._waiters: list[tuple[float, frozenset[str], Future[None]]] = []
         # Write-behind: `flush` runs once no batch has come for `flush_after` seconds,
@@ -198,12 +197,11 @@ class ChangeScheduler:
                 if entry is not None and entry.due > now:
                     entry.requested_due = now
                     self._cond.notify_all()
-            paths = self._in_hand | {p for p, e in self._entries.items() if e.due <= now}
-            paths = paths.union(*self._edit_jobs.values())
+            paths = self._outstanding(now)
             if not paths or (most is not None and len(paths) > most):
                 return None
             future: Future[None] = Future()
-            self._waiters.append((now, paths, future))
+            self._waiters.append((now, frozenset(paths), future))
             return future
 
     def flush_later(self) -> None:
@@ -296,8 +294,6 @@ class ChangeScheduler:
                 job_future = job[1] if job is not None and not flushing else None
                 edits = self._edit_jobs.get(job_future) if job_future is not None else None
                 self._busy_with_batch = batch is not None or flushing or edits is not None
-                if edits is not None:
-                    self._in_hand = edits
             try:
                 if batch is not None:
                     self._run_batch(batch)
@@ -310,7 +306,6 @@ class ChangeScheduler:
                     self._busy = False
                     if job_future is not None and edits is not None:
                         del self._edit_jobs[job_future]
-                        self._in_hand = frozenset()
                         self._release_waiters()
                     self._cond.notify_all()
 
@@ -357,18 +352,18 @@ class ChangeScheduler:
             self._in_hand = frozenset()
             self._release_waiters()
 
+    def _outstanding(self, asked: float) -> set[str]:
+        """What a reader that asked at `asked` waits for (holding the condition): the
+        batch in hand, the edit jobs queued or running, and the entries due by then."""
+        due = {path for path, entry in self._entries.items() if entry.due <= asked}
+        return due.union(self._in_hand, *self._edit_jobs.values())
+
     def _release_waiters(self, everyone: bool = False) -> None:
-        """Wake the readers none of whose paths is still due or in hand (holding the
+        """Wake the readers none of whose paths is still outstanding (holding the
         condition). A failed batch wakes them too: they read what is there."""
         waiting = []
-        queued = frozenset[str]().union(*self._edit_jobs.values())
         for asked, paths, future in self._waiters:
-            if not everyone and any(
-                path in self._in_hand
-                or path in queued
-                or ((entry := self._entries.get(path)) is not None and entry.due <= asked)
-                for path in paths
-            ):
+            if not everyone and not paths.isdisjoint(self._outstanding(asked)):
                 waiting.append((asked, paths, future))
             elif not future.done():
                 with contextlib.suppress(InvalidStateError):  # given up on meanwhile
