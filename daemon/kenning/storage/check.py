@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from kenning.storage import lance_import
 from kenning.storage.chunks import INDEXED_FIELDS, TABLE, TEXT_INDEXES
 from kenning.storage.embed_status import DONE
 from kenning.storage.graph import GraphError, GraphStore
@@ -84,7 +85,7 @@ def check_chunks(path: Path, catalog_files: int) -> list[Damage]:
         # would hold up the first index, whose chunk writer imports it while parsing.
         return []
     os.environ.setdefault("LANCEDB_LOG", "error")
-    import lancedb
+    lancedb = lance_import.lancedb()
 
     try:
         db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
@@ -153,7 +154,7 @@ def check_vectors(chunks_path: Path, status_path: Path) -> list[Damage]:
     if not embedded and not chunks_path.is_dir():
         return []
     os.environ.setdefault("LANCEDB_LOG", "error")
-    import lancedb
+    lancedb = lance_import.lancedb()
 
     try:
         db = lancedb.connect(str(chunks_path), read_consistency_interval=timedelta(0))

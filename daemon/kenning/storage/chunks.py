@@ -21,7 +21,8 @@ pasting strings. Several BM25 searches can be started together and waited for la
 (`start_text_searches`): they run on LanceDB's own event loop, in Rust.
 
 `lancedb` costs about a second to import, so it is imported when a `ChunkStore` is
-first opened, not when this module is.
+first opened, not when this module is (and without the REST client it never calls:
+`lance_import.py`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import pyarrow as pa
 
 from kenning.core.facts import Chunk, text_hash
 from kenning.core.words import identifier_words
+from kenning.storage import lance_import
 from kenning.storage.batches import batched
 from kenning.storage.index_dir import IndexDamaged
 
@@ -78,8 +80,7 @@ def connect(path: Path) -> tuple[Any, Any]:
     index and 1 GiB of metadata: each write adds entries for a version that compaction
     retires, so a daemon's memory grew write after write. Each store connects again
     after compacting, with an empty cache."""
-    import lancedb
-
+    lancedb = lance_import.lancedb()
     session = lancedb.Session()
     # The embedding pool and read-only engines read while the owner writes: check
     # for a newer table version on every read rather than serve a stale one.
