@@ -9,18 +9,25 @@ import psutil
 from kenning.pipeline.parse_pool import FILES_PER_TASK, ParseJob, parse_files
 
 
-def fork_servers() -> list[psutil.Process]:
+def pool_helpers(kind: str) -> list[psutil.Process]:
+    """This process's children running multiprocessing's `kind` (`forkserver`,
+    `resource_tracker`)."""
     return [
         child
         for child in psutil.Process().children(recursive=True)
-        if "forkserver" in " ".join(child.cmdline())
+        if kind in " ".join(child.cmdline())
     ]
+
+
+def fork_servers() -> list[psutil.Process]:
+    return pool_helpers("forkserver")
 
 
 def test_parsing_in_workers_leaves_no_fork_server_behind(tmp_path: Path) -> None:
     """A full index parses in worker processes forked from a fork server; the peak of
     its memory comes after parsing, so nothing of the pool may stay: not the workers,
-    not the fork server (about 13 MB, idle until the process ended)."""
+    not the fork server (about 13 MB, idle until the process ended), not the resource
+    tracker the pool started (about 7 MB)."""
     count = FILES_PER_TASK * 3
     jobs = []
     for n in range(count):
@@ -35,3 +42,4 @@ def test_parsing_in_workers_leaves_no_fork_server_behind(tmp_path: Path) -> None
         parsed += piece.parsed
     assert sorted(p.facts.path for p in parsed) == sorted(j.path for j in jobs)
     assert fork_servers() == []
+    assert pool_helpers("resource_tracker") == []

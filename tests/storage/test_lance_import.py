@@ -73,7 +73,7 @@ def test_deferred_package_runs_its_init_once_when_first_asked(package: str) -> N
 
     assert deferpkg.sub.VALUE == 42
     assert deferpkg_log.runs == []  # a submodule imports without the package's __init__
-    from deferpkg import NAME  # type: ignore[import-not-found]
+    from deferpkg import NAME
 
     assert NAME == "set by init"
     assert deferpkg.VALUE == 42
@@ -84,7 +84,7 @@ def test_deferred_package_runs_its_init_once_when_first_asked(package: str) -> N
 
 
 def test_an_imported_or_missing_package_is_left_alone(package: str) -> None:
-    import deferpkg  # type: ignore[import-not-found]
+    import deferpkg
 
     assert not defer_package_init(package)
     assert sys.modules[package] is deferpkg
