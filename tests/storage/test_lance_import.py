@@ -33,14 +33,16 @@ def test_chunk_store_works_without_running_the_rest_clients_init(tmp_path: Path)
         from kenning.storage.chunks import connect
 
         db, _ = connect({str(tmp_path / "chunks")!r})
-        table = db.create_table("t", pa.table({{"id": [1, 2], "words": ["open file", "close socket"]}}))
+        rows = pa.table({{"id": [1, 2], "words": ["open file", "close socket"]}})
+        table = db.create_table("t", rows)
         table.create_fts_index("words")
         hits = table.search("socket", query_type="fts").limit(5).to_list()
         print("hits", [h["id"] for h in hits])
         print("client init ran", "lance_namespace_urllib3_client.api" in sys.modules)
         # The package answers for itself once asked: its `__init__` runs then.
         from lance_namespace_urllib3_client import ApiClient, Configuration
-        print("after asking", "lance_namespace_urllib3_client.api" in sys.modules, ApiClient.__name__)
+        ran = "lance_namespace_urllib3_client.api" in sys.modules
+        print("after asking", ran, ApiClient.__name__)
         """
     )
     assert "hits [2]" in out

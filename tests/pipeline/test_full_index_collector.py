@@ -1,0 +1,55 @@
+"""A full index spares the cyclic collector what it keeps, and gives it back after."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from helpers import Workspace
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/a.py": "def f():\n    return g()\n\n\ndef g():\n    return 1\n",
+    "pkg/b.py": "from pkg.a import f\n\n\nclass C:\n    def m(self):\n        return f()\n",
+}
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def _cycle() -> weakref.ref[_Node]:
+    """A reference cycle nothing else refers to: only the cyclic collector frees it."""
+    a, b = _Node(), _Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+def test_garbage_left_during_an_index_is_collected_after_it(workspace: Workspace) -> None:
+    gc.collect()
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    gc.disable()  # the cycle must still be there when the index freezes what it keeps
+    try:
+        cycle = _cycle()
+        engine = workspace.indexed(FILES)
+    finally:
+        gc.enable()
+    assert {s.name for s in engine.symbols("f")} >= {"f"}
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert cycle() is None
+
+
+def test_a_caller_that_froze_its_objects_finds_them_frozen(workspace: Workspace) -> None:
+    """A daemon freezes its long-lived objects (the resolution model): an index it runs
+    does not thaw them."""
+    gc.collect()
+    kept = [_Node() for _ in range(10)]
+    gc.freeze()
+    try:
+        workspace.indexed(FILES)
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
