@@ -1,4 +1,5 @@
-"""A full index spares the cyclic collector what it keeps, and gives it back after."""
+"""A full index, and loading the resolution model, spare the cyclic collector what they
+keep, and give it back as they found it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import gc
 import weakref
 
 from helpers import Workspace
+from kenning.pipeline.indexer import load_model
 
 FILES = {
     "pkg/__init__.py": "",
@@ -53,3 +55,17 @@ def test_a_caller_that_froze_its_objects_finds_them_frozen(workspace: Workspace)
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
+
+
+def test_loading_the_model_leaves_the_collector_as_it_found_it(workspace: Workspace) -> None:
+    engine = workspace.indexed(FILES)
+    for enabled in (True, False):
+        if not enabled:
+            gc.disable()
+        try:
+            model = load_model(engine.graph)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+        names = {info.name for info in model.model("python").symbols.values()}
+        assert names >= {"f", "g", "C", "m"}

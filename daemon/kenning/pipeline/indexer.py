@@ -956,7 +956,22 @@ def _chunk_rows(facts_list: Sequence[FileFacts]) -> list[tuple[Chunk, str]]:
 
 
 def load_model(graph: GraphStore) -> WorkspaceModels:
-    """Rebuild the resolution models from what the graph store holds."""
+    """Rebuild the resolution models from what the graph store holds.
+
+    With the cyclic collector paused: the model is a few hundred thousand long-lived
+    objects (Django's), and each full collection while they were made walked all made
+    so far (5 of them, 0.28 s of a 1.27 s load on Django). A daemon freezes the model
+    once loaded (`LiveWorkspace`), so the collector never walks it after either."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_model(graph)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_model(graph: GraphStore) -> WorkspaceModels:
     stored = graph.model_rows()
     model = WorkspaceModels()
     for f in stored.files:
