@@ -50,6 +50,35 @@ _LITERAL_TYPES = {
     "float": "float",
     "tuple": "tuple",
 }
+# Callee node types other than a name or an attribute that make a call site (named by
+# `odd_callee`): `make()()`, `handlers[k]()`, `(a or b)()`, `"{}".format`'s kin.
+_ODD_CALLEES = frozenset(
+    {
+        "call",
+        "subscript",
+        "parenthesized_expression",
+        "await",
+        "binary_operator",
+        "unary_operator",
+        "string",
+        "concatenated_string",
+        "list",
+        "tuple",
+        "dictionary",
+        "set",
+        "list_comprehension",
+        "dictionary_comprehension",
+        "set_comprehension",
+        "generator_expression",
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "ellipsis",
+        "list_splat",
+    }
+)
 _QUERIES: dict[tuple[int, str], Query] = {}
 _WORD = re.compile(r"\w+")
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -824,14 +853,27 @@ class PythonExtraction(Extraction):
             child, parent = parent, parent.parent
         return conditional, type_checking
 
-    def odd_callee(self, callee: Node) -> tuple[str, str | None]:
-        """Name a callee like `make()()`, `handlers[k]()` or `(a or b)()`.
+    def odd_callee(self, callee: Node) -> tuple[str, str | None] | None:
+        """(name, receiver) of every callee (`calls.scm` has one pattern for all).
 
-        Looks through calls, subscripts, parentheses and `await` to the expression
-        that produced the called value: `make()()` -> name "make";
-        `self.handlers[k]()` -> name "handlers", receiver "self". With no name to
-        find (`(lambda: 0)()`), the name is the whole callee text.
+        `foo` -> name "foo"; `obj.attr` -> name "attr", receiver "obj". Others look
+        through calls, subscripts, parentheses and `await` to the expression that
+        produced the called value: `make()()` -> name "make"; `self.handlers[k]()`
+        -> name "handlers", receiver "self". With no name to find (`(lambda: 0)()`),
+        the name is the whole callee text. None, no call site, for a callee of any
+        other node type (an ERROR node).
         """
+        kind = callee.type
+        if kind == "identifier":
+            return self.text.node_text(callee), None
+        if kind == "attribute":
+            attribute = callee.child_by_field_name("attribute")
+            receiver = callee.child_by_field_name("object")
+            if attribute is None or receiver is None or attribute.type != "identifier":
+                return None
+            return self.text.node_text(attribute), self.call_receiver(receiver)
+        if kind not in _ODD_CALLEES:
+            return None
         node: Node | None = callee
         while node is not None:
             kind = node.type
