@@ -253,22 +253,24 @@ class PythonExtraction(Extraction):
         add = self.calls.append
         scope_at = self.scope_at
         stated = self._stated()
+        assigned_names, method_names = stated.assigned_names, stated.method_names
         receiver: str | None
         for captures in stated.implicit:
             if "implicit.attribute" in captures:
                 # Most attributes are plain (`os.path`, `obj.name` of an unknown type):
                 # cheap checks first, a call site only for a possible property.
                 receiver = "self"  # the query's only receiver of properties
-                node = captures["implicit.attribute"][0]
                 name = text.node_text(captures["implicit.name"][0])
-                caller = scope_at(node.start_byte)
                 # Not `self.x` of a plain attribute: one that a class of this file
                 # assigns (`self.x =` in a method, `x = ...` in its body) and none
                 # defines as a method; its subclasses' reads are reads of it. Checked
-                # before the parent, which tree-sitter finds by a search from the root.
-                if stated.class_of(caller) is None or (
-                    name in stated.assigned_names and name not in stated.method_names
-                ):
+                # before the scope, and that before the parent, which tree-sitter
+                # finds by a search from the root.
+                if name in assigned_names and name not in method_names:
+                    continue
+                node = captures["implicit.attribute"][0]
+                caller = scope_at(node.start_byte)
+                if stated.class_of(caller) is None:
                     continue
                 parent = node.parent
                 if parent is None or _is_field(parent, "function", node):
