@@ -253,6 +253,12 @@ CALL_CASES = [
     ("x[0]()", [(M, "x[0]", "x", None)]),
     ("self.handlers[k]()", [(M, "self.handlers[k]", "handlers", "self")]),
     ("(lambda: 0)()", [(M, "(lambda: 0)", "(lambda: 0)", None)]),
+    # One query pattern reads every callee: its node type says how it is named.
+    ("'-'.join(parts)", [(M, "'-'.join", "join", "'-'")]),
+    ("(a or b).run()", [(M, "(a or b).run", "run", "(a or b)")]),
+    ("(a or b)()", [(M, "(a or b)", "(a or b)", None)]),
+    ("print(x)\nmatch(y)", [(M, "print", "print", None), (M, "match", "match", None)]),
+    ("[f, g][0]()", [(M, "[f, g][0]", "[f, g][0]", None)]),
     (
         "def f():\n    def g():\n        h()\n    g()",
         [(M + "f.g", "h", "h", None), (M + "f", "g", "g", None)],

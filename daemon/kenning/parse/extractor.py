@@ -15,7 +15,8 @@ captures the whole definition as `@definition.<kind>` (`function`, `method`, `cl
 a Rust `impl`), with `@owner.block` the block that declares it there (a Rust `impl`
 item: its outline becomes one chunk and its methods get chunks of their own).
 `@definition.decorated` wraps a definition in its `@decorator`s. Call patterns capture
-`@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`); base lists `@base`
+`@call.callee`, `@call.name` and `@call.receiver` (or `@call.odd`: `odd_callee` names
+it, and may find it no call site); base lists `@base`
 inside `@base.class`, or, where the base is declared apart from its type (Rust's
 `impl Trait for Type`), inside a block naming the type by `@base.owner`. The
 optional `locals` concern (declared variables, for languages whose resolver reads
@@ -141,8 +142,9 @@ class Extraction:
     def import_fact(self, captures: dict[str, list[Node]], scope: str) -> Import | None:
         return None
 
-    def odd_callee(self, callee: Node) -> tuple[str, str | None]:
-        """(name, receiver) of a callee that is neither a name nor an attribute."""
+    def odd_callee(self, callee: Node) -> tuple[str, str | None] | None:
+        """(name, receiver) of an `@call.odd` callee (one the query did not name), or
+        None when the language finds it is no call site to report."""
         return self.text.node_text(callee), None
 
     def call_receiver(self, receiver: Node) -> str:
@@ -540,10 +542,22 @@ class Extraction:
             callee = captures["call.callee"][0]
             ordered.append((callee.start_byte, -callee.end_byte, index, callee, captures))
         ordered.sort()
-        for start, _, _, callee, captures in ordered:
-            callee_text = text.node_text(callee)
+        # Per call site, the cheap forms of `node_text` and `span` (an ASCII file's
+        # offsets are its columns), and no `refine_call` that only returns the site.
+        ascii_text = text.text if text.ascii else None
+        refine = None if type(self).refine_call is Extraction.refine_call else self.refine_call
+        for start, negative_end, _, callee, captures in ordered:
+            if ascii_text is not None:
+                callee_text = ascii_text[start:-negative_end]
+                span = Span(*callee.start_point, *callee.end_point)
+            else:
+                callee_text = text.node_text(callee)
+                span = text.span(callee)
             if "call.odd" in captures:
-                name, receiver = self.odd_callee(callee)
+                named = self.odd_callee(callee)
+                if named is None:
+                    continue
+                name, receiver = named
             else:
                 name = text.node_text(captures["call.name"][0])
                 receiver_nodes = captures.get("call.receiver")
@@ -553,9 +567,9 @@ class Extraction:
                 callee=callee_text,
                 name=name,
                 receiver=receiver,
-                span=text.span(callee),
+                span=span,
             )
-            append(self.refine_call(site, captures))
+            append(site if refine is None else refine(site, captures))
 
     def _bases(self, bases: list[dict[str, list[Node]]]) -> None:
         types: dict[tuple[str, str], str] | None = None

@@ -50,6 +50,35 @@ _LITERAL_TYPES = {
     "float": "float",
     "tuple": "tuple",
 }
+# Callee node types other than a name or an attribute that make a call site (named by
+# `odd_callee`): `make()()`, `handlers[k]()`, `(a or b)()`, `"{}".format`'s kin.
+_ODD_CALLEES = frozenset(
+    {
+        "call",
+        "subscript",
+        "parenthesized_expression",
+        "await",
+        "binary_operator",
+        "unary_operator",
+        "string",
+        "concatenated_string",
+        "list",
+        "tuple",
+        "dictionary",
+        "set",
+        "list_comprehension",
+        "dictionary_comprehension",
+        "set_comprehension",
+        "generator_expression",
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "ellipsis",
+        "list_splat",
+    }
+)
 _QUERIES: dict[tuple[int, str], Query] = {}
 _WORD = re.compile(r"\w+")
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -224,22 +253,24 @@ class PythonExtraction(Extraction):
         add = self.calls.append
         scope_at = self.scope_at
         stated = self._stated()
+        assigned_names, method_names = stated.assigned_names, stated.method_names
         receiver: str | None
         for captures in stated.implicit:
             if "implicit.attribute" in captures:
                 # Most attributes are plain (`os.path`, `obj.name` of an unknown type):
                 # cheap checks first, a call site only for a possible property.
                 receiver = "self"  # the query's only receiver of properties
-                node = captures["implicit.attribute"][0]
                 name = text.node_text(captures["implicit.name"][0])
-                caller = scope_at(node.start_byte)
                 # Not `self.x` of a plain attribute: one that a class of this file
                 # assigns (`self.x =` in a method, `x = ...` in its body) and none
                 # defines as a method; its subclasses' reads are reads of it. Checked
-                # before the parent, which tree-sitter finds by a search from the root.
-                if stated.class_of(caller) is None or (
-                    name in stated.assigned_names and name not in stated.method_names
-                ):
+                # before the scope, and that before the parent, which tree-sitter
+                # finds by a search from the root.
+                if name in assigned_names and name not in method_names:
+                    continue
+                node = captures["implicit.attribute"][0]
+                caller = scope_at(node.start_byte)
+                if stated.class_of(caller) is None:
                     continue
                 parent = node.parent
                 if parent is None or _is_field(parent, "function", node):
@@ -824,14 +855,27 @@ class PythonExtraction(Extraction):
             child, parent = parent, parent.parent
         return conditional, type_checking
 
-    def odd_callee(self, callee: Node) -> tuple[str, str | None]:
-        """Name a callee like `make()()`, `handlers[k]()` or `(a or b)()`.
+    def odd_callee(self, callee: Node) -> tuple[str, str | None] | None:
+        """(name, receiver) of every callee (`calls.scm` has one pattern for all).
 
-        Looks through calls, subscripts, parentheses and `await` to the expression
-        that produced the called value: `make()()` -> name "make";
-        `self.handlers[k]()` -> name "handlers", receiver "self". With no name to
-        find (`(lambda: 0)()`), the name is the whole callee text.
+        `foo` -> name "foo"; `obj.attr` -> name "attr", receiver "obj". Others look
+        through calls, subscripts, parentheses and `await` to the expression that
+        produced the called value: `make()()` -> name "make"; `self.handlers[k]()`
+        -> name "handlers", receiver "self". With no name to find (`(lambda: 0)()`),
+        the name is the whole callee text. None, no call site, for a callee of any
+        other node type (an ERROR node).
         """
+        kind = callee.type
+        if kind == "identifier":
+            return self.text.node_text(callee), None
+        if kind == "attribute":
+            attribute = callee.child_by_field_name("attribute")
+            receiver = callee.child_by_field_name("object")
+            if attribute is None or receiver is None or attribute.type != "identifier":
+                return None
+            return self.text.node_text(attribute), self.call_receiver(receiver)
+        if kind not in _ODD_CALLEES:
+            return None
         node: Node | None = callee
         while node is not None:
             kind = node.type
