@@ -493,6 +493,14 @@ def test_syntax_errors_give_partial_facts() -> None:
     assert errors and all(d.message == "syntax error" and d.span is not None for d in errors)
 
 
+def test_syntax_errors_that_start_together_come_in_one_order() -> None:
+    """A missing token at the start of an error node: both start at one place, the
+    shorter first, whatever order the query gave them in."""
+    facts = facts_of('from flask import Flask\n\nraise ImportError()\n:")\n')
+    spans = [d.span for d in facts.diagnostics if d.message == "syntax error"]
+    assert spans == [Span(2, 19, 2, 19), Span(2, 19, 3, 3)]
+
+
 def test_syntax_error_diagnostics_are_capped() -> None:
     facts = facts_of(b"".join(b"def f%d(:\n  x = )\n" % i for i in range(100)))
     errors = [d for d in facts.diagnostics if d.message == "syntax error"]

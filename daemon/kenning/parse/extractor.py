@@ -597,7 +597,9 @@ class Extraction:
         found = 0
         captures = QueryCursor(self.queries.errors).captures(self.root)
         nodes = captures.get("error", []) + captures.get("missing", [])
-        nodes.sort(key=lambda n: n.start_byte)
+        # By start and end: nodes that start together (an error inside an error, a
+        # missing token at an error's start) came out in either order from run to run.
+        nodes.sort(key=lambda n: (n.start_byte, n.end_byte))
         for node in nodes[:MAX_SYNTAX_DIAGNOSTICS]:
             self.diagnostics.append(
                 Diagnostic(severity="error", message="syntax error", span=self.text.span(node))
