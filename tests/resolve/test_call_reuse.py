@@ -289,6 +289,34 @@ def test_what_a_cached_type_read_counts_for_every_call_that_uses_it(tmp_path: Pa
     assert [t.id for t in resolved if t.id.endswith(".get")] == ["app.py#Other.get"] * 2
 
 
+HELPER = "def frobnicate():\n    return 1\n"
+OTHER = "def other():\n    return 2\n"
+PLAIN_USER = """\
+def use():
+    return frobnicate()
+
+
+def use_again():
+    return frobnicate()
+"""
+
+
+def test_a_saved_file_reusing_a_guess_sees_a_second_definition(tmp_path: Path) -> None:
+    # The second call of `frobnicate` is answered from the cache entry the first filled:
+    # what the entry read counts for both, so another file's new definition of the
+    # name (a function: the shape stays, and the saved file's calls may be reused)
+    # resolves both again. `Session.save` checks each save against a fresh resolver.
+    session = Session(tmp_path, {"helper.py": HELPER, "other.py": OTHER, "user.py": PLAIN_USER})
+    session.save("user.py", PLAIN_USER)
+    session.save("user.py", PLAIN_USER)
+    assert session.reused == 2
+    session.change("other.py", OTHER + "\n\ndef frobnicate():\n    return 3\n")
+    facts = session.save("user.py", PLAIN_USER)
+    assert session.reused == 2
+    resolved = Resolvers(session.models).resolve_file(facts).calls
+    assert [str(t.resolution) for t in resolved] == ["candidate"] * 2
+
+
 DJANGO = Path(__file__).resolve().parents[2] / "bench" / ".cache" / "corpora" / "django-5.2.8"
 DJANGO_FILES = [
     "django/db/models/query.py",

@@ -124,3 +124,77 @@ def test_whether_members_are_named_under_their_class_does_not_depend_on_order() 
     )
     read_back.add_symbol_row(odd)
     assert read_back.model("python").irregular_members == {odd.id}
+
+
+HIERARCHY = """\
+class Base:
+    def run(self):
+        return self.step()
+
+    def step(self):
+        return 1
+
+
+class Mid(Base):
+    def step(self):
+        return 2
+
+
+class Leaf(Mid):
+    pass
+
+
+class Mixin:
+    def step(self):
+        return 3
+
+
+class Mixed(Mixin, Base):
+    pass
+
+
+class Late(Base, Mixin):
+    pass
+
+
+class Left(Base):
+    pass
+
+
+class Right(Base):
+    def step(self):
+        return 4
+
+
+class Diamond(Left, Right):
+    pass
+""" + "".join(f"\n\nclass Plain{n}(Base):\n    pass\n" for n in range(20))
+
+
+def test_subclasses_that_reach_no_other_definition_are_not_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of a walk of `Base`'s subclasses for overrides of `step`, only those that reach
+    another class defining `step` through their bases, without passing `Base`, are
+    looked `step` up on: the twenty `PlainN(Base)` are not. What the walk finds is what
+    asking every subclass finds: `Mid` and `Right` override, `Mixed` gets `Mixin`'s
+    (listed first); `Late` gets `Base`'s, `Leaf` `Mid`'s and `Diamond` `Right`'s."""
+    models = WorkspaceModels()
+    models.add_facts(PYTHON.extract_facts("base.py", HIERARCHY.encode(), "base"))
+    resolvers = Resolvers(models)
+    resolvers.warm()
+    asked: list[str] = []
+    member = python_resolve.PythonResolver._class_member
+
+    def counted(self: Any, cls: str, name: str, include_own: bool) -> Any:
+        asked.append(cls)
+        return member(self, cls, name, include_own)
+
+    monkeypatch.setattr(python_resolve.PythonResolver, "_class_member", counted)
+    facts = PYTHON.extract_facts("base.py", HIERARCHY.encode(), "base")
+    resolved = resolvers.resolve_file(facts)
+    target = resolved.calls[next(i for i, c in enumerate(facts.calls) if c.name == "step")]
+    overrides = {t.id for t in target.more}
+    assert overrides == {"base.py#Mid.step", "base.py#Mixin.step", "base.py#Right.step"}
+    assert not [cls for cls in asked if "Plain" in cls]
+    assert "base.py#Late" in asked  # reaches `Mixin` besides `Base`: asked, finds `Base`'s

@@ -66,7 +66,7 @@ class Resolution(StrEnum):
 EXTERNAL_PREFIX = "ext:"
 
 
-class Target(msgspec.Struct, frozen=True, array_like=True):
+class Target(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Where one call, import or base points. External targets have ids `ext:<name>`.
 
     `more` are further edges of the same site: the overrides a virtual call may reach,

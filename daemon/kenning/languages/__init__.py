@@ -142,11 +142,20 @@ class Resolvers:
         return self._for(path)
 
     def resolve_file(self, facts: FileFacts | EdgeFacts) -> ResolvedFile:
+        path = facts.path
+        resolver = self._for(path)  # once a file, not once a call site
+        if resolver is None:
+            return ResolvedFile(
+                path=path,
+                calls=[_unknown(c.name) for c in facts.calls],
+                imports=[_unknown(i.module) for i in facts.imports],
+                bases=[_unknown(b.expr) for b in facts.bases],
+            )
         return ResolvedFile(
-            path=facts.path,
-            calls=[self.resolve_call(facts.path, c) for c in facts.calls],
-            imports=[self.resolve_import(facts.path, i) for i in facts.imports],
-            bases=[self.resolve_base(facts.path, b) for b in facts.bases],
+            path=path,
+            calls=[resolver.resolve_call(path, c) for c in facts.calls],
+            imports=[resolver.resolve_import(path, i) for i in facts.imports],
+            bases=[resolver.resolve_base(path, b) for b in facts.bases],
         )
 
     def resolve_call(self, path: str, call: CallSite) -> Target:

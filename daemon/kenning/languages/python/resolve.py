@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import builtins
 import io
+from collections.abc import Callable
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
@@ -64,6 +65,9 @@ OUTSIDE_METHOD_NAMES = frozenset(
     )
     for name in dir(kind)
 )
+
+# What a scope without imports binds (read, never written).
+_NO_BINDINGS: dict[str, Import] = {}
 
 # How many re-export hops (`from .base import Model` in `__init__.py`) to follow.
 MAX_REEXPORT_DEPTH = 5
@@ -138,6 +142,12 @@ class PythonResolver:
         # per generation: a full index asks the same few thousand of them at 27,000
         # call sites of Django, each a walk of every subclass.
         self._overrides_cache: dict[tuple[str, str, str], tuple[Target, ...]] = {}
+        # (name, methods) -> the definitions a call guessed by name alone may reach
+        # (`_name_candidates`), and class id -> whether it is a `Protocol`, per
+        # generation: Django's 26,000 unbound calls ask for under 2,000 names, and their
+        # candidates for 2,600 classes, 316,000 times.
+        self._candidates_cache: dict[tuple[str, bool], list[str]] = {}
+        self._protocol_cache: dict[str, bool] = {}
         self._generation = model.generation
         self._shape = model.shape
         # Set while an open file's calls are resolved for reuse at its next save
@@ -497,7 +507,17 @@ class PythonResolver:
 
     def _is_protocol(self, cls: str) -> bool:
         """A class that lists `Protocol` among its bases (PEP 544: a protocol names it
-        directly; a class that subclasses one is an implementation)."""
+        directly; a class that subclasses one is an implementation). Kept per
+        generation, but not while a recorder is set (its reads are noted each time)."""
+        if self.recorder is not None:
+            return self._protocol_listed(cls)
+        self._check_generation()
+        found = self._protocol_cache.get(cls)
+        if found is None:
+            found = self._protocol_cache[cls] = self._protocol_listed(cls)
+        return found
+
+    def _protocol_listed(self, cls: str) -> bool:
         info = self.model.symbols.get(cls)
         scope = self.model.files.get(info.path) if info is not None else None
         if scope is None:
@@ -542,9 +562,18 @@ class PythonResolver:
     def _find_overrides(self, cls: str, method: str, name: str) -> tuple[Target, ...]:
         found: list[Target] = []
         overriders: set[str] = set()
+        # A subclass that reaches no other definition of `name` through its bases finds
+        # `method` or nothing: passed over unasked (on Django, 80,000 subclasses were
+        # asked by 3,279 walks, each a walk up through the subclass's bases). Not while
+        # recording: each read of the model is noted there, every subclass asked.
+        may_differ = None
+        if self.recorder is None and not self.model.irregular_members:
+            may_differ = self._reaches_other_definition(method, name)
         for sub in subtypes_nearest_first(self._subclasses(), cls):
             if len(found) >= MAX_OVERRIDES:
                 break
+            if may_differ is not None and not may_differ(sub, 0):
+                continue
             # Through the subclass's own bases too: a mixin listed before `cls`
             # (`class URLSafe(Mixin, Serializer)`) overrides it as well.
             member = self._class_member(sub, name, include_own=True)
@@ -552,6 +581,41 @@ class PythonResolver:
                 overriders.add(member[0])
                 found.append(Target(member[0], Resolution.OVERRIDE, CONF_OVERRIDE))
         return tuple(found)
+
+    def _reaches_other_definition(self, method: str, name: str) -> Callable[[str, int], bool]:
+        """A test of whether a class reaches, through its bases at any depth, a class
+        that defines `name` other than as `method` without passing `method`'s class
+        (True where unsure: a cycle of bases, a very deep one). Only through such a
+        class can looking `name` up on a subclass find anything but `method`: the
+        lookup goes breadth first, so a definition reached only through `method`'s
+        class is farther than it, and `method` is found first. While every member is
+        regular (`irregular_members` empty) the classes defining `name` are the parents
+        of `by_name[name]` (see `_defined_elsewhere`); `method`'s class is passed
+        through only where `method` is what looking `name` up on it finds."""
+        symbols = self.model.symbols
+        definers = {symbols[sid].parent for sid in self.model.by_name.get(name, ())}
+        owner = symbols[method].parent
+        known: dict[str, bool] = {}
+        if (
+            owner is not None
+            and owner in definers
+            and self._class_member(owner, name, include_own=True) == (method, True)
+        ):
+            definers.discard(owner)
+            known[owner] = False
+        bases_of = self._bases_of
+
+        def reaches(cls: str, depth: int) -> bool:
+            found = known.get(cls)
+            if found is not None:
+                return found
+            if cls in definers or depth > 4 * MAX_BASE_DEPTH:
+                return True
+            known[cls] = True  # unsure while its bases are looked at (a cycle)
+            found = known[cls] = any(reaches(base, depth + 1) for base in bases_of(cls))
+            return found
+
+        return reaches
 
     def _dispatch(
         self, method: str, how: Resolution, confidence: float, overrides: tuple[Target, ...]
@@ -612,6 +676,8 @@ class PythonResolver:
         self._lookup_cache.clear()
         self._attribute_cache.clear()
         self._overrides_cache.clear()
+        self._candidates_cache.clear()
+        self._protocol_cache.clear()
 
     # -- internals ----------------------------------------------------------------
 
@@ -621,6 +687,8 @@ class PythonResolver:
             # Attribute types are stated in bodies (`self.x = Foo()`): per change.
             self._attribute_cache.clear()
             self._overrides_cache.clear()
+            self._candidates_cache.clear()
+            self._protocol_cache.clear()
             self._generation = self.model.generation
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
@@ -646,7 +714,7 @@ class PythonResolver:
                 continue
             scope = self.model.files[path]
             rest = parts[cut + 1 :]
-            imp = scope.bindings.get(scope.module_id, {}).get(parts[cut])
+            imp = scope.bindings.get(scope.module_id, _NO_BINDINGS).get(parts[cut])
             if imp is not None:
                 target = ".".join([binding_target(scope, imp), *rest])
                 if target != qualname:
@@ -660,7 +728,7 @@ class PythonResolver:
                     member = self._class_member(cls[0], rest[0], include_own=True)
                     if member is not None:
                         return member[0]
-            for star in scope.stars.get(scope.module_id, []):
+            for star in scope.stars.get(scope.module_id, ()):
                 target = ".".join([absolute_module(scope, star), *parts[cut:]])
                 found = self._lookup(target, depth + 1)
                 if found is not None:
@@ -693,16 +761,18 @@ class PythonResolver:
         Class bodies are visible only from the class body itself, never from its
         methods, as in Python.
         """
-        chain: list[str] = []
-        current: str | None = scope_id
-        first = True
+        symbols = self.model.symbols
+        info = symbols.get(scope_id)
+        if info is None:
+            return []
+        chain = [scope_id]
+        current = info.parent
         while current is not None:
-            info = self.model.symbols.get(current)
+            info = symbols.get(current)
             if info is None:
                 break
-            if first or info.kind != SymbolKind.CLASS:
+            if info.kind != SymbolKind.CLASS:
                 chain.append(current)
-            first = False
             current = info.parent
         return chain
 
@@ -712,23 +782,28 @@ class PythonResolver:
         scope = self.model.files.get(path)
         if scope is None:
             return None
+        symbols = self.model.symbols
+        by_qualname = self.model.by_qualname
+        bindings = scope.bindings
+        stars = scope.stars
         for sid in self._scope_chain(scope_id):
-            info = self.model.symbols[sid]
-            local = self.model.by_qualname.get(f"{info.qualname}.{head}")
-            local = [i for i in local or () if self.model.symbols[i].parent == sid]
+            info = symbols[sid]
+            local = by_qualname.get(f"{info.qualname}.{head}")
             if local:
-                kind = (
-                    Resolution.SAME_FILE if info.kind == SymbolKind.MODULE else (Resolution.LOCAL)
-                )
-                return self._member_of(self._pick(local), rest, kind)
-            imp = scope.bindings.get(sid, {}).get(head)
+                local = [i for i in local if symbols[i].parent == sid]
+                if local:
+                    kind = (
+                        Resolution.SAME_FILE if info.kind == SymbolKind.MODULE else Resolution.LOCAL
+                    )
+                    return self._member_of(self._pick(local), rest, kind)
+            imp = bindings.get(sid, _NO_BINDINGS).get(head)
             if imp is not None:
                 qualname = ".".join([binding_target(scope, imp), *rest])
                 found = self.lookup(qualname)
                 if found is not None:
                     return Target(found, Resolution.IMPORT, CONF_IMPORT)
                 return self._missing(qualname)
-            for star in scope.stars.get(sid, []):
+            for star in stars.get(sid, ()):
                 found = self.lookup(".".join([absolute_module(scope, star), head, *rest]))
                 if found is not None:
                     return Target(found, Resolution.IMPORT, CONF_STAR)
@@ -783,21 +858,27 @@ class PythonResolver:
     ) -> tuple[list[str], str] | None:
         """Every definition of `name` in the nearest class that has one, breadth first
         from `cls` (or from its bases only) through its bases, and that class."""
+        symbols = self.model.symbols
+        by_qualname = self.model.by_qualname
+        self._check_generation()
+        # The bases cache read directly (`_bases_of` on a miss): this loop runs for
+        # every class member looked up, three classes deep on average.
+        known_bases = self._bases_cache
         seen = {cls}
         queue = [cls] if include_own else list(self._bases_of(cls))
         depth = 0
         while queue and depth < MAX_BASE_DEPTH:
             next_queue: list[str] = []
             for current in queue:
-                qualname = self.model.symbols[current].qualname
-                own = [
-                    sid
-                    for sid in self.model.by_qualname.get(f"{qualname}.{name}", ())
-                    if self.model.symbols[sid].parent == current
-                ]
-                if own:
-                    return own, current
-                for base in self._bases_of(current):
+                named = by_qualname.get(f"{symbols[current].qualname}.{name}")
+                if named:
+                    own = [sid for sid in named if symbols[sid].parent == current]
+                    if own:
+                        return own, current
+                bases = known_bases.get(current)
+                if bases is None:
+                    bases = self._bases_of(current)
+                for base in bases:
                     if base not in seen:
                         seen.add(base)
                         next_queue.append(base)
@@ -840,6 +921,33 @@ class PythonResolver:
         more = tuple(Target(sid, Resolution.CALLBACK, CONF_CALLBACK) for sid in known[1:])
         return Target(known[0], Resolution.CALLBACK, CONF_CALLBACK, more)
 
+    def _name_candidates(self, name: str, methods: bool) -> list[str]:
+        """The methods (or functions and classes) named `name`, but for members of
+        protocols: what a call guessed by name alone may reach. Kept per generation;
+        while a recorder is set, a computed entry keeps its reads (`Recorder`)."""
+        self._check_generation()
+        key = (name, methods)
+        recorder = self.recorder
+        found = self._candidates_cache.get(key)
+        if found is not None:
+            if recorder is not None:
+                recorder.cached(("candidates", key))
+            return found
+        if recorder is not None:
+            recorder.begin(("candidates", key))
+        symbols = self.model.symbols
+        wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
+        found = [
+            sid
+            for sid in self.model.by_name.get(name, ())
+            if symbols[sid].kind in wanted
+            and not (methods and self._is_protocol(symbols[sid].parent or ""))
+        ]
+        self._candidates_cache[key] = found
+        if recorder is not None:
+            recorder.end(("candidates", key))
+        return found
+
     def _is_nested(self, sid: str) -> bool:
         """A function defined inside a function: its name is bound only there, so a
         call elsewhere reaches it only as a value (returned, passed) under that name."""
@@ -852,13 +960,7 @@ class PythonResolver:
         receiver's type unknown) defined once that no builtin type has; else a
         `candidate` edge to each definition, nearest path first. Dunder names are
         never guessed: their callers are mostly protocols and outside types."""
-        wanted = (SymbolKind.METHOD,) if methods else (SymbolKind.FUNCTION, SymbolKind.CLASS)
-        candidates = [
-            sid
-            for sid in self.model.by_name.get(name, ())
-            if self.model.symbols[sid].kind in wanted
-            and not (methods and self._is_protocol(self.model.symbols[sid].parent or ""))
-        ]
+        candidates = self._name_candidates(name, methods)
         dunder = name.startswith("__") and name.endswith("__")
         if not candidates or len(candidates) > MAX_NAME_ONLY_CANDIDATES or dunder:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
