@@ -165,6 +165,12 @@ def test_string_literal_value(literal: str, value: str | None) -> None:
         ("(\n    self,\n    x: int = 1,\n)", "(self, x: int = 1)"),
         ("(a,  b)", "(a, b)"),
         ("(x=(1,))", "(x=(1,))"),
+        # Text with only single spaces is left as it is (stripped); any other
+        # whitespace (a tab, a no-break space, a form feed) still becomes one space.
+        (" derive(Debug) ", "derive(Debug)"),
+        ("(a,\tb)", "(a, b)"),
+        ("(a,\u00a0b)", "(a, b)"),
+        ("a\x0c b", "a b"),
     ],
 )
 def test_collapse_whitespace(text: str, collapsed: str) -> None:

@@ -25,7 +25,12 @@ def collapse_whitespace(text: str) -> str:
     """One-line form of a possibly multi-line expression: "(\\n  a,\\n  b,\\n)" -> "(a, b)"."""
     if "\n" in text:
         text = _MAGIC_TRAILING_COMMA.sub(r"\1", text)
-    text = _WHITESPACE.sub(" ", text).strip()
+    # Every whitespace character but the space is unprintable: text that is printable
+    # and has no two spaces in a row has no run for `_WHITESPACE` to collapse (most
+    # one-line attributes and signatures; a wasm-bindgen item has five or six).
+    if not text.isprintable() or "  " in text:
+        text = _WHITESPACE.sub(" ", text)
+    text = text.strip()
     if "( " in text or "[ " in text or "{ " in text:
         text = _OPEN_SPACE.sub(r"\1", text)
     if " )" in text or " ]" in text or " }" in text:

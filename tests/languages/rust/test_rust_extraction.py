@@ -339,6 +339,29 @@ CALL_CASES = [
             ("src/shop.rs#f", "(|| 1)", "(|| 1)", None, ""),
         ],
     ),
+    (
+        # One query pattern takes every call: the callee's node type says how it is
+        # named, with the receiver's stated type only for a method call.
+        "every callee form is named by its node type",
+        """
+        fn f(x: Foo) {
+            x.m::<u8>();
+            x.0();
+            x.clone().0();
+            ::std::mem::drop(x);
+            crate::g::<u8>();
+            1();
+        }
+        """,
+        [
+            ("src/shop.rs#f", "x.m::<u8>", "m", "x", "Foo"),
+            ("src/shop.rs#f", "x.0", "x.0", None, ""),
+            ("src/shop.rs#f", "x.clone().0", "x.clone().0", None, ""),
+            ("src/shop.rs#f", "x.clone", "clone", "x", "Foo"),
+            ("src/shop.rs#f", "::std::mem::drop", "drop", "::std::mem", ""),
+            ("src/shop.rs#f", "crate::g::<u8>", "g", "crate", ""),
+        ],
+    ),
 ]
 
 

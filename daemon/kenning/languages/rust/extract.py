@@ -68,6 +68,22 @@ _MARKER_BOUNDS = frozenset(
 _LOOK_THROUGH = frozenset(
     {"index_expression", "parenthesized_expression", "try_expression", "await_expression"}
 )
+# Callee node types other than a path, a field or a generic function that make a call
+# site (named by `odd_callee`): `(self.f)()`, `make()()`, `handlers[k]()`, closures.
+_ODD_CALLEES = frozenset(
+    {
+        "parenthesized_expression",
+        "call_expression",
+        "index_expression",
+        "closure_expression",
+        "try_expression",
+        "await_expression",
+        "unary_expression",
+        "reference_expression",
+        "macro_invocation",
+        "block",
+    }
+)
 _BODY_TYPES = frozenset({"block", "declaration_list", "source_file"})
 _FUNCTION_TYPES = frozenset({"function_item", "closure_expression"})
 
@@ -266,12 +282,48 @@ class RustExtraction(Extraction):
 
     # -- calls ---------------------------------------------------------------------
 
-    def odd_callee(self, callee: Node) -> tuple[str, str | None]:
-        """Name a callee like `(self.f)()`, `make()()` or `handlers[k]()`.
+    def odd_callee(self, callee: Node) -> tuple[str, str | None] | None:
+        """(name, receiver) of every callee (`calls.scm` has one pattern for all).
 
-        Looks through calls, indexing, parentheses, `?` and `.await` to the
-        expression that produced the called value.
+        `foo` -> "foo"; `a::b::f` -> "f" on "a::b"; `x.m` -> "m" on "x"; the same
+        inside a turbofish (`x.m::<T>`). Others (`(self.f)()`, `make()()`,
+        `handlers[k]()`) look through calls, indexing, parentheses, `?` and `.await`
+        to the expression that produced the called value. None, no call site, for a
+        callee of any other form (`::f()`, a generic of something else, an ERROR).
         """
+        kind = callee.type
+        if kind == "identifier":
+            return self.text.node_text(callee), None
+        if kind == "field_expression":
+            field = callee.child_by_field_name("field")
+            if field is not None and field.type == "field_identifier":
+                value = callee.child_by_field_name("value")
+                if value is None:
+                    return None
+                return self.text.node_text(field), self.call_receiver(value)
+            if field is not None and field.type == "integer_literal":
+                return self.text.node_text(callee), None  # `x.0()`: a tuple field
+            return None
+        if kind == "scoped_identifier":
+            return self._path_callee(callee)
+        if kind == "generic_function":
+            function = callee.child_by_field_name("function")
+            if function is None:
+                return None
+            kind = function.type
+            if kind == "identifier":
+                return self.text.node_text(function), None
+            if kind == "scoped_identifier":
+                return self._path_callee(function)
+            if kind == "field_expression":
+                field = function.child_by_field_name("field")
+                value = function.child_by_field_name("value")
+                if field is None or value is None or field.type != "field_identifier":
+                    return None
+                return self.text.node_text(field), self.call_receiver(value)
+            return None
+        if kind not in _ODD_CALLEES:
+            return None
         node: Node | None = callee
         while node is not None:
             kind = node.type
@@ -295,13 +347,31 @@ class RustExtraction(Extraction):
                 return self.text.node_text(name), self.text.node_text(path)
         return self.text.node_text(callee), None
 
+    def _path_callee(self, path: Node) -> tuple[str, str | None] | None:
+        """`a::b::f` -> ("f", "a::b"); None for `::f` or a path not ending in a name."""
+        name = path.child_by_field_name("name")
+        prefix = path.child_by_field_name("path")
+        if name is None or prefix is None or name.type != "identifier":
+            return None
+        return self.text.node_text(name), self.call_receiver(prefix)
+
     def refine_call(self, site: CallSite, captures: dict[str, list[Node]]) -> CallSite:
         """Note the receiver's declared type in `receiver_type` when the code states one:
-        a path naming the type as written (`Foo`, `store::Store`)."""
-        nodes = captures.get("call.receiver")
-        if not nodes:
+        a path naming the type as written (`Foo`, `store::Store`). Only a method call
+        `x.m()` (or `x.m::<T>()`) has a value as its receiver; an odd callee's
+        (`(self.f)()`) is left alone."""
+        if site.receiver is None:
             return site
-        declared = self._declared_receiver_type(nodes[0])
+        callee: Node | None = captures["call.callee"][0]
+        if callee is not None and callee.type == "generic_function":
+            callee = callee.child_by_field_name("function")
+        if callee is None or callee.type != "field_expression":
+            return site
+        field = callee.child_by_field_name("field")
+        receiver = callee.child_by_field_name("value")
+        if field is None or receiver is None or field.type != "field_identifier":
+            return site
+        declared = self._declared_receiver_type(receiver)
         return msgspec.structs.replace(site, receiver_type=declared) if declared else site
 
     def _declared_receiver_type(self, receiver: Node) -> str | None:
