@@ -11,6 +11,8 @@ from enum import StrEnum
 
 import msgspec
 
+from kenning.core.facts import CallSite
+
 
 class Resolution(StrEnum):
     """How an edge was resolved. Each kind means the same in every language."""
@@ -85,6 +87,13 @@ class Target(msgspec.Struct, frozen=True, array_like=True, gc=False):
 
 def external_id(name: str) -> str:
     return EXTERNAL_PREFIX + name
+
+
+def makes_call_edge(call: CallSite, target: Target) -> bool:
+    """Whether a call site resolved to `target` is a call of the graph. Code without call
+    syntax (`obj.x` that may be a property, `for x in obj`) is one only when it reaches
+    a workspace definition: `self.x` that is no property is a plain attribute."""
+    return not (call.implicit and target.resolution == Resolution.UNRESOLVED)
 
 
 class ResolvedFile(msgspec.Struct):

@@ -35,7 +35,7 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
+from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target, makes_call_edge
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -401,8 +401,8 @@ class Indexer:
                     for edge_facts in part:
                         resolved = resolver.resolve_file(edge_facts)
                         for call, t in zip(edge_facts.calls, resolved.calls, strict=True):
-                            if call.implicit and t.resolution == Resolution.UNRESOLVED:
-                                continue  # no call syntax and nothing reached: no edge
+                            if not makes_call_edge(call, t):
+                                continue
                             mix[str(t.resolution)] = mix.get(str(t.resolution), 0) + 1
                         started = timer.add("edges.resolve", started)
                         load.add_edges(edge_facts, resolved)

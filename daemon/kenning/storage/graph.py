@@ -41,7 +41,7 @@ from kenning.core.facts import (
     Span,
     Symbol,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
+from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target, makes_call_edge
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage import native_memory
 from kenning.storage.batches import batched
@@ -254,15 +254,12 @@ class _Rows:
 
     def add_edges(self, facts: FileFacts | EdgeFacts, resolved: ResolvedFile) -> None:
         """The file's CALLS, IMPORTS and INHERITS edges, as resolved."""
-        unresolved = Resolution.UNRESOLVED
         self._add_rows(
             "CALLS",
             [
                 (call.caller, call, target)
                 for call, target in zip(facts.calls, resolved.calls, strict=True)
-                # Code without call syntax is a call only when it reaches a workspace
-                # definition: `self.x` that is no property is a plain attribute.
-                if not (call.implicit and target.resolution == unresolved)
+                if makes_call_edge(call, target)
             ],
         )
         self._add_rows(
@@ -275,8 +272,8 @@ class _Rows:
         )
 
     def add_edge(self, table: str, src: str, fact: Any, target: Target) -> None:
-        if table == "CALLS" and fact.implicit and target.resolution == Resolution.UNRESOLVED:
-            return  # no call syntax and nothing reached: no edge (see `add_edges`)
+        if table == "CALLS" and not makes_call_edge(fact, target):
+            return
         self._add_rows(table, [(src, fact, target)])
 
     def _add_rows(self, table: str, sites: list[tuple[str, Any, Target]]) -> None:

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from kenning.core.facts import CallSite, FileFacts, Span
-from kenning.core.graph import EXTERNAL_PREFIX, Resolution, ResolvedFile, Target
+from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target, makes_call_edge
 from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage.chunks import (
     HIT_COLUMNS,
@@ -140,9 +140,7 @@ class RecentFiles:
         for rw in self.rewires:
             self.rewired_sites.add(rw.edge.site)
             fact = rw.edge.fact
-            if not isinstance(fact, CallSite) or (
-                fact.implicit and rw.target.resolution == Resolution.UNRESOLVED
-            ):
+            if not isinstance(fact, CallSite) or not makes_call_edge(fact, rw.target):
                 continue
             for target in _targets(rw.target):
                 edge = CallEdge(
@@ -179,8 +177,8 @@ class RecentFiles:
                 self.docs[sym.id] = sym.docstring
         calls = self.file_calls.setdefault(recent.path, [])
         for call, target in zip(facts.calls, resolved.calls, strict=True):
-            if call.implicit and target.resolution == Resolution.UNRESOLVED:
-                continue  # as the store writes them: no edge for a plain attribute
+            if not makes_call_edge(call, target):
+                continue  # as the store writes them
             for t in _targets(target):
                 edge = CallEdge(
                     caller=call.caller,
