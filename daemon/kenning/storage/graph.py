@@ -211,35 +211,18 @@ class _Rows:
         }
     )
     externals: set[str] = field(default_factory=set)
-    # Each table's column lists' `append`s, in column order (`_appends`): a row is
-    # appended without looking its columns up by name (a full index appends 300,000
-    # rows on Django).
-    _appenders: dict[str, tuple[dict[str, list[Any]], tuple[Any, ...]]] = field(
-        default_factory=dict
-    )
-
-    def forget_appends(self, table: str) -> None:
-        """Drop the appends of `table`'s column lists (being written: not to be kept)."""
-        self._appenders.pop(table, None)
-
-    def _appends(self, table: str, cols: dict[str, list[Any]]) -> tuple[Any, ...]:
-        kept = self._appenders.get(table)
-        if kept is None or kept[0] is not cols:
-            kept = (cols, tuple(values.append for values in cols.values()))
-            self._appenders[table] = kept
-        return kept[1]
 
     def add_file(self, record: FileRecord, facts: FileFacts, resolved: ResolvedFile) -> None:
         self.add_nodes(record, facts)
         self.add_edges(facts, resolved)
 
     def add_nodes(self, record: FileRecord, facts: FileFacts) -> None:
-        """The file's catalog row, its symbols and their DEFINES and CONTAINS edges."""
-        for append, value in zip(
-            self._appends("File", self.files), _file_values(record), strict=True
-        ):
-            append(value)
-        symbols = self._appends("Symbol", self.symbols)
+        """The file's catalog row, its symbols and their DEFINES and CONTAINS edges.
+        Each column list's `append` is taken once a file, in column order, so a row is
+        added without looking its columns up by name (300,000 rows on Django)."""
+        for values, value in zip(self.files.values(), _file_values(record), strict=True):
+            values.append(value)
+        symbols = [values.append for values in self.symbols.values()]
         defines_from, defines_to = self.defines["from"].append, self.defines["to"].append
         contains_from, contains_to = self.contains["from"].append, self.contains["to"].append
         path = facts.path
@@ -470,7 +453,8 @@ class Handle(Protocol):
 
 
 class Writer(Protocol):
-    """Where a bulk load's statements run: an executor of one thread (the pipeline's)."""
+    """Where a bulk load's statements run: an executor of one thread (the pipeline's;
+    this layer does not import `concurrent`, see `tests/test_architecture.py`)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Handle: ...
 
@@ -565,7 +549,6 @@ class BulkLoad:
         for table in tables:
             cols = rows.edges[table]
             rows.edges[table] = {"from": [], "to": [], **_empty(EDGE_TABLES[table])}
-            rows.forget_appends(table)  # they hold the part's lists too
             parts.append((table, cols, (("from", "STRING"), ("to", "STRING"), *EDGE_TABLES[table])))
         self._write(parts)
 
