@@ -674,6 +674,7 @@ class PythonResolver:
     def forget_generation(self) -> None:
         """Drop what is cached per generation of the model (as a change does)."""
         self._lookup_cache.clear()
+        # Attribute types are stated in bodies (`self.x = Foo()`): per change.
         self._attribute_cache.clear()
         self._overrides_cache.clear()
         self._candidates_cache.clear()
@@ -683,12 +684,7 @@ class PythonResolver:
 
     def _check_generation(self) -> None:
         if self._generation != self.model.generation:
-            self._lookup_cache.clear()
-            # Attribute types are stated in bodies (`self.x = Foo()`): per change.
-            self._attribute_cache.clear()
-            self._overrides_cache.clear()
-            self._candidates_cache.clear()
-            self._protocol_cache.clear()
+            self.forget_generation()
             self._generation = self.model.generation
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
