@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -84,7 +83,6 @@ def check_chunks(path: Path, catalog_files: int) -> list[Damage]:
         # A new index: nothing to read, and importing LanceDB here (a second or more)
         # would hold up the first index, whose chunk writer imports it while parsing.
         return []
-    os.environ.setdefault("LANCEDB_LOG", "error")
     lancedb = lance_import.lancedb()
 
     try:
@@ -153,7 +151,6 @@ def check_vectors(chunks_path: Path, status_path: Path) -> list[Damage]:
     embedded = _embedded_models(status_path)
     if not embedded and not chunks_path.is_dir():
         return []
-    os.environ.setdefault("LANCEDB_LOG", "error")
     lancedb = lance_import.lancedb()
 
     try:

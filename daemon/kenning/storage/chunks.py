@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -320,9 +319,6 @@ class ChunkStore:
     """The LanceDB database holding the chunk table."""
 
     def __init__(self, path: Path) -> None:
-        # Lance logs routine notices ("no existing dataset, creating") at WARN on stderr.
-        os.environ.setdefault("LANCEDB_LOG", "error")
-
         self.path = path
         self._db, self.cache = connect(path)
         self._table: Any = None

@@ -20,6 +20,7 @@ waited on that import (its chunk writer opens the store while the parse workers 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -30,7 +31,10 @@ REST_CLIENT = "lance_namespace_urllib3_client"
 
 def lancedb() -> ModuleType:
     """The `lancedb` module, imported (once per process) with the REST client's
-    package `__init__` put off until the package is first asked for a name."""
+    package `__init__` put off until the package is first asked for a name, and
+    quiet: Lance logs routine notices ("no existing dataset, creating") at WARN on
+    stderr unless `LANCEDB_LOG` says otherwise."""
+    os.environ.setdefault("LANCEDB_LOG", "error")
     if "lancedb" not in sys.modules:
         defer_package_init(REST_CLIENT)
     import lancedb as module

@@ -24,7 +24,6 @@ queries, is at least `MIN_RECALL`; otherwise search stays exact and says why.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -95,7 +94,6 @@ class VectorStore:
     """The vector tables of one index (they live in the chunk database's folder)."""
 
     def __init__(self, path: Path) -> None:
-        os.environ.setdefault("LANCEDB_LOG", "error")
         self.path = path
         # Other threads and processes write these tables: `connect` checks for a newer
         # version on every read rather than serving a stale one.
