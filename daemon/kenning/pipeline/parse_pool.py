@@ -180,35 +180,23 @@ def parse_files(
             for following in itertools.islice(queued, 1):
                 pending.append(pool.submit(_parse_slice, str(root), following, max_size))
             yield _timed_decode(data, times)
-    _stop_fork_server()
-    _stop_resource_tracker()
+    _stop_pool_helpers()
 
 
-def _stop_fork_server() -> None:
-    """End the fork server once the pool's workers are gone: it would idle on until
-    this process ends (about 13 MB, on top of a full index's peak, which comes after
-    parsing, as it resolves and writes the edges). The next pool starts it again."""
-    from multiprocessing import forkserver
+def _stop_pool_helpers() -> None:
+    """End the processes the pool started beside its workers once they are gone; each
+    would idle on until this process ends, on top of a full index's peak, which comes
+    after parsing, as it resolves and writes the edges (the next pool starts them again):
+    the fork server (about 13 MB), and the resource tracker (about 7 MB PSS), there to
+    unlink the pool's queues' named semaphores should this process die (a fork server's
+    pool cannot unlink them at once, as a forked one does), which the pool unlinks and
+    unregisters itself as it shuts down."""
+    from multiprocessing import forkserver, resource_tracker
 
-    stop = getattr(forkserver._forkserver, "_stop", None)  # CPython's, 3.8 on
-    if stop is not None:
-        stop()
-
-
-def _stop_resource_tracker() -> None:
-    """End multiprocessing's resource tracker once the pool is gone, as its fork server.
-
-    The pool started it to unlink its queues' named semaphores should this process die
-    (a fork server's pool cannot unlink them at once, as a forked one does); the pool
-    unlinks and unregisters them as it shuts down, so there is nothing left to watch,
-    and it would idle on until this process ends: about 7 MB (PSS) of a full index's
-    peak, which comes in pass 2. The next pool starts it again."""
-    from multiprocessing import resource_tracker
-
-    tracker = resource_tracker._resource_tracker
-    stop = getattr(tracker, "_stop", None)  # CPython's, 3.8 on
-    if stop is not None:
-        stop()
+    for helper in (forkserver._forkserver, resource_tracker._resource_tracker):
+        stop = getattr(helper, "_stop", None)  # CPython's, 3.8 on
+        if stop is not None:
+            stop()
 
 
 def _timed_decode(data: bytes, times: dict[str, float]) -> ParsedSlice:
