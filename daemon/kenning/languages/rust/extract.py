@@ -294,13 +294,11 @@ class RustExtraction(Extraction):
         kind = callee.type
         if kind == "identifier":
             return self.text.node_text(callee), None
+        method = _method_parts(callee)
+        if method is not None:
+            return self.text.node_text(method[0]), self.call_receiver(method[1])
         if kind == "field_expression":
             field = callee.child_by_field_name("field")
-            if field is not None and field.type == "field_identifier":
-                value = callee.child_by_field_name("value")
-                if value is None:
-                    return None
-                return self.text.node_text(field), self.call_receiver(value)
             if field is not None and field.type == "integer_literal":
                 return self.text.node_text(callee), None  # `x.0()`: a tuple field
             return None
@@ -308,19 +306,10 @@ class RustExtraction(Extraction):
             return self._path_callee(callee)
         if kind == "generic_function":
             function = callee.child_by_field_name("function")
-            if function is None:
-                return None
-            kind = function.type
-            if kind == "identifier":
+            if function is not None and function.type == "identifier":
                 return self.text.node_text(function), None
-            if kind == "scoped_identifier":
+            if function is not None and function.type == "scoped_identifier":
                 return self._path_callee(function)
-            if kind == "field_expression":
-                field = function.child_by_field_name("field")
-                value = function.child_by_field_name("value")
-                if field is None or value is None or field.type != "field_identifier":
-                    return None
-                return self.text.node_text(field), self.call_receiver(value)
             return None
         if kind not in _ODD_CALLEES:
             return None
@@ -362,16 +351,10 @@ class RustExtraction(Extraction):
         (`(self.f)()`) is left alone."""
         if site.receiver is None:
             return site
-        callee: Node | None = captures["call.callee"][0]
-        if callee is not None and callee.type == "generic_function":
-            callee = callee.child_by_field_name("function")
-        if callee is None or callee.type != "field_expression":
+        method = _method_parts(captures["call.callee"][0])
+        if method is None:
             return site
-        field = callee.child_by_field_name("field")
-        receiver = callee.child_by_field_name("value")
-        if field is None or receiver is None or field.type != "field_identifier":
-            return site
-        declared = self._declared_receiver_type(receiver)
+        declared = self._declared_receiver_type(method[1])
         return msgspec.structs.replace(site, receiver_type=declared) if declared else site
 
     def _declared_receiver_type(self, receiver: Node) -> str | None:
@@ -493,6 +476,23 @@ _QUERIES: dict[str, Query] = {}
 SEP = "::"
 # Items whose type parameters a type inside them can name.
 _GENERIC_ITEMS = frozenset({"function_item", "impl_item", "trait_item", "struct_item"})
+
+
+def _method_parts(callee: Node) -> tuple[Node, Node] | None:
+    """(method name, receiver) of a method callee, `x.m` or `x.m::<T>`; None for any
+    other callee."""
+    if callee.type == "generic_function":
+        function = callee.child_by_field_name("function")
+        if function is None:
+            return None
+        callee = function
+    if callee.type != "field_expression":
+        return None
+    field = callee.child_by_field_name("field")
+    value = callee.child_by_field_name("value")
+    if field is None or value is None or field.type != "field_identifier":
+        return None
+    return field, value
 
 
 def _bound_of(
