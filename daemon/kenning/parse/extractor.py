@@ -542,17 +542,10 @@ class Extraction:
             callee = captures["call.callee"][0]
             ordered.append((callee.start_byte, -callee.end_byte, index, callee, captures))
         ordered.sort()
-        # Per call site, the cheap forms of `node_text` and `span` (an ASCII file's
-        # offsets are its columns), and no `refine_call` that only returns the site.
-        ascii_text = text.text if text.ascii else None
+        # No `refine_call` per site where the language keeps the site as it is.
         refine = None if type(self).refine_call is Extraction.refine_call else self.refine_call
-        for start, negative_end, _, callee, captures in ordered:
-            if ascii_text is not None:
-                callee_text = ascii_text[start:-negative_end]
-                span = Span(*callee.start_point, *callee.end_point)
-            else:
-                callee_text = text.node_text(callee)
-                span = text.span(callee)
+        for start, _, _, callee, captures in ordered:
+            callee_text = text.node_text(callee)
             if "call.odd" in captures:
                 named = self.odd_callee(callee)
                 if named is None:
@@ -567,7 +560,7 @@ class Extraction:
                 callee=callee_text,
                 name=name,
                 receiver=receiver,
-                span=span,
+                span=text.span(callee),
             )
             append(site if refine is None else refine(site, captures))
 
