@@ -339,9 +339,11 @@ class Indexer:
         # catalog: about 300k objects on Django) at each full collection, ten of them in
         # an index of Django, 2.7 s of the parent's CPU in all, where pass 2 is bound by
         # the parent's CPU. What a part leaves behind is frozen after each part instead,
-        # so the collector skips it (it is freed by reference counting as before); a
-        # caller that had frozen nothing gets the collector back as it was at the end.
-        unfreeze = gc.get_freeze_count() == 0
+        # so the collector skips it (it is freed by reference counting as before). Every
+        # object is given back to the collector at the end, the caller's frozen ones too:
+        # what the index left as garbage was frozen with them (a daemon's previous model,
+        # on a reindex), and only the collector frees a cycle. A daemon freezes again
+        # once it has collected (`LiveWorkspace`).
         try:
             # Two passes, so that no more than one part of the workspace's facts, resolved
             # targets and rows is in memory at once. Pass 1 writes each file's nodes and
@@ -416,8 +418,7 @@ class Indexer:
             timer.timings["chunk_write_bg"] = chunks.seconds
             timer.rounded()
         finally:
-            if unfreeze:
-                gc.unfreeze()
+            gc.unfreeze()
             graph_writer.shutdown(wait=True)
             chunk_writer.shutdown(wait=True)
         self._model = model
