@@ -47,12 +47,15 @@ from kenning.storage import native_memory
 from kenning.storage.batches import batched
 from kenning.storage.schema import (
     CALLS_COLUMNS,
+    COLUMN_BITS,
     DDL,
     EDGE_TABLES,
     FILE_COLUMNS,
     IMPORTS_COLUMNS,
     INHERITS_COLUMNS,
     SYMBOL_COLUMNS,
+    line_col,
+    position,
 )
 
 log = logging.getLogger(__name__)
@@ -357,18 +360,45 @@ def _call_row(src: str, call: CallSite, target: Target) -> tuple:
         src,
         target.id,
         call.callee,
-        call.name,
-        call.receiver,
-        span.start_line,
-        span.start_col,
-        span.end_line,
-        span.end_col,
+        (span.start_line << COLUMN_BITS) | span.start_col,
+        (span.end_line << COLUMN_BITS) | span.end_col,
         _RESOLUTION_TEXT[target.resolution],
         float(target.confidence),
-        call.receiver_type,
-        call.arguments,
-        call.implicit,
+        call_site_text(call),
     )
+
+
+_site_encode = msgspec.json.Encoder().encode
+_site_decode = msgspec.json.Decoder(tuple[str, str | None, str, str, str]).decode
+
+
+def call_site_text(call: CallSite) -> str:
+    """What a stored call keeps of its site besides the callee's text and span (the
+    `site` column): "" where the name and receiver are the callee's text split at its
+    last dot and the site states nothing more, as for most calls; else the five fields."""
+    receiver, dot, name = call.callee.rpartition(".")
+    if (
+        name == call.name
+        and call.receiver == (receiver if dot else None)
+        and not (call.receiver_type or call.arguments or call.implicit)
+    ):
+        return ""
+    fields = (call.name, call.receiver, call.receiver_type, call.arguments, call.implicit)
+    return _site_encode(fields).decode()
+
+
+def stored_call(src: str, callee: str, span: Span, site: str | None) -> CallSite:
+    """The call site a stored call was written from (`call_site_text`)."""
+    if not site:
+        head, dot, last = callee.rpartition(".")
+        return CallSite(src, callee, last, head if dot else None, span)
+    name, receiver, receiver_type, arguments, implicit = _site_decode(site)
+    return CallSite(src, callee, name, receiver, span, receiver_type, arguments, implicit)
+
+
+def _span(start: int, end: int) -> Span:
+    """The span of a stored edge's `span_start` and `span_end` positions."""
+    return Span(*line_col(start), *line_col(end))
 
 
 def _import_row(src: str, imp: Import, target: Target) -> tuple:
@@ -380,10 +410,8 @@ def _import_row(src: str, imp: Import, target: Target) -> tuple:
         imp.name,
         imp.alias,
         _IMPORT_KIND_TEXT[imp.kind],
-        span.start_line,
-        span.start_col,
-        span.end_line,
-        span.end_col,
+        (span.start_line << COLUMN_BITS) | span.start_col,
+        (span.end_line << COLUMN_BITS) | span.end_col,
         _RESOLUTION_TEXT[target.resolution],
         float(target.confidence),
         imp.conditional,
@@ -399,10 +427,8 @@ def _base_row(src: str, base: BaseClass, target: Target) -> tuple:
         src,
         target.id,
         base.expr,
-        span.start_line,
-        span.start_col,
-        span.end_line,
-        span.end_col,
+        (span.start_line << COLUMN_BITS) | span.start_col,
+        (span.end_line << COLUMN_BITS) | span.end_col,
         _RESOLUTION_TEXT[target.resolution],
         float(target.confidence),
     )
@@ -661,12 +687,12 @@ class StoredBase(NamedTuple):
 
 
 def _stored_import(row: list[Any]) -> tuple[str, Import]:
-    path, scope, module, name, alias, kind, l0, c0, l1, c1, cond, type_only, reexport, extra = row
+    path, scope, module, name, alias, kind, start, end, cond, type_only, reexport, extra = row
     imported = Import(
         module=module,
         name=name,
         alias=alias,
-        span=Span(l0, c0, l1, c1),
+        span=_span(start, end),
         scope=scope,
         kind=ImportKind(kind),
         conditional=bool(cond),
@@ -1259,8 +1285,8 @@ class GraphStore:
                         continue
                     for resolution, count in self._execute_rows(
                         "MATCH (a:Symbol {id: $src})-[e:CALLS]->() "
-                        "WHERE e.line = $line AND e.col = $col RETURN e.resolution, count(*)",
-                        {"src": src, "line": line, "col": col},
+                        "WHERE e.span_start = $at RETURN e.resolution, count(*)",
+                        {"src": src, "at": position(line, col)},
                     ):
                         moved[resolution] = moved.get(resolution, 0) - int(count)
             old_externals = {
@@ -1282,14 +1308,13 @@ class GraphStore:
                 self._run("MATCH (f:File {path: $path})-[e:DEFINES]->() DELETE e", {"path": path})
             for table in EDGE_TABLES:
                 old = [
-                    {"src": src, "line": line, "col": col}
+                    {"src": src, "at": position(line, col)}
                     for kind, src, line, col in sorted(sites) if kind == table
                 ]  # fmt: skip
                 # Every edge of a rewired site goes: its new target brings them all back.
                 self._unwind(
                     "UNWIND $rows AS r MATCH (a:Symbol {id: r.src})-[e:"
-                    f"{table}]->(b:Symbol) "
-                    "WHERE e.line = r.line AND e.col = r.col DELETE e",
+                    f"{table}]->(b:Symbol) WHERE e.span_start = r.at DELETE e",
                     old,
                 )
             for path in deleted:
@@ -1402,7 +1427,7 @@ class GraphStore:
                 "RETURN s.id, s.name, s.qualname, s.kind, s.parent, s.path, s.signature, "
                 "s.decorators, s.attributes",
                 "MATCH (a:Symbol)-[e:IMPORTS]->() RETURN a.path, a.id, e.module, e.name, "
-                "e.alias, e.kind, e.line, e.col, e.end_line, e.end_col, e.conditional, "
+                "e.alias, e.kind, e.span_start, e.span_end, e.conditional, "
                 "e.type_only, e.reexport, e.extra",
                 "MATCH (a:Symbol)-[e:INHERITS]->() RETURN a.path, a.id, e.expr",
             )
@@ -1501,19 +1526,10 @@ class GraphStore:
                 path, src, dst, *props_values = row
                 values = dict(zip((name for name, _ in cols), props_values, strict=True))
                 resolution = str(values["resolution"])
-                span = Span(values["line"], values["col"], values["end_line"], values["end_col"])
+                span = _span(values["span_start"], values["span_end"])
                 fact: CallSite | Import | BaseClass
                 if table == "CALLS":
-                    fact = CallSite(
-                        src,
-                        values["callee"],
-                        values["name"],
-                        values["receiver"],
-                        span,
-                        values["receiver_type"] or "",
-                        values["arguments"] or "",
-                        values["implicit"] or "",
-                    )
+                    fact = stored_call(src, values["callee"], span, values["site"])
                 elif table == "IMPORTS":
                     fact = Import(
                         module=values["module"],
@@ -1797,11 +1813,11 @@ class GraphStore:
         expression covers `line`."""
         table = self.query(
             "MATCH (f:File {path: $path})-[:DEFINES]->(a:Symbol)-[e:CALLS]->(b:Symbol) "
-            "WHERE e.line <= $line AND e.end_line >= $line "
-            "RETURN b.id, e.line, e.col, e.end_line, e.end_col",
-            {"path": path, "line": line},
+            "WHERE e.span_start < $below AND e.span_end >= $at "
+            "RETURN b.id, e.span_start, e.span_end",
+            {"path": path, "at": position(line, 0), "below": position(line + 1, 0)},
         )
-        return [(r[0], Span(r[1], r[2], r[3], r[4])) for r in _pyrows(table)]
+        return [(r[0], _span(r[1], r[2])) for r in _pyrows(table)]
 
     def _symbol_refs(
         self, where: str, params: dict[str, Any], limit: int, match: str = "MATCH (s:Symbol)"
@@ -1831,8 +1847,8 @@ class GraphStore:
         if not ids:
             return []
         returns = (
-            "RETURN a.id, b.id, a.path, e.line, e.col, e.end_line, e.end_col, e.resolution, "
-            "e.confidence ORDER BY a.path, e.line, e.col"
+            "RETURN a.id, b.id, a.path, e.span_start, e.span_end, e.resolution, e.confidence "
+            "ORDER BY a.path, e.span_start"
         )
         if len(ids) == 1:
             # One symbol (call hierarchy): start from its primary key, 0.2-2 ms on
@@ -1852,9 +1868,9 @@ class GraphStore:
                 caller=r[0],
                 callee=r[1],
                 path=r[2],
-                span=Span(r[3], r[4], r[5], r[6]),
-                resolution=r[7],
-                confidence=r[8],
+                span=_span(r[3], r[4]),
+                resolution=r[5],
+                confidence=r[6],
             )
             for r in _pyrows(table)
         ]
@@ -1884,14 +1900,18 @@ class GraphStore:
         if not source_ids:
             return []
         text = {"CALLS": "e.callee", "IMPORTS": "coalesce(e.name, e.module)"}.get(table, "e.expr")
-        return _pyrows(
+        rows = _pyrows(
             self.query(
                 f"UNWIND $ids AS i MATCH (a:Symbol {{id: i}})-[e:{table}]->(b:Symbol) "
-                "RETURN a.id, b.id, e.line, e.col, e.end_line, e.end_col, e.resolution, "
-                f"e.confidence, {text} ORDER BY a.id, e.line, e.col, b.id",
+                "RETURN a.id, b.id, e.span_start, e.span_end, e.resolution, "
+                f"e.confidence, {text} ORDER BY a.id, e.span_start, b.id",
                 {"ids": list(source_ids)},
             )
         )
+        return [
+            [src, dst, *line_col(start), *line_col(end), *rest]
+            for src, dst, start, end, *rest in rows
+        ]
 
     def file_diagnostics(self) -> list[tuple[str, list[dict[str, Any]]]]:
         table = self.query(

@@ -35,8 +35,10 @@ from kenning import __version__
 # words) is what BM25 searches; the raw text has no full-text index of its own. (A
 # chunk header that spells out a camelCase name's words, `# app context: AppContext`,
 # changed no column: an index made before keeps its texts, and its vectors, until their
-# files change, rather than embedding every text again.)
-SCHEMA_VERSION = 11
+# files change, rather than embedding every text again.) 12: an edge's span is two
+# positions (`span_start`, `span_end`) instead of four columns, and a call keeps what its
+# callee's text does not say in one column (`site`).
+SCHEMA_VERSION = 12
 
 META_FILE = "meta.json"
 LOCK_FILE = "lock"

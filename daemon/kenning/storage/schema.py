@@ -41,19 +41,18 @@ SYMBOL_COLUMNS = (
     ("attributes", "STRING[]"),
 )
 
-_SPAN = (("line", "INT64"), ("col", "INT64"), ("end_line", "INT64"), ("end_col", "INT64"))
+# An edge's span is two positions, where it starts and where it ends, each a line and
+# a column in one integer (`position`), ordered as the pair is. A relationship table
+# costs by the column: every COPY into it and every checkpoint rewrites each column of
+# both of its directions, so the four columns a span took made about a third of what
+# writing CALLS cost (see `docs/architecture.md`, "Graph store").
+_SPAN = (("span_start", "INT64"), ("span_end", "INT64"))
 _HOW = (("resolution", "STRING"), ("confidence", "DOUBLE"))
 
-CALLS_COLUMNS = (
-    ("callee", "STRING"),
-    ("name", "STRING"),
-    ("receiver", "STRING"),
-    *_SPAN,
-    *_HOW,
-    ("receiver_type", "STRING"),
-    ("arguments", "STRING"),
-    ("implicit", "STRING"),
-)
+# `site`: the rest of the call site (`CallSite`: its name, receiver, receiver type,
+# arguments and implicit kind), empty where they are what the callee's text says, which
+# is so for most calls (`call_site_text`).
+CALLS_COLUMNS = (("callee", "STRING"), *_SPAN, *_HOW, ("site", "STRING"))
 IMPORTS_COLUMNS = (
     ("module", "STRING"),
     ("name", "STRING"),
@@ -69,6 +68,20 @@ IMPORTS_COLUMNS = (
 INHERITS_COLUMNS = (("expr", "STRING"), *_SPAN, *_HOW)
 
 EDGE_TABLES = {"CALLS": CALLS_COLUMNS, "IMPORTS": IMPORTS_COLUMNS, "INHERITS": INHERITS_COLUMNS}
+
+
+COLUMN_BITS = 32
+_COLUMN_MASK = (1 << COLUMN_BITS) - 1
+
+
+def position(line: int, col: int) -> int:
+    """A line and a column as one stored integer (an edge's `span_start` and `span_end`)."""
+    return (line << COLUMN_BITS) | col
+
+
+def line_col(value: int) -> tuple[int, int]:
+    """The line and column of a stored `position`."""
+    return value >> COLUMN_BITS, value & _COLUMN_MASK
 
 
 def _columns(cols: tuple[tuple[str, str], ...]) -> str:
