@@ -15,13 +15,16 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from textwrap import dedent
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 import kenning
+from kenning.core.facts import CallSite, Span
 from kenning.core.settings import EmbeddingSettings, Settings
 from kenning.engine import Engine
+from kenning.storage.graph import stored_call
+from kenning.storage.schema import line_col
 
 # The folder holding the `kenning` package under test, for subprocesses' PYTHONPATH.
 DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
@@ -55,6 +58,35 @@ def edges(engine: Engine, table: str = "CALLS") -> dict[tuple[str, str], tuple[s
 
 def confidences(engine: Engine, table: str = "CALLS") -> dict[tuple[str, str], float]:
     return {(src, text): conf for src, text, _, _, conf in rows(engine, EDGE_QUERIES[table])}
+
+
+class StoredEdgeRow(NamedTuple):
+    """An edge as stored, its columns read back into what they were written from."""
+
+    path: str  # the source symbol's file
+    src: str
+    dst: str
+    qualname: str  # the target's
+    kind: str  # the target's
+    span: Span
+    resolution: str
+    call: CallSite | None  # a CALLS edge's call site, as the store keeps it
+
+
+def stored_edges(engine: Engine, table: str = "CALLS") -> list[StoredEdgeRow]:
+    """Every edge of `table`, sorted by file, position and target."""
+    site = "e.callee, e.site" if table == "CALLS" else "NULL, NULL"
+    found = rows(
+        engine,
+        f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol) RETURN a.path, e.span_start, a.id, b.id, "
+        f"b.qualname, b.kind, e.span_end, e.resolution, {site}",
+    )
+    out = []
+    for path, start, src, dst, qualname, kind, end, how, callee, site_text in found:
+        span = Span(*line_col(start), *line_col(end))
+        call = stored_call(src, callee, span, site_text) if table == "CALLS" else None
+        out.append(StoredEdgeRow(path, src, dst, qualname, kind, span, how, call))
+    return out
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:

@@ -5,7 +5,7 @@ method's own receiver)."""
 
 from __future__ import annotations
 
-from helpers import Workspace, edges, rows
+from helpers import Workspace, edges, stored_edges
 
 STORE = "package store\n\ntype Conn struct{}\n\nfunc (c *Conn) Exec() {}\n"
 CLOSE = "package app\n\nfunc (a *App) Close() {}\n"
@@ -30,11 +30,10 @@ def test_declared_types_survive_a_restart(workspace: Workspace) -> None:
         {"go.mod": "module example.com/m\n", "store/store.go": STORE, "app/app.go": APP,
          "app/close.go": CLOSE}
     )  # fmt: skip
-    stored = rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(:Symbol) WHERE a.id = $id "
-        "RETURN e.callee, e.receiver, e.receiver_type",
-        {"id": RUN},
+    stored = sorted(
+        (e.call.callee, e.call.receiver, e.call.receiver_type)
+        for e in stored_edges(engine)
+        if e.src == RUN and e.call is not None
     )
     assert stored == [
         ("a.Close", "a", "self App"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Workspace, rows
+from helpers import Workspace, stored_edges
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANNOTATION = re.compile(r"^\s*// \^ calls: (\S+) \(([\w-]+)\)\s*$")
@@ -42,11 +42,7 @@ def collect_annotations(root: Path) -> list[tuple[str, int, str, str]]:
 def test_annotated_calls(workspace: Workspace, fixture: str) -> None:
     shutil.copytree(FIXTURES / fixture, workspace.root, dirs_exist_ok=True)
     engine = workspace.indexed()
-    calls = rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) RETURN a.path, e.line, b.qualname, e.resolution",
-    )
-    got = {(path, line, qualname, how) for path, line, qualname, how in calls}
+    got = {(e.path, e.span.start_line, e.qualname, e.resolution) for e in stored_edges(engine)}
     expected = collect_annotations(workspace.root)
     assert expected, "a fixture without annotations checks nothing"
     missing = []

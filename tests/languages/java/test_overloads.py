@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from helpers import Workspace, rows
+from helpers import Workspace, stored_edges
 from kenning.engine import Engine
 from kenning.languages.java import JAVA
 from kenning.languages.java.overloads import (
@@ -162,13 +162,13 @@ public class App {
 
 def targets(engine: Engine) -> dict[int, list[tuple[str, str]]]:
     found: dict[int, list[tuple[str, str]]] = {}
-    for line, target, how in rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE a.path = $path AND e.name = 'save' "
-        "RETURN e.line, b.id, e.resolution ORDER BY b.id",
-        {"path": APP_PATH},
-    ):
-        found.setdefault(line, []).append((target.rpartition("#")[2], how))
+    saves = [
+        e
+        for e in stored_edges(engine)
+        if e.path == APP_PATH and e.call is not None and e.call.name == "save"
+    ]
+    for e in sorted(saves, key=lambda e: e.dst):
+        found.setdefault(e.span.start_line, []).append((e.dst.rpartition("#")[2], e.resolution))
     return found
 
 

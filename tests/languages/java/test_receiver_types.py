@@ -4,7 +4,7 @@ reopened index are still `typed`."""
 
 from __future__ import annotations
 
-from helpers import Workspace, edges, rows
+from helpers import Workspace, edges, stored_edges
 
 REPO_PATH = "src/com/acme/Repo.java"
 REPO = "package com.acme;\n\npublic class Repo {\n    public void save() {}\n}\n"
@@ -26,11 +26,10 @@ CALLS = [(f"{APP_PATH}#App.run", "r.save"), (f"{APP_PATH}#App.run", "this.repo.s
 
 def test_declared_types_survive_a_restart(workspace: Workspace) -> None:
     engine = workspace.indexed({REPO_PATH: REPO, APP_PATH: APP})
-    stored = rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(:Symbol) WHERE a.path = $path "
-        "RETURN e.callee, e.receiver, e.receiver_type",
-        {"path": APP_PATH},
+    stored = sorted(
+        (e.call.callee, e.call.receiver, e.call.receiver_type)
+        for e in stored_edges(engine)
+        if e.path == APP_PATH and e.call is not None
     )
     assert stored == [("r.save", "r", "Repo"), ("this.repo.save", "this.repo", "Repo")]
     assert {edges(engine)[c] for c in CALLS} == {(f"{REPO_PATH}#Repo.save", "typed")}

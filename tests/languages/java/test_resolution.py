@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Workspace, rows
+from helpers import Workspace, stored_edges
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANNOTATION = re.compile(
@@ -52,15 +52,14 @@ def expectations(root: Path) -> list[tuple[str, int, int, str, str, str]]:
 
 def edges_at(engine, table: str) -> dict[tuple[str, int], list[tuple[int, int, str, str]]]:
     """(path, line) -> [(start column, end column, target qualname, resolution)]."""
-    query = (
-        f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol) "
-        "RETURN a.path, e.line, e.col, e.end_col, b.qualname, b.id, e.resolution"
-    )
     out: dict[tuple[str, int], list[tuple[int, int, str, str]]] = {}
-    for path, line, col, end_col, qualname, sid, how in rows(engine, query):
-        overload = OVERLOAD.search(sid)
-        name = f"{qualname}{overload.group(0)}" if overload else qualname
-        out.setdefault((path, line), []).append((col, end_col, name, how))
+    for e in stored_edges(engine, table):
+        overload = OVERLOAD.search(e.dst)
+        name = f"{e.qualname}{overload.group(0)}" if overload else e.qualname
+        span = e.span
+        out.setdefault((e.path, span.start_line), []).append(
+            (span.start_col, span.end_col, name, e.resolution)
+        )
     return out
 
 

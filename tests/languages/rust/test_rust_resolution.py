@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Workspace, rows
+from helpers import Workspace, rows, stored_edges
 from kenning.engine import Engine
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shop"
@@ -51,12 +51,10 @@ def annotated_calls(root: Path) -> dict[Expectation, tuple[str, str]]:
 def indexed_calls(engine: Engine) -> dict[Expectation, tuple[str, str]]:
     """`(path, call line, callee) -> (target qualname or ext: id, resolution)`."""
     got: dict[Expectation, tuple[str, str]] = {}
-    for path, line, callee, kind, qualname, target, how in rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) "
-        "RETURN a.path, e.line, e.callee, b.kind, b.qualname, b.id, e.resolution",
-    ):
-        got[(path, line, callee)] = (target if kind == "external" else qualname, how)
+    for e in stored_edges(engine):
+        assert e.call is not None
+        target = e.dst if e.kind == "external" else e.qualname
+        got[(e.path, e.span.start_line, e.call.callee)] = (target, e.resolution)
     return got
 
 

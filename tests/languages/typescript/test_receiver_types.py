@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Workspace, edges, rows
+from helpers import Workspace, edges, stored_edges
 
 TYPESCRIPT = (
     "ts",
@@ -47,11 +47,10 @@ def test_declared_types_survive_a_restart(workspace: Workspace, suffix: str, app
     repo_path, app_path = f"src/repo.{suffix}", f"src/app.{suffix}"
     repo = "export class Repo {\n  save() {}\n}\n"
     engine = workspace.indexed({repo_path: repo, app_path: app})
-    stored = rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(:Symbol) WHERE a.path = $path AND e.name = 'save' "
-        "RETURN e.callee, e.receiver, e.receiver_type",
-        {"path": app_path},
+    stored = sorted(
+        (e.call.callee, e.call.receiver, e.call.receiver_type)
+        for e in stored_edges(engine)
+        if e.path == app_path and e.call is not None and e.call.name == "save"
     )
     assert stored == [("r.save", "r", "Repo"), ("this.repo.save", "this.repo", "Repo")]
     engine.close()

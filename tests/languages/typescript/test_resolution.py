@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Workspace, rows
+from helpers import Workspace, rows, stored_edges
 from kenning.engine import Engine
 from kenning.languages import for_path
 
@@ -73,11 +73,10 @@ def test_annotation(
     indexed: Engine, path: str, line: int, column: int, relation: str, name: str, how: str | None
 ) -> None:
     if relation == "calls":
-        calls = rows(
-            indexed,
-            "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE a.path = $path AND e.line = $line "
-            "RETURN e.col, e.end_col, e.callee, b.qualname, e.resolution",
-            {"path": path, "line": line},
+        calls = sorted(
+            (e.span.start_col, e.span.end_col, e.call.callee, e.qualname, e.resolution)
+            for e in stored_edges(indexed)
+            if e.path == path and e.span.start_line == line and e.call is not None
         )
         covering = [c for c in calls if c[0] <= column <= c[1]]
         assert covering, f"no call at {path}:{line + 1}:{column + 1}; calls there: {calls}"
