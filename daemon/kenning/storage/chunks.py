@@ -324,7 +324,7 @@ class ChunkStore:
         self._table: Any = None
         # While a full index rewrites the table, queries read the version it replaces
         # (checked out on its own handle): the new one is empty, then partial, until
-        # `finish_all` (a search during a rebuild found nothing, 490 of 600 on Flask).
+        # `serve_all` (a search during a rebuild found nothing, 490 of 600 on Flask).
         self._previous: Any = None
         if TABLE in self._db.list_tables().tables:
             # Another process may be creating it this very moment: then it is not there yet.
@@ -371,8 +371,16 @@ class ChunkStore:
             self._table.add(rows)
 
     def finish_all(self) -> None:
+        self.index_all()
+        self.serve_all()
+
+    def index_all(self) -> None:
+        """Build the indexes of a table written whole (`begin_all`, `append`)."""
         self.build_text_indexes()
         self._build_key_indexes()
+
+    def serve_all(self) -> None:
+        """Queries read the table written whole from now on, no longer the one before."""
         self._previous = None
 
     def _build_key_indexes(self) -> None:
