@@ -223,8 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Before any store starts a thread (see `native_memory.ARENAS`).
+    # Before any store starts a thread or allocates (see `native_memory.ARENAS` and
+    # `native_memory.MMAP_THRESHOLD`).
     native_memory.limit_arenas()
+    native_memory.hold_mmap_threshold()
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
