@@ -892,6 +892,8 @@ class _ChunkParts:
 
     def _append_all(self) -> None:
         """Append every spilled part to the table, a part at a time (each a fragment)."""
+        if not self._parts:
+            return  # no chunks (no source file): the spill holds no stream at all
         self._spill.seek(0)
         batches = iter(pa.ipc.open_stream(self._spill))
         for rows in self._parts:
@@ -907,12 +909,11 @@ class _ChunkParts:
             native_memory.release()
 
     def finish_rows(self) -> None:
-        """Write what is left, then build the table's indexes, on the writer's thread:
-        every chunk is in once parsing ends, so the indexes (about 1 s on Django, most
-        of it the full-text index of the chunks' words) are built while the edges are
-        resolved and written, not after them. On Django the peak stayed that of the
-        index built after the edges, which came at the end (see docs/architecture.md,
-        "Where a cold full index of Django goes")."""
+        """Spill what is left, then append every part and build the table's indexes on
+        the writer's thread: every chunk is known once parsing ends, so the appends and
+        the indexes (about 1 s on Django, most of it the full-text index of the chunks'
+        words) run while the edges are resolved and written, not after them (see
+        docs/architecture.md, "Where a cold full index of Django goes")."""
         self.flush()
         if self._stream is not None:
             self._stream.close()
