@@ -24,7 +24,7 @@ from kenning.core.facts import CallSite, Span
 from kenning.core.settings import EmbeddingSettings, Settings
 from kenning.engine import Engine
 from kenning.storage.graph import stored_call
-from kenning.storage.schema import line_col
+from kenning.storage.schema import stored_span
 
 # The folder holding the `kenning` package under test, for subprocesses' PYTHONPATH.
 DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
@@ -83,7 +83,7 @@ def stored_edges(engine: Engine, table: str = "CALLS") -> list[StoredEdgeRow]:
     )
     out = []
     for path, start, src, dst, qualname, kind, end, how, callee, site_text in found:
-        span = Span(*line_col(start), *line_col(end))
+        span = stored_span(start, end)
         call = stored_call(src, callee, span, site_text) if table == "CALLS" else None
         out.append(StoredEdgeRow(path, src, dst, qualname, kind, span, how, call))
     return out

@@ -9,6 +9,8 @@ with how it was resolved and a confidence).
 
 from __future__ import annotations
 
+from kenning.core.facts import Span
+
 # Column order matters: COPY FROM an Arrow table maps columns by position.
 FILE_COLUMNS = (
     ("path", "STRING"),
@@ -82,6 +84,11 @@ def position(line: int, col: int) -> int:
 def line_col(value: int) -> tuple[int, int]:
     """The line and column of a stored `position`."""
     return value >> COLUMN_BITS, value & _COLUMN_MASK
+
+
+def stored_span(start: int, end: int) -> Span:
+    """The span of an edge's stored `span_start` and `span_end`."""
+    return Span(*line_col(start), *line_col(end))
 
 
 def _columns(cols: tuple[tuple[str, str], ...]) -> str:
