@@ -14,7 +14,9 @@ stage. Timings named `stage.step` are steps summed inside a stage (`parse.wait` 
 parent blocked on workers, `parse.worker_cpu` the workers' CPU seconds, `graph.copy_X`
 the COPY into table X and `graph.checkpoint_X` its checkpoint (both on the graph writer
 thread, overlapping the stages; `graph.wait` is the main thread blocked on it),
-`chunks_bg.*` the chunk writer thread, which overlaps the stages).
+`chunks_bg.*` the chunk writer thread, which overlaps the stages; `cpu.*` the CPU
+seconds of the parent, its main thread and each writer thread, steadier than wall
+times on a shared machine).
 
 `--tracemalloc` runs the index in this process instead, with `tracemalloc` on, and
 adds the peak Python heap per stage (the rest of the parent's RSS is native: ladybug's

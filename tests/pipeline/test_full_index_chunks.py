@@ -32,3 +32,16 @@ def test_every_spilled_part_reaches_the_table(
     assert engine.chunks._table.count_rows() == len(files)
     found = [hit["symbol_id"] for hit in engine.chunks.search_text("measure kappa", 3)]
     assert found[:1] == ["pkg/kappa.py#measure_kappa"]
+
+
+def test_a_full_index_reports_the_cpu_of_its_threads(workspace: Workspace) -> None:
+    """Beside the wall time of each step, the CPU seconds of the threads a full index
+    runs (what `bench/cold_stages.py` compares across builds on a shared machine)."""
+    workspace.write({f"pkg/m{n}.py": f"def f{n}(x):\n    return g{n}(x)\n" for n in range(20)})
+    report = workspace.open().index()
+    cpu = {k: v for k, v in report.timings.items() if k.startswith("cpu.")}
+    assert set(cpu) == {"cpu.main_thread", "cpu.graph_thread", "cpu.chunk_thread", "cpu.parent"}
+    assert cpu["cpu.graph_thread"] > 0  # it ran the COPYs
+    assert cpu["cpu.chunk_thread"] > 0  # it wrote the chunk table
+    # The process's CPU covers every thread of it, the main one among them.
+    assert cpu["cpu.parent"] >= cpu["cpu.main_thread"] > 0

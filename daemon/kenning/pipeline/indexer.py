@@ -323,6 +323,9 @@ class Indexer:
         ]
         model = WorkspaceModels()
         workers = default_workers(self.settings.parse_workers)
+        # CPU seconds, beside the wall times: on a shared machine the wall of a step
+        # moves with the load, a thread's own CPU much less (`cpu.*` below).
+        cpu_started, main_cpu_started = time.process_time(), time.thread_time()
         done = files = diagnostics = symbols = 0
         mix: dict[str, int] = {}
         # One background thread for the chunk table: importing LanceDB (about a second)
@@ -416,6 +419,15 @@ class Indexer:
             timer.merge({f"graph.{name}": seconds for name, seconds in load.timings.items()})
             timer.merge({f"chunks_bg.{name}": seconds for name, seconds in chunks.timings.items()})
             timer.timings["chunk_write_bg"] = chunks.seconds
+            # Each writer thread was started by this index: its CPU time is this index's.
+            timer.merge(
+                {
+                    "cpu.main_thread": time.thread_time() - main_cpu_started,
+                    "cpu.graph_thread": graph_writer.submit(time.thread_time).result(),
+                    "cpu.chunk_thread": chunk_writer.submit(time.thread_time).result(),
+                    "cpu.parent": time.process_time() - cpu_started,
+                }
+            )
             timer.rounded()
         finally:
             gc.unfreeze()
