@@ -10,6 +10,7 @@ from kenning.core.facts import FileFacts
 from kenning.languages import LANGUAGES, Resolvers
 from kenning.languages.python import PYTHON
 from kenning.resolve.model import WorkspaceModels
+from kenning.resolve.reuse import call_key
 
 FIXTURES = Path(__file__).parents[1] / "languages"
 
@@ -57,7 +58,8 @@ def test_each_call_of_a_file_resolves_as_it_would_alone() -> None:
     together, alone = Resolvers(models), Resolvers(models)
     repeated = 0
     for facts in files:
-        keys = [(c.caller, c.callee, c.receiver_type, c.arguments, c.implicit) for c in facts.calls]
+        # Repeats as `resolve_file` finds them.
+        keys = [call_key(call) for call in facts.calls]
         repeated += len(keys) - len(set(keys))
         expected = [alone.resolve_call(facts.path, call) for call in facts.calls]
         assert together.resolve_file(facts).calls == expected, facts.path
