@@ -15,7 +15,13 @@ CPU time much less). Builds alternate run by run. Edits (``--edit``):
 - ``body``: a statement added inside one function (the 40th ``return`` in the file at
   method depth), so every line below it moves;
 - ``alternate``: ``append``, with another open file (``--other``) saved before each
-  save of the file.
+  save of the file;
+- ``method``: a method added to a class, calling another method of it, renamed every
+  save: in a ``.py`` file before the first method of the first class (of the class
+  ``--cls`` names, if given), in a ``.java`` file before the closing brace of its last
+  top-level type (the file need not be Python for this edit);
+- ``import``: an import of a module of the standard library added at the top of a
+  ``.py`` file, a different one every save (``import json as kb<i>``).
 
 The file and the other file are restored at the end.
 """
@@ -42,6 +48,23 @@ def appended(original: str, i: int) -> str:
     )
 
 
+def with_method(original: str, i: int, rel: str, cls: str = "") -> str:
+    if rel.endswith(".java"):
+        at = original.rstrip().rindex("}")
+        method = (
+            f"\n    int kb{i}Helper() {{ return kb{i}Other(); }}\n"
+            f"    int kb{i}Other() {{ return {i}; }}\n"
+        )
+        return original[:at] + method + original[at:]
+    at = original.index("\n    def ", original.index(f"\nclass {cls}"))
+    method = f"\n    def kb{i}_helper(self):\n        return self.kb{i}_other()\n"
+    return original[:at] + method + original[at:]
+
+
+def with_import(original: str, i: int) -> str:
+    return f"import json as kb{i}\n{original}"
+
+
 def in_body(original: str, i: int) -> str:
     at = -1
     for _ in range(40):
@@ -49,11 +72,13 @@ def in_body(original: str, i: int) -> str:
     return original[:at] + f"\n        probe_{i} = len(str({i}))" + original[at:]
 
 
-def child(root: Path, rel: str, edit: str, other: str, saves: int) -> dict[str, object]:
+def child(
+    root: Path, rel: str, edit: str, other: str, saves: int, cls: str = ""
+) -> dict[str, object]:
     from kenning.engine import Engine
 
     original = (root / rel).read_text(encoding="utf-8")
-    other_text = (root / other).read_text(encoding="utf-8")
+    other_text = (root / other).read_text(encoding="utf-8") if edit == "alternate" else ""
     open_paths = [rel, other] if edit == "alternate" else [rel]
     cpu: list[float] = []
     with Engine.open(root) as engine:
@@ -66,14 +91,22 @@ def child(root: Path, rel: str, edit: str, other: str, saves: int) -> dict[str, 
                 if edit == "alternate":
                     text = other_text + f"\n\ndef kother{i}():\n    return {i}\n"
                     engine.apply_changes([(other, text)], defer=True, open_paths=open_paths)
-                text = in_body(original, i) if edit == "body" else appended(original, i)
+                if edit == "body":
+                    text = in_body(original, i)
+                elif edit == "method":
+                    text = with_method(original, i, rel, cls)
+                elif edit == "import":
+                    text = with_import(original, i)
+                else:
+                    text = appended(original, i)
                 started = time.thread_time()
                 engine.apply_changes([(rel, text)], defer=True, open_paths=open_paths)
                 if i > 0:  # the first save after opening builds what the next ones reuse
                     cpu.append(time.thread_time() - started)
         finally:
             engine.flush()
-            engine.apply_changes([(rel, original), (other, other_text)])
+            restored = [(rel, original), (other, other_text)] if edit == "alternate" else []
+            engine.apply_changes(restored or [(rel, original)])
     return {"cpu_ms": [round(c * 1000, 2) for c in cpu]}
 
 
@@ -82,15 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workspace", type=Path)
     parser.add_argument("file", help="workspace-relative path of the file saved")
     parser.add_argument("--build", action="append", default=[], help="label=DAEMON_DIR")
-    parser.add_argument("--edit", choices=("append", "body", "alternate"), default="append")
+    parser.add_argument(
+        "--edit", choices=("append", "body", "alternate", "method", "import"), default="append"
+    )
     parser.add_argument("--other", default="django/contrib/admin/options.py")
+    parser.add_argument("--cls", default="", help="the class `--edit method` adds to")
     parser.add_argument("--saves", type=int, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root = args.workspace.resolve()
     if args.child:
-        print(json.dumps(child(root, args.file, args.edit, args.other, args.saves)))
+        print(json.dumps(child(root, args.file, args.edit, args.other, args.saves, args.cls)))
         return 0
     builds = dict(b.split("=", 1) for b in args.build) or {"": ""}
     medians: dict[str, list[float]] = {label: [] for label in builds}
@@ -101,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [daemon, env.get("PYTHONPATH")]))
             command = [sys.executable, "-m", "bench.save_cpu", str(root), args.file, "--child"]
             command += ["--edit", args.edit, "--other", args.other, "--saves", str(args.saves)]
+            command += ["--cls", args.cls]
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
             cpu = json.loads(out.stdout.strip().splitlines()[-1])["cpu_ms"]
             medians[label].append(statistics.median(cpu))

@@ -14,11 +14,13 @@ with the keys it changed (`ModelChanges`: the ids whose info changed, came or we
 the qualified and simple names whose lists of ids changed, compared before and after,
 and the module names whose owner changed). At the file's next save the model differs
 from the one its calls' reads saw only in those keys, provided that every change
-since is in the log (the generations follow on), that the shape (types, methods,
-bases, imports: `WorkspaceModel.shape`) is the same, so the resolver keeps its shape
-caches as they are and every file scope reads as it did, and that the resolver is the
-same object. A call site
-whose fields are equal but for its span, and none of whose reads is a changed key,
+since is in the log (the generations follow on), that the shape (files, types, bases,
+imports: `WorkspaceModel.shape`) is the same, so the resolver keeps its shape caches
+(bases, subclasses) as they are and every file scope reads as it did but for its
+definitions, whose changes are logged keys, and that the resolver is the same object.
+Nothing a resolver keeps beyond a generation reads a function or a method, so a
+method added to a class leaves the file's other calls reusable. A call site whose
+fields are equal but for its span, and none of whose reads is a changed key,
 resolves as it did: the resolver is a deterministic function of a call's fields and
 of what it reads, and never reads a call's span. Every other call is resolved again,
 recording. A call whose resolution read a whole map (an iteration), hit a cache entry

@@ -150,7 +150,8 @@ class JavaResolver:
         self._bases: dict[str, tuple[list[str], list[str]]] = {}
         self._types: dict[tuple[str, str, str], TypeRef | None] = {}
         # Type id -> its direct subtypes in the workspace, built once per model shape
-        # (types, bases and imports), which edits of method bodies leave alone.
+        # (`WorkspaceModel.shape`: files, types, bases and imports), which edits of
+        # methods, their bodies included, leave alone.
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
         # (type id, method id) -> its override edges (many calls share one method).

@@ -126,16 +126,18 @@ def binding_target(scope: FileScope, imp: Import) -> str:
 
 class PythonResolver:
     """Resolves facts against a `WorkspaceModel`. Cheap to create; caches per generation
-    (names) and per shape (bases, subclasses, accessors: see `WorkspaceModel.shape`)."""
+    (names, accessors) and per shape (bases, subclasses: see
+    `WorkspaceModel.shape`)."""
 
     def __init__(self, model: WorkspaceModel) -> None:
         self.model = model
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
         self._children: dict[str, list[str]] | None = None
-        # Names of methods that are property accessors, and of special methods, defined
-        # anywhere in the workspace: most `self.x` and `obj[k]` sites reach none.
-        self._accessors: frozenset[str] | None = None
+        # Name -> whether a method of that name anywhere in the workspace is a property
+        # accessor or a special method (`_is_accessor_name`), per generation: most
+        # `self.x` and `obj[k]` sites reach none.
+        self._accessor_cache: dict[str, bool] = {}
         # (class id, attribute) -> the attribute's type, for `a.x.m()`.
         self._attribute_cache: dict[tuple[str, str], str | None] = {}
         # (class id, method id, name) -> the overrides of a virtual call (`_overrides`),
@@ -238,7 +240,7 @@ class PythonResolver:
             if kind not in (SymbolKind.FUNCTION, SymbolKind.CLASS, SymbolKind.METHOD):
                 return missing
             return Target(found.id, Resolution.DECORATOR, found.confidence)
-        if call.name not in self._accessor_names():
+        if not self._is_accessor_name(call.name):
             return missing
         if call.receiver == "self":
             cls = self._enclosing_class(call.caller)
@@ -331,21 +333,31 @@ class PythonResolver:
                     order.append(base)
         return order
 
-    def _accessor_names(self) -> frozenset[str]:
-        """Names of the workspace's property accessors and special methods (built once
-        a shape)."""
+    def _is_accessor_name(self, name: str) -> bool:
+        """Whether some method named `name` is a property accessor or a special method:
+        read from the definitions of that name alone (and kept per generation), so a
+        method added anywhere costs nothing until its name is asked for."""
         self._check_generation()
-        if self._accessors is None:
-            self._accessors = frozenset(
-                info.name
-                for info in list(self.model.symbols.values())
-                if info.kind == SymbolKind.METHOD
-                and (
-                    (info.name.startswith("__") and info.name.endswith("__"))
-                    or any(_is_property(d) or d.endswith(".setter") for d in info.decorators)
-                )
-            )
-        return self._accessors
+        recorder = self.recorder
+        cached = self._accessor_cache.get(name)
+        if cached is not None:
+            if recorder is not None:
+                recorder.cached(("accessor", name))
+            return cached
+        if recorder is not None:
+            recorder.begin(("accessor", name))
+        special = name.startswith("__") and name.endswith("__")
+        symbols = self.model.symbols
+        found = any(
+            info.kind == SymbolKind.METHOD
+            and (special or any(_is_property(d) or d.endswith(".setter") for d in info.decorators))
+            for sid in self.model.by_name.get(name, ())
+            if (info := symbols.get(sid)) is not None
+        )
+        self._accessor_cache[name] = found
+        if recorder is not None:
+            recorder.end(("accessor", name))
+        return found
 
     def _accessor(self, cls: str, name: str, setter: bool) -> str | None:
         """The getter (`@property`, `@cached_property`) or setter (`@name.setter`) of
@@ -651,9 +663,8 @@ class PythonResolver:
         return self._children
 
     def warm(self) -> None:
-        """Build the workspace-wide caches (subclasses, accessor names) now."""
+        """Build the workspace-wide cache (subclasses) now."""
         self._subclasses()
-        self._accessor_names()
 
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace definition named `qualname`, following re-exports."""
@@ -679,6 +690,7 @@ class PythonResolver:
         self._overrides_cache.clear()
         self._candidates_cache.clear()
         self._protocol_cache.clear()
+        self._accessor_cache.clear()
 
     # -- internals ----------------------------------------------------------------
 
@@ -690,7 +702,6 @@ class PythonResolver:
             # Types, bases or imports changed somewhere: what derives from them goes.
             self._bases_cache.clear()
             self._children = None
-            self._accessors = None
             self._shape = self.model.shape
 
     def _lookup(self, qualname: str, depth: int) -> str | None:

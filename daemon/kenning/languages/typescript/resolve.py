@@ -500,8 +500,9 @@ class ScriptResolver:
         return tuple(found)
 
     def _subtypes(self) -> dict[str, list[str]]:
-        """Type id -> its direct workspace subtypes, built once per model shape (types,
-        bases and imports), which edits of function bodies leave alone."""
+        """Type id -> its direct workspace subtypes, built once per model shape
+        (`WorkspaceModel.shape`: files, types, bases and imports), which edits of
+        methods and function bodies leave alone."""
         self._check_generation()
         if self._children is None or self._shape != self.model.shape:
             children: dict[str, list[str]] = {}
