@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, NO_VECTORS, Workspace, snapshot
+from helpers import IN_PROCESS, NO_VECTORS, Workspace, count_statements, snapshot
 from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
@@ -338,6 +338,31 @@ def test_a_base_changed_in_an_unwritten_file_counts_for_a_new_method(
     save(engine, "pkg/sub.py", "from pkg.base import Base\n\n\n" + files["pkg/sub.py"].replace(
         "class Sub:", "class Sub(Base):"))  # fmt: skip
     save(engine, "pkg/base.py", "class Base:\n    def helper(self):\n        return 1\n")
+    assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
+    engine.flush()
+    assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_a_method_new_on_a_base_finds_the_subclasses_in_the_model_not_the_store(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The subclasses whose `self.m()` a new `Base.m` may satisfy, two levels down, are
+    found in the resolver's subclass map: the save runs no statement walking `INHERITS`
+    to subclasses (one per subclass: a second a save for Django's `Model`), and the
+    answers and the stores are those of a fresh index."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    pass\n",
+        "pkg/mid.py": "from pkg.base import Base\n\n\nclass Mid(Base):\n    pass\n",
+        "pkg/leaf.py": "from pkg.mid import Mid\n\n\n"
+        "class Leaf(Mid):\n    def run(self):\n        return self.helper()\n",
+    }
+    engine = workspace.indexed(files)
+    save(engine, "pkg/base.py", files["pkg/base.py"] + "\n")  # loads the model
+    statements = count_statements(monkeypatch)
+    save(engine, "pkg/base.py", "class Base:\n    def helper(self):\n        return 1\n")
+    assert not [s for s in statements if "[:INHERITS]->" in s]
     assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
     engine.flush()
     assert callers(engine, "pkg/base.py#Base.helper") == {"run"}

@@ -138,6 +138,28 @@ class Resolvers:
             if warm is not None:
                 warm()
 
+    def descendant_names(self, path: str, type_id: str, depth: int) -> set[str] | None:
+        """Qualified names of the types inheriting from `type_id` (defined in `path`),
+        directly or not, at most `depth` levels down, from the model of `path`'s
+        language: a walk of the resolver's subtype map, which costs what it finds. None
+        where that resolver keeps no such map (an optional `direct_subtypes(type_id)`)."""
+        resolver = self._for(path)
+        direct = getattr(resolver, "direct_subtypes", None)
+        model = self.models.model_of(path)
+        if direct is None or model is None:
+            return None
+        names: set[str] = set()
+        seen = {type_id}
+        level = [type_id]
+        for _ in range(depth):
+            found = [sub for base in level for sub in direct(base) if sub not in seen]
+            seen.update(found)
+            names.update(model.symbols[sub].qualname for sub in found if sub in model.symbols)
+            level = list(dict.fromkeys(found))
+            if not level:
+                break
+        return names
+
     def language_resolver(self, path: str) -> LanguageResolver | None:
         """The resolver of `path`'s language (None for a file no model holds)."""
         return self._for(path)

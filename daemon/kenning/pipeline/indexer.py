@@ -80,6 +80,8 @@ from kenning.storage.layered import EMPTY, RecentFiles
 
 log = logging.getLogger(__name__)
 
+# How many levels of subclasses a method new on a class is looked for under (`_rewires`).
+SUBCLASS_DEPTH = 5
 # When more than this share of the files changed since the last run, reloading the
 # whole index in bulk is faster than applying the changes incrementally.
 FULL_RELOAD_SHARE = 0.5
@@ -710,16 +712,22 @@ class Indexer:
         new_names = added - old_names
         # A method new on a class can satisfy `self.m()` in its subclasses, whose
         # unresolved placeholders are named after the subclass (`ext:pkg.Sub.m`).
-        gained: dict[str, list[str]] = {}
+        gained: dict[tuple[str, str], list[str]] = {}
         for f in new_facts:
             for s in f.symbols:
                 if s.kind == SymbolKind.METHOD and s.qualname in new_names and s.parent:
-                    gained.setdefault(s.parent, []).append(s.name)
-        if gained:
-            layered = _layered_bases(updates, recent)
-            for parent, methods in gained.items():
-                for sub in self._subclass_names(parent, *layered):
-                    new_names.update(f"{sub}.{m}" for m in methods)
+                    gained.setdefault((f.path, s.parent), []).append(s.name)
+        layered: tuple[set[str], dict[str, list[tuple[str, str]]]] | None = None
+        for (path, parent), methods in gained.items():
+            # The resolver's subtype map is the model's view (recent files included),
+            # kept from save to save; the stores' is a statement per subclass (2,800 for
+            # Django's `Model`: a second a save), read only where no map is kept.
+            subs = resolver.descendant_names(path, parent, SUBCLASS_DEPTH)
+            if subs is None:
+                if layered is None:
+                    layered = _layered_bases(updates, recent)
+                subs = self._subclass_names(parent, *layered)
+            new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
         names = sorted(new_names)
         batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
@@ -763,7 +771,7 @@ class Indexer:
         cls: str,
         layer_paths: set[str],
         layer_children: dict[str, list[tuple[str, str]]],
-        depth: int = 5,
+        depth: int = SUBCLASS_DEPTH,
     ) -> set[str]:
         """Qualified names of the classes inheriting from `cls`, directly or not (at
         most `depth` levels), as the stores and the layer above them say together: the

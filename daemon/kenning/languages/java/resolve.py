@@ -614,6 +614,11 @@ class JavaResolver:
                     break
         return tuple(found)
 
+    def direct_subtypes(self, type_id: str) -> list[str]:
+        """The workspace types extending or implementing `type_id` directly, as the
+        model says now (its recent files included): from the map kept per shape."""
+        return list(self._subtypes().get(type_id, ()))
+
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes (built once per model shape)."""
         self._check_generation()

@@ -662,6 +662,11 @@ class PythonResolver:
             self._children = children
         return self._children
 
+    def direct_subtypes(self, class_id: str) -> list[str]:
+        """The workspace classes inheriting directly from `class_id`, as the model says
+        now (its recent files included): from the subclass map kept per shape."""
+        return list(self._subclasses().get(class_id, ()))
+
     def warm(self) -> None:
         """Build the workspace-wide cache (subclasses) now."""
         self._subclasses()
