@@ -22,7 +22,7 @@ from kenning.languages.python import PYTHON
 from kenning.languages.rust import RUST
 from kenning.languages.typescript import TYPESCRIPT
 from kenning.resolve.model import WorkspaceModels
-from kenning.resolve.reuse import call_key
+from kenning.resolve.reuse import ModelChanges, call_key
 
 LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON, TYPESCRIPT, JAVASCRIPT, GO, JAVA, RUST)
 
@@ -112,9 +112,12 @@ class Layouts:
 class Resolvers:
     """Resolves any file's facts with its own language's resolver and model."""
 
-    def __init__(self, models: WorkspaceModels) -> None:
+    def __init__(self, models: WorkspaceModels, change_log: ModelChanges | None = None) -> None:
         self.models = models
         self._resolvers: dict[str, LanguageResolver] = {}
+        # The log of the models' changes, for resolvers that keep what they derive from
+        # the whole workspace up to date from it (an optional `change_log` attribute).
+        self.change_log = change_log
 
     def _for(self, path: str) -> LanguageResolver | None:
         language = self.models.language_of.get(path)
@@ -122,8 +125,14 @@ class Resolvers:
             return None
         resolver = self._resolvers.get(language)
         if resolver is None:
-            resolver = by_name(language).make_resolver(self.models.model(language))
-            self._resolvers[language] = resolver
+            resolver = self._make(language)
+        return resolver
+
+    def _make(self, language: str) -> LanguageResolver:
+        resolver = by_name(language).make_resolver(self.models.model(language))
+        if self.change_log is not None and hasattr(resolver, "change_log"):
+            resolver.change_log = self.change_log
+        self._resolvers[language] = resolver
         return resolver
 
     def warm(self) -> None:
@@ -132,8 +141,7 @@ class Resolvers:
         for language in sorted(set(self.models.language_of.values())):
             resolver = self._resolvers.get(language)
             if resolver is None:
-                resolver = by_name(language).make_resolver(self.models.model(language))
-                self._resolvers[language] = resolver
+                resolver = self._make(language)
             warm = getattr(resolver, "warm", None)
             if warm is not None:
                 warm()

@@ -249,7 +249,7 @@ class Indexer:
         """The resolvers of `model`, kept from batch to batch: their caches of class
         hierarchies last until the model's shape changes (`WorkspaceModel.shape`)."""
         if self._resolvers is None or self._resolvers.models is not model:
-            self._resolvers = Resolvers(model)
+            self._resolvers = Resolvers(model, self._model_changes)
             # What open files kept for reuse was resolved against the model before (a
             # full index replaced it): never reusable now, so not kept alive either.
             self._resolutions.clear()

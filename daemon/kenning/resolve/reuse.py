@@ -40,7 +40,7 @@ from kenning.resolve.model import SymInfo, WorkspaceModel
 
 # The maps of `WorkspaceModel` a resolver reads, in the order `Reads.keys` holds them.
 _MAPS = ("symbols", "by_qualname", "by_name", "modules", "files")
-_SYMBOLS, _QUALNAMES, _NAMES, _MODULES = 0, 1, 2, 3
+_SYMBOLS, _QUALNAMES, _NAMES, _MODULES, _FILES = 0, 1, 2, 3, 4
 
 
 class Reads:
@@ -183,6 +183,11 @@ class RecordingModel:
     def shape(self) -> int:
         return self._model.shape
 
+    @property
+    def unrecorded(self) -> WorkspaceModel:
+        """The model itself, read without noting anything."""
+        return self._model
+
     def __getattr__(self, name: str) -> Any:
         # Anything else of the model: depend on everything rather than guess.
         self._recorder.taint()
@@ -228,6 +233,7 @@ class Snapshot:
     def __init__(self, model: WorkspaceModel, path: str, facts: FileFacts | None) -> None:
         self.model = model
         self.generation = model.generation
+        self.shape = model.shape
         self.symbols = {s.id: s for s in file_symbols(model, path)}
         scope = model.files.get(path)
         # Every name the file defines before or after the change, and its module names.
@@ -259,6 +265,10 @@ class Snapshot:
         changed.keys[_MODULES].update(
             m for m, owner in self.modules.items() if model.modules.get(m) != owner
         )
+        if model.shape != self.shape:
+            # Its types, bases or imports changed: whatever read its scope may differ.
+            # (Only then: a call reused across saves never spans a change of the shape.)
+            changed.keys[_FILES].add(self.path)
         return changed
 
 

@@ -1,0 +1,88 @@
+"""The Python resolver's subclass map, kept from one shape of the model to the next
+(`_SubclassMap`): after each change that alters types, bases or imports, in the file
+of a class or in a module its base is imported through, the map is what a fresh
+resolver builds on the same model, and it was brought there by resolving again only
+the classes that read what changed."""
+
+from __future__ import annotations
+
+from helpers import Workspace
+from kenning.engine import Engine
+from kenning.languages.python.resolve import PythonResolver, _SubclassMap
+
+FILES = {
+    "pkg/__init__.py": "from pkg.core import Core\n",
+    "pkg/core.py": "class Core:\n    def run(self):\n        return 1\n",
+    "pkg/other.py": "class Core:\n    pass\n\n\nclass Other:\n    pass\n",
+    "a.py": "class A:\n    pass\n\n\nclass A2(A):\n    pass\n",
+    "b.py": "from a import A\n\n\nclass B(A):\n    pass\n",
+    "user.py": "from pkg import Core\n\n\n"
+    "class U(Core):\n    def go(self):\n        return self.run()\n",
+}
+
+# Each step: (path, new text or None for a deletion).
+EDITS = [
+    ("user.py", "import json\n" + FILES["user.py"]),  # an import that changes nothing
+    ("pkg/__init__.py", "from pkg.other import Core\n"),  # U's base, through a re-export
+    ("pkg/__init__.py", FILES["pkg/__init__.py"]),  # and back
+    ("a.py", "class A:\n    pass\n\n\nclass A2:\n    pass\n"),  # a base dropped
+    ("c.py", "from a import A\n\n\nclass C(A):\n    pass\n\n\nclass D(C):\n    pass\n"),
+    ("b.py", None),  # a subclass deleted
+    ("a.py", "class A1:\n    pass\n\n\nclass A2(A1):\n    pass\n"),  # A renamed: C's base goes
+    ("a.py", FILES["a.py"]),
+    ("pkg/core.py", "from a import A\n\n\nclass Core(A):\n    pass\n"),  # a base deeper
+]
+
+
+def as_sets(children: dict[str, list[str]]) -> dict[str, set[str]]:
+    return {base: set(subs) for base, subs in children.items() if subs}
+
+
+def python_resolver(engine: Engine) -> PythonResolver:
+    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("a.py")
+    assert isinstance(resolver, PythonResolver)
+    return resolver
+
+
+def test_the_kept_subclass_map_is_a_fresh_one_after_every_change(workspace: Workspace) -> None:
+    engine = workspace.indexed(FILES)
+    engine.apply_changes([("user.py", FILES["user.py"] + "\n")], defer=True)
+    resolver = python_resolver(engine)
+    model = engine.indexer.model.model("python")
+    resolver._subclasses()
+    kept = resolver._subclass_map
+    assert kept is not None
+    for path, text in EDITS:
+        file = engine.root / path
+        if text is None:
+            file.unlink()
+        else:
+            file.write_text(text)
+        engine.apply_changes([(path, text)], defer=True)
+        children = as_sets(resolver._subclasses())
+        assert children == as_sets(PythonResolver(model)._subclasses()), (path, text)
+        assert children == as_sets(_SubclassMap.build(model).children)
+        assert resolver._subclass_map is kept  # brought up to date, not built again
+    assert as_sets(resolver._subclasses())["a.py#A"] == {"a.py#A2", "c.py#C", "pkg/core.py#Core"}
+
+
+def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
+    workspace: Workspace,
+) -> None:
+    engine = workspace.indexed(FILES)
+    engine.apply_changes([("user.py", FILES["user.py"] + "\n")], defer=True)
+    resolver = python_resolver(engine)
+    resolver._subclasses()
+    kept = resolver._subclass_map
+    assert kept is not None
+    resolved: list[list[str]] = []
+    original = kept._resolve
+
+    def noting(model: object, classes: list[str]) -> None:
+        resolved.append(list(classes))
+        original(model, classes)  # type: ignore[arg-type]
+
+    kept._resolve = noting  # type: ignore[method-assign]
+    engine.apply_changes([("b.py", "import json\n" + FILES["b.py"])], defer=True)
+    resolver._subclasses()
+    assert resolved == [["b.py#B"]]
