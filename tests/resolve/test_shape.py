@@ -169,3 +169,18 @@ def test_a_method_added_to_a_java_or_typescript_subclass_is_an_override_at_once(
     engine.apply_changes([("p/Sub.java", JAVA_SUB), ("s.ts", TS_SHAPES)])
     engine.apply_changes([("p/Base.java", JAVA_BASE)])
     assert overrides(engine) == set()
+
+
+def test_the_subtype_maps_are_built_before_the_first_edit(workspace: Workspace) -> None:
+    """What a save needs from the whole workspace is loaded with the model after a
+    catch-up (`Engine.prepare_for_edits`), in every language that keeps a subtype map:
+    the first save of a class in the JDK's sources waited half a second for Java's."""
+    engine = workspace.indexed(
+        {"p/Base.java": JAVA_BASE, "p/Sub.java": JAVA_SUB, "s.ts": TS_SHAPES}
+    )
+    engine.prepare_for_edits()
+    resolvers = engine.indexer._resolvers_for(engine.indexer.model)
+    for path in ("p/Sub.java", "s.ts"):
+        resolver = resolvers.language_resolver(path)
+        assert resolver is not None
+        assert getattr(resolver, "_children", None) is not None, path

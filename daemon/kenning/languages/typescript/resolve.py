@@ -499,6 +499,11 @@ class ScriptResolver:
                     break
         return tuple(found)
 
+    def warm(self) -> None:
+        """Build the workspace-wide cache (the subtype map) now, before the first edit
+        needs it (the first save of a class in the JDK's sources waited 500 ms for it)."""
+        self._subtypes()
+
     def direct_subtypes(self, type_id: str) -> list[str]:
         """The workspace types extending or implementing `type_id` directly, as the
         model says now (its recent files included): from the map kept per shape."""
