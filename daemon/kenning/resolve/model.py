@@ -12,7 +12,7 @@ own language's definitions, so no edge is ever invented across languages.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,17 +310,49 @@ def _named_under(member: SymInfo, parent: SymInfo) -> bool:
     )
 
 
-def subtypes_nearest_first(subtypes: Mapping[str, Sequence[str]], cls: str) -> Iterator[str]:
+def subtypes_nearest_first(
+    subtypes: Mapping[str, Sequence[str]], cls: str, within: Container[str] | None = None
+) -> Iterator[str]:
     """The subtypes of `cls` at any depth (`subtypes`: type id -> its direct ones),
-    nearest first, each once: where a virtual call's overrides are looked for."""
+    nearest first, each once: where a virtual call's overrides are looked for.
+
+    `within`: only these, in the same order as without it, where it holds every subtype
+    of `cls` on the way down to each of its members (`subtypes_toward`): the walk then
+    goes down only where a member lies."""
     seen = {cls}
-    queue = deque(subtypes.get(cls, ()))
+    children = subtypes.get(cls, ())
+    queue = deque(children if within is None else [c for c in children if c in within])
     while queue:
         sub = queue.popleft()
         if sub not in seen:
             seen.add(sub)
             yield sub
-            queue.extend(subtypes.get(sub, ()))
+            children = subtypes.get(sub, ())
+            queue.extend(children if within is None else [c for c in children if c in within])
+
+
+def subtypes_toward(
+    supertypes: Mapping[str, Sequence[str]], cls: str, targets: Iterable[str]
+) -> set[str]:
+    """Every subtype of `cls` (`supertypes`: type id -> its direct ones) that is one of
+    `targets` or lies between `cls` and one of them: the `within` of a walk down from
+    `cls` that only needs to reach `targets`. Costs the targets' supertypes, not `cls`'s
+    subtypes (thousands under a root class)."""
+    reaches: dict[str, bool] = {cls: True}
+
+    def up(node: str) -> bool:
+        known = reaches.get(node)
+        if known is not None:
+            return known
+        reaches[node] = False  # a cycle of supertypes does not reach `cls` through itself
+        # Every supertype, not the first that reaches: each path down counts.
+        found = [up(base) for base in supertypes.get(node, ())]
+        reaches[node] = any(found)
+        return reaches[node]
+
+    for target in targets:
+        up(target)
+    return {node for node, below in reaches.items() if below and node != cls}
 
 
 def supertypes_nearest_first(

@@ -42,6 +42,7 @@ from kenning.resolve.model import (
     WorkspaceModel,
     guess_by_name,
     subtypes_nearest_first,
+    subtypes_toward,
     supertypes_nearest_first,
 )
 
@@ -97,6 +98,9 @@ CONF_OVERRIDE = 0.5
 # defines it) dispatches too widely for more edges to tell a reader much, and they
 # would outnumber the calls themselves.
 MAX_OVERRIDES = 8
+# Up to this many definitions of a method's name, its overrides are looked for by
+# walking up from the types declaring it rather than down through every subtype.
+FEW_DECLARERS = 32
 
 
 def overload_target(
@@ -154,6 +158,8 @@ class JavaResolver:
         # methods, their bodies included, leave alone.
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
+        # The subtype map it was made from, and type id -> its direct supertypes.
+        self._parents: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
         # (type id, method id) -> its override edges (many calls share one method).
         self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
         # Class id -> its stated fields by name: a static `Foo.m()` asks each class of
@@ -596,9 +602,29 @@ class JavaResolver:
         subtypes = self._subtypes()
         if not subtypes.get(cls):
             return ()  # most classes have no subtypes: nothing to parse
+        # Only a type declaring a method of that name can override it: where few do,
+        # walk down only toward those below `cls` (the same ones, in the same order, as
+        # a walk of every subtype; `Component` in the JDK's sources has thousands, and a
+        # save of its file asked about 970 methods, half of them overridden nowhere).
+        # A name many types declare (`toString`) is found near `cls`, by the walk.
+        named = self.model.by_name.get(method.name, ())
+        within: set[str] | None = None
+        if len(named) <= FEW_DECLARERS:
+            symbols = self.model.symbols
+            declarers = {
+                info.parent
+                for sid in named
+                if (info := symbols.get(sid)) is not None
+                and info.kind == SymbolKind.METHOD
+                and info.parent is not None
+                and info.parent != cls
+            }
+            within = subtypes_toward(self._supertypes_map(), cls, declarers)
+            if not within:
+                return ()
         params = parse_parameters(method.signature)
         found: list[Target] = []
-        for sub in subtypes_nearest_first(subtypes, cls):
+        for sub in subtypes_nearest_first(subtypes, cls, within):
             if len(found) >= MAX_OVERRIDES:
                 break
             qualname = self.model.symbols[sub].qualname
@@ -623,6 +649,18 @@ class JavaResolver:
         """The workspace types extending or implementing `type_id` directly, as the
         model says now (its recent files included): from the map kept per shape."""
         return list(self._subtypes().get(type_id, ()))
+
+    def _supertypes_map(self) -> dict[str, list[str]]:
+        """Type id -> its direct workspace supertypes, as the subtype map says (built
+        with it, once per model shape)."""
+        children = self._subtypes()
+        if self._parents is None or self._parents[0] is not children:
+            parents: dict[str, list[str]] = {}
+            for base, subs in children.items():
+                for sub in subs:
+                    parents.setdefault(sub, []).append(base)
+            self._parents = (children, parents)
+        return self._parents[1]
 
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes (built once per model shape)."""
