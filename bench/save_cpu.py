@@ -20,8 +20,9 @@ CPU time much less). Builds alternate run by run. Edits (``--edit``):
   save: in a ``.py`` file before the first method of the first class (of the class
   ``--cls`` names, if given), in a ``.java`` file before the closing brace of its last
   top-level type (the file need not be Python for this edit);
-- ``import``: an import of a module of the standard library added at the top of a
-  ``.py`` file, a different one every save (``import json as kb<i>``).
+- ``import``: an import added at the top of a ``.py`` file, a different one every
+  save (``import json as kb<i>``), or after the ``package`` line of a ``.java`` file
+  (``import kb<i>.Missing;``).
 
 The file and the other file are restored at the end.
 """
@@ -61,7 +62,10 @@ def with_method(original: str, i: int, rel: str, cls: str = "") -> str:
     return original[:at] + method + original[at:]
 
 
-def with_import(original: str, i: int) -> str:
+def with_import(original: str, i: int, rel: str) -> str:
+    if rel.endswith(".java"):
+        at = original.index(";", original.index("package ")) + 1
+        return f"{original[:at]}\nimport kb{i}.Missing;{original[at:]}"
     return f"import json as kb{i}\n{original}"
 
 
@@ -96,7 +100,7 @@ def child(
                 elif edit == "method":
                     text = with_method(original, i, rel, cls)
                 elif edit == "import":
-                    text = with_import(original, i)
+                    text = with_import(original, i, rel)
                 else:
                     text = appended(original, i)
                 started = time.thread_time()

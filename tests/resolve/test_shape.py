@@ -212,3 +212,39 @@ def test_a_model_read_back_from_the_store_has_the_shape_extraction_gives(
         shape = model.shape
         engine.apply_changes([(path, text + "\n")])
         assert model.shape == shape, path
+
+
+JAVA_OTHER_BASE = (
+    "package q;\npublic class Base {\n    void step() {}\n    void run() { step(); }\n}\n"
+)
+JAVA_SUB_STEP = "package p;\npublic class Sub extends Base {\n    void step() {}\n}\n"
+
+
+def test_a_java_import_keeps_the_subtype_map_unless_a_supertype_changes(
+    workspace: Workspace,
+) -> None:
+    """A Java file's imports are its own: one added that leaves its types' supertypes
+    as they were keeps the subtype map (no rebuild of the workspace's), and one that
+    makes `extends Base` name another class moves the override with it."""
+    engine = workspace.indexed(
+        {"p/Base.java": JAVA_BASE, "q/Base.java": JAVA_OTHER_BASE, "p/Sub.java": JAVA_SUB_STEP}
+    )
+    engine.prepare_for_edits()
+    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("p/Sub.java")
+    assert resolver is not None
+    children = resolver._subtypes()  # type: ignore[attr-defined]
+    model = engine.indexer.model.model("java")
+    shape = model.shape
+    with_import = JAVA_SUB_STEP.replace("package p;\n", "package p;\nimport java.util.List;\n")
+    engine.apply_changes([("p/Sub.java", with_import)])
+    assert model.shape != shape
+    assert resolver._subtypes() is children  # type: ignore[attr-defined]
+    engine.apply_changes(
+        [("p/Base.java", JAVA_BASE + "\n"), ("q/Base.java", JAVA_OTHER_BASE + "\n")]
+    )
+    assert overrides(engine) == {"p/Base.java#Base.run -> p/Sub.java#Sub.step"}
+    other = JAVA_SUB_STEP.replace("package p;\n", "package p;\nimport q.Base;\n")
+    engine.apply_changes([("p/Sub.java", other)])
+    assert resolver._subtypes() is not children  # type: ignore[attr-defined]
+    engine.apply_changes([("p/Base.java", JAVA_BASE), ("q/Base.java", JAVA_OTHER_BASE)])
+    assert overrides(engine) == {"q/Base.java#Base.run -> p/Sub.java#Sub.step"}

@@ -61,6 +61,8 @@ class FileScope:
             self.bindings.setdefault(imp.scope, {})[imp.alias] = imp
 
 
+# Changes of the shape by imports alone that a model remembers.
+MAX_IMPORT_CHANGES = 64
 # Definitions no shape cache depends on (`WorkspaceModel.shape`).
 _SHAPELESS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTANT})
 
@@ -93,6 +95,9 @@ class WorkspaceModel:
         # to a class rebuilt the subclass map at every save: 300 ms on Django's
         # `query.py`, 600 ms in the JDK's sources.
         self.shape = 0
+        # The last changes of the shape that only a file's imports made: (the shape
+        # after it, the file), at most `MAX_IMPORT_CHANGES` (`imports_changed_since`).
+        self._import_changes: list[tuple[int, str]] = []
 
     # -- building -----------------------------------------------------------------
 
@@ -186,8 +191,25 @@ class WorkspaceModel:
         shape = self.shape
         self.remove_file(facts.path)
         self.add_facts(facts)
-        if before is not None and before == self._shape_of(facts.path):
+        after = self._shape_of(facts.path)
+        if before is None or after is None:
+            return
+        if before == after:
             self.shape = shape  # the same types, bases and imports: caches stay good
+        elif before[:3] == after[:3]:
+            # Only what it imports: one change of the shape, logged as such.
+            self.shape = shape + 1
+            self._import_changes.append((self.shape, facts.path))
+            del self._import_changes[:-MAX_IMPORT_CHANGES]
+
+    def imports_changed_since(self, shape: int) -> list[str] | None:
+        """The files whose changes of the shape since `shape` were all changes of their
+        imports alone (their module, types and bases as they were), in order; None where
+        another change of the shape came in between, or one the log no longer holds."""
+        paths = [path for after, path in self._import_changes if after > shape]
+        if len(paths) != self.shape - shape:
+            return None
+        return paths
 
     def _shape_of(self, path: str) -> tuple[object, ...] | None:
         """What of one file the shape caches depend on: every definition but functions,
