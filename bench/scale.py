@@ -4,7 +4,8 @@ Run by hand (``python -m bench.scale [--sizes 1 4] [--workspace PATH ...]``), ne
 test suite. Each size N is a workspace of N copies of the pinned Django sdist
 (``bench/.cache/scratch/scale-<N>x/django<i>/``, built once and reused); ``--workspace``
 adds any other folder (e.g. an unpacked ``java.base``), measured in place (kenning
-writes only its ``.kenning/`` there) without the save phase. Per workspace:
+writes only its ``.kenning/`` there), its save phase on the files ``--save`` names
+(``.py`` or ``.java``; none by default). Per workspace:
 
 1. cold: ``.kenning/`` deleted, then ``kenning index <ws> --rebuild --no-embeddings
    --json --timings`` (phase 1: what DESIGN.md's "full index, cold" budget covers) in a
@@ -18,7 +19,9 @@ writes only its ``.kenning/`` there) without the save phase. Per workspace:
    save -> visible for a small file (``django/shortcuts.py``) and a large one
    (``django/db/models/query.py``) of the first copy: ``didChange`` with the whole new
    text (the original plus one new function), the file written, ``didSave``, then
-   ``workspace/symbol`` polled without sleeping until the new function is found.
+   ``workspace/symbol`` polled without sleeping until the new function is found. In a
+   ``.java`` file the two new functions are static methods before the closing brace of
+   its last top-level type.
 
 With ``--against-axon PATH`` (the ``axon`` executable of an installed ``axoniq``), each
 cold run of kenning follows a cold ``axon analyze --no-embeddings`` of the same workspace
@@ -62,6 +65,8 @@ from bench.phase1 import MB, default_kenning_command, environment, json_safe, ru
 
 SCRATCH_DIR = corpora_mod.CACHE_DIR / "scratch"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The editor's languageId of a saved file, by suffix.
+_LANGUAGE_IDS = {".py": "python", ".java": "java"}
 # A small and a large module, relative to one copy of the Django sdist.
 SAVE_TARGETS = ("django/shortcuts.py", "django/db/models/query.py")
 VISIBLE_TIMEOUT_S = 10.0
@@ -178,11 +183,18 @@ async def save_until_visible(
     calls of `<name>_callee`) reflect it too (the second)."""
     uri = path.as_uri()
     text = path.read_text(encoding="utf-8")
-    marker = "\n# kenning-scale-bench\n"
-    base = text.split(marker, 1)[0]
-    head = f"{base}{marker}def {name}_callee():\n    return len(__name__)\n\n\n"
-    new = f"{head}def {name}():\n    return {name}_callee()\n"
-    callee_line = head.count("\n") - 4
+    if path.suffix == ".java":
+        # Two methods before the closing brace of the file's last top-level type.
+        at = text.rstrip().rindex("}")
+        head = f"{text[:at]}\n    static int {name}_callee() {{ return 1; }}\n"
+        new = f"{head}    static int {name}() {{ return {name}_callee(); }}\n{text[at:]}"
+        callee_line, callee_col = head.count("\n") - 1, 15
+    else:
+        marker = "\n# kenning-scale-bench\n"
+        base = text.split(marker, 1)[0]
+        head = f"{base}{marker}def {name}_callee():\n    return len(__name__)\n\n\n"
+        new = f"{head}def {name}():\n    return {name}_callee()\n"
+        callee_line, callee_col = head.count("\n") - 4, 5
     session.client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -206,7 +218,7 @@ async def save_until_visible(
     async def callers() -> bool:
         items = await session.client.text_document_prepare_call_hierarchy_async(
             types.CallHierarchyPrepareParams(
-                types.TextDocumentIdentifier(uri), types.Position(callee_line, 5)
+                types.TextDocumentIdentifier(uri), types.Position(callee_line, callee_col)
             )
         )
         if not items or items[0].name != f"{name}_callee":
@@ -246,9 +258,9 @@ async def bench_lsp(
         for path in targets:
             original = path.read_text(encoding="utf-8")
             uri = path.as_uri()
-            session.client.text_document_did_open(
-                types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, original))
-            )
+            language_id = _LANGUAGE_IDS.get(path.suffix, "python")
+            item = types.TextDocumentItem(uri, language_id, 1, original)
+            session.client.text_document_did_open(types.DidOpenTextDocumentParams(item))
             latencies = []
             everywhere = []
             try:
@@ -387,6 +399,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 4], help="copies (1 4)")
     parser.add_argument("--workspace", type=Path, action="append", default=[], help="extra")
+    parser.add_argument(
+        "--save",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file of the --workspace workspaces (relative to each) to save in the LSP "
+        "phase, .py or .java; repeat for more (Django's sizes save their own two)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="cold and restart runs (3)")
     parser.add_argument("--saves", type=int, default=10, help="saves per file (10)")
     parser.add_argument(
@@ -447,7 +467,10 @@ def main(argv: list[str] | None = None) -> int:
             if "restart" in phases:
                 r["restart"] = bench_restart(kenning, root, args.runs)
             if "lsp" in phases:
-                targets = [root / "django1" / t for t in SAVE_TARGETS] if django else []
+                if django:
+                    targets = [root / "django1" / t for t in SAVE_TARGETS]
+                else:
+                    targets = [root / t for t in args.save if (root / t).is_file()]
                 r["lsp"] = asyncio.run(bench_lsp(kenning, root, args.saves, targets, nonce))
             results[key] = r
     document = json_safe(
