@@ -21,8 +21,9 @@ CPU time much less). Builds alternate run by run. Edits (``--edit``):
   ``--cls`` names, if given), in a ``.java`` file before the closing brace of its last
   top-level type (the file need not be Python for this edit);
 - ``import``: an import added at the top of a ``.py`` file, a different one every
-  save (``import json as kb<i>``), or after the ``package`` line of a ``.java`` file
-  (``import kb<i>.Missing;``).
+  save (``import json as kb<i>``), of a TypeScript or JavaScript file (``import { kb<i> }
+  from './kb<i>';``), or after the ``package`` line of a ``.java`` file (``import
+  kb<i>.Missing;``).
 
 The file and the other file are restored at the end.
 """
@@ -66,6 +67,8 @@ def with_import(original: str, i: int, rel: str) -> str:
     if rel.endswith(".java"):
         at = original.index(";", original.index("package ")) + 1
         return f"{original[:at]}\nimport kb{i}.Missing;{original[at:]}"
+    if rel.endswith((".ts", ".tsx", ".js", ".jsx", ".mjs")):
+        return f"import {{ kb{i} }} from './kb{i}';\n{original}"
     return f"import json as kb{i}\n{original}"
 
 

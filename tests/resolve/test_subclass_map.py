@@ -1,5 +1,5 @@
 """The Python resolver's subclass map, kept from one shape of the model to the next
-(`_SubclassMap`): after each change that alters types, bases or imports, in the file
+(`KeptSubtypes`): after each change that alters types, bases or imports, in the file
 of a class or in a module its base is imported through, the map is what a fresh
 resolver builds on the same model, and it was brought there by resolving again only
 the classes that read what changed."""
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from helpers import Workspace
 from kenning.engine import Engine
-from kenning.languages.python.resolve import PythonResolver, _SubclassMap
+from kenning.languages.python.resolve import PythonResolver, _class_bases, _is_class
+from kenning.languages.typescript.resolve import ScriptResolver, _is_classlike, _script_supertypes
+from kenning.resolve.hierarchy import KeptSubtypes
 
 FILES = {
     "pkg/__init__.py": "from pkg.core import Core\n",
@@ -61,7 +63,7 @@ def test_the_kept_subclass_map_is_a_fresh_one_after_every_change(workspace: Work
         engine.apply_changes([(path, text)], defer=True)
         children = as_sets(resolver._subclasses())
         assert children == as_sets(PythonResolver(model)._subclasses()), (path, text)
-        assert children == as_sets(_SubclassMap.build(model).children)
+        assert children == as_sets(KeptSubtypes.build(model, _class_bases, _is_class).children)
         assert resolver._subclass_map is kept  # brought up to date, not built again
     assert as_sets(resolver._subclasses())["a.py#A"] == {"a.py#A2", "c.py#C", "pkg/core.py#Core"}
 
@@ -86,3 +88,51 @@ def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
     engine.apply_changes([("b.py", "import json\n" + FILES["b.py"])], defer=True)
     resolver._subclasses()
     assert resolved == [["b.py#B"]]
+
+
+TS_FILES = {
+    "shapes.ts": "export class Base {\n  run() { return 1; }\n}\n",
+    "other.ts": "export class Mid {}\n",
+    "mid.ts": "import { Base } from './shapes';\nexport class Mid extends Base {}\n",
+    "index.ts": "export { Mid } from './mid';\n",
+    "leaf.ts": "import { Mid } from './index';\nexport class Leaf extends Mid {}\n",
+}
+TS_EDITS = [
+    ("leaf.ts", "import { readFile } from 'fs';\n" + TS_FILES["leaf.ts"]),
+    ("index.ts", "export { Mid } from './other';\n"),  # Leaf's base, through a re-export
+    ("index.ts", TS_FILES["index.ts"]),
+    ("more.ts", "import { Leaf } from './leaf';\nexport class More extends Leaf {}\n"),
+    ("mid.ts", None),
+    ("mid.ts", TS_FILES["mid.ts"]),
+]
+
+
+def test_the_kept_typescript_subtype_map_is_a_fresh_one_after_every_change(
+    workspace: Workspace,
+) -> None:
+    engine = workspace.indexed(TS_FILES)
+    engine.apply_changes([("leaf.ts", TS_FILES["leaf.ts"] + "\n")], defer=True)
+    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("leaf.ts")
+    assert isinstance(resolver, ScriptResolver)
+    model = engine.indexer.model.model("typescript")
+    resolver._subtypes()
+    kept = resolver._subtype_map
+    assert kept is not None
+    for path, text in TS_EDITS:
+        file = engine.root / path
+        if text is None:
+            file.unlink()
+        else:
+            file.write_text(text)
+        engine.apply_changes([(path, text)], defer=True)
+        children = as_sets(resolver._subtypes())
+        assert children == as_sets(ScriptResolver(model)._subtypes()), (path, text)
+        assert children == as_sets(
+            KeptSubtypes.build(model, _script_supertypes, _is_classlike).children
+        )
+        assert resolver._subtype_map is kept  # brought up to date, not built again
+    assert as_sets(resolver._subtypes()) == {
+        "shapes.ts#Base": {"mid.ts#Mid"},
+        "mid.ts#Mid": {"leaf.ts#Leaf"},
+        "leaf.ts#Leaf": {"more.ts#More"},
+    }

@@ -35,23 +35,23 @@ Every answer is a `Target` with its `Resolution` kind and a confidence.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import io
-from collections.abc import Callable, Hashable
-from typing import cast
+from collections.abc import Callable
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
 from kenning.parse.text import split_outside
+from kenning.resolve.hierarchy import KeptSubtypes
 from kenning.resolve.model import (
     FileScope,
+    SymInfo,
     WorkspaceModel,
     common_path_prefix,
     subtypes_nearest_first,
 )
-from kenning.resolve.reuse import ModelChanges, Reads, Recorder, RecordingModel
+from kenning.resolve.reuse import ModelChanges, Recorder, RecordingModel
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Method names of the builtin types and of file objects: a receiver of unknown type
@@ -136,10 +136,10 @@ class PythonResolver:
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
         self._children: dict[str, list[str]] | None = None
-        # What `_children` is kept from, change by change (`_SubclassMap`), and the log
+        # What `_children` is kept from, change by change (`KeptSubtypes`), and the log
         # of the model's changes it is brought up to date from (set by the indexer;
         # without it a change of the shape builds the map again).
-        self._subclass_map: _SubclassMap | None = None
+        self._subclass_map: KeptSubtypes | None = None
         self.change_log: ModelChanges | None = None
         # Name -> whether a method of that name anywhere in the workspace is a property
         # accessor or a special method (`_is_accessor_name`), per generation: most
@@ -659,7 +659,7 @@ class PythonResolver:
 
     def _subclasses(self) -> dict[str, list[str]]:
         """Class id -> its direct subclasses in the workspace (brought up to date once a
-        shape: see `_SubclassMap`)."""
+        shape: see `KeptSubtypes`)."""
         self._check_generation()
         if self._children is None:
             model = self.model
@@ -671,7 +671,7 @@ class PythonResolver:
             if kept is not None and self.change_log is not None:
                 changed = self.change_log.since(model, kept.generation)
             if kept is None or changed is None or changed.everything:
-                kept = self._subclass_map = _SubclassMap.build(model)
+                kept = self._subclass_map = KeptSubtypes.build(model, _class_bases, _is_class)
             else:
                 kept.update(model, changed)
             self._children = kept.children
@@ -1098,113 +1098,19 @@ def _is_overload(decorators: tuple[str, ...]) -> bool:
     return any(d == "overload" or d.endswith(".overload") for d in decorators)
 
 
-class _SubclassMap:
-    """Class id -> its direct subclasses, kept from one shape of the model to the next.
-
-    Each class's bases are resolved by a resolver of its own that reads the model
-    through a `RecordingModel` (fresh caches, each read noted: `Reads`), and what each
-    class read is indexed by key. When the shape changes, the keys that the logged
-    changes since altered (`ModelChanges`; a file whose types, bases or imports changed
-    counts as a changed file scope) name the classes whose bases may differ: only those,
-    and the classes that came or went, are resolved again. An import added to a file
-    costs what the classes that read that file hold, not every class of the workspace
-    (on Django the whole map took 230 ms of CPU a save; on 4x Django, four times that).
-    A class resolved again goes to the end of its bases' lists, as its file's replacement
-    put it at the end of the model's definitions."""
-
-    def __init__(self, generation: int) -> None:
-        self.generation = generation
-        self.children: dict[str, list[str]] = {}
-        self.bases: dict[str, list[str]] = {}
-        # Class -> the keys its bases read, flat: map index, key, map index, key...
-        # (a few per class; a tuple of sets per class took 2.5 KB each, 98 MB on 4x
-        # Django).
-        self.reads: dict[str, tuple[Hashable, ...]] = {}
-        # For each model map, key -> the classes whose bases read it.
-        self.readers: tuple[dict[Hashable, set[str]], ...] = tuple({} for _ in Reads().keys)
-        # Classes whose bases depended on more than keys say: resolved again each time.
-        self.always: set[str] = set()
-
-    @classmethod
-    def build(cls, model: WorkspaceModel) -> _SubclassMap:
-        kept = cls(model.generation)
-        classes = [sid for sid, info in model.symbols.items() if info.kind == SymbolKind.CLASS]
-        kept._resolve(model, classes)
-        return kept
-
-    def update(self, model: WorkspaceModel, changed: Reads) -> None:
-        stale = set(self.always)
-        for readers, keys in zip(self.readers, changed.keys, strict=True):
-            for key in keys:
-                stale.update(readers.get(key, ()))
-        # Definitions that changed, came or went: a class among them is resolved anew.
-        for key in changed.keys[0]:
-            sid = str(key)
-            info = model.symbols.get(sid)
-            if sid in self.bases or (info is not None and info.kind == SymbolKind.CLASS):
-                stale.add(sid)
-        for sid in stale:
-            self._forget(sid)
-        live = [
-            sid
-            for sid in stale
-            if (info := model.symbols.get(sid)) is not None and info.kind == SymbolKind.CLASS
-        ]
-        # In the order of the model's definitions within a file, files by path.
-        live.sort(key=lambda sid: (model.symbols[sid].path, _position(model, sid)))
-        self._resolve(model, live)
-        self.generation = model.generation
-
-    def _resolve(self, model: WorkspaceModel, classes: list[str]) -> None:
-        recorder = Recorder()
-        probe = PythonResolver(RecordingModel(model, recorder))  # type: ignore[arg-type]
-        probe.recorder = recorder
-        for sid in classes:
-            recorder.start_call()
-            # Each class's bases from scratch: another class's bases, read on the way
-            # (a member looked up through them), are read again and noted here too.
-            probe._bases_cache.clear()
-            bases = probe._bases_of(sid)
-            reads = recorder.finish_call()
-            self.bases[sid] = bases
-            flat: list[Hashable] = []
-            for index, keys in enumerate(reads.keys):
-                readers = self.readers[index]
-                for key in keys:
-                    if index == 0 and key == sid:
-                        continue  # its own definition changed: `update` sees that anyway
-                    flat += (index, key)
-                    readers.setdefault(key, set()).add(sid)
-            self.reads[sid] = tuple(flat)
-            if reads.everything:
-                self.always.add(sid)
-            for base in bases:
-                self.children.setdefault(base, []).append(sid)
-
-    def _forget(self, sid: str) -> None:
-        for base in self.bases.pop(sid, ()):
-            subs = self.children.get(base)
-            if subs is not None:
-                with contextlib.suppress(ValueError):
-                    subs.remove(sid)
-                if not subs:
-                    del self.children[base]
-        flat = self.reads.pop(sid, ())
-        for i in range(0, len(flat), 2):
-            readers = self.readers[cast(int, flat[i])]
-            found = readers.get(flat[i + 1])
-            if found is not None:
-                found.discard(sid)
-                if not found:
-                    del readers[flat[i + 1]]
-        self.always.discard(sid)
+def _is_class(info: SymInfo) -> bool:
+    return info.kind == SymbolKind.CLASS
 
 
-def _position(model: WorkspaceModel, sid: str) -> int:
-    scope = model.files.get(model.symbols[sid].path)
-    if scope is None:
-        return 0
-    try:
-        return scope.symbol_ids.index(sid)
-    except ValueError:
-        return 0
+def _class_bases(view: RecordingModel, recorder: Recorder) -> Callable[[str], list[str]]:
+    """The bases of a class, resolved by a resolver of their own reading `view`: each
+    class's from scratch (another class's bases, read on the way through a member
+    looked up through them, are read again and noted with it)."""
+    probe = PythonResolver(view)  # type: ignore[arg-type]
+    probe.recorder = recorder
+
+    def bases(sid: str) -> list[str]:
+        probe._bases_cache.clear()
+        return probe._bases_of(sid)
+
+    return bases

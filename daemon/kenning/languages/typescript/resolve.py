@@ -30,6 +30,7 @@ The rules, each answer a `Target` with its `Resolution` and a confidence:
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 import msgspec
 
@@ -37,7 +38,15 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
-from kenning.resolve.model import FileScope, WorkspaceModel, guess_by_name, subtypes_nearest_first
+from kenning.resolve.hierarchy import KeptSubtypes
+from kenning.resolve.model import (
+    FileScope,
+    SymInfo,
+    WorkspaceModel,
+    guess_by_name,
+    subtypes_nearest_first,
+)
+from kenning.resolve.reuse import ModelChanges, Recorder, RecordingModel
 
 # Extensions tried for a relative specifier, in TypeScript's order of preference.
 RESOLVE_EXTENSIONS = (
@@ -136,6 +145,10 @@ class ScriptResolver:
         # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
+        # What `_children` is kept from, and the log of the model's changes it is brought
+        # up to date from (set by the indexer; without it the map is built again).
+        self._subtype_map: KeptSubtypes | None = None
+        self.change_log: ModelChanges | None = None
         # (type id, method id) -> its override edges (many calls share one method).
         self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
 
@@ -515,12 +528,19 @@ class ScriptResolver:
         methods and function bodies leave alone."""
         self._check_generation()
         if self._children is None or self._shape != self.model.shape:
-            children: dict[str, list[str]] = {}
-            for sid, info in list(self.model.symbols.items()):
-                if info.kind in _CLASSLIKE:
-                    for base in self._bases_of(sid):
-                        children.setdefault(base, []).append(sid)
-            self._children = children
+            # Brought up to date from the logged changes where the log holds them all
+            # (`KeptSubtypes`: an import added costs what the types reading its file
+            # hold), else built whole.
+            kept = self._subtype_map
+            changed = None
+            if kept is not None and self.change_log is not None:
+                changed = self.change_log.since(self.model, kept.generation)
+            if kept is None or changed is None or changed.everything:
+                kept = KeptSubtypes.build(self.model, _script_supertypes, _is_classlike)
+                self._subtype_map = kept
+            else:
+                kept.update(self.model, changed)
+            self._children = kept.children
             self._shape = self.model.shape
         return self._children
 
@@ -582,3 +602,20 @@ class ScriptResolver:
             return Target(external_id(name), Resolution.UNRESOLVED, 0.0)
         base = CONF_METHOD_NAME_ONLY if methods else CONF_NAME_ONLY
         return guess_by_name(self.model, candidates, path, base)
+
+
+def _is_classlike(info: SymInfo) -> bool:
+    return info.kind in _CLASSLIKE
+
+
+def _script_supertypes(view: RecordingModel, recorder: Recorder) -> Callable[[str], list[str]]:
+    """A type's workspace supertypes, resolved by a resolver of their own reading
+    `view`, each type's from scratch (`KeptSubtypes`)."""
+    probe = ScriptResolver(view)  # type: ignore[arg-type]
+
+    def supertypes(sid: str) -> list[str]:
+        probe._files.clear()
+        probe._bases_cache.clear()
+        return probe._bases_of(sid)
+
+    return supertypes
