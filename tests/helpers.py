@@ -153,6 +153,17 @@ class Workspace:
         self._engines.clear()
 
 
+def save(engine: Engine, rel: str, text: str | None) -> None:
+    """Write the file (or delete it, `text` None) and apply it deferred, as an editor's
+    save reaches a daemon."""
+    path = engine.root / rel
+    if text is None:
+        path.unlink()
+    else:
+        path.write_text(text)
+    engine.apply_changes([(rel, text)], defer=True)
+
+
 def count_statements(monkeypatch: Any) -> list[str]:
     """Every statement the graph store's reads run from now on (`GraphStore.query`), in
     order: for tests of what a step reads, and how often."""

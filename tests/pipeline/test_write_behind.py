@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, NO_VECTORS, Workspace, count_statements, snapshot
+from helpers import IN_PROCESS, NO_VECTORS, Workspace, count_statements, save, snapshot
 from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
@@ -31,16 +31,6 @@ FILES = {"pkg/__init__.py": "", "pkg/core.py": CORE, "pkg/app.py": APP}
 
 def indexed(workspace: Workspace) -> Engine:
     return workspace.indexed(FILES)
-
-
-def save(engine: Engine, rel: str, text: str | None) -> None:
-    """Write the file (or delete it, `text` None) and apply it deferred."""
-    path = engine.root / rel
-    if text is None:
-        path.unlink()
-    else:
-        path.write_text(text)
-    engine.apply_changes([(rel, text)], defer=True)
 
 
 def names(engine: Engine, query: str) -> set[str]:

@@ -6,11 +6,12 @@ the classes that read what changed."""
 
 from __future__ import annotations
 
-from helpers import Workspace
+from helpers import Workspace, save
 from kenning.engine import Engine
 from kenning.languages.python.resolve import PythonResolver, _class_bases, _is_class
 from kenning.languages.typescript.resolve import ScriptResolver, _is_classlike, _script_supertypes
 from kenning.resolve.hierarchy import KeptSubtypes
+from kenning.resolve.model import WorkspaceModel
 
 FILES = {
     "pkg/__init__.py": "from pkg.core import Core\n",
@@ -55,12 +56,7 @@ def test_the_kept_subclass_map_is_a_fresh_one_after_every_change(workspace: Work
     kept = resolver._subclass_map
     assert kept is not None
     for path, text in EDITS:
-        file = engine.root / path
-        if text is None:
-            file.unlink()
-        else:
-            file.write_text(text)
-        engine.apply_changes([(path, text)], defer=True)
+        save(engine, path, text)
         children = as_sets(resolver._subclasses())
         assert children == as_sets(PythonResolver(model)._subclasses()), (path, text)
         assert children == as_sets(KeptSubtypes.build(model, _class_bases, _is_class).children)
@@ -80,9 +76,9 @@ def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
     resolved: list[list[str]] = []
     original = kept._resolve
 
-    def noting(model: object, classes: list[str]) -> None:
-        resolved.append(list(classes))
-        original(model, classes)  # type: ignore[arg-type]
+    def noting(model: WorkspaceModel, types: list[str]) -> None:
+        resolved.append(list(types))
+        original(model, types)
 
     kept._resolve = noting  # type: ignore[method-assign]
     engine.apply_changes([("b.py", "import json\n" + FILES["b.py"])], defer=True)
@@ -119,12 +115,7 @@ def test_the_kept_typescript_subtype_map_is_a_fresh_one_after_every_change(
     kept = resolver._subtype_map
     assert kept is not None
     for path, text in TS_EDITS:
-        file = engine.root / path
-        if text is None:
-            file.unlink()
-        else:
-            file.write_text(text)
-        engine.apply_changes([(path, text)], defer=True)
+        save(engine, path, text)
         children = as_sets(resolver._subtypes())
         assert children == as_sets(ScriptResolver(model)._subtypes()), (path, text)
         assert children == as_sets(

@@ -139,3 +139,20 @@ def _position(model: WorkspaceModel, sid: str) -> int:
         return scope.symbol_ids.index(sid)
     except ValueError:
         return 0
+
+
+class SubtypeQueries:
+    """What the indexer asks of a resolver that keeps a subtype map (`_subtypes()`)."""
+
+    def _subtypes(self) -> dict[str, list[str]]:
+        raise NotImplementedError
+
+    def warm(self) -> None:
+        """Build the workspace-wide cache (the subtype map) now, before the first edit
+        needs it (the first save of a class in the JDK's sources waited 500 ms for it)."""
+        self._subtypes()
+
+    def direct_subtypes(self, type_id: str) -> list[str]:
+        """The workspace types extending or implementing `type_id` directly, as the
+        model says now (its recent files included): from the map kept per shape."""
+        return list(self._subtypes().get(type_id, ()))

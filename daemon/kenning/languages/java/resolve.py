@@ -37,6 +37,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
 from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
+from kenning.resolve.hierarchy import SubtypeQueries
 from kenning.resolve.model import (
     FileScope,
     WorkspaceModel,
@@ -144,7 +145,7 @@ def package_of(scope: FileScope) -> str:
     return scope.module.rpartition(".")[0]
 
 
-class JavaResolver:
+class JavaResolver(SubtypeQueries):
     """Resolves Java facts against a `WorkspaceModel`; caches per model generation."""
 
     def __init__(self, model: WorkspaceModel) -> None:
@@ -641,16 +642,6 @@ class JavaResolver:
                     found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
                     break
         return tuple(found)
-
-    def warm(self) -> None:
-        """Build the workspace-wide cache (the subtype map) now, before the first edit
-        needs it (the first save of a class in the JDK's sources waited 500 ms for it)."""
-        self._subtypes()
-
-    def direct_subtypes(self, type_id: str) -> list[str]:
-        """The workspace types extending or implementing `type_id` directly, as the
-        model says now (its recent files included): from the map kept per shape."""
-        return list(self._subtypes().get(type_id, ()))
 
     def _supertypes_map(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace supertypes, as the subtype map says (built

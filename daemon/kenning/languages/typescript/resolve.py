@@ -38,7 +38,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
-from kenning.resolve.hierarchy import KeptSubtypes
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -134,7 +134,7 @@ def _strip_type_arguments(expr: str) -> str:
     return expr.split("<", 1)[0].strip()
 
 
-class ScriptResolver:
+class ScriptResolver(SubtypeQueries):
     """Resolves facts against one language's `WorkspaceModel`; caches per generation."""
 
     def __init__(self, model: WorkspaceModel) -> None:
@@ -511,16 +511,6 @@ class ScriptResolver:
                     found.append(Target(sid, Resolution.OVERRIDE, CONF_OVERRIDE))
                     break
         return tuple(found)
-
-    def warm(self) -> None:
-        """Build the workspace-wide cache (the subtype map) now, before the first edit
-        needs it (the first save of a class in the JDK's sources waited 500 ms for it)."""
-        self._subtypes()
-
-    def direct_subtypes(self, type_id: str) -> list[str]:
-        """The workspace types extending or implementing `type_id` directly, as the
-        model says now (its recent files included): from the map kept per shape."""
-        return list(self._subtypes().get(type_id, ()))
 
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes, built once per model shape
