@@ -661,6 +661,15 @@ class PythonResolver:
         """Class id -> its direct subclasses in the workspace (brought up to date once a
         shape: see `KeptSubtypes`)."""
         self._check_generation()
+        if self._children is None and self.change_log is None:
+            # Nothing to bring it up to date from (a full index's resolvers, which the
+            # model outlives by none of its changes): the plain map, cheaper to build.
+            children: dict[str, list[str]] = {}
+            for sid, info in list(self.model.symbols.items()):
+                if info.kind == SymbolKind.CLASS:
+                    for base in self._bases_of(sid):
+                        children.setdefault(base, []).append(sid)
+            self._children = children
         if self._children is None:
             model = self.model
             if isinstance(model, RecordingModel):

@@ -525,12 +525,22 @@ class ScriptResolver(SubtypeQueries):
             changed = None
             if kept is not None and self.change_log is not None:
                 changed = self.change_log.since(self.model, kept.generation)
-            if kept is None or changed is None or changed.everything:
+            if self.change_log is None:
+                # Nothing to bring it up to date from (a full index's resolvers): the
+                # plain map, cheaper to build.
+                children: dict[str, list[str]] = {}
+                for sid, info in list(self.model.symbols.items()):
+                    if info.kind in _CLASSLIKE:
+                        for base in self._bases_of(sid):
+                            children.setdefault(base, []).append(sid)
+                self._children = children
+            elif kept is None or changed is None or changed.everything:
                 kept = KeptSubtypes.build(self.model, _script_supertypes, _is_classlike)
                 self._subtype_map = kept
+                self._children = kept.children
             else:
                 kept.update(self.model, changed)
-            self._children = kept.children
+                self._children = kept.children
             self._shape = self.model.shape
         return self._children
 
