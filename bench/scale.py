@@ -21,7 +21,8 @@ writes only its ``.kenning/`` there), its save phase on the files ``--save`` nam
    text (the original plus one new function), the file written, ``didSave``, then
    ``workspace/symbol`` polled without sleeping until the new function is found. In a
    ``.java`` file the two new functions are static methods before the closing brace of
-   its last top-level type.
+   its last top-level type; with ``--edit method``, in a ``.py`` file they are methods
+   of its first class.
 
 With ``--against-axon PATH`` (the ``axon`` executable of an installed ``axoniq``), each
 cold run of kenning follows a cold ``axon analyze --no-embeddings`` of the same workspace
@@ -175,7 +176,7 @@ def bench_restart(kenning: list[str], root: Path, runs: int) -> dict[str, Any]:
 
 
 async def save_until_visible(
-    session: Session, path: Path, version: int, name: str
+    session: Session, path: Path, version: int, name: str, method: bool = False
 ) -> tuple[float, float]:
     """Whole-text didChange adding `def <name>_callee()` and `def <name>()` calling it,
     write, didSave; then poll without sleeping until `workspace/symbol` finds `<name>`
@@ -189,6 +190,12 @@ async def save_until_visible(
         head = f"{text[:at]}\n    static int {name}_callee() {{ return 1; }}\n"
         new = f"{head}    static int {name}() {{ return {name}_callee(); }}\n{text[at:]}"
         callee_line, callee_col = head.count("\n") - 1, 15
+    elif method:
+        # Two methods before the first method of the file's first class.
+        at = text.index("\n    def ", text.index("\nclass "))
+        head = f"{text[:at]}\n    def {name}_callee(self):\n        return 1\n"
+        new = f"{head}\n    def {name}(self):\n        return self.{name}_callee()\n{text[at:]}"
+        callee_line, callee_col = head.count("\n") - 2, 8
     else:
         marker = "\n# kenning-scale-bench\n"
         base = text.split(marker, 1)[0]
@@ -239,7 +246,12 @@ async def save_until_visible(
 
 
 async def bench_lsp(
-    kenning: list[str], root: Path, saves: int, targets: list[Path], nonce: str
+    kenning: list[str],
+    root: Path,
+    saves: int,
+    targets: list[Path],
+    nonce: str,
+    method: bool = False,
 ) -> dict[str, Any]:
     log = root.parent / f"{root.name}.serve.log"
     started = time.perf_counter()
@@ -266,7 +278,7 @@ async def bench_lsp(
             try:
                 for n in range(saves):
                     name = f"kscale{nonce}s{n:03d}"
-                    first, last = await save_until_visible(session, path, n + 2, name)
+                    first, last = await save_until_visible(session, path, n + 2, name, method)
                     latencies.append(first)
                     everywhere.append(last)
             finally:
@@ -400,6 +412,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 4], help="copies (1 4)")
     parser.add_argument("--workspace", type=Path, action="append", default=[], help="extra")
     parser.add_argument(
+        "--edit",
+        choices=("append", "method"),
+        default="append",
+        help="what a save of a .py file adds: two functions at its end (append), or two "
+        "methods to its first class (method)",
+    )
+    parser.add_argument(
         "--save",
         action="append",
         default=[],
@@ -471,7 +490,9 @@ def main(argv: list[str] | None = None) -> int:
                     targets = [root / "django1" / t for t in SAVE_TARGETS]
                 else:
                     targets = [root / t for t in args.save if (root / t).is_file()]
-                r["lsp"] = asyncio.run(bench_lsp(kenning, root, args.saves, targets, nonce))
+                r["lsp"] = asyncio.run(
+                    bench_lsp(kenning, root, args.saves, targets, nonce, args.edit == "method")
+                )
             results[key] = r
     document = json_safe(
         {
