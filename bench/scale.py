@@ -190,8 +190,9 @@ async def save_until_visible(
         head = f"{text[:at]}\n    static int {name}_callee() {{ return 1; }}\n"
         new = f"{head}    static int {name}() {{ return {name}_callee(); }}\n{text[at:]}"
         callee_line, callee_col = head.count("\n") - 1, 15
-    elif method:
-        # Two methods before the first method of the file's first class.
+    elif method and "\nclass " in text and "\n    def " in text[text.index("\nclass ") :]:
+        # Two methods before the first method of the file's first class (a file without
+        # one gets the functions appended).
         at = text.index("\n    def ", text.index("\nclass "))
         head = f"{text[:at]}\n    def {name}_callee(self):\n        return 1\n"
         new = f"{head}\n    def {name}(self):\n        return self.{name}_callee()\n{text[at:]}"
