@@ -27,12 +27,18 @@ class Sub(Base):
 """
 
 
-def overrides(engine: Engine) -> set[str]:
+def calls_resolved(engine: Engine, resolution: str) -> set[str]:
+    """Every stored call edge of that resolution, as "caller -> target"."""
     found = rows(
         engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE e.resolution = 'override' RETURN a.id, b.id",
+        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE e.resolution = $how RETURN a.id, b.id",
+        {"how": resolution},
     )
     return {f"{a} -> {b}" for a, b in found}
+
+
+def overrides(engine: Engine) -> set[str]:
+    return calls_resolved(engine, "override")
 
 
 def test_a_body_edit_keeps_the_shape_and_a_base_change_drops_it(workspace: Workspace) -> None:
@@ -88,12 +94,12 @@ def test_a_method_added_or_removed_keeps_the_shape_and_its_overrides_follow(
     model = engine.indexer.model.model("python")
     shape = model.shape
     assert overrides(engine) == set()
-    children = resolver._subclasses()
+    children = resolver._subtypes()
     engine.apply_changes([("sub.py", SUB)])
     assert model.shape == shape
     engine.apply_changes([("base.py", BASE.replace("return 1", "return 10"))])
     assert overrides(engine) == {"base.py#Base.run -> sub.py#Sub.step"}
-    assert resolver._subclasses() is children  # kept, not rebuilt
+    assert resolver._subtypes() is children  # kept, not rebuilt
     engine.apply_changes([("sub.py", plain_sub)])
     assert model.shape == shape
     engine.apply_changes([("base.py", BASE)])
@@ -110,14 +116,6 @@ class Box:
 """
 
 
-def property_edges(engine: Engine) -> set[str]:
-    found = rows(
-        engine,
-        "MATCH (a:Symbol)-[e:CALLS]->(b:Symbol) WHERE e.resolution = 'property' RETURN a.id, b.id",
-    )
-    return {f"{a} -> {b}" for a, b in found}
-
-
 def test_a_method_that_becomes_a_property_is_read_as_one_at_the_next_save(
     workspace: Workspace,
 ) -> None:
@@ -128,13 +126,13 @@ def test_a_method_that_becomes_a_property_is_read_as_one_at_the_next_save(
     engine.apply_changes([("other.py", "X = 2\n")])
     model = engine.indexer.model.model("python")
     shape = model.shape
-    assert property_edges(engine) == set()
+    assert calls_resolved(engine, "property") == set()
     as_property = PROPERTY_USER.replace("    def size", "    @property\n    def size")
     engine.apply_changes([("box.py", as_property)])
     assert model.shape == shape
-    assert property_edges(engine) == {"box.py#Box.measure -> box.py#Box.size"}
+    assert calls_resolved(engine, "property") == {"box.py#Box.measure -> box.py#Box.size"}
     engine.apply_changes([("box.py", PROPERTY_USER)])
-    assert property_edges(engine) == set()
+    assert calls_resolved(engine, "property") == set()
 
 
 JAVA_BASE = "package p;\npublic class Base {\n    void step() {}\n    void run() { step(); }\n}\n"

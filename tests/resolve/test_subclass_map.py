@@ -6,12 +6,14 @@ the classes that read what changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from helpers import Workspace, save
 from kenning.engine import Engine
 from kenning.languages.python.resolve import PythonResolver, _class_bases, _is_class
 from kenning.languages.typescript.resolve import ScriptResolver, _is_classlike, _script_supertypes
-from kenning.resolve.hierarchy import KeptSubtypes
-from kenning.resolve.model import WorkspaceModel
+from kenning.resolve.hierarchy import KeptSubtypes, MakeSupertypes
+from kenning.resolve.model import SymInfo, WorkspaceModel
 
 FILES = {
     "pkg/__init__.py": "from pkg.core import Core\n",
@@ -41,27 +43,36 @@ def as_sets(children: dict[str, list[str]]) -> dict[str, set[str]]:
     return {base: set(subs) for base, subs in children.items() if subs}
 
 
-def python_resolver(engine: Engine) -> PythonResolver:
-    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("a.py")
-    assert isinstance(resolver, PythonResolver)
-    return resolver
+def kept_through(
+    engine: Engine,
+    path: str,
+    edits: list[tuple[str, str | None]],
+    make: MakeSupertypes,
+    is_type: Callable[[SymInfo], bool],
+) -> dict[str, set[str]]:
+    """Save each edit in turn; after each, the map kept by the resolver of `path`'s
+    language is what a fresh resolver and a whole build give on the same model, and the
+    same object brought up to date. Returns the map after the last."""
+    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver(path)
+    assert isinstance(resolver, PythonResolver | ScriptResolver)
+    model = resolver.model
+    resolver._subtypes()
+    kept = resolver._kept_subtypes
+    assert kept is not None
+    for changed, text in edits:
+        save(engine, changed, text)
+        children = as_sets(resolver._subtypes())
+        assert children == as_sets(type(resolver)(model)._subtypes()), (changed, text)
+        assert children == as_sets(KeptSubtypes.build(model, make, is_type).children)
+        assert resolver._kept_subtypes is kept  # brought up to date, not built again
+    return as_sets(resolver._subtypes())
 
 
 def test_the_kept_subclass_map_is_a_fresh_one_after_every_change(workspace: Workspace) -> None:
     engine = workspace.indexed(FILES)
     engine.apply_changes([("user.py", FILES["user.py"] + "\n")], defer=True)
-    resolver = python_resolver(engine)
-    model = engine.indexer.model.model("python")
-    resolver._subclasses()
-    kept = resolver._subclass_map
-    assert kept is not None
-    for path, text in EDITS:
-        save(engine, path, text)
-        children = as_sets(resolver._subclasses())
-        assert children == as_sets(PythonResolver(model)._subclasses()), (path, text)
-        assert children == as_sets(KeptSubtypes.build(model, _class_bases, _is_class).children)
-        assert resolver._subclass_map is kept  # brought up to date, not built again
-    assert as_sets(resolver._subclasses())["a.py#A"] == {"a.py#A2", "c.py#C", "pkg/core.py#Core"}
+    children = kept_through(engine, "a.py", EDITS, _class_bases, _is_class)
+    assert children["a.py#A"] == {"a.py#A2", "c.py#C", "pkg/core.py#Core"}
 
 
 def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
@@ -69,9 +80,10 @@ def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
 ) -> None:
     engine = workspace.indexed(FILES)
     engine.apply_changes([("user.py", FILES["user.py"] + "\n")], defer=True)
-    resolver = python_resolver(engine)
-    resolver._subclasses()
-    kept = resolver._subclass_map
+    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("a.py")
+    assert isinstance(resolver, PythonResolver)
+    resolver._subtypes()
+    kept = resolver._kept_subtypes
     assert kept is not None
     resolved: list[list[str]] = []
     original = kept._resolve
@@ -82,7 +94,7 @@ def test_an_import_added_resolves_again_only_the_classes_that_read_its_file(
 
     kept._resolve = noting  # type: ignore[method-assign]
     engine.apply_changes([("b.py", "import json\n" + FILES["b.py"])], defer=True)
-    resolver._subclasses()
+    resolver._subtypes()
     assert resolved == [["b.py#B"]]
 
 
@@ -108,21 +120,7 @@ def test_the_kept_typescript_subtype_map_is_a_fresh_one_after_every_change(
 ) -> None:
     engine = workspace.indexed(TS_FILES)
     engine.apply_changes([("leaf.ts", TS_FILES["leaf.ts"] + "\n")], defer=True)
-    resolver = engine.indexer._resolvers_for(engine.indexer.model).language_resolver("leaf.ts")
-    assert isinstance(resolver, ScriptResolver)
-    model = engine.indexer.model.model("typescript")
-    resolver._subtypes()
-    kept = resolver._subtype_map
-    assert kept is not None
-    for path, text in TS_EDITS:
-        save(engine, path, text)
-        children = as_sets(resolver._subtypes())
-        assert children == as_sets(ScriptResolver(model)._subtypes()), (path, text)
-        assert children == as_sets(
-            KeptSubtypes.build(model, _script_supertypes, _is_classlike).children
-        )
-        assert resolver._subtype_map is kept  # brought up to date, not built again
-    assert as_sets(resolver._subtypes()) == {
+    assert kept_through(engine, "leaf.ts", TS_EDITS, _script_supertypes, _is_classlike) == {
         "shapes.ts#Base": {"mid.ts#Mid"},
         "mid.ts#Mid": {"leaf.ts#Leaf"},
         "leaf.ts#Leaf": {"more.ts#More"},

@@ -22,11 +22,11 @@ the model's order).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import cast
 
 from kenning.resolve.model import SymInfo, WorkspaceModel
-from kenning.resolve.reuse import Reads, Recorder, RecordingModel
+from kenning.resolve.reuse import ModelChanges, Reads, Recorder, RecordingModel
 
 # Resolves one type's workspace supertypes through the view it was made for (each call
 # from scratch, so that everything it depends on is read, and noted, in that call).
@@ -63,6 +63,24 @@ class KeptSubtypes:
     ) -> KeptSubtypes:
         kept = cls(model.generation, make, is_type)
         kept._resolve(model, [sid for sid, info in model.symbols.items() if is_type(info)])
+        return kept
+
+    @classmethod
+    def current(
+        cls,
+        kept: KeptSubtypes | None,
+        model: WorkspaceModel,
+        change_log: ModelChanges,
+        make: MakeSupertypes,
+        is_type: Callable[[SymInfo], bool],
+    ) -> KeptSubtypes:
+        """`kept` brought up to date with `model` from the changes `change_log` holds
+        since it was last; a map built whole where there is none yet, or the log lacks a
+        change since."""
+        changed = change_log.since(model, kept.generation) if kept is not None else None
+        if kept is None or changed is None or changed.everything:
+            return cls.build(model, make, is_type)
+        kept.update(model, changed)
         return kept
 
     def update(self, model: WorkspaceModel, changed: Reads) -> None:
@@ -139,6 +157,21 @@ def _position(model: WorkspaceModel, sid: str) -> int:
         return scope.symbol_ids.index(sid)
     except ValueError:
         return 0
+
+
+def plain_subtypes(
+    model: WorkspaceModel,
+    is_type: Callable[[SymInfo], bool],
+    supertypes_of: Callable[[str], Sequence[str]],
+) -> dict[str, list[str]]:
+    """Type id -> its direct subtypes, built whole without noting what it read: where
+    no log of changes is kept to bring it up to date from (a full index's resolvers)."""
+    children: dict[str, list[str]] = {}
+    for sid, info in list(model.symbols.items()):
+        if is_type(info):
+            for base in supertypes_of(sid):
+                children.setdefault(base, []).append(sid)
+    return children
 
 
 class SubtypeQueries:

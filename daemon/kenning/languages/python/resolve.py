@@ -43,7 +43,7 @@ from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
 from kenning.parse.text import split_outside
-from kenning.resolve.hierarchy import KeptSubtypes
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -126,7 +126,7 @@ def binding_target(scope: FileScope, imp: Import) -> str:
     return f"{module}.{imp.name}" if module else imp.name
 
 
-class PythonResolver:
+class PythonResolver(SubtypeQueries):
     """Resolves facts against a `WorkspaceModel`. Cheap to create; caches per generation
     (names, accessors) and per shape (bases, subclasses: see
     `WorkspaceModel.shape`)."""
@@ -139,7 +139,7 @@ class PythonResolver:
         # What `_children` is kept from, change by change (`KeptSubtypes`), and the log
         # of the model's changes it is brought up to date from (set by the indexer;
         # without it a change of the shape builds the map again).
-        self._subclass_map: KeptSubtypes | None = None
+        self._kept_subtypes: KeptSubtypes | None = None
         self.change_log: ModelChanges | None = None
         # Name -> whether a method of that name anywhere in the workspace is a property
         # accessor or a special method (`_is_accessor_name`), per generation: most
@@ -588,7 +588,7 @@ class PythonResolver:
         may_differ = None
         if self.recorder is None and not self.model.irregular_members:
             may_differ = self._reaches_other_definition(method, name)
-        for sub in subtypes_nearest_first(self._subclasses(), cls):
+        for sub in subtypes_nearest_first(self._subtypes(), cls):
             if len(found) >= MAX_OVERRIDES:
                 break
             if may_differ is not None and not may_differ(sub, 0):
@@ -657,43 +657,26 @@ class PythonResolver:
         )
         return Target(runs[0].id, how, share, more)
 
-    def _subclasses(self) -> dict[str, list[str]]:
+    def _subtypes(self) -> dict[str, list[str]]:
         """Class id -> its direct subclasses in the workspace (brought up to date once a
         shape: see `KeptSubtypes`)."""
         self._check_generation()
-        if self._children is None and self.change_log is None:
+        if self._children is not None:
+            return self._children
+        if self.change_log is None:
             # Nothing to bring it up to date from (a full index's resolvers, which the
             # model outlives by none of its changes): the plain map, cheaper to build.
-            children: dict[str, list[str]] = {}
-            for sid, info in list(self.model.symbols.items()):
-                if info.kind == SymbolKind.CLASS:
-                    for base in self._bases_of(sid):
-                        children.setdefault(base, []).append(sid)
-            self._children = children
-        if self._children is None:
-            model = self.model
-            if isinstance(model, RecordingModel):
-                # Kept per shape, as the bases are: not a read of the call recording.
-                model = model.unrecorded
-            kept = self._subclass_map
-            changed = None
-            if kept is not None and self.change_log is not None:
-                changed = self.change_log.since(model, kept.generation)
-            if kept is None or changed is None or changed.everything:
-                kept = self._subclass_map = KeptSubtypes.build(model, _class_bases, _is_class)
-            else:
-                kept.update(model, changed)
-            self._children = kept.children
+            self._children = plain_subtypes(self.model, _is_class, self._bases_of)
+            return self._children
+        model = self.model
+        if isinstance(model, RecordingModel):
+            # Kept per shape, as the bases are: not a read of the call recording.
+            model = model.unrecorded
+        self._kept_subtypes = KeptSubtypes.current(
+            self._kept_subtypes, model, self.change_log, _class_bases, _is_class
+        )
+        self._children = self._kept_subtypes.children
         return self._children
-
-    def direct_subtypes(self, class_id: str) -> list[str]:
-        """The workspace classes inheriting directly from `class_id`, as the model says
-        now (its recent files included): from the subclass map kept per shape."""
-        return list(self._subclasses().get(class_id, ()))
-
-    def warm(self) -> None:
-        """Build the workspace-wide cache (subclasses) now."""
-        self._subclasses()
 
     def lookup(self, qualname: str) -> str | None:
         """The id of the workspace definition named `qualname`, following re-exports."""

@@ -38,7 +38,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
-from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -147,7 +147,7 @@ class ScriptResolver(SubtypeQueries):
         self._shape = -1
         # What `_children` is kept from, and the log of the model's changes it is brought
         # up to date from (set by the indexer; without it the map is built again).
-        self._subtype_map: KeptSubtypes | None = None
+        self._kept_subtypes: KeptSubtypes | None = None
         self.change_log: ModelChanges | None = None
         # (type id, method id) -> its override edges (many calls share one method).
         self._override_cache: dict[tuple[str, str], tuple[Target, ...]] = {}
@@ -521,26 +521,19 @@ class ScriptResolver(SubtypeQueries):
             # Brought up to date from the logged changes where the log holds them all
             # (`KeptSubtypes`: an import added costs what the types reading its file
             # hold), else built whole.
-            kept = self._subtype_map
-            changed = None
-            if kept is not None and self.change_log is not None:
-                changed = self.change_log.since(self.model, kept.generation)
             if self.change_log is None:
                 # Nothing to bring it up to date from (a full index's resolvers): the
                 # plain map, cheaper to build.
-                children: dict[str, list[str]] = {}
-                for sid, info in list(self.model.symbols.items()):
-                    if info.kind in _CLASSLIKE:
-                        for base in self._bases_of(sid):
-                            children.setdefault(base, []).append(sid)
-                self._children = children
-            elif kept is None or changed is None or changed.everything:
-                kept = KeptSubtypes.build(self.model, _script_supertypes, _is_classlike)
-                self._subtype_map = kept
-                self._children = kept.children
+                self._children = plain_subtypes(self.model, _is_classlike, self._bases_of)
             else:
-                kept.update(self.model, changed)
-                self._children = kept.children
+                self._kept_subtypes = KeptSubtypes.current(
+                    self._kept_subtypes,
+                    self.model,
+                    self.change_log,
+                    _script_supertypes,
+                    _is_classlike,
+                )
+                self._children = self._kept_subtypes.children
             self._shape = self.model.shape
         return self._children
 
