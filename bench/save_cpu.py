@@ -20,6 +20,11 @@ CPU time much less). Builds alternate run by run. Edits (``--edit``):
   save: in a ``.py`` file before the first method of the first class (of the class
   ``--cls`` names, if given), in a ``.java`` file before the closing brace of its last
   top-level type (the file need not be Python for this edit);
+- ``override``: a method named ``--name`` added to the class ``--cls`` of a ``.py``
+  file at every other save and removed at the next (``def save(self, *args,
+  **kwargs)`` calling ``super()``'s), so that the saves alternate between gaining an
+  override of the bases' method, whose callers in other files gain an edge to it, and
+  losing it;
 - ``import``: an import added at the top of a ``.py`` file, a different one every
   save (``import json as kb<i>``), of a TypeScript or JavaScript file (``import { kb<i> }
   from './kb<i>';``), or after the ``package`` line of a ``.java`` file (``import
@@ -63,6 +68,17 @@ def with_method(original: str, i: int, rel: str, cls: str = "") -> str:
     return original[:at] + method + original[at:]
 
 
+def with_override(original: str, i: int, cls: str, name: str) -> str:
+    if i % 2 == 0:
+        return original
+    at = original.index("\n    def ", original.index(f"\nclass {cls}"))
+    method = (
+        f"\n    def {name}(self, *args, **kwargs):\n"
+        f"        return super().{name}(*args, **kwargs)\n"
+    )
+    return original[:at] + method + original[at:]
+
+
 def with_import(original: str, i: int, rel: str) -> str:
     if rel.endswith(".java"):
         at = original.index(";", original.index("package ")) + 1
@@ -80,7 +96,7 @@ def in_body(original: str, i: int) -> str:
 
 
 def child(
-    root: Path, rel: str, edit: str, other: str, saves: int, cls: str = ""
+    root: Path, rel: str, edit: str, other: str, saves: int, cls: str = "", name: str = ""
 ) -> dict[str, object]:
     from kenning.engine import Engine
 
@@ -102,6 +118,8 @@ def child(
                     text = in_body(original, i)
                 elif edit == "method":
                     text = with_method(original, i, rel, cls)
+                elif edit == "override":
+                    text = with_override(original, i, cls, name)
                 elif edit == "import":
                     text = with_import(original, i, rel)
                 else:
@@ -123,17 +141,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", help="workspace-relative path of the file saved")
     parser.add_argument("--build", action="append", default=[], help="label=DAEMON_DIR")
     parser.add_argument(
-        "--edit", choices=("append", "body", "alternate", "method", "import"), default="append"
+        "--edit",
+        choices=("append", "body", "alternate", "method", "override", "import"),
+        default="append",
     )
     parser.add_argument("--other", default="django/contrib/admin/options.py")
-    parser.add_argument("--cls", default="", help="the class `--edit method` adds to")
+    parser.add_argument("--cls", default="", help="the class `--edit method|override` adds to")
+    parser.add_argument("--name", default="save", help="the method `--edit override` adds")
     parser.add_argument("--saves", type=int, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root = args.workspace.resolve()
     if args.child:
-        print(json.dumps(child(root, args.file, args.edit, args.other, args.saves, args.cls)))
+        print(
+            json.dumps(
+                child(root, args.file, args.edit, args.other, args.saves, args.cls, args.name)
+            )
+        )
         return 0
     builds = dict(b.split("=", 1) for b in args.build) or {"": ""}
     medians: dict[str, list[float]] = {label: [] for label in builds}
@@ -144,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [daemon, env.get("PYTHONPATH")]))
             command = [sys.executable, "-m", "bench.save_cpu", str(root), args.file, "--child"]
             command += ["--edit", args.edit, "--other", args.other, "--saves", str(args.saves)]
-            command += ["--cls", args.cls]
+            command += ["--cls", args.cls, "--name", args.name]
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
             cpu = json.loads(out.stdout.strip().splitlines()[-1])["cpu_ms"]
             medians[label].append(statistics.median(cpu))

@@ -357,3 +357,90 @@ def test_a_method_new_on_a_base_finds_the_subclasses_in_the_model_not_the_store(
     engine.flush()
     assert callers(engine, "pkg/base.py#Base.helper") == {"run"}
     assert stored(engine) == rebuilt(engine.root)
+
+
+def test_an_override_new_on_a_subclass_gains_the_callers_of_the_base_method(
+    workspace: Workspace,
+) -> None:
+    """`Sub.run` added to a subclass of `Base`: `b.run()` in another file, with `b` a
+    `Base`, may now run it, and a fresh index says so; the caller's file is not saved."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    def run(self):\n        return 1\n",
+        "pkg/sub.py": "from pkg.base import Base\n\n\nclass Sub(Base):\n    pass\n",
+        "pkg/use.py": "from pkg.base import Base\n\n\ndef go(b: Base):\n    return b.run()\n",
+    }
+    engine = workspace.indexed(files)
+    save(engine, "pkg/sub.py", files["pkg/sub.py"].replace(
+        "    pass\n", "    def run(self):\n        return 2\n"))  # fmt: skip
+    assert callers(engine, "pkg/sub.py#Sub.run") == {"go"}
+    engine.flush()
+    assert callers(engine, "pkg/sub.py#Sub.run") == {"go"}
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_a_class_given_other_bases_moves_its_overrides_callers(workspace: Workspace) -> None:
+    """`Sub(Other)` becomes `Sub(Base)`: its `run`, and that of its subclass in another
+    file, now override `Base.run` and no longer `Other.run`, for calls in files not
+    saved; the stores end as a fresh index's."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    def run(self):\n        return 1\n\n\n"
+        "class Other:\n    def run(self):\n        return 2\n",
+        "pkg/sub.py": "from pkg.base import Base, Other\n\n\n"
+        "class Sub(Other):\n    def run(self):\n        return 3\n",
+        "pkg/leaf.py": "from pkg.sub import Sub\n\n\n"
+        "class Leaf(Sub):\n    def run(self):\n        return 4\n",
+        "pkg/use.py": "from pkg.base import Base, Other\n\n\n"
+        "def go(b: Base):\n    return b.run()\n\n\n"
+        "def went(o: Other):\n    return o.run()\n",
+    }
+    engine = workspace.indexed(files)
+    assert callers(engine, "pkg/leaf.py#Leaf.run") == {"went"}
+    save(engine, "pkg/sub.py", files["pkg/sub.py"].replace("Sub(Other)", "Sub(Base)"))
+    for _ in range(2):
+        assert callers(engine, "pkg/sub.py#Sub.run") == {"go"}
+        assert callers(engine, "pkg/leaf.py#Leaf.run") == {"go"}
+        engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_an_override_new_on_a_java_subclass_gains_the_callers_of_the_base_method(
+    workspace: Workspace,
+) -> None:
+    """The same in Java: `Sub.run` added to a subclass of `Base` reaches `b.run()`."""
+    files = {
+        "src/p/Base.java": "package p;\n\npublic class Base {\n"
+        "    public int run() { return 1; }\n}\n",
+        "src/p/Sub.java": "package p;\n\npublic class Sub extends Base {\n}\n",
+        "src/p/Use.java": "package p;\n\npublic class Use {\n"
+        "    int go(Base b) { return b.run(); }\n}\n",
+    }
+    engine = workspace.indexed(files)
+    save(engine, "src/p/Sub.java", files["src/p/Sub.java"].replace(
+        "{\n}", "{\n    public int run() { return 2; }\n}"))  # fmt: skip
+    [run] = [s.id for s in engine.symbols("run") if s.path == "src/p/Sub.java"]
+    assert callers(engine, run) == {"go"}
+    engine.flush()
+    assert callers(engine, run) == {"go"}
+    assert stored(engine) == rebuilt(engine.root)
+
+
+def test_an_override_new_on_a_typescript_subclass_gains_the_callers_of_the_base_method(
+    workspace: Workspace,
+) -> None:
+    """The same in TypeScript: `Sub.run` added to a subclass of `Base` reaches `b.run()`."""
+    files = {
+        "src/base.ts": "export class Base {\n  run(): number { return 1; }\n}\n",
+        "src/sub.ts": "import { Base } from './base';\n\nexport class Sub extends Base {\n}\n",
+        "src/use.ts": "import { Base } from './base';\n\n"
+        "export function go(b: Base): number {\n  return b.run();\n}\n",
+    }
+    engine = workspace.indexed(files)
+    save(engine, "src/sub.ts", files["src/sub.ts"].replace(
+        "{\n}", "{\n  run(): number { return 2; }\n}"))  # fmt: skip
+    [run] = [s.id for s in engine.symbols("run") if s.path == "src/sub.ts"]
+    assert callers(engine, run) == {"go"}
+    engine.flush()
+    assert callers(engine, run) == {"go"}
+    assert stored(engine) == rebuilt(engine.root)

@@ -9,10 +9,10 @@ folder here (see `base.py`); adding one is that folder plus one line in `LANGUAG
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import
+from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import, SymbolKind
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
 from kenning.languages.go import GO
@@ -151,22 +151,65 @@ class Resolvers:
         directly or not, at most `depth` levels down, from the model of `path`'s
         language: a walk of the resolver's subtype map, which costs what it finds. None
         where that resolver keeps no such map (an optional `direct_subtypes(type_id)`)."""
-        resolver = self._for(path)
-        direct = getattr(resolver, "direct_subtypes", None)
         model = self.models.model_of(path)
-        if direct is None or model is None:
+        below = self.descendants(path, type_id, depth)
+        if below is None or model is None:
             return None
-        names: set[str] = set()
+        return {model.symbols[sub].qualname for sub in below if sub in model.symbols}
+
+    def descendants(self, path: str, type_id: str, depth: int) -> list[str] | None:
+        """Ids of the types inheriting from `type_id` (defined in `path`), directly or
+        not, at most `depth` levels down, nearest first: a walk of the resolver's subtype
+        map, which costs what it finds. None where that resolver keeps no such map (an
+        optional `direct_subtypes(type_id)`)."""
+        direct = getattr(self._for(path), "direct_subtypes", None)
+        if direct is None:
+            return None
+        found: list[str] = []
         seen = {type_id}
         level = [type_id]
         for _ in range(depth):
-            found = [sub for base in level for sub in direct(base) if sub not in seen]
-            seen.update(found)
-            names.update(model.symbols[sub].qualname for sub in found if sub in model.symbols)
-            level = list(dict.fromkeys(found))
+            level = list(dict.fromkeys(sub for base in level for sub in direct(base)))
+            level = [sub for sub in level if sub not in seen]
+            seen.update(level)
+            found += level
             if not level:
                 break
-        return names
+        return found
+
+    def overridden_methods(
+        self, path: str, type_id: str, names: Collection[str], depth: int
+    ) -> list[str] | None:
+        """Ids of the methods named in `names` that the types above `type_id` (defined in
+        `path`) define, at most `depth` levels up: the methods a method of `type_id` by
+        one of those names overrides, whose callers' virtual calls may run it. None
+        where the resolver of `path`'s language keeps no supertypes
+        (an optional `direct_supertypes(type_id)`)."""
+        resolver = self._for(path)
+        up = getattr(resolver, "direct_supertypes", None)
+        model = self.models.model_of(path)
+        if up is None or model is None:
+            return None
+        found: list[str] = []
+        seen = {type_id}
+        level = [type_id]
+        for _ in range(depth):
+            level = [base for sub in level for base in up(sub) if base not in seen]
+            seen.update(level)
+            for base in level:
+                info = model.symbols.get(base)
+                if info is None:
+                    continue
+                for name in names:
+                    found += [
+                        sid
+                        for sid in model.by_qualname.get(f"{info.qualname}.{name}", ())
+                        if model.symbols[sid].parent == base
+                        and model.symbols[sid].kind == SymbolKind.METHOD
+                    ]
+            if not level:
+                break
+        return found
 
     def language_resolver(self, path: str) -> LanguageResolver | None:
         """The resolver of `path`'s language (None for a file no model holds)."""

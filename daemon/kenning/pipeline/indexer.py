@@ -27,6 +27,7 @@ import msgspec
 import pyarrow as pa
 
 from kenning.core.facts import (
+    TYPE_KINDS,
     BaseClass,
     CallSite,
     Chunk,
@@ -35,7 +36,13 @@ from kenning.core.facts import (
     Import,
     SymbolKind,
 )
-from kenning.core.graph import EXTERNAL_PREFIX, ResolvedFile, Target, makes_call_edge
+from kenning.core.graph import (
+    EXTERNAL_PREFIX,
+    Resolution,
+    ResolvedFile,
+    Target,
+    makes_call_edge,
+)
 from kenning.core.settings import Settings
 from kenning.languages import Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
@@ -48,7 +55,7 @@ from kenning.pipeline.discover import (
 )
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
-from kenning.resolve.model import SymInfo, WorkspaceModels
+from kenning.resolve.model import SymInfo, WorkspaceModel, WorkspaceModels
 from kenning.resolve.reuse import (
     CallResolutions,
     ModelChanges,
@@ -534,6 +541,8 @@ class Indexer:
         touched: list[FileRecord] = []
         old_ids: set[str] = set()
         old_names: set[str] = set()
+        # Each changed file's classes' base expressions before the batch.
+        old_bases: dict[str, tuple[str, ...]] = {}
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
@@ -561,6 +570,9 @@ class Indexer:
                 continue
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
+            scope = model.file(path)
+            if scope is not None:
+                old_bases.update((cls, tuple(exprs)) for cls, exprs in scope.bases.items())
             module = self._module_of(path)
             if path in open_paths:
                 facts, tree = language.extract(path, data, module, self.trees.start(path, data))
@@ -593,7 +605,7 @@ class Indexer:
                     self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
             rewires, reresolved = self._rewires(
-                resolver, old_ids, old_names, updates, new_facts, recent
+                resolver, old_ids, old_names, old_bases, updates, new_facts, recent
             )
         # Each file's chunk rows, built once: their hashes go to the embedding queue, the
         # rows to the recent layer and then to the chunk table.
@@ -690,16 +702,19 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
+        old_bases: dict[str, tuple[str, ...]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
     ) -> tuple[list[Rewire], list[FileUpdate]]:
         """Edges of other files that pointed at this batch's symbols, or could now.
 
-        Two kinds: edges into symbols that no longer exist, and edges into `external`
+        Three kinds: edges into symbols that no longer exist; edges into `external`
         placeholders named like a definition these files did not have before (so
-        `from a import bar` starts resolving when `bar` appears in `a.py`). Names the
-        files already defined cannot change what an unresolved edge resolves to.
+        `from a import bar` starts resolving when `bar` appears in `a.py`); and the
+        virtual calls a method may now override or stop overriding (see
+        `_override_targets`). Names the files already defined cannot change what an
+        unresolved edge resolves to.
 
         Edges of files in `recent` (prepared, not persisted) are not read from the
         store: such a file is resolved again whole if one of its targets is affected
@@ -729,14 +744,22 @@ class Indexer:
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
         names = sorted(new_names)
+        overridden, overriding = self._override_targets(resolver, new_names, old_bases, new_facts)
         batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
         edges = self.graph.edges_into(removed, exclude)
         edges += self.graph.edges_into_externals(names, exclude)
+        # Virtual calls are calls: one statement per method, not three.
+        edges += self.graph.edges_into(sorted(overridden), exclude, ("CALLS",))
+        edges += [
+            e
+            for e in self.graph.edges_into(sorted(overriding), exclude, ("CALLS",))
+            if e.resolution == Resolution.OVERRIDE
+        ]
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
         edges = [e for e in edges if e.site not in replaced]
-        affected = set(removed) | {EXTERNAL_PREFIX + n for n in names}
+        affected = set(removed) | {EXTERNAL_PREFIX + n for n in names} | overridden | overriding
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
@@ -746,7 +769,12 @@ class Indexer:
                 continue
             seen.add(key)
             target = _resolve_stored(resolver, edge)
-            if target.id != edge.dst or edge.dst in old_ids:
+            if (
+                target.id != edge.dst
+                or edge.dst in old_ids
+                or edge.dst in overriding
+                or any(t.id in overriding for t in target.more)
+            ):
                 rewires.append(Rewire(edge, target))
         for rw in recent.rewires:
             if not any(t.id in affected for t in (rw.target, *rw.target.more)):
@@ -765,6 +793,55 @@ class Indexer:
                 update.resolved = resolver.resolve_file(file.facts)
                 reresolved.append(update)
         return rewires, reresolved
+
+    def _override_targets(
+        self,
+        resolver: Resolvers,
+        new_names: set[str],
+        old_bases: dict[str, tuple[str, ...]],
+        new_facts: list[FileFacts],
+    ) -> tuple[set[str], set[str]]:
+        """Which methods' callers a batch's new overrides concern: (the methods of
+        supertypes that a method of the batch may now override, those methods).
+
+        A virtual call `b.run()` with `b` a `Base` reaches every override of `Base.run`
+        in `Base`'s subclasses: one edge each. A method new on a subclass (`Sub.run`)
+        adds one to each such call in other files, whose edge into `Base.run` says where
+        they are; a class whose bases changed may override other methods now, and stop
+        overriding those it did, so every method of it and of its subclasses counts,
+        and their stored override edges are read again too. Only for languages whose
+        resolver keeps supertypes (`Resolvers.overridden_methods`)."""
+        # (path, class) -> names of its methods that may override something new.
+        methods: dict[tuple[str, str], set[str]] = {}
+        overriding: set[str] = set()
+        for f in new_facts:
+            bases: dict[str, list[str]] = {}
+            for base in f.bases:
+                bases.setdefault(base.class_id, []).append(base.expr)
+            types = {s.id for s in f.symbols if s.kind in TYPE_KINDS}
+            rebased = [c for c in sorted(types) if tuple(bases.get(c, ())) != old_bases.get(c, ())]
+            for s in f.symbols:
+                if (
+                    s.kind == SymbolKind.METHOD
+                    and s.parent is not None
+                    and (s.qualname in new_names or s.parent in rebased)
+                ):
+                    methods.setdefault((f.path, s.parent), set()).add(s.name)
+                    overriding.add(s.id)
+            # A subclass's methods gain (or lose) supertypes' methods with its base's.
+            model = resolver.models.model_of(f.path)
+            if model is None:
+                continue
+            for cls in rebased:
+                for sub in resolver.descendants(f.path, cls, SUBCLASS_DEPTH) or ():
+                    for member in _methods_of(model, sub):
+                        methods.setdefault((member.path, sub), set()).add(member.name)
+                        overriding.add(member.id)
+        overridden: set[str] = set()
+        for (path, cls), names in methods.items():
+            found = resolver.overridden_methods(path, cls, names, SUBCLASS_DEPTH)
+            overridden.update(found or ())
+        return overridden, overriding
 
     def _subclass_names(
         self,
@@ -979,6 +1056,14 @@ class _Spill:
         self._file.seek(0)
         while header := self._file.read(8):
             yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
+
+
+def _methods_of(model: WorkspaceModel, type_id: str) -> list[SymInfo]:
+    """The methods `type_id` defines, as the model says (its file's symbols)."""
+    info = model.symbols.get(type_id)
+    scope = model.files.get(info.path) if info is not None else None
+    members = (model.symbols.get(sid) for sid in (scope.symbol_ids if scope else ()))
+    return [m for m in members if m and m.parent == type_id and m.kind == SymbolKind.METHOD]
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:

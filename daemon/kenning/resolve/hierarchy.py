@@ -189,3 +189,11 @@ class SubtypeQueries:
         """The workspace types extending or implementing `type_id` directly, as the
         model says now (its recent files included): from the map kept per shape."""
         return list(self._subtypes().get(type_id, ()))
+
+    def _supertypes_of(self, type_id: str) -> list[str]:
+        raise NotImplementedError
+
+    def direct_supertypes(self, type_id: str) -> list[str]:
+        """The workspace types `type_id` extends or implements directly, as the model
+        says now: its bases as resolved (kept per generation)."""
+        return list(self._supertypes_of(type_id))

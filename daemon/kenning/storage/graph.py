@@ -133,6 +133,10 @@ class StoredEdge:
         return (self.table, self.src, self.fact.span.start_line, self.fact.span.start_col)
 
 
+# The tables of edges between symbols, each a `StoredEdge.table`.
+EDGE_KINDS = ("CALLS", "IMPORTS", "INHERITS")
+
+
 @dataclass(slots=True)
 class Rewire:
     """An edge of another file whose target changes because of this batch."""
@@ -1458,13 +1462,17 @@ class GraphStore:
         )
 
     def edges_into(
-        self, target_ids: Sequence[str], exclude_paths: Sequence[str]
+        self,
+        target_ids: Sequence[str],
+        exclude_paths: Sequence[str],
+        tables: Sequence[str] = EDGE_KINDS,
     ) -> list[StoredEdge]:
-        """Edges from files outside `exclude_paths` into any of `target_ids`."""
+        """Edges from files outside `exclude_paths` into any of `target_ids`, in
+        `tables` (every kind of edge, or fewer: a statement per target and table)."""
         ids = self._maybe_stored(target_ids)
         if not ids:
             return []
-        return self._stored_edges(ids, exclude_paths)
+        return self._stored_edges(ids, exclude_paths, tables)
 
     def edges_into_externals(
         self, names: Sequence[str], exclude_paths: Sequence[str]
@@ -1505,7 +1513,9 @@ class GraphStore:
             found.extend((cid, str(a), str(q), str(p)) for a, q, p in _pyrows(table))
         return found
 
-    def _stored_edges(self, ids: list[str], exclude_paths: Sequence[str]) -> list[StoredEdge]:
+    def _stored_edges(
+        self, ids: list[str], exclude_paths: Sequence[str], tables: Sequence[str] = EDGE_KINDS
+    ) -> list[StoredEdge]:
         """Edges into the symbols `ids` from files outside `exclude_paths`."""
         out: list[StoredEdge] = []
         # Filtered here: a statement's `NOT a.path IN $paths` tests every row against
@@ -1516,6 +1526,8 @@ class GraphStore:
             ("IMPORTS", IMPORTS_COLUMNS),
             ("INHERITS", INHERITS_COLUMNS),
         ):
+            if table not in tables:
+                continue
             props = ", ".join(f"e.{name}" for name, _ in cols)
             cypher = (
                 f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol {{id: $id}}) "

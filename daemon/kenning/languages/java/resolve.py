@@ -655,6 +655,9 @@ class JavaResolver(SubtypeQueries):
             self._parents = (children, parents)
         return self._parents[1]
 
+    def _supertypes_of(self, type_id: str) -> list[str]:
+        return self._bases_of(type_id)[0]
+
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes (built once per model shape).
 

@@ -657,6 +657,9 @@ class PythonResolver(SubtypeQueries):
         )
         return Target(runs[0].id, how, share, more)
 
+    def _supertypes_of(self, type_id: str) -> list[str]:
+        return self._bases_of(type_id)
+
     def _subtypes(self) -> dict[str, list[str]]:
         """Class id -> its direct subclasses in the workspace (brought up to date once a
         shape: see `KeptSubtypes`)."""

@@ -512,6 +512,9 @@ class ScriptResolver(SubtypeQueries):
                     break
         return tuple(found)
 
+    def _supertypes_of(self, type_id: str) -> list[str]:
+        return self._bases_of(type_id)
+
     def _subtypes(self) -> dict[str, list[str]]:
         """Type id -> its direct workspace subtypes, built once per model shape
         (`WorkspaceModel.shape`: files, types, bases and imports), which edits of
