@@ -444,3 +444,23 @@ def test_an_override_new_on_a_typescript_subclass_gains_the_callers_of_the_base_
     engine.flush()
     assert callers(engine, run) == {"go"}
     assert stored(engine) == rebuilt(engine.root)
+
+
+def test_a_rewired_call_leaves_the_call_that_starts_where_it_does(workspace: Workspace) -> None:
+    """`super().run()` starts where `super()` does: when `A.run` goes, the edge of the
+    outer call in another file is rewired and the inner call's edge stays."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class A:\n    def run(self):\n        return 1\n",
+        "pkg/sub.py": "from pkg.base import A\n\n\n"
+        "class Sub(A):\n    def run(self):\n        return super().run()\n",
+    }
+    engine = workspace.indexed(files)
+    assert callees(engine, "Sub.run") == {
+        "pkg/base.py#A.run": "self",
+        "ext:builtins.super": "builtin",
+    }
+    save(engine, "pkg/base.py", files["pkg/base.py"].replace("def run", "def go"))
+    engine.flush()
+    assert "ext:builtins.super" in callees(engine, "Sub.run")
+    assert stored(engine) == rebuilt(engine.root)

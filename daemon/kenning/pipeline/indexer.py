@@ -763,8 +763,8 @@ class Indexer:
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
-            table, src, line, col = edge.site
-            key = (table, src, edge.dst, line, col)
+            table, src, start, end = edge.site
+            key = (table, src, edge.dst, start, end)
             if key in seen or edge.path not in resolver.models:
                 continue
             seen.add(key)

@@ -127,10 +127,25 @@ class StoredEdge:
     resolution: str = ""  # how it was resolved when it was read
 
     @property
-    def site(self) -> tuple[str, str, int, int]:
+    def site(self) -> Site:
         """The call site (or import, or base) the edge belongs to: a site can have
         several edges (overrides, candidates), and a rewire replaces all of them."""
-        return (self.table, self.src, self.fact.span.start_line, self.fact.span.start_col)
+        return site_of(self.table, self.src, self.fact.span)
+
+
+# A call site (or import, or base) as its edges are stored: the table, the source
+# symbol and its span's two positions (`schema.position`). Its end tells apart two
+# calls that start at one position, `super()` and `super().save()`.
+Site = tuple[str, str, int, int]
+
+
+def site_of(table: str, src: str, span: Span) -> Site:
+    return (
+        table,
+        src,
+        position(span.start_line, span.start_col),
+        position(span.end_line, span.end_col),
+    )
 
 
 # The tables of edges between symbols, each a `StoredEdge.table`.
@@ -1253,7 +1268,7 @@ class GraphStore:
                 rows.add_file(u.record, u.facts, u.resolved)
         # A site can have several edges (overrides, candidates): each may come back
         # as a rewire, and the site's new target carries all of its edges again.
-        sites: set[tuple[str, str, int, int]] = set()
+        sites: set[Site] = set()
         # How the rewired call sites resolve after this batch (every edge of a site).
         moved: dict[str, int] = {}
         for rw in rewires:
@@ -1282,13 +1297,13 @@ class GraphStore:
             )  # fmt: skip
             if keep_counts:
                 # ... minus how they resolve now: their edges all go (see below).
-                for table, src, line, col in sites:
+                for table, src, start, end in sites:
                     if table != "CALLS":
                         continue
                     for resolution, count in self._execute_rows(
-                        "MATCH (a:Symbol {id: $src})-[e:CALLS]->() "
-                        "WHERE e.span_start = $at RETURN e.resolution, count(*)",
-                        {"src": src, "at": position(line, col)},
+                        "MATCH (a:Symbol {id: $src})-[e:CALLS]->() WHERE e.span_start = $at "
+                        "AND e.span_end = $to RETURN e.resolution, count(*)",
+                        {"src": src, "at": start, "to": end},
                     ):
                         moved[resolution] = moved.get(resolution, 0) - int(count)
             old_externals = {
@@ -1310,13 +1325,14 @@ class GraphStore:
                 self._run("MATCH (f:File {path: $path})-[e:DEFINES]->() DELETE e", {"path": path})
             for table in EDGE_TABLES:
                 old = [
-                    {"src": src, "at": position(line, col)}
-                    for kind, src, line, col in sorted(sites) if kind == table
+                    {"src": src, "at": start, "to": end}
+                    for kind, src, start, end in sorted(sites) if kind == table
                 ]  # fmt: skip
                 # Every edge of a rewired site goes: its new target brings them all back.
                 self._unwind(
                     "UNWIND $rows AS r MATCH (a:Symbol {id: r.src})-[e:"
-                    f"{table}]->(b:Symbol) WHERE e.span_start = r.at DELETE e",
+                    f"{table}]->(b:Symbol) WHERE e.span_start = r.at AND e.span_end = r.to "
+                    "DELETE e",
                     old,
                 )
             for path in deleted:

@@ -46,7 +46,7 @@ from kenning.storage.chunks import (
     name_terms,
     split_words_column,
 )
-from kenning.storage.graph import FileRecord, Rewire, in_order
+from kenning.storage.graph import FileRecord, Rewire, Site, in_order, site_of
 
 # How much larger each repeated persisted read is when hiding left it short.
 REFETCH_GROWTH = 4
@@ -129,7 +129,7 @@ class RecentFiles:
         self.edges = _Edges()
         self.file_calls: dict[str, list[CallEdge]] = {}
         # Call sites of other files whose persisted edges a rewire replaces.
-        self.rewired_sites: set[tuple[str, str, int, int]] = set()
+        self.rewired_sites: set[Site] = set()
         self.rewired_by_path: dict[str, list[CallEdge]] = {}
         self.chunks: list[dict[str, Any]] = []
         # The tokens of each of `chunks` per full-text field, made by the first search
@@ -345,11 +345,11 @@ class LayeredGraph:
         # Another file's call sites that a recent change re-resolved: the rewired
         # edges replace the persisted ones of the same site.
         rewired = self.recent.rewired_by_path.get(path, [])
-        starts = {(e.span.start_line, e.span.start_col) for e in rewired}
+        spans = {e.span for e in rewired}
         return [
             (callee, span)
             for callee, span in self.graph.calls_on_line(path, line)
-            if (span.start_line, span.start_col) not in starts
+            if span not in spans
         ] + [(e.callee, e.span) for e in rewired if e.span.start_line <= line <= e.span.end_line]
 
     def call_edges(self, ids: Sequence[str], incoming: bool) -> list[CallEdge]:
@@ -357,8 +357,7 @@ class LayeredGraph:
         persisted = [
             e
             for e in self.graph.call_edges(ids, incoming)
-            if not self.recent.hides(e.path)
-            and ("CALLS", e.caller, e.span.start_line, e.span.start_col) not in sites
+            if not self.recent.hides(e.path) and site_of("CALLS", e.caller, e.span) not in sites
         ]
         index = self.recent.edges.incoming if incoming else self.recent.edges.outgoing
         recent = [e for i in dict.fromkeys(ids) for e in index.get(i, [])]
