@@ -446,6 +446,32 @@ def test_an_override_new_on_a_typescript_subclass_gains_the_callers_of_the_base_
     assert stored(engine) == rebuilt(engine.root)
 
 
+def test_calls_through_a_class_given_other_bases_reach_the_new_bases_methods(
+    workspace: Workspace,
+) -> None:
+    """`Sub(A)` becomes `Sub(B)`: `self.x()` in its subclass and `s.x()` with `s` a
+    `Sub`, both in files not saved, reached `A.x` through `Sub` and now reach `B.x`; a
+    name only `A` had (`only_a`) is no longer found; the stores end as a fresh index's."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class A:\n    def x(self):\n        return 1\n\n    def only_a(self):\n"
+        "        return 2\n\n\nclass B:\n    def x(self):\n        return 3\n",
+        "pkg/sub.py": "from pkg.base import A, B\n\n\nclass Sub(A):\n    pass\n",
+        "pkg/leaf.py": "from pkg.sub import Sub\n\n\n"
+        "class Leaf(Sub):\n    def f(self):\n        return self.x() + self.only_a()\n",
+        "pkg/use.py": "from pkg.sub import Sub\n\n\ndef g(s: Sub):\n    return s.x()\n",
+    }
+    engine = workspace.indexed(files)
+    assert callers(engine, "pkg/base.py#A.x") == {"f", "g"}
+    save(engine, "pkg/sub.py", files["pkg/sub.py"].replace("Sub(A)", "Sub(B)"))
+    for _ in range(2):
+        assert callers(engine, "pkg/base.py#B.x") == {"f", "g"}
+        assert callers(engine, "pkg/base.py#A.x") == set()
+        assert callers(engine, "pkg/base.py#A.only_a") == set()
+        engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+
+
 def test_a_rewired_call_leaves_the_call_that_starts_where_it_does(workspace: Workspace) -> None:
     """`super().run()` starts where `super()` does: when `A.run` goes, the edge of the
     outer call in another file is rewired and the inner call's edge stays."""

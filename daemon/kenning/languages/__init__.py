@@ -178,13 +178,14 @@ class Resolvers:
         return found
 
     def overridden_methods(
-        self, path: str, type_id: str, names: Collection[str], depth: int
+        self, path: str, type_id: str, names: Collection[str] | None, depth: int
     ) -> list[str] | None:
-        """Ids of the methods named in `names` that the types above `type_id` (defined in
-        `path`) define, at most `depth` levels up: the methods a method of `type_id` by
-        one of those names overrides, whose callers' virtual calls may run it. None
-        where the resolver of `path`'s language keeps no supertypes
-        (an optional `direct_supertypes(type_id)`)."""
+        """Ids of the methods named in `names` (every method with None) that the types
+        above `type_id` (defined in `path`) define, at most `depth` levels up: the
+        methods a method of `type_id` by one of those names overrides, whose callers'
+        virtual calls may run it (with None: what `type_id` may inherit). None where
+        the resolver of `path`'s language keeps no supertypes (an optional
+        `direct_supertypes(type_id)`)."""
         resolver = self._for(path)
         up = getattr(resolver, "direct_supertypes", None)
         model = self.models.model_of(path)
@@ -199,6 +200,9 @@ class Resolvers:
             for base in level:
                 info = model.symbols.get(base)
                 if info is None:
+                    continue
+                if names is None:
+                    found += [m.id for m in model.methods_of(base)]
                     continue
                 for name in names:
                     found += [

@@ -55,7 +55,7 @@ from kenning.pipeline.discover import (
 )
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
-from kenning.resolve.model import SymInfo, WorkspaceModel, WorkspaceModels
+from kenning.resolve.model import FileScope, SymInfo, WorkspaceModels
 from kenning.resolve.reuse import (
     CallResolutions,
     ModelChanges,
@@ -87,7 +87,8 @@ from kenning.storage.layered import EMPTY, RecentFiles
 
 log = logging.getLogger(__name__)
 
-# How many levels of subclasses a method new on a class is looked for under (`_rewires`).
+# How many levels of subclasses a method new on a class is looked for under, and of
+# supertypes a changed class's methods are looked for above (`_rewires`).
 SUBCLASS_DEPTH = 5
 # When more than this share of the files changed since the last run, reloading the
 # whole index in bulk is faster than applying the changes incrementally.
@@ -541,8 +542,10 @@ class Indexer:
         touched: list[FileRecord] = []
         old_ids: set[str] = set()
         old_names: set[str] = set()
-        # Each changed file's classes' base expressions before the batch.
-        old_bases: dict[str, tuple[str, ...]] = {}
+        # Each changed file's classes whose bases the batch changes (new classes with
+        # bases included), and the methods they reached through their old bases.
+        rebased: dict[str, list[str]] = {}
+        old_inherited: set[str] = set()
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
@@ -570,15 +573,22 @@ class Indexer:
                 continue
             old_ids.update(model.symbol_ids_of(path))
             old_names.update(model.names_of([path]))
-            scope = model.file(path)
-            if scope is not None:
-                old_bases.update((cls, tuple(exprs)) for cls, exprs in scope.bases.items())
             module = self._module_of(path)
             if path in open_paths:
                 facts, tree = language.extract(path, data, module, self.trees.start(path, data))
                 self.trees.keep(path, data, tree)
             else:
                 facts = language.extract_facts(path, data, module)
+            moved = _rebased(model.file(path), facts)
+            if moved:
+                # What their subclasses and typed calls inherited through the old bases,
+                # asked before the model changes (`_rewires`).
+                rebased[path] = moved
+                before = self._resolvers_for(model)
+                for cls in moved:
+                    old_inherited.update(
+                        before.overridden_methods(path, cls, None, SUBCLASS_DEPTH) or ()
+                    )
             snapshot = Snapshot(model.model(facts.language), path, facts) if log else None
             model.replace(facts)
             if snapshot is not None:
@@ -605,7 +615,7 @@ class Indexer:
                     self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
             rewires, reresolved = self._rewires(
-                resolver, old_ids, old_names, old_bases, updates, new_facts, recent
+                resolver, old_ids, old_names, rebased, old_inherited, updates, new_facts, recent
             )
         # Each file's chunk rows, built once: their hashes go to the embedding queue, the
         # rows to the recent layer and then to the chunk table.
@@ -702,18 +712,22 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
-        old_bases: dict[str, tuple[str, ...]],
+        rebased: dict[str, list[str]],
+        old_inherited: set[str],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
     ) -> tuple[list[Rewire], list[FileUpdate]]:
         """Edges of other files that pointed at this batch's symbols, or could now.
 
-        Three kinds: edges into symbols that no longer exist; edges into `external`
+        Four kinds: edges into symbols that no longer exist; edges into `external`
         placeholders named like a definition these files did not have before (so
-        `from a import bar` starts resolving when `bar` appears in `a.py`); and the
+        `from a import bar` starts resolving when `bar` appears in `a.py`); the
         virtual calls a method may now override or stop overriding (see
-        `_override_targets`). Names the files already defined cannot change what an
+        `_override_targets`); and the calls that reached a method through a class
+        whose bases changed (`rebased`: into `old_inherited`, the methods of its old
+        supertypes, or into placeholders named after it or a subclass and a method of
+        its new ones). Names the files already defined cannot change what an
         unresolved edge resolves to.
 
         Edges of files in `recent` (prepared, not persisted) are not read from the
@@ -743,14 +757,17 @@ class Indexer:
                     layered = _layered_bases(updates, recent)
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
+        overridden, overriding, inherited = self._override_targets(
+            resolver, new_names, rebased, new_facts
+        )
+        new_names |= inherited
         names = sorted(new_names)
-        overridden, overriding = self._override_targets(resolver, new_names, old_bases, new_facts)
         batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
         edges = self.graph.edges_into(removed, exclude)
         edges += self.graph.edges_into_externals(names, exclude)
         # Virtual calls are calls: one statement per method, not three.
-        edges += self.graph.edges_into(sorted(overridden), exclude, ("CALLS",))
+        edges += self.graph.edges_into(sorted(overridden | old_inherited), exclude, ("CALLS",))
         edges += [
             e
             for e in self.graph.edges_into(sorted(overriding), exclude, ("CALLS",))
@@ -759,7 +776,8 @@ class Indexer:
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
         edges = [e for e in edges if e.site not in replaced]
-        affected = set(removed) | {EXTERNAL_PREFIX + n for n in names} | overridden | overriding
+        affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
+        affected |= overridden | overriding | old_inherited
         rewires: list[Rewire] = []
         seen: set[tuple[str, str, str, int, int]] = set()
         for edge in edges:
@@ -798,50 +816,58 @@ class Indexer:
         self,
         resolver: Resolvers,
         new_names: set[str],
-        old_bases: dict[str, tuple[str, ...]],
+        rebased: dict[str, list[str]],
         new_facts: list[FileFacts],
-    ) -> tuple[set[str], set[str]]:
-        """Which methods' callers a batch's new overrides concern: (the methods of
-        supertypes that a method of the batch may now override, those methods).
+    ) -> tuple[set[str], set[str], set[str]]:
+        """What a batch's new overrides and new bases concern: (the methods of
+        supertypes that a method of the batch may now override, those methods, the
+        qualified names a placeholder of an unresolved call may have that a new base's
+        method now answers).
 
         A virtual call `b.run()` with `b` a `Base` reaches every override of `Base.run`
         in `Base`'s subclasses: one edge each. A method new on a subclass (`Sub.run`)
         adds one to each such call in other files, whose edge into `Base.run` says where
         they are; a class whose bases changed may override other methods now, and stop
         overriding those it did, so every method of it and of its subclasses counts,
-        and their stored override edges are read again too. Only for languages whose
+        and their stored override edges are read again too. Its new supertypes' methods
+        may answer `self.m()` in it or a subclass, or `s.m()` with `s` one of them, left
+        unresolved before (placeholders named `Sub.m`). Only for languages whose
         resolver keeps supertypes (`Resolvers.overridden_methods`)."""
         # (path, class) -> names of its methods that may override something new.
         methods: dict[tuple[str, str], set[str]] = {}
         overriding: set[str] = set()
+        inherited: set[str] = set()
         for f in new_facts:
-            bases: dict[str, list[str]] = {}
-            for base in f.bases:
-                bases.setdefault(base.class_id, []).append(base.expr)
-            types = {s.id for s in f.symbols if s.kind in TYPE_KINDS}
-            rebased = [c for c in sorted(types) if tuple(bases.get(c, ())) != old_bases.get(c, ())]
+            moved = rebased.get(f.path, [])
             for s in f.symbols:
                 if (
                     s.kind == SymbolKind.METHOD
                     and s.parent is not None
-                    and (s.qualname in new_names or s.parent in rebased)
+                    and (s.qualname in new_names or s.parent in moved)
                 ):
                     methods.setdefault((f.path, s.parent), set()).add(s.name)
                     overriding.add(s.id)
-            # A subclass's methods gain (or lose) supertypes' methods with its base's.
             model = resolver.models.model_of(f.path)
             if model is None:
                 continue
-            for cls in rebased:
-                for sub in resolver.descendants(f.path, cls, SUBCLASS_DEPTH) or ():
-                    for member in _methods_of(model, sub):
+            for cls in moved:
+                # A subclass's methods gain (or lose) supertypes' methods with its base's.
+                below = resolver.descendants(f.path, cls, SUBCLASS_DEPTH) or []
+                for sub in below:
+                    for member in model.methods_of(sub):
                         methods.setdefault((member.path, sub), set()).add(member.name)
                         overriding.add(member.id)
+                reached = resolver.overridden_methods(f.path, cls, None, SUBCLASS_DEPTH) or ()
+                names = {model.symbols[m].name for m in reached}
+                for owner in (cls, *below):
+                    info = model.symbols.get(owner)
+                    if info is not None:
+                        inherited.update(f"{info.qualname}.{name}" for name in names)
         overridden: set[str] = set()
         for (path, cls), names in methods.items():
             found = resolver.overridden_methods(path, cls, names, SUBCLASS_DEPTH)
             overridden.update(found or ())
-        return overridden, overriding
+        return overridden, overriding, inherited
 
     def _subclass_names(
         self,
@@ -1058,12 +1084,15 @@ class _Spill:
             yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
 
 
-def _methods_of(model: WorkspaceModel, type_id: str) -> list[SymInfo]:
-    """The methods `type_id` defines, as the model says (its file's symbols)."""
-    info = model.symbols.get(type_id)
-    scope = model.files.get(info.path) if info is not None else None
-    members = (model.symbols.get(sid) for sid in (scope.symbol_ids if scope else ()))
-    return [m for m in members if m and m.parent == type_id and m.kind == SymbolKind.METHOD]
+def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
+    """The types of `facts` whose base list differs from the one the model holds for
+    them (`scope`, the file's before the change), new types with bases included."""
+    bases: dict[str, list[str]] = {}
+    for base in facts.bases:
+        bases.setdefault(base.class_id, []).append(base.expr)
+    old = scope.bases if scope is not None else {}
+    types = sorted(s.id for s in facts.symbols if s.kind in TYPE_KINDS)
+    return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:

@@ -240,6 +240,13 @@ class WorkspaceModel:
 
     # -- reading ------------------------------------------------------------------
 
+    def methods_of(self, type_id: str) -> list[SymInfo]:
+        """The methods `type_id` defines (its file's symbols whose parent it is)."""
+        info = self.symbols.get(type_id)
+        scope = self.files.get(info.path) if info is not None else None
+        members = (self.symbols.get(sid) for sid in (scope.symbol_ids if scope else ()))
+        return [m for m in members if m and m.parent == type_id and m.kind == SymbolKind.METHOD]
+
     def symbol_ids_of(self, path: str) -> list[str]:
         scope = self.files.get(path)
         return list(scope.symbol_ids) if scope else []
