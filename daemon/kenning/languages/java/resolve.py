@@ -656,6 +656,7 @@ class JavaResolver(SubtypeQueries):
         return self._parents[1]
 
     def _supertypes_of(self, type_id: str) -> list[str]:
+        self._check_generation()  # an entry point: the bases as of the model now
         return self._bases_of(type_id)[0]
 
     def _subtypes(self) -> dict[str, list[str]]:

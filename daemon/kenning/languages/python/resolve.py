@@ -658,6 +658,7 @@ class PythonResolver(SubtypeQueries):
         return Target(runs[0].id, how, share, more)
 
     def _supertypes_of(self, type_id: str) -> list[str]:
+        self._check_generation()  # an entry point: the bases as of the model now
         return self._bases_of(type_id)
 
     def _subtypes(self) -> dict[str, list[str]]:

@@ -513,6 +513,7 @@ class ScriptResolver(SubtypeQueries):
         return tuple(found)
 
     def _supertypes_of(self, type_id: str) -> list[str]:
+        self._check_generation()  # an entry point: the bases as of the model now
         return self._bases_of(type_id)
 
     def _subtypes(self) -> dict[str, list[str]]:
