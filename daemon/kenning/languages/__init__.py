@@ -9,7 +9,7 @@ folder here (see `base.py`); adding one is that folder plus one line in `LANGUAG
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import, SymbolKind
@@ -177,25 +177,25 @@ class Resolvers:
                 break
         return found
 
-    def overridden_methods(
-        self, path: str, type_id: str, names: Collection[str] | None, depth: int
+    def methods_above(
+        self, path: str, type_ids: Sequence[str], names: Collection[str] | None, depth: int
     ) -> list[str] | None:
         """Ids of the methods named in `names` (every method with None) that the types
-        above `type_id` (defined in `path`) define, at most `depth` levels up: the
-        methods a method of `type_id` by one of those names overrides, whose callers'
-        virtual calls may run it (with None: what `type_id` may inherit). None where
-        the resolver of `path`'s language keeps no supertypes (an optional
-        `direct_supertypes(type_id)`)."""
+        above any of `type_ids` (defined in `path`'s language) define, at most `depth`
+        levels up, each once. Of one type and the names of its methods: the methods
+        they override, whose callers' virtual calls may run them; with None, what it may
+        inherit. None where the resolver of `path`'s language keeps no supertypes (an
+        optional `direct_supertypes(type_id)`)."""
         resolver = self._for(path)
         up = getattr(resolver, "direct_supertypes", None)
         model = self.models.model_of(path)
         if up is None or model is None:
             return None
         found: list[str] = []
-        seen = {type_id}
-        level = [type_id]
+        seen = set(type_ids)
+        level = list(seen)
         for _ in range(depth):
-            level = [base for sub in level for base in up(sub) if base not in seen]
+            level = list(dict.fromkeys(b for sub in level for b in up(sub) if b not in seen))
             seen.update(level)
             for base in level:
                 info = model.symbols.get(base)

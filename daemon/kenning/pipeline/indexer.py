@@ -79,6 +79,7 @@ from kenning.storage.graph import (
     FileUpdate,
     GraphStore,
     Rewire,
+    Site,
     StoredEdge,
     diagnostics_json,
 )
@@ -585,10 +586,7 @@ class Indexer:
                 # asked before the model changes (`_rewires`).
                 rebased[path] = moved
                 before = self._resolvers_for(model)
-                for cls in moved:
-                    old_inherited.update(
-                        before.overridden_methods(path, cls, None, SUBCLASS_DEPTH) or ()
-                    )
+                old_inherited.update(before.methods_above(path, moved, None, SUBCLASS_DEPTH) or ())
             snapshot = Snapshot(model.model(facts.language), path, facts) if log else None
             model.replace(facts)
             if snapshot is not None:
@@ -776,23 +774,22 @@ class Indexer:
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
         edges = [e for e in edges if e.site not in replaced]
+        # Every target whose stored edges were read: a site is rewired where the ones it
+        # resolves to now differ from those it has, among these (its other edges are
+        # into symbols this batch did not concern).
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
         affected |= overridden | overriding | old_inherited
-        rewires: list[Rewire] = []
-        seen: set[tuple[str, str, str, int, int]] = set()
+        sites: dict[Site, list[StoredEdge]] = {}
         for edge in edges:
-            table, src, start, end = edge.site
-            key = (table, src, edge.dst, start, end)
-            if key in seen or edge.path not in resolver.models:
+            sites.setdefault(edge.site, []).append(edge)
+        rewires: list[Rewire] = []
+        for group in sites.values():
+            edge = group[0]
+            if edge.path not in resolver.models:
                 continue
-            seen.add(key)
             target = _resolve_stored(resolver, edge)
-            if (
-                target.id != edge.dst
-                or edge.dst in old_ids
-                or edge.dst in overriding
-                or any(t.id in overriding for t in target.more)
-            ):
+            now = {t.id for t in (target, *target.more)} & affected
+            if now != {e.dst for e in group}:
                 rewires.append(Rewire(edge, target))
         for rw in recent.rewires:
             if not any(t.id in affected for t in (rw.target, *rw.target.more)):
@@ -832,11 +829,12 @@ class Indexer:
         and their stored override edges are read again too. Its new supertypes' methods
         may answer `self.m()` in it or a subclass, or `s.m()` with `s` one of them, left
         unresolved before (placeholders named `Sub.m`). Only for languages whose
-        resolver keeps supertypes (`Resolvers.overridden_methods`)."""
+        resolver keeps supertypes (`Resolvers.methods_above`)."""
         # (path, class) -> names of its methods that may override something new.
         methods: dict[tuple[str, str], set[str]] = {}
         overriding: set[str] = set()
         inherited: set[str] = set()
+        overridden: set[str] = set()
         for f in new_facts:
             moved = rebased.get(f.path, [])
             for s in f.symbols:
@@ -857,15 +855,27 @@ class Indexer:
                     for member in model.methods_of(sub):
                         methods.setdefault((member.path, sub), set()).add(member.name)
                         overriding.add(member.id)
-                reached = resolver.overridden_methods(f.path, cls, None, SUBCLASS_DEPTH) or ()
+                # Every method above it now: a virtual call into one may now run what
+                # the class has or inherits by that name (`self.z()` in `A` reaches
+                # `B.z` once `Sub(B, A)`), as the calls into the old ones may no longer.
+                reached = resolver.methods_above(f.path, [cls], None, SUBCLASS_DEPTH) or ()
+                overridden.update(reached)
                 names = {model.symbols[m].name for m in reached}
                 for owner in (cls, *below):
                     info = model.symbols.get(owner)
                     if info is not None:
                         inherited.update(f"{info.qualname}.{name}" for name in names)
-        overridden: set[str] = set()
         for (path, cls), names in methods.items():
-            found = resolver.overridden_methods(path, cls, names, SUBCLASS_DEPTH)
+            # A name nothing else defines overrides and hides nothing.
+            model = resolver.models.model_of(path)
+            shared = [n for n in names if model is not None and len(model.by_name.get(n, ())) > 1]
+            if not shared:
+                continue
+            # Above the class, what its method overrides; above its subclasses (their
+            # other bases), what it may now hide: `Sub(B, A)` found `A.z` for `s.z()`
+            # until `B.z` came.
+            below = resolver.descendants(path, cls, SUBCLASS_DEPTH) or []
+            found = resolver.methods_above(path, [cls, *below], shared, SUBCLASS_DEPTH)
             overridden.update(found or ())
         return overridden, overriding, inherited
 
