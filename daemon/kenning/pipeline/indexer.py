@@ -88,6 +88,9 @@ from kenning.storage.layered import EMPTY, RecentFiles
 
 log = logging.getLogger(__name__)
 
+# How many modules a name newly exported by import is followed through, each importing
+# it from the one before (`_rewires`).
+EXPORT_CHAIN_DEPTH = 5
 # How many levels of subclasses a method new on a class is looked for under, and of
 # supertypes a changed class's methods are looked for above (`_rewires`).
 SUBCLASS_DEPTH = 5
@@ -547,12 +550,18 @@ class Indexer:
         # bases included), and the methods they reached through their old bases.
         rebased: dict[str, list[str]] = {}
         old_inherited: set[str] = set()
+        # What the changed modules bound by import before and no longer do (the ids it
+        # resolved to), and the qualified names they bind by import anew.
+        old_exports: set[str] = set()
+        new_exports: set[str] = set()
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
+                    gone, _ = _exports_changed(model, path, None)
+                    old_exports.update(self._bound(path, gone))
                     language_model = model.model_of(path)
                     snapshot = Snapshot(language_model, path, None) if language_model else None
                     model.remove_file(path)
@@ -580,6 +589,12 @@ class Indexer:
                 self.trees.keep(path, data, tree)
             else:
                 facts = language.extract_facts(path, data, module)
+            # What the file's module exports by import changes: other files' calls and
+            # imports that reached a definition through it (`from pkg import Foo`, where
+            # `pkg/__init__.py` imports `Foo`) resolve again (`_rewires`).
+            gone, came = _exports_changed(model, path, facts)
+            old_exports.update(self._bound(path, gone))
+            new_exports.update(f"{facts.module}.{alias}" for alias in came)
             moved = _rebased(model.file(path), facts)
             if moved:
                 # What their subclasses and typed calls inherited through the old bases,
@@ -613,7 +628,14 @@ class Indexer:
                     self._resolutions.pop(u.path, None)
                     u.resolved = resolver.resolve_file(u.facts)
             rewires, reresolved = self._rewires(
-                resolver, old_ids, old_names, rebased, old_inherited, updates, new_facts, recent
+                resolver,
+                old_ids,
+                old_names,
+                (rebased, old_inherited),
+                (old_exports, new_exports),
+                updates,
+                new_facts,
+                recent,
             )
         # Each file's chunk rows, built once: their hashes go to the embedding queue, the
         # rows to the recent layer and then to the chunk table.
@@ -710,23 +732,26 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
-        rebased: dict[str, list[str]],
-        old_inherited: set[str],
+        hierarchy: tuple[dict[str, list[str]], set[str]],
+        exports: tuple[set[str], set[str]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
     ) -> tuple[list[Rewire], list[FileUpdate]]:
         """Edges of other files that pointed at this batch's symbols, or could now.
 
-        Four kinds: edges into symbols that no longer exist; edges into `external`
+        Five kinds: edges into symbols that no longer exist; edges into `external`
         placeholders named like a definition these files did not have before (so
         `from a import bar` starts resolving when `bar` appears in `a.py`); the
         virtual calls a method may now override or stop overriding (see
-        `_override_targets`); and the calls that reached a method through a class
-        whose bases changed (`rebased`: into `old_inherited`, the methods of its old
-        supertypes, or into placeholders named after it or a subclass and a method of
-        its new ones). Names the files already defined cannot change what an
-        unresolved edge resolves to.
+        `_override_targets`); the calls that reached a method through a class whose
+        bases changed (`hierarchy`: the classes whose bases changed, per file, and the
+        methods of their old supertypes, whose calls are read again; and placeholders
+        named after such a class or a subclass and a method of its new ones); and what
+        reached a definition through a changed module's imports (`exports`: the ids
+        its imports bound that they no longer do, whose edges are read again; the
+        qualified names they bind anew, as new names). Names the files already defined
+        cannot change what an unresolved edge resolves to.
 
         Edges of files in `recent` (prepared, not persisted) are not read from the
         store: such a file is resolved again whole if one of its targets is affected
@@ -755,10 +780,12 @@ class Indexer:
                     layered = _layered_bases(updates, recent)
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
+        rebased, old_inherited = hierarchy
+        old_exports, new_exports = exports
         overridden, overriding, inherited = self._override_targets(
             resolver, new_names, rebased, new_facts
         )
-        new_names |= inherited
+        new_names |= inherited | new_exports
         names = sorted(new_names)
         batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
@@ -766,6 +793,7 @@ class Indexer:
         edges += self.graph.edges_into_externals(names, exclude)
         # Virtual calls are calls: one statement per method, not three.
         edges += self.graph.edges_into(sorted(overridden | old_inherited), exclude, ("CALLS",))
+        edges += self.graph.edges_into(sorted(old_exports - overridden - old_inherited), exclude)
         edges += [
             e
             for e in self.graph.edges_into(sorted(overriding), exclude, ("CALLS",))
@@ -778,36 +806,88 @@ class Indexer:
         # resolves to now differ from those it has, among these (its other edges are
         # into symbols this batch did not concern).
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
-        affected |= overridden | overriding | old_inherited
-        sites: dict[Site, list[StoredEdge]] = {}
-        for edge in edges:
-            sites.setdefault(edge.site, []).append(edge)
+        affected |= overridden | overriding | old_inherited | old_exports
         rewires: list[Rewire] = []
-        for group in sites.values():
-            edge = group[0]
-            if edge.path not in resolver.models:
-                continue
-            target = _resolve_stored(resolver, edge)
-            now = {t.id for t in (target, *target.more)} & affected
-            if now != {e.dst for e in group}:
-                rewires.append(Rewire(edge, target))
-        for rw in recent.rewires:
-            if not any(t.id in affected for t in (rw.target, *rw.target.more)):
-                continue
-            if rw.edge.path in batch_paths or rw.edge.path not in resolver.models:
-                continue
-            rewires.append(Rewire(rw.edge, _resolve_stored(resolver, rw.edge)))
-        reresolved: list[FileUpdate] = []
-        for path, file in recent.files.items():
-            if path in batch_paths or file.facts is None or file.resolved is None:
-                continue
-            resolved = file.resolved
-            targets = (*resolved.calls, *resolved.imports, *resolved.bases)
-            if any(t.id in affected for target in targets for t in (target, *target.more)):
-                update = FileUpdate(path, file.record, file.facts, None)
-                update.resolved = resolver.resolve_file(file.facts)
-                reresolved.append(update)
-        return rewires, reresolved
+        reresolved: dict[str, FileUpdate] = {}
+        done_recent: set[Site] = set()
+        chained = set(new_names)
+        # An import that now resolves is a name its module exports anew: what imports
+        # it from there, left at that module's placeholder, resolves through it now
+        # (`from pkg import Foo`, once `pkg/__init__.py`'s `from .core import Foo`
+        # resolves), and so on down a chain of such modules.
+        for _ in range(EXPORT_CHAIN_DEPTH + 1):
+            exported: set[str] = set()
+            sites: dict[Site, list[StoredEdge]] = {}
+            for edge in edges:
+                sites.setdefault(edge.site, []).append(edge)
+            for group in sites.values():
+                edge = group[0]
+                if edge.path not in resolver.models:
+                    continue
+                target = _resolve_stored(resolver, edge)
+                now = {t.id for t in (target, *target.more)} & affected
+                if now != {e.dst for e in group}:
+                    rewires.append(Rewire(edge, target))
+                    if isinstance(edge.fact, Import) and not target.is_external:
+                        exported |= _exported_names(resolver, edge.path, [edge.fact])
+            for rw in recent.rewires:
+                if rw.edge.site in done_recent:
+                    continue
+                if not any(t.id in affected for t in (rw.target, *rw.target.more)):
+                    continue
+                if rw.edge.path in batch_paths or rw.edge.path not in resolver.models:
+                    continue
+                done_recent.add(rw.edge.site)
+                target = _resolve_stored(resolver, rw.edge)
+                rewires.append(Rewire(rw.edge, target))
+                fact = rw.edge.fact
+                if isinstance(fact, Import) and rw.target.is_external and not target.is_external:
+                    exported |= _exported_names(resolver, rw.edge.path, [fact])
+            for path, file in recent.files.items():
+                if path in batch_paths or path in reresolved:
+                    continue
+                if file.facts is None or file.resolved is None:
+                    continue
+                resolved = file.resolved
+                targets = (*resolved.calls, *resolved.imports, *resolved.bases)
+                if any(t.id in affected for target in targets for t in (target, *target.more)):
+                    update = FileUpdate(path, file.record, file.facts, None)
+                    update.resolved = resolver.resolve_file(file.facts)
+                    reresolved[path] = update
+                    found = [
+                        imp
+                        for imp, was, now_target in zip(
+                            file.facts.imports,
+                            resolved.imports,
+                            update.resolved.imports,
+                            strict=True,
+                        )
+                        if was.is_external and not now_target.is_external
+                    ]
+                    exported |= _exported_names(resolver, path, found)
+            exported -= chained
+            if not exported:
+                break
+            chained |= exported
+            affected |= {EXTERNAL_PREFIX + n for n in exported}
+            edges = [
+                e
+                for e in self.graph.edges_into_externals(sorted(exported), exclude)
+                if e.site not in replaced
+            ]
+        return rewires, list(reresolved.values())
+
+    def _bound(self, path: str, imports: list[Import]) -> set[str]:
+        """The workspace symbols `imports` of `path` bind, as the model says now."""
+        if not imports:
+            return set()
+        resolver = self._resolvers_for(self.model)
+        found: set[str] = set()
+        for imp in imports:
+            target = resolver.resolve_import(path, imp)
+            if not target.is_external:
+                found.update(t.id for t in (target, *target.more))
+        return found
 
     def _override_targets(
         self,
@@ -1092,6 +1172,64 @@ class _Spill:
         self._file.seek(0)
         while header := self._file.read(8):
             yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
+
+
+def _exported_names(resolver: Resolvers, path: str, imports: list[Import]) -> set[str]:
+    """The qualified names under which other modules may import what `imports` bind at
+    the top level of `path`'s module (`pkg.Foo` for `from .core import Foo` in
+    `pkg/__init__.py`): every such import in Python, a re-export elsewhere."""
+    scope = resolver.models.file(path)
+    if scope is None:
+        return set()
+    python = resolver.models.language_of.get(path) == "python"
+    return {
+        f"{scope.module}.{imp.alias}"
+        for imp in imports
+        if imp.scope == scope.module_id and imp.name != "*" and (python or imp.reexport)
+    }
+
+
+def _exports_changed(
+    model: WorkspaceModels, path: str, facts: FileFacts | None
+) -> tuple[list[Import], list[str]]:
+    """What a file's module exports by import at its top level, as other modules may
+    import it from there: (the imports the model holds that `facts` no longer export
+    the same way, the names `facts` export by import that the model's did not). An
+    import a top-level definition of the same name shadows exports nothing. `facts`
+    None: the file is gone. Python exports every import as a module attribute; other
+    languages only what they re-export."""
+    language = model.language_of.get(path) or (facts.language if facts else "")
+    exported = language == "python"
+
+    def key(imp: Import) -> tuple[str, str | None]:
+        return (imp.module, imp.name)
+
+    old: dict[str, Import] = {}
+    scope = model.file(path)
+    held = model.model_of(path)
+    if scope is not None and held is not None:
+        defined = {
+            info.name
+            for sid in scope.symbol_ids
+            if (info := held.symbols.get(sid)) is not None and info.parent == scope.module_id
+        }
+        bound = scope.bindings.get(scope.module_id, {})
+        old = {
+            alias: imp
+            for alias, imp in bound.items()
+            if (exported or imp.reexport) and alias not in defined
+        }
+    new: dict[str, Import] = {}
+    if facts is not None:
+        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
+        defined = {s.name for s in facts.symbols if s.parent == module_id}
+        for imp in facts.imports:
+            if imp.scope == module_id and imp.name != "*" and (exported or imp.reexport):
+                new[imp.alias] = imp  # the last one wins, as in the model
+        new = {alias: imp for alias, imp in new.items() if alias not in defined}
+    gone = [imp for alias, imp in old.items() if alias not in new or key(new[alias]) != key(imp)]
+    came = [alias for alias, imp in new.items() if alias not in old or key(old[alias]) != key(imp)]
+    return gone, came
 
 
 def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
