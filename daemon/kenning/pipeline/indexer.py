@@ -1177,15 +1177,17 @@ class _Spill:
 def _exported_names(resolver: Resolvers, path: str, imports: list[Import]) -> set[str]:
     """The qualified names under which other modules may import what `imports` bind at
     the top level of `path`'s module (`pkg.Foo` for `from .core import Foo` in
-    `pkg/__init__.py`): every such import in Python, a re-export elsewhere."""
+    `pkg/__init__.py`): every such import where the language's `imports_export` says
+    so, else its re-exports."""
     scope = resolver.models.file(path)
     if scope is None:
         return set()
-    python = resolver.models.language_of.get(path) == "python"
+    support = for_path(path)
+    exported = support is not None and support.imports_export
     return {
         f"{scope.module}.{imp.alias}"
         for imp in imports
-        if imp.scope == scope.module_id and imp.name != "*" and (python or imp.reexport)
+        if imp.scope == scope.module_id and imp.name != "*" and (exported or imp.reexport)
     }
 
 
@@ -1196,10 +1198,10 @@ def _exports_changed(
     import it from there: (the imports the model holds that `facts` no longer export
     the same way, the names `facts` export by import that the model's did not). An
     import a top-level definition of the same name shadows exports nothing. `facts`
-    None: the file is gone. Python exports every import as a module attribute; other
-    languages only what they re-export."""
-    language = model.language_of.get(path) or (facts.language if facts else "")
-    exported = language == "python"
+    None: the file is gone. Every import where the language's `imports_export` says
+    so (Python), else only re-exports."""
+    support = for_path(path)
+    exported = support is not None and support.imports_export
 
     def key(imp: Import) -> tuple[str, str | None]:
         return (imp.module, imp.name)

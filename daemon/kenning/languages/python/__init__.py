@@ -22,6 +22,7 @@ PYTHON = LanguageSupport(
     make_resolver=PythonResolver,
     layout_files=frozenset(PACKAGE_FILES),
     source_markers=frozenset({"__init__.py"}),
+    imports_export=True,
     # Read on every file (abstract methods: on those naming NotImplementedError): in
     # the combined query they cost no walk of the tree of their own.
     extra_concerns=("receivers", "abstract"),
