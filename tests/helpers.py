@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from textwrap import dedent
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
@@ -31,6 +32,8 @@ DAEMON_DIR = str(Path(kenning.__file__).resolve().parents[1])
 
 # One parser process: faster for tiny workspaces, and lets tests monkeypatch parsing.
 IN_PROCESS = Settings(parse_workers=1)
+
+T = TypeVar("T")
 # For a live folder whose test is not about vectors: no embedding pool to wait for.
 NO_VECTORS = Settings(parse_workers=1, embedding=EmbeddingSettings(enabled=False))
 
@@ -112,6 +115,18 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             )
         ),
     }
+
+
+def fresh_index(root: Path, read: Callable[[Engine], T]) -> tuple[dict[str, Any], T]:
+    """What a full index of a copy of the files on disk under `root` holds (`stored`),
+    and what `read` answers from it: the reference a workspace's stores and answers
+    after a series of saves must equal."""
+    copy = root.with_name(root.name + "-fresh")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".kenning"))
+    with Engine.open(copy, IN_PROCESS) as fresh:
+        fresh.index()
+        return stored(fresh), read(fresh)
 
 
 class Workspace:

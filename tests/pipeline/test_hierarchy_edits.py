@@ -13,15 +13,13 @@ before the fix it checks; 159 seeds passed when these were kept.
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, Workspace, save, snapshot
+from helpers import Workspace, fresh_index, save, stored
 from kenning.engine import Engine
 
 NAMES = ("x", "y", "z")
@@ -37,6 +35,31 @@ def _calls(rng: random.Random, names: list[str]) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class Syntax:
+    """How a class of the hierarchy is written in one language."""
+
+    heads: dict[str, str]  # what comes before the class in each file
+    line: str  # the class's first line: `{cls}` and `{bases}`
+    bases: Callable[[tuple[str, ...]], str]  # its base list as written, from the names
+    method: str  # a method: `{name}` and `{body}`
+    call: str  # a call on the object itself: `{}`
+    sep: str  # between methods
+    empty: str  # the body of a class without methods
+    end: str  # after the class
+
+    def render(
+        self, path: str, cls: str, bases: tuple[str, ...], methods: list[tuple[str, str]]
+    ) -> str:
+        body = [
+            self.method.format(name=name, body=self.call.format(call) if call else "1")
+            for name, call in methods
+        ]
+        head = self.heads.get(f"{path} {cls}", self.heads.get(path, ""))
+        line = self.line.format(cls=cls, bases=self.bases(bases))
+        return head + line + (self.sep.join(body) or self.empty) + self.end
+
+
+@dataclass(frozen=True)
 class Language:
     """Where the hierarchy's files live in one language, and how each is written."""
 
@@ -46,52 +69,21 @@ class Language:
     use: str  # the calls in a file never saved
     use_text: str
     bases: tuple[tuple[str, ...], ...]  # the base lists Sub may have
-    render: Callable[[str, str, tuple[str, ...], list[tuple[str, str]]], str]
+    syntax: Syntax
 
     def file(self, rng: random.Random, path: str) -> str:
+        render = self.syntax.render
         if path == self.base:
-            a = self.render(path, "A", (), _calls(rng, _some(rng)))
-            return a + "\n\n" + self.render(path, "B", (), _calls(rng, _some(rng)))
+            a = render(path, "A", (), _calls(rng, _some(rng)))
+            return a + "\n\n" + render(path, "B", (), _calls(rng, _some(rng)))
         if path == self.sub:
-            return self.render(path, "Sub", rng.choice(self.bases), _calls(rng, _some(rng)))
+            return render(path, "Sub", rng.choice(self.bases), _calls(rng, _some(rng)))
         assert path == self.leaf
-        return self.render(path, "Leaf", ("Sub",), _calls(rng, _some(rng)))
+        return render(path, "Leaf", ("Sub",), _calls(rng, _some(rng)))
 
 
-def _python(path: str, cls: str, bases: tuple[str, ...], methods: list[tuple[str, str]]) -> str:
-    head = {
-        "pkg/sub.py": "from pkg.base import A, B\n\n\n",
-        "pkg/leaf.py": "from pkg.sub import Sub\n\n\n",
-    }
-    body = [
-        f"    def {name}(self):\n        return {f'self.{call}()' if call else '1'}\n"
-        for name, call in methods
-    ]
-    line = f"class {cls}({', '.join(bases)}):\n" if bases else f"class {cls}:\n"
-    return head.get(path, "") + line + ("\n".join(body) or "    pass\n")
-
-
-def _typescript(path: str, cls: str, bases: tuple[str, ...], methods: list[tuple[str, str]]) -> str:
-    head = {
-        "src/sub.ts": "import { A, B } from './base';\n\n",
-        "src/leaf.ts": "import { Sub } from './sub';\n\n",
-    }
-    body = [
-        f"  {name}(): number {{ return {f'this.{call}()' if call else '1'}; }}\n"
-        for name, call in methods
-    ]
-    extends = f" extends {bases[0]}" if bases else ""
-    return head.get(path, "") + f"export class {cls}{extends} {{\n" + "".join(body) + "}\n"
-
-
-def _java(path: str, cls: str, bases: tuple[str, ...], methods: list[tuple[str, str]]) -> str:
-    body = [
-        f"    int {name}() {{ return {f'this.{call}()' if call else '1'}; }}\n"
-        for name, call in methods
-    ]
-    extends = f" extends {bases[0]}" if bases else ""
-    head = "package p;\n\n" if path != "src/p/Base.java" or cls == "A" else ""
-    return head + f"class {cls}{extends} {{\n" + "".join(body) + "}\n"
+def _extends(bases: tuple[str, ...]) -> str:
+    return f" extends {bases[0]}" if bases else ""
 
 
 PYTHON = Language(
@@ -105,7 +97,19 @@ PYTHON = Language(
     "def on_sub(s: Sub):\n    return s.x() + s.z()\n\n\n"
     "def on_leaf(leaf: Leaf):\n    return leaf.y()\n",
     ((), ("A",), ("B",), ("A", "B"), ("B", "A")),
-    _python,
+    Syntax(
+        {
+            "pkg/sub.py": "from pkg.base import A, B\n\n\n",
+            "pkg/leaf.py": "from pkg.sub import Sub\n\n\n",
+        },
+        "class {cls}{bases}:\n",
+        lambda bases: f"({', '.join(bases)})" if bases else "",
+        "    def {name}(self):\n        return {body}\n",
+        "self.{}()",
+        "\n",
+        "    pass\n",
+        "",
+    ),
 )
 TYPESCRIPT = Language(
     "src/base.ts",
@@ -119,7 +123,19 @@ TYPESCRIPT = Language(
     "export function onSub(s: Sub): number { return s.x() + s.z(); }\n"
     "export function onLeaf(leaf: Leaf): number { return leaf.y(); }\n",
     ((), ("A",), ("B",)),
-    _typescript,
+    Syntax(
+        {
+            "src/sub.ts": "import { A, B } from './base';\n\n",
+            "src/leaf.ts": "import { Sub } from './sub';\n\n",
+        },
+        "export class {cls}{bases} {{\n",
+        _extends,
+        "  {name}(): number {{ return {body}; }}\n",
+        "this.{}()",
+        "",
+        "",
+        "}\n",
+    ),
 )
 JAVA = Language(
     "src/p/Base.java",
@@ -132,12 +148,22 @@ JAVA = Language(
     "    int onSub(Sub s) { return s.x() + s.z(); }\n"
     "    int onLeaf(Leaf leaf) { return leaf.y(); }\n}\n",
     ((), ("A",), ("B",)),
-    _java,
+    Syntax(
+        {
+            "src/p/Base.java B": "",
+            "src/p/Sub.java": "package p;\n\n",
+            "src/p/Leaf.java": "package p;\n\n",
+            "src/p/Base.java": "package p;\n\n",
+        },
+        "class {cls}{bases} {{\n",
+        _extends,
+        "    int {name}() {{ return {body}; }}\n",
+        "this.{}()",
+        "",
+        "",
+        "}\n",
+    ),
 )
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    return {k: v for k, v in snapshot(engine).items() if k != "status"}
 
 
 def _answers(engine: Engine) -> dict[str, Any]:
@@ -149,16 +175,6 @@ def _answers(engine: Engine) -> dict[str, Any]:
                 callers = engine.neighbours(symbol.id, incoming=True)
                 out[symbol.id] = sorted((n.symbol.name, n.resolution) for n in callers)
     return out
-
-
-def _fresh(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a full index of a copy of the files on disk holds, and answers."""
-    copy = root.with_name(root.name + "-fresh")
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".kenning"))
-    with Engine.open(copy, IN_PROCESS) as fresh:
-        fresh.index()
-        return stored(fresh), _answers(fresh)
 
 
 @pytest.mark.parametrize(
@@ -183,7 +199,7 @@ def test_random_hierarchy_edits_end_as_a_fresh_index(
         path = rng.choice(edited)
         save(engine, path, language.file(rng, path))
         where = f"seed {seed}, step {step}: {path}"
-        fresh, answers = _fresh(engine.root)
+        fresh, answers = fresh_index(engine.root, _answers)
         assert _answers(engine) == answers, where  # before the write behind
         engine.flush()
         assert _answers(engine) == answers, where

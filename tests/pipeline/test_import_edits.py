@@ -11,21 +11,15 @@ build before re-exports were followed (`Indexer._rewires`, `_exports_changed`).
 from __future__ import annotations
 
 import random
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, Workspace, save, snapshot
+from helpers import Workspace, fresh_index, save, stored
 from kenning.engine import Engine
 
 FUNCS = ("f", "g", "h", "k")
 MODS = ("m1", "m2", "m3")
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    return {k: v for k, v in snapshot(engine).items() if k != "status"}
 
 
 def callers(engine: Engine, symbol_id: str) -> set[str]:
@@ -72,16 +66,6 @@ def _answers(engine: Engine) -> dict[str, Any]:
     return out
 
 
-def _fresh(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a full index of a copy of the files on disk holds, and answers."""
-    copy = root.with_name(root.name + "-fresh")
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".kenning"))
-    with Engine.open(copy, IN_PROCESS) as fresh:
-        fresh.index()
-        return stored(fresh), _answers(fresh)
-
-
 @pytest.mark.parametrize("seed", [9, 10, 12, 18, 32])
 def test_random_import_edits_end_as_a_fresh_index(workspace: Workspace, seed: int) -> None:
     rng = random.Random(seed)
@@ -98,14 +82,14 @@ def test_random_import_edits_end_as_a_fresh_index(workspace: Workspace, seed: in
         present[name] = text is not None
         save(engine, f"pkg/{name}.py", text)
         where = f"seed {seed}, step {step}: {name}{' deleted' if text is None else ''}"
-        fresh, answers = _fresh(engine.root)
+        fresh, answers = fresh_index(engine.root, _answers)
         assert _answers(engine) == answers, where
         if rng.random() < 0.5:  # written now and then, so the layer holds several saves
             engine.flush()
             assert _answers(engine) == answers, where
             assert stored(engine) == fresh, where
     engine.flush()
-    assert stored(engine) == _fresh(engine.root)[0]
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
 
 
 def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
@@ -124,8 +108,8 @@ def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
     assert callers(engine, "pkg/core.py#Foo") == {"main"}
     engine.flush()
     assert callers(engine, "pkg/core.py#Foo") == {"main"}
-    assert stored(engine) == _fresh(engine.root)[0]
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
     save(engine, "pkg/__init__.py", "")
     assert callers(engine, "pkg/core.py#Foo") == set()
     engine.flush()
-    assert stored(engine) == _fresh(engine.root)[0]
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

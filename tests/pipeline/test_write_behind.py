@@ -405,41 +405,43 @@ def test_a_class_given_other_bases_moves_its_overrides_callers(workspace: Worksp
     assert stored(engine) == rebuilt(engine.root)
 
 
-def test_an_override_new_on_a_java_subclass_gains_the_callers_of_the_base_method(
-    workspace: Workspace,
-) -> None:
-    """The same in Java: `Sub.run` added to a subclass of `Base` reaches `b.run()`."""
-    files = {
-        "src/p/Base.java": "package p;\n\npublic class Base {\n"
-        "    public int run() { return 1; }\n}\n",
-        "src/p/Sub.java": "package p;\n\npublic class Sub extends Base {\n}\n",
-        "src/p/Use.java": "package p;\n\npublic class Use {\n"
-        "    int go(Base b) { return b.run(); }\n}\n",
-    }
-    engine = workspace.indexed(files)
-    save(engine, "src/p/Sub.java", files["src/p/Sub.java"].replace(
-        "{\n}", "{\n    public int run() { return 2; }\n}"))  # fmt: skip
-    [run] = [s.id for s in engine.symbols("run") if s.path == "src/p/Sub.java"]
-    assert callers(engine, run) == {"go"}
-    engine.flush()
-    assert callers(engine, run) == {"go"}
-    assert stored(engine) == rebuilt(engine.root)
+# Java and TypeScript: (files, the subclass's file, its text with `run` added).
+OVERRIDES_ELSEWHERE = {
+    "java": (
+        {
+            "src/p/Base.java": "package p;\n\npublic class Base {\n"
+            "    public int run() { return 1; }\n}\n",
+            "src/p/Sub.java": "package p;\n\npublic class Sub extends Base {\n}\n",
+            "src/p/Use.java": "package p;\n\npublic class Use {\n"
+            "    int go(Base b) { return b.run(); }\n}\n",
+        },
+        "src/p/Sub.java",
+        "package p;\n\npublic class Sub extends Base {\n    public int run() { return 2; }\n}\n",
+    ),
+    "typescript": (
+        {
+            "src/base.ts": "export class Base {\n  run(): number { return 1; }\n}\n",
+            "src/sub.ts": "import { Base } from './base';\n\nexport class Sub extends Base {\n}\n",
+            "src/use.ts": "import { Base } from './base';\n\n"
+            "export function go(b: Base): number {\n  return b.run();\n}\n",
+        },
+        "src/sub.ts",
+        "import { Base } from './base';\n\n"
+        "export class Sub extends Base {\n  run(): number { return 2; }\n}\n",
+    ),
+}
 
 
-def test_an_override_new_on_a_typescript_subclass_gains_the_callers_of_the_base_method(
-    workspace: Workspace,
+@pytest.mark.parametrize("language", sorted(OVERRIDES_ELSEWHERE))
+def test_an_override_new_on_a_subclass_elsewhere_gains_the_callers_of_the_base_method(
+    workspace: Workspace, language: str
 ) -> None:
-    """The same in TypeScript: `Sub.run` added to a subclass of `Base` reaches `b.run()`."""
-    files = {
-        "src/base.ts": "export class Base {\n  run(): number { return 1; }\n}\n",
-        "src/sub.ts": "import { Base } from './base';\n\nexport class Sub extends Base {\n}\n",
-        "src/use.ts": "import { Base } from './base';\n\n"
-        "export function go(b: Base): number {\n  return b.run();\n}\n",
-    }
+    """The same in Java and TypeScript: `Sub.run` added to a subclass of `Base` reaches
+    `b.run()` in a file not saved."""
+    files, sub, edited = OVERRIDES_ELSEWHERE[language]
     engine = workspace.indexed(files)
-    save(engine, "src/sub.ts", files["src/sub.ts"].replace(
-        "{\n}", "{\n  run(): number { return 2; }\n}"))  # fmt: skip
-    [run] = [s.id for s in engine.symbols("run") if s.path == "src/sub.ts"]
+    save(engine, sub, edited)
+    [run] = [s.id for s in engine.symbols("run") if s.path == sub]
     assert callers(engine, run) == {"go"}
     engine.flush()
     assert callers(engine, run) == {"go"}
