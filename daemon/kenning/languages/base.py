@@ -83,9 +83,9 @@ class LanguageSupport:
     # the combined query, so that they cost no walk of the tree of their own; the
     # extraction receives their matches through `Extraction.concern_match`.
     extra_concerns: tuple[str, ...] = ()
-    # Whether a module's top-level imports are names other modules import from it
-    # (Python's `from pkg import Foo`, where `pkg/__init__.py` imports `Foo`); where
-    # not, only imports marked `reexport` are.
+    # Whether a module's top-level imports are names other modules import from it, as
+    # the language's resolver reads them (Python's `from pkg import Foo`, where
+    # `pkg/__init__.py` imports `Foo`); where not, only imports marked `reexport` are.
     imports_export: bool = False
 
     @property

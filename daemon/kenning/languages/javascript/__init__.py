@@ -38,6 +38,7 @@ JAVASCRIPT = LanguageSupport(
     suffixes=(".js", ".jsx", ".mjs", ".cjs"),
     language_ids=("javascript", "javascriptreact"),
     workspace_markers=("jsconfig.json", "package.json"),
+    imports_export=True,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,

@@ -37,6 +37,7 @@ TYPESCRIPT = LanguageSupport(
     suffixes=(".ts", ".tsx", ".mts", ".cts"),
     language_ids=("typescript", "typescriptreact"),
     workspace_markers=("tsconfig.json", "package.json"),
+    imports_export=True,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,
