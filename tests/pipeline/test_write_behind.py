@@ -9,7 +9,6 @@ with a rebuild."""
 from __future__ import annotations
 
 import gc
-import shutil
 import threading
 import time
 from datetime import timedelta
@@ -18,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from helpers import IN_PROCESS, NO_VECTORS, Workspace, count_statements, save, snapshot
+from helpers import (
+    IN_PROCESS,
+    NO_VECTORS,
+    Workspace,
+    count_statements,
+    fresh_index,
+    save,
+    stored,
+)
 from kenning.engine import Engine
 from kenning.engine.engine import COMPACT_AFTER_WRITES
 from kenning.engine.live import LiveWorkspace
@@ -48,18 +55,9 @@ def callees(engine: Engine, name: str) -> dict[str, str]:
     return {e.callee: e.resolution for e in graph.edges}
 
 
-def stored(engine: Engine) -> dict[str, Any]:
-    return {k: v for k, v in snapshot(engine).items() if k != "status"}
-
-
 def rebuilt(root: Path) -> dict[str, Any]:
     """What a full index of a copy of the files on disk now holds."""
-    copy = root.with_name(root.name + "-fresh")
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".kenning"))
-    with Engine.open(copy, IN_PROCESS) as fresh:
-        fresh.index()
-        return stored(fresh)
+    return fresh_index(root, lambda fresh: None)[0]
 
 
 def test_a_rename_is_answered_before_it_is_written(workspace: Workspace) -> None:
