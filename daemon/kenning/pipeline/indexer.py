@@ -915,6 +915,17 @@ class Indexer:
         overriding: set[str] = set()
         inherited: set[str] = set()
         overridden: set[str] = set()
+        # (path, class) -> its subclasses, walked once for both uses below.
+        subclasses: dict[tuple[str, str], list[str]] = {}
+
+        def below(path: str, cls: str) -> list[str]:
+            found = subclasses.get((path, cls))
+            if found is None:
+                found = subclasses[(path, cls)] = (
+                    resolver.descendants(path, cls, SUBCLASS_DEPTH) or []
+                )
+            return found
+
         for f in new_facts:
             moved = rebased.get(f.path, [])
             for s in f.symbols:
@@ -930,8 +941,7 @@ class Indexer:
                 continue
             for cls in moved:
                 # A subclass's methods gain (or lose) supertypes' methods with its base's.
-                below = resolver.descendants(f.path, cls, SUBCLASS_DEPTH) or []
-                for sub in below:
+                for sub in below(f.path, cls):
                     for member in model.methods_of(sub):
                         methods.setdefault((member.path, sub), set()).add(member.name)
                         overriding.add(member.id)
@@ -941,7 +951,7 @@ class Indexer:
                 reached = resolver.methods_above(f.path, [cls], None, SUBCLASS_DEPTH) or ()
                 overridden.update(reached)
                 names = {model.symbols[m].name for m in reached}
-                for owner in (cls, *below):
+                for owner in (cls, *below(f.path, cls)):
                     info = model.symbols.get(owner)
                     if info is not None:
                         inherited.update(f"{info.qualname}.{name}" for name in names)
@@ -954,8 +964,7 @@ class Indexer:
             # Above the class, what its method overrides; above its subclasses (their
             # other bases), what it may now hide: `Sub(B, A)` found `A.z` for `s.z()`
             # until `B.z` came.
-            below = resolver.descendants(path, cls, SUBCLASS_DEPTH) or []
-            found = resolver.methods_above(path, [cls, *below], shared, SUBCLASS_DEPTH)
+            found = resolver.methods_above(path, [cls, *below(path, cls)], shared, SUBCLASS_DEPTH)
             overridden.update(found or ())
         return overridden, overriding, inherited
 
@@ -1174,21 +1183,28 @@ class _Spill:
             yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
 
 
+def _exporting(path: str) -> Callable[[Import, str | None], bool]:
+    """Whether an import of `path` binds a name other modules may import from its
+    module, given the module's symbol id: a top-level import of one name, each such
+    import where the language's `imports_export` says so, else only a re-export."""
+    support = for_path(path)
+    every = support is not None and support.imports_export
+
+    def exports(imp: Import, module_id: str | None) -> bool:
+        return imp.scope == module_id and imp.name != "*" and (every or imp.reexport)
+
+    return exports
+
+
 def _exported_names(resolver: Resolvers, path: str, imports: list[Import]) -> set[str]:
     """The qualified names under which other modules may import what `imports` bind at
     the top level of `path`'s module (`pkg.Foo` for `from .core import Foo` in
-    `pkg/__init__.py`): every such import where the language's `imports_export` says
-    so, else its re-exports."""
+    `pkg/__init__.py`; `_exporting`)."""
     scope = resolver.models.file(path)
     if scope is None:
         return set()
-    support = for_path(path)
-    exported = support is not None and support.imports_export
-    return {
-        f"{scope.module}.{imp.alias}"
-        for imp in imports
-        if imp.scope == scope.module_id and imp.name != "*" and (exported or imp.reexport)
-    }
+    exports = _exporting(path)
+    return {f"{scope.module}.{imp.alias}" for imp in imports if exports(imp, scope.module_id)}
 
 
 def _exports_changed(
@@ -1198,10 +1214,8 @@ def _exports_changed(
     import it from there: (the imports the model holds that `facts` no longer export
     the same way, the names `facts` export by import that the model's did not). An
     import a top-level definition of the same name shadows exports nothing. `facts`
-    None: the file is gone. Every import where the language's `imports_export` says
-    so (Python), else only re-exports."""
-    support = for_path(path)
-    exported = support is not None and support.imports_export
+    None: the file is gone. Which imports export: `_exporting`."""
+    exports = _exporting(path)
 
     def key(imp: Import) -> tuple[str, str | None]:
         return (imp.module, imp.name)
@@ -1219,14 +1233,14 @@ def _exports_changed(
         old = {
             alias: imp
             for alias, imp in bound.items()
-            if (exported or imp.reexport) and alias not in defined
+            if exports(imp, scope.module_id) and alias not in defined
         }
     new: dict[str, Import] = {}
     if facts is not None:
         module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
         defined = {s.name for s in facts.symbols if s.parent == module_id}
         for imp in facts.imports:
-            if imp.scope == module_id and imp.name != "*" and (exported or imp.reexport):
+            if exports(imp, module_id):
                 new[imp.alias] = imp  # the last one wins, as in the model
         new = {alias: imp for alias, imp in new.items() if alias not in defined}
     gone = [imp for alias, imp in old.items() if alias not in new or key(new[alias]) != key(imp)]
