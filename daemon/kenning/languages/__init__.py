@@ -12,7 +12,7 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import, SymbolKind
+from kenning.core.facts import BaseClass, CallSite, EdgeFacts, FileFacts, Import
 from kenning.core.graph import Resolution, ResolvedFile, Target, external_id
 from kenning.languages.base import LanguageResolver, LanguageSupport, ModuleLayout
 from kenning.languages.go import GO
@@ -198,19 +198,7 @@ class Resolvers:
             level = list(dict.fromkeys(b for sub in level for b in up(sub) if b not in seen))
             seen.update(level)
             for base in level:
-                info = model.symbols.get(base)
-                if info is None:
-                    continue
-                if names is None:
-                    found += [m.id for m in model.methods_of(base)]
-                    continue
-                for name in names:
-                    found += [
-                        sid
-                        for sid in model.by_qualname.get(f"{info.qualname}.{name}", ())
-                        if model.symbols[sid].parent == base
-                        and model.symbols[sid].kind == SymbolKind.METHOD
-                    ]
+                found += [m.id for m in model.methods_of(base) if names is None or m.name in names]
             if not level:
                 break
         return found
