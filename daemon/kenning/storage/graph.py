@@ -46,13 +46,10 @@ from kenning.core.results import CallEdge, SymbolRef
 from kenning.storage import native_memory
 from kenning.storage.batches import batched
 from kenning.storage.schema import (
-    CALLS_COLUMNS,
     COLUMN_BITS,
     DDL,
     EDGE_TABLES,
     FILE_COLUMNS,
-    IMPORTS_COLUMNS,
-    INHERITS_COLUMNS,
     SYMBOL_COLUMNS,
     line_col,
     position,
@@ -146,10 +143,6 @@ def site_of(table: str, src: str, span: Span) -> Site:
         position(span.start_line, span.start_col),
         position(span.end_line, span.end_col),
     )
-
-
-# The tables of edges between symbols, each a `StoredEdge.table`.
-EDGE_KINDS = ("CALLS", "IMPORTS", "INHERITS")
 
 
 @dataclass(slots=True)
@@ -1481,7 +1474,7 @@ class GraphStore:
         self,
         target_ids: Sequence[str],
         exclude_paths: Sequence[str],
-        tables: Sequence[str] = EDGE_KINDS,
+        tables: Sequence[str] = tuple(EDGE_TABLES),
     ) -> list[StoredEdge]:
         """Edges from files outside `exclude_paths` into any of `target_ids`, in
         `tables` (every kind of edge, or fewer: a statement per target and table)."""
@@ -1530,18 +1523,17 @@ class GraphStore:
         return found
 
     def _stored_edges(
-        self, ids: list[str], exclude_paths: Sequence[str], tables: Sequence[str] = EDGE_KINDS
+        self,
+        ids: list[str],
+        exclude_paths: Sequence[str],
+        tables: Sequence[str] = tuple(EDGE_TABLES),
     ) -> list[StoredEdge]:
         """Edges into the symbols `ids` from files outside `exclude_paths`."""
         out: list[StoredEdge] = []
         # Filtered here: a statement's `NOT a.path IN $paths` tests every row against
         # the whole list, and a large batch excludes many paths.
         exclude = set(exclude_paths)
-        for table, cols in (
-            ("CALLS", CALLS_COLUMNS),
-            ("IMPORTS", IMPORTS_COLUMNS),
-            ("INHERITS", INHERITS_COLUMNS),
-        ):
+        for table, cols in EDGE_TABLES.items():
             if table not in tables:
                 continue
             props = ", ".join(f"e.{name}" for name, _ in cols)
