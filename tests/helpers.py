@@ -175,6 +175,7 @@ def save(engine: Engine, rel: str, text: str | None) -> None:
     if text is None:
         path.unlink()
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     engine.apply_changes([(rel, text)], defer=True)
 

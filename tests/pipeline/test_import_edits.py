@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import Workspace, fresh_index, save, stored
+from helpers import Workspace, edges, fresh_index, save, stored
 from kenning.engine import Engine
 
 FUNCS = ("f", "g", "h", "k")
@@ -113,3 +113,24 @@ def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
     assert callers(engine, "pkg/core.py#Foo") == set()
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_missing_typescript_module_is_found_when_it_comes(workspace: Workspace) -> None:
+    """`./util.js` names `src/util.ts`, which is not there, and `baseUrl` names it `util`
+    when it is: the call waits at the path's placeholder (`src/util.parse`), and
+    resolves, in a file not saved, once the file comes."""
+    files = {
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": "src"}}\n',
+        "src/app.ts": "import { parse } from './util.js';\n\n"
+        "export function main(): number { return parse(); }\n",
+    }
+    engine = workspace.indexed(files)
+    assert edges(engine)[("src/app.ts#main", "parse")] == ("ext:src/util.parse", "unresolved")
+    save(engine, "src/util.ts", "export function parse(): number { return 1; }\n")
+    assert _callees(engine, "src/app.ts#main") == [("src/util.ts#parse", "import")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def _callees(engine: Engine, symbol_id: str) -> list[tuple[str, str]]:
+    return sorted((n.symbol.id, n.resolution) for n in engine.neighbours(symbol_id, incoming=False))

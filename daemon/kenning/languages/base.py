@@ -87,6 +87,12 @@ class LanguageSupport:
     # the language's resolver reads them (Python's `from pkg import Foo`, where
     # `pkg/__init__.py` imports `Foo`); where not, only imports marked `reexport` are.
     imports_export: bool = False
+    # The module a file's path names where its layout may name it otherwise, for the
+    # placeholders that references to it carry while it is not there: a relative
+    # import names a path (TypeScript's `./util`), and configuration may give the file
+    # another module name. A file new to the workspace answers those too. None: the
+    # layout's name is the only one.
+    path_module: Callable[[str], str] | None = None
 
     @property
     def name(self) -> str:

@@ -18,7 +18,7 @@ import posixpath
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +44,7 @@ from kenning.core.graph import (
     makes_call_edge,
 )
 from kenning.core.settings import Settings
-from kenning.languages import Layouts, Resolvers, for_path
+from kenning.languages import LANGUAGES, Layouts, Resolvers, for_path
 from kenning.pipeline.discover import (
     Discovery,
     FoundFile,
@@ -55,7 +55,7 @@ from kenning.pipeline.discover import (
 )
 from kenning.pipeline.parse_pool import ParseJob, default_workers, parse_files
 from kenning.pipeline.trees import EditorTrees
-from kenning.resolve.model import FileScope, SymInfo, WorkspaceModels
+from kenning.resolve.model import FileScope, SymInfo, WorkspaceModel, WorkspaceModels
 from kenning.resolve.reuse import (
     CallResolutions,
     ModelChanges,
@@ -786,6 +786,7 @@ class Indexer:
             resolver, new_names, rebased, new_facts
         )
         new_names |= inherited | new_exports
+        new_names |= _path_variants(resolver.models, new_names)
         names = sorted(new_names)
         batch_paths = [u.path for u in updates]
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
@@ -865,6 +866,7 @@ class Indexer:
                         if was.is_external and not now_target.is_external
                     ]
                     exported |= _exported_names(resolver, path, found)
+            exported |= _path_variants(resolver.models, exported)
             exported -= chained
             if not exported:
                 break
@@ -1246,6 +1248,31 @@ def _exports_changed(
     gone = [imp for alias, imp in old.items() if alias not in new or key(new[alias]) != key(imp)]
     came = [alias for alias, imp in new.items() if alias not in old or key(old[alias]) != key(imp)]
     return gone, came
+
+
+def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:
+    """`names` under the module their file's path names, for those under a module that
+    configuration names otherwise (`LanguageSupport.path_module`): `src/util.parse`
+    for `util.parse`, `src/util.ts` being `util` by `baseUrl`. An unresolved reference
+    through a relative import carries the path's name."""
+    renamed: list[tuple[WorkspaceModel, Callable[[str], str]]] = [
+        (model, support.path_module)
+        for support in LANGUAGES
+        if support.path_module is not None
+        and (model := models.models.get(support.name)) is not None
+    ]
+    found: set[str] = set()
+    if not renamed:
+        return found
+    for name in names:
+        head = name
+        while head:
+            for model, path_module in renamed:
+                path = model.modules.get(head)
+                if path is not None and (named := path_module(path)) != head:
+                    found.add(named + name[len(head) :])
+            head = head.rpartition(".")[0]
+    return found
 
 
 def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:

@@ -16,7 +16,7 @@ import tree_sitter_javascript
 
 from kenning.languages.base import LanguageSupport
 from kenning.languages.typescript.extract import ScriptExtraction
-from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout
+from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout, path_module
 from kenning.languages.typescript.resolve import ScriptResolver
 from kenning.parse.language import LanguageSyntax
 
@@ -39,6 +39,7 @@ JAVASCRIPT = LanguageSupport(
     language_ids=("javascript", "javascriptreact"),
     workspace_markers=("jsconfig.json", "package.json"),
     imports_export=True,
+    path_module=path_module,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,

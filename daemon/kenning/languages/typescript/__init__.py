@@ -15,7 +15,7 @@ import tree_sitter_typescript
 
 from kenning.languages.base import LanguageSupport
 from kenning.languages.typescript.extract import ScriptExtraction
-from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout
+from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout, path_module
 from kenning.languages.typescript.resolve import ScriptResolver
 from kenning.parse.language import LanguageSyntax
 
@@ -38,6 +38,7 @@ TYPESCRIPT = LanguageSupport(
     language_ids=("typescript", "typescriptreact"),
     workspace_markers=("tsconfig.json", "package.json"),
     imports_export=True,
+    path_module=path_module,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
     layout_files=LAYOUT_FILES,

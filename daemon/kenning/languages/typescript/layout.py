@@ -77,6 +77,19 @@ def read_jsonc(path: Path) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
+def specifier_module(base: str) -> str:
+    """The module a relative specifier names while no file answers it, `base` being
+    the specifier joined to the importing file's folder (`src/util.js`): as
+    `path_module` would name the file it looks for (`src/util`; `src/x/index` ->
+    `src/x`). Only a source extension is dropped: `./a.b` names `a.b.ts`."""
+    for extension in SOURCE_EXTENSIONS:
+        if base.endswith(extension):
+            base = base[: -len(extension)]
+            break
+    directory, _, name = base.rpartition("/")
+    return directory if name == "index" and directory else base
+
+
 def path_module(path: str) -> str:
     """The module of a path without configuration: no extension, `index` -> folder."""
     stem = strip_extension(path)

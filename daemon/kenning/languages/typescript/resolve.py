@@ -38,6 +38,7 @@ from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, ImportKi
 from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
+from kenning.languages.typescript.layout import specifier_module
 from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
 from kenning.resolve.model import (
     FileScope,
@@ -165,7 +166,7 @@ class ScriptResolver(SubtypeQueries):
             return Target(external_id(f"{scope.module}.{imp.name}"), Resolution.UNRESOLVED, 0.0)
         target = self._module_file(path, imp.module)
         if target is None:
-            return self._missing(imp.module, imp.name)
+            return self._missing(path, imp.module, imp.name)
         if imp.kind != ImportKind.NAME or imp.name is None:
             return Target(target.module_id, Resolution.IMPORT, CONF_EXACT)
         found = self._export(target, imp.name, 0)
@@ -173,7 +174,7 @@ class ScriptResolver(SubtypeQueries):
             # CommonJS or a module without a default export: the module object.
             return Target(target.module_id, Resolution.IMPORT, CONF_IMPORT)
         if found is None:
-            return Target(external_id(f"{target.module}.{imp.name}"), Resolution.UNRESOLVED, 0.0)
+            return self._lacking(path, imp.module, target, [imp.name])
         return Target(found, Resolution.IMPORT, CONF_EXACT)
 
     def resolve_base(self, path: str, base: BaseClass) -> Target:
@@ -268,12 +269,32 @@ class ScriptResolver(SubtypeQueries):
                     return found
         return None
 
-    def _missing(self, specifier: str, name: str | None) -> Target:
+    def _missing(self, path: str, specifier: str, name: str | None) -> Target:
         """A module outside the workspace (external) or a file it lacks (unresolved)."""
-        qualname = f"{specifier}.{name}" if name and name != "*" else specifier
+        module = self._placeholder_module(path, specifier) if is_relative(specifier) else specifier
+        qualname = f"{module}.{name}" if name and name != "*" else module
         if is_relative(specifier) or specifier.startswith("/"):
             return Target(external_id(qualname), Resolution.UNRESOLVED, 0.0)
         return Target(external_id(qualname), Resolution.EXTERNAL, CONF_IMPORT)
+
+    def _lacking(self, path: str, specifier: str, target: FileScope, parts: list[str]) -> Target:
+        """`parts` of a workspace module that it does not export: unresolved, named as
+        if the module were missing (`_missing`), so that the placeholder is the same
+        whether the file came or went after the import was resolved."""
+        module = self._placeholder_module(path, specifier) if is_relative(specifier) else None
+        return Target(
+            external_id(".".join([module or target.module, *parts])), Resolution.UNRESOLVED, 0.0
+        )
+
+    @staticmethod
+    def _placeholder_module(path: str, specifier: str) -> str:
+        """What unresolved references through a relative specifier are named under: the
+        module its path names (`./util.js` in `src/a.ts`: `src/util`), as the file
+        would be without configuration. Every spelling of the specifier gives the same
+        name, and the indexer finds it among a file's names under its path
+        (`LanguageSupport.path_module`) when the file or the name comes."""
+        folder = path.rpartition("/")[0]
+        return specifier_module(posixpath.normpath(posixpath.join(folder, specifier)))
 
     def _top_level(self, scope: FileScope, name: str) -> str | None:
         for sid in self.model.by_qualname.get(f"{scope.module}.{name}", ()):
@@ -360,32 +381,27 @@ class ScriptResolver(SubtypeQueries):
         target = self._module_file(scope.path, imp.module)
         if target is None:
             name = imp.name if imp.kind == ImportKind.NAME else None
-            missing = self._missing(imp.module, ".".join(p for p in [name, *rest] if p))
-            return missing
+            return self._missing(scope.path, imp.module, ".".join(p for p in [name, *rest] if p))
         if imp.kind == ImportKind.NAME and imp.name is not None:
             found = self._export(target, imp.name, 0)
             if found is None and imp.name == "default":
                 found = target.module_id
             if found is None:
-                return Target(
-                    external_id(".".join([target.module, imp.name, *rest])),
-                    Resolution.UNRESOLVED,
-                    0.0,
-                )
+                return self._lacking(scope.path, imp.module, target, [imp.name, *rest])
             return self._member_path(found, rest, Resolution.IMPORT, CONF_IMPORT)
         # A namespace import or a require: `ns.f()`, `ns.Foo.create()`; the module
         # itself when called (`require("./f")()`): its default export.
         if not rest:
             found = self._export(target, "default", 0)
             if found is None:
-                return Target(external_id(target.module), Resolution.UNRESOLVED, 0.0)
+                return self._lacking(scope.path, imp.module, target, [])
             return Target(found, Resolution.IMPORT, CONF_IMPORT)
         found = self._export(target, rest[0], 0)
         if found is None:
             default = self._export(target, "default", 0)
             if default is not None and self.model.symbols[default].kind in _MEMBER_KINDS:
                 return self._member_path(default, rest, Resolution.IMPORT, CONF_IMPORT)
-            return Target(external_id(".".join([target.module, *rest])), Resolution.UNRESOLVED, 0.0)
+            return self._lacking(scope.path, imp.module, target, rest)
         return self._member_path(found, rest[1:], Resolution.IMPORT, CONF_IMPORT)
 
     def _member_path(
