@@ -115,6 +115,31 @@ def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
 
 
+def test_a_call_guessed_by_name_alone_guesses_again_beside_a_new_definition(
+    workspace: Workspace,
+) -> None:
+    """`run()` with nothing bound to `run` is a `name-only` guess of the one `run`; a
+    second `run` elsewhere makes both `candidate`s, and its removal one guess again."""
+    files = {
+        "a.py": "def run():\n    return 1\n",
+        "b.py": "def other():\n    return 2\n",
+        "app.py": "def main():\n    return run()\n",
+    }
+    engine = workspace.indexed(files)
+    assert _callees(engine, "app.py#main") == [("a.py#run", "name-only")]
+    save(engine, "b.py", files["b.py"] + "\n\ndef run():\n    return 3\n")
+    assert _callees(engine, "app.py#main") == [
+        ("a.py#run", "candidate"),
+        ("b.py#run", "candidate"),
+    ]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "b.py", files["b.py"])
+    assert _callees(engine, "app.py#main") == [("a.py#run", "name-only")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
 def test_a_missing_typescript_module_is_found_when_it_comes(workspace: Workspace) -> None:
     """`./util.js` names `src/util.ts`, which is not there, and `baseUrl` names it `util`
     when it is: the call waits at the path's placeholder (`src/util.parse`), and

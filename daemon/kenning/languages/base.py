@@ -93,6 +93,10 @@ class LanguageSupport:
     # another module name. A file new to the workspace answers those too. None: the
     # layout's name is the only one.
     path_module: Callable[[str], str] | None = None
+    # The most definitions of a name (functions and classes, or methods) among which
+    # the resolver guesses a call by name alone (`name-only`, `candidate` edges): a
+    # definition new beside at most this many others may change such guesses.
+    name_only_limit: int = 0
 
     @property
     def name(self) -> str:

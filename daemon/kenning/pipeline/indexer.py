@@ -800,6 +800,16 @@ class Indexer:
             for e in self.graph.edges_into(sorted(overriding), exclude, ("CALLS",))
             if e.resolution == Resolution.OVERRIDE
         ]
+        # Calls guessed by name alone (`name-only`, `candidate`) guess again beside a
+        # definition of their name that came, or left where one went.
+        guessed, came = _guesses_beside(resolver, new_facts, new_names)
+        edges += [
+            e
+            for e in self.graph.edges_into(sorted(guessed), exclude, ("CALLS",))
+            if e.resolution in (Resolution.NAME_ONLY, Resolution.CANDIDATE)
+        ]
+        guessable = _guessable(resolver, old_names - added - new_names)
+        edges += self.graph.edges_into_externals(sorted(guessable), exclude)
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
         edges = [e for e in edges if e.site not in replaced]
@@ -807,7 +817,8 @@ class Indexer:
         # resolves to now differ from those it has, among these (its other edges are
         # into symbols this batch did not concern).
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
-        affected |= overridden | overriding | old_inherited | old_exports
+        affected |= overridden | overriding | old_inherited | old_exports | guessed | came
+        affected |= {EXTERNAL_PREFIX + n for n in guessable}
         rewires: list[Rewire] = []
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
@@ -826,8 +837,11 @@ class Indexer:
                 if edge.path not in resolver.models:
                     continue
                 target = _resolve_stored(resolver, edge)
-                now = {t.id for t in (target, *target.more)} & affected
-                if now != {e.dst for e in group}:
+                # How it resolves counts too: a guess by name alone may become an import.
+                now = {
+                    (t.id, str(t.resolution)) for t in (target, *target.more) if t.id in affected
+                }
+                if now != {(e.dst, e.resolution) for e in group}:
                     rewires.append(Rewire(edge, target))
                     if isinstance(edge.fact, Import) and not target.is_external:
                         exported |= _exported_names(resolver, edge.path, [edge.fact])
@@ -1248,6 +1262,60 @@ def _exports_changed(
     gone = [imp for alias, imp in old.items() if alias not in new or key(new[alias]) != key(imp)]
     came = [alias for alias, imp in new.items() if alias not in old or key(old[alias]) != key(imp)]
     return gone, came
+
+
+_GUESSED_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.CLASS})
+
+
+def _guess_group(model: WorkspaceModel, name: str, method: bool) -> list[str]:
+    """The definitions of `name` a call guessed by name alone chooses among: its
+    methods, or its functions and classes (a language's resolver may count fewer)."""
+    symbols = model.symbols
+    if method:
+        return [i for i in model.by_name.get(name, ()) if symbols[i].kind == SymbolKind.METHOD]
+    return [i for i in model.by_name.get(name, ()) if symbols[i].kind in _GUESSED_KINDS]
+
+
+def _guesses_beside(
+    resolver: Resolvers, new_facts: list[FileFacts], new_names: set[str]
+) -> tuple[set[str], set[str]]:
+    """For the definitions the batch adds: (the others of their names that a call
+    guessed by name alone may have been given, where there are few enough for a guess,
+    `LanguageSupport.name_only_limit`; the new definitions themselves)."""
+    others: set[str] = set()
+    came: set[str] = set()
+    for f in new_facts:
+        support = for_path(f.path)
+        model = resolver.models.model_of(f.path)
+        if support is None or model is None or not support.name_only_limit:
+            continue
+        for s in f.symbols:
+            method = s.kind == SymbolKind.METHOD
+            if s.qualname not in new_names or not (method or s.kind in _GUESSED_KINDS):
+                continue
+            came.add(s.id)
+            group = [i for i in _guess_group(model, s.name, method) if i != s.id]
+            if len(group) <= support.name_only_limit:
+                others.update(group)
+    return others - came, came
+
+
+def _guessable(resolver: Resolvers, gone: set[str]) -> set[str]:
+    """Of the names of definitions the batch removed, those still defined few enough
+    times for a call of that name to be guessed by name alone, which left at their
+    placeholder (`ext:name`) while there were more may be now."""
+    found: set[str] = set()
+    for support in LANGUAGES:
+        model = resolver.models.models.get(support.name)
+        if model is None or not support.name_only_limit:
+            continue
+        for name in gone:
+            if "." in name:
+                continue
+            for method in (False, True):
+                if 0 < len(_guess_group(model, name, method)) <= support.name_only_limit:
+                    found.add(name)
+    return found
 
 
 def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:

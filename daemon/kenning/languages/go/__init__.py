@@ -7,7 +7,7 @@ import tree_sitter_go
 from kenning.languages.base import LanguageSupport
 from kenning.languages.go.extract import GoExtraction
 from kenning.languages.go.layout import GO_MOD, GoLayout
-from kenning.languages.go.resolve import GoResolver
+from kenning.languages.go.resolve import MAX_NAME_ONLY_CANDIDATES, GoResolver
 from kenning.parse.language import LanguageSyntax
 
 GO = LanguageSupport(
@@ -23,5 +23,6 @@ GO = LanguageSupport(
     workspace_markers=("go.mod",),
     make_layout=GoLayout,
     make_resolver=GoResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     layout_files=frozenset({GO_MOD}),
 )

@@ -7,7 +7,7 @@ import tree_sitter_java
 from kenning.languages.base import LanguageSupport
 from kenning.languages.java.extract import JavaExtraction
 from kenning.languages.java.layout import JavaLayout
-from kenning.languages.java.resolve import JavaResolver
+from kenning.languages.java.resolve import MAX_NAME_ONLY_CANDIDATES, JavaResolver
 from kenning.parse.language import LanguageSyntax
 
 JAVA = LanguageSupport(
@@ -23,6 +23,7 @@ JAVA = LanguageSupport(
     workspace_markers=("pom.xml", "build.gradle", "build.gradle.kts"),
     make_layout=JavaLayout,
     make_resolver=JavaResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     # Names come from `package` lines, never from build files (see layout.py).
     layout_files=frozenset(),
 )

@@ -17,7 +17,7 @@ import tree_sitter_javascript
 from kenning.languages.base import LanguageSupport
 from kenning.languages.typescript.extract import ScriptExtraction
 from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout, path_module
-from kenning.languages.typescript.resolve import ScriptResolver
+from kenning.languages.typescript.resolve import MAX_NAME_ONLY_CANDIDATES, ScriptResolver
 from kenning.parse.language import LanguageSyntax
 
 
@@ -42,5 +42,6 @@ JAVASCRIPT = LanguageSupport(
     path_module=path_module,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     layout_files=LAYOUT_FILES,
 )

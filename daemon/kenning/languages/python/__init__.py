@@ -7,7 +7,7 @@ import tree_sitter_python
 from kenning.languages.base import LanguageSupport
 from kenning.languages.python.extract import PythonExtraction
 from kenning.languages.python.layout import PACKAGE_FILES, PythonLayout
-from kenning.languages.python.resolve import PythonResolver
+from kenning.languages.python.resolve import MAX_NAME_ONLY_CANDIDATES, PythonResolver
 from kenning.parse.language import LanguageSyntax
 
 PYTHON = LanguageSupport(
@@ -20,6 +20,7 @@ PYTHON = LanguageSupport(
     workspace_markers=("pyproject.toml", "setup.py", "setup.cfg"),
     make_layout=PythonLayout,
     make_resolver=PythonResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     layout_files=frozenset(PACKAGE_FILES),
     source_markers=frozenset({"__init__.py"}),
     imports_export=True,

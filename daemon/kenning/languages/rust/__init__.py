@@ -7,7 +7,7 @@ import tree_sitter_rust
 from kenning.languages.base import LanguageSupport
 from kenning.languages.rust.extract import RustExtraction
 from kenning.languages.rust.layout import MANIFEST, RustLayout
-from kenning.languages.rust.resolve import RustResolver
+from kenning.languages.rust.resolve import MAX_NAME_ONLY_CANDIDATES, RustResolver
 from kenning.parse.language import LanguageSyntax
 
 RUST = LanguageSupport(
@@ -26,5 +26,6 @@ RUST = LanguageSupport(
     workspace_markers=("Cargo.toml",),
     make_layout=RustLayout,
     make_resolver=RustResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     layout_files=frozenset({MANIFEST}),
 )

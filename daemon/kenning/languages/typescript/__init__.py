@@ -16,7 +16,7 @@ import tree_sitter_typescript
 from kenning.languages.base import LanguageSupport
 from kenning.languages.typescript.extract import ScriptExtraction
 from kenning.languages.typescript.layout import LAYOUT_FILES, ScriptLayout, path_module
-from kenning.languages.typescript.resolve import ScriptResolver
+from kenning.languages.typescript.resolve import MAX_NAME_ONLY_CANDIDATES, ScriptResolver
 from kenning.parse.language import LanguageSyntax
 
 
@@ -41,6 +41,7 @@ TYPESCRIPT = LanguageSupport(
     path_module=path_module,
     make_layout=ScriptLayout,
     make_resolver=ScriptResolver,
+    name_only_limit=MAX_NAME_ONLY_CANDIDATES,
     layout_files=LAYOUT_FILES,
     suffix_grammars=((".tsx", tree_sitter_typescript.language_tsx),),
 )
