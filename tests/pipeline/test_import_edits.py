@@ -4,8 +4,13 @@ module's imports (`from pkg import Foo` where `pkg/__init__.py` imports `Foo`).
 
 Random edits of a few modules (functions added and removed, `from ... import` and
 `import ...` of each other, a file deleted) with the live answers and the stores
-compared to a full index of the same files after each; each seed here failed on the
-build before re-exports were followed (`Indexer._rewires`, `_exports_changed`).
+compared to a full index of the same files after each; in Python with and without
+wildcard imports (`from pkg.m2 import *`), and in TypeScript (named, namespace,
+re-exporting and wildcard imports, relative specifiers spelt three ways, a module
+moving into a folder's `index.ts`). Each seed kept failed on a build before its fix:
+re-exports followed (`Indexer._rewires`, `_exports_changed`), wildcard imports and
+guesses by name alone (`_star_variants`, `_visible_anew`, `_guesses_beside`), the
+placeholders of relative imports named by path (`_path_variants`).
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ def callers(engine: Engine, symbol_id: str) -> set[str]:
     return {n.symbol.name for n in engine.neighbours(symbol_id, incoming=True)}
 
 
-def _module(rng: random.Random, me: str) -> str | None:
-    """A module's text, or None (deleted): imports of the others, functions calling
-    what it imports or defines, sometimes a class whose method calls one."""
+def _module(rng: random.Random, me: str, stars: bool = False) -> str | None:
+    """A module's text, or None (deleted): imports of the others (`stars`: wildcard ones
+    too), functions calling what it imports or defines, sometimes a class whose method
+    calls one."""
     if rng.random() < 0.1:
         return None
     lines = []
@@ -43,6 +49,9 @@ def _module(rng: random.Random, me: str) -> str | None:
         elif draw < 0.5:
             lines.append(f"import pkg.{other}")
             imported += [f"pkg.{other}.{n}" for n in FUNCS]
+        elif draw < 0.65 and stars:
+            lines.append(f"from pkg.{other} import *")
+            imported += FUNCS
     own = [n for n in FUNCS if rng.random() < 0.5]
     body = []
     for name in own:
@@ -66,17 +75,23 @@ def _answers(engine: Engine) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("seed", [9, 10, 12, 18, 32])
-def test_random_import_edits_end_as_a_fresh_index(workspace: Workspace, seed: int) -> None:
+SEEDS = [(9, False), (10, False), (12, False), (18, False), (32, False)]
+SEEDS += [(101, True), (109, True), (116, True), (148, True), (277, True)]
+
+
+@pytest.mark.parametrize(("seed", "stars"), SEEDS)
+def test_random_import_edits_end_as_a_fresh_index(
+    workspace: Workspace, seed: int, stars: bool
+) -> None:
     rng = random.Random(seed)
     files = {"pkg/__init__.py": ""}
     for name in MODS:
-        files[f"pkg/{name}.py"] = _module(rng, name) or ""
+        files[f"pkg/{name}.py"] = _module(rng, name, stars) or ""
     engine = workspace.indexed(files)
     present = dict.fromkeys(MODS, True)
     for step in range(8):
         name = rng.choice(MODS)
-        text = _module(rng, name)
+        text = _module(rng, name, stars)
         if text is None and not present[name]:
             continue
         present[name] = text is not None
@@ -92,14 +107,28 @@ def test_random_import_edits_end_as_a_fresh_index(workspace: Workspace, seed: in
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
 
 
-def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
-    workspace: Workspace,
+@pytest.mark.parametrize(
+    ("binding", "then", "called"),
+    [
+        # A named import, then none: the call is unresolved again.
+        ("from pkg.core import Foo\n", "", None),
+        # A wildcard import, then a definition beside it, which hides the wildcard's.
+        (
+            "from pkg.core import *\n",
+            "from pkg.core import *\n\n\ndef Foo():\n    return 3\n",
+            "pkg/__init__.py#Foo",
+        ),
+    ],
+)
+def test_a_name_defined_behind_a_package_import_reaches_its_importers(
+    workspace: Workspace, binding: str, then: str, called: str | None
 ) -> None:
-    """`app.py` imports `Foo` from `pkg`, whose `__init__.py` imports it from `core.py`,
-    which lacks it; then `core.py` gains it: `app.py`, not saved, calls it now. Then
-    `__init__.py` stops importing it: the call is unresolved again."""
+    """`app.py` imports `Foo` from `pkg`, whose `__init__.py` imports it from `core.py`
+    (by name, or with a wildcard), which lacks it; then `core.py` gains it: `app.py`,
+    not saved, calls it now. Then `__init__.py` changes (`then`): the call reaches
+    `called`, or nothing."""
     files = {
-        "pkg/__init__.py": "from pkg.core import Foo\n",
+        "pkg/__init__.py": binding,
         "pkg/core.py": "def other():\n    return 1\n",
         "app.py": "from pkg import Foo\n\n\ndef main():\n    return Foo()\n",
     }
@@ -109,8 +138,87 @@ def test_a_name_defined_behind_a_package_reexport_reaches_its_importers(
     engine.flush()
     assert callers(engine, "pkg/core.py#Foo") == {"main"}
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "pkg/__init__.py", "")
+    save(engine, "pkg/__init__.py", then)
     assert callers(engine, "pkg/core.py#Foo") == set()
+    if called is not None:
+        assert callers(engine, called) == {"main"}
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def _script_module(rng: random.Random, me: str, folder: bool) -> str | None:
+    """A TypeScript module's text, or None (deleted): named, namespace and re-exporting
+    imports of the others, each spelt one of the ways that name a file (`./m2`,
+    `./m2.js`, `./m2/index`), and exported functions calling what it imports or
+    defines. `folder`: the module is `src/<me>/index.ts`, so its relative specifiers
+    start with `../`."""
+    if rng.random() < 0.1:
+        return None
+    up = "../" if folder else "./"
+    lines = []
+    imported: list[str] = []
+    for other in (m for m in MODS if m != me):
+        spellings = [f"{up}{other}", f"{up}{other}.js", f"{up}{other}/index"]
+        source = rng.choice(spellings)
+        names = [n for n in FUNCS if rng.random() < 0.4]
+        draw = rng.random()
+        if draw < 0.3 and names:
+            lines.append(f"import {{ {', '.join(names)} }} from '{source}';")
+            imported += names
+        elif draw < 0.45 and names:
+            lines.append(f"export {{ {', '.join(names)} }} from '{source}';")
+        elif draw < 0.55:
+            lines.append(f"import * as {other} from '{source}';")
+            imported += [f"{other}.{n}" for n in FUNCS]
+        elif draw < 0.6:
+            lines.append(f"export * from '{source}';")
+    own = [n for n in FUNCS if rng.random() < 0.5]
+    body = [
+        f"export function {n}(): number {{ return {rng.choice([*imported, *own, 'missing'])}(); }}"
+        for n in own
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(body) + "\n"
+
+
+# Each failed on the build before placeholders of relative imports were named by path
+# and wildcard imports followed.
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 6, 7])
+def test_random_typescript_import_edits_end_as_a_fresh_index(
+    workspace: Workspace, seed: int
+) -> None:
+    """As the Python test above, in TypeScript, where a module may also move between
+    `src/m.ts` and `src/m/index.ts` (deleted at one path, created at the other), and
+    half the seeds have a `tsconfig.json` whose `baseUrl` names `src/m.ts` `m`, not
+    `src/m`: a reference left unresolved while its file or name was missing is found
+    when it comes, whatever the spelling of its specifier."""
+    rng = random.Random(seed)
+    renamed = rng.random() < 0.5
+    files = {"tsconfig.json": '{"compilerOptions": {"baseUrl": "src"}}\n'} if renamed else {}
+    where_is: dict[str, str | None] = {}
+    for name in MODS:
+        folder = rng.random() < 0.3
+        first = f"src/{name}/index.ts" if folder else f"src/{name}.ts"
+        where_is[name] = first
+        files[first] = _script_module(rng, name, folder) or ""
+    engine = workspace.indexed(files)
+    for step in range(10):
+        name = rng.choice(MODS)
+        folder = rng.random() < 0.3
+        path = f"src/{name}/index.ts" if folder else f"src/{name}.ts"
+        text = _script_module(rng, name, folder)
+        was = where_is[name]
+        if was is not None and (text is None or was != path):
+            save(engine, was, None)
+        where_is[name] = path if text is not None else None
+        if text is not None:
+            save(engine, path, text)
+        where = f"seed {seed}, step {step}: {name} {'deleted' if text is None else path}"
+        fresh, answers = fresh_index(engine.root, _answers)
+        assert _answers(engine) == answers, where
+        if rng.random() < 0.5:
+            engine.flush()
+            assert _answers(engine) == answers, where
+            assert stored(engine) == fresh, where
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
 

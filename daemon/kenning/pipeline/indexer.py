@@ -18,6 +18,7 @@ import posixpath
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -202,6 +203,12 @@ class Indexer:
         # The keys each change of the model altered, so that another file's save in
         # between still lets an open file reuse what that change did not touch.
         self._model_changes = ModelChanges()
+        # `_star_importers`, with the models (held weakly: a full index frees the one it
+        # replaced) and their shapes it was found at.
+        self._kept_star_importers: (
+            tuple[weakref.ref[WorkspaceModels], tuple[tuple[int, int], ...], dict[str, set[str]]]
+            | None
+        ) = None
         # How many call targets the last `prepare` reused (for tests and benchmarks).
         self.reused_calls = 0
 
@@ -554,6 +561,9 @@ class Indexer:
         # resolved to), and the qualified names they bind by import anew.
         old_exports: set[str] = set()
         new_exports: set[str] = set()
+        # Wildcard imports new in a changed module: what they export is known once the
+        # batch is in the model.
+        stars_came: list[tuple[str, list[Import]]] = []
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
@@ -562,6 +572,8 @@ class Indexer:
                     old_ids.update(model.symbol_ids_of(path))
                     gone, _ = _exports_changed(model, path, None)
                     old_exports.update(self._bound(path, gone))
+                    gone_stars, _ = _stars_changed(model, path, None)
+                    old_exports.update(self._star_bound(path, gone_stars))
                     language_model = model.model_of(path)
                     snapshot = Snapshot(language_model, path, None) if language_model else None
                     model.remove_file(path)
@@ -595,6 +607,13 @@ class Indexer:
             gone, came = _exports_changed(model, path, facts)
             old_exports.update(self._bound(path, gone))
             new_exports.update(f"{facts.module}.{alias}" for alias in came)
+            # And through its wildcard imports: what the modules they name export.
+            gone_stars, came_stars = _stars_changed(model, path, facts)
+            old_exports.update(self._star_bound(path, gone_stars))
+            # A definition new at its top level hides what they brought by that name.
+            old_exports.update(self._star_shadowed(path, facts))
+            if came_stars:
+                stars_came.append((path, came_stars))
             moved = _rebased(model.file(path), facts)
             if moved:
                 # What their subclasses and typed calls inherited through the old bases,
@@ -618,6 +637,13 @@ class Indexer:
         reresolved: list[FileUpdate] = []
         if updates:
             resolver = self._resolvers_for(model)
+            for path, stars in stars_came:
+                importer = model.file(path)
+                if importer is None:
+                    continue
+                for target in _star_targets(resolver, path, stars):
+                    names = _exported_by(resolver, target)
+                    new_exports.update(f"{importer.module}.{n}" for n in names)
             self.reused_calls = 0
             for u in updates:
                 if u.facts is None:
@@ -786,6 +812,9 @@ class Indexer:
             resolver, new_names, rebased, new_facts
         )
         new_names |= inherited | new_exports
+        importers = self._star_importers(resolver)
+        starred = _star_variants(importers, new_names)
+        new_names |= starred
         new_names |= _path_variants(resolver.models, new_names)
         names = sorted(new_names)
         batch_paths = [u.path for u in updates]
@@ -810,6 +839,8 @@ class Indexer:
         ]
         guessable = _guessable(resolver, old_names - added - new_names)
         edges += self.graph.edges_into_externals(sorted(guessable), exclude)
+        seen, seen_edges = self._visible_anew(resolver, starred, exclude)
+        edges += seen_edges
         # Sites a recent rewire replaced answer as rewired, not as stored.
         replaced = recent.rewired_sites
         edges = [e for e in edges if e.site not in replaced]
@@ -818,7 +849,7 @@ class Indexer:
         # into symbols this batch did not concern).
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
         affected |= overridden | overriding | old_inherited | old_exports | guessed | came
-        affected |= {EXTERNAL_PREFIX + n for n in guessable}
+        affected |= {EXTERNAL_PREFIX + n for n in guessable} | seen
         rewires: list[Rewire] = []
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
@@ -880,18 +911,80 @@ class Indexer:
                         if was.is_external and not now_target.is_external
                     ]
                     exported |= _exported_names(resolver, path, found)
+            starred = _star_variants(importers, exported - chained) - chained
+            exported |= starred
             exported |= _path_variants(resolver.models, exported)
             exported -= chained
             if not exported:
                 break
             chained |= exported
-            affected |= {EXTERNAL_PREFIX + n for n in exported}
+            seen, seen_edges = self._visible_anew(resolver, starred, exclude)
+            affected |= {EXTERNAL_PREFIX + n for n in exported} | seen
             edges = [
                 e
-                for e in self.graph.edges_into_externals(sorted(exported), exclude)
+                for e in [*self.graph.edges_into_externals(sorted(exported), exclude), *seen_edges]
                 if e.site not in replaced
             ]
         return rewires, list(reresolved.values())
+
+    def _star_importers(self, resolver: Resolvers) -> dict[str, set[str]]:
+        """`_star_importers`, kept while no model's shape changes (a file added or
+        removed, or its imports changed: what a wildcard import names, or which files
+        have one, cannot change otherwise), so that a save does not resolve every such
+        import of the workspace again."""
+        models = resolver.models
+        shapes = tuple((id(m), m.shape) for m in models.models.values())
+        kept = self._kept_star_importers
+        if kept is None or kept[0]() is not models or kept[1] != shapes:
+            kept = self._kept_star_importers = (
+                weakref.ref(models),
+                shapes,
+                _star_importers(resolver),
+            )
+        return kept[2]
+
+    def _visible_anew(
+        self, resolver: Resolvers, starred: set[str], exclude: list[str]
+    ) -> tuple[set[str], list[StoredEdge]]:
+        """Calls and imports that may resolve through a wildcard import now: for each
+        name a module sees anew that way (`starred`: `pkg.a.g` once `pkg/a.py`'s `from
+        pkg.b import *` brings `g`), that module's calls of the bare name guessed by
+        name alone or left at its placeholder, and every edge into what its wildcard
+        imports bound the name to. Returns (the targets whose edges were read, the
+        edges)."""
+        paths: dict[str, set[str]] = {}  # bare name -> the files that see it anew
+        # What the modules' wildcard imports bound such a name to: one may now hide
+        # another's (`from a import *` before `from b import *`, and `a` gains it).
+        bound: set[str] = set()
+        exported: dict[str, dict[str, set[str]]] = {}
+        for name in starred:
+            module, _, bare = name.rpartition(".")
+            for model in resolver.models.models.values():
+                path = model.modules.get(module)
+                if path is None:
+                    continue
+                paths.setdefault(bare, set()).add(path)
+                scope = model.files[path]
+                stars = scope.stars.get(scope.module_id, [])
+                for target in _star_targets(resolver, path, stars):
+                    if target not in exported:
+                        exported[target] = _exported_by(resolver, target)
+                    bound |= exported[target].get(bare, set())
+        targets: set[str] = set(bound)
+        edges: list[StoredEdge] = self.graph.edges_into(sorted(bound), exclude)
+        for bare, seeing in paths.items():
+            ids = [EXTERNAL_PREFIX + bare]
+            for support in LANGUAGES:
+                held = resolver.models.models.get(support.name)
+                if held is None or not support.name_only_limit:
+                    continue
+                group = _guess_group(held, bare, False)
+                if len(group) <= support.name_only_limit:
+                    ids += group
+            targets.update(ids)
+            found = self.graph.edges_into(ids, exclude, ("CALLS",))
+            edges += [e for e in found if e.path in seeing]
+        return targets, edges
 
     def _bound(self, path: str, imports: list[Import]) -> set[str]:
         """The workspace symbols `imports` of `path` bind, as the model says now."""
@@ -903,6 +996,44 @@ class Indexer:
             target = resolver.resolve_import(path, imp)
             if not target.is_external:
                 found.update(t.id for t in (target, *target.more))
+        return found
+
+    def _star_bound(self, path: str, stars: list[Import]) -> set[str]:
+        """The workspace symbols `path`'s wildcard imports `stars` bring its module, as
+        the model says now: what the modules they name export (`_exported_by`)."""
+        if not stars:
+            return set()
+        resolver = self._resolvers_for(self.model)
+        found: set[str] = set()
+        for target in _star_targets(resolver, path, stars):
+            for ids in _exported_by(resolver, target).values():
+                found |= ids
+        return found
+
+    def _star_shadowed(self, path: str, facts: FileFacts) -> set[str]:
+        """What the wildcard imports of `path`'s module bound, as the model says before
+        the change, under the names `facts` now define at its top level and it did not:
+        a definition hides what a wildcard import brought by its name."""
+        scope = self.model.file(path)
+        held = self.model.model_of(path)
+        if scope is None or held is None or path not in held.star_files:
+            return set()
+        before = {
+            info.name
+            for sid in scope.symbol_ids
+            if (info := held.symbols.get(sid)) is not None and info.parent == scope.module_id
+        }
+        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
+        names = {s.name for s in facts.symbols if s.parent == module_id} - before
+        if not names:
+            return set()
+        resolver = self._resolvers_for(self.model)
+        stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
+        found: set[str] = set()
+        for target in _star_targets(resolver, path, stars):
+            exported = _exported_by(resolver, target)
+            for name in names:
+                found |= exported.get(name, set())
         return found
 
     def _override_targets(
@@ -1318,6 +1449,131 @@ def _guessable(resolver: Resolvers, gone: set[str]) -> set[str]:
     return found
 
 
+def _exporting_stars(path: str, scope_id: str | None, imports: Iterable[Import]) -> list[Import]:
+    """The wildcard imports among `imports` of `path` through which other modules may
+    import what the modules they name export: at module level (`scope_id`), each one
+    where the language's imports export, else those marked `reexport` (`export * from`
+    in TypeScript; Java's `import p.*` exports nothing)."""
+    support = for_path(path)
+    every = support is not None and support.imports_export
+    return [
+        imp
+        for imp in imports
+        if imp.name == "*" and imp.scope == scope_id and (every or imp.reexport)
+    ]
+
+
+def _stars_changed(
+    model: WorkspaceModels, path: str, facts: FileFacts | None
+) -> tuple[list[Import], list[Import]]:
+    """A module's exporting wildcard imports (`_exporting_stars`) that the model holds
+    and `facts` no longer have, and those `facts` have that it did not, by the module
+    each names. `facts` None: the file is gone."""
+    scope = model.file(path)
+    old: list[Import] = []
+    if scope is not None:
+        held = scope.stars.get(scope.module_id, [])
+        old = _exporting_stars(path, scope.module_id, held)
+    new: list[Import] = []
+    if facts is not None:
+        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
+        new = _exporting_stars(path, module_id, facts.imports)
+    old_modules = {imp.module for imp in old}
+    new_modules = {imp.module for imp in new}
+    gone = [imp for imp in old if imp.module not in new_modules]
+    came = [imp for imp in new if imp.module not in old_modules]
+    return gone, came
+
+
+def _star_targets(resolver: Resolvers, path: str, stars: Iterable[Import]) -> list[str]:
+    """The workspace files the wildcard imports `stars` of `path` name, as resolved now."""
+    found: list[str] = []
+    for star in stars:
+        target = resolver.resolve_import(path, star)
+        if target.is_external:
+            continue
+        model = resolver.models.model_of(path)
+        info = model.symbols.get(target.id) if model is not None else None
+        if info is not None and info.kind == SymbolKind.MODULE:
+            found.append(info.path)
+    return found
+
+
+def _exported_by(
+    resolver: Resolvers, path: str, depth: int = EXPORT_CHAIN_DEPTH
+) -> dict[str, set[str]]:
+    """What the module of `path` exports, as the model says now: each name and the
+    workspace symbols it binds (none where it binds none): its top-level definitions,
+    the names its imports export (`_exporting`), and what the modules its exporting
+    wildcard imports name export, `depth` modules down (the first to bind a name wins,
+    as in the resolvers)."""
+    found: dict[str, set[str]] = {}
+    scope = resolver.models.file(path)
+    held = resolver.models.model_of(path)
+    if scope is None or held is None:
+        return found
+    for sid in scope.symbol_ids:
+        info = held.symbols.get(sid)
+        if info is not None and info.parent == scope.module_id:
+            found.setdefault(info.name, set()).add(sid)
+    exports = _exporting(path)
+    for alias, imp in scope.bindings.get(scope.module_id, {}).items():
+        if exports(imp, scope.module_id) and alias not in found:
+            target = resolver.resolve_import(path, imp)
+            found[alias] = set() if target.is_external else {t.id for t in (target, *target.more)}
+    if depth > 0:
+        stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
+        for target_path in _star_targets(resolver, path, stars):
+            if target_path != path:
+                for name, ids in _exported_by(resolver, target_path, depth - 1).items():
+                    found.setdefault(name, ids)
+    return found
+
+
+def _star_importers(resolver: Resolvers) -> dict[str, set[str]]:
+    """Each module that others import by an exporting wildcard import, and those others
+    (`pkg.core` -> {`pkg`} for `from .core import *` in `pkg/__init__.py`): only the
+    files with such an import are looked at (`WorkspaceModel.star_files`)."""
+    importers: dict[str, set[str]] = {}
+    for model in resolver.models.models.values():
+        for path in model.star_files:
+            scope = model.files.get(path)
+            if scope is None:
+                continue
+            stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
+            for target in _star_targets(resolver, path, stars):
+                named = model.files.get(target)
+                if named is not None and target != path:
+                    importers.setdefault(named.module, set()).add(scope.module)
+    return importers
+
+
+def _star_variants(importers: dict[str, set[str]], names: set[str]) -> set[str]:
+    """`names` as the modules that import theirs by an exporting wildcard import
+    (`importers`, from `_star_importers`) export them in turn, down a chain of such
+    modules (`EXPORT_CHAIN_DEPTH`): `pkg.Foo` for `pkg.core.Foo` where `pkg/__init__.py`
+    has `from .core import *`, as an importer's placeholder names it (`from pkg import
+    Foo`, left unresolved before `Foo` came)."""
+    found: set[str] = set()
+    if not importers:
+        return found
+    level = names
+    for _ in range(EXPORT_CHAIN_DEPTH):
+        reached: set[str] = set()
+        for name in level:
+            head, _, rest = name.partition(".")
+            while rest:
+                for module in importers.get(head, ()):
+                    reached.add(f"{module}.{rest}")
+                more, _, rest = rest.partition(".")
+                head = f"{head}.{more}"
+        level = reached - found - names
+        if not level:
+            break
+        found |= level
+    return found
+
+
 def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:
     """`names` under the module their file's path names, for those under a module that
     configuration names otherwise (`LanguageSupport.path_module`): `src/util.parse`
@@ -1431,9 +1687,7 @@ def _load_model(graph: GraphStore) -> WorkspaceModels:
             )
         )
     for path, imported in stored.imports:
-        file_scope = model.file(path)
-        if file_scope is not None:
-            file_scope.add_import(imported)
+        model.add_import_row(path, imported)
     for base in stored.bases:
         file_scope = model.file(base.path)
         if file_scope is not None:

@@ -76,6 +76,10 @@ class WorkspaceModel:
         self.by_qualname: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.modules: dict[str, str] = {}  # module name -> path
+        # Files with a wildcard import at module level (`from m import *`, `export * from
+        # './m'`): the modules through which another module's names may be imported,
+        # kept so that finding them costs what they are, not what the workspace is.
+        self.star_files: set[str] = set()
         # Members whose qualified name is not their parent's and their own name joined
         # (or whose parent was not known when they came): none in the languages' models
         # so far. While there are none, the members a class defines under a name are
@@ -121,9 +125,14 @@ class WorkspaceModel:
                 scope,
             )
         for imp in facts.imports:
-            scope.add_import(imp)
+            self.add_import(scope, imp)
         for base in facts.bases:
             scope.bases.setdefault(base.class_id, []).append(base.expr)
+
+    def add_import(self, scope: FileScope, imp: Import) -> None:
+        scope.add_import(imp)
+        if imp.name == "*" and imp.scope == scope.module_id:
+            self.star_files.add(scope.path)
 
     def add_file_row(self, path: str, module: str) -> FileScope:
         """Start a file when rebuilding from stored rows (symbols and imports follow)."""
@@ -168,6 +177,7 @@ class WorkspaceModel:
         scope = self.files.pop(path, None)
         if scope is None:
             return None
+        self.star_files.discard(path)
         for sid in scope.symbol_ids:
             info = self.symbols.pop(sid, None)
             if info is None:
@@ -318,6 +328,13 @@ class WorkspaceModels:
         if language is None:
             return None
         return self.models[language].remove_file(path)
+
+    def add_import_row(self, path: str, imp: Import) -> None:
+        """An import read back from the store, of a file added by `add_file_row`."""
+        model = self.model_of(path)
+        scope = model.files.get(path) if model is not None else None
+        if model is not None and scope is not None:
+            model.add_import(scope, imp)
 
     def symbol_ids_of(self, path: str) -> list[str]:
         model = self.model_of(path)
