@@ -76,6 +76,10 @@ class WorkspaceModel:
         self.by_qualname: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.modules: dict[str, str] = {}  # module name -> path
+        # Module name -> how many files claim it (more than one where a `.pyi` stub sits
+        # beside its module): a file leaving hands its name on only where others claim
+        # it, without a walk of every file.
+        self._claims: dict[str, int] = {}
         # Files with a wildcard import at module level (`from m import *`, `export * from
         # './m'`): the modules through which another module's names may be imported,
         # kept so that finding them costs what they are, not what the workspace is.
@@ -152,6 +156,7 @@ class WorkspaceModel:
         # Two files can claim one module name (a .py and its .pyi stub, or stray
         # scripts); the first keeps it so resolution stays deterministic.
         self.modules.setdefault(scope.module, scope.path)
+        self._claims[scope.module] = self._claims.get(scope.module, 0) + 1
         self.generation += 1
         self.shape += 1
 
@@ -185,10 +190,13 @@ class WorkspaceModel:
             self.irregular_members.discard(sid)
             _discard(self.by_qualname, info.qualname, sid)
             _discard(self.by_name, info.name, sid)
+        claims = self._claims.pop(scope.module, 1) - 1
+        if claims:
+            self._claims[scope.module] = claims
         if self.modules.get(scope.module) == path:
             del self.modules[scope.module]
             # Hand the module name to another file that claims it, if any.
-            for other in self.files.values():
+            for other in self.files.values() if claims else ():
                 if other.module == scope.module:
                     self.modules[scope.module] = other.path
                     break
