@@ -472,6 +472,32 @@ def test_calls_through_a_class_given_other_bases_reach_the_new_bases_methods(
     assert stored(engine) == rebuilt(engine.root)
 
 
+def test_a_class_given_other_bases_hides_a_method_its_subclass_found_through_another_base(
+    workspace: Workspace,
+) -> None:
+    """`D(Sub, X)` with `X(Y)`: `d.m()` found `Y.m` until `Sub` was given `B`, which
+    has `m` as near `D` as `Y` is and comes first in `D`'s bases; the call, in a file
+    not saved, then reaches `B.m`, as a fresh index has it (members are looked up
+    breadth first, the bases of each level in order)."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class A:\n    pass\n\n\nclass B:\n    def m(self):\n        return 1\n\n\n"
+        "class Y:\n    def m(self):\n        return 2\n\n\nclass X(Y):\n    pass\n",
+        "pkg/sub.py": "from pkg.base import A, B\n\n\nclass Sub(A):\n    pass\n",
+        "pkg/d.py": "from pkg.base import X\nfrom pkg.sub import Sub\n\n\n"
+        "class D(Sub, X):\n    pass\n",
+        "pkg/use.py": "from pkg.d import D\n\n\ndef g(d: D):\n    return d.m()\n",
+    }
+    engine = workspace.indexed(files)
+    assert callers(engine, "pkg/base.py#Y.m") == {"g"}
+    save(engine, "pkg/sub.py", files["pkg/sub.py"].replace("Sub(A)", "Sub(B)"))
+    for _ in range(2):
+        assert callers(engine, "pkg/base.py#B.m") == {"g"}
+        assert callers(engine, "pkg/base.py#Y.m") == set()
+        engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+
+
 def test_a_rewired_call_leaves_the_call_that_starts_where_it_does(workspace: Workspace) -> None:
     """`super().run()` starts where `super()` does: when `A.run` goes, the edge of the
     outer call in another file is rewired and the inner call's edge stays."""

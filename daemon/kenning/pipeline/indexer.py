@@ -1098,6 +1098,12 @@ class Indexer:
                 reached = resolver.methods_above(f.path, [cls], None, SUBCLASS_DEPTH) or ()
                 overridden.update(reached)
                 names = {model.symbols[m].name for m in reached}
+                # And what a subclass found by those names through its other bases, which
+                # they may hide now: `D(Sub, X)` found `X.m` until `Sub` was given `B.m`.
+                subs = below(f.path, cls)
+                if subs and names:
+                    hidden = resolver.methods_above(f.path, subs, sorted(names), SUBCLASS_DEPTH)
+                    overridden.update(hidden or ())
                 for owner in (cls, *below(f.path, cls)):
                     info = model.symbols.get(owner)
                     if info is not None:
