@@ -498,6 +498,57 @@ def test_a_class_given_other_bases_hides_a_method_its_subclass_found_through_ano
     assert stored(engine) == rebuilt(engine.root)
 
 
+@pytest.mark.parametrize(
+    ("ext", "base", "sub", "call", "limit"),
+    [
+        (
+            ".py",
+            "class Base:\n    def run(self):\n        return 0\n",
+            "from pkg.base import Base\n\n\n"
+            "class {c}(Base):\n    def run(self):\n        return {n}\n",
+            "from pkg.base import Base\n\n\ndef use(b: Base):\n    return b.run()\n",
+            20,
+        ),
+        (
+            ".ts",
+            "export class Base {\n  run(): number { return 0; }\n}\n",
+            "import {{ Base }} from './base';\n\n"
+            "export class {c} extends Base {{\n  run(): number {{ return {n}; }}\n}}\n",
+            "import { Base } from './base';\n\n"
+            "export function use(b: Base): number { return b.run(); }\n",
+            8,
+        ),
+        (
+            ".java",
+            "package p;\n\npublic class Base {\n  public int run() { return 0; }\n}\n",
+            "package p;\n\npublic class {c} extends Base {{\n"
+            "  public int run() {{ return {n}; }}\n}}\n",
+            "package p;\n\npublic class Use {\n  int use(Base b) { return b.run(); }\n}\n",
+            8,
+        ),
+    ],
+    ids=["python", "typescript", "java"],
+)
+def test_a_saved_subclass_keeps_its_place_among_a_virtual_calls_capped_overrides(
+    workspace: Workspace, ext: str, base: str, sub: str, call: str, limit: int
+) -> None:
+    """A virtual call links at most `limit` overrides, nearest first; more subclasses
+    than that override the method, and renaming the first of them leaves the call's
+    overrides as a fresh index of the same files picks them: among equally near ones by
+    id, not by the order files came into the model (the renamed class came last)."""
+    root = {".py": "pkg", ".ts": "src", ".java": "p"}[ext]
+    files = {f"{root}/base{ext}": base, f"{root}/use{ext}": call}
+    if ext == ".py":
+        files["pkg/__init__.py"] = ""
+    for n in range(limit + 4):
+        files[f"{root}/s{n:02}{ext}"] = sub.format(c=f"S{n:02}", n=n)
+    engine = workspace.indexed(files)
+    first = f"{root}/s00{ext}"
+    save(engine, first, files[first].replace("S00", "S00b"))
+    engine.flush()
+    assert stored(engine) == rebuilt(engine.root)
+
+
 def test_a_rewired_call_leaves_the_call_that_starts_where_it_does(workspace: Workspace) -> None:
     """`super().run()` starts where `super()` does: when `A.run` goes, the edge of the
     outer call in another file is rewired and the inner call's edge stays."""

@@ -15,9 +15,11 @@ those, and the types that came or went, are resolved again. An import added to a
 costs what the types that read that file hold, not every type of the workspace. A
 change the log lacks leaves the caller to build the map whole.
 
-A type resolved again goes to the end of its supertypes' lists, as its file's
-replacement put it at the end of the model's definitions (a whole build lists them in
-the model's order).
+Each type's direct subtypes are kept in the order of their ids (file path, then
+qualified name), in a map built whole as in one kept up to date: a virtual call's
+overrides are picked nearest first up to a cap, and with the model's order instead, a
+subclass saved again went to the end of its level and out of the cap, where a fresh
+index of the same files kept it.
 """
 
 from __future__ import annotations
@@ -103,14 +105,13 @@ class KeptSubtypes:
             for sid in stale
             if (info := model.symbols.get(sid)) is not None and self._is_type(info)
         ]
-        # In the order of the model's definitions within a file, files by path.
-        live.sort(key=lambda sid: (model.symbols[sid].path, _position(model, sid)))
         self._resolve(model, live)
         self.generation = model.generation
 
     def _resolve(self, model: WorkspaceModel, types: list[str]) -> None:
         recorder = Recorder()
         supertypes_of = self._make(RecordingModel(model, recorder), recorder)
+        touched: set[str] = set()
         for sid in types:
             recorder.start_call()
             supertypes = supertypes_of(sid)
@@ -129,6 +130,9 @@ class KeptSubtypes:
                 self.always.add(sid)
             for base in supertypes:
                 self.children.setdefault(base, []).append(sid)
+                touched.add(base)
+        for base in touched:
+            self.children[base].sort()  # by id: see the module doc
 
     def _forget(self, sid: str) -> None:
         for base in self.supertypes.pop(sid, ()):
@@ -149,16 +153,6 @@ class KeptSubtypes:
         self.always.discard(sid)
 
 
-def _position(model: WorkspaceModel, sid: str) -> int:
-    scope = model.files.get(model.symbols[sid].path)
-    if scope is None:
-        return 0
-    try:
-        return scope.symbol_ids.index(sid)
-    except ValueError:
-        return 0
-
-
 def plain_subtypes(
     model: WorkspaceModel,
     is_type: Callable[[SymInfo], bool],
@@ -171,6 +165,8 @@ def plain_subtypes(
         if is_type(info):
             for base in supertypes_of(sid):
                 children.setdefault(base, []).append(sid)
+    for subs in children.values():
+        subs.sort()  # by id, as `KeptSubtypes` keeps them
     return children
 
 

@@ -679,6 +679,10 @@ class JavaResolver(SubtypeQueries):
                     supertypes[sid] = self._bases_of(sid)[0]
                     for base in supertypes[sid]:
                         children.setdefault(base, []).append(sid)
+            for subs in children.values():
+                # By id: the overrides picked nearest first up to a cap are then the same
+                # whatever order the files came into the model in.
+                subs.sort()
             self._children = children
             self._map_supertypes = supertypes
             self._shape = self.model.shape
