@@ -974,13 +974,8 @@ class Indexer:
         edges: list[StoredEdge] = self.graph.edges_into(sorted(bound), exclude)
         for bare, seeing in paths.items():
             ids = [EXTERNAL_PREFIX + bare]
-            for support in LANGUAGES:
-                held = resolver.models.models.get(support.name)
-                if held is None or not support.name_only_limit:
-                    continue
-                group = _guess_group(held, bare, False)
-                if len(group) <= support.name_only_limit:
-                    ids += group
+            for group in _guess_groups(resolver, bare, False):
+                ids += group
             targets.update(ids)
             found = self.graph.edges_into(ids, exclude, ("CALLS",))
             edges += [e for e in found if e.path in seeing]
@@ -1018,19 +1013,14 @@ class Indexer:
         held = self.model.model_of(path)
         if scope is None or held is None or path not in held.star_files:
             return set()
-        before = {
-            info.name
-            for sid in scope.symbol_ids
-            if (info := held.symbols.get(sid)) is not None and info.parent == scope.module_id
-        }
-        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
-        names = {s.name for s in facts.symbols if s.parent == module_id} - before
+        module_id = _module_id(facts)
+        names = {s.name for s in facts.symbols if s.parent == module_id}
+        names -= _defined_at_top(held, scope)
         if not names:
             return set()
         resolver = self._resolvers_for(self.model)
-        stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
         found: set[str] = set()
-        for target in _star_targets(resolver, path, stars):
+        for target in _star_targets(resolver, path, _scope_stars(path, scope)):
             exported = _exported_by(resolver, target)
             for name in names:
                 found |= exported.get(name, set())
@@ -1104,7 +1094,7 @@ class Indexer:
                 if subs and names:
                     hidden = resolver.methods_above(f.path, subs, sorted(names), SUBCLASS_DEPTH)
                     overridden.update(hidden or ())
-                for owner in (cls, *below(f.path, cls)):
+                for owner in (cls, *subs):
                     info = model.symbols.get(owner)
                     if info is not None:
                         inherited.update(f"{info.qualname}.{name}" for name in names)
@@ -1336,15 +1326,17 @@ class _Spill:
             yield self._decoder.decode(self._file.read(int.from_bytes(header, "little")))
 
 
-def _exporting(path: str) -> Callable[[Import, str | None], bool]:
+def _exporting(path: str, stars: bool = False) -> Callable[[Import, str | None], bool]:
     """Whether an import of `path` binds a name other modules may import from its
-    module, given the module's symbol id: a top-level import of one name, each such
-    import where the language's `imports_export` says so, else only a re-export."""
+    module, given the module's symbol id: a top-level import of one name (`stars`: a
+    wildcard import, through which they may import what the module it names exports),
+    each such import where the language's `imports_export` says so, else only a
+    re-export (`export * from` in TypeScript; Java's `import p.*` exports nothing)."""
     support = for_path(path)
     every = support is not None and support.imports_export
 
     def exports(imp: Import, module_id: str | None) -> bool:
-        return imp.scope == module_id and imp.name != "*" and (every or imp.reexport)
+        return imp.scope == module_id and (imp.name == "*") == stars and (every or imp.reexport)
 
     return exports
 
@@ -1377,11 +1369,7 @@ def _exports_changed(
     scope = model.file(path)
     held = model.model_of(path)
     if scope is not None and held is not None:
-        defined = {
-            info.name
-            for sid in scope.symbol_ids
-            if (info := held.symbols.get(sid)) is not None and info.parent == scope.module_id
-        }
+        defined = _defined_at_top(held, scope)
         bound = scope.bindings.get(scope.module_id, {})
         old = {
             alias: imp
@@ -1390,7 +1378,7 @@ def _exports_changed(
         }
     new: dict[str, Import] = {}
     if facts is not None:
-        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
+        module_id = _module_id(facts)
         defined = {s.name for s in facts.symbols if s.parent == module_id}
         for imp in facts.imports:
             if exports(imp, module_id):
@@ -1437,53 +1425,64 @@ def _guesses_beside(
     return others - came, came
 
 
+def _guess_groups(resolver: Resolvers, name: str, method: bool) -> Iterator[list[str]]:
+    """In each language whose resolver guesses, the definitions of `name` a call guessed
+    by name alone chooses among (`_guess_group`), where they are few enough for a guess
+    (`LanguageSupport.name_only_limit`)."""
+    for support in LANGUAGES:
+        model = resolver.models.models.get(support.name)
+        if model is not None and support.name_only_limit:
+            group = _guess_group(model, name, method)
+            if len(group) <= support.name_only_limit:
+                yield group
+
+
 def _guessable(resolver: Resolvers, gone: set[str]) -> set[str]:
     """Of the names of definitions the batch removed, those still defined few enough
     times for a call of that name to be guessed by name alone, which left at their
     placeholder (`ext:name`) while there were more may be now."""
-    found: set[str] = set()
-    for support in LANGUAGES:
-        model = resolver.models.models.get(support.name)
-        if model is None or not support.name_only_limit:
-            continue
-        for name in gone:
-            if "." in name:
-                continue
-            for method in (False, True):
-                if 0 < len(_guess_group(model, name, method)) <= support.name_only_limit:
-                    found.add(name)
-    return found
+    return {
+        name
+        for name in gone
+        if "." not in name
+        and any(
+            group for method in (False, True) for group in _guess_groups(resolver, name, method)
+        )
+    }
 
 
-def _exporting_stars(path: str, scope_id: str | None, imports: Iterable[Import]) -> list[Import]:
-    """The wildcard imports among `imports` of `path` through which other modules may
-    import what the modules they name export: at module level (`scope_id`), each one
-    where the language's imports export, else those marked `reexport` (`export * from`
-    in TypeScript; Java's `import p.*` exports nothing)."""
-    support = for_path(path)
-    every = support is not None and support.imports_export
-    return [
-        imp
-        for imp in imports
-        if imp.name == "*" and imp.scope == scope_id and (every or imp.reexport)
-    ]
+def _scope_stars(path: str, scope: FileScope) -> list[Import]:
+    """The exporting wildcard imports (`_exporting`) of `path`, whose scope is `scope`."""
+    exports = _exporting(path, stars=True)
+    return [imp for imp in scope.stars.get(scope.module_id, ()) if exports(imp, scope.module_id)]
+
+
+def _module_id(facts: FileFacts) -> str | None:
+    return next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
+
+
+def _defined_at_top(model: WorkspaceModel, scope: FileScope) -> set[str]:
+    """The names the module of `scope` defines at its top level, as `model` holds it."""
+    return {
+        info.name
+        for sid in scope.symbol_ids
+        if (info := model.symbols.get(sid)) is not None and info.parent == scope.module_id
+    }
 
 
 def _stars_changed(
     model: WorkspaceModels, path: str, facts: FileFacts | None
 ) -> tuple[list[Import], list[Import]]:
-    """A module's exporting wildcard imports (`_exporting_stars`) that the model holds
+    """A module's exporting wildcard imports (`_scope_stars`) that the model holds
     and `facts` no longer have, and those `facts` have that it did not, by the module
     each names. `facts` None: the file is gone."""
     scope = model.file(path)
-    old: list[Import] = []
-    if scope is not None:
-        held = scope.stars.get(scope.module_id, [])
-        old = _exporting_stars(path, scope.module_id, held)
+    old = _scope_stars(path, scope) if scope is not None else []
     new: list[Import] = []
     if facts is not None:
-        module_id = next((s.id for s in facts.symbols if s.kind == SymbolKind.MODULE), None)
-        new = _exporting_stars(path, module_id, facts.imports)
+        module_id = _module_id(facts)
+        exports = _exporting(path, stars=True)
+        new = [imp for imp in facts.imports if exports(imp, module_id)]
     old_modules = {imp.module for imp in old}
     new_modules = {imp.module for imp in new}
     gone = [imp for imp in old if imp.module not in new_modules]
@@ -1494,11 +1493,11 @@ def _stars_changed(
 def _star_targets(resolver: Resolvers, path: str, stars: Iterable[Import]) -> list[str]:
     """The workspace files the wildcard imports `stars` of `path` name, as resolved now."""
     found: list[str] = []
+    model = resolver.models.model_of(path)
     for star in stars:
         target = resolver.resolve_import(path, star)
         if target.is_external:
             continue
-        model = resolver.models.model_of(path)
         info = model.symbols.get(target.id) if model is not None else None
         if info is not None and info.kind == SymbolKind.MODULE:
             found.append(info.path)
@@ -1528,8 +1527,7 @@ def _exported_by(
             target = resolver.resolve_import(path, imp)
             found[alias] = set() if target.is_external else {t.id for t in (target, *target.more)}
     if depth > 0:
-        stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
-        for target_path in _star_targets(resolver, path, stars):
+        for target_path in _star_targets(resolver, path, _scope_stars(path, scope)):
             if target_path != path:
                 for name, ids in _exported_by(resolver, target_path, depth - 1).items():
                     found.setdefault(name, ids)
@@ -1546,8 +1544,7 @@ def _star_importers(resolver: Resolvers) -> dict[str, set[str]]:
             scope = model.files.get(path)
             if scope is None:
                 continue
-            stars = _exporting_stars(path, scope.module_id, scope.stars.get(scope.module_id, []))
-            for target in _star_targets(resolver, path, stars):
+            for target in _star_targets(resolver, path, _scope_stars(path, scope)):
                 named = model.files.get(target)
                 if named is not None and target != path:
                     importers.setdefault(named.module, set()).add(scope.module)

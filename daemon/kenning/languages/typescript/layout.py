@@ -86,15 +86,12 @@ def specifier_module(base: str) -> str:
         if base.endswith(extension):
             base = base[: -len(extension)]
             break
-    directory, _, name = base.rpartition("/")
-    return directory if name == "index" and directory else base
+    return _index_to_folder(base)
 
 
 def path_module(path: str) -> str:
     """The module of a path without configuration: no extension, `index` -> folder."""
-    stem = strip_extension(path)
-    directory, _, name = stem.rpartition("/")
-    return directory if name == "index" and directory else stem
+    return _index_to_folder(strip_extension(path))
 
 
 class _Alias:
