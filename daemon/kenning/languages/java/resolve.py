@@ -31,6 +31,7 @@ code states); when several still fit, the call gets a `candidate` edge to each
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kenning.core.facts import TYPE_KINDS, BaseClass, CallSite, Import, SymbolKind
@@ -38,6 +39,7 @@ from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
 from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
 from kenning.resolve.hierarchy import SubtypeQueries
+from kenning.resolve.lookup import classes_first_order
 from kenning.resolve.model import (
     FileScope,
     WorkspaceModel,
@@ -153,6 +155,11 @@ class JavaResolver(SubtypeQueries):
         self._generation = -1
         self._packages: dict[str, list[str]] = {}
         self._bases: dict[str, tuple[list[str], list[str]]] = {}
+        # Type id -> its supertypes in the order members are looked up through them
+        # (`resolve/lookup.py`: superclasses first), per generation as the bases are;
+        # not kept while some type's bases are being resolved.
+        self._orders: dict[str, tuple[str, ...]] = {}
+        self._resolving_bases = 0
         self._types: dict[tuple[str, str, str], TypeRef | None] = {}
         # Type id -> its direct subtypes in the workspace, built once per model shape
         # (`WorkspaceModel.shape`: files, types, bases and imports), which edits of
@@ -444,53 +451,48 @@ class JavaResolver(SubtypeQueries):
 
     # -- members ------------------------------------------------------------------
 
+    def _lookup_order(self, cls: str, include_own: bool) -> Sequence[str]:
+        """`cls` (with `include_own`) and its supertypes in the order members are
+        looked up: superclasses first, then interfaces, each before those it extends."""
+        self._check_generation()
+        order = self._orders.get(cls)
+        if order is None:
+            order = classes_first_order(cls, self._supertypes, self._is_interface)
+            if not self._resolving_bases:
+                self._orders[cls] = order
+        return order if include_own else order[1:]
+
+    def _is_interface(self, type_id: str) -> bool:
+        """Whether a type is no class (an interface, enum, record, annotation): none
+        of those is a superclass."""
+        info = self.model.symbols.get(type_id)
+        return info is None or info.kind != SymbolKind.CLASS
+
     def _member(
         self, cls: str, name: str, include_own: bool, kinds: frozenset[SymbolKind] | None
     ) -> tuple[str, bool] | None:
         """(id, defined on `cls` itself) of member `name` of `cls` or its supertypes,
-        breadth first; `kinds` None takes any member."""
+        in lookup order (`_lookup_order`); `kinds` None takes any member."""
         symbols = self.model.symbols
-        seen = {cls}
-        queue = [cls] if include_own else list(self._bases_of(cls)[0])
-        depth = 0
-        while queue and depth < MAX_BASE_DEPTH:
-            next_queue: list[str] = []
-            for current in queue:
-                qualname = symbols[current].qualname
-                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
-                    info = symbols[sid]
-                    if info.parent == current and (kinds is None or info.kind in kinds):
-                        return sid, current == cls
-                for base in self._bases_of(current)[0]:
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            queue = next_queue
-            depth += 1
+        for current in self._lookup_order(cls, include_own):
+            qualname = symbols[current].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                info = symbols[sid]
+                if info.parent == current and (kinds is None or info.kind in kinds):
+                    return sid, current == cls
         return None
 
     def _methods(self, cls: str, name: str, include_own: bool) -> list[tuple[str, bool]]:
-        """Every method `name` of `cls` and its supertypes, nearest class first, each
-        with whether `cls` itself declares it: the overloads a call may reach."""
+        """Every method `name` of `cls` and its supertypes, in lookup order, each with
+        whether `cls` itself declares it: the overloads a call may reach."""
         symbols = self.model.symbols
         out: list[tuple[str, bool]] = []
-        seen = {cls}
-        queue = [cls] if include_own else list(self._bases_of(cls)[0])
-        for _ in range(MAX_BASE_DEPTH):
-            if not queue:
-                break
-            next_queue: list[str] = []
-            for current in queue:
-                qualname = symbols[current].qualname
-                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
-                    info = symbols[sid]
-                    if info.parent == current and info.kind == SymbolKind.METHOD:
-                        out.append((sid, current == cls))
-                for base in self._bases_of(current)[0]:
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            queue = next_queue
+        for current in self._lookup_order(cls, include_own):
+            qualname = symbols[current].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                info = symbols[sid]
+                if info.parent == current and info.kind == SymbolKind.METHOD:
+                    out.append((sid, current == cls))
         return out
 
     def _pick_method(
@@ -537,6 +539,15 @@ class JavaResolver(SubtypeQueries):
         if cached is not None:
             return cached
         self._bases[cls] = ([], [])  # guards against cycles while resolving
+        self._resolving_bases += 1
+        try:
+            found = self._resolve_bases(cls)
+        finally:
+            self._resolving_bases -= 1
+        self._bases[cls] = found
+        return found
+
+    def _resolve_bases(self, cls: str) -> tuple[list[str], list[str]]:
         info = self.model.symbols.get(cls)
         inside: list[str] = []
         outside: list[str] = []
@@ -551,7 +562,6 @@ class JavaResolver(SubtypeQueries):
                     inside.append(found.id)
                 elif found.id is None and found.qualname != "java.lang.Object":
                     outside.append(found.qualname)
-        self._bases[cls] = (inside, outside)
         return inside, outside
 
     def _member_target(
@@ -848,6 +858,7 @@ class JavaResolver(SubtypeQueries):
         if self._generation != self.model.generation:
             self._packages.clear()
             self._bases.clear()
+            self._orders.clear()
             self._types.clear()
             self._override_cache.clear()
             self._fields.clear()

@@ -44,6 +44,7 @@ from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
 from kenning.parse.text import split_outside
 from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
+from kenning.resolve.lookup import breadth_first_order, c3_order
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -135,6 +136,11 @@ class PythonResolver(SubtypeQueries):
         self.model = model
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        # Class id -> its method resolution order (`_lookup_order`), per shape as the
+        # bases are; None where C3 gives none. Not kept while some class's bases are
+        # being resolved: a class on the way reads as having none until they are.
+        self._orders: dict[str, tuple[str, ...] | None] = {}
+        self._resolving_bases = 0
         self._children: dict[str, list[str]] | None = None
         # What `_children` is kept from, change by change (`KeptSubtypes`), and the log
         # of the model's changes it is brought up to date from (set by the indexer;
@@ -310,7 +316,7 @@ class PythonResolver(SubtypeQueries):
             if arrow and info.parent is not None:
                 found = self._type_of(info.path, info.parent, returns, 1)
         else:
-            for owner in self._classes_from(cls):
+            for owner in self._lookup_order(cls):
                 stated = self._attributes_of(owner).get(name)
                 if stated is not None:
                     # Read in the class's own scope: `self.make()` there is its method.
@@ -327,18 +333,16 @@ class PythonResolver(SubtypeQueries):
             return {}
         return dict(a.split(": ", 1) for a in info.attributes if ": " in a)
 
-    def _classes_from(self, cls: str) -> list[str]:
-        """`cls` and its bases, breadth first (the order attribute lookups take)."""
-        order = [cls]
-        seen = {cls}
-        for current in order:
-            if len(order) > 4 * MAX_BASE_DEPTH:
-                break
-            for base in self._bases_of(current):
-                if base not in seen:
-                    seen.add(base)
-                    order.append(base)
-        return order
+    def _lookup_order(self, cls: str) -> tuple[str, ...]:
+        """`cls` and its bases in the order Python looks attributes up: the class's
+        method resolution order (`resolve/lookup.py`), or breadth first where C3 gives
+        none (the bases cannot be merged, or a cycle)."""
+        self._check_generation()
+        orders = self._orders
+        if self._resolving_bases:
+            orders = {}  # bases on the way read as none for now: nothing kept
+        found = orders.get(cls) or c3_order(cls, self._bases_of, orders)
+        return found or breadth_first_order(cls, self._bases_of)
 
     def _is_accessor_name(self, name: str) -> bool:
         """Whether some method named `name` is a property accessor or a special method:
@@ -717,6 +721,7 @@ class PythonResolver(SubtypeQueries):
         if self._shape != self.model.shape:
             # Types, bases or imports changed somewhere: what derives from them goes.
             self._bases_cache.clear()
+            self._orders.clear()
             self._children = None
             self._shape = self.model.shape
 
@@ -879,34 +884,17 @@ class PythonResolver(SubtypeQueries):
     def _nearest_definitions(
         self, cls: str, name: str, include_own: bool
     ) -> tuple[list[str], str] | None:
-        """Every definition of `name` in the nearest class that has one, breadth first
-        from `cls` (or from its bases only) through its bases, and that class."""
+        """Every definition of `name` in the first class that has one, in `cls`'s
+        method resolution order (from `cls`, or after it: `super()`), and that class."""
         symbols = self.model.symbols
         by_qualname = self.model.by_qualname
-        self._check_generation()
-        # The bases cache read directly (`_bases_of` on a miss): this loop runs for
-        # every class member looked up, three classes deep on average.
-        known_bases = self._bases_cache
-        seen = {cls}
-        queue = [cls] if include_own else list(self._bases_of(cls))
-        depth = 0
-        while queue and depth < MAX_BASE_DEPTH:
-            next_queue: list[str] = []
-            for current in queue:
-                named = by_qualname.get(f"{symbols[current].qualname}.{name}")
-                if named:
-                    own = [sid for sid in named if symbols[sid].parent == current]
-                    if own:
-                        return own, current
-                bases = known_bases.get(current)
-                if bases is None:
-                    bases = self._bases_of(current)
-                for base in bases:
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            queue = next_queue
-            depth += 1
+        order = self._lookup_order(cls)
+        for current in order if include_own else order[1:]:
+            named = by_qualname.get(f"{symbols[current].qualname}.{name}")
+            if named:
+                own = [sid for sid in named if symbols[sid].parent == current]
+                if own:
+                    return own, current
         return None
 
     def _bases_of(self, cls: str) -> list[str]:
@@ -915,6 +903,15 @@ class PythonResolver(SubtypeQueries):
         if cached is not None:
             return cached
         self._bases_cache[cls] = []  # guards against cycles while resolving
+        self._resolving_bases += 1
+        try:
+            bases = self._resolve_bases(cls)
+        finally:
+            self._resolving_bases -= 1
+        self._bases_cache[cls] = bases
+        return bases
+
+    def _resolve_bases(self, cls: str) -> list[str]:
         info = self.model.symbols.get(cls)
         bases: list[str] = []
         if info is not None:
@@ -931,7 +928,6 @@ class PythonResolver(SubtypeQueries):
                     and self.model.symbols[target.id].kind == SymbolKind.CLASS
                 ):
                     bases.append(target.id)
-        self._bases_cache[cls] = bases
         return bases
 
     def _callbacks(self, ids: list[str]) -> Target | None:

@@ -30,7 +30,7 @@ The rules, each answer a `Target` with its `Resolution` and a confidence:
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -40,6 +40,7 @@ from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
 from kenning.languages.typescript.layout import specifier_module
 from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
+from kenning.resolve.lookup import classes_first_order
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -76,7 +77,6 @@ EMITTED_SOURCES = {
     ".cjs": (".cts", ".d.cts", ".cjs"),
 }
 MAX_EXPORT_DEPTH = 6
-MAX_BASE_DEPTH = 10
 # More same-named methods than this and a name-only guess is worthless.
 MAX_NAME_ONLY_CANDIDATES = 5
 
@@ -143,6 +143,11 @@ class ScriptResolver(SubtypeQueries):
         self._generation = model.generation
         self._files: dict[tuple[str, str], FileScope | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        # Type id -> its supertypes in the order members are looked up through them
+        # (`resolve/lookup.py`: superclasses first), per generation as the bases are;
+        # not kept while some type's bases are being resolved.
+        self._orders: dict[str, tuple[str, ...]] = {}
+        self._resolving_bases = 0
         # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
@@ -222,6 +227,7 @@ class ScriptResolver(SubtypeQueries):
         if self._generation != self.model.generation:
             self._files.clear()
             self._bases_cache.clear()
+            self._orders.clear()
             self._override_cache.clear()
             self._generation = self.model.generation
 
@@ -558,30 +564,46 @@ class ScriptResolver(SubtypeQueries):
         return self._children
 
     def _class_member(self, cls: str, name: str, include_own: bool) -> tuple[str, bool] | None:
-        """(id, defined on `cls` itself) of `name` on the type or its bases, breadth first."""
-        seen = {cls}
-        queue = [cls] if include_own else list(self._bases_of(cls))
-        depth = 0
-        while queue and depth < MAX_BASE_DEPTH:
-            next_queue: list[str] = []
-            for current in queue:
-                qualname = self.model.symbols[current].qualname
-                for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
-                    if self.model.symbols[sid].parent == current:
-                        return sid, current == cls
-                for base in self._bases_of(current):
-                    if base not in seen:
-                        seen.add(base)
-                        next_queue.append(base)
-            queue = next_queue
-            depth += 1
+        """(id, defined on `cls` itself) of `name` on the type or its bases, in lookup
+        order (`_lookup_order`)."""
+        symbols = self.model.symbols
+        for current in self._lookup_order(cls, include_own):
+            qualname = symbols[current].qualname
+            for sid in self.model.by_qualname.get(f"{qualname}.{name}", ()):
+                if symbols[sid].parent == current:
+                    return sid, current == cls
         return None
+
+    def _lookup_order(self, cls: str, include_own: bool) -> Sequence[str]:
+        """`cls` (with `include_own`) and its supertypes in the order members are
+        looked up: the classes it extends first, then the interfaces and other types,
+        each before those it extends."""
+        self._check_generation()
+        order = self._orders.get(cls)
+        if order is None:
+            order = classes_first_order(cls, self._bases_of, self._not_class)
+            if not self._resolving_bases:
+                self._orders[cls] = order
+        return order if include_own else order[1:]
+
+    def _not_class(self, type_id: str) -> bool:
+        info = self.model.symbols.get(type_id)
+        return info is None or info.kind != SymbolKind.CLASS
 
     def _bases_of(self, cls: str) -> list[str]:
         cached = self._bases_cache.get(cls)
         if cached is not None:
             return cached
         self._bases_cache[cls] = []  # guards against cycles while resolving
+        self._resolving_bases += 1
+        try:
+            bases = self._resolve_bases(cls)
+        finally:
+            self._resolving_bases -= 1
+        self._bases_cache[cls] = bases
+        return bases
+
+    def _resolve_bases(self, cls: str) -> list[str]:
         info = self.model.symbols.get(cls)
         bases: list[str] = []
         scope = self.model.files.get(info.path) if info is not None else None
@@ -597,7 +619,6 @@ class ScriptResolver(SubtypeQueries):
                     and self.model.symbols[target.id].kind in TYPE_KINDS
                 ):
                     bases.append(target.id)
-        self._bases_cache[cls] = bases
         return bases
 
     # -- by name alone ------------------------------------------------------------------
