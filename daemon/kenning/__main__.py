@@ -1,5 +1,5 @@
 """`python -m kenning` runs the command line."""
 
-from kenning.cli.main import main
+from kenning.cli.main import run
 
-raise SystemExit(main())
+run()

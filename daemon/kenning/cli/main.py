@@ -10,12 +10,13 @@ and errors go to stderr. Exit codes are stable so scripts can rely on them (see
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -252,6 +253,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
+
+
+def run() -> NoReturn:
+    """The `kenning` command: `main`, then exit without the collector's last passes.
+
+    At exit the interpreter collects garbage over every object still alive: after a
+    full index, the resolution model and the catalog, 0.2-0.25 s of Django's cold index
+    (median of three, against 0.04-0.06 s frozen). Everything that needed closing is
+    closed when `main` returns (the stores, the pools), so what remains is frozen for
+    the collector to skip; reference counting still frees it as the modules are torn
+    down. Not in `main`, which tests and embedders call in a process that lives on."""
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
 
 
 # -- opening the index ---------------------------------------------------------------
