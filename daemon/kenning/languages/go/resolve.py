@@ -26,17 +26,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 
 from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target, external_id
 from kenning.languages.go.extract import BUILTIN_FUNCTIONS, FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
 from kenning.resolve.model import (
     FileScope,
+    SymInfo,
     WorkspaceModel,
     guess_by_name,
     supertypes_nearest_first,
 )
+from kenning.resolve.reuse import ModelChanges, Recorder, RecordingModel
 
 # Go's predeclared types (the `builtin` package's documentation).
 BUILTIN_TYPES = frozenset(
@@ -93,7 +97,7 @@ def _base_type(expr: str) -> str:
     return _TYPE_ARGUMENTS.sub("", expr.strip().lstrip("*").strip())
 
 
-class GoResolver:
+class GoResolver(SubtypeQueries):
     """Resolves Go facts against the Go `WorkspaceModel`. Caches per model generation."""
 
     def __init__(self, model: WorkspaceModel) -> None:
@@ -101,6 +105,14 @@ class GoResolver:
         self._generation = model.generation
         self._bases_cache: dict[str, tuple[list[str], list[str]]] = {}
         self._packages: list[str] | None = None
+        # Type id -> the workspace types embedding it directly, per model shape, and
+        # what it is kept from (`KeptSubtypes`, brought up to date from the indexer's
+        # log of the model's changes): a method new on a type, or an embedding changed,
+        # changes what other files' calls find through the types embedding it.
+        self._children: dict[str, list[str]] | None = None
+        self._shape = -1
+        self._kept_subtypes: KeptSubtypes | None = None
+        self.change_log: ModelChanges | None = None
 
     # -- public -------------------------------------------------------------------
 
@@ -357,6 +369,25 @@ class GoResolver:
         """The workspace structs and interfaces a type embeds."""
         return self._bases(type_id)[0]
 
+    def _supertypes_of(self, type_id: str) -> list[str]:
+        return self._embedded(type_id)
+
+    def _subtypes(self) -> dict[str, list[str]]:
+        """Type id -> the workspace types embedding it directly, once a model shape
+        (`WorkspaceModel.shape`: files, types, embeddings and imports)."""
+        self._check_generation()
+        if self._children is None or self._shape != self.model.shape:
+            if self.change_log is None:
+                # Nothing to bring it up to date from (a full index's resolvers).
+                self._children = plain_subtypes(self.model, _is_type, self._embedded)
+            else:
+                self._kept_subtypes = KeptSubtypes.current(
+                    self._kept_subtypes, self.model, self.change_log, _embeddings, _is_type
+                )
+                self._children = self._kept_subtypes.children
+            self._shape = self.model.shape
+        return self._children
+
     def _bases(self, type_id: str) -> tuple[list[str], list[str]]:
         """(workspace types, outside type names) that `type_id` embeds."""
         self._check_generation()
@@ -502,6 +533,23 @@ class GoResolver:
 
 
 _ROLE = {"self": Resolution.SELF, "typed": Resolution.TYPED}
+
+
+def _is_type(info: SymInfo) -> bool:
+    return info.kind in _TYPE_KINDS
+
+
+def _embeddings(view: RecordingModel, recorder: Recorder) -> Callable[[str], list[str]]:
+    """The workspace types a type embeds, resolved by a resolver of their own reading
+    `view`, each type's from scratch (`KeptSubtypes`)."""
+    probe = GoResolver(view)  # type: ignore[arg-type]
+
+    def embedded(sid: str) -> list[str]:
+        probe._bases_cache.clear()
+        probe._packages = None
+        return probe._embedded(sid)
+
+    return embedded
 
 
 def first_result_type(signature: str) -> str | None:
