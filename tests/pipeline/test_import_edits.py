@@ -267,3 +267,32 @@ def test_a_missing_typescript_module_is_found_when_it_comes(workspace: Workspace
 
 def _callees(engine: Engine, symbol_id: str) -> list[tuple[str, str]]:
     return sorted((n.symbol.id, n.resolution) for n in engine.neighbours(symbol_id, incoming=False))
+
+
+def test_a_module_claimed_twice_resolves_to_its_lowest_path_through_saves(
+    workspace: Workspace,
+) -> None:
+    """`pkg/mod.py` and its stub `pkg/mod.pyi` both claim `pkg.mod`; imports of it
+    resolve into the lower path, `mod.py`, in a daemon that loaded its model from the
+    stores and after saves of either file, as in a full index: the holder depended on
+    the order files came in, and a save of `mod.py` handed the name to the stub."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/mod.pyi": "def run() -> int: ...\n",
+        "app.py": "from pkg.mod import run\n\n\ndef main():\n    return run()\n",
+    }
+    workspace.indexed(files).close()
+    engine = workspace.open()  # the model is loaded from the stores
+    # A lower path comes: the name, and what reached the stub through it, pass to it.
+    save(engine, "pkg/mod.py", "def run():\n    return 1\n")
+    assert _callees(engine, "app.py#main") == [("pkg/mod.py#run", "import")]
+    save(engine, "pkg/mod.py", "def run():\n    return 2\n")
+    save(engine, "app.py", files["app.py"] + "\n\ndef other():\n    return run()\n")
+    assert _callees(engine, "app.py#other") == [("pkg/mod.py#run", "import")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    # It goes: the stub holds the name again.
+    save(engine, "pkg/mod.py", None)
+    assert _callees(engine, "app.py#main") == [("pkg/mod.pyi#run", "import")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

@@ -564,9 +564,12 @@ class Indexer:
         # Wildcard imports new in a changed module: what they export is known once the
         # batch is in the model.
         stars_came: list[tuple[str, list[Import]]] = []
+        # (language, module name) -> the file that held the name before the batch.
+        holders: dict[tuple[str, str], str | None] = {}
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
+            _note_holder(model, path, holders)
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
@@ -621,7 +624,11 @@ class Indexer:
                 rebased[path] = moved
                 before = self._resolvers_for(model)
                 old_inherited.update(before.methods_above(path, moved, None, SUBCLASS_DEPTH) or ())
-            snapshot = Snapshot(model.model(facts.language), path, facts) if log else None
+            language_model = model.model(facts.language)
+            holders.setdefault(
+                (facts.language, facts.module), language_model.modules.get(facts.module)
+            )
+            snapshot = Snapshot(language_model, path, facts) if log else None
             model.replace(facts)
             if snapshot is not None:
                 self._model_changes.record(snapshot)
@@ -633,6 +640,9 @@ class Indexer:
             )
             updates.append(FileUpdate(path, record, facts, None))
             changed.append(path)
+        # A module name passed to another file (a lower path came, or its holder went):
+        # what reached the previous holder's definitions through the name resolves again.
+        old_exports.update(_previous_holders(model, holders))
         rewires: list[Rewire] = []
         reresolved: list[FileUpdate] = []
         if updates:
@@ -1599,6 +1609,32 @@ def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:
                 if path is not None and (named := path_module(path)) != head:
                     found.add(named + name[len(head) :])
             head = head.rpartition(".")[0]
+    return found
+
+
+def _note_holder(
+    model: WorkspaceModels, path: str, holders: dict[tuple[str, str], str | None]
+) -> None:
+    """Note which file holds the module name of `path`'s file before the batch
+    changes it (`WorkspaceModel.modules`: the lowest path of those claiming it)."""
+    scope = model.file(path)
+    language = model.language_of.get(path)
+    language_model = model.model_of(path)
+    if scope is not None and language is not None and language_model is not None:
+        holders.setdefault((language, scope.module), language_model.modules.get(scope.module))
+
+
+def _previous_holders(
+    model: WorkspaceModels, holders: dict[tuple[str, str], str | None]
+) -> set[str]:
+    """The definitions of each file that held a module name before the batch, held it
+    no longer after it, and is still in the model: `import pkg.mod` and `from pkg.mod
+    import f` resolved into it, and resolve into the new holder now."""
+    found: set[str] = set()
+    for (language, module), before in holders.items():
+        language_model = model.model(language)
+        if before is not None and language_model.modules.get(module) != before:
+            found.update(language_model.symbol_ids_of(before))
     return found
 
 

@@ -11,6 +11,7 @@ own language's definitions, so no edge is ever invented across languages.
 
 from __future__ import annotations
 
+from bisect import insort_right
 from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -153,9 +154,13 @@ class WorkspaceModel:
         if scope.path in self.files:
             self.remove_file(scope.path)
         self.files[scope.path] = scope
-        # Two files can claim one module name (a .py and its .pyi stub, or stray
-        # scripts); the first keeps it so resolution stays deterministic.
-        self.modules.setdefault(scope.module, scope.path)
+        # Two files can claim one module name (a .py and its .pyi stub, a Go package's
+        # files, stray scripts): the lowest path holds it, whatever order the files
+        # came in (a full index's, a daemon's load from the stores, saves), so that a
+        # model kept up to date resolves as one built anew does.
+        holder = self.modules.get(scope.module)
+        if holder is None or scope.path < holder:
+            self.modules[scope.module] = scope.path
         self._claims[scope.module] = self._claims.get(scope.module, 0) + 1
         self.generation += 1
         self.shape += 1
@@ -173,9 +178,9 @@ class WorkspaceModel:
             if waiting is not None and waiting.parent == info.id and _named_under(waiting, info):
                 self.irregular_members.discard(member)
         self.symbols[info.id] = info
-        self.by_qualname.setdefault(info.qualname, []).append(info.id)
+        _add_by_path(self.by_qualname, info.qualname, info, self.symbols)
         if info.kind != SymbolKind.MODULE:
-            self.by_name.setdefault(info.name, []).append(info.id)
+            _add_by_path(self.by_name, info.name, info, self.symbols)
         scope.symbol_ids.append(info.id)
 
     def remove_file(self, path: str) -> FileScope | None:
@@ -195,11 +200,12 @@ class WorkspaceModel:
             self._claims[scope.module] = claims
         if self.modules.get(scope.module) == path:
             del self.modules[scope.module]
-            # Hand the module name to another file that claims it, if any.
-            for other in self.files.values() if claims else ():
-                if other.module == scope.module:
-                    self.modules[scope.module] = other.path
-                    break
+            # Hand the module name to the lowest path of the other files claiming it.
+            others = (
+                [o.path for o in self.files.values() if o.module == scope.module] if claims else []
+            )
+            if others:
+                self.modules[scope.module] = min(others)
         self.generation += 1
         self.shape += 1
         return scope
@@ -461,6 +467,22 @@ def guess_by_name(
     share = round(confidence / len(ranked), 3)
     more = tuple(Target(sid, Resolution.CANDIDATE, share) for sid in ranked[1:])
     return Target(ranked[0], Resolution.CANDIDATE, share, more)
+
+
+def _add_by_path(
+    index: dict[str, list[str]], key: str, info: SymInfo, symbols: Mapping[str, SymInfo]
+) -> None:
+    """Add `info`'s id under `key`, the ids kept in the order of their files' paths (a
+    file's own in the order they came): the order a full index adds files in, whatever
+    order they came in since (a daemon's load from the stores, saves). A resolver that
+    takes the first of a name's definitions then takes the one a full index takes."""
+    ids = index.get(key)
+    if ids is None:
+        index[key] = [info.id]
+    elif symbols[ids[-1]].path <= info.path:
+        ids.append(info.id)
+    else:
+        insort_right(ids, info.id, key=lambda sid: symbols[sid].path)
 
 
 def _discard(index: dict[str, list[str]], key: str, sid: str) -> None:
