@@ -296,3 +296,30 @@ def test_a_module_claimed_twice_resolves_to_its_lowest_path_through_saves(
     assert _callees(engine, "app.py#main") == [("pkg/mod.pyi#run", "import")]
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_class_whose_base_name_is_no_longer_bound_stops_overriding(
+    workspace: Workspace,
+) -> None:
+    """`Custom(pkg.fmt.Formatter)` overrides `heading`, so `self.heading()` in
+    `Formatter.section` has an `override` edge to it. Its import removed, its base list
+    reads as before but names nothing: the edge, in a file not saved, goes; the import
+    back, it comes back."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/fmt.py": "class Formatter:\n    def heading(self):\n        return 1\n\n"
+        "    def section(self):\n        return self.heading()\n",
+        "app.py": "import pkg.fmt\n\n\nclass Custom(pkg.fmt.Formatter):\n"
+        "    def heading(self):\n        return 2\n",
+    }
+    engine = workspace.indexed(files)
+    overridden = ("app.py#Custom.heading", "override")
+    assert overridden in _callees(engine, "pkg/fmt.py#Formatter.section")
+    save(engine, "app.py", files["app.py"].removeprefix("import pkg.fmt\n"))
+    assert overridden not in _callees(engine, "pkg/fmt.py#Formatter.section")
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "app.py", files["app.py"])
+    assert overridden in _callees(engine, "pkg/fmt.py#Formatter.section")
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

@@ -566,6 +566,10 @@ class Indexer:
         stars_came: list[tuple[str, list[Import]]] = []
         # (language, module name) -> the file that held the name before the batch.
         holders: dict[tuple[str, str], str | None] = {}
+        # Per changed file, its classes whose base list reads as before, and the
+        # supertypes they resolved to then: a name they are written with may be bound
+        # otherwise now (`click.HelpFormatter` once `import click` is gone).
+        resolved_bases: dict[str, dict[str, list[str]]] = {}
         new_facts: list[FileFacts] = []
         for path, data in batch:
             language = for_path(path)
@@ -624,6 +628,9 @@ class Indexer:
                 rebased[path] = moved
                 before = self._resolvers_for(model)
                 old_inherited.update(before.methods_above(path, moved, None, SUBCLASS_DEPTH) or ())
+            as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
+            if as_before:
+                resolved_bases[path] = as_before
             language_model = model.model(facts.language)
             holders.setdefault(
                 (facts.language, facts.module), language_model.modules.get(facts.module)
@@ -647,6 +654,13 @@ class Indexer:
         reresolved: list[FileUpdate] = []
         if updates:
             resolver = self._resolvers_for(model)
+            for path, as_before in resolved_bases.items():
+                # Classes now resolving their unchanged base list to other supertypes
+                # are rebased too, what their old supertypes define read again.
+                moved, inherited = _moved_bases(resolver, path, as_before)
+                if moved:
+                    rebased.setdefault(path, []).extend(moved)
+                    old_inherited.update(inherited)
             for path, stars in stars_came:
                 importer = model.file(path)
                 if importer is None:
@@ -1610,6 +1624,41 @@ def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:
                     found.add(named + name[len(head) :])
             head = head.rpartition(".")[0]
     return found
+
+
+def _resolved_bases(
+    resolvers: Resolvers, path: str, facts: FileFacts, moved: list[str]
+) -> dict[str, list[str]]:
+    """The workspace supertypes each class of `facts` with bases resolves to before
+    the model takes `facts`, where its base list reads as before (not in `moved`); {}
+    where the language's resolver keeps no supertypes."""
+    scope = resolvers.models.file(path)
+    resolver = resolvers.language_resolver(path)
+    up = getattr(resolver, "direct_supertypes", None)
+    if scope is None or up is None:
+        return {}
+    classes = sorted({b.class_id for b in facts.bases} - set(moved))
+    return {cls: list(up(cls)) for cls in classes if cls in scope.bases}
+
+
+def _moved_bases(
+    resolvers: Resolvers, path: str, kept: dict[str, list[str]]
+) -> tuple[list[str], set[str]]:
+    """Of the classes `kept` holds (their supertypes before the batch), those whose
+    supertypes differ now, and the methods their old supertypes and the types above
+    those define: what their subclasses and typed calls may have reached."""
+    resolver = resolvers.language_resolver(path)
+    up = getattr(resolver, "direct_supertypes", None)
+    model = resolvers.models.model_of(path)
+    if up is None or model is None:
+        return [], set()
+    moved = [cls for cls, old in kept.items() if cls in model.symbols and list(up(cls)) != old]
+    inherited: set[str] = set()
+    for cls in moved:
+        old = [t for t in kept[cls] if t in model.symbols]
+        inherited.update(m.id for t in old for m in model.methods_of(t))
+        inherited.update(resolvers.methods_above(path, old, None, SUBCLASS_DEPTH - 1) or ())
+    return moved, inherited
 
 
 def _note_holder(
