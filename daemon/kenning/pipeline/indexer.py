@@ -628,6 +628,8 @@ class Indexer:
                 rebased[path] = moved
                 before = self._resolvers_for(model)
                 old_inherited.update(before.methods_above(path, moved, None, SUBCLASS_DEPTH) or ())
+            # Overloads renumbered, added or removed: calls elsewhere pick among them anew.
+            old_exports.update(_overloads_changed(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
             if as_before:
                 resolved_bases[path] = as_before
@@ -1624,6 +1626,33 @@ def _path_variants(models: WorkspaceModels, names: Iterable[str]) -> set[str]:
                     found.add(named + name[len(head) :])
             head = head.rpartition(".")[0]
     return found
+
+
+def _overloads_changed(model: WorkspaceModels, path: str, facts: FileFacts) -> set[str]:
+    """The ids a file's overloaded names had before `facts`, where its declarations of
+    such a name differ now (added, removed, or their signatures changed). A name declared
+    more than once in a scope numbers its declarations (`run`, `run@2`): one removed or
+    inserted gives the ones after it the ids of others, and an edge into such an id now
+    means another declaration; and calls choose among a name's overloads by their
+    parameters (Java), so one added or changed may change their choice."""
+    scope = model.file(path)
+    language_model = model.model_of(path)
+    if scope is None or language_model is None:
+        return set()
+    before: dict[str, list[tuple[str, str]]] = {}
+    for sid in scope.symbol_ids:
+        info = language_model.symbols.get(sid)
+        if info is not None:
+            before.setdefault(info.qualname, []).append((sid, info.signature))
+    after: dict[str, list[tuple[str, str]]] = {}
+    for symbol in facts.symbols:
+        after.setdefault(symbol.qualname, []).append((symbol.id, symbol.signature))
+    changed: set[str] = set()
+    for qualname, old in before.items():
+        new = after.get(qualname, [])
+        if max(len(old), len(new)) > 1 and old != new:
+            changed.update(sid for sid, _ in old)
+    return changed
 
 
 def _resolved_bases(
