@@ -323,3 +323,29 @@ def test_a_class_whose_base_name_is_no_longer_bound_stops_overriding(
     assert overridden in _callees(engine, "pkg/fmt.py#Formatter.section")
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_class_whose_base_is_renamed_elsewhere_leaves_and_rejoins_the_hierarchy(
+    workspace: Workspace,
+) -> None:
+    """`Leaf(Mid)`, `Mid(Root)`: `self.run()` in `Root.go` has an `override` edge to
+    `Leaf.run`. `Mid` renamed in its own file, `Leaf`, whose file is not saved, extends
+    nothing the workspace has: the edge goes; `Mid` back, it comes back."""
+    files = {
+        "root.py": "class Root:\n    def run(self):\n        return 0\n\n"
+        "    def go(self):\n        return self.run()\n",
+        "mid.py": "from root import Root\n\n\nclass Mid(Root):\n    pass\n",
+        "leaf.py": "from mid import Mid\n\n\nclass Leaf(Mid):\n"
+        "    def run(self):\n        return 2\n",
+    }
+    engine = workspace.indexed(files)
+    overriding = ("leaf.py#Leaf.run", "override")
+    assert overriding in _callees(engine, "root.py#Root.go")
+    save(engine, "mid.py", files["mid.py"].replace("class Mid", "class Middle"))
+    assert overriding not in _callees(engine, "root.py#Root.go")
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "mid.py", files["mid.py"])
+    assert overriding in _callees(engine, "root.py#Root.go")
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

@@ -566,6 +566,7 @@ class Indexer:
         stars_came: list[tuple[str, list[Import]]] = []
         # (language, module name) -> the file that held the name before the batch.
         holders: dict[tuple[str, str], str | None] = {}
+        batch_paths = {p for p, _ in batch}
         # Per changed file, its classes whose base list reads as before, and the
         # supertypes they resolved to then: a name they are written with may be bound
         # otherwise now (`click.HelpFormatter` once `import click` is gone).
@@ -577,6 +578,7 @@ class Indexer:
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
+                    self._orphans(model, path, (), batch_paths, rebased, old_inherited)
                     gone, _ = _exports_changed(model, path, None)
                     old_exports.update(self._bound(path, gone))
                     gone_stars, _ = _stars_changed(model, path, None)
@@ -631,6 +633,8 @@ class Indexer:
             # Overloads renumbered, added or removed: calls elsewhere pick among them anew.
             old_exports.update(_overloads_changed(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
+            kept_ids = {sym.id for sym in facts.symbols}
+            self._orphans(model, path, kept_ids, batch_paths, rebased, old_inherited)
             if as_before:
                 resolved_bases[path] = as_before
             language_model = model.model(facts.language)
@@ -663,6 +667,12 @@ class Indexer:
                 if moved:
                     rebased.setdefault(path, []).extend(moved)
                     old_inherited.update(inherited)
+            # Classes of other files whose bases now name a type the batch adds.
+            for f in new_facts:
+                added = [
+                    sym.id for sym in f.symbols if sym.kind in TYPE_KINDS and sym.id not in old_ids
+                ]
+                _add_subtypes(resolver, f.path, added, batch_paths, rebased)
             for path, stars in stars_came:
                 importer = model.file(path)
                 if importer is None:
@@ -1052,6 +1062,37 @@ class Indexer:
                 found |= exported.get(name, set())
         return found
 
+    def _orphans(
+        self,
+        model: WorkspaceModels,
+        path: str,
+        kept: Collection[str],
+        batch_paths: set[str],
+        rebased: dict[str, list[str]],
+        old_inherited: set[str],
+    ) -> None:
+        """Before the batch takes `path`'s new facts: the classes of other files
+        extending a type of `path` that the batch removes (not in `kept`, the file's ids
+        after it) lose that base, so they count as rebased (`rebased`, by their file),
+        and what they inherited through it is read again (`old_inherited`): a call
+        into a method above them kept its `override` edge into theirs."""
+        language_model = model.model_of(path)
+        scope = model.file(path)
+        if language_model is None or scope is None:
+            return
+        gone = [
+            sid
+            for sid in scope.symbol_ids
+            if sid not in kept
+            and (info := language_model.symbols.get(sid)) is not None
+            and info.kind in TYPE_KINDS
+        ]
+        if not gone:
+            return
+        before = self._resolvers_for(model)
+        for sub, sub_path in _add_subtypes(before, path, gone, batch_paths, rebased):
+            old_inherited.update(before.methods_above(sub_path, [sub], None, SUBCLASS_DEPTH) or ())
+
     def _override_targets(
         self,
         resolver: Resolvers,
@@ -1090,35 +1131,36 @@ class Indexer:
             return found
 
         for f in new_facts:
-            moved = rebased.get(f.path, [])
             for s in f.symbols:
-                if (
-                    s.kind == SymbolKind.METHOD
-                    and s.parent is not None
-                    and (s.qualname in new_names or s.parent in moved)
-                ):
+                if s.kind == SymbolKind.METHOD and s.parent is not None and s.qualname in new_names:
                     methods.setdefault((f.path, s.parent), set()).add(s.name)
                     overriding.add(s.id)
-            model = resolver.models.model_of(f.path)
+        # Classes of the batch's files, and of other files whose bases named a type the
+        # batch removed or adds (`_subtypes_of_changed`).
+        for path, moved in rebased.items():
+            model = resolver.models.model_of(path)
             if model is None:
                 continue
             for cls in moved:
+                for member in model.methods_of(cls):
+                    methods.setdefault((path, cls), set()).add(member.name)
+                    overriding.add(member.id)
                 # A subclass's methods gain (or lose) supertypes' methods with its base's.
-                for sub in below(f.path, cls):
+                for sub in below(path, cls):
                     for member in model.methods_of(sub):
                         methods.setdefault((member.path, sub), set()).add(member.name)
                         overriding.add(member.id)
                 # Every method above it now: a virtual call into one may now run what
                 # the class has or inherits by that name (`self.z()` in `A` reaches
                 # `B.z` once `Sub(B, A)`), as the calls into the old ones may no longer.
-                reached = resolver.methods_above(f.path, [cls], None, SUBCLASS_DEPTH) or ()
+                reached = resolver.methods_above(path, [cls], None, SUBCLASS_DEPTH) or ()
                 overridden.update(reached)
                 names = {model.symbols[m].name for m in reached}
                 # And what a subclass found by those names through its other bases, which
                 # they may hide now: `D(Sub, X)` found `X.m` until `Sub` was given `B.m`.
-                subs = below(f.path, cls)
+                subs = below(path, cls)
                 if subs and names:
-                    hidden = resolver.methods_above(f.path, subs, sorted(names), SUBCLASS_DEPTH)
+                    hidden = resolver.methods_above(path, subs, sorted(names), SUBCLASS_DEPTH)
                     overridden.update(hidden or ())
                 for owner in (cls, *subs):
                     info = model.symbols.get(owner)
@@ -1653,6 +1695,32 @@ def _overloads_changed(model: WorkspaceModels, path: str, facts: FileFacts) -> s
         if max(len(old), len(new)) > 1 and old != new:
             changed.update(sid for sid, _ in old)
     return changed
+
+
+def _add_subtypes(
+    resolvers: Resolvers,
+    path: str,
+    types: Sequence[str],
+    batch_paths: set[str],
+    rebased: dict[str, list[str]],
+) -> list[tuple[str, str]]:
+    """Add to `rebased` the direct subtypes of `types` (defined in `path`) in files
+    outside the batch, as the resolvers see them now; returns those added, each with
+    its file."""
+    model = resolvers.models.model_of(path)
+    if model is None:
+        return []
+    added: list[tuple[str, str]] = []
+    for t in types:
+        for sub in resolvers.descendants(path, t, 1) or ():
+            info = model.symbols.get(sub)
+            if info is None or info.path in batch_paths:
+                continue
+            listed = rebased.setdefault(info.path, [])
+            if sub not in listed:
+                listed.append(sub)
+                added.append((sub, info.path))
+    return added
 
 
 def _resolved_bases(
