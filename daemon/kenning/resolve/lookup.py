@@ -24,7 +24,11 @@ first (`breadth_first_order`), as before these orders were kept.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from kenning.core.facts import SymbolKind
+from kenning.resolve.model import SymInfo
 
 # Bases of a type, resolved to workspace type ids.
 BasesOf = Callable[[str], Sequence[str]]
@@ -146,3 +150,49 @@ def _subtypes_first(types: list[str], bases_of: BasesOf) -> list[str]:
     if len(order) < len(types):
         order.extend(t for t in types if t not in placed)
     return order
+
+
+class LookupOrders:
+    """A resolver's lookup orders, one per type, kept while the bases they derive from
+    are (the resolver clears both together), and not while some type's bases are being
+    resolved (`resolving_bases`): a type on the way reads as having none until they are,
+    and an order read then would be kept wrong."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[str, ...] | None] = {}
+        self._resolving = 0
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+    @contextmanager
+    def resolving_bases(self) -> Iterator[None]:
+        self._resolving += 1
+        try:
+            yield
+        finally:
+            self._resolving -= 1
+
+    def _memo(self) -> dict[str, tuple[str, ...] | None]:
+        return {} if self._resolving else self._kept
+
+    def c3(self, cls: str, bases_of: BasesOf) -> tuple[str, ...]:
+        """`c3_order`, or breadth first where it gives none."""
+        memo = self._memo()
+        return memo.get(cls) or c3_order(cls, bases_of, memo) or breadth_first_order(cls, bases_of)
+
+    def classes_first(
+        self, cls: str, bases_of: BasesOf, symbols: Mapping[str, SymInfo]
+    ) -> tuple[str, ...]:
+        """`classes_first_order`, any type not a class (an interface, an enum, a
+        record) taken for an interface: none of those is a superclass."""
+        memo = self._memo()
+        order = memo.get(cls)
+        if order is None:
+
+            def is_interface(type_id: str) -> bool:
+                info = symbols.get(type_id)
+                return info is None or info.kind != SymbolKind.CLASS
+
+            order = memo[cls] = classes_first_order(cls, bases_of, is_interface)
+        return order

@@ -39,7 +39,7 @@ from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.java.extract import CHAIN, strip_type_arguments
 from kenning.languages.java.overloads import Parameters, arity_fits, choose, parse_parameters
 from kenning.resolve.hierarchy import SubtypeQueries
-from kenning.resolve.lookup import classes_first_order
+from kenning.resolve.lookup import LookupOrders
 from kenning.resolve.model import (
     FileScope,
     WorkspaceModel,
@@ -155,11 +155,8 @@ class JavaResolver(SubtypeQueries):
         self._generation = -1
         self._packages: dict[str, list[str]] = {}
         self._bases: dict[str, tuple[list[str], list[str]]] = {}
-        # Type id -> its supertypes in the order members are looked up through them
-        # (`resolve/lookup.py`: superclasses first), per generation as the bases are;
-        # not kept while some type's bases are being resolved.
-        self._orders: dict[str, tuple[str, ...]] = {}
-        self._resolving_bases = 0
+        # Each type's lookup order (`_lookup_order`), per generation as the bases.
+        self._orders = LookupOrders()
         self._types: dict[tuple[str, str, str], TypeRef | None] = {}
         # Type id -> its direct subtypes in the workspace, built once per model shape
         # (`WorkspaceModel.shape`: files, types, bases and imports), which edits of
@@ -455,18 +452,8 @@ class JavaResolver(SubtypeQueries):
         """`cls` (with `include_own`) and its supertypes in the order members are
         looked up: superclasses first, then interfaces, each before those it extends."""
         self._check_generation()
-        order = self._orders.get(cls)
-        if order is None:
-            order = classes_first_order(cls, self._supertypes, self._is_interface)
-            if not self._resolving_bases:
-                self._orders[cls] = order
+        order = self._orders.classes_first(cls, self._supertypes, self.model.symbols)
         return order if include_own else order[1:]
-
-    def _is_interface(self, type_id: str) -> bool:
-        """Whether a type is no class (an interface, enum, record, annotation): none
-        of those is a superclass."""
-        info = self.model.symbols.get(type_id)
-        return info is None or info.kind != SymbolKind.CLASS
 
     def _member(
         self, cls: str, name: str, include_own: bool, kinds: frozenset[SymbolKind] | None
@@ -539,11 +526,8 @@ class JavaResolver(SubtypeQueries):
         if cached is not None:
             return cached
         self._bases[cls] = ([], [])  # guards against cycles while resolving
-        self._resolving_bases += 1
-        try:
+        with self._orders.resolving_bases():
             found = self._resolve_bases(cls)
-        finally:
-            self._resolving_bases -= 1
         self._bases[cls] = found
         return found
 

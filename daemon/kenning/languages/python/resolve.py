@@ -44,7 +44,7 @@ from kenning.languages.python.extract import ABSTRACT
 from kenning.languages.python.layout import is_package_path
 from kenning.parse.text import split_outside
 from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
-from kenning.resolve.lookup import breadth_first_order, c3_order
+from kenning.resolve.lookup import LookupOrders
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -136,11 +136,8 @@ class PythonResolver(SubtypeQueries):
         self.model = model
         self._lookup_cache: dict[str, str | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
-        # Class id -> its method resolution order (`_lookup_order`), per shape as the
-        # bases are; None where C3 gives none. Not kept while some class's bases are
-        # being resolved: a class on the way reads as having none until they are.
-        self._orders: dict[str, tuple[str, ...] | None] = {}
-        self._resolving_bases = 0
+        # Each class's method resolution order (`_lookup_order`), per shape as the bases.
+        self._orders = LookupOrders()
         self._children: dict[str, list[str]] | None = None
         # What `_children` is kept from, change by change (`KeptSubtypes`), and the log
         # of the model's changes it is brought up to date from (set by the indexer;
@@ -338,11 +335,7 @@ class PythonResolver(SubtypeQueries):
         method resolution order (`resolve/lookup.py`), or breadth first where C3 gives
         none (the bases cannot be merged, or a cycle)."""
         self._check_generation()
-        orders = self._orders
-        if self._resolving_bases:
-            orders = {}  # bases on the way read as none for now: nothing kept
-        found = orders.get(cls) or c3_order(cls, self._bases_of, orders)
-        return found or breadth_first_order(cls, self._bases_of)
+        return self._orders.c3(cls, self._bases_of)
 
     def _is_accessor_name(self, name: str) -> bool:
         """Whether some method named `name` is a property accessor or a special method:
@@ -903,11 +896,8 @@ class PythonResolver(SubtypeQueries):
         if cached is not None:
             return cached
         self._bases_cache[cls] = []  # guards against cycles while resolving
-        self._resolving_bases += 1
-        try:
+        with self._orders.resolving_bases():
             bases = self._resolve_bases(cls)
-        finally:
-            self._resolving_bases -= 1
         self._bases_cache[cls] = bases
         return bases
 

@@ -40,7 +40,7 @@ from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
 from kenning.languages.typescript.layout import specifier_module
 from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
-from kenning.resolve.lookup import classes_first_order
+from kenning.resolve.lookup import LookupOrders
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -143,11 +143,8 @@ class ScriptResolver(SubtypeQueries):
         self._generation = model.generation
         self._files: dict[tuple[str, str], FileScope | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
-        # Type id -> its supertypes in the order members are looked up through them
-        # (`resolve/lookup.py`: superclasses first), per generation as the bases are;
-        # not kept while some type's bases are being resolved.
-        self._orders: dict[str, tuple[str, ...]] = {}
-        self._resolving_bases = 0
+        # Each type's lookup order (`_lookup_order`), per generation as the bases.
+        self._orders = LookupOrders()
         # Type id -> its direct subtypes, for `override` edges (see `_subtypes`).
         self._children: dict[str, list[str]] | None = None
         self._shape = -1
@@ -579,27 +576,16 @@ class ScriptResolver(SubtypeQueries):
         looked up: the classes it extends first, then the interfaces and other types,
         each before those it extends."""
         self._check_generation()
-        order = self._orders.get(cls)
-        if order is None:
-            order = classes_first_order(cls, self._bases_of, self._not_class)
-            if not self._resolving_bases:
-                self._orders[cls] = order
+        order = self._orders.classes_first(cls, self._bases_of, self.model.symbols)
         return order if include_own else order[1:]
-
-    def _not_class(self, type_id: str) -> bool:
-        info = self.model.symbols.get(type_id)
-        return info is None or info.kind != SymbolKind.CLASS
 
     def _bases_of(self, cls: str) -> list[str]:
         cached = self._bases_cache.get(cls)
         if cached is not None:
             return cached
         self._bases_cache[cls] = []  # guards against cycles while resolving
-        self._resolving_bases += 1
-        try:
+        with self._orders.resolving_bases():
             bases = self._resolve_bases(cls)
-        finally:
-            self._resolving_bases -= 1
         self._bases_cache[cls] = bases
         return bases
 
