@@ -77,10 +77,10 @@ class WorkspaceModel:
         self.by_qualname: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.modules: dict[str, str] = {}  # module name -> path
-        # Module name -> how many files claim it (more than one where a `.pyi` stub sits
-        # beside its module): a file leaving hands its name on only where others claim
-        # it, without a walk of every file.
-        self._claims: dict[str, int] = {}
+        # Module name -> the files claiming it (more than one where a `.pyi` stub sits
+        # beside its module, or for a Go package): a file leaving hands its name to the
+        # lowest path of the others, without a walk of every file.
+        self._claimants: dict[str, set[str]] = {}
         # Files with a wildcard import at module level (`from m import *`, `export * from
         # './m'`): the modules through which another module's names may be imported,
         # kept so that finding them costs what they are, not what the workspace is.
@@ -161,7 +161,7 @@ class WorkspaceModel:
         holder = self.modules.get(scope.module)
         if holder is None or scope.path < holder:
             self.modules[scope.module] = scope.path
-        self._claims[scope.module] = self._claims.get(scope.module, 0) + 1
+        self._claimants.setdefault(scope.module, set()).add(scope.path)
         self.generation += 1
         self.shape += 1
 
@@ -195,15 +195,13 @@ class WorkspaceModel:
             self.irregular_members.discard(sid)
             _discard(self.by_qualname, info.qualname, sid)
             _discard(self.by_name, info.name, sid)
-        claims = self._claims.pop(scope.module, 1) - 1
-        if claims:
-            self._claims[scope.module] = claims
+        others = self._claimants.get(scope.module, set())
+        others.discard(path)
+        if not others:
+            self._claimants.pop(scope.module, None)
         if self.modules.get(scope.module) == path:
             del self.modules[scope.module]
             # Hand the module name to the lowest path of the other files claiming it.
-            others = (
-                [o.path for o in self.files.values() if o.module == scope.module] if claims else []
-            )
             if others:
                 self.modules[scope.module] = min(others)
         self.generation += 1
