@@ -259,8 +259,8 @@ def run() -> NoReturn:
     """The `kenning` command: `main`, then exit without the collector's last passes.
 
     At exit the interpreter collects garbage over every object still alive: after a
-    full index, the resolution model and the catalog, 0.2-0.25 s of Django's cold index
-    (median of three, against 0.04-0.06 s frozen). Everything that needed closing is
+    full index, the resolution model and the catalog, 0.19-0.31 s of Django's cold
+    index (three runs, against 0.05-0.06 s frozen). Everything that needed closing is
     closed when `main` returns (the stores, the pools), so what remains is frozen for
     the collector to skip; reference counting still frees it as the modules are torn
     down. Not in `main`, which tests and embedders call in a process that lives on."""

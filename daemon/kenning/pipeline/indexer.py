@@ -1136,7 +1136,7 @@ class Indexer:
                     methods.setdefault((f.path, s.parent), set()).add(s.name)
                     overriding.add(s.id)
         # Classes of the batch's files, and of other files whose bases named a type the
-        # batch removed or adds (`_subtypes_of_changed`).
+        # batch removed or adds (`_orphans`, `_add_subtypes`).
         for path, moved in rebased.items():
             model = resolver.models.model_of(path)
             if model is None:
