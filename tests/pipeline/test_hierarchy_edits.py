@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -126,27 +126,16 @@ PYTHON = Language(
 # `Leaf(Sub, B)` too: where `Sub` has `A` as a base, Python looks `Leaf`'s members up
 # in `Sub`, `A`, then `B` (its method resolution order), where breadth first is `Sub`,
 # `B`, `A`.
-PYTHON_DIAMOND = Language(
-    PYTHON.base,
-    PYTHON.sub,
-    PYTHON.leaf,
-    PYTHON.use,
-    PYTHON.use_text,
-    PYTHON.bases,
-    Syntax(
-        {
+PYTHON_DIAMOND = replace(
+    PYTHON,
+    syntax=replace(
+        PYTHON.syntax,
+        heads={
             **PYTHON.syntax.heads,
             "pkg/leaf.py": "from pkg.base import B\nfrom pkg.sub import Sub\n\n\n",
         },
-        PYTHON.syntax.line,
-        PYTHON.syntax.bases,
-        PYTHON.syntax.method,
-        PYTHON.syntax.call,
-        PYTHON.syntax.sep,
-        PYTHON.syntax.empty,
-        PYTHON.syntax.end,
     ),
-    (("Sub",), ("Sub", "B")),
+    leaf_bases=(("Sub",), ("Sub", "B")),
 )
 TYPESCRIPT = Language(
     "src/base.ts",
@@ -202,59 +191,41 @@ JAVA = Language(
     ),
 )
 
+
+def _extends_implements(bases: tuple[str, ...]) -> str:
+    """`extends` each class of `bases`, `implements B` where `B` (an interface) is one."""
+    extends = "".join(f" extends {b}" for b in bases if b != "B")
+    return extends + (" implements B" if "B" in bases else "")
+
+
 # `B` an interface with default methods, which `Sub` and `Leaf` may implement: a method
 # `Leaf` inherits from `A` through `Sub` is found before `B`'s default method.
-JAVA_INTERFACE = Language(
-    JAVA.base,
-    JAVA.sub,
-    JAVA.leaf,
-    JAVA.use,
-    JAVA.use_text,
-    ((), ("A",), ("B",), ("A", "B")),
-    Syntax(
-        JAVA.syntax.heads,
-        JAVA.syntax.line,
-        lambda bases: (
-            "".join(f" extends {b}" for b in bases if b != "B")
-            + (" implements B" if "B" in bases else "")
-        ),
-        JAVA.syntax.method,
-        JAVA.syntax.call,
-        JAVA.syntax.sep,
-        JAVA.syntax.empty,
-        JAVA.syntax.end,
-        {"B": ("interface B {{\n", "    default int {name}() {{ return {body}; }}\n")},
+JAVA_INTERFACE = replace(
+    JAVA,
+    bases=((), ("A",), ("B",), ("A", "B")),
+    syntax=replace(
+        JAVA.syntax,
+        bases=_extends_implements,
+        kinds={"B": ("interface B {{\n", "    default int {name}() {{ return {body}; }}\n")},
     ),
-    (("Sub",), ("Sub", "B")),
+    leaf_bases=(("Sub",), ("Sub", "B")),
 )
 
 # `B` an interface, which `Sub` and `Leaf` may implement: a method `Leaf` inherits from
 # `A` through `Sub` is found before `B`'s declaration.
-TYPESCRIPT_INTERFACE = Language(
-    TYPESCRIPT.base,
-    TYPESCRIPT.sub,
-    TYPESCRIPT.leaf,
-    TYPESCRIPT.use,
-    TYPESCRIPT.use_text,
-    ((), ("A",), ("B",), ("A", "B")),
-    Syntax(
-        {
+TYPESCRIPT_INTERFACE = replace(
+    TYPESCRIPT,
+    bases=((), ("A",), ("B",), ("A", "B")),
+    syntax=replace(
+        TYPESCRIPT.syntax,
+        heads={
             **TYPESCRIPT.syntax.heads,
             "src/leaf.ts": "import { B } from './base';\nimport { Sub } from './sub';\n\n",
         },
-        TYPESCRIPT.syntax.line,
-        lambda bases: (
-            "".join(f" extends {b}" for b in bases if b != "B")
-            + (" implements B" if "B" in bases else "")
-        ),
-        TYPESCRIPT.syntax.method,
-        TYPESCRIPT.syntax.call,
-        TYPESCRIPT.syntax.sep,
-        TYPESCRIPT.syntax.empty,
-        TYPESCRIPT.syntax.end,
-        {"B": ("export interface B {{\n", "  {name}(): number;\n")},
+        bases=_extends_implements,
+        kinds={"B": ("export interface B {{\n", "  {name}(): number;\n")},
     ),
-    (("Sub",), ("Sub", "B")),
+    leaf_bases=(("Sub",), ("Sub", "B")),
 )
 
 # Go: `Sub` embeds `A` or `B`, `Leaf` embeds `Sub`; a method of an embedded struct is
