@@ -37,7 +37,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from kenning.core.settings import Settings
 from kenning.engine import Engine
+from kenning.pipeline.discover import PathFilter
 
 EDGES = "MATCH (a:Symbol)-[e:{table}]->(b:Symbol) RETURN a.id, b.id, e.resolution, e.span_start"
 
@@ -182,10 +184,15 @@ def main() -> int:
         scratch = Path(scratch_dir)
         root = scratch / "live"
         shutil.copytree(args.corpus, root, ignore=shutil.ignore_patterns(".kenning"))
+        # Only files the index holds: an editor's save of one it skips (under `dist/`,
+        # or ignored) is dropped before it reaches the engine (`LiveWorkspace`).
+        held = PathFilter(root, Settings())
         files = sorted(
-            p.relative_to(root).as_posix()
+            rel
             for p in root.rglob(f"*{args.suffix}")
-            if p.is_file() and not p.is_symlink()
+            if p.is_file()
+            and not p.is_symlink()
+            and held.accepts(rel := p.relative_to(root).as_posix())
         )
         if not files:
             parser.error(f"no {args.suffix} files under {args.corpus}")
