@@ -113,6 +113,14 @@ def test_uses_resolve_to_modules_and_items_and_reexports_are_flagged(shop: Engin
     )
     assert ("crate::util", "*", "wildcard", "shop::util", "import") in wildcard
     assert ("self::tax", "Tax", "name", "shop::cart::tax::Tax", "import") in wildcard
+    # A `use` binding the name it imports is not read through itself, in a full index
+    # (which resolves decoded copies of the imports) as in a save.
+    outside = rows(
+        shop,
+        "MATCH (a:Symbol)-[e:IMPORTS]->(b:Symbol) WHERE a.path = 'src/util.rs' "
+        "AND e.kind <> 'wildcard' RETURN e.module, e.name, b.id, e.resolution",
+    )
+    assert outside == [("tempfile", "tempfile", "ext:tempfile::tempfile", "external")]
 
 
 def test_module_names_follow_the_cargo_layout(shop: Engine) -> None:

@@ -405,10 +405,12 @@ class RustResolver:
             return [*module_parts, *parts]
         bound_in = module.id if module else scope.module_id
         imp = scope.bindings.get(bound_in, {}).get(first)
-        # `use a::b; use b::c;`: the second path starts at what the first binds.
+        # `use a::b; use b::c;`: the second path starts at what the first binds; not
+        # `use tempfile::tempfile;` at what it binds itself. Compared by value: a full
+        # index resolves the imports it decoded again, not the model's objects.
         if (
             imp is not None
-            and imp is not skip
+            and imp != skip
             and imp.kind != ImportKind.WILDCARD
             and depth < MAX_LOOKUP_DEPTH
         ):
@@ -480,6 +482,9 @@ class RustResolver:
                 found_id = self.lookup(SEP.join([*module, head, *rest]))
                 if found_id is not None:
                     return Target(found_id, Resolution.IMPORT, CONF_STAR)
+                outside = self._bound_outside(scope, module, head)
+                if outside is not None:
+                    return self._missing([*outside, *rest])
         if head in PRELUDE:
             return Target(external_id(SEP.join(parts)), Resolution.BUILTIN, CONF_EXACT)
         if head in STD_CRATES:
@@ -490,6 +495,23 @@ class RustResolver:
                 return Target(found_id, Resolution.IMPORT, CONF_IMPORT)
             return self._missing(parts)
         return None
+
+    def _bound_outside(self, scope: FileScope, module: list[str], head: str) -> list[str] | None:
+        """What a `use` of a module of this file binds `head` to, where that is outside
+        the workspace: `mod tests { use super::*; }` sees the file's `use tempfile::
+        tempfile;` (`lookup` follows such a binding only to a workspace item). Only
+        within the file, which any change of that `use` saves with it."""
+        ids = self.model.by_qualname.get(SEP.join(module), ())
+        owner = next((i for i in ids if self._info(i).kind in _MODULE_KINDS), None)
+        if owner is None or self._info(owner).path != scope.path:
+            return None
+        imp = scope.bindings.get(owner, {}).get(head)
+        if imp is None or imp.kind == ImportKind.WILDCARD:
+            return None
+        target = self._import_path(scope, imp)
+        if target is None or self.lookup(SEP.join(target)) is not None:
+            return None
+        return target
 
     def _path_target(self, scope: FileScope, found: str, confidence: float) -> Target:
         same = self._info(found).path == scope.path
