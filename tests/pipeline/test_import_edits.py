@@ -349,3 +349,53 @@ def test_a_class_whose_base_is_renamed_elsewhere_leaves_and_rejoins_the_hierarch
     assert overriding in _callees(engine, "root.py#Root.go")
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_type_removed_or_added_types_the_calls_on_its_members_again(
+    workspace: Workspace,
+) -> None:
+    """`client.get()` with `client: FlaskClient`, `get` coming from a base outside the
+    workspace, stops at `FlaskClient.get`'s placeholder. `FlaskClient` renamed in its own
+    file, `client` has no type a fresh index knows: the call, in a file not saved, is
+    left unresolved by its name; the name back, it is at the placeholder again."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/testing.py": "from werkzeug.test import Client\n\n\nclass FlaskClient(Client):\n"
+        "    def open(self):\n        return 1\n",
+        "app.py": "from pkg.testing import FlaskClient\n\n\n"
+        "def main(client: FlaskClient):\n    return client.get()\n",
+    }
+    engine = workspace.indexed(files)
+    placeholder = ("ext:pkg.testing.FlaskClient.get", "unresolved")
+    assert edges(engine)[("app.py#main", "client.get")] == placeholder
+    save(engine, "pkg/testing.py", files["pkg/testing.py"].replace("FlaskClient", "TestClient"))
+    engine.flush()
+    assert edges(engine)[("app.py#main", "client.get")] == ("ext:get", "unresolved")
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "pkg/testing.py", files["pkg/testing.py"])
+    engine.flush()
+    assert edges(engine)[("app.py#main", "client.get")] == placeholder
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_type_a_module_stops_exporting_untypes_the_calls_of_its_importers(
+    workspace: Workspace,
+) -> None:
+    """`x.run()` with `x: Foo` and `from pkg import Foo` reaches `Foo.run` as a typed
+    call while `pkg/__init__.py` imports `Foo`. Once it does not, `x` has no type a fresh
+    index knows and the call is a guess by its name alone; the import back, typed again."""
+    files = {
+        "pkg/__init__.py": "from pkg.core import Foo\n",
+        "pkg/core.py": "class Foo:\n    def run(self):\n        return 1\n",
+        "app.py": "from pkg import Foo\n\n\ndef main(x: Foo):\n    return x.run()\n",
+    }
+    engine = workspace.indexed(files)
+    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "typed")]
+    save(engine, "pkg/__init__.py", "")
+    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "name-only")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "pkg/__init__.py", files["pkg/__init__.py"])
+    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "typed")]
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

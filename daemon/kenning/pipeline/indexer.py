@@ -564,6 +564,9 @@ class Indexer:
         # Wildcard imports new in a changed module: what they export is known once the
         # batch is in the model.
         stars_came: list[tuple[str, list[Import]]] = []
+        # The qualified names of the types the batch removes: calls that reached a
+        # member they lack (their placeholders, `ext:pkg.Client.get`) type otherwise now.
+        gone_types: list[str] = []
         # (language, module name) -> the file that held the name before the batch.
         holders: dict[tuple[str, str], str | None] = {}
         batch_paths = {p for p, _ in batch}
@@ -578,7 +581,9 @@ class Indexer:
             if data is None or language is None:
                 if path in catalog or path in model:
                     old_ids.update(model.symbol_ids_of(path))
-                    self._orphans(model, path, (), batch_paths, rebased, old_inherited)
+                    gone_types += self._orphans(
+                        model, path, (), batch_paths, rebased, old_inherited
+                    )
                     gone, _ = _exports_changed(model, path, None)
                     old_exports.update(self._bound(path, gone))
                     gone_stars, _ = _stars_changed(model, path, None)
@@ -634,7 +639,7 @@ class Indexer:
             old_exports.update(_overloads_changed(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
             kept_ids = {sym.id for sym in facts.symbols}
-            self._orphans(model, path, kept_ids, batch_paths, rebased, old_inherited)
+            gone_types += self._orphans(model, path, kept_ids, batch_paths, rebased, old_inherited)
             if as_before:
                 resolved_bases[path] = as_before
             language_model = model.model(facts.language)
@@ -693,7 +698,7 @@ class Indexer:
                 resolver,
                 old_ids,
                 old_names,
-                (rebased, old_inherited),
+                (rebased, old_inherited, gone_types),
                 (old_exports, new_exports),
                 updates,
                 new_facts,
@@ -794,7 +799,7 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
-        hierarchy: tuple[dict[str, list[str]], set[str]],
+        hierarchy: tuple[dict[str, list[str]], set[str], list[str]],
         exports: tuple[set[str], set[str]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
@@ -842,7 +847,7 @@ class Indexer:
                     layered = _layered_bases(updates, recent)
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
-        rebased, old_inherited = hierarchy
+        rebased, old_inherited, gone_types = hierarchy
         old_exports, new_exports = exports
         overridden, overriding, inherited = self._override_targets(
             resolver, new_names, rebased, new_facts
@@ -857,6 +862,17 @@ class Indexer:
         exclude = [*batch_paths, *(p for p in recent.files if p not in batch_paths)]
         edges = self.graph.edges_into(removed, exclude)
         edges += self.graph.edges_into_externals(names, exclude)
+        # Calls that reached a member a removed type lacked, or a type added lacks,
+        # stopped at its placeholder (`ext:pkg.Client.get`, `get` from a base outside
+        # the workspace): their receivers type otherwise now.
+        came_types = [
+            s.qualname
+            for f in new_facts
+            for s in f.symbols
+            if s.kind in TYPE_KINDS and s.id not in old_ids
+        ]
+        members, member_edges = self.graph.edges_into_members([*gone_types, *came_types], exclude)
+        edges += member_edges
         # Virtual calls are calls: one statement per method, not three.
         edges += self.graph.edges_into(sorted(overridden | old_inherited), exclude, ("CALLS",))
         edges += self.graph.edges_into(sorted(old_exports - overridden - old_inherited), exclude)
@@ -885,7 +901,7 @@ class Indexer:
         # into symbols this batch did not concern).
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
         affected |= overridden | overriding | old_inherited | old_exports | guessed | came
-        affected |= {EXTERNAL_PREFIX + n for n in guessable} | seen
+        affected |= {EXTERNAL_PREFIX + n for n in guessable} | seen | set(members)
         rewires: list[Rewire] = []
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
@@ -894,8 +910,12 @@ class Indexer:
         # it from there, left at that module's placeholder, resolves through it now
         # (`from pkg import Foo`, once `pkg/__init__.py`'s `from .core import Foo`
         # resolves), and so on down a chain of such modules.
+        # Files whose import of a type now binds another target: their calls on a
+        # receiver of a type they state resolve again (`c.get()` with `c: Client`).
+        typed_files: set[str] = set()
         for _ in range(EXPORT_CHAIN_DEPTH + 1):
             exported: set[str] = set()
+            retyped: set[str] = set()
             sites: dict[Site, list[StoredEdge]] = {}
             for edge in edges:
                 sites.setdefault(edge.site, []).append(edge)
@@ -912,6 +932,11 @@ class Indexer:
                     rewires.append(Rewire(edge, target))
                     if isinstance(edge.fact, Import) and not target.is_external:
                         exported |= _exported_names(resolver, edge.path, [edge.fact])
+                    if isinstance(edge.fact, Import) and (
+                        _may_be_type(resolver, edge.path, edge.dst)
+                        or _may_be_type(resolver, edge.path, target.id)
+                    ):
+                        retyped.add(edge.path)
             for rw in recent.rewires:
                 if rw.edge.site in done_recent:
                     continue
@@ -951,14 +976,22 @@ class Indexer:
             exported |= starred
             exported |= _path_variants(resolver.models, exported)
             exported -= chained
-            if not exported:
+            retyped -= typed_files
+            if not exported and not retyped:
                 break
             chained |= exported
+            typed_files |= retyped
             seen, seen_edges = self._visible_anew(resolver, starred, exclude)
+            typed = self.graph.typed_calls_of(sorted(retyped))
             affected |= {EXTERNAL_PREFIX + n for n in exported} | seen
+            affected |= {e.dst for e in typed}
             edges = [
                 e
-                for e in [*self.graph.edges_into_externals(sorted(exported), exclude), *seen_edges]
+                for e in [
+                    *self.graph.edges_into_externals(sorted(exported), exclude),
+                    *seen_edges,
+                    *typed,
+                ]
                 if e.site not in replaced
             ]
         return rewires, list(reresolved.values())
@@ -1070,28 +1103,32 @@ class Indexer:
         batch_paths: set[str],
         rebased: dict[str, list[str]],
         old_inherited: set[str],
-    ) -> None:
+    ) -> list[str]:
         """Before the batch takes `path`'s new facts: the classes of other files
         extending a type of `path` that the batch removes (not in `kept`, the file's ids
         after it) lose that base, so they count as rebased (`rebased`, by their file),
         and what they inherited through it is read again (`old_inherited`): a call
-        into a method above them kept its `override` edge into theirs."""
+        into a method above them kept its `override` edge into theirs. Returns the
+        qualified names of the types removed."""
         language_model = model.model_of(path)
         scope = model.file(path)
         if language_model is None or scope is None:
-            return
+            return []
         gone = [
-            sid
+            info
             for sid in scope.symbol_ids
             if sid not in kept
             and (info := language_model.symbols.get(sid)) is not None
             and info.kind in TYPE_KINDS
         ]
         if not gone:
-            return
+            return []
         before = self._resolvers_for(model)
-        for sub, sub_path in _add_subtypes(before, path, gone, batch_paths, rebased):
+        for sub, sub_path in _add_subtypes(
+            before, path, [i.id for i in gone], batch_paths, rebased
+        ):
             old_inherited.update(before.methods_above(sub_path, [sub], None, SUBCLASS_DEPTH) or ())
+        return [info.qualname for info in gone]
 
     def _override_targets(
         self,
@@ -1793,6 +1830,16 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     old = scope.bases if scope is not None else {}
     types = sorted(s.id for s in facts.symbols if s.kind in TYPE_KINDS)
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
+
+
+def _may_be_type(resolver: Resolvers, path: str, sid: str) -> bool:
+    """Whether `sid`, a target of an import in `path`, is (or may have been: one the
+    model no longer holds) a type of the workspace."""
+    if sid.startswith(EXTERNAL_PREFIX):
+        return False
+    model = resolver.models.model_of(path)
+    info = model.symbols.get(sid) if model is not None else None
+    return info is None or info.kind in TYPE_KINDS
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:

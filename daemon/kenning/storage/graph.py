@@ -723,6 +723,33 @@ class StoredModel(NamedTuple):
     bases: list[StoredBase]
 
 
+class _Placeholders:
+    """The ids of the stored placeholders (`external` symbols), or more (placeholders
+    deleted since stay), and the ids of each owner's: `ext:pkg.Client.get` is a member
+    of `pkg.Client`, which a save that removes the type `pkg.Client` reads again."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self._ids: set[str] = set()
+        self._members: dict[str, list[str]] = {}
+        self.add(ids)
+
+    def add(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            if i in self._ids:
+                continue
+            self._ids.add(i)
+            owner = i.rpartition(".")[0]
+            if owner:
+                self._members.setdefault(owner, []).append(i)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._ids
+
+    def members(self, owner: str) -> list[str]:
+        """The placeholders named `ext:<owner>.<name>`, by key."""
+        return self._members.get(EXTERNAL_PREFIX + owner, [])
+
+
 class _NameIndex:
     """Lower-case definition names -> the ids of the definitions with that name, kept
     by the writer as it writes, so a symbol query reads the ids it needs by key instead
@@ -893,7 +920,7 @@ class GraphStore:
         # deleted since stay): built with the name index by `prepare_for_queries`, kept
         # by the writer, None until then or after a bulk write. With the name index it
         # tells re-resolution which symbols no stored edge can point at.
-        self._externals: set[str] | None = None
+        self._externals: _Placeholders | None = None
         # A writer's last read of the whole catalog, with `_writes` then: handed to the
         # next such read (once) if nothing was written in between. An open's check
         # reads the catalog and the indexer's catch-up reads it right after; on a large
@@ -1360,7 +1387,7 @@ class GraphStore:
             if self._externals is not None:
                 # Orphans deleted above stay in it: a placeholder it holds may be gone,
                 # never one it lacks stored.
-                self._externals |= rows.externals
+                self._externals.add(rows.externals)
             cached = self._counts
             self._writing = False
             self._writes += 1
@@ -1493,6 +1520,28 @@ class GraphStore:
             return []
         return self._stored_edges(ids, exclude_paths)
 
+    def edges_into_members(
+        self, owners: Sequence[str], exclude_paths: Sequence[str]
+    ) -> tuple[list[str], list[StoredEdge]]:
+        """The placeholders of members of `owners` (qualified names: `ext:pkg.Client.get`
+        for `pkg.Client`), and the edges into them from files outside `exclude_paths`."""
+        if not owners:
+            return [], []
+        placeholders = self._placeholders()
+        ids = sorted({i for owner in owners for i in placeholders.members(owner)})
+        return ids, (self._stored_edges(ids, exclude_paths) if ids else [])
+
+    def typed_calls_of(self, paths: Sequence[str]) -> list[StoredEdge]:
+        """The call edges from the symbols of `paths` whose sites state their receiver's
+        type (`CallSite.receiver_type`): one key lookup per file."""
+        cols = EDGE_TABLES["CALLS"]
+        props = ", ".join(f"e.{name}" for name, _ in cols)
+        rows = self._for_files(
+            paths, "-[e:CALLS]->(b:Symbol)", "e.site <> ''", f"RETURN s.path, s.id, b.id, {props}"
+        )
+        edges = [_stored_edge("CALLS", cols, row) for row in rows]
+        return [e for e in edges if isinstance(e.fact, CallSite) and e.fact.receiver_type]
+
     def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
         """`ids` less those the writer knows are not stored (a definition outside the
         name index, a placeholder outside the kept set), so that a save whose new or
@@ -1547,30 +1596,7 @@ class GraphStore:
                 for row in _pyrows(self.query(cypher, {"id": sid}))
                 if row[0] not in exclude
             ]
-            for row in found:
-                path, src, dst, *props_values = row
-                values = dict(zip((name for name, _ in cols), props_values, strict=True))
-                resolution = str(values["resolution"])
-                span = stored_span(values["span_start"], values["span_end"])
-                fact: CallSite | Import | BaseClass
-                if table == "CALLS":
-                    fact = stored_call(src, values["callee"], span, values["site"])
-                elif table == "IMPORTS":
-                    fact = Import(
-                        module=values["module"],
-                        name=values["name"],
-                        alias=values["alias"],
-                        span=span,
-                        scope=src,
-                        kind=ImportKind(values["kind"]),
-                        conditional=bool(values["conditional"]),
-                        type_only=bool(values["type_only"]),
-                        reexport=bool(values["reexport"]),
-                        extra=values["extra"] or "",
-                    )
-                else:
-                    fact = BaseClass(src, values["expr"], span)
-                out.append(StoredEdge(table, path, src, dst, fact, resolution))
+            out += [_stored_edge(table, cols, row) for row in found]
         return out
 
     # -- reads for queries --------------------------------------------------------
@@ -1758,15 +1784,22 @@ class GraphStore:
         if cached is not None:
             cached.names_text()
         self._name_index().warm()
+        self._placeholders()
+
+    def _placeholders(self) -> _Placeholders:
+        """The kept placeholder ids, built from one scan of the symbol table when first
+        needed (and again after a bulk write), as the name index."""
         with self._counts_lock:
-            writes, writing, kept = self._writes, self._writing, self._externals
-        if kept is None:
-            table = self.query("MATCH (s:Symbol) WHERE s.kind = 'external' RETURN s.id")
-            externals = set(table.column(0).to_pylist())
-            with self._counts_lock:
-                # Kept only when no write started while reading, as the name index.
-                if writes == self._writes and not writing and not self._writing:
-                    self._externals = externals
+            kept, writes, writing = self._externals, self._writes, self._writing
+        if kept is not None:
+            return kept
+        table = self.query("MATCH (s:Symbol) WHERE s.kind = 'external' RETURN s.id")
+        built = _Placeholders(table.column(0).to_pylist())
+        with self._counts_lock:
+            # Kept only when no write started while reading, as the name index.
+            if writes == self._writes and not writing and not self._writing:
+                self._externals = built
+        return built
 
     def _name_index(self) -> _NameIndex:
         """The kept definition names, built from one scan of the symbol table when
@@ -1943,6 +1976,34 @@ class GraphStore:
             "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
         )
         return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
+
+
+def _stored_edge(table: str, cols: Sequence[tuple[str, str]], row: list[Any]) -> StoredEdge:
+    """An edge read back: `row` is its source's path and id, its target's id, then the
+    table's own columns (`cols`) in order."""
+    path, src, dst, *props_values = row
+    values = dict(zip((name for name, _ in cols), props_values, strict=True))
+    resolution = str(values["resolution"])
+    span = stored_span(values["span_start"], values["span_end"])
+    fact: CallSite | Import | BaseClass
+    if table == "CALLS":
+        fact = stored_call(src, values["callee"], span, values["site"])
+    elif table == "IMPORTS":
+        fact = Import(
+            module=values["module"],
+            name=values["name"],
+            alias=values["alias"],
+            span=span,
+            scope=src,
+            kind=ImportKind(values["kind"]),
+            conditional=bool(values["conditional"]),
+            type_only=bool(values["type_only"]),
+            reexport=bool(values["reexport"]),
+            extra=values["extra"] or "",
+        )
+    else:
+        fact = BaseClass(src, values["expr"], span)
+    return StoredEdge(table, path, src, dst, fact, resolution)
 
 
 def in_order(needle: str) -> str:
