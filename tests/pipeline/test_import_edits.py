@@ -399,3 +399,34 @@ def test_a_type_a_module_stops_exporting_untypes_the_calls_of_its_importers(
     assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "typed")]
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
+    workspace: Workspace,
+) -> None:
+    """`Sub(pkg.Base)` overrides `run`, and `Base.go`'s `self.run()` has an `override`
+    edge to it, while `pkg/__init__.py` imports `Base`. Once it does not, `Sub` extends
+    nothing the workspace has: in files not saved, the edge goes and `Sub.use`'s
+    `self.go()` is unresolved; the import back, both come back."""
+    files = {
+        "pkg/__init__.py": "from pkg.core import Base\n",
+        "pkg/core.py": "class Base:\n    def run(self):\n        return 1\n\n"
+        "    def go(self):\n        return self.run()\n",
+        "app.py": "import pkg\n\n\nclass Sub(pkg.Base):\n    def run(self):\n        return 2\n\n"
+        "    def use(self):\n        return self.go()\n",
+    }
+    engine = workspace.indexed(files)
+    overriding = ("app.py#Sub.run", "override")
+    inherited = [("pkg/core.py#Base.go", "self")]
+    assert overriding in _callees(engine, "pkg/core.py#Base.go")
+    assert _callees(engine, "app.py#Sub.use") == inherited
+    save(engine, "pkg/__init__.py", "")
+    assert overriding not in _callees(engine, "pkg/core.py#Base.go")
+    assert _callees(engine, "app.py#Sub.use") == []
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, "pkg/__init__.py", files["pkg/__init__.py"])
+    assert overriding in _callees(engine, "pkg/core.py#Base.go")
+    assert _callees(engine, "app.py#Sub.use") == inherited
+    engine.flush()
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

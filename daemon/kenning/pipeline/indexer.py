@@ -672,6 +672,15 @@ class Indexer:
                 if moved:
                     rebased.setdefault(path, []).extend(moved)
                     old_inherited.update(inherited)
+            # Classes of other files whose bases name a type through what a changed
+            # module exports (`Sub(pkg.Base)`, once `pkg/__init__.py` stops importing
+            # `Base`, or starts): their stored base edges say what they extended.
+            moved_elsewhere, inherited = self._bases_moved_elsewhere(
+                resolver, old_exports, new_exports, [*batch_paths, *recent.files]
+            )
+            for path, classes in moved_elsewhere.items():
+                rebased.setdefault(path, []).extend(classes)
+            old_inherited.update(inherited)
             # Classes of other files whose bases now name a type the batch adds.
             for f in new_facts:
                 added = [
@@ -1129,6 +1138,35 @@ class Indexer:
         ):
             old_inherited.update(before.methods_above(sub_path, [sub], None, SUBCLASS_DEPTH) or ())
         return [info.qualname for info in gone]
+
+    def _bases_moved_elsewhere(
+        self,
+        resolver: Resolvers,
+        old_exports: set[str],
+        new_exports: set[str],
+        exclude: list[str],
+    ) -> tuple[dict[str, list[str]], set[str]]:
+        """Classes of files outside `exclude` whose stored base edge reached a type a
+        changed module bound by import before (`old_exports`), or the placeholder of a
+        name it binds anew (`new_exports`), and resolves to another target now: by
+        their file (they count as rebased), and the methods of the types they extended
+        before and of those above them (what their subclasses and typed calls may have
+        reached through them)."""
+        ids = [*sorted(old_exports), *(EXTERNAL_PREFIX + n for n in sorted(new_exports))]
+        moved: dict[str, list[str]] = {}
+        inherited: set[str] = set()
+        for edge in self.graph.edges_into(ids, exclude, ("INHERITS",)):
+            model = resolver.models.model_of(edge.path)
+            if model is None or edge.src not in model.symbols:
+                continue
+            if _resolve_stored(resolver, edge).id == edge.dst:
+                continue
+            moved.setdefault(edge.path, []).append(edge.src)
+            if edge.dst in model.symbols:
+                inherited.update(m.id for m in model.methods_of(edge.dst))
+                above = resolver.methods_above(edge.path, [edge.dst], None, SUBCLASS_DEPTH - 1)
+                inherited.update(above or ())
+        return moved, inherited
 
     def _override_targets(
         self,

@@ -1539,7 +1539,8 @@ class GraphStore:
         rows = self._for_files(
             paths, "-[e:CALLS]->(b:Symbol)", "e.site <> ''", f"RETURN s.path, s.id, b.id, {props}"
         )
-        edges = [_stored_edge("CALLS", cols, row) for row in rows]
+        names = [name for name, _ in cols]
+        edges = [_stored_edge("CALLS", names, row) for row in rows]
         return [e for e in edges if isinstance(e.fact, CallSite) and e.fact.receiver_type]
 
     def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
@@ -1596,7 +1597,8 @@ class GraphStore:
                 for row in _pyrows(self.query(cypher, {"id": sid}))
                 if row[0] not in exclude
             ]
-            out += [_stored_edge(table, cols, row) for row in found]
+            names = [name for name, _ in cols]
+            out += [_stored_edge(table, names, row) for row in found]
         return out
 
     # -- reads for queries --------------------------------------------------------
@@ -1978,11 +1980,11 @@ class GraphStore:
         return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
 
 
-def _stored_edge(table: str, cols: Sequence[tuple[str, str]], row: list[Any]) -> StoredEdge:
+def _stored_edge(table: str, names: Sequence[str], row: list[Any]) -> StoredEdge:
     """An edge read back: `row` is its source's path and id, its target's id, then the
-    table's own columns (`cols`) in order."""
+    table's own columns (`names`, of `EDGE_TABLES`) in order."""
     path, src, dst, *props_values = row
-    values = dict(zip((name for name, _ in cols), props_values, strict=True))
+    values = dict(zip(names, props_values, strict=True))
     resolution = str(values["resolution"])
     span = stored_span(values["span_start"], values["span_end"])
     fact: CallSite | Import | BaseClass
