@@ -430,3 +430,63 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
     assert _callees(engine, "app.py#Sub.use") == inherited
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+@pytest.mark.parametrize(
+    ("files", "maker", "renamed", "caller", "call", "typed"),
+    [
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/mk.py": "class Foo:\n    def run(self):\n        return 1\n\n\n"
+                "def make() -> Foo:\n    return Foo()\n",
+                "app.py": "from pkg.mk import make\n\n\ndef main():\n    x = make()\n"
+                "    return x.run()\n",
+            },
+            "pkg/mk.py",
+            ("def make", "def build"),
+            "app.py#main",
+            "x.run",
+            ("pkg/mk.py#Foo.run", "typed"),
+        ),
+        (
+            {
+                "go.mod": "module example.com/m\n",
+                "p/mk.go": "package p\n\nfunc Make() error { return nil }\n",
+                "p/err.go": "package p\n\ntype E struct{}\n\n"
+                'func (E) Error() string { return "" }\n',
+                "p/use.go": "package p\n\nfunc Use() string {\n\terr := Make()\n"
+                "\treturn err.Error()\n}\n",
+            },
+            "p/mk.go",
+            ("func Make", "func Build"),
+            "p/use.go#Use",
+            "err.Error",
+            ("ext:builtin.error.Error", "builtin"),
+        ),
+    ],
+    ids=["python", "go"],
+)
+def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
+    workspace: Workspace,
+    files: dict[str, str],
+    maker: str,
+    renamed: tuple[str, str],
+    caller: str,
+    call: str,
+    typed: tuple[str, str],
+) -> None:
+    """A value assigned from a call (`x = make()`, `err := Make()`) has the type the
+    function returns: `x.run()` is typed. The function renamed in its own file, the
+    value has no type a fresh index knows and the call, in a file not saved, is guessed
+    by its name; the name back, typed again."""
+    engine = workspace.indexed(files)
+    assert edges(engine)[(caller, call)] == typed
+    save(engine, maker, files[maker].replace(*renamed))
+    engine.flush()
+    assert edges(engine)[(caller, call)] != typed
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, maker, files[maker])
+    engine.flush()
+    assert edges(engine)[(caller, call)] == typed
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

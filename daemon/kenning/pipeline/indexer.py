@@ -919,8 +919,9 @@ class Indexer:
         # it from there, left at that module's placeholder, resolves through it now
         # (`from pkg import Foo`, once `pkg/__init__.py`'s `from .core import Foo`
         # resolves), and so on down a chain of such modules.
-        # Files whose import of a type now binds another target: their calls on a
-        # receiver of a type they state resolve again (`c.get()` with `c: Client`).
+        # Files with an import or a call into the workspace that now reaches another
+        # target: their calls on a receiver whose type they state resolve again
+        # (`c.get()` with `c: Client`, `x.run()` after `x = make()`).
         typed_files: set[str] = set()
         for _ in range(EXPORT_CHAIN_DEPTH + 1):
             exported: set[str] = set()
@@ -941,10 +942,10 @@ class Indexer:
                     rewires.append(Rewire(edge, target))
                     if isinstance(edge.fact, Import) and not target.is_external:
                         exported |= _exported_names(resolver, edge.path, [edge.fact])
-                    if isinstance(edge.fact, Import) and (
-                        _may_be_type(resolver, edge.path, edge.dst)
-                        or _may_be_type(resolver, edge.path, target.id)
+                    if edge.table != "INHERITS" and (
+                        not edge.dst.startswith(EXTERNAL_PREFIX) or not target.is_external
                     ):
+                        # What it binds or returns may type a receiver of that file.
                         retyped.add(edge.path)
             for rw in recent.rewires:
                 if rw.edge.site in done_recent:
@@ -1868,16 +1869,6 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     old = scope.bases if scope is not None else {}
     types = sorted(s.id for s in facts.symbols if s.kind in TYPE_KINDS)
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
-
-
-def _may_be_type(resolver: Resolvers, path: str, sid: str) -> bool:
-    """Whether `sid`, a target of an import in `path`, is (or may have been: one the
-    model no longer holds) a type of the workspace."""
-    if sid.startswith(EXTERNAL_PREFIX):
-        return False
-    model = resolver.models.model_of(path)
-    info = model.symbols.get(sid) if model is not None else None
-    return info is None or info.kind in TYPE_KINDS
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:
