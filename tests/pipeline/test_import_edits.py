@@ -464,8 +464,26 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "err.Error",
             ("ext:builtin.error.Error", "builtin"),
         ),
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/env.py": "class Token:\n    def test(self):\n        return 1\n\n\n"
+                "class Stream:\n    def look(self) -> Token:\n        return Token()\n\n\n"
+                "class Environment:\n    def tokenize(self) -> Stream:\n"
+                "        return Stream()\n",
+                "app.py": "from pkg.env import Environment\n\n\nclass Parser:\n"
+                "    def __init__(self, environment: Environment):\n"
+                "        self.stream = environment.tokenize()\n\n"
+                "    def parse(self):\n        return self.stream.look().test()\n",
+            },
+            "pkg/env.py",
+            ("class Environment", "class Env"),
+            "app.py#Parser.parse",
+            "self.stream.look().test",
+            ("pkg/env.py#Token.test", "typed"),
+        ),
     ],
-    ids=["python", "go"],
+    ids=["python", "go", "python-attribute"],
 )
 def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
     workspace: Workspace,
@@ -476,10 +494,12 @@ def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
     call: str,
     typed: tuple[str, str],
 ) -> None:
-    """A value assigned from a call (`x = make()`, `err := Make()`) has the type the
-    function returns: `x.run()` is typed. The function renamed in its own file, the
-    value has no type a fresh index knows and the call, in a file not saved, is guessed
-    by its name; the name back, typed again."""
+    """A value assigned from a call (`x = make()`, `err := Make()`, `self.stream =
+    environment.tokenize()`) has the type the function returns: `x.run()` is typed, as
+    is `self.stream.look().test()` (a site that states nothing the callee does not). The
+    function (or the type it is a method of) renamed in its own file, the value has no
+    type a fresh index knows and the call, in a file not saved, is guessed by its name;
+    the name back, typed again."""
     engine = workspace.indexed(files)
     assert edges(engine)[(caller, call)] == typed
     save(engine, maker, files[maker].replace(*renamed))

@@ -1532,16 +1532,27 @@ class GraphStore:
         return ids, (self._stored_edges(ids, exclude_paths) if ids else [])
 
     def typed_calls_of(self, paths: Sequence[str]) -> list[StoredEdge]:
-        """The call edges from the symbols of `paths` whose sites state their receiver's
-        type (`CallSite.receiver_type`): one key lookup per file."""
+        """The call edges from the symbols of `paths` whose receiver has a type that a
+        resolver infers: stated at the site (`CallSite.receiver_type`: `x: Foo`, `x =
+        make()`) or reached through attributes (`self.stream.current.test()`). One key
+        lookup per file."""
         cols = EDGE_TABLES["CALLS"]
         props = ", ".join(f"e.{name}" for name, _ in cols)
         rows = self._for_files(
-            paths, "-[e:CALLS]->(b:Symbol)", "e.site <> ''", f"RETURN s.path, s.id, b.id, {props}"
+            paths,
+            "-[e:CALLS]->(b:Symbol)",
+            # A site stating more than its callee's text, or a dotted receiver.
+            "e.site <> '' OR regexp_matches(e.callee, '[.].*[.]')",
+            f"RETURN s.path, s.id, b.id, {props}",
         )
         names = [name for name, _ in cols]
         edges = [_stored_edge("CALLS", names, row) for row in rows]
-        return [e for e in edges if isinstance(e.fact, CallSite) and e.fact.receiver_type]
+        return [
+            e
+            for e in edges
+            if isinstance(e.fact, CallSite)
+            and (e.fact.receiver_type or "." in (e.fact.receiver or ""))
+        ]
 
     def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
         """`ids` less those the writer knows are not stored (a definition outside the
