@@ -510,3 +510,64 @@ def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
     engine.flush()
     assert edges(engine)[(caller, call)] == typed
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
+
+
+@pytest.mark.parametrize(
+    ("files", "maker", "changed", "caller", "call", "before", "after"),
+    [
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/mk.py": "class Foo:\n    def run(self):\n        return 1\n\n\n"
+                "class Bar:\n    def run(self):\n        return 2\n\n\n"
+                "def make() -> Foo:\n    return Foo()\n",
+                "app.py": "from pkg.mk import make\n\n\ndef main():\n    x = make()\n"
+                "    return x.run()\n",
+            },
+            "pkg/mk.py",
+            ("def make() -> Foo", "def make() -> Bar"),
+            "app.py#main",
+            "x.run",
+            ("pkg/mk.py#Foo.run", "typed"),
+            ("pkg/mk.py#Bar.run", "typed"),
+        ),
+        (
+            {
+                "src/mk.ts": "export class Foo { run(): number { return 1; } }\n"
+                "export class Bar { run(): number { return 2; } }\n"
+                "export function make(): Foo { return new Foo(); }\n",
+                "src/app.ts": "import { make } from './mk';\n\n"
+                "export function main(): number {\n  const x = make();\n  return x.run();\n}\n",
+            },
+            "src/mk.ts",
+            ("make(): Foo", "make(): Bar"),
+            "src/app.ts#main",
+            "x.run",
+            ("src/mk.ts#Foo.run", "typed"),
+            ("src/mk.ts#Bar.run", "typed"),
+        ),
+    ],
+    ids=["python", "typescript"],
+)
+def test_a_function_whose_stated_result_changes_types_what_its_callers_assign(
+    workspace: Workspace,
+    files: dict[str, str],
+    maker: str,
+    changed: tuple[str, str],
+    caller: str,
+    call: str,
+    before: tuple[str, str],
+    after: tuple[str, str],
+) -> None:
+    """`x = make()` has the type `make` states it returns. That type changed in its own
+    file, `x.run()` in a file not saved reaches the other class's method, and back."""
+    engine = workspace.indexed(files)
+    assert edges(engine)[(caller, call)] == before
+    save(engine, maker, files[maker].replace(*changed))
+    engine.flush()
+    assert edges(engine)[(caller, call)] == after
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    save(engine, maker, files[maker])
+    engine.flush()
+    assert edges(engine)[(caller, call)] == before
+    assert stored(engine) == fresh_index(engine.root, _answers)[0]

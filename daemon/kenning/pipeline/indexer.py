@@ -564,6 +564,8 @@ class Indexer:
         # Wildcard imports new in a changed module: what they export is known once the
         # batch is in the model.
         stars_came: list[tuple[str, list[Import]]] = []
+        # The functions and methods of the batch whose stated result type changed.
+        returns_changed: set[str] = set()
         # The qualified names of the types the batch removes: calls that reached a
         # member they lack (their placeholders, `ext:pkg.Client.get`) type otherwise now.
         gone_types: list[str] = []
@@ -637,6 +639,9 @@ class Indexer:
                 old_inherited.update(before.methods_above(path, moved, None, SUBCLASS_DEPTH) or ())
             # Overloads renumbered, added or removed: calls elsewhere pick among them anew.
             old_exports.update(_overloads_changed(model, path, facts))
+            # A function whose stated result changed types what its callers assign
+            # from it otherwise (`x = make(); x.run()`).
+            returns_changed.update(_returns_changed(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
             kept_ids = {sym.id for sym in facts.symbols}
             gone_types += self._orphans(model, path, kept_ids, batch_paths, rebased, old_inherited)
@@ -708,7 +713,7 @@ class Indexer:
                 old_ids,
                 old_names,
                 (rebased, old_inherited, gone_types),
-                (old_exports, new_exports),
+                (old_exports, new_exports, returns_changed),
                 updates,
                 new_facts,
                 recent,
@@ -809,7 +814,7 @@ class Indexer:
         old_ids: set[str],
         old_names: set[str],
         hierarchy: tuple[dict[str, list[str]], set[str], list[str]],
-        exports: tuple[set[str], set[str]],
+        exports: tuple[set[str], set[str], set[str]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
@@ -857,7 +862,7 @@ class Indexer:
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
         rebased, old_inherited, gone_types = hierarchy
-        old_exports, new_exports = exports
+        old_exports, new_exports, returns_changed = exports
         overridden, overriding, inherited = self._override_targets(
             resolver, new_names, rebased, new_facts
         )
@@ -923,6 +928,14 @@ class Indexer:
         # target: their calls on a receiver whose type they state resolve again
         # (`c.get()` with `c: Client`, `x.run()` after `x = make()`).
         typed_files: set[str] = set()
+        if returns_changed:
+            # The files calling a function whose stated result changed: what they
+            # assign from it has another type now.
+            callers = self.graph.edges_into(sorted(returns_changed), exclude, ("CALLS",))
+            typed_files = {e.path for e in callers}
+            typed = self.graph.typed_calls_of(sorted(typed_files))
+            affected |= {e.dst for e in typed}
+            edges += [e for e in typed if e.site not in replaced]
         for _ in range(EXPORT_CHAIN_DEPTH + 1):
             exported: set[str] = set()
             retyped: set[str] = set()
@@ -1869,6 +1882,48 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     old = scope.bases if scope is not None else {}
     types = sorted(s.id for s in facts.symbols if s.kind in TYPE_KINDS)
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
+
+
+def _returns_changed(model: WorkspaceModels, path: str, facts: FileFacts) -> list[str]:
+    """The functions and methods of `facts` that `path` defined before with another
+    stated result (`result_text` of their signatures), asked before the model takes
+    `facts`."""
+    language_model = model.model_of(path)
+    if language_model is None:
+        return []
+    changed: list[str] = []
+    for sym in facts.symbols:
+        if sym.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+            continue
+        old = language_model.symbols.get(sym.id)
+        if old is not None and result_text(old.signature) != result_text(sym.signature):
+            changed.append(sym.id)
+    return changed
+
+
+def result_text(signature: str) -> str:
+    """What a signature states after its parameters: its result type as written
+    (`(a) -> Foo`, `(a: T): Foo`, `(a int) (*Foo, error)`: `Foo`, `Foo`, `(*Foo,
+    error)`); type parameters before them are skipped. The whole text where there are
+    no parameters."""
+    depth = 0
+    start = -1
+    for i, char in enumerate(signature):
+        if char in "[<" and start < 0:
+            depth += 1
+        elif char in "]>" and start < 0 and depth:
+            depth -= 1
+        elif char == "(" and depth == 0:
+            if start < 0:
+                start = i
+            depth += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")" and start >= 0:
+            depth -= 1
+            if depth == 0:
+                return signature[i + 1 :].strip().removeprefix("->").removeprefix(":").strip()
+    return signature
 
 
 def _resolve_stored(resolver: Resolvers, edge: StoredEdge) -> Target:
