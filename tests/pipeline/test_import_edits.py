@@ -482,8 +482,21 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "self.stream.look().test",
             ("pkg/env.py#Token.test", "typed"),
         ),
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/mk.py": "class Foo:\n    def run(self):\n        return 1\n\n\n"
+                "def make() -> Foo:\n    return Foo()\n",
+                "app.py": "from pkg.mk import make\n\n\ndef main():\n    return make().run()\n",
+            },
+            "pkg/mk.py",
+            ("def make", "def build"),
+            "app.py#main",
+            "make().run",
+            ("pkg/mk.py#Foo.run", "typed"),
+        ),
     ],
-    ids=["python", "go", "python-attribute"],
+    ids=["python", "go", "python-attribute", "python-call-result"],
 )
 def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
     workspace: Workspace,
@@ -496,7 +509,8 @@ def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
 ) -> None:
     """A value assigned from a call (`x = make()`, `err := Make()`, `self.stream =
     environment.tokenize()`) has the type the function returns: `x.run()` is typed, as
-    is `self.stream.look().test()` (a site that states nothing the callee does not). The
+    are `self.stream.look().test()` and `make().run()` (sites that state nothing their
+    callee's text does not). The
     function (or the type it is a method of) renamed in its own file, the value has no
     type a fresh index knows and the call, in a file not saved, is guessed by its name;
     the name back, typed again."""

@@ -1534,15 +1534,15 @@ class GraphStore:
     def typed_calls_of(self, paths: Sequence[str]) -> list[StoredEdge]:
         """The call edges from the symbols of `paths` whose receiver has a type that a
         resolver infers: stated at the site (`CallSite.receiver_type`: `x: Foo`, `x =
-        make()`) or reached through attributes (`self.stream.current.test()`). One key
-        lookup per file."""
+        make()`), reached through attributes (`self.stream.current.test()`) or what a
+        call returns (`auto_aiter(seq).__anext__()`). One key lookup per file."""
         cols = EDGE_TABLES["CALLS"]
         props = ", ".join(f"e.{name}" for name, _ in cols)
         rows = self._for_files(
             paths,
             "-[e:CALLS]->(b:Symbol)",
-            # A site stating more than its callee's text, or a dotted receiver.
-            "e.site <> '' OR regexp_matches(e.callee, '[.].*[.]')",
+            # A site stating more than its callee's text, a dotted receiver, or a call.
+            "e.site <> '' OR regexp_matches(e.callee, '[.].*[.]|[(]')",
             f"RETURN s.path, s.id, b.id, {props}",
         )
         names = [name for name, _ in cols]
@@ -1551,7 +1551,7 @@ class GraphStore:
             e
             for e in edges
             if isinstance(e.fact, CallSite)
-            and (e.fact.receiver_type or "." in (e.fact.receiver or ""))
+            and (e.fact.receiver_type or _inferred(e.fact.receiver or ""))
         ]
 
     def _maybe_stored(self, ids: Sequence[str]) -> list[str]:
@@ -1989,6 +1989,12 @@ class GraphStore:
             "MATCH (f:File) WHERE f.diagnostics <> '[]' RETURN f.path, f.diagnostics"
         )
         return [(path, json.loads(diags)) for path, diags in _pyrows(table)]
+
+
+def _inferred(receiver: str) -> bool:
+    """Whether a receiver's type comes from more than its own name: an attribute chain
+    or a call's result."""
+    return "." in receiver or "(" in receiver
 
 
 def _stored_edge(table: str, names: Sequence[str], row: list[Any]) -> StoredEdge:
