@@ -560,8 +560,24 @@ def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
             ("src/mk.ts#Foo.run", "typed"),
             ("src/mk.ts#Bar.run", "typed"),
         ),
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/m.py": "class A:\n    def go(self):\n        return 1\n\n\n"
+                "class B:\n    def go(self):\n        return 2\n\n\n"
+                "class Holder:\n    def __init__(self):\n        self.client: A = A()\n",
+                "app.py": "from pkg.m import Holder\n\n\ndef main(h: Holder):\n"
+                "    return h.client.go()\n",
+            },
+            "pkg/m.py",
+            ("self.client: A = A()", "self.client: B = B()"),
+            "app.py#main",
+            "h.client.go",
+            ("pkg/m.py#A.go", "typed"),
+            ("pkg/m.py#B.go", "typed"),
+        ),
     ],
-    ids=["python", "typescript"],
+    ids=["python", "typescript", "python-attribute"],
 )
 def test_a_function_whose_stated_result_changes_types_what_its_callers_assign(
     workspace: Workspace,
@@ -573,8 +589,9 @@ def test_a_function_whose_stated_result_changes_types_what_its_callers_assign(
     before: tuple[str, str],
     after: tuple[str, str],
 ) -> None:
-    """`x = make()` has the type `make` states it returns. That type changed in its own
-    file, `x.run()` in a file not saved reaches the other class's method, and back."""
+    """`x = make()` has the type `make` states it returns, `h.client` the type `Holder`
+    states its attribute has. That type changed in its own file, `x.run()` (or
+    `h.client.go()`) in a file not saved reaches the other class's method, and back."""
     engine = workspace.indexed(files)
     assert edges(engine)[(caller, call)] == before
     save(engine, maker, files[maker].replace(*changed))

@@ -564,8 +564,9 @@ class Indexer:
         # Wildcard imports new in a changed module: what they export is known once the
         # batch is in the model.
         stars_came: list[tuple[str, list[Import]]] = []
-        # The functions and methods of the batch whose stated result type changed.
-        returns_changed: set[str] = set()
+        # The functions and methods of the batch whose stated result type changed, and
+        # the types whose attributes' stated types did.
+        returns_changed: dict[str, frozenset[str] | None] = {}
         # The qualified names of the types the batch removes: calls that reached a
         # member they lack (their placeholders, `ext:pkg.Client.get`) type otherwise now.
         gone_types: list[str] = []
@@ -640,7 +641,8 @@ class Indexer:
             # Overloads renumbered, added or removed: calls elsewhere pick among them anew.
             old_exports.update(_overloads_changed(model, path, facts))
             # A function whose stated result changed types what its callers assign
-            # from it otherwise (`x = make(); x.run()`).
+            # from it otherwise (`x = make(); x.run()`), a type whose attributes' stated
+            # types changed what is reached through them (`obj.client.get()`).
             returns_changed.update(_returns_changed(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
             kept_ids = {sym.id for sym in facts.symbols}
@@ -814,7 +816,7 @@ class Indexer:
         old_ids: set[str],
         old_names: set[str],
         hierarchy: tuple[dict[str, list[str]], set[str], list[str]],
-        exports: tuple[set[str], set[str], set[str]],
+        exports: tuple[set[str], set[str], dict[str, frozenset[str] | None]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
         recent: RecentFiles,
@@ -929,11 +931,18 @@ class Indexer:
         # (`c.get()` with `c: Client`, `x.run()` after `x = make()`).
         typed_files: set[str] = set()
         if returns_changed:
-            # The files calling a function whose stated result changed: what they
-            # assign from it has another type now.
-            callers = self.graph.edges_into(sorted(returns_changed), exclude, ("CALLS",))
-            typed_files = {e.path for e in callers}
-            typed = self.graph.typed_calls_of(sorted(typed_files))
+            # The files calling a function whose stated result changed, or referring to
+            # a type whose attributes' did: what they assign from it, or reach through
+            # its attributes, has another type now.
+            typed_files = self.graph.paths_into(sorted(returns_changed), exclude)
+            # Only the calls reaching through such an attribute, where no result changed.
+            through: list[str] | None = []
+            for attrs in returns_changed.values():
+                if attrs is None or through is None:
+                    through = None
+                else:
+                    through += attrs
+            typed = self.graph.typed_calls_of(sorted(typed_files), through)
             affected |= {e.dst for e in typed}
             edges += [e for e in typed if e.site not in replaced]
         for _ in range(EXPORT_CHAIN_DEPTH + 1):
@@ -1884,21 +1893,36 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
 
 
-def _returns_changed(model: WorkspaceModels, path: str, facts: FileFacts) -> list[str]:
+def _returns_changed(
+    model: WorkspaceModels, path: str, facts: FileFacts
+) -> dict[str, frozenset[str] | None]:
     """The functions and methods of `facts` that `path` defined before with another
-    stated result (`result_text` of their signatures), asked before the model takes
-    `facts`."""
+    stated result (`result_text` of their signatures: None), and its types an attribute
+    of which went or states another type (`Symbol.attributes`: those attributes' names),
+    asked before the model takes `facts`."""
     language_model = model.model_of(path)
     if language_model is None:
-        return []
-    changed: list[str] = []
+        return {}
+    changed: dict[str, frozenset[str] | None] = {}
     for sym in facts.symbols:
-        if sym.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
-            continue
         old = language_model.symbols.get(sym.id)
-        if old is not None and result_text(old.signature) != result_text(sym.signature):
-            changed.append(sym.id)
+        if old is None:
+            continue
+        if sym.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+            if result_text(old.signature) != result_text(sym.signature):
+                changed[sym.id] = None
+        elif sym.kind in TYPE_KINDS:
+            names = _attributes_retyped(old.attributes, sym.attributes)
+            if names:
+                changed[sym.id] = names
     return changed
+
+
+def _attributes_retyped(old: Sequence[str], new: Sequence[str]) -> frozenset[str]:
+    """The names of a type's attributes (`name: Type`) that went or state another type
+    now; one added types nothing that reached the type before."""
+    now = set(new)
+    return frozenset(entry.partition(":")[0].strip() for entry in old if entry not in now)
 
 
 def result_text(signature: str) -> str:

@@ -1531,19 +1531,46 @@ class GraphStore:
         ids = sorted({i for owner in owners for i in placeholders.members(owner)})
         return ids, (self._stored_edges(ids, exclude_paths) if ids else [])
 
-    def typed_calls_of(self, paths: Sequence[str]) -> list[StoredEdge]:
+    def paths_into(self, target_ids: Sequence[str], exclude_paths: Sequence[str]) -> set[str]:
+        """The files outside `exclude_paths` with an edge (of any kind) into any of
+        `target_ids`: one key lookup per target."""
+        exclude = set(exclude_paths)
+        found: set[str] = set()
+        for sid in self._maybe_stored(target_ids):
+            table = self.query(
+                "MATCH (a:Symbol)-[]->(b:Symbol {id: $id}) RETURN DISTINCT a.path", {"id": sid}
+            )
+            found.update(p for p in table.column(0).to_pylist() if p not in exclude)
+        return found
+
+    def typed_calls_of(
+        self, paths: Sequence[str], through: Sequence[str] | None = None
+    ) -> list[StoredEdge]:
         """The call edges from the symbols of `paths` whose receiver has a type that a
         resolver infers: stated at the site (`CallSite.receiver_type`: `x: Foo`, `x =
         make()`), reached through attributes (`self.stream.current.test()`) or what a
-        call returns (`auto_aiter(seq).__anext__()`). One key lookup per file."""
+        call returns (`auto_aiter(seq).__anext__()`); with `through`, only those whose
+        callee or site names one of these attributes (`.client`). One key lookup per
+        file."""
         cols = EDGE_TABLES["CALLS"]
         props = ", ".join(f"e.{name}" for name, _ in cols)
+        # A site stating more than its callee's text, a dotted receiver, or a call.
+        condition = "(e.site <> '' OR regexp_matches(e.callee, '[.].*[.]|[(]'))"
+        params: dict[str, Any] = {}
+        if through is not None:
+            if not through:
+                return []
+            alternatives = "|".join(re.escape(n) for n in through)
+            params["through"] = f"[.]({alternatives})([^A-Za-z0-9_]|$)"
+            condition += (
+                " AND (regexp_matches(e.callee, $through) OR regexp_matches(e.site, $through))"
+            )
         rows = self._for_files(
             paths,
             "-[e:CALLS]->(b:Symbol)",
-            # A site stating more than its callee's text, a dotted receiver, or a call.
-            "e.site <> '' OR regexp_matches(e.callee, '[.].*[.]|[(]')",
+            condition,
             f"RETURN s.path, s.id, b.id, {props}",
+            params,
         )
         names = [name for name, _ in cols]
         edges = [_stored_edge("CALLS", names, row) for row in rows]
