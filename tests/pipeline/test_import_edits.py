@@ -11,6 +11,11 @@ moving into a folder's `index.ts`). Each seed kept failed on a build before its 
 re-exports followed (`Indexer._rewires`, `_exports_changed`), wildcard imports and
 guesses by name alone (`_star_variants`, `_visible_anew`, `_guesses_beside`), the
 placeholders of relative imports named by path (`_path_variants`).
+
+Then single edits, each made and undone in one file while a call in another file,
+never saved, reaches something through it: a class's base that stops naming its class
+(the class leaves the hierarchy), and a value whose type came from what the edit
+renamed or retyped (a function's result, a type's attribute, a type renamed).
 """
 
 from __future__ import annotations
@@ -103,8 +108,7 @@ def test_random_import_edits_end_as_a_fresh_index(
             engine.flush()
             assert _answers(engine) == answers, where
             assert stored(engine) == fresh, where
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
 
 
 @pytest.mark.parametrize(
@@ -142,8 +146,7 @@ def test_a_name_defined_behind_a_package_import_reaches_its_importers(
     assert callers(engine, "pkg/core.py#Foo") == set()
     if called is not None:
         assert callers(engine, called) == {"main"}
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
 
 
 def _script_module(rng: random.Random, me: str, folder: bool) -> str | None:
@@ -219,8 +222,7 @@ def test_random_typescript_import_edits_end_as_a_fresh_index(
             engine.flush()
             assert _answers(engine) == answers, where
             assert stored(engine) == fresh, where
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
 
 
 def test_a_call_guessed_by_name_alone_guesses_again_beside_a_new_definition(
@@ -240,12 +242,10 @@ def test_a_call_guessed_by_name_alone_guesses_again_beside_a_new_definition(
         ("a.py#run", "candidate"),
         ("b.py#run", "candidate"),
     ]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
     save(engine, "b.py", files["b.py"])
     assert _callees(engine, "app.py#main") == [("a.py#run", "name-only")]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
 
 
 def test_a_missing_typescript_module_is_found_when_it_comes(workspace: Workspace) -> None:
@@ -261,6 +261,11 @@ def test_a_missing_typescript_module_is_found_when_it_comes(workspace: Workspace
     assert edges(engine)[("src/app.ts#main", "parse")] == ("ext:src/util.parse", "unresolved")
     save(engine, "src/util.ts", "export function parse(): number { return 1; }\n")
     assert _callees(engine, "src/app.ts#main") == [("src/util.ts#parse", "import")]
+    _as_fresh(engine)
+
+
+def _as_fresh(engine: Engine) -> None:
+    """Write what is pending, then check the stores against a full index of the files."""
     engine.flush()
     assert stored(engine) == fresh_index(engine.root, _answers)[0]
 
@@ -289,151 +294,91 @@ def test_a_module_claimed_twice_resolves_to_its_lowest_path_through_saves(
     save(engine, "pkg/mod.py", "def run():\n    return 2\n")
     save(engine, "app.py", files["app.py"] + "\n\ndef other():\n    return run()\n")
     assert _callees(engine, "app.py#other") == [("pkg/mod.py#run", "import")]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
     # It goes: the stub holds the name again.
     save(engine, "pkg/mod.py", None)
     assert _callees(engine, "app.py#main") == [("pkg/mod.pyi#run", "import")]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-def test_a_class_whose_base_name_is_no_longer_bound_stops_overriding(
-    workspace: Workspace,
-) -> None:
-    """`Custom(pkg.fmt.Formatter)` overrides `heading`, so `self.heading()` in
-    `Formatter.section` has an `override` edge to it. Its import removed, its base list
-    reads as before but names nothing: the edge, in a file not saved, goes; the import
-    back, it comes back."""
-    files = {
-        "pkg/__init__.py": "",
-        "pkg/fmt.py": "class Formatter:\n    def heading(self):\n        return 1\n\n"
-        "    def section(self):\n        return self.heading()\n",
-        "app.py": "import pkg.fmt\n\n\nclass Custom(pkg.fmt.Formatter):\n"
-        "    def heading(self):\n        return 2\n",
-    }
-    engine = workspace.indexed(files)
-    overridden = ("app.py#Custom.heading", "override")
-    assert overridden in _callees(engine, "pkg/fmt.py#Formatter.section")
-    save(engine, "app.py", files["app.py"].removeprefix("import pkg.fmt\n"))
-    assert overridden not in _callees(engine, "pkg/fmt.py#Formatter.section")
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "app.py", files["app.py"])
-    assert overridden in _callees(engine, "pkg/fmt.py#Formatter.section")
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-def test_a_class_whose_base_is_renamed_elsewhere_leaves_and_rejoins_the_hierarchy(
-    workspace: Workspace,
-) -> None:
-    """`Leaf(Mid)`, `Mid(Root)`: `self.run()` in `Root.go` has an `override` edge to
-    `Leaf.run`. `Mid` renamed in its own file, `Leaf`, whose file is not saved, extends
-    nothing the workspace has: the edge goes; `Mid` back, it comes back."""
-    files = {
-        "root.py": "class Root:\n    def run(self):\n        return 0\n\n"
-        "    def go(self):\n        return self.run()\n",
-        "mid.py": "from root import Root\n\n\nclass Mid(Root):\n    pass\n",
-        "leaf.py": "from mid import Mid\n\n\nclass Leaf(Mid):\n"
-        "    def run(self):\n        return 2\n",
-    }
-    engine = workspace.indexed(files)
-    overriding = ("leaf.py#Leaf.run", "override")
-    assert overriding in _callees(engine, "root.py#Root.go")
-    save(engine, "mid.py", files["mid.py"].replace("class Mid", "class Middle"))
-    assert overriding not in _callees(engine, "root.py#Root.go")
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "mid.py", files["mid.py"])
-    assert overriding in _callees(engine, "root.py#Root.go")
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-def test_a_type_removed_or_added_types_the_calls_on_its_members_again(
-    workspace: Workspace,
-) -> None:
-    """`client.get()` with `client: FlaskClient`, `get` coming from a base outside the
-    workspace, stops at `FlaskClient.get`'s placeholder. `FlaskClient` renamed in its own
-    file, `client` has no type a fresh index knows: the call, in a file not saved, is
-    left unresolved by its name; the name back, it is at the placeholder again."""
-    files = {
-        "pkg/__init__.py": "",
-        "pkg/testing.py": "from werkzeug.test import Client\n\n\nclass FlaskClient(Client):\n"
-        "    def open(self):\n        return 1\n",
-        "app.py": "from pkg.testing import FlaskClient\n\n\n"
-        "def main(client: FlaskClient):\n    return client.get()\n",
-    }
-    engine = workspace.indexed(files)
-    placeholder = ("ext:pkg.testing.FlaskClient.get", "unresolved")
-    assert edges(engine)[("app.py#main", "client.get")] == placeholder
-    save(engine, "pkg/testing.py", files["pkg/testing.py"].replace("FlaskClient", "TestClient"))
-    engine.flush()
-    assert edges(engine)[("app.py#main", "client.get")] == ("ext:get", "unresolved")
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "pkg/testing.py", files["pkg/testing.py"])
-    engine.flush()
-    assert edges(engine)[("app.py#main", "client.get")] == placeholder
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-def test_a_type_a_module_stops_exporting_untypes_the_calls_of_its_importers(
-    workspace: Workspace,
-) -> None:
-    """`x.run()` with `x: Foo` and `from pkg import Foo` reaches `Foo.run` as a typed
-    call while `pkg/__init__.py` imports `Foo`. Once it does not, `x` has no type a fresh
-    index knows and the call is a guess by its name alone; the import back, typed again."""
-    files = {
-        "pkg/__init__.py": "from pkg.core import Foo\n",
-        "pkg/core.py": "class Foo:\n    def run(self):\n        return 1\n",
-        "app.py": "from pkg import Foo\n\n\ndef main(x: Foo):\n    return x.run()\n",
-    }
-    engine = workspace.indexed(files)
-    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "typed")]
-    save(engine, "pkg/__init__.py", "")
-    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "name-only")]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "pkg/__init__.py", files["pkg/__init__.py"])
-    assert _callees(engine, "app.py#main") == [("pkg/core.py#Foo.run", "typed")]
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
-    workspace: Workspace,
-) -> None:
-    """`Sub(pkg.Base)` overrides `run`, and `Base.go`'s `self.run()` has an `override`
-    edge to it, while `pkg/__init__.py` imports `Base`. Once it does not, `Sub` extends
-    nothing the workspace has: in files not saved, the edge goes and `Sub.use`'s
-    `self.go()` is unresolved; the import back, both come back."""
-    files = {
-        "pkg/__init__.py": "from pkg.core import Base\n",
-        "pkg/core.py": "class Base:\n    def run(self):\n        return 1\n\n"
-        "    def go(self):\n        return self.run()\n",
-        "app.py": "import pkg\n\n\nclass Sub(pkg.Base):\n    def run(self):\n        return 2\n\n"
-        "    def use(self):\n        return self.go()\n",
-    }
-    engine = workspace.indexed(files)
-    overriding = ("app.py#Sub.run", "override")
-    inherited = [("pkg/core.py#Base.go", "self")]
-    assert overriding in _callees(engine, "pkg/core.py#Base.go")
-    assert _callees(engine, "app.py#Sub.use") == inherited
-    save(engine, "pkg/__init__.py", "")
-    assert overriding not in _callees(engine, "pkg/core.py#Base.go")
-    assert _callees(engine, "app.py#Sub.use") == []
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, "pkg/__init__.py", files["pkg/__init__.py"])
-    assert overriding in _callees(engine, "pkg/core.py#Base.go")
-    assert _callees(engine, "app.py#Sub.use") == inherited
-    engine.flush()
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    _as_fresh(engine)
 
 
 @pytest.mark.parametrize(
-    ("files", "maker", "renamed", "caller", "call", "typed"),
+    ("files", "edited", "edit", "method", "overriding", "inheriting"),
+    [
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/fmt.py": "class Formatter:\n    def heading(self):\n        return 1\n\n"
+                "    def section(self):\n        return self.heading()\n",
+                "app.py": "import pkg.fmt\n\n\nclass Custom(pkg.fmt.Formatter):\n"
+                "    def heading(self):\n        return 2\n",
+            },
+            "app.py",
+            ("import pkg.fmt\n", ""),
+            "pkg/fmt.py#Formatter.section",
+            "app.py#Custom.heading",
+            None,
+        ),
+        (
+            {
+                "root.py": "class Root:\n    def run(self):\n        return 0\n\n"
+                "    def go(self):\n        return self.run()\n",
+                "mid.py": "from root import Root\n\n\nclass Mid(Root):\n    pass\n",
+                "leaf.py": "from mid import Mid\n\n\nclass Leaf(Mid):\n"
+                "    def run(self):\n        return 2\n",
+            },
+            "mid.py",
+            ("class Mid", "class Middle"),
+            "root.py#Root.go",
+            "leaf.py#Leaf.run",
+            None,
+        ),
+        (
+            {
+                "pkg/__init__.py": "from pkg.core import Base\n",
+                "pkg/core.py": "class Base:\n    def run(self):\n        return 1\n\n"
+                "    def go(self):\n        return self.run()\n",
+                "app.py": "import pkg\n\n\nclass Sub(pkg.Base):\n    def run(self):\n"
+                "        return 2\n\n    def use(self):\n        return self.go()\n",
+            },
+            "pkg/__init__.py",
+            ("from pkg.core import Base\n", ""),
+            "pkg/core.py#Base.go",
+            "app.py#Sub.run",
+            ("app.py#Sub.use", [("pkg/core.py#Base.go", "self")]),
+        ),
+    ],
+    ids=["base-name-no-longer-bound", "base-renamed-elsewhere", "base-no-longer-exported"],
+)
+def test_a_class_whose_base_goes_leaves_and_rejoins_the_hierarchy(
+    workspace: Workspace,
+    files: dict[str, str],
+    edited: str,
+    edit: tuple[str, str],
+    method: str,
+    overriding: str,
+    inheriting: tuple[str, list[tuple[str, str]]] | None,
+) -> None:
+    """A virtual call in `method` (`self.run()`) has an `override` edge to a subclass's
+    method in a file never saved. The subclass's base stops naming the class, while its
+    base list reads as before: `Custom(pkg.fmt.Formatter)` once `import pkg.fmt` goes,
+    `Leaf(Mid)` once `Mid` is renamed in its own file, `Sub(pkg.Base)` once
+    `pkg/__init__.py` stops importing `Base`. The edge goes, and the call the subclass
+    made into what it inherited (`inheriting`: `self.go()` in `Sub.use`) is unresolved;
+    the edit undone, both come back."""
+    engine = workspace.indexed(files)
+    edge = (overriding, "override")
+    assert edge in _callees(engine, method)
+    for text, kept in ((files[edited].replace(*edit), False), (files[edited], True)):
+        save(engine, edited, text)
+        assert (edge in _callees(engine, method)) == kept
+        if inheriting is not None:
+            caller, inherited = inheriting
+            assert _callees(engine, caller) == (inherited if kept else [])
+        _as_fresh(engine)
+
+
+@pytest.mark.parametrize(
+    ("files", "edited", "edit", "caller", "call", "before", "after"),
     [
         (
             {
@@ -448,6 +393,7 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "app.py#main",
             "x.run",
             ("pkg/mk.py#Foo.run", "typed"),
+            None,
         ),
         (
             {
@@ -463,6 +409,7 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "p/use.go#Use",
             "err.Error",
             ("ext:builtin.error.Error", "builtin"),
+            None,
         ),
         (
             {
@@ -481,6 +428,7 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "app.py#Parser.parse",
             "self.stream.look().test",
             ("pkg/env.py#Token.test", "typed"),
+            None,
         ),
         (
             {
@@ -494,41 +442,8 @@ def test_a_class_whose_base_a_module_stops_exporting_leaves_the_hierarchy(
             "app.py#main",
             "make().run",
             ("pkg/mk.py#Foo.run", "typed"),
+            None,
         ),
-    ],
-    ids=["python", "go", "python-attribute", "python-call-result"],
-)
-def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
-    workspace: Workspace,
-    files: dict[str, str],
-    maker: str,
-    renamed: tuple[str, str],
-    caller: str,
-    call: str,
-    typed: tuple[str, str],
-) -> None:
-    """A value assigned from a call (`x = make()`, `err := Make()`, `self.stream =
-    environment.tokenize()`) has the type the function returns: `x.run()` is typed, as
-    are `self.stream.look().test()` and `make().run()` (sites that state nothing their
-    callee's text does not). The
-    function (or the type it is a method of) renamed in its own file, the value has no
-    type a fresh index knows and the call, in a file not saved, is guessed by its name;
-    the name back, typed again."""
-    engine = workspace.indexed(files)
-    assert edges(engine)[(caller, call)] == typed
-    save(engine, maker, files[maker].replace(*renamed))
-    engine.flush()
-    assert edges(engine)[(caller, call)] != typed
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, maker, files[maker])
-    engine.flush()
-    assert edges(engine)[(caller, call)] == typed
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-
-
-@pytest.mark.parametrize(
-    ("files", "maker", "changed", "caller", "call", "before", "after"),
-    [
         (
             {
                 "pkg/__init__.py": "",
@@ -576,29 +491,79 @@ def test_a_function_renamed_and_back_types_what_its_callers_assign_from_it(
             ("pkg/m.py#A.go", "typed"),
             ("pkg/m.py#B.go", "typed"),
         ),
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/testing.py": "from werkzeug.test import Client\n\n\n"
+                "class FlaskClient(Client):\n    def open(self):\n        return 1\n",
+                "app.py": "from pkg.testing import FlaskClient\n\n\n"
+                "def main(client: FlaskClient):\n    return client.get()\n",
+            },
+            "pkg/testing.py",
+            ("FlaskClient", "TestClient"),
+            "app.py#main",
+            "client.get",
+            ("ext:pkg.testing.FlaskClient.get", "unresolved"),
+            ("ext:get", "unresolved"),
+        ),
+        (
+            {
+                "pkg/__init__.py": "from pkg.core import Foo\n",
+                "pkg/core.py": "class Foo:\n    def run(self):\n        return 1\n",
+                "app.py": "from pkg import Foo\n\n\ndef main(x: Foo):\n    return x.run()\n",
+            },
+            "pkg/__init__.py",
+            ("from pkg.core import Foo\n", ""),
+            "app.py#main",
+            "x.run",
+            ("pkg/core.py#Foo.run", "typed"),
+            ("pkg/core.py#Foo.run", "name-only"),
+        ),
     ],
-    ids=["python", "typescript", "python-attribute"],
+    ids=[
+        "renamed-python",
+        "renamed-go",
+        "renamed-python-attribute",
+        "renamed-python-call-result",
+        "result-python",
+        "result-typescript",
+        "attribute-python",
+        "renamed-type-of-a-member-from-outside",
+        "no-longer-exported",
+    ],
 )
-def test_a_function_whose_stated_result_changes_types_what_its_callers_assign(
+def test_an_edit_and_its_undo_retype_what_another_file_reaches_through_it(
     workspace: Workspace,
     files: dict[str, str],
-    maker: str,
-    changed: tuple[str, str],
+    edited: str,
+    edit: tuple[str, str],
     caller: str,
     call: str,
     before: tuple[str, str],
-    after: tuple[str, str],
+    after: tuple[str, str] | None,
 ) -> None:
-    """`x = make()` has the type `make` states it returns, `h.client` the type `Holder`
-    states its attribute has. That type changed in its own file, `x.run()` (or
-    `h.client.go()`) in a file not saved reaches the other class's method, and back."""
+    """A value assigned from a call (`x = make()`, `err := Make()`, `self.stream =
+    environment.tokenize()`) has the type the function states it returns, `h.client`
+    the type `Holder` states its attribute has: `x.run()` is typed, as are
+    `self.stream.look().test()` and `make().run()` (sites that state nothing their
+    callee's text does not). The function (or the type it is a method of) renamed in its
+    own file, the value has no type a fresh index knows and the call, in a file not
+    saved, is guessed by its name (`after` None); the stated type changed, the call
+    reaches the other class's method; the edit undone, as before. And `client.get()`
+    with `client: FlaskClient`, `get` coming from a base outside the workspace, stops at
+    `FlaskClient.get`'s placeholder, then at `get`'s once `FlaskClient` is renamed; and
+    `x: Foo` with `from pkg import Foo` has no type once `pkg/__init__.py` stops
+    importing `Foo`. The live answers before each write behind are the stored ones."""
     engine = workspace.indexed(files)
     assert edges(engine)[(caller, call)] == before
-    save(engine, maker, files[maker].replace(*changed))
-    engine.flush()
-    assert edges(engine)[(caller, call)] == after
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
-    save(engine, maker, files[maker])
-    engine.flush()
-    assert edges(engine)[(caller, call)] == before
-    assert stored(engine) == fresh_index(engine.root, _answers)[0]
+    # The edit, then its undo: the live answers before each write behind (the merged
+    # view), then the stores after it.
+    for text, expected in ((files[edited].replace(*edit), after), (files[edited], before)):
+        save(engine, edited, text)
+        live = _callees(engine, caller)
+        _as_fresh(engine)
+        assert _callees(engine, caller) == live
+        if expected is None:
+            assert edges(engine)[(caller, call)] != before
+        else:
+            assert edges(engine)[(caller, call)] == expected
