@@ -519,6 +519,22 @@ def test_a_class_whose_base_goes_leaves_and_rejoins_the_hierarchy(
             ("pkg/core.py#Foo.run", "typed"),
             ("pkg/core.py#Foo.run", "name-only"),
         ),
+        (
+            {
+                "Cargo.toml": '[package]\nname = "tally"\nversion = "0.1.0"\n',
+                "src/lib.rs": "pub mod a;\npub mod b;\n",
+                "src/a.rs": "pub struct Handle {}\n\nimpl Handle {\n"
+                "    pub fn go(&self) -> u32 {\n        1\n    }\n}\n",
+                "src/b.rs": "use crate::a::Handle;\n\nimpl Handle {\n"
+                "    pub fn clear(&self) -> u32 {\n        self.go()\n    }\n}\n",
+            },
+            "src/a.rs",
+            ("pub struct Handle", "pub struct Other"),
+            "src/b.rs#Handle.clear",
+            "self.go",
+            ("src/a.rs#Handle.go", "self"),
+            None,
+        ),
     ],
     ids=[
         "renamed-python",
@@ -530,6 +546,7 @@ def test_a_class_whose_base_goes_leaves_and_rejoins_the_hierarchy(
         "attribute-python",
         "renamed-type-of-a-member-from-outside",
         "no-longer-exported",
+        "renamed-rust-type-of-an-impl-elsewhere",
     ],
 )
 def test_an_edit_and_its_undo_retype_what_another_file_reaches_through_it(
@@ -553,7 +570,9 @@ def test_an_edit_and_its_undo_retype_what_another_file_reaches_through_it(
     with `client: FlaskClient`, `get` coming from a base outside the workspace, stops at
     `FlaskClient.get`'s placeholder, then at `get`'s once `FlaskClient` is renamed; and
     `x: Foo` with `from pkg import Foo` has no type once `pkg/__init__.py` stops
-    importing `Foo`. The live answers before each write behind are the stored ones."""
+    importing `Foo`; and `self.go()` in a Rust `impl Handle` of another file than
+    `Handle`'s finds the type by its name, gone once it is renamed. The live answers
+    before each write behind are the stored ones."""
     engine = workspace.indexed(files)
     assert edges(engine)[(caller, call)] == before
     # The edit, then its undo: the live answers before each write behind (the merged

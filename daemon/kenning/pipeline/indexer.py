@@ -569,7 +569,7 @@ class Indexer:
         returns_changed: dict[str, frozenset[str] | None] = {}
         # The qualified names of the types the batch removes: calls that reached a
         # member they lack (their placeholders, `ext:pkg.Client.get`) type otherwise now.
-        gone_types: list[str] = []
+        gone_types: list[SymInfo] = []
         # (language, module name) -> the file that held the name before the batch.
         holders: dict[tuple[str, str], str | None] = {}
         batch_paths = {p for p, _ in batch}
@@ -815,7 +815,7 @@ class Indexer:
         resolver: Resolvers,
         old_ids: set[str],
         old_names: set[str],
-        hierarchy: tuple[dict[str, list[str]], set[str], list[str]],
+        hierarchy: tuple[dict[str, list[str]], set[str], list[SymInfo]],
         exports: tuple[set[str], set[str], dict[str, frozenset[str] | None]],
         updates: list[FileUpdate],
         new_facts: list[FileFacts],
@@ -882,13 +882,20 @@ class Indexer:
         # stopped at its placeholder (`ext:pkg.Client.get`, `get` from a base outside
         # the workspace): their receivers type otherwise now.
         came_types = [
-            s.qualname
+            (s.qualname, s.name)
             for f in new_facts
             for s in f.symbols
             if s.kind in TYPE_KINDS and s.id not in old_ids
         ]
-        members, member_edges = self.graph.edges_into_members([*gone_types, *came_types], exclude)
+        types = [*((t.qualname, t.name) for t in gone_types), *came_types]
+        members, member_edges = self.graph.edges_into_members([q for q, _ in types], exclude)
         edges += member_edges
+        # The methods declared for a type of such a name outside it (a Rust `impl
+        # Handle` in another file) find the type by its name: their calls on `self`
+        # reach otherwise now.
+        detached = _detached_methods(resolver, {n for _, n in types}, exclude)
+        from_detached = self.graph.calls_from(detached)
+        edges += from_detached
         # Virtual calls are calls: one statement per method, not three.
         edges += self.graph.edges_into(sorted(overridden | old_inherited), exclude, ("CALLS",))
         edges += self.graph.edges_into(sorted(old_exports - overridden - old_inherited), exclude)
@@ -918,6 +925,7 @@ class Indexer:
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
         affected |= overridden | overriding | old_inherited | old_exports | guessed | came
         affected |= {EXTERNAL_PREFIX + n for n in guessable} | seen | set(members)
+        affected |= {e.dst for e in from_detached}
         rewires: list[Rewire] = []
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
@@ -1135,13 +1143,13 @@ class Indexer:
         batch_paths: set[str],
         rebased: dict[str, list[str]],
         old_inherited: set[str],
-    ) -> list[str]:
+    ) -> list[SymInfo]:
         """Before the batch takes `path`'s new facts: the classes of other files
         extending a type of `path` that the batch removes (not in `kept`, the file's ids
         after it) lose that base, so they count as rebased (`rebased`, by their file),
         and what they inherited through it is read again (`old_inherited`): a call
         into a method above them kept its `override` edge into theirs. Returns the
-        qualified names of the types removed."""
+        types removed."""
         language_model = model.model_of(path)
         scope = model.file(path)
         if language_model is None or scope is None:
@@ -1160,7 +1168,7 @@ class Indexer:
             before, path, [i.id for i in gone], batch_paths, rebased
         ):
             old_inherited.update(before.methods_above(sub_path, [sub], None, SUBCLASS_DEPTH) or ())
-        return [info.qualname for info in gone]
+        return gone
 
     def _bases_moved_elsewhere(
         self,
@@ -1891,6 +1899,22 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     old = scope.bases if scope is not None else {}
     types = sorted(s.id for s in facts.symbols if s.kind in TYPE_KINDS)
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
+
+
+def _detached_methods(resolver: Resolvers, names: set[str], exclude: list[str]) -> list[str]:
+    """The methods of files outside `exclude` declared for a type named in `names`
+    outside that type (`WorkspaceModel.detached`)."""
+    if not names:
+        return []
+    skip = set(exclude)
+    found: set[str] = set()
+    for model in resolver.models.models.values():
+        for name in names:
+            for sid in model.detached.get(name, ()):
+                info = model.symbols.get(sid)
+                if info is not None and info.path not in skip:
+                    found.add(sid)
+    return sorted(found)
 
 
 def _returns_changed(

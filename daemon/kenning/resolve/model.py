@@ -93,6 +93,11 @@ class WorkspaceModel:
         # Parent id -> members added before it (rows read back from the store come in
         # no set order): counted irregular until their parent comes and says otherwise.
         self._awaiting_parent: dict[str, list[str]] = {}
+        # Type name -> the methods declared for a type of that name outside it (a Rust
+        # `impl Handle` or a Go method in another file than `Handle`'s: their parent is
+        # not the type), which find their type by its name: a type of that name removed
+        # or added changes what their calls on `self` reach.
+        self.detached: dict[str, set[str]] = {}
         # Bumped on every change so caches above the model know when to drop entries.
         self.generation = 0
         # Bumped only when a change can alter how types relate or what names bind: a
@@ -178,6 +183,9 @@ class WorkspaceModel:
             if waiting is not None and waiting.parent == info.id and _named_under(waiting, info):
                 self.irregular_members.discard(member)
         self.symbols[info.id] = info
+        owner = _detached_owner(info)
+        if owner is not None:
+            self.detached.setdefault(owner, set()).add(info.id)
         _add_by_path(self.by_qualname, info.qualname, info, self.symbols)
         if info.kind != SymbolKind.MODULE:
             _add_by_path(self.by_name, info.name, info, self.symbols)
@@ -193,6 +201,13 @@ class WorkspaceModel:
             if info is None:
                 continue
             self.irregular_members.discard(sid)
+            owner = _detached_owner(info)
+            if owner is not None:
+                held = self.detached.get(owner)
+                if held is not None:
+                    held.discard(sid)
+                    if not held:
+                        del self.detached[owner]
             _discard(self.by_qualname, info.qualname, sid)
             _discard(self.by_name, info.name, sid)
         others = self._claimants.get(scope.module, set())
@@ -359,6 +374,18 @@ class WorkspaceModels:
             if model is not None:
                 names |= model.names_of([path])
         return names
+
+
+def _detached_owner(info: SymInfo) -> str | None:
+    """The name of the type a method is declared for, where its parent is not that
+    type (`src/b.rs#Handle.clear` under `src/b.rs#`: `Handle`); None otherwise."""
+    if info.kind != SymbolKind.METHOD:
+        return None
+    path, _, local = info.id.partition("#")
+    owner = local.rpartition(".")[0]
+    if not owner or info.parent == f"{path}#{owner}":
+        return None
+    return owner.rpartition(".")[2]
 
 
 def _named_under(member: SymInfo, parent: SymInfo) -> bool:

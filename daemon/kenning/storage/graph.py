@@ -1531,6 +1531,20 @@ class GraphStore:
         ids = sorted({i for owner in owners for i in placeholders.members(owner)})
         return ids, (self._stored_edges(ids, exclude_paths) if ids else [])
 
+    def calls_from(self, source_ids: Sequence[str]) -> list[StoredEdge]:
+        """The call edges from the symbols `source_ids`: one key lookup per symbol."""
+        cols = EDGE_TABLES["CALLS"]
+        props = ", ".join(f"e.{name}" for name, _ in cols)
+        names = [name for name, _ in cols]
+        cypher = (
+            f"MATCH (a:Symbol {{id: $id}})-[e:CALLS]->(b:Symbol) RETURN a.path, a.id, b.id, {props}"
+        )
+        return [
+            _stored_edge("CALLS", names, row)
+            for sid in source_ids
+            for row in _pyrows(self.query(cypher, {"id": sid}))
+        ]
+
     def paths_into(self, target_ids: Sequence[str], exclude_paths: Sequence[str]) -> set[str]:
         """The files outside `exclude_paths` with an edge (of any kind) into any of
         `target_ids`: one key lookup per target."""
