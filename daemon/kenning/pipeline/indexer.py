@@ -888,14 +888,20 @@ class Indexer:
             if s.kind in TYPE_KINDS and s.id not in old_ids
         ]
         types = [*((t.qualname, t.name) for t in gone_types), *came_types]
-        members, member_edges = self.graph.edges_into_members([q for q, _ in types], exclude)
+        # Under its qualified name and its own (Go's calls within a package name the
+        # placeholder `ext:Function.String`).
+        owners = sorted({*(q for q, _ in types), *(n for _, n in types)})
+        members, member_edges = self.graph.edges_into_members(owners, exclude)
         edges += member_edges
         # The methods declared for a type of such a name outside it (a Rust `impl
-        # Handle` in another file) find the type by its name: their calls on `self`
-        # reach otherwise now.
-        detached = _detached_methods(resolver, {n for _, n in types}, exclude)
-        from_detached = self.graph.calls_from(detached)
+        # Handle` in another file, a Go method once its type is renamed) find the type
+        # by its name: their calls on `self` reach otherwise now, and so do the calls
+        # typed through the type into them (`f.Pos()` with `f *ssa.Function`).
+        detached = _detached_methods(resolver, {n for _, n in types})
+        skip = set(exclude)
+        from_detached = self.graph.calls_from([i for i, path in detached if path not in skip])
         edges += from_detached
+        edges += self.graph.edges_into([i for i, _ in detached], exclude, ("CALLS",))
         # Virtual calls are calls: one statement per method, not three.
         edges += self.graph.edges_into(sorted(overridden | old_inherited), exclude, ("CALLS",))
         edges += self.graph.edges_into(sorted(old_exports - overridden - old_inherited), exclude)
@@ -925,7 +931,7 @@ class Indexer:
         affected = {*removed, *(EXTERNAL_PREFIX + n for n in names)}
         affected |= overridden | overriding | old_inherited | old_exports | guessed | came
         affected |= {EXTERNAL_PREFIX + n for n in guessable} | seen | set(members)
-        affected |= {e.dst for e in from_detached}
+        affected |= {e.dst for e in from_detached} | {i for i, _ in detached}
         rewires: list[Rewire] = []
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
@@ -1901,19 +1907,16 @@ def _rebased(scope: FileScope | None, facts: FileFacts) -> list[str]:
     return [t for t in types if bases.get(t, []) != list(old.get(t, ()))]
 
 
-def _detached_methods(resolver: Resolvers, names: set[str], exclude: list[str]) -> list[str]:
-    """The methods of files outside `exclude` declared for a type named in `names`
-    outside that type (`WorkspaceModel.detached`)."""
-    if not names:
-        return []
-    skip = set(exclude)
-    found: set[str] = set()
+def _detached_methods(resolver: Resolvers, names: set[str]) -> list[tuple[str, str]]:
+    """(id, path) of the methods declared for a type named in `names` outside that type
+    (`WorkspaceModel.detached`)."""
+    found: set[tuple[str, str]] = set()
     for model in resolver.models.models.values():
         for name in names:
             for sid in model.detached.get(name, ()):
                 info = model.symbols.get(sid)
-                if info is not None and info.path not in skip:
-                    found.add(sid)
+                if info is not None:
+                    found.add((sid, info.path))
     return sorted(found)
 
 
