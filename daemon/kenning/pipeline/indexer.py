@@ -564,11 +564,12 @@ class Indexer:
         # Wildcard imports new in a changed module: what they export is known once the
         # batch is in the model.
         stars_came: list[tuple[str, list[Import]]] = []
-        # The functions and methods of the batch whose stated result type changed, and
-        # the types whose attributes' stated types did.
-        returns_changed: dict[str, frozenset[str] | None] = {}
-        # The qualified names of the types the batch removes: calls that reached a
-        # member they lack (their placeholders, `ext:pkg.Client.get`) type otherwise now.
+        # The functions and methods of the batch whose stated result type changed (None),
+        # and the types an attribute of which went or was retyped (those attributes).
+        retyping: dict[str, frozenset[str] | None] = {}
+        # The types the batch removes: calls that reached a member they lack (their
+        # placeholders, `ext:pkg.Client.get`) or one declared outside them type
+        # otherwise now.
         gone_types: list[SymInfo] = []
         # (language, module name) -> the file that held the name before the batch.
         holders: dict[tuple[str, str], str | None] = {}
@@ -643,7 +644,7 @@ class Indexer:
             # A function whose stated result changed types what its callers assign
             # from it otherwise (`x = make(); x.run()`), a type whose attributes' stated
             # types changed what is reached through them (`obj.client.get()`).
-            returns_changed.update(_returns_changed(model, path, facts))
+            retyping.update(_retyping(model, path, facts))
             as_before = _resolved_bases(self._resolvers_for(model), path, facts, moved)
             kept_ids = {sym.id for sym in facts.symbols}
             gone_types += self._orphans(model, path, kept_ids, batch_paths, rebased, old_inherited)
@@ -715,7 +716,7 @@ class Indexer:
                 old_ids,
                 old_names,
                 (rebased, old_inherited, gone_types),
-                (old_exports, new_exports, returns_changed),
+                (old_exports, new_exports, retyping),
                 updates,
                 new_facts,
                 recent,
@@ -864,7 +865,7 @@ class Indexer:
                 subs = self._subclass_names(parent, *layered)
             new_names.update(f"{sub}.{m}" for sub in subs for m in methods)
         rebased, old_inherited, gone_types = hierarchy
-        old_exports, new_exports, returns_changed = exports
+        old_exports, new_exports, retyping = exports
         overridden, overriding, inherited = self._override_targets(
             resolver, new_names, rebased, new_facts
         )
@@ -936,22 +937,18 @@ class Indexer:
         reresolved: dict[str, FileUpdate] = {}
         done_recent: set[Site] = set()
         chained = set(new_names)
-        # An import that now resolves is a name its module exports anew: what imports
-        # it from there, left at that module's placeholder, resolves through it now
-        # (`from pkg import Foo`, once `pkg/__init__.py`'s `from .core import Foo`
-        # resolves), and so on down a chain of such modules.
         # Files with an import or a call into the workspace that now reaches another
-        # target: their calls on a receiver whose type they state resolve again
-        # (`c.get()` with `c: Client`, `x.run()` after `x = make()`).
+        # target: their calls on a receiver of an inferred type resolve again (`c.get()`
+        # with `c: Client`, `x.run()` after `x = make()`), once a file.
         typed_files: set[str] = set()
-        if returns_changed:
+        if retyping:
             # The files calling a function whose stated result changed, or referring to
             # a type whose attributes' did: what they assign from it, or reach through
             # its attributes, has another type now.
-            typed_files = self.graph.paths_into(sorted(returns_changed), exclude)
+            typed_files = self.graph.paths_into(sorted(retyping), exclude)
             # Only the calls reaching through such an attribute, where no result changed.
             through: list[str] | None = []
-            for attrs in returns_changed.values():
+            for attrs in retyping.values():
                 if attrs is None or through is None:
                     through = None
                 else:
@@ -959,6 +956,10 @@ class Indexer:
             typed = self.graph.typed_calls_of(sorted(typed_files), through)
             affected |= {e.dst for e in typed}
             edges += [e for e in typed if e.site not in replaced]
+        # An import that now resolves is a name its module exports anew: what imports
+        # it from there, left at that module's placeholder, resolves through it now
+        # (`from pkg import Foo`, once `pkg/__init__.py`'s `from .core import Foo`
+        # resolves), and so on down a chain of such modules.
         for _ in range(EXPORT_CHAIN_DEPTH + 1):
             exported: set[str] = set()
             retyped: set[str] = set()
@@ -1920,7 +1921,7 @@ def _detached_methods(resolver: Resolvers, names: set[str]) -> list[tuple[str, s
     return sorted(found)
 
 
-def _returns_changed(
+def _retyping(
     model: WorkspaceModels, path: str, facts: FileFacts
 ) -> dict[str, frozenset[str] | None]:
     """The functions and methods of `facts` that `path` defined before with another

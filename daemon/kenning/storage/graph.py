@@ -1533,9 +1533,7 @@ class GraphStore:
 
     def calls_from(self, source_ids: Sequence[str]) -> list[StoredEdge]:
         """The call edges from the symbols `source_ids`: one key lookup per symbol."""
-        cols = EDGE_TABLES["CALLS"]
-        props = ", ".join(f"e.{name}" for name, _ in cols)
-        names = [name for name, _ in cols]
+        props, names = _edge_props("CALLS")
         cypher = (
             f"MATCH (a:Symbol {{id: $id}})-[e:CALLS]->(b:Symbol) RETURN a.path, a.id, b.id, {props}"
         )
@@ -1566,8 +1564,7 @@ class GraphStore:
         call returns (`auto_aiter(seq).__anext__()`); with `through`, only those whose
         callee or site names one of these attributes (`.client`). One key lookup per
         file."""
-        cols = EDGE_TABLES["CALLS"]
-        props = ", ".join(f"e.{name}" for name, _ in cols)
+        props, names = _edge_props("CALLS")
         # A site stating more than its callee's text, a dotted receiver, or a call.
         condition = "(e.site <> '' OR regexp_matches(e.callee, '[.].*[.]|[(]'))"
         params: dict[str, Any] = {}
@@ -1586,7 +1583,6 @@ class GraphStore:
             f"RETURN s.path, s.id, b.id, {props}",
             params,
         )
-        names = [name for name, _ in cols]
         edges = [_stored_edge("CALLS", names, row) for row in rows]
         return [
             e
@@ -1635,10 +1631,10 @@ class GraphStore:
         # Filtered here: a statement's `NOT a.path IN $paths` tests every row against
         # the whole list, and a large batch excludes many paths.
         exclude = set(exclude_paths)
-        for table, cols in EDGE_TABLES.items():
+        for table in EDGE_TABLES:
             if table not in tables:
                 continue
-            props = ", ".join(f"e.{name}" for name, _ in cols)
+            props, names = _edge_props(table)
             cypher = (
                 f"MATCH (a:Symbol)-[e:{table}]->(b:Symbol {{id: $id}}) "
                 f"RETURN a.path, a.id, b.id, {props}"
@@ -1649,7 +1645,6 @@ class GraphStore:
                 for row in _pyrows(self.query(cypher, {"id": sid}))
                 if row[0] not in exclude
             ]
-            names = [name for name, _ in cols]
             out += [_stored_edge(table, names, row) for row in found]
         return out
 
@@ -2036,6 +2031,13 @@ def _inferred(receiver: str) -> bool:
     """Whether a receiver's type comes from more than its own name: an attribute chain
     or a call's result."""
     return "." in receiver or "(" in receiver
+
+
+def _edge_props(table: str) -> tuple[str, list[str]]:
+    """What a statement returns of an edge `e` of `table` after its source's path and id
+    and its target's id (`_stored_edge` reads them back), and those columns' names."""
+    names = [name for name, _ in EDGE_TABLES[table]]
+    return ", ".join(f"e.{name}" for name in names), names
 
 
 def _stored_edge(table: str, names: Sequence[str], row: list[Any]) -> StoredEdge:
