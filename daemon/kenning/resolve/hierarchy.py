@@ -170,6 +170,24 @@ def plain_subtypes(
     return children
 
 
+def current_subtypes(
+    kept: KeptSubtypes | None,
+    model: WorkspaceModel,
+    change_log: ModelChanges | None,
+    make: MakeSupertypes,
+    is_type: Callable[[SymInfo], bool],
+    supertypes_of: Callable[[str], Sequence[str]],
+) -> tuple[KeptSubtypes | None, dict[str, list[str]]]:
+    """The subtype map of `model` as it is now, and what keeps it: `kept` brought up to
+    date from `change_log` (`KeptSubtypes.current`), or where no log is kept (a full
+    index's resolvers, which the model outlives by none of its changes) the plain map,
+    cheaper to build (`plain_subtypes`, with `supertypes_of` the resolver's own)."""
+    if change_log is None:
+        return kept, plain_subtypes(model, is_type, supertypes_of)
+    kept = KeptSubtypes.current(kept, model, change_log, make, is_type)
+    return kept, kept.children
+
+
 class SubtypeQueries:
     """What the indexer asks of a resolver that keeps a subtype map (`_subtypes()`)."""
 

@@ -32,7 +32,7 @@ from kenning.core.facts import BaseClass, CallSite, Import, SymbolKind
 from kenning.core.graph import EXTERNAL_PREFIX, Resolution, Target, external_id
 from kenning.languages.go.extract import BUILTIN_FUNCTIONS, FIELD_SEP, read_receiver_type
 from kenning.parse.text import closing_bracket, split_outside
-from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, current_subtypes
 from kenning.resolve.model import (
     FileScope,
     SymInfo,
@@ -377,14 +377,14 @@ class GoResolver(SubtypeQueries):
         (`WorkspaceModel.shape`: files, types, embeddings and imports)."""
         self._check_generation()
         if self._children is None or self._shape != self.model.shape:
-            if self.change_log is None:
-                # Nothing to bring it up to date from (a full index's resolvers).
-                self._children = plain_subtypes(self.model, _is_type, self._embedded)
-            else:
-                self._kept_subtypes = KeptSubtypes.current(
-                    self._kept_subtypes, self.model, self.change_log, _embeddings, _is_type
-                )
-                self._children = self._kept_subtypes.children
+            self._kept_subtypes, self._children = current_subtypes(
+                self._kept_subtypes,
+                self.model,
+                self.change_log,
+                _embeddings,
+                _is_type,
+                self._embedded,
+            )
             self._shape = self.model.shape
         return self._children
 

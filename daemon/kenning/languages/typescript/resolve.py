@@ -39,7 +39,7 @@ from kenning.core.graph import Resolution, Target, external_id
 from kenning.languages.typescript.builtins import GLOBALS, PROTOTYPE_METHODS
 from kenning.languages.typescript.extract import MADE_SUFFIX
 from kenning.languages.typescript.layout import specifier_module
-from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, plain_subtypes
+from kenning.resolve.hierarchy import KeptSubtypes, SubtypeQueries, current_subtypes
 from kenning.resolve.lookup import LookupOrders
 from kenning.resolve.model import (
     FileScope,
@@ -544,19 +544,14 @@ class ScriptResolver(SubtypeQueries):
             # Brought up to date from the logged changes where the log holds them all
             # (`KeptSubtypes`: an import added costs what the types reading its file
             # hold), else built whole.
-            if self.change_log is None:
-                # Nothing to bring it up to date from (a full index's resolvers): the
-                # plain map, cheaper to build.
-                self._children = plain_subtypes(self.model, _is_classlike, self._bases_of)
-            else:
-                self._kept_subtypes = KeptSubtypes.current(
-                    self._kept_subtypes,
-                    self.model,
-                    self.change_log,
-                    _script_supertypes,
-                    _is_classlike,
-                )
-                self._children = self._kept_subtypes.children
+            self._kept_subtypes, self._children = current_subtypes(
+                self._kept_subtypes,
+                self.model,
+                self.change_log,
+                _script_supertypes,
+                _is_classlike,
+                self._bases_of,
+            )
             self._shape = self.model.shape
         return self._children
 
